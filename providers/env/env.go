@@ -1,0 +1,114 @@
+// Package env is the store of type "env": it reads the agent's environment
+// variables, limited to an allow list of name patterns so that a workflow
+// author cannot read the agent's own credentials (AWS_SECRET_ACCESS_KEY…).
+//
+// Settings:
+//
+//	allow: ["APP_*", "DB_PASSWORD"]   # required; path.Match patterns
+//
+// A variable that is not set is [secret.ErrNotFound]; one set to the empty
+// string is the empty value. Versions are not supported.
+package env
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/latchkey/latchkey/secret"
+)
+
+func init() { secret.Register("env", factory) }
+
+// Options configures a [Store].
+type Options struct {
+	// Allow lists the variable name patterns (path.Match syntax, case
+	// sensitive) the store may read. Empty allows nothing.
+	Allow []string
+	// LookupEnv reads a variable; nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// Store reads allowed environment variables. It is safe for concurrent use.
+type Store struct {
+	name   string
+	allow  []string
+	lookup func(string) (string, bool)
+}
+
+type settings struct {
+	Allow []string `json:"allow"`
+}
+
+func factory(_ context.Context, spec secret.Spec) (secret.Store, error) {
+	var s settings
+	if err := spec.Decode(&s); err != nil {
+		return nil, err
+	}
+	return New(spec.Name, Options{Allow: s.Allow})
+}
+
+// New returns a Store named name (the name appears in errors).
+func New(name string, opts Options) (*Store, error) {
+	var errs []error
+	if len(opts.Allow) == 0 {
+		errs = append(errs, &secret.ConfigError{Store: name, Key: "allow",
+			Msg: `is empty, so no variable can be read: list the names or patterns workflows may use, e.g. allow: ["APP_*"]`})
+	}
+	for _, p := range opts.Allow {
+		if _, err := path.Match(p, ""); err != nil || p == "" {
+			errs = append(errs, &secret.ConfigError{Store: name, Key: "allow", Msg: fmt.Sprintf("bad pattern %q", p)})
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	lookup := opts.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	return &Store{name: name, allow: append([]string(nil), opts.Allow...), lookup: lookup}, nil
+}
+
+// Get returns the variable req.Name.
+func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+	if err := ctx.Err(); err != nil {
+		return secret.Value{}, fmt.Errorf("env store %q: %w", s.name, err)
+	}
+	if req.Version != "" {
+		return secret.Value{}, fmt.Errorf("env store %q: variable %q: environment variables have no versions (drop version=): %w",
+			s.name, req.Name, secret.ErrInvalidConfig)
+	}
+	if req.Name == "" || strings.ContainsAny(req.Name, "=\x00") {
+		return secret.Value{}, fmt.Errorf("env store %q: %q is not a valid variable name: %w", s.name, req.Name, secret.ErrInvalidConfig)
+	}
+	if !s.allowed(req.Name) {
+		return secret.Value{}, fmt.Errorf("env store %q: variable %q is not in the store's allow list (%s); add it to \"allow\" if workflows may read it: %w",
+			s.name, req.Name, strings.Join(s.allow, ", "), secret.ErrNotAllowed)
+	}
+	v, ok := s.lookup(req.Name)
+	if !ok {
+		return secret.Value{}, fmt.Errorf("env store %q: variable %q is not set in the agent's environment: %w", s.name, req.Name, secret.ErrNotFound)
+	}
+	return secret.StringValue(v), nil
+}
+
+func (s *Store) allowed(name string) bool {
+	for _, p := range s.allow {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Describe reports the allow list.
+func (s *Store) Describe() secret.Identity {
+	return secret.Identity{Summary: "agent environment, variables matching " + strings.Join(s.allow, ", ")}
+}
+
+// Close does nothing.
+func (s *Store) Close() error { return nil }

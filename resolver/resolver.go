@@ -1,0 +1,357 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/latchkey/latchkey/secret"
+)
+
+// DefaultConcurrency is how many secrets a resolution fetches at once when
+// [Config.Concurrency] is zero.
+const DefaultConcurrency = 8
+
+// Config configures a [Resolver]. The zero value of every field but Stores
+// is a documented default.
+type Config struct {
+	// Stores maps store names (letters, digits, '_' and '-') to their config.
+	Stores map[string]StoreConfig
+	// DefaultStore names the store used by references that name none. When
+	// empty and exactly one store is configured, that store is the default.
+	DefaultStore string
+	// Concurrency bounds the secrets fetched at once (DefaultConcurrency).
+	Concurrency int
+	// Logger receives debug records about fetches, never values
+	// (default: discard).
+	Logger *slog.Logger
+}
+
+// StoreConfig configures one named store.
+type StoreConfig struct {
+	// Type is a registered store type ("env", "aws", "azure", "gcp", "wasm").
+	Type string
+	// Secret names the store's secret document: the secret that references
+	// with an empty name read (the product's "Secret path in Secret
+	// Manager"), so that fields need name only a key.
+	Secret string
+	// Settings holds the type's own settings, decoded by its factory.
+	Settings map[string]any
+	// Store, when not nil, is used as is instead of building one from Type
+	// and Settings. The Resolver does not close it: its owner does.
+	Store secret.Store
+}
+
+// Resolver resolves workflows against a fixed set of stores.
+type Resolver struct {
+	stores       map[string]*boundStore
+	defaultStore string
+	concurrency  int
+	log          *slog.Logger
+}
+
+type boundStore struct {
+	name     string
+	typ      string
+	document string
+	store    secret.Store
+	owned    bool
+}
+
+// New builds every store of cfg. It reports every bad store at once, joined,
+// and closes the stores it built when any fails.
+func New(ctx context.Context, cfg Config) (*Resolver, error) {
+	r := &Resolver{
+		stores:       map[string]*boundStore{},
+		defaultStore: cfg.DefaultStore,
+		concurrency:  cfg.Concurrency,
+		log:          cfg.Logger,
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.concurrency <= 0 {
+		r.concurrency = DefaultConcurrency
+	}
+	var errs []error
+	names := make([]string, 0, len(cfg.Stores))
+	for name := range cfg.Stores {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		sc := cfg.Stores[name]
+		if name == "" {
+			errs = append(errs, errors.New("a store has an empty name"))
+			continue
+		}
+		if err := secret.ValidateStoreName(name); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		b := &boundStore{name: name, typ: sc.Type, document: sc.Secret, store: sc.Store}
+		if b.store == nil {
+			st, err := build(ctx, name, sc, r.log)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			b.store, b.owned = st, true
+		} else if b.typ == "" {
+			b.typ = fmt.Sprintf("%T", sc.Store)
+		}
+		r.stores[name] = b
+	}
+	if r.defaultStore == "" && len(cfg.Stores) == 1 {
+		r.defaultStore = names[0]
+	}
+	if r.defaultStore != "" {
+		if _, ok := cfg.Stores[r.defaultStore]; !ok {
+			errs = append(errs, fmt.Errorf("default_store %q is not a declared store (declared: %s)", r.defaultStore, list(names)))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		_ = r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func build(ctx context.Context, name string, sc StoreConfig, log *slog.Logger) (secret.Store, error) {
+	if sc.Type == "" {
+		return nil, &secret.ConfigError{Store: name, Key: "type", Msg: fmt.Sprintf("missing (known types: %s)", list(secret.Types()))}
+	}
+	f, ok := secret.Lookup(sc.Type)
+	if !ok {
+		return nil, &secret.ConfigError{Store: name, Key: "type",
+			Msg: fmt.Sprintf("unknown store type %q (known types: %s)", sc.Type, list(secret.Types()))}
+	}
+	st, err := f(ctx, secret.Spec{Name: name, Type: sc.Type, Settings: sc.Settings,
+		Logger: log.With("store", name, "type", sc.Type)})
+	if err != nil {
+		return nil, fmt.Errorf("store %q (type %s): %w", name, sc.Type, err)
+	}
+	return st, nil
+}
+
+func list(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += ", "
+		}
+		s += n
+	}
+	return s
+}
+
+// Close closes every store the Resolver built, returning their errors joined.
+func (r *Resolver) Close() error {
+	var errs []error
+	for _, b := range r.stores {
+		if b.owned {
+			if err := b.store.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("closing store %q: %w", b.name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// StoreNames returns the configured store names, sorted.
+func (r *Resolver) StoreNames() []string {
+	out := make([]string, 0, len(r.stores))
+	for n := range r.stores {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Identity describes how the named store authenticates, when it can say.
+func (r *Resolver) Identity(store string) (secret.Identity, bool) {
+	b, ok := r.stores[store]
+	if !ok {
+		return secret.Identity{}, false
+	}
+	d, ok := b.store.(secret.Describer)
+	if !ok {
+		return secret.Identity{}, false
+	}
+	return d.Describe(), true
+}
+
+// fetchKey identifies one fetch: the same secret from the same store.
+type fetchKey struct {
+	store string
+	req   secret.Request
+}
+
+type fetchResult struct {
+	val  secret.Value
+	err  error
+	doc  *document // parsed on first key look-up
+	done bool
+}
+
+// Resolve resolves every field of wf. It returns all fields or an [*Error]
+// listing every failed one; never a partial result.
+func (r *Resolver) Resolve(ctx context.Context, wf Workflow) (*Result, error) {
+	plan, err := r.Plan(wf)
+	if err != nil {
+		return nil, err
+	}
+	results := r.fetchAll(ctx, plan)
+
+	res := &Result{}
+	var ferrs []*FieldError
+	for _, step := range plan.Steps {
+		if step.Ref == nil {
+			res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: secret.StringValue(step.Literal)})
+			continue
+		}
+		fr := results[step.key()]
+		val, err := lookup(fr, step.Ref.Key)
+		if err != nil {
+			if errors.Is(err, secret.ErrNotFound) && (step.Ref.HasDefault || step.Ref.Optional) {
+				if step.Ref.HasDefault {
+					res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: secret.StringValue(step.Ref.Default), Ref: step.Ref, Defaulted: true})
+				}
+				r.log.DebugContext(ctx, "field missing, using its default or omitting it", "field", step.Field, "store", step.Store, "secret", step.Request.Name)
+				continue
+			}
+			ferrs = append(ferrs, &FieldError{Field: step.Field, Store: step.Store, Secret: step.Request.Name, Key: step.Ref.Key, Err: err})
+			continue
+		}
+		res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: val, Ref: step.Ref, Secret: true})
+	}
+	if len(ferrs) > 0 {
+		return nil, &Error{Fields: ferrs}
+	}
+	return res, nil
+}
+
+// fetchAll fetches each distinct secret of plan once, at most r.concurrency
+// at a time. It returns when all fetches end or ctx is done, whichever comes
+// first: a store that ignores ctx cannot hang the caller.
+func (r *Resolver) fetchAll(ctx context.Context, plan *Plan) map[fetchKey]*fetchResult {
+	results := map[fetchKey]*fetchResult{}
+	var order []fetchKey
+	for _, s := range plan.Steps {
+		if s.Ref == nil {
+			continue
+		}
+		k := s.key()
+		if _, ok := results[k]; !ok {
+			results[k] = &fetchResult{}
+			order = append(order, k)
+		}
+	}
+	if len(order) == 0 {
+		return results
+	}
+	type done struct {
+		k   fetchKey
+		val secret.Value
+		err error
+	}
+	ch := make(chan done, len(order))
+	sem := make(chan struct{}, r.concurrency)
+	go func() {
+		for _, k := range order {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				ch <- done{k: k, err: ctx.Err()}
+				continue
+			}
+			go func(k fetchKey) {
+				defer func() { <-sem }()
+				start := time.Now()
+				val, err := r.fetchOne(ctx, k)
+				r.log.DebugContext(ctx, "fetched secret", "store", k.store, "secret", k.req.Name,
+					"version", k.req.Version, "duration", time.Since(start), "ok", err == nil)
+				ch <- done{k: k, val: val, err: err}
+			}(k)
+		}
+	}()
+	for pending := len(order); pending > 0; pending-- {
+		select {
+		case d := <-ch:
+			fr := results[d.k]
+			fr.val, fr.err, fr.done = d.val, d.err, true
+		case <-ctx.Done():
+			for _, fr := range results {
+				if !fr.done {
+					fr.err = fmt.Errorf("store did not answer in time: %w", ctx.Err())
+					fr.done = true
+				}
+			}
+			return results
+		}
+	}
+	return results
+}
+
+func (r *Resolver) fetchOne(ctx context.Context, k fetchKey) (v secret.Value, err error) {
+	if err := ctx.Err(); err != nil {
+		return secret.Value{}, err
+	}
+	defer func() {
+		// A store bug must not take the agent down. The panic value is not
+		// reported: it could hold a secret.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("store panicked (a bug in the store; report it): %w", secret.ErrUnavailable)
+		}
+	}()
+	return r.stores[k.store].store.Get(ctx, k.req)
+}
+
+// Result holds the resolved fields of a workflow, in workflow order.
+type Result struct {
+	Fields []Resolved
+}
+
+// Resolved is one resolved field.
+type Resolved struct {
+	Name string
+	// Env is the environment variable name the workflow asked for, if any.
+	Env   string
+	Value secret.Value
+	// Ref is the reference the value came from; nil for a literal.
+	Ref *secret.Ref
+	// Secret reports that Value came from a store (so it should be masked).
+	Secret bool
+	// Defaulted reports that the reference's default was used.
+	Defaulted bool
+}
+
+// Get returns the field named name.
+func (r *Result) Get(name string) (secret.Value, bool) {
+	for _, f := range r.Fields {
+		if f.Name == name {
+			return f.Value, true
+		}
+	}
+	return secret.Value{}, false
+}
+
+// Secrets returns the values that came from stores, for masking output.
+func (r *Result) Secrets() []secret.Value {
+	var out []secret.Value
+	for _, f := range r.Fields {
+		if f.Secret && f.Value.Len() > 0 {
+			out = append(out, f.Value)
+		}
+	}
+	return out
+}
+
+var _ io.Closer = (*Resolver)(nil)

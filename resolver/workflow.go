@@ -1,0 +1,107 @@
+package resolver
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/latchkey/latchkey/secret"
+)
+
+// Workflow is the connector configuration of one workflow run: named fields,
+// each a literal or a reference to a secret. Package workflow decodes it
+// from YAML, JSON or TOML.
+type Workflow struct {
+	Name   string
+	Fields []Field
+}
+
+// Field is one connector field of a [Workflow].
+type Field struct {
+	Name   string
+	Source secret.Source
+	// Env overrides the environment variable name `latchkey exec` gives the
+	// field (empty: derived from Name).
+	Env string
+	// Where locates the field in its file ("workflow.yaml:12") for errors.
+	Where string
+}
+
+// Plan is what a resolution will do, computed without I/O.
+type Plan struct {
+	Steps []Step
+}
+
+// Step is the plan for one field.
+type Step struct {
+	Field   string
+	Env     string
+	Literal string      // for a literal field
+	Ref     *secret.Ref // nil for a literal field
+	// Store and StoreType are the store the reference resolves to.
+	Store     string
+	StoreType string
+	// Request is what the store is asked for (the store's secret document
+	// when the reference names none).
+	Request secret.Request
+}
+
+func (s Step) key() fetchKey { return fetchKey{store: s.Store, req: s.Request} }
+
+// Plan validates wf against the configured stores and returns the fetches a
+// resolution would make. Every problem (an empty or duplicate field name, an
+// undeclared store, a reference with no secret) is reported, joined.
+func (r *Resolver) Plan(wf Workflow) (*Plan, error) {
+	p := &Plan{}
+	var errs []error
+	seen := map[string]string{}
+	for i, f := range wf.Fields {
+		where := f.Where
+		if where == "" {
+			where = fmt.Sprintf("field #%d", i+1)
+		}
+		if f.Name == "" {
+			errs = append(errs, fmt.Errorf("%s: empty field name", where))
+			continue
+		}
+		if prev, dup := seen[f.Name]; dup {
+			errs = append(errs, fmt.Errorf("%s: field %q is defined twice (first at %s)", where, f.Name, prev))
+			continue
+		}
+		seen[f.Name] = where
+		step := Step{Field: f.Name, Env: f.Env}
+		if f.Source.Ref == nil {
+			step.Literal = f.Source.Literal
+			p.Steps = append(p.Steps, step)
+			continue
+		}
+		ref := f.Source.Ref
+		step.Ref = ref
+		step.Store = ref.Store
+		if step.Store == "" {
+			step.Store = r.defaultStore
+		}
+		if step.Store == "" {
+			errs = append(errs, fmt.Errorf("%s: field %q names no store and no default_store is configured (declared: %s)",
+				where, f.Name, list(r.StoreNames())))
+			continue
+		}
+		b, ok := r.stores[step.Store]
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: field %q uses store %q, which the agent config does not declare (declared: %s)",
+				where, f.Name, step.Store, list(r.StoreNames())))
+			continue
+		}
+		step.StoreType = b.typ
+		step.Request = ref.Request(b.document)
+		if step.Request.Name == "" {
+			errs = append(errs, fmt.Errorf("%s: field %q names no secret, and store %q has no \"secret\" document setting",
+				where, f.Name, step.Store))
+			continue
+		}
+		p.Steps = append(p.Steps, step)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("workflow %q: %w", wf.Name, err)
+	}
+	return p, nil
+}

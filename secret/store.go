@@ -1,0 +1,48 @@
+package secret
+
+import (
+	"context"
+	"io"
+)
+
+// Request names one secret for a [Store] to fetch.
+type Request struct {
+	// Name identifies the secret in the store's own terms: an AWS ARN or name,
+	// an Azure Key Vault URL or secret name, a GCP resource name, an
+	// environment variable, whatever a custom store accepts.
+	Name string
+	// Version selects a version when the store keeps several (an AWS version
+	// ID or stage, an Azure version, a GCP version or alias). Empty means the
+	// store's current version.
+	Version string
+}
+
+// Store fetches secrets from one configured backend.
+//
+// Get returns the secret's raw bytes: JSON key look-ups are done by the
+// caller, never by the store. A missing secret is an error wrapping
+// [ErrNotFound], never an empty value. Get must honour ctx's deadline and
+// cancellation, and its errors must never contain the secret's value.
+//
+// Get may be called concurrently from many goroutines. Close releases the
+// store's clients; no Get may start after Close.
+type Store interface {
+	Get(ctx context.Context, req Request) (Value, error)
+	io.Closer
+}
+
+// Identity is what a [Describer] reports about how a store authenticates.
+type Identity struct {
+	// Summary says, without any secret, who the store acts as: "default AWS
+	// credential chain, region eu-west-1", "managed identity (client ID …)".
+	Summary string
+	// Warnings lists configuration a user should change, such as a
+	// credential written as a literal or an unpinned Wasm module.
+	Warnings []string
+}
+
+// Describer is implemented by stores that can say, without network I/O, how
+// they authenticate. `latchkey check --offline` prints it.
+type Describer interface {
+	Describe() Identity
+}
