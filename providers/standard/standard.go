@@ -1,0 +1,8 @@
+// Package standard links every store type Latchkey ships. Import it for its
+// side effect; an embedder who needs only some stores imports those
+// provider packages instead, and does not link the others' SDKs.
+package standard
+
+import (
+	_ "github.com/latchkey/latchkey/providers/env" // type "env"
+)
