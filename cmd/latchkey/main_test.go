@@ -283,6 +283,7 @@ func TestBadInput(t *testing.T) {
 		{"bad format", []string{"resolve", "-f", "xml", "-c", agent, "-w", wf("  a: b\n")}, 2, []string{`--format "xml"`}, false},
 		{"no config", []string{"resolve", "-w", wf("  a: b\n")}, 2, []string{"--config"}, false},
 		{"exec no command", []string{"exec", "-c", agent, "-w", wf("  a: b\n"), "--", "no-such-cmd-zz"}, 127, []string{"no-such-cmd-zz"}, false},
+		{"deadline exceeded", []string{"resolve", "--set", "timeout=1ns", "-c", agent, "-w", wf("  a: secret://demo/DEMO_DB\n")}, 4, []string{`field "a"`, "deadline exceeded"}, false},
 		{"bad --set", []string{"resolve", "--set", "nokey", "-c", agent, "-w", wf("  a: b\n")}, 3, []string{"want key=value"}, false},
 	}
 	for _, tc := range tests {
