@@ -208,8 +208,9 @@ func TestAuthMethods(t *testing.T) {
 func TestAssumeRoleCache(t *testing.T) {
 	e := start(t)
 	role := e.srv.AddRole(awstest.Role{Name: "reader"})
-	// Credentials valid for a second beyond the refresh window.
-	e.srv.SetSessionLifetime(CredentialExpiryWindow + time.Second)
+	// Credentials usable for 1 to 2 s before the refresh window (the
+	// Expiration STS sends has whole seconds).
+	e.srv.SetSessionLifetime(CredentialExpiryWindow + 2*time.Second)
 	st := build(t, e.settings("auth_method", "assume_role", "role_arn", role, "sts_endpoint", e.srv.URL))
 	get := func() {
 		t.Helper()
@@ -232,7 +233,7 @@ func TestAssumeRoleCache(t *testing.T) {
 	if keys, _ := issued(); len(keys) != 1 {
 		t.Fatalf("two fetches made %d AssumeRole calls, want 1 (credentials not cached)", len(keys))
 	}
-	time.Sleep(1100 * time.Millisecond)
+	time.Sleep(2100 * time.Millisecond)
 	get()
 	keys, last := issued()
 	if len(keys) != 2 {
