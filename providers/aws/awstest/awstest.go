@@ -112,7 +112,9 @@ type Call struct {
 	DurationSeconds                  int
 	// Issued is the access key AssumeRole issued.
 	Issued string
-	// Status and ErrorCode are the response's (ErrorCode empty on success).
+	// Status and ErrorCode are the response's (ErrorCode empty on
+	// success). A request for a [Server.Slow] secret that the client gave
+	// up on has Status 0 and ErrorCode "client gave up".
 	Status    int
 	ErrorCode string
 }
