@@ -4,5 +4,6 @@
 package standard
 
 import (
+	_ "github.com/latchkey/latchkey/providers/aws" // type "aws"
 	_ "github.com/latchkey/latchkey/providers/env" // type "env"
 )
