@@ -35,16 +35,16 @@ func fastRetries(o *azure.Options) {
 // by DNS name (resolved by srv.Dial) so that the challenge check stays on.
 func spOptions(srv *azuretest.Server) azure.Options {
 	o := azure.Options{
-		VaultName:     srv.VaultName,
-		VaultDomain:   srv.VaultDomain,
-		AuthMethod:    azure.ServicePrincipal,
-		TenantID:      srv.TenantID,
-		ClientID:      srv.ClientID,
+		VaultName:        srv.VaultName,
+		VaultDomain:      srv.VaultDomain,
+		AuthMethod:       azure.ServicePrincipal,
+		TenantID:         srv.TenantID,
+		ClientID:         srv.ClientID,
 		ClientSecretFile: srv.ClientSecretFile,
-		AuthorityHost: srv.AuthorityHost,
-		CAFile:        srv.CAFile,
-		Dial:          srv.Dial,
-		LookupEnv:     noEnv,
+		AuthorityHost:    srv.AuthorityHost,
+		CAFile:           srv.CAFile,
+		Dial:             srv.Dial,
+		LookupEnv:        noEnv,
 	}
 	fastRetries(&o)
 	return o

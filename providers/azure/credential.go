@@ -70,7 +70,9 @@ func newHTTPClient(caFile string, dial func(ctx context.Context, network, addr s
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
 	if dial != nil {
-		tr.DialContext = dial
+		// A caller that dials routes connections itself: a proxy from the
+		// environment would take the route away from it.
+		tr.DialContext, tr.Proxy = dial, nil
 	}
 	return &http.Client{Transport: tr}, nil
 }

@@ -108,8 +108,9 @@ type Options struct {
 	// read the process environment themselves.
 	LookupEnv func(string) (string, bool)
 	// Dial, if not nil, opens the store's connections (to vaults, Entra ID
-	// and the identity endpoint) in place of a net.Dialer: for embedders
-	// that route to private endpoints themselves, and for tests.
+	// and the identity endpoint) in place of a net.Dialer, and no proxy is
+	// used: for embedders that route to private endpoints themselves, and
+	// for tests.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 

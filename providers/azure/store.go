@@ -46,7 +46,6 @@ type Store struct {
 	vault    string // default vault's base URL, or ""
 	domain   string
 	identity secret.Identity
-	method   AuthMethod
 	who      string // the identity, for errors
 	cred     azcore.TokenCredential
 	opts     azsecrets.ClientOptions
@@ -80,12 +79,12 @@ func New(name string, o Options) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{
-		name: name, vault: c.vault, domain: c.VaultDomain, method: c.AuthMethod, who: c.identity,
+		name: name, vault: c.vault, domain: c.VaultDomain, who: c.identity,
 		cred: cred, hc: hc, log: log, clients: map[string]*azsecrets.Client{},
 		opts: azsecrets.ClientOptions{
 			ClientOptions: azcore.ClientOptions{
 				Transport: hc,
-				Retry: policy.RetryOptions{MaxRetries: int32(c.MaxRetries), RetryDelay: c.RetryDelay},
+				Retry:     policy.RetryOptions{MaxRetries: int32(c.MaxRetries), RetryDelay: c.RetryDelay},
 			},
 			DisableChallengeResourceVerification: c.DisableChallengeResourceVerification,
 		},
