@@ -29,13 +29,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -252,6 +255,20 @@ func (s *Server) Settings(method string) map[string]any {
 		m["client_secret_file"] = s.ClientSecretFile
 	}
 	return m
+}
+
+// StoreYAML returns an agent config's "stores:" section declaring one store
+// named name with [Server.Settings] for method, for CLI tests that write a
+// config file.
+func (s *Server) StoreYAML(name, method string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "stores:\n  %s:\n    type: azure\n", name)
+	m := s.Settings(method)
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		v, _ := json.Marshal(m[k]) // JSON scalars are YAML scalars
+		fmt.Fprintf(&b, "    %s: %s\n", k, v)
+	}
+	return b.String()
 }
 
 // Stats returns the request counts so far.

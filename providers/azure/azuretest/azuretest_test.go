@@ -148,3 +148,17 @@ func TestWire(t *testing.T) {
 		})
 	}
 }
+
+func TestStoreYAML(t *testing.T) {
+	srv := azuretest.Start(t)
+	y := srv.StoreYAML("kv", "service_principal")
+	for _, want := range []string{"stores:\n  kv:\n    type: azure\n", `    vault_url: "` + srv.VaultURL + `"`, "    max_retries: 2\n",
+		"    disable_challenge_resource_verification: true\n", `    client_secret_file: "` + srv.ClientSecretFile + `"`} {
+		if !strings.Contains(y, want) {
+			t.Errorf("StoreYAML lacks %q:\n%s", want, y)
+		}
+	}
+	if strings.Contains(y, srv.ClientSecret) {
+		t.Error("StoreYAML holds the client secret itself")
+	}
+}
