@@ -4,6 +4,7 @@
 package standard
 
 import (
-	_ "github.com/latchkey/latchkey/providers/aws" // type "aws"
-	_ "github.com/latchkey/latchkey/providers/env" // type "env"
+	_ "github.com/latchkey/latchkey/providers/aws"   // type "aws"
+	_ "github.com/latchkey/latchkey/providers/azure" // type "azure"
+	_ "github.com/latchkey/latchkey/providers/env"   // type "env"
 )
