@@ -50,7 +50,7 @@ func newIdentity(store string, cfg Config) (*identity, error) {
 	id := &identity{}
 	switch cfg.Auth {
 	case AuthNone:
-		id.principal = "no credentials (auth_method none)"
+		id.principal = "an anonymous caller (auth_method none)"
 		id.summary = "no credentials"
 		return id, nil
 	case AuthServiceAccountKey:
@@ -96,8 +96,36 @@ func newIdentity(store string, cfg Config) (*identity, error) {
 	}
 	id.creds = creds
 	id.principal = fmt.Sprintf("service account %q (impersonated)", cfg.ImpersonateServiceAccount)
-	id.summary = fmt.Sprintf("service account %s, impersonated by %s", cfg.ImpersonateServiceAccount, baseName)
+	id.summary = fmt.Sprintf("service account %s (impersonated, using %s)", cfg.ImpersonateServiceAccount, baseName)
 	return id, nil
+}
+
+// who names the identity for an error. For Application Default Credentials
+// found in a service-account key file, that is the account's email.
+func (id *identity) who() string {
+	if id.adc == nil || id.creds != id.base {
+		return id.principal
+	}
+	id.adc.mu.Lock()
+	found := id.adc.found
+	id.adc.mu.Unlock()
+	if found != nil {
+		if email := clientEmail(found.JSON()); email != "" {
+			return fmt.Sprintf("service account %q (Application Default Credentials)", email)
+		}
+	}
+	return id.principal
+}
+
+// clientEmail returns the client_email of a JSON credentials file, if any.
+func clientEmail(b []byte) string {
+	var f struct {
+		ClientEmail string `json:"client_email"`
+	}
+	if len(b) == 0 || json.Unmarshal(b, &f) != nil {
+		return ""
+	}
+	return f.ClientEmail
 }
 
 // keyFileCredentials reads a service-account key file.

@@ -25,10 +25,11 @@
 //
 // A payload whose data_crc32c does not match its data fails with a
 // [*ChecksumError], never returned as a value. The field is optional in the
-// API: a payload without it is accepted (the service has computed one for
-// every version added since 2021, and TLS protects the payload in transit)
-// unless the store's require_checksum setting is true, in which case it
-// fails with a ChecksumError whose Missing field is set.
+// API: a payload without it is accepted (the service stores one for every
+// version added since it began computing them, older versions and some
+// proxies may send none, and TLS protects the payload in transit) unless the
+// store's require_checksum setting is true, in which case it fails with a
+// ChecksumError whose Missing field is set.
 //
 // # Errors
 //

@@ -61,7 +61,7 @@ type PermissionDeniedError struct {
 
 func (e *PermissionDeniedError) Error() string {
 	if e.Unauthenticated {
-		return fmt.Sprintf("gcp store %q: secret %q: the service did not accept the credentials of %s; check the store's auth settings%s",
+		return fmt.Sprintf("gcp store %q: secret %q: the service did not authenticate %s; check the store's auth settings%s",
 			e.Store, e.Resource, e.Principal, rpcDetail(e.Err))
 	}
 	return fmt.Sprintf("gcp store %q: secret %q: permission denied to %s (or the project or secret does not exist); grant it roles/secretmanager.secretAccessor on the secret%s",

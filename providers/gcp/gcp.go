@@ -248,9 +248,9 @@ func (s *Store) classify(ctx context.Context, n versionName, attempts int, err e
 	case codes.NotFound:
 		return &NotFoundError{Store: s.name, Project: n.Project, Location: n.Location, Secret: n.Secret, Version: n.Version, Err: err}
 	case codes.PermissionDenied:
-		return &PermissionDeniedError{Store: s.name, Resource: resource, Principal: s.id.principal, Err: err}
+		return &PermissionDeniedError{Store: s.name, Resource: resource, Principal: s.id.who(), Err: err}
 	case codes.Unauthenticated:
-		return &PermissionDeniedError{Store: s.name, Resource: resource, Principal: s.id.principal, Unauthenticated: true, Err: err}
+		return &PermissionDeniedError{Store: s.name, Resource: resource, Principal: s.id.who(), Unauthenticated: true, Err: err}
 	case codes.FailedPrecondition:
 		return &FailedPreconditionError{Store: s.name, Resource: resource, Err: err}
 	case codes.InvalidArgument:

@@ -289,7 +289,7 @@ func TestErrors(t *testing.T) {
 			if !errors.As(err, &e) || e.Unauthenticated || e.Resource != "projects/nosuch-project/secrets/plain/versions/latest" {
 				t.Errorf("want a PermissionDeniedError, got %#v", err)
 			}
-		}, []string{"secretmanager.versions.access", "roles/secretmanager.secretAccessor", "no credentials"}, false},
+		}, []string{"secretmanager.versions.access", "roles/secretmanager.secretAccessor", "anonymous"}, false},
 		{"disabled version", secret.Request{Name: "disabled", Version: "2"}, secret.ErrNotFound, func(t *testing.T, err error) {
 			var e *gcp.FailedPreconditionError
 			if !errors.As(err, &e) || e.Resource != "projects/demo-project/secrets/disabled/versions/2" {
@@ -484,9 +484,14 @@ func TestAuth(t *testing.T) {
 		t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", reader.KeyFile)
 		settings := srv.Settings("")
 		settings["auth_method"] = "adc"
-		v, err := build(t, settings).Get(ctx(t), secret.Request{Name: "doc"})
+		st := build(t, settings)
+		v, err := st.Get(ctx(t), secret.Request{Name: "doc"})
 		if err != nil || !bytes.Equal(v.Reveal(), doc) {
 			t.Fatalf("Get with ADC: %v", err)
+		}
+		_, err = st.Get(ctx(t), secret.Request{Name: "restricted"})
+		if !errors.Is(err, secret.ErrPermissionDenied) || !strings.Contains(err.Error(), reader.Email) {
+			t.Fatalf("want a permission error naming the ADC account %s, got %v", reader.Email, err)
 		}
 	})
 	t.Run("no credentials", func(t *testing.T) {
@@ -598,7 +603,7 @@ func TestDescribe(t *testing.T) {
 		{"key file", map[string]any{"auth_method": "service_account_key", "credentials_file": sa.KeyFile},
 			[]string{"reader@demo-project.iam.gserviceaccount.com", sa.KeyFile}, []string{"readable by other users"}},
 		{"impersonate", map[string]any{"auth_method": "impersonate", "impersonate_service_account": "target@demo-project.iam.gserviceaccount.com", "credentials_file": sa.KeyFile},
-			[]string{"target@demo-project.iam.gserviceaccount.com, impersonated by service account reader@"}, []string{"readable by other users"}},
+			[]string{"target@demo-project.iam.gserviceaccount.com (impersonated, using service account reader@"}, []string{"readable by other users"}},
 		{"psc endpoint", map[string]any{"endpoint": "secretmanager-psc.p.googleapis.com:443"}, []string{"secretmanager-psc.p.googleapis.com:443"}, nil},
 		{"insecure", map[string]any{"endpoint": "127.0.0.1:9", "insecure": true}, []string{"127.0.0.1:9", "no credentials"}, []string{"plaintext"}},
 	}
