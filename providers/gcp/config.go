@@ -116,10 +116,11 @@ func (s settings) config(store string) (Config, error) {
 	}
 	var errs []error
 	if s.MaxAttempts != nil {
-		c.MaxAttempts = *s.MaxAttempts
-		if c.MaxAttempts < 1 {
+		if *s.MaxAttempts < 1 {
 			errs = append(errs, &secret.ConfigError{Store: store, Key: "max_attempts",
-				Msg: fmt.Sprintf("is %d; it counts the first call too, so it must be at least 1", c.MaxAttempts)})
+				Msg: fmt.Sprintf("is %d; it counts the first call too, so it must be at least 1", *s.MaxAttempts)})
+		} else {
+			c.MaxAttempts = *s.MaxAttempts
 		}
 	}
 	for _, d := range []struct {
