@@ -196,7 +196,9 @@ func (s *Store) access(ctx context.Context, name string) (*secretmanagerpb.Acces
 		if _, err := s.id.adc.get(ctx); err != nil {
 			return nil, 0, s.credentialsError(ctx, err)
 		}
-		if qp := s.id.adc.quotaProject(ctx); qp != "" {
+		// The caller's quota project goes only with its own calls: an
+		// impersonated account may not use it.
+		if qp := s.id.adc.quotaProject(ctx); qp != "" && s.id.creds == s.id.base {
 			ctx = metadata.AppendToOutgoingContext(ctx, "x-goog-user-project", qp)
 		}
 	}
