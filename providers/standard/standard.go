@@ -7,4 +7,5 @@ import (
 	_ "github.com/latchkey/latchkey/providers/aws"   // type "aws"
 	_ "github.com/latchkey/latchkey/providers/azure" // type "azure"
 	_ "github.com/latchkey/latchkey/providers/env"   // type "env"
+	_ "github.com/latchkey/latchkey/providers/gcp"   // type "gcp"
 )
