@@ -4,7 +4,7 @@
 //
 // Importing the package registers the type; [New] builds a [Store] directly
 // for embedders. The user documentation, with every setting and an agent
-// config per authentication method, is README.md next to this file.
+// config per authentication method, is in the repository README (section "gcp").
 //
 // # Secret names
 //
