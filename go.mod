@@ -1,3 +1,7 @@
 module github.com/latchkey/latchkey
 
 go 1.26
+
+require github.com/tetratelabs/wazero v1.12.0
+
+require golang.org/x/sys v0.44.0 // indirect

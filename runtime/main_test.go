@@ -1,0 +1,93 @@
+package runtime_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	lkruntime "github.com/latchkey/latchkey/runtime"
+	"github.com/latchkey/latchkey/internal/wasmtest"
+)
+
+// sharedCache keeps compiled code for the whole test binary, backed by the
+// tests' on-disk cache, so that each guest is compiled once per run.
+var sharedCache *lkruntime.Cache
+
+func TestMain(m *testing.M) {
+	os.Exit(func() int {
+		var err error
+		dir := os.TempDir() + "/latchkey-wasmtest-" + itoa(os.Getuid()) + "/wazero-cache"
+		if err = os.MkdirAll(dir, 0o700); err == nil {
+			sharedCache, err = lkruntime.NewCache(dir)
+		}
+		if err != nil {
+			panic(err)
+		}
+		defer sharedCache.Close(context.Background())
+		return m.Run()
+	}())
+}
+
+func itoa(n int) string {
+	var b []byte
+	if n == 0 {
+		return "0"
+	}
+	for ; n > 0; n /= 10 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+	}
+	return string(b)
+}
+
+// logBuffer collects log records as text, safe for concurrent use.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func (l *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func behave(t testing.TB) string { return wasmtest.Build(t, "runtime/testdata/guests/behave") }
+
+// load loads the guest at path, unpinned, with the shared cache.
+func load(t testing.TB, path string, opts lkruntime.Options) *lkruntime.Module {
+	t.Helper()
+	if opts.Name == "" {
+		opts.Name = "test-module"
+	}
+	opts.AllowUnpinned = opts.SHA256 == ""
+	opts.Cache = sharedCache
+	m, err := lkruntime.Load(context.Background(), path, opts)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	t.Cleanup(func() { m.Close(context.Background()) })
+	return m
+}
+
+func mustContain(t testing.TB, what, s string, subs ...string) {
+	t.Helper()
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			t.Errorf("%s does not contain %q: %s", what, sub, s)
+		}
+	}
+}
