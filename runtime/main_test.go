@@ -9,8 +9,8 @@ import (
 	"sync"
 	"testing"
 
-	lkruntime "github.com/latchkey/latchkey/runtime"
 	"github.com/latchkey/latchkey/internal/wasmtest"
+	lkruntime "github.com/latchkey/latchkey/runtime"
 )
 
 // sharedCache keeps compiled code for the whole test binary, backed by the
@@ -20,27 +20,12 @@ var sharedCache *lkruntime.Cache
 func TestMain(m *testing.M) {
 	os.Exit(func() int {
 		var err error
-		dir := os.TempDir() + "/latchkey-wasmtest-" + itoa(os.Getuid()) + "/wazero-cache"
-		if err = os.MkdirAll(dir, 0o700); err == nil {
-			sharedCache, err = lkruntime.NewCache(dir)
-		}
-		if err != nil {
+		if sharedCache, err = lkruntime.NewCache(wasmtest.CacheDir(nil)); err != nil {
 			panic(err)
 		}
 		defer sharedCache.Close(context.Background())
 		return m.Run()
 	}())
-}
-
-func itoa(n int) string {
-	var b []byte
-	if n == 0 {
-		return "0"
-	}
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
 }
 
 // logBuffer collects log records as text, safe for concurrent use.

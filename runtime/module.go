@@ -105,7 +105,7 @@ type Options struct {
 	// Config is the JSON object handed to the guest (default {}).
 	Config []byte
 	// HTTP is the guest's network policy; the zero value allows no host.
-	HTTP hostfuncs.HTTPOptions
+	HTTP   hostfuncs.HTTPOptions
 	Limits Limits
 	// Cache is where compiled code is kept; nil makes a cache private to
 	// the module in CacheDir.

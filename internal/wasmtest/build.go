@@ -106,22 +106,26 @@ func Build(tb testing.TB, dir string) string {
 }
 
 // TempDir returns the directory, private to the user, where built guests
-// and the tests' compilation cache live.
+// and the tests' compilation cache live. tb may be nil (in TestMain): a
+// failure then panics.
 func TempDir(tb testing.TB) string {
-	tb.Helper()
 	dir := filepath.Join(os.TempDir(), fmt.Sprintf("latchkey-wasmtest-%d", os.Getuid()))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		tb.Fatal(err)
+	err := os.MkdirAll(dir, 0o700)
+	if err == nil {
+		err = os.Chmod(dir, 0o700)
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
+	if err != nil {
+		if tb == nil {
+			panic(err)
+		}
 		tb.Fatal(err)
 	}
 	return dir
 }
 
-// CacheDir returns the compilation cache directory shared by tests.
+// CacheDir returns the compilation cache directory shared by tests; tb may
+// be nil.
 func CacheDir(tb testing.TB) string {
-	tb.Helper()
 	return filepath.Join(TempDir(tb), "wazero-cache")
 }
 
