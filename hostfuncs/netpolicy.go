@@ -64,7 +64,7 @@ func refusedAddr(addr netip.Addr, allowPrivate bool) string {
 		return "multicast"
 	}
 	for _, p := range reservedNets {
-		if p.Contains(addr) {
+		if p.Contains(addr) && !addr.IsLoopback() { // ::1 lies in ::/96
 			return "reserved"
 		}
 	}
