@@ -168,6 +168,7 @@ var (
 	I32Add      = []byte{0x6a}
 	I32Sub      = []byte{0x6b}
 	I32Eqz      = []byte{0x45}
+	I32LtU      = []byte{0x49}
 )
 
 // Code concatenates instructions.
