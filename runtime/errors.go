@@ -38,6 +38,7 @@ type Error struct {
 	Kind error
 }
 
+// Error returns `wasm module "NAME": OP: CAUSE`.
 func (e *Error) Error() string {
 	return fmt.Sprintf("wasm module %q: %s: %v", e.Module, e.Op, e.Err)
 }
@@ -58,6 +59,7 @@ type GuestError struct {
 	Msg  string
 }
 
+// Error returns "KIND: MSG", e.g. "not found: secret \"db\"".
 func (e *GuestError) Error() string {
 	return codeText(e.Code) + ": " + e.Msg
 }
