@@ -2,7 +2,10 @@
 
 package latchkey
 
-import "unsafe"
+import (
+	"runtime"
+	"unsafe"
+)
 
 // The imports of host module latchkey_v1. Lengths and pointers are i32.
 
@@ -53,11 +56,21 @@ func resultSet(b []byte) int32 { return hostResultSet(ptr(b), uint32(len(b))) }
 
 func errorSet(code int32, msg []byte) int32 { return hostErrorSet(code, ptr(msg), uint32(len(msg))) }
 
-func logWrite(level int32, msg []byte) int32 { return hostLog(level, ptr(msg), uint32(len(msg))) }
+func logWrite(level int32, msg string) int32 {
+	r := hostLog(level, unsafe.Pointer(unsafe.StringData(msg)), uint32(len(msg)))
+	runtime.KeepAlive(msg)
+	return r
+}
 
-func httpRequest(method, url, header, body []byte) int32 {
-	return hostHTTPRequest(ptr(method), uint32(len(method)), ptr(url), uint32(len(url)),
+// httpRequest passes method and url without copying them: the host copies
+// what it reads before the guest runs again.
+func httpRequest(method, url string, header, body []byte) int32 {
+	r := hostHTTPRequest(unsafe.Pointer(unsafe.StringData(method)), uint32(len(method)),
+		unsafe.Pointer(unsafe.StringData(url)), uint32(len(url)),
 		ptr(header), uint32(len(header)), ptr(body), uint32(len(body)))
+	runtime.KeepAlive(method)
+	runtime.KeepAlive(url)
+	return r
 }
 
 func httpResponseRead(part int32, buf []byte) int32 {

@@ -56,27 +56,36 @@ const (
 // allow list (and every redirect it follows), refuses private addresses
 // unless the operator allowed them, and caps sizes and counts; a refusal is
 // a [*HostError] matching [ErrNotAllowed], [ErrTooLarge] or [ErrLimit].
+//
+// Go code in Wasm pays dearly for every allocation and every byte it
+// scans, so Do passes strings to the host without copying them and reads
+// the response through a reused buffer: a fetch costs three allocations.
 func Do(req HTTPRequest) (*HTTPResponse, error) {
 	method := req.Method
 	if method == "" {
 		method = "GET"
 	}
-	// The query may carry credentials: keep it out of error messages.
-	shown, _, _ := strings.Cut(req.URL, "?")
-	op := "http " + method + " " + shown
-	status := httpRequest([]byte(method), []byte(req.URL), encodeHeader(req.Header), req.Body)
+	hdrBuf = appendHeader(hdrBuf[:0], req.Header)
+	status := httpRequest(method, req.URL, hdrBuf, req.Body)
 	if status < 0 {
-		return nil, &HostError{Op: op, Code: HostCode(status)}
+		return nil, &HostError{Op: opName(method, req.URL), Code: HostCode(status)}
 	}
 	hdr, c := readPart(partHeader)
 	if c != 0 {
-		return nil, &HostError{Op: op + ": reading headers", Code: c}
+		return nil, &HostError{Op: opName(method, req.URL) + ": reading headers", Code: c}
 	}
 	body, c := readPart(partBody)
 	if c != 0 {
-		return nil, &HostError{Op: op + ": reading body", Code: c}
+		return nil, &HostError{Op: opName(method, req.URL) + ": reading body", Code: c}
 	}
 	return &HTTPResponse{Status: int(status), Body: body, header: string(hdr)}, nil
+}
+
+// opName names a request in errors, without the query, which may carry
+// credentials.
+func opName(method, url string) string {
+	shown, _, _ := strings.Cut(url, "?")
+	return "http " + method + " " + shown
 }
 
 // Get is Do with method GET and no body.
@@ -84,14 +93,23 @@ func Get(url string, header map[string]string) (*HTTPResponse, error) {
 	return Do(HTTPRequest{Method: "GET", URL: url, Header: header})
 }
 
-// readPart reads one part of the last response into a slice of its own.
+var (
+	hdrBuf  = make([]byte, 0, 512)
+	respBuf = make([]byte, 4096)
+)
+
+// readPart reads one part of the last response into a slice of its own,
+// through respBuf: one host call when the part fits, two otherwise.
 func readPart(part int32) ([]byte, HostCode) {
-	n := httpResponseRead(part, nil)
+	n := httpResponseRead(part, respBuf)
 	if n < 0 {
 		return nil, HostCode(n)
 	}
 	if n == 0 {
 		return nil, 0
+	}
+	if int(n) <= len(respBuf) {
+		return append([]byte(nil), respBuf[:n]...), 0
 	}
 	b := make([]byte, n)
 	if m := httpResponseRead(part, b); m < 0 {
@@ -100,19 +118,17 @@ func readPart(part int32) ([]byte, HostCode) {
 	return b, 0
 }
 
-// encodeHeader writes "Name: value\n" lines, sorted by name.
-func encodeHeader(h map[string]string) []byte {
+// appendHeader appends "Name: value\n" lines to b, sorted by name.
+func appendHeader(b []byte, h map[string]string) []byte {
 	if len(h) == 0 {
-		return nil
+		return b
 	}
-	names := make([]string, 0, len(h))
-	size := 0
-	for k, v := range h {
+	var small [8]string
+	names := small[:0]
+	for k := range h {
 		names = append(names, k)
-		size += len(k) + len(v) + 3
 	}
 	sort.Strings(names)
-	b := make([]byte, 0, size)
 	for _, k := range names {
 		b = append(b, k...)
 		b = append(b, ": "...)

@@ -15,5 +15,5 @@ const (
 // The host caps the bytes logged per call and drops the rest. Never log a
 // secret value.
 func Log(level Level, msg string) {
-	logWrite(int32(level), []byte(msg))
+	logWrite(int32(level), msg)
 }

@@ -17,8 +17,8 @@ func TestHeaderRoundTrip(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := string(encodeHeader(tc.in)); got != tc.want {
-				t.Fatalf("encodeHeader = %q, want %q", got, tc.want)
+			if got := string(appendHeader(nil, tc.in)); got != tc.want {
+				t.Fatalf("appendHeader = %q, want %q", got, tc.want)
 			}
 			var back []HeaderField
 			for k, v := range tc.in {

@@ -34,6 +34,17 @@
 // again; one whose linear memory grew past [Limits.RecycleMemory] is
 // discarded after its fetch, since linear memory never shrinks.
 //
+// # Performance
+//
+// The call time limit relies on wazero's WithCloseOnContextDone, which in
+// wazero v1.12 makes every loop iteration of the guest leave native code to
+// check for interruption (tetratelabs/wazero issue 2466). Go guests loop a
+// lot (hashing, scanning, allocation), so they run several times slower
+// than they would without the limit; this is the price of being able to
+// stop a guest that spins. A loaded module from the on-disk cache still
+// pays wazero's validation of the whole binary (about half of a cold
+// start for a 3.5 MB Go guest).
+//
 // # Errors
 //
 // Every error is an [*Error] naming the module and what failed, and wraps

@@ -163,6 +163,10 @@ func Br(depth uint32) []byte { return append([]byte{0x0c}, uleb(uint64(depth))..
 // BrIf pops a condition and branches to depth if it is not zero.
 func BrIf(depth uint32) []byte { return append([]byte{0x0d}, uleb(uint64(depth))...) }
 
+// I32Store8 pops a value and an address and stores the value's low byte
+// at address+off.
+func I32Store8(off uint32) []byte { return append([]byte{0x3a, 0x00}, uleb(uint64(off))...) }
+
 // I32Store pops a value and an address and stores the value at address+off.
 func I32Store(off uint32) []byte { return append([]byte{0x36, 0x02}, uleb(uint64(off))...) }
 

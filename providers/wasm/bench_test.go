@@ -35,7 +35,9 @@ var (
 	bench     benchEnv
 )
 
-func setupBench(b *testing.B) *benchEnv {
+func setupBench(b *testing.B) *benchEnv { return setupBenchT(b) }
+
+func setupBenchT(b testing.TB) *benchEnv {
 	benchOnce.Do(func() {
 		// The server outlives any one benchmark: a cleanup of the first
 		// caller would stop it for the others.
@@ -202,5 +204,40 @@ func BenchmarkPooledInstanceMemory(b *testing.B) {
 		b.ReportMetric(float64(s.IdleMemory)/float64(s.Idle)/(1<<20), "linear-MiB/instance")
 		b.ReportMetric(float64(int64(after.HeapInuse)-int64(before.HeapInuse))/float64(n-1)/(1<<20), "heap-MiB/instance")
 		st.Close()
+	}
+}
+
+// (b') The same fetch as WarmPool through a hand-assembled guest that only
+// calls http_request: the host's own cost, without the Go guest's.
+func BenchmarkWarmPoolMinimalGuest(b *testing.B) {
+	env := setupBench(b)
+	hdr := "Authorization: Bearer " + env.srv.Token + "\n"
+	data := "GET" + env.srv.URL + "/db" + hdr
+	var body []byte
+	for i := 0; i < len(data); i++ { // write the strings into memory byte by byte
+		body = append(body, w.Code(w.I32Const(int32(i)), w.I32Const(int32(data[i])), w.I32Store8(0))...)
+	}
+	urlLen := int32(len(data) - 3 - len(hdr))
+	body = append(body, w.Code(
+		w.I32Const(2000),
+		w.I32Const(0), w.I32Const(3), w.I32Const(3), w.I32Const(urlLen),
+		w.I32Const(3+urlLen), w.I32Const(int32(len(hdr))), w.I32Const(0), w.I32Const(0),
+		w.Call(w.FnHTTPRequest), w.I32Store(0), // the status, at 2000
+		w.I32Const(2000), w.I32Const(4), w.Call(w.FnResultSet), w.Drop, w.I32Const(0))...)
+	opts := env.opts
+	opts.Name = "minimal"
+	opts.HTTP.AllowedHosts = []string{env.srv.HostPort()}
+	m, err := lkruntime.LoadBytes(context.Background(), w.Guest(body).Encode(), opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close(context.Background())
+	for b.Loop() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		v, err := m.Get(ctx, lkruntime.Request{Name: "db"})
+		cancel()
+		if err != nil || v.Reveal()[0] != 200 {
+			b.Fatalf("Get: %v (status bytes %v)", err, v.Reveal())
+		}
 	}
 }
