@@ -1,0 +1,3 @@
+module github.com/latchkey/latchkey/guest-sdk
+
+go 1.24

@@ -1,0 +1,138 @@
+package latchkey
+
+import "encoding/json"
+
+// Request is one secret fetch asked of the module.
+type Request struct {
+	// Name is the secret's name in the store's terms; it may be empty when
+	// the workflow relies on the store's configured secret document.
+	Name string
+	// Key is the JSON key path the workflow asked for, dot-joined, for
+	// information only: the host looks keys up itself in what the handler
+	// returns, so a handler returns the whole secret.
+	Key string
+	// Version selects a version; empty means the current one.
+	Version string
+	// Config is the store's JSON configuration, the same for every call of
+	// an instance. It is shared: do not modify it.
+	Config []byte
+}
+
+// Handler fetches one secret. It returns the secret's raw bytes or an error,
+// preferably an [*Error] made by [NotFound], [PermissionDenied],
+// [Unavailable], [InvalidConfig] or [NotAllowed]. Any other error is
+// reported as unavailable.
+type Handler func(req Request) ([]byte, error)
+
+var (
+	handler Handler
+	config  []byte
+	haveCfg bool
+	scratch = make([]byte, 0, 256)
+)
+
+// Handle registers h as the module's handler. Call it once, from init.
+func Handle(h Handler) { handler = h }
+
+// HandleJSON registers h as the module's handler, decoding the store's JSON
+// config into a C once, at the first call, and handing the same *C to every
+// call. A config that does not decode fails every call with
+// [CodeInvalidConfig].
+func HandleJSON[C any](h func(cfg *C, req Request) ([]byte, error)) {
+	var (
+		cfg     *C
+		decoded bool
+		cfgErr  error
+	)
+	handler = func(req Request) ([]byte, error) {
+		if !decoded {
+			decoded = true
+			c := new(C)
+			if len(req.Config) > 0 {
+				if err := json.Unmarshal(req.Config, c); err != nil {
+					cfgErr = InvalidConfig("the store's config does not decode: " + err.Error())
+				}
+			}
+			cfg = c
+		}
+		if cfgErr != nil {
+			return nil, cfgErr
+		}
+		return h(cfg, req)
+	}
+}
+
+// Input kinds of input_read; part of the ABI.
+const (
+	inputConfig  = 0
+	inputName    = 1
+	inputKey     = 2
+	inputVersion = 3
+)
+
+// readInput reads one input into a fresh byte slice.
+func readInput(kind int32) ([]byte, HostCode) {
+	n := inputRead(kind, scratch[:cap(scratch)])
+	if n < 0 {
+		return nil, HostCode(n)
+	}
+	if int(n) > cap(scratch) {
+		scratch = make([]byte, 0, int(n))
+		if n = inputRead(kind, scratch[:cap(scratch)]); n < 0 {
+			return nil, HostCode(n)
+		}
+	}
+	return scratch[:n], 0
+}
+
+func readString(kind int32) (string, HostCode) {
+	b, c := readInput(kind)
+	return string(b), c
+}
+
+// serve runs one call: it reads the request, runs the handler and hands
+// the result or the error to the host.
+func serve() {
+	defer func() {
+		if recover() != nil {
+			// The panic value may hold anything, even a secret: say only
+			// that it happened.
+			setError(CodeUnavailable, "the module's handler panicked")
+		}
+	}()
+	if handler == nil {
+		setError(CodeUnavailable, "the module registered no handler (call latchkey.Handle from init)")
+		return
+	}
+	if !haveCfg {
+		b, c := readInput(inputConfig)
+		if c != 0 {
+			setError(CodeUnavailable, "reading the config: "+c.String())
+			return
+		}
+		config, haveCfg = append([]byte(nil), b...), true
+	}
+	req := Request{Config: config}
+	var c HostCode
+	if req.Name, c = readString(inputName); c == 0 {
+		if req.Key, c = readString(inputKey); c == 0 {
+			req.Version, c = readString(inputVersion)
+		}
+	}
+	if c != 0 {
+		setError(CodeUnavailable, "reading the request: "+c.String())
+		return
+	}
+	out, err := handler(req)
+	if err != nil {
+		code, msg := toError(err)
+		setError(code, msg)
+		return
+	}
+	// On failure (too large) the host records the reason itself.
+	resultSet(out)
+}
+
+func setError(code Code, msg string) {
+	errorSet(int32(code), []byte(msg))
+}

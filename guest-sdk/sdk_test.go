@@ -1,0 +1,69 @@
+package latchkey
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+)
+
+func TestHeaderRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		in   map[string]string
+		want string
+	}{
+		{"empty", nil, ""},
+		{"sorted", map[string]string{"X-B": "2", "Accept": "application/json"}, "Accept: application/json\nX-B: 2\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := string(appendHeader(nil, tc.in)); got != tc.want {
+				t.Fatalf("appendHeader = %q, want %q", got, tc.want)
+			}
+			var back []HeaderField
+			for k, v := range tc.in {
+				back = append(back, HeaderField{k, v})
+			}
+			got := decodeHeader(tc.want)
+			if len(got) != len(back) {
+				t.Fatalf("decodeHeader(%q) = %v", tc.want, got)
+			}
+		})
+	}
+	r := &HTTPResponse{header: "Content-Type: text/plain\nX-A:  b \nbroken\n"}
+	if r.HeaderValue("content-type") != "text/plain" || r.HeaderValue("X-A") != "b" || r.HeaderValue("broken") != "" || len(r.Header()) != 2 {
+		t.Fatalf("decodeHeader: %+v", r.Header())
+	}
+}
+
+func TestToError(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		code Code
+	}{
+		{"typed", NotFound("x"), CodeNotFound},
+		{"host refusal", &HostError{Op: "http", Code: HostErrNotAllowed}, CodeNotAllowed},
+		{"host network", &HostError{Op: "http", Code: HostErrNetwork}, CodeUnavailable},
+		{"wrapped", wrapped{NotFound("y")}, CodeNotFound},
+		{"plain", errors.New("boom"), CodeUnavailable},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if c, _ := toError(tc.err); c != tc.code {
+				t.Fatalf("toError(%v) = %v, want %v", tc.err, c, tc.code)
+			}
+		})
+	}
+	if !errors.Is(&HostError{Op: "x", Code: HostErrLimit}, ErrLimit) || errors.Is(&HostError{Code: HostErrLimit}, ErrNotAllowed) {
+		t.Fatal("HostError.Is matches by code")
+	}
+	if !reflect.DeepEqual(itoa(-120), "-120") {
+		t.Fatal("itoa")
+	}
+}
+
+type wrapped struct{ err error }
+
+func (w wrapped) Error() string { return "ctx: " + w.err.Error() }
+func (w wrapped) Unwrap() error { return w.err }

@@ -1,0 +1,116 @@
+package hostfuncs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+)
+
+// Input is what a guest call is asked: the store's config and the secret.
+type Input struct {
+	Config  []byte // the store's JSON config
+	Name    string
+	Key     string // dot-joined key path, for information
+	Version string
+}
+
+// CallLimits caps what one guest call may hand to the host. Zero values are
+// the documented defaults.
+type CallLimits struct {
+	// MaxResult caps the bytes of the result (default 1 MiB).
+	MaxResult int
+	// MaxLog caps the bytes logged per call through the log function
+	// (default 8 KiB); the rest is dropped and counted.
+	MaxLog int
+}
+
+// Defaults of [CallLimits].
+const (
+	DefaultMaxResult = 1 << 20
+	DefaultMaxLog    = 8 << 10
+	maxErrorMessage  = 1 << 10
+)
+
+// Call is the state of one guest call: its input, its limits, the store's
+// HTTP client, and what the guest set. Make a new Call for every guest call
+// and pass it with [WithCall]; a Call is used by one goroutine at a time.
+type Call struct {
+	// Module names the module in logs and errors (usually the store's name).
+	Module string
+	Input  Input
+	Limits CallLimits
+	// HTTP is the store's client; nil refuses every request.
+	HTTP *Client
+	// Logger receives the guest's log records and the host's refusals; nil
+	// discards them.
+	Logger *slog.Logger
+
+	result    []byte
+	hasResult bool
+	errCode   int32
+	errMsg    string
+	hasError  bool
+	fault     error
+	refusal   string
+	requests  int
+	resp      *response
+	logged    int
+	dropped   int
+}
+
+type callKey struct{}
+
+// WithCall returns a context carrying c, for the guest function call whose
+// host calls it serves.
+func WithCall(ctx context.Context, c *Call) context.Context {
+	return context.WithValue(ctx, callKey{}, c)
+}
+
+func callFrom(ctx context.Context) *Call {
+	c, _ := ctx.Value(callKey{}).(*Call)
+	return c
+}
+
+// Result returns the bytes the guest set with result_set, if it did.
+func (c *Call) Result() ([]byte, bool) { return c.result, c.hasResult }
+
+// GuestError returns the code and message the guest set with error_set.
+func (c *Call) GuestError() (code int32, msg string, ok bool) { return c.errCode, c.errMsg, c.hasError }
+
+// Fault returns the first limit the guest broke in a way the host must
+// report even if the guest carried on (a result over the cap), or nil.
+func (c *Call) Fault() error { return c.fault }
+
+// Refusal returns the reason of the last request the network policy
+// refused during the call, or "". It holds no header or body.
+func (c *Call) Refusal() string { return c.refusal }
+
+// LogDropped returns how many bytes of guest log the cap dropped.
+func (c *Call) LogDropped() int { return c.dropped }
+
+func (c *Call) maxResult() int {
+	if c.Limits.MaxResult > 0 {
+		return c.Limits.MaxResult
+	}
+	return DefaultMaxResult
+}
+
+func (c *Call) maxLog() int {
+	if c.Limits.MaxLog > 0 {
+		return c.Limits.MaxLog
+	}
+	return DefaultMaxLog
+}
+
+func (c *Call) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
+}
+
+func (c *Call) setFault(format string, args ...any) {
+	if c.fault == nil {
+		c.fault = fmt.Errorf(format, args...)
+	}
+}

@@ -1,0 +1,29 @@
+// Package hostfuncs is the host module that Latchkey's Wasm guests import,
+// named [ModuleName] ("latchkey_v1"): the only door out of the sandbox.
+//
+// A guest may read the call's input (the store's JSON config and the secret
+// asked for), set the result or a typed error, log, and make HTTP requests.
+// [Instantiate] adds the module to a wazero runtime once; the state of each
+// guest call travels in its context as a [*Call] (see [WithCall]), so one
+// runtime serves many stores, each with its own [*Client] and policy.
+//
+// # Hostile guests
+//
+// Every pointer and length a guest passes is treated as hostile: a range
+// outside linear memory yields [StatusMemory], never a host panic, and every
+// view of guest memory is copied before the guest runs again. The host never
+// calls into the guest's allocator: reads follow the (buf, limit) → len
+// convention described in guest-sdk/ABI.md.
+//
+// # Network policy
+//
+// [Client] enforces, on every request and on every redirect it follows: the
+// allow list of scheme, host and port; https unless plain http is allowed
+// for the host; no private, loopback, link-local, CGNAT or cloud-metadata
+// address, checked on the resolved IP when the socket is dialed (so DNS
+// rebinding cannot bypass it) unless the operator allows it; no proxy from
+// the environment; hop-by-hop and Host headers dropped; caps on bodies,
+// headers, requests per call and time per request. A refusal is a status
+// the guest can handle ([StatusNotAllowed] and friends), logged under the
+// module's name.
+package hostfuncs

@@ -1,0 +1,533 @@
+package hostfuncs
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// HTTPOptions is the network policy and limits of one store's guest. The
+// zero value of every field is a documented default; the zero HTTPOptions
+// allows no host at all.
+type HTTPOptions struct {
+	// AllowedHosts lists where the guest may send requests: "host" (the
+	// scheme's default port), "host:port", or "*.example.com" for any
+	// subdomain (optionally with ":port"). Host names and IP literals are
+	// compared without regard to letter case.
+	AllowedHosts []string
+	// AllowHTTP lists the hosts ("host" or "host:port" entries, as above)
+	// that may be reached over plain http. Every other request must use
+	// https.
+	AllowHTTP []string
+	// AllowPrivateNetworks lets requests reach loopback, private (RFC 1918,
+	// ULA), link-local and CGNAT addresses. Cloud-metadata addresses stay
+	// refused unless listed in AllowNetworks.
+	AllowPrivateNetworks bool
+	// AllowNetworks lists address ranges that may be dialled although the
+	// default policy refuses them, e.g. 127.0.0.0/8 for a store on loopback.
+	AllowNetworks []netip.Prefix
+	// MaxRedirects is how many redirects the host follows, re-checking each
+	// hop against the policy (default 3). Negative hands every 3xx response
+	// to the guest.
+	MaxRedirects int
+	// MaxRequestBody caps a request's body (default 1 MiB).
+	MaxRequestBody int64
+	// MaxResponseBody caps a response's body (default 1 MiB).
+	MaxResponseBody int64
+	// MaxHeaders caps the header lines of a request and of a response
+	// (default 64 each).
+	MaxHeaders int
+	// MaxHeaderBytes caps the header block of a request and of a response
+	// (default 16 KiB each).
+	MaxHeaderBytes int
+	// MaxRequests caps the requests of one call, redirects included
+	// (default 16).
+	MaxRequests int
+	// RequestTimeout caps one request, redirects included (default 10 s).
+	// The call's own deadline applies as well.
+	RequestTimeout time.Duration
+	// TLSConfig configures TLS; nil uses the system's roots. It is cloned.
+	TLSConfig *tls.Config
+	// Hook, if set, sees every request after the policy allowed its URL
+	// and before it is sent, once per hop. See [RequestHook].
+	Hook RequestHook
+}
+
+// RequestHook may rewrite a request just before the host sends it, or refuse
+// it. It runs after the allow-list check, once for every hop (redirects
+// included), with the hop's final URL in req.URL, so that a credential
+// placeholder can be replaced by its value only for the hosts the
+// credential is bound to; the guest never sees the value. A returned error
+// refuses the request: the guest gets the status of a [*Refusal] found in
+// it (errors.As), else [StatusNotAllowed].
+//
+// A RequestHook is called concurrently for different calls.
+type RequestHook func(ctx context.Context, req *http.Request) error
+
+// Defaults of [HTTPOptions].
+const (
+	DefaultMaxRedirects    = 3
+	DefaultMaxRequestBody  = 1 << 20
+	DefaultMaxResponseBody = 1 << 20
+	DefaultMaxHeaders      = 64
+	DefaultMaxHeaderBytes  = 16 << 10
+	DefaultMaxRequests     = 16
+	DefaultRequestTimeout  = 10 * time.Second
+)
+
+func (o *HTTPOptions) maxRequestBody() int64 {
+	return orDefault(o.MaxRequestBody, DefaultMaxRequestBody)
+}
+
+func orDefault[T int | int64 | time.Duration](v, d T) T {
+	if v > 0 {
+		return v
+	}
+	return d
+}
+
+// Refusal is why the host refused a guest's request. Reason names the
+// rule, never a header or body. Status is what the guest receives.
+type Refusal struct {
+	Status int32
+	Reason string
+}
+
+// Error returns the reason.
+func (r *Refusal) Error() string { return r.Reason }
+
+// Client makes a store's guest requests under its [HTTPOptions]. Build one
+// per store with [NewClient] and share it among the store's calls: it keeps
+// connections alive. It is safe for concurrent use.
+type Client struct {
+	opts   HTTPOptions
+	allow  []hostRule
+	plain  []hostRule
+	client *http.Client
+}
+
+type hostRule struct {
+	host     string // lower case; "*.example.com" matches subdomains
+	port     string // "" means the scheme's default port
+	wildcard bool
+}
+
+// NewClient checks opts and builds the client. Every bad entry is reported,
+// joined.
+func NewClient(opts HTTPOptions) (*Client, error) {
+	c := &Client{opts: opts}
+	var errs []error
+	for _, h := range opts.AllowedHosts {
+		r, err := parseHostRule(h)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("allowed host %q: %w", h, err))
+			continue
+		}
+		c.allow = append(c.allow, r)
+	}
+	for _, h := range opts.AllowHTTP {
+		r, err := parseHostRule(h)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("allow_http host %q: %w", h, err))
+			continue
+		}
+		c.plain = append(c.plain, r)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	dialer := &net.Dialer{
+		Timeout:   orDefault(opts.RequestTimeout, DefaultRequestTimeout),
+		KeepAlive: 30 * time.Second,
+		Control:   c.checkDial,
+	}
+	var tlsConfig *tls.Config
+	if opts.TLSConfig != nil {
+		tlsConfig = opts.TLSConfig.Clone()
+	}
+	transport := &http.Transport{
+		Proxy:                  nil, // never from the environment
+		DialContext:            dialer.DialContext,
+		TLSClientConfig:        tlsConfig,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           16,
+		MaxIdleConnsPerHost:    8,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    10 * time.Second,
+		MaxResponseHeaderBytes: int64(orDefault(opts.MaxHeaderBytes, DefaultMaxHeaderBytes)),
+	}
+	c.client = &http.Client{
+		Transport: transport,
+		// The host follows redirects itself, re-checking every hop.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return c, nil
+}
+
+// Close closes idle connections.
+func (c *Client) Close() { c.client.CloseIdleConnections() }
+
+func parseHostRule(s string) (hostRule, error) {
+	if s == "" || strings.Contains(s, "/") {
+		return hostRule{}, errors.New(`want "host", "host:port" or "*.domain", without scheme or path`)
+	}
+	host, port := s, ""
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		host, port = h, p
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return hostRule{}, fmt.Errorf("bad port %q", p)
+		}
+	} else if strings.Count(s, ":") == 1 {
+		return hostRule{}, err
+	}
+	host = strings.ToLower(strings.Trim(host, "[]"))
+	r := hostRule{host: host, port: port}
+	if rest, ok := strings.CutPrefix(host, "*."); ok {
+		if rest == "" || strings.Contains(rest, "*") {
+			return hostRule{}, errors.New("a wildcard is written *.domain")
+		}
+		r.host, r.wildcard = "."+rest, true
+	} else if strings.Contains(host, "*") || host == "" {
+		return hostRule{}, errors.New("a wildcard is written *.domain")
+	}
+	return r, nil
+}
+
+func (r hostRule) match(host, port, defPort string) bool {
+	want := r.port
+	if want == "" {
+		want = defPort
+	}
+	if port != want {
+		return false
+	}
+	if r.wildcard {
+		return strings.HasSuffix(host, r.host) && len(host) > len(r.host)
+	}
+	return host == r.host
+}
+
+// checkURL applies the allow list to one hop.
+func (c *Client) checkURL(u *url.URL) *Refusal {
+	refuse := func(format string, args ...any) *Refusal {
+		return &Refusal{Status: StatusNotAllowed, Reason: fmt.Sprintf(format, args...)}
+	}
+	if u.User != nil {
+		return &Refusal{Status: StatusArgument, Reason: "user info in URLs is not supported; send credentials in a header"}
+	}
+	var defPort string
+	switch u.Scheme {
+	case "https":
+		defPort = "443"
+	case "http":
+		defPort = "80"
+	default:
+		return refuse("scheme %q is not allowed (only https, or http for hosts in allow_http)", u.Scheme)
+	}
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if port == "" {
+		port = defPort
+	}
+	if host == "" {
+		return refuse("URL has no host")
+	}
+	matches := func(rules []hostRule) bool {
+		for _, r := range rules {
+			if r.match(host, port, defPort) {
+				return true
+			}
+		}
+		return false
+	}
+	if !matches(c.allow) {
+		return refuse("host %s is not in the store's allow list (add it to allowed_hosts)", net.JoinHostPort(host, port))
+	}
+	if u.Scheme == "http" && !matches(c.plain) {
+		return refuse("plain http to %s is not allowed (use https, or add the host to allow_http)", net.JoinHostPort(host, port))
+	}
+	return nil
+}
+
+// checkDial runs on the resolved address of every connection, so that a
+// name which resolves (or re-resolves) to a refused address is caught.
+func (c *Client) checkDial(network, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return &Refusal{Status: StatusNotAllowed, Reason: "dial " + address + ": not an IP address"}
+	}
+	addr := ap.Addr().Unmap()
+	for _, p := range c.opts.AllowNetworks {
+		if p.Contains(addr) {
+			return nil
+		}
+	}
+	if why := refusedAddr(addr, c.opts.AllowPrivateNetworks); why != "" {
+		return &Refusal{Status: StatusNotAllowed, Reason: fmt.Sprintf("dial %s refused: %s address (allow it with allow_networks or allow_private_networks)", address, why)}
+	}
+	return nil
+}
+
+type response struct {
+	header []byte
+	body   []byte
+}
+
+// hopByHop lists headers a guest may not set: they belong to one
+// connection, or are the host's to write.
+var hopByHop = map[string]bool{
+	"Connection": true, "Proxy-Connection": true, "Keep-Alive": true,
+	"Proxy-Authenticate": true, "Proxy-Authorization": true, "Te": true,
+	"Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
+	"Host": true, "Content-Length": true,
+}
+
+var allowedMethods = map[string]bool{
+	"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true,
+}
+
+// refused records and logs a refusal of the policy.
+func (c *Call) refused(format string, args ...any) {
+	c.refusal = fmt.Sprintf(format, args...)
+	c.logger().Warn("request refused by the host's network policy", "reason", c.refusal)
+}
+
+// do makes one guest request, following redirects. It returns the status
+// code or a negative status.
+func (cl *Client) do(ctx context.Context, c *Call, method, rawURL string, rawHeader, body []byte) (*response, int32) {
+	o := &cl.opts
+	if !allowedMethods[method] {
+		c.refused("method %q is not allowed", truncate(method, 16))
+		return nil, StatusArgument
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil || !u.IsAbs() {
+		c.refused("URL is not an absolute http(s) URL")
+		return nil, StatusArgument
+	}
+	header, status := cl.parseHeader(c, rawHeader)
+	if status < 0 {
+		return nil, status
+	}
+	ctx, cancel := context.WithTimeout(ctx, orDefault(o.RequestTimeout, DefaultRequestTimeout))
+	defer cancel()
+
+	maxRedirects := o.MaxRedirects
+	if maxRedirects == 0 {
+		maxRedirects = DefaultMaxRedirects
+	}
+	for hop := 0; ; hop++ {
+		if c.requests >= orDefault(o.MaxRequests, DefaultMaxRequests) {
+			c.refused("more than %d requests in one call", orDefault(o.MaxRequests, DefaultMaxRequests))
+			return nil, StatusLimit
+		}
+		c.requests++
+		if r := cl.checkURL(u); r != nil {
+			if hop > 0 {
+				r.Reason = "redirect to " + redactURL(u) + ": " + r.Reason
+			}
+			c.refused("%s", r.Reason)
+			return nil, r.Status
+		}
+		resp, status := cl.send(ctx, c, method, u, header, body)
+		if status < 0 {
+			return nil, status
+		}
+		loc := resp.Header.Get("Location")
+		redirect := resp.StatusCode == 301 || resp.StatusCode == 302 || resp.StatusCode == 303 ||
+			resp.StatusCode == 307 || resp.StatusCode == 308
+		if !redirect || loc == "" || maxRedirects < 0 {
+			return cl.readResponse(c, resp)
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		if hop >= maxRedirects {
+			c.refused("more than %d redirects", maxRedirects)
+			return nil, StatusLimit
+		}
+		next, err := u.Parse(loc)
+		if err != nil {
+			c.refused("redirect with a malformed Location")
+			return nil, StatusNetwork
+		}
+		if resp.StatusCode == 301 || resp.StatusCode == 302 || resp.StatusCode == 303 {
+			if method != "HEAD" {
+				method = "GET"
+			}
+			body = nil
+		}
+		u = next
+	}
+}
+
+func (cl *Client) send(ctx context.Context, c *Call, method string, u *url.URL, header http.Header, body []byte) (*http.Response, int32) {
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		c.refused("request cannot be built: %v", err)
+		return nil, StatusArgument
+	}
+	if len(body) == 0 {
+		req.Body, req.ContentLength = http.NoBody, 0
+	}
+	req.Header = header.Clone()
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", "latchkey-wasm/1")
+	}
+	if cl.opts.Hook != nil {
+		if err := cl.opts.Hook(ctx, req); err != nil {
+			var r *Refusal
+			if errors.As(err, &r) {
+				c.refused("%s", r.Reason)
+				return nil, r.Status
+			}
+			c.refused("request hook refused %s", redactURL(u))
+			return nil, StatusNotAllowed
+		}
+	}
+	resp, err := cl.client.Do(req)
+	if err != nil {
+		var r *Refusal
+		if errors.As(err, &r) {
+			c.refused("%s %s: %s", method, redactURL(u), r.Reason)
+			return nil, r.Status
+		}
+		c.logger().Warn("guest HTTP request failed", "method", method, "url", redactURL(u), "error", scrubErr(err, u))
+		return nil, StatusNetwork
+	}
+	return resp, 0
+}
+
+func (cl *Client) readResponse(c *Call, resp *http.Response) (*response, int32) {
+	defer resp.Body.Close()
+	o := &cl.opts
+	maxBody := orDefault(o.MaxResponseBody, DefaultMaxResponseBody)
+	if resp.ContentLength > maxBody {
+		c.refused("response body of %d bytes exceeds the limit of %d bytes", resp.ContentLength, maxBody)
+		return nil, StatusTooLarge
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		c.logger().Warn("guest HTTP response could not be read", "error", err.Error())
+		return nil, StatusNetwork
+	}
+	if int64(len(body)) > maxBody {
+		c.refused("response body exceeds the limit of %d bytes", maxBody)
+		return nil, StatusTooLarge
+	}
+	names := make([]string, 0, len(resp.Header))
+	lines := 0
+	for k, vs := range resp.Header {
+		names = append(names, k)
+		lines += len(vs)
+	}
+	if lines > orDefault(o.MaxHeaders, DefaultMaxHeaders) {
+		c.refused("response has %d header lines, over the limit of %d", lines, orDefault(o.MaxHeaders, DefaultMaxHeaders))
+		return nil, StatusTooLarge
+	}
+	sort.Strings(names)
+	var hb []byte
+	for _, k := range names {
+		for _, v := range resp.Header[k] {
+			hb = append(hb, k...)
+			hb = append(hb, ": "...)
+			hb = append(hb, v...)
+			hb = append(hb, '\n')
+		}
+	}
+	if len(hb) > orDefault(o.MaxHeaderBytes, DefaultMaxHeaderBytes) {
+		c.refused("response headers exceed the limit of %d bytes", orDefault(o.MaxHeaderBytes, DefaultMaxHeaderBytes))
+		return nil, StatusTooLarge
+	}
+	return &response{header: hb, body: body}, int32(resp.StatusCode)
+}
+
+// parseHeader reads the guest's "Name: value\n" lines.
+func (cl *Client) parseHeader(c *Call, raw []byte) (http.Header, int32) {
+	o := &cl.opts
+	if len(raw) > orDefault(o.MaxHeaderBytes, DefaultMaxHeaderBytes) {
+		c.refused("request headers exceed the limit of %d bytes", orDefault(o.MaxHeaderBytes, DefaultMaxHeaderBytes))
+		return nil, StatusTooLarge
+	}
+	h := http.Header{}
+	lines := 0
+	for s := string(raw); s != ""; {
+		var line string
+		line, s, _ = strings.Cut(s, "\n")
+		line = strings.TrimSuffix(line, "\r")
+		if line == "" {
+			continue
+		}
+		lines++
+		if lines > orDefault(o.MaxHeaders, DefaultMaxHeaders) {
+			c.refused("more than %d request header lines", orDefault(o.MaxHeaders, DefaultMaxHeaders))
+			return nil, StatusTooLarge
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || !validName(name) || !validValue(value) {
+			c.refused("malformed request header line %d", lines)
+			return nil, StatusArgument
+		}
+		name = http.CanonicalHeaderKey(name)
+		if hopByHop[name] {
+			continue // the host writes these itself
+		}
+		h.Add(name, strings.TrimSpace(value))
+	}
+	return h, 0
+}
+
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func validValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// redactURL renders u for logs: scheme, host and path, without user info,
+// query or fragment, which may carry credentials.
+func redactURL(u *url.URL) string {
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
+// scrubErr renders a transport error without the URL's query.
+func scrubErr(err error, u *url.URL) string {
+	s := err.Error()
+	if u.RawQuery != "" {
+		s = strings.ReplaceAll(s, u.String(), redactURL(u))
+	}
+	return s
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}

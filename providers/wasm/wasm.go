@@ -1,0 +1,312 @@
+// Package wasm is the store of type "wasm": a custom store written as a
+// WebAssembly module (see guest-sdk/) and run in Latchkey's sandbox by
+// package runtime. The module receives the store's "config" object and
+// reaches the network only through the host, under the policy these
+// settings describe.
+//
+// Settings (README.md has the full table):
+//
+//	module: ./stores/http-json.wasm       # required
+//	sha256: 4f2a…                          # the module's digest; or allow_unpinned: true
+//	config: {store_url: "https://secrets.example.com/v1", secret_name: "db"}
+//	allowed_hosts: ["backup.example.com"]  # besides the host of config.store_url
+//	allow_http: []                         # hosts that may be reached without TLS
+//	allow_private_networks: false          # loopback, RFC 1918, link-local, CGNAT
+//	allow_networks: []                     # CIDRs allowed although private
+//	limits: {memory_mib: 64, timeout: 10s, instances: 8, …}
+//	cache_dir: ~/.cache/latchkey/wasm      # on-disk compilation cache
+package wasm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey/hostfuncs"
+	lkruntime "github.com/latchkey/latchkey/runtime"
+	"github.com/latchkey/latchkey/secret"
+)
+
+func init() { secret.Register("wasm", factory) }
+
+// Store fetches secrets through a Wasm module. It is safe for concurrent
+// use: each fetch runs in its own pooled instance.
+type Store struct {
+	name string
+	mod  *lkruntime.Module
+	opts lkruntime.Options
+}
+
+type settings struct {
+	Module               string          `json:"module"`
+	SHA256               string          `json:"sha256"`
+	AllowUnpinned        bool            `json:"allow_unpinned"`
+	Config               json.RawMessage `json:"config"`
+	AllowedHosts         []string        `json:"allowed_hosts"`
+	AllowHTTP            []string        `json:"allow_http"`
+	AllowPrivateNetworks bool            `json:"allow_private_networks"`
+	AllowNetworks        []string        `json:"allow_networks"`
+	Limits               limitSettings   `json:"limits"`
+	CacheDir             string          `json:"cache_dir"`
+}
+
+type limitSettings struct {
+	MemoryMiB        int    `json:"memory_mib"`
+	Timeout          string `json:"timeout"`
+	Instances        int    `json:"instances"`
+	MaxInputBytes    int    `json:"max_input_bytes"`
+	MaxOutputBytes   int    `json:"max_output_bytes"`
+	MaxLogBytes      int    `json:"max_log_bytes"`
+	MaxStdoutBytes   int    `json:"max_stdout_bytes"`
+	RecycleMiB       int    `json:"recycle_mib"`
+	MaxRequests      int    `json:"max_requests"`
+	RequestTimeout   string `json:"request_timeout"`
+	MaxRequestBytes  int64  `json:"max_request_bytes"`
+	MaxResponseBytes int64  `json:"max_response_bytes"`
+	MaxRedirects     int    `json:"max_redirects"`
+}
+
+func factory(ctx context.Context, spec secret.Spec) (secret.Store, error) {
+	return fromSpec(ctx, spec, nil)
+}
+
+// fromSpec builds a store from its settings, with cache (nil: the one
+// named by cache_dir).
+func fromSpec(ctx context.Context, spec secret.Spec, cache *lkruntime.Cache) (*Store, error) {
+	var s settings
+	if err := spec.Decode(&s); err != nil {
+		return nil, err
+	}
+	opts, err := s.options(spec.Name)
+	if err != nil {
+		return nil, err
+	}
+	opts.Logger = spec.Logger
+	opts.Cache = cache
+	if s.Module == "" {
+		return nil, &secret.ConfigError{Store: spec.Name, Key: "module", Msg: "is required: the path of the store's .wasm file"}
+	}
+	return New(ctx, spec.Name, s.Module, opts)
+}
+
+// options checks the settings and reports every problem at once.
+func (s *settings) options(store string) (lkruntime.Options, error) {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &secret.ConfigError{Store: store, Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	duration := func(key, v string) time.Duration {
+		if v == "" {
+			return 0
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			bad(key, "%q is not a positive duration such as 10s or 500ms", v)
+		}
+		return d
+	}
+	nonNeg := func(key string, v int64) {
+		if v < 0 {
+			bad(key, "must not be negative")
+		}
+	}
+	l := s.Limits
+	for _, kv := range []struct {
+		key string
+		v   int64
+	}{
+		{"limits.memory_mib", int64(l.MemoryMiB)}, {"limits.instances", int64(l.Instances)},
+		{"limits.max_input_bytes", int64(l.MaxInputBytes)}, {"limits.max_output_bytes", int64(l.MaxOutputBytes)},
+		{"limits.max_log_bytes", int64(l.MaxLogBytes)}, {"limits.max_stdout_bytes", int64(l.MaxStdoutBytes)},
+		{"limits.recycle_mib", int64(l.RecycleMiB)}, {"limits.max_requests", int64(l.MaxRequests)},
+		{"limits.max_request_bytes", l.MaxRequestBytes}, {"limits.max_response_bytes", l.MaxResponseBytes},
+	} {
+		nonNeg(kv.key, kv.v)
+	}
+	if l.MemoryMiB > 4096 {
+		bad("limits.memory_mib", "must be at most 4096 (a 32-bit memory)")
+	}
+	if l.RecycleMiB > 4095 {
+		bad("limits.recycle_mib", "must be below 4096")
+	}
+	opts := lkruntime.Options{
+		Name:          store,
+		SHA256:        s.SHA256,
+		AllowUnpinned: s.AllowUnpinned,
+		Config:        s.Config,
+		CacheDir:      s.CacheDir,
+		Limits: lkruntime.Limits{
+			MemoryPages:   uint32(max(l.MemoryMiB, 0)) * 16,
+			CallTimeout:   duration("limits.timeout", l.Timeout),
+			MaxInput:      l.MaxInputBytes,
+			MaxOutput:     l.MaxOutputBytes,
+			MaxLog:        l.MaxLogBytes,
+			MaxStdout:     l.MaxStdoutBytes,
+			RecycleMemory: uint32(max(l.RecycleMiB, 0)) << 20,
+			MaxInstances:  l.Instances,
+		},
+		HTTP: hostfuncs.HTTPOptions{
+			AllowedHosts:         s.AllowedHosts,
+			AllowHTTP:            s.AllowHTTP,
+			AllowPrivateNetworks: s.AllowPrivateNetworks,
+			MaxRedirects:         l.MaxRedirects,
+			MaxRequestBody:       l.MaxRequestBytes,
+			MaxResponseBody:      l.MaxResponseBytes,
+			MaxRequests:          l.MaxRequests,
+			RequestTimeout:       duration("limits.request_timeout", l.RequestTimeout),
+		},
+	}
+	for _, n := range s.AllowNetworks {
+		p, err := netip.ParsePrefix(n)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(n); aerr == nil {
+				p, err = a.Prefix(a.BitLen())
+			}
+		}
+		if err != nil {
+			bad("allow_networks", "%q is not a CIDR such as 127.0.0.0/8 or an IP address", n)
+			continue
+		}
+		opts.HTTP.AllowNetworks = append(opts.HTTP.AllowNetworks, p.Masked())
+	}
+	if s.SHA256 != "" && s.AllowUnpinned {
+		bad("allow_unpinned", "contradicts sha256: drop one of them")
+	}
+	if err := errors.Join(errs...); err != nil {
+		return opts, err
+	}
+	return opts, nil
+}
+
+// New loads the module at path as store name. opts.Name is set to name.
+// The host of config.store_url, if the config has one, is added to the
+// allow list.
+func New(ctx context.Context, name, path string, opts lkruntime.Options) (*Store, error) {
+	opts, err := prepare(name, opts)
+	if err != nil {
+		return nil, err
+	}
+	m, err := lkruntime.Load(ctx, path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{name: name, mod: m, opts: opts}, nil
+}
+
+// NewFromBytes is [New] for a module an embedder holds in memory (embedded
+// in its binary, fetched from its own registry).
+func NewFromBytes(ctx context.Context, name string, wasm []byte, opts lkruntime.Options) (*Store, error) {
+	opts, err := prepare(name, opts)
+	if err != nil {
+		return nil, err
+	}
+	m, err := lkruntime.LoadBytes(ctx, wasm, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{name: name, mod: m, opts: opts}, nil
+}
+
+// prepare adds the store_url host to the allow list and checks that plain
+// http to it was allowed explicitly.
+func prepare(name string, opts lkruntime.Options) (lkruntime.Options, error) {
+	opts.Name = name
+	if len(opts.Config) == 0 {
+		return opts, nil
+	}
+	var cfg struct {
+		StoreURL any `json:"store_url"`
+	}
+	if err := json.Unmarshal(opts.Config, &cfg); err != nil {
+		return opts, &secret.ConfigError{Store: name, Key: "config", Msg: "must be a JSON object: " + err.Error()}
+	}
+	raw, ok := cfg.StoreURL.(string)
+	if cfg.StoreURL == nil {
+		return opts, nil
+	}
+	u, err := url.Parse(raw)
+	if !ok || err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return opts, &secret.ConfigError{Store: name, Key: "config.store_url", Msg: "must be an absolute http(s) URL"}
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = u.Hostname()
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+	}
+	opts.HTTP.AllowedHosts = append(append([]string(nil), opts.HTTP.AllowedHosts...), host)
+	if u.Scheme == "http" && !hostListed(opts.HTTP.AllowHTTP, u) {
+		return opts, &secret.ConfigError{Store: name, Key: "config.store_url",
+			Msg: fmt.Sprintf("uses plain http: add %q to allow_http, or use https", u.Host)}
+	}
+	return opts, nil
+}
+
+func hostListed(list []string, u *url.URL) bool {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+	}
+	for _, h := range list {
+		hh, p, err := net.SplitHostPort(h)
+		if err != nil {
+			hh, p = strings.Trim(h, "[]"), "80"
+		}
+		if strings.EqualFold(hh, u.Hostname()) && p == port {
+			return true
+		}
+	}
+	return false
+}
+
+// Get fetches req through the module.
+func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+	return s.mod.Get(ctx, lkruntime.Request{Name: req.Name, Version: req.Version})
+}
+
+// Module returns the loaded module, for its Info and Stats.
+func (s *Store) Module() *lkruntime.Module { return s.mod }
+
+// Describe reports the module, its pin and its network reach, and warns
+// about an unpinned module and relaxed network settings.
+func (s *Store) Describe() secret.Identity {
+	info := s.mod.Info()
+	where := info.Path
+	if where == "" {
+		where = "module from memory"
+	}
+	id := secret.Identity{Summary: fmt.Sprintf("Wasm module %s (sha256 %s, %d bytes); network: %s",
+		where, info.SHA256, info.Size, reach(s.opts.HTTP))}
+	if info.Unpinned {
+		id.Warnings = append(id.Warnings, fmt.Sprintf("module is not pinned: set sha256: %s so that a replaced file is refused", info.SHA256))
+	}
+	if len(s.opts.HTTP.AllowHTTP) > 0 {
+		id.Warnings = append(id.Warnings, "plain http allowed for "+strings.Join(s.opts.HTTP.AllowHTTP, ", ")+": requests and answers travel unencrypted")
+	}
+	if s.opts.HTTP.AllowPrivateNetworks {
+		id.Warnings = append(id.Warnings, "allow_private_networks lets the module reach loopback and internal addresses")
+	}
+	return id
+}
+
+func reach(o hostfuncs.HTTPOptions) string {
+	if len(o.AllowedHosts) == 0 {
+		return "none"
+	}
+	return strings.Join(o.AllowedHosts, ", ")
+}
+
+// Close closes the module and its instances.
+func (s *Store) Close() error { return s.mod.Close(context.Background()) }
+
+var (
+	_ secret.Store     = (*Store)(nil)
+	_ secret.Describer = (*Store)(nil)
+)

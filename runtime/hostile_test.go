@@ -1,0 +1,460 @@
+package runtime_test
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	w "github.com/latchkey/latchkey/internal/wasmtest"
+	lkruntime "github.com/latchkey/latchkey/runtime"
+	"github.com/latchkey/latchkey/secret"
+)
+
+// loadBytes loads an assembled module, unpinned, with the shared cache.
+func loadBytes(t *testing.T, name string, wasm []byte, opts lkruntime.Options) (*lkruntime.Module, error) {
+	t.Helper()
+	opts.Name, opts.AllowUnpinned, opts.Cache = name, true, sharedCache
+	m, err := lkruntime.LoadBytes(context.Background(), wasm, opts)
+	if err == nil {
+		t.Cleanup(func() { m.Close(context.Background()) })
+	}
+	return m, err
+}
+
+// stillServes checks that the host serves other fetches, from the same
+// module when good is nil or from good otherwise.
+func stillServes(t *testing.T, m *lkruntime.Module, req string, want string) {
+	t.Helper()
+	v, err := m.Get(context.Background(), lkruntime.Request{Name: req})
+	if err != nil || v.RevealString() != want {
+		t.Fatalf("after the hostile call, Get(%q) = %q, %v; want %q", req, v.RevealString(), err, want)
+	}
+}
+
+// TestHostileGoGuest runs the misbehaviours of a Go guest: each fails with
+// an error naming the module, discards the instance, and the module then
+// serves a good request from a fresh instance.
+func TestHostileGoGuest(t *testing.T) {
+	path := behave(t)
+	tests := []struct {
+		name    string
+		req     string
+		limits  lkruntime.Limits
+		want    []error
+		msg     string
+		crashed bool
+	}{
+		{"infinite loop", "spin", lkruntime.Limits{CallTimeout: 300 * time.Millisecond},
+			[]error{context.DeadlineExceeded, lkruntime.ErrCrashed, secret.ErrUnavailable}, "time limit of 300ms", true},
+		{"sleep for an hour", "sleep", lkruntime.Limits{CallTimeout: 300 * time.Millisecond},
+			[]error{context.DeadlineExceeded, lkruntime.ErrCrashed}, "time limit", true},
+		{"out of memory", "oom", lkruntime.Limits{MemoryPages: 512},
+			[]error{lkruntime.ErrCrashed, secret.ErrUnavailable}, "instance crashed", true},
+		{"result over the cap", "big:2000000", lkruntime.Limits{MaxOutput: 1 << 20},
+			[]error{lkruntime.ErrCrashed}, "exceeds the limit of 1048576 bytes", false},
+		{"panic", "panic", lkruntime.Limits{},
+			[]error{secret.ErrUnavailable}, "handler panicked", false},
+		{"input over the cap", "value:" + strings.Repeat("x", 100), lkruntime.Limits{MaxInput: 64},
+			[]error{secret.ErrInvalidConfig}, "input limit", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			logs := &logBuffer{}
+			m := load(t, path, lkruntime.Options{Name: "hostile-go", Limits: tc.limits, Logger: logs.logger()})
+			stillServes(t, m, "value:ok", "ok") // an instance is warm before the hostile call
+			start := time.Now()
+			_, err := m.Get(context.Background(), lkruntime.Request{Name: tc.req})
+			if err == nil {
+				t.Fatal("hostile call succeeded")
+			}
+			for _, want := range tc.want {
+				if !errors.Is(err, want) {
+					t.Errorf("error does not wrap %v: %v", want, err)
+				}
+			}
+			mustContain(t, "error", err.Error(), `wasm module "hostile-go"`, tc.msg)
+			if tc.req == "oom" {
+				mustContain(t, "log", logs.String(), "module=hostile-go", "stream=stderr", "out of memory")
+			}
+			if strings.Contains(err.Error()+logs.String(), "secret-looking") {
+				t.Error("a panic value reached an error or the log")
+			}
+			if took := time.Since(start); took > 20*time.Second {
+				t.Errorf("containment took %v", took)
+			}
+			before := m.Stats()
+			stillServes(t, m, "value:again", "again")
+			after := m.Stats()
+			if tc.crashed && after.Created != before.Created+1 {
+				t.Errorf("the crashed instance was reused (created %d → %d)", before.Created, after.Created)
+			}
+		})
+	}
+}
+
+func TestRecycleAndOutput(t *testing.T) {
+	logs := &logBuffer{}
+	m := load(t, behave(t), lkruntime.Options{Name: "noisy", Logger: logs.logger(),
+		Limits: lkruntime.Limits{RecycleMemory: 24 << 20}})
+	stillServes(t, m, "grow:30", "grown")
+	if s := m.Stats(); s.Recycled != 1 || s.Idle != 0 {
+		t.Errorf("an instance past the memory threshold must be recycled: %+v", s)
+	}
+	// A megabyte to stdout: logged up to the cap, under the module's name.
+	stillServes(t, m, "stdout:1048576", "written")
+	stillServes(t, m, "log:hello", "logged")
+	out := logs.String()
+	if len(out) > 64<<10 {
+		t.Errorf("a megabyte of stdout produced %d bytes of log", len(out))
+	}
+	mustContain(t, "log", out, "module=noisy", "stream=stdout", "over the per-call cap was dropped", "guest says hello")
+}
+
+// TestHostileAssembled runs hand-assembled modules that Go cannot produce.
+func TestHostileAssembled(t *testing.T) {
+	loop := w.Guest(w.Code(w.Loop, w.Br(0), w.End, w.I32Const(0)))
+	// Grow memory one page at a time until memory.grow fails, then
+	// return the number of pages reached.
+	grow := w.Guest(w.Code(
+		w.Loop, w.I32Const(1), w.MemoryGrow, w.I32Const(-1), w.I32Ne, w.BrIf(0), w.End,
+		w.I32Const(0), w.MemorySize, w.I32Store(0),
+		w.I32Const(0), w.I32Const(4), w.Call(w.FnResultSet), w.Drop, w.I32Const(0)))
+	tests := []struct {
+		name   string
+		mod    w.Module
+		limits lkruntime.Limits
+		check  func(t *testing.T, v secret.Value, err error, m *lkruntime.Module)
+	}{
+		{"infinite loop", loop, lkruntime.Limits{CallTimeout: 200 * time.Millisecond},
+			func(t *testing.T, _ secret.Value, err error, m *lkruntime.Module) {
+				if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, lkruntime.ErrCrashed) {
+					t.Fatalf("want a time-out: %v", err)
+				}
+				if s := m.Stats(); s.Idle != 0 || s.Crashed != 1 {
+					t.Errorf("the interrupted instance must be discarded: %+v", s)
+				}
+			}},
+		{"memory growth to the cap", grow, lkruntime.Limits{MemoryPages: 40, RecycleMemory: 1 << 20},
+			func(t *testing.T, v secret.Value, err error, m *lkruntime.Module) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if pages := binary.LittleEndian.Uint32(v.Reveal()); pages != 40 {
+					t.Errorf("memory grew to %d pages, the cap is 40", pages)
+				}
+				if s := m.Stats(); s.Recycled != 1 || s.Idle != 0 {
+					t.Errorf("a grown instance must be recycled: %+v", s)
+				}
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := loadBytes(t, "hostile-asm", tc.mod.Encode(), lkruntime.Options{Limits: tc.limits})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := m.Get(context.Background(), lkruntime.Request{Name: "x"})
+			if err != nil {
+				mustContain(t, "error", err.Error(), `"hostile-asm"`)
+			}
+			tc.check(t, v, err, m)
+		})
+	}
+}
+
+// TestWildPointers passes out-of-range pointers and lengths to every host
+// function; each must answer StatusMemory (or the documented status), never
+// trap or panic, and the instance keeps serving.
+func TestWildPointers(t *testing.T) {
+	calls := []struct {
+		name string
+		code []byte
+		want int32
+	}{
+		{"input_read far", w.Code(w.I32Const(1), w.I32Const(-16), w.I32Const(16), w.Call(w.FnInputRead)), -1},
+		{"input_read straddling", w.Code(w.I32Const(1), w.I32Const(65530), w.I32Const(100), w.Call(w.FnInputRead)), -1},
+		{"input_read zero limit", w.Code(w.I32Const(1), w.I32Const(-1), w.I32Const(0), w.Call(w.FnInputRead)), 1},
+		{"input_read bad kind", w.Code(w.I32Const(99), w.I32Const(0), w.I32Const(0), w.Call(w.FnInputRead)), -2},
+		{"result_set far", w.Code(w.I32Const(-1), w.I32Const(2), w.Call(w.FnResultSet)), -1},
+		{"result_set straddling", w.Code(w.I32Const(65500), w.I32Const(100), w.Call(w.FnResultSet)), -1},
+		{"error_set far", w.Code(w.I32Const(1), w.I32Const(-256), w.I32Const(300), w.Call(w.FnErrorSet)), -1},
+		{"error_set huge length", w.Code(w.I32Const(1), w.I32Const(16), w.I32Const(-1), w.Call(w.FnErrorSet)), -1},
+		{"error_set bad code", w.Code(w.I32Const(99), w.I32Const(0), w.I32Const(0), w.Call(w.FnErrorSet)), -2},
+		{"log far", w.Code(w.I32Const(0), w.I32Const(65000), w.I32Const(1000), w.Call(w.FnLog)), -1},
+		{"http method far", w.Code(w.I32Const(-8), w.I32Const(8), w.I32Const(0), w.I32Const(0),
+			w.I32Const(0), w.I32Const(0), w.I32Const(0), w.I32Const(0), w.Call(w.FnHTTPRequest)), -1},
+		{"http url far", w.Code(w.I32Const(0), w.I32Const(3), w.I32Const(-65536), w.I32Const(10),
+			w.I32Const(0), w.I32Const(0), w.I32Const(0), w.I32Const(0), w.Call(w.FnHTTPRequest)), -1},
+		{"http header far", w.Code(w.I32Const(0), w.I32Const(3), w.I32Const(0), w.I32Const(3),
+			w.I32Const(65535), w.I32Const(2), w.I32Const(0), w.I32Const(0), w.Call(w.FnHTTPRequest)), -1},
+		{"http body far", w.Code(w.I32Const(0), w.I32Const(3), w.I32Const(0), w.I32Const(3),
+			w.I32Const(0), w.I32Const(0), w.I32Const(-100), w.I32Const(10), w.Call(w.FnHTTPRequest)), -1},
+		{"http_response_read before a request", w.Code(w.I32Const(1), w.I32Const(0), w.I32Const(0), w.Call(w.FnHTTPResponseRead)), -7},
+	}
+	var body []byte
+	for i, c := range calls {
+		body = append(body, w.Code(w.I32Const(int32(4*i)), c.code, w.I32Store(0))...)
+	}
+	body = append(body, w.Code(w.I32Const(0), w.I32Const(int32(4*len(calls))), w.Call(w.FnResultSet), w.Drop, w.I32Const(0))...)
+	m, err := loadBytes(t, "wild", w.Guest(body).Encode(), lkruntime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 {
+		v, err := m.Get(context.Background(), lkruntime.Request{Name: "x"})
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		got := v.Reveal()
+		for i, c := range calls {
+			if status := int32(binary.LittleEndian.Uint32(got[4*i:])); status != c.want {
+				t.Errorf("%s: status %d, want %d", c.name, status, c.want)
+			}
+		}
+	}
+	if s := m.Stats(); s.Created != 1 {
+		t.Errorf("refused host calls must not cost the instance: %+v", s)
+	}
+}
+
+// TestRefusedAtLoad covers modules the host refuses before running them.
+func TestRefusedAtLoad(t *testing.T) {
+	guest := func(extra ...w.Import) w.Module {
+		m := w.Guest(w.I32Const(0))
+		m.Imports = append(m.Imports, extra...)
+		return m
+	}
+	noGet := w.Guest(nil)
+	noGet.Funcs = nil
+	noMem := w.Guest(w.I32Const(0))
+	noMem.NoMemoryExport = true
+	badABI := w.Guest(w.I32Const(0))
+	badABI.Funcs[1].Export = "latchkey_abi_v2"
+	tests := []struct {
+		name string
+		mod  w.Module
+		want []string
+	}{
+		{"WASI filesystem", guest(w.NewImport("wasi_snapshot_preview1", "path_open", []byte{w.I32, w.I32, w.I32, w.I32, w.I32, w.I64, w.I64, w.I32, w.I32}, []byte{w.I32})),
+			[]string{"wasi_snapshot_preview1.path_open", "no filesystem"}},
+		{"WASI sockets", guest(w.NewImport("wasi_snapshot_preview1", "sock_accept", []byte{w.I32, w.I32, w.I32}, []byte{w.I32})),
+			[]string{"sock_accept"}},
+		{"unknown host function", guest(w.NewImport("latchkey_v1", "steal_keys", nil, nil), w.NewImport("env", "abort", nil, nil)),
+			[]string{"latchkey_v1.steal_keys", "env.abort"}},
+		{"wrong signature", guest(w.NewImport("latchkey_v1", "log", []byte{w.I64}, nil)), []string{"latchkey_v1.log with signature"}},
+		{"other ABI", guest(w.NewImport("latchkey_v2", "input_read", []byte{w.I32, w.I32, w.I32}, []byte{w.I32})), []string{"latchkey_v2.input_read", "ABI v1"}},
+		{"missing exports", noGet, []string{`"latchkey_get"`, `"latchkey_abi_v1"`}},
+		{"memory not exported", noMem, []string{`"memory"`}},
+		{"declares ABI v2", badABI, []string{"latchkey_abi_v2", "ABI v1"}},
+		{"not wasm", w.Module{}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bin := tc.mod.Encode()
+			if tc.name == "not wasm" {
+				bin = []byte("\x00asm\x02garbage")
+			}
+			_, err := loadBytes(t, "refused", bin, lkruntime.Options{})
+			if !errors.Is(err, lkruntime.ErrIncompatible) || !errors.Is(err, secret.ErrInvalidConfig) {
+				t.Fatalf("want ErrIncompatible: %v", err)
+			}
+			mustContain(t, "error", err.Error(), append(tc.want, `wasm module "refused"`)...)
+			info, ierr := lkruntime.Inspect(context.Background(), bin)
+			if tc.name != "not wasm" && (ierr != nil || len(info.Problems) == 0) {
+				t.Errorf("Inspect must list the problems: %v %+v", ierr, info)
+			}
+		})
+	}
+}
+
+func TestTrapInInitialize(t *testing.T) {
+	mod := w.Guest(w.I32Const(0))
+	mod.Funcs = append(mod.Funcs, w.Func{Export: "_initialize", Body: w.Unreachable})
+	m, err := loadBytes(t, "bad-init", mod.Encode(), lkruntime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := load(t, behave(t), lkruntime.Options{Name: "good"})
+	for range 2 {
+		_, err = m.Get(context.Background(), lkruntime.Request{Name: "x"})
+		if !errors.Is(err, lkruntime.ErrCrashed) {
+			t.Fatalf("want ErrCrashed: %v", err)
+		}
+		mustContain(t, "error", err.Error(), `"bad-init"`, "_initialize failed", "unreachable")
+		stillServes(t, good, "value:fine", "fine")
+	}
+	if s := m.Stats(); s.Created != 0 || s.Idle != 0 {
+		t.Errorf("an instance whose _initialize trapped must never serve: %+v", s)
+	}
+}
+
+// TestPins checks pinning: a mismatch is refused before compiling (even
+// bytes that are not Wasm), and an unpinned module only when allowed.
+func TestPins(t *testing.T) {
+	ctx := context.Background()
+	bin := w.Guest(w.I32Const(0)).Encode()
+	info, err := lkruntime.Inspect(ctx, bin)
+	if err != nil || len(info.Problems) != 0 || len(info.ABIVersions) != 1 || info.ABIVersions[0] != 1 {
+		t.Fatalf("Inspect: %+v, %v", info, err)
+	}
+	tests := []struct {
+		name string
+		bin  []byte
+		opts lkruntime.Options
+		want error
+		msg  string
+	}{
+		{"mismatch before compile", []byte("not wasm at all"), lkruntime.Options{SHA256: info.SHA256}, lkruntime.ErrDigestMismatch, info.SHA256},
+		{"unpinned refused", bin, lkruntime.Options{}, lkruntime.ErrUnpinned, info.SHA256},
+		{"pinned", bin, lkruntime.Options{SHA256: "sha256:" + strings.ToUpper(info.SHA256)}, nil, ""},
+		{"unpinned allowed", bin, lkruntime.Options{AllowUnpinned: true}, nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.Name, tc.opts.Cache = "pinned", sharedCache
+			m, err := lkruntime.LoadBytes(ctx, tc.bin, tc.opts)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m.Info().Unpinned != tc.opts.AllowUnpinned {
+					t.Errorf("Info().Unpinned = %v", m.Info().Unpinned)
+				}
+				m.Close(ctx)
+				return
+			}
+			if !errors.Is(err, tc.want) || !errors.Is(err, secret.ErrInvalidConfig) {
+				t.Fatalf("want %v: %v", tc.want, err)
+			}
+			mustContain(t, "error", err.Error(), tc.msg)
+		})
+	}
+}
+
+// TestHostileHTTP drives the network policy through a Go guest.
+func TestHostileHTTP(t *testing.T) {
+	var sawBadHeader sync.Map
+	mux := http.NewServeMux()
+	mux.HandleFunc("/secret", func(rw http.ResponseWriter, r *http.Request) {
+		if r.Close || strings.Contains(r.Host, "evil") {
+			sawBadHeader.Store(r.URL.Path, true)
+		}
+		fmt.Fprint(rw, "net-planted-value")
+	})
+	mux.HandleFunc("/big", func(rw http.ResponseWriter, r *http.Request) {
+		rw.Write(make([]byte, 2<<20))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	_, port, _ := strings.Cut(host, ":")
+	mux.HandleFunc("/redirect-out", func(rw http.ResponseWriter, r *http.Request) {
+		http.Redirect(rw, r, "http://localhost:"+port+"/secret", http.StatusFound)
+	})
+	mux.HandleFunc("/redirect-in", func(rw http.ResponseWriter, r *http.Request) {
+		http.Redirect(rw, r, "/secret", http.StatusFound)
+	})
+	mux.HandleFunc("/loop", func(rw http.ResponseWriter, r *http.Request) {
+		http.Redirect(rw, r, "/loop", http.StatusFound)
+	})
+
+	loopback := lkruntime.Options{}
+	loopback.HTTP.AllowedHosts = []string{host}
+	loopback.HTTP.AllowHTTP = []string{host}
+	loopback.HTTP.AllowPrivateNetworks = true
+
+	viaLocalhost := lkruntime.Options{}
+	viaLocalhost.HTTP.AllowedHosts = []string{"localhost:" + port}
+	viaLocalhost.HTTP.AllowHTTP = []string{"localhost:" + port}
+
+	metadata := lkruntime.Options{}
+	metadata.HTTP.AllowedHosts = []string{"169.254.169.254", "[fd00:ec2::254]", "[::ffff:169.254.169.254]"}
+	metadata.HTTP.AllowHTTP = metadata.HTTP.AllowedHosts
+	metadata.HTTP.AllowPrivateNetworks = true // metadata stays refused
+
+	tests := []struct {
+		name string
+		opts lkruntime.Options
+		req  string
+		want error
+		msg  string
+	}{
+		{"allowed", loopback, "http:" + srv.URL + "/secret", nil, ""},
+		{"redirect within the allow list", loopback, "http:" + srv.URL + "/redirect-in", nil, ""},
+		{"host not allowed", loopback, "http:https://example.com/x", secret.ErrNotAllowed, "example.com:443 is not in the store's allow list"},
+		{"https only", func() lkruntime.Options { o := loopback; o.HTTP.AllowHTTP = nil; return o }(), "http:" + srv.URL + "/secret", secret.ErrNotAllowed, "plain http"},
+		{"metadata address", metadata, "http:http://169.254.169.254/latest/meta-data/", secret.ErrNotAllowed, "cloud-metadata"},
+		{"metadata IPv6", metadata, "http:http://[fd00:ec2::254]/", secret.ErrNotAllowed, "cloud-metadata"},
+		{"metadata IPv4-mapped", metadata, "http:http://[::ffff:169.254.169.254]/", secret.ErrNotAllowed, "cloud-metadata"},
+		{"name resolving to loopback", viaLocalhost, "http:http://localhost:" + port + "/secret", secret.ErrNotAllowed, "loopback address"},
+		{"redirect to a host not allowed", loopback, "http:" + srv.URL + "/redirect-out", secret.ErrNotAllowed, "redirect to http://localhost:" + port + "/secret"},
+		{"redirect loop", loopback, "http:" + srv.URL + "/loop", secret.ErrUnavailable, "more than 3 redirects"},
+		{"response over the cap", loopback, "http:" + srv.URL + "/big", secret.ErrUnavailable, "exceeds the limit of 1048576 bytes"},
+		{"too many requests", loopback, "http:17:" + srv.URL + "/secret", secret.ErrUnavailable, "more than 16 requests"},
+		{"no network configured", lkruntime.Options{}, "http:" + srv.URL + "/secret", secret.ErrNotAllowed, "not in the store's allow list"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			logs := &logBuffer{}
+			tc.opts.Name, tc.opts.Logger = "netguest", logs.logger()
+			m := load(t, behave(t), tc.opts)
+			v, err := m.Get(context.Background(), lkruntime.Request{Name: tc.req})
+			if tc.want == nil {
+				if err != nil || v.RevealString() != "net-planted-value" {
+					t.Fatalf("Get = %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("want %v: %v", tc.want, err)
+			}
+			mustContain(t, "error", err.Error(), `"netguest"`, tc.msg)
+			mustContain(t, "log", logs.String(), "module=netguest", "refused")
+			if strings.Contains(err.Error()+logs.String(), "net-planted-value") {
+				t.Error("a value reached an error or the log")
+			}
+			stillServes(t, m, "value:still", "still")
+		})
+	}
+	sawBadHeader.Range(func(k, _ any) bool {
+		t.Errorf("%v: the guest's Host or Connection header reached the server", k)
+		return true
+	})
+}
+
+// TestConcurrentHostile mixes good fetches with time-outs on one module.
+func TestConcurrentHostile(t *testing.T) {
+	m := load(t, behave(t), lkruntime.Options{Name: "mixed",
+		Limits: lkruntime.Limits{CallTimeout: 200 * time.Millisecond, MaxInstances: 3}})
+	var wg sync.WaitGroup
+	for i := range 24 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if i%6 == 0 {
+				if _, err := m.Get(ctx, lkruntime.Request{Name: "spin"}); !errors.Is(err, lkruntime.ErrCrashed) {
+					t.Errorf("spin: %v", err)
+				}
+				return
+			}
+			want := fmt.Sprint("v", i)
+			v, err := m.Get(ctx, lkruntime.Request{Name: "value:" + want})
+			if err != nil || v.RevealString() != want {
+				t.Errorf("goroutine %d: %q, %v", i, v.RevealString(), err)
+			}
+		}()
+	}
+	wg.Wait()
+	if s := m.Stats(); s.Crashed != 4 || s.Calls != 20 {
+		t.Errorf("stats: %+v", s)
+	}
+}

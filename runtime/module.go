@@ -1,0 +1,411 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/latchkey/latchkey/hostfuncs"
+	"github.com/latchkey/latchkey/secret"
+)
+
+// Limits bounds what a module may use. The zero value of every field is
+// the documented default.
+type Limits struct {
+	// MemoryPages caps each instance's linear memory in 64 KiB pages
+	// (default 1024: 64 MiB). A guest's memory.grow past it fails.
+	MemoryPages uint32
+	// CallTimeout caps one fetch, HTTP requests included (default 10 s). A
+	// guest still running then is interrupted and its instance discarded.
+	CallTimeout time.Duration
+	// InitTimeout caps a new instance's _initialize (default 10 s).
+	InitTimeout time.Duration
+	// MaxInput caps the bytes handed to the guest per call: config, name,
+	// key and version together (default 64 KiB).
+	MaxInput int
+	// MaxOutput caps the secret a guest returns (default 1 MiB).
+	MaxOutput int
+	// MaxLog caps the bytes a guest logs per call (default 8 KiB).
+	MaxLog int
+	// MaxStdout caps the bytes of stdout and stderr logged per call, and
+	// during _initialize (default 4 KiB); the rest is counted and dropped.
+	MaxStdout int
+	// RecycleMemory is the linear memory size, in bytes, past which an
+	// instance is discarded after its call, since linear memory never
+	// shrinks (default 32 MiB).
+	RecycleMemory uint32
+	// MaxInstances caps the instances alive at once, hence the fetches
+	// running at once; more wait (default 8).
+	MaxInstances int
+}
+
+// Defaults of [Limits].
+const (
+	DefaultMemoryPages   = 1024
+	DefaultCallTimeout   = 10 * time.Second
+	DefaultInitTimeout   = 10 * time.Second
+	DefaultMaxInput      = 64 << 10
+	DefaultMaxStdout     = 4 << 10
+	DefaultRecycleMemory = 32 << 20
+	DefaultMaxInstances  = 8
+	maxModuleSize        = 256 << 20
+)
+
+func (l Limits) withDefaults() Limits {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if l.MemoryPages == 0 {
+		l.MemoryPages = DefaultMemoryPages
+	}
+	if l.CallTimeout <= 0 {
+		l.CallTimeout = DefaultCallTimeout
+	}
+	if l.InitTimeout <= 0 {
+		l.InitTimeout = DefaultInitTimeout
+	}
+	if l.RecycleMemory == 0 {
+		l.RecycleMemory = DefaultRecycleMemory
+	}
+	def(&l.MaxInput, DefaultMaxInput)
+	def(&l.MaxOutput, hostfuncs.DefaultMaxResult)
+	def(&l.MaxLog, hostfuncs.DefaultMaxLog)
+	def(&l.MaxStdout, DefaultMaxStdout)
+	def(&l.MaxInstances, DefaultMaxInstances)
+	return l
+}
+
+// Options configures a [Module]. Only Name is required; every other zero
+// value is a documented default.
+type Options struct {
+	// Name names the module in errors and logs, usually the store's name.
+	Name string
+	// SHA256 pins the module: hex digest, optionally prefixed "sha256:".
+	// A module whose digest differs is refused before it is compiled.
+	SHA256 string
+	// AllowUnpinned accepts a module without SHA256. Without it, a missing
+	// pin is an error that gives the module's digest.
+	AllowUnpinned bool
+	// Config is the JSON object handed to the guest (default {}).
+	Config []byte
+	// HTTP is the guest's network policy; the zero value allows no host.
+	HTTP   hostfuncs.HTTPOptions
+	Limits Limits
+	// Cache is where compiled code is kept; nil makes a cache private to
+	// the module in CacheDir.
+	Cache *Cache
+	// CacheDir is the on-disk compilation cache used when Cache is nil
+	// (default [DefaultCacheDir]). NoCache keeps compiled code in memory.
+	CacheDir string
+	NoCache  bool
+	// Logger receives the guest's logs, its stdout and stderr, and the
+	// host's refusals, under the attribute module=Name (default: discard).
+	Logger *slog.Logger
+}
+
+// Request names the secret a call fetches.
+type Request struct {
+	Name    string
+	Key     string // dot-joined key path, passed to the guest for information
+	Version string
+}
+
+// Module is a compiled, checked module with a pool of initialised
+// instances, ready to serve fetches. It is safe for concurrent use; each
+// instance serves one call at a time.
+type Module struct {
+	name     string
+	info     ModuleInfo
+	limits   Limits
+	config   []byte
+	log      *slog.Logger
+	http     *hostfuncs.Client
+	rt       wazero.Runtime
+	cm       wazero.CompiledModule
+	ownCache *Cache
+
+	sem    chan struct{}
+	mu     sync.Mutex
+	idle   []*instance
+	closed atomic.Bool
+	stats  stats
+}
+
+// ModuleInfo is what a loaded module reports about itself.
+type ModuleInfo struct {
+	Path     string // "" when loaded from bytes
+	Size     int
+	SHA256   string
+	Unpinned bool
+	CacheDir string // "" for an in-memory cache
+}
+
+// Load reads the module at path and loads it as [LoadBytes] does.
+func Load(ctx context.Context, path string, opts Options) (*Module, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &Error{Module: opts.Name, Op: "load", Err: err, Kind: secret.ErrInvalidConfig}
+	}
+	defer f.Close()
+	wasm, err := io.ReadAll(io.LimitReader(f, maxModuleSize+1))
+	if err == nil && len(wasm) > maxModuleSize {
+		err = fmt.Errorf("%s is larger than %d MiB", path, maxModuleSize>>20)
+	}
+	if err != nil {
+		return nil, &Error{Module: opts.Name, Op: "load", Err: err, Kind: secret.ErrInvalidConfig}
+	}
+	m, err := LoadBytes(ctx, wasm, opts)
+	if m != nil {
+		m.info.Path = path
+	}
+	return m, err
+}
+
+// LoadBytes checks wasm against its pin, compiles it (or loads it from
+// the cache), and checks its imports, exports and ABI version. It starts
+// no instance: the first fetch does, or [Module.Warm].
+func LoadBytes(ctx context.Context, wasm []byte, opts Options) (*Module, error) {
+	fail := func(err error) (*Module, error) {
+		return nil, &Error{Module: opts.Name, Op: "load", Err: err, Kind: secret.ErrInvalidConfig}
+	}
+	sum := sha256.Sum256(wasm)
+	digest := hex.EncodeToString(sum[:])
+	info := ModuleInfo{Size: len(wasm), SHA256: digest}
+	switch pin := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(opts.SHA256), "sha256:")); {
+	case pin == "" && !opts.AllowUnpinned:
+		return fail(fmt.Errorf("%w: set sha256 to %s (or allow_unpinned: true)", ErrUnpinned, digest))
+	case pin == "":
+		info.Unpinned = true
+	case pin != digest:
+		return fail(fmt.Errorf("%w: pinned %s, file has %s", ErrDigestMismatch, pin, digest))
+	}
+	config := opts.Config
+	if len(bytes.TrimSpace(config)) == 0 {
+		config = []byte("{}")
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(config, &obj); err != nil {
+		return fail(fmt.Errorf("config is not a JSON object: %w", err))
+	}
+	limits := opts.Limits.withDefaults()
+	if limits.MemoryPages > 65536 {
+		return fail(fmt.Errorf("memory limit of %d pages exceeds the 65536 pages of a 32-bit memory", limits.MemoryPages))
+	}
+	if len(config) > limits.MaxInput {
+		return fail(fmt.Errorf("config of %d bytes exceeds the input limit of %d bytes", len(config), limits.MaxInput))
+	}
+	client, err := hostfuncs.NewClient(opts.HTTP)
+	if err != nil {
+		return fail(err)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m := &Module{
+		name:   opts.Name,
+		limits: limits,
+		config: config,
+		log:    log.With("module", opts.Name),
+		http:   client,
+		sem:    make(chan struct{}, limits.MaxInstances),
+	}
+	cache := opts.Cache
+	if cache == nil {
+		dir := opts.CacheDir
+		if dir == "" && !opts.NoCache {
+			if dir, err = DefaultCacheDir(); err != nil {
+				return fail(err)
+			}
+		}
+		if opts.NoCache {
+			dir = ""
+		}
+		if cache, err = NewCache(dir); err != nil {
+			return fail(err)
+		}
+		m.ownCache = cache
+	}
+	info.CacheDir = cache.dir
+	m.info = info
+	m.rt = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
+		WithCloseOnContextDone(true).
+		WithMemoryLimitPages(limits.MemoryPages).
+		WithCompilationCache(cache.c))
+	provided, err := provide(ctx, m.rt)
+	if err != nil {
+		m.closeRuntime(ctx)
+		return fail(err)
+	}
+	if m.cm, err = m.rt.CompileModule(ctx, wasm); err != nil {
+		m.closeRuntime(ctx)
+		return fail(fmt.Errorf("%w: not a valid Wasm module: %v", ErrIncompatible, err))
+	}
+	if problems := check(m.cm, provided); len(problems) > 0 {
+		m.closeRuntime(ctx)
+		return fail(fmt.Errorf("%w: the module %s", ErrIncompatible, strings.Join(problems, "; it ")))
+	}
+	return m, nil
+}
+
+// Name returns the module's name.
+func (m *Module) Name() string { return m.name }
+
+// Info reports the module's digest, size, pin and cache.
+func (m *Module) Info() ModuleInfo { return m.info }
+
+// Warm starts instances until n are idle (at most the instance limit), so
+// that the next fetches do not pay for _initialize.
+func (m *Module) Warm(ctx context.Context, n int) error {
+	n = min(n, m.limits.MaxInstances)
+	var got []*instance
+	defer func() {
+		for _, in := range got {
+			m.release(in, true)
+		}
+	}()
+	for range n {
+		in, err := m.acquire(ctx, "(warm-up)")
+		if err != nil {
+			return err
+		}
+		got = append(got, in)
+	}
+	return nil
+}
+
+// Get fetches one secret through a pooled instance. Errors are [*Error]s
+// naming the module and the secret; a guest's typed error is a
+// [*GuestError] inside, and every error wraps a sentinel of package secret
+// (and ctx's error when ctx ended).
+func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
+	fail := func(kind, err error) (secret.Value, error) {
+		return secret.Value{}, &Error{Module: m.name, Op: getOp(req.Name), Err: err, Kind: kind}
+	}
+	if m.closed.Load() {
+		return fail(secret.ErrUnavailable, ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(secret.ErrUnavailable, err)
+	}
+	if n := len(m.config) + len(req.Name) + len(req.Key) + len(req.Version); n > m.limits.MaxInput {
+		return fail(secret.ErrInvalidConfig, fmt.Errorf("request of %d bytes exceeds the input limit of %d bytes", n, m.limits.MaxInput))
+	}
+	in, err := m.acquire(ctx, req.Name)
+	if err != nil {
+		return secret.Value{}, err
+	}
+	call := &hostfuncs.Call{
+		Module: m.name,
+		Input:  hostfuncs.Input{Config: m.config, Name: req.Name, Key: req.Key, Version: req.Version},
+		Limits: hostfuncs.CallLimits{MaxResult: m.limits.MaxOutput, MaxLog: m.limits.MaxLog},
+		HTTP:   m.http,
+		Logger: m.log,
+	}
+	cctx, cancel := context.WithTimeout(ctx, m.limits.CallTimeout)
+	defer cancel()
+	in.out.begin()
+	var stack [1]uint64
+	err = in.get.CallWithStack(hostfuncs.WithCall(cctx, call), stack[:])
+	in.out.end()
+	if call.LogDropped() > 0 {
+		m.log.Warn("guest log over the per-call cap was dropped", "bytes", call.LogDropped())
+	}
+	healthy := err == nil && call.Fault() == nil
+	if healthy && in.mod.Memory().Size() > m.limits.RecycleMemory {
+		m.log.Debug("recycling an instance whose memory grew past the threshold",
+			"bytes", in.mod.Memory().Size(), "threshold", m.limits.RecycleMemory)
+		m.stats.recycled.Add(1)
+		healthy = false
+		m.release(in, false)
+	} else {
+		m.release(in, healthy)
+	}
+
+	// ctx's end wins over whatever the guest made of it.
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fail(secret.ErrUnavailable, ctxErr)
+	}
+	if err != nil {
+		return fail(secret.ErrUnavailable, m.explain(err, cctx))
+	}
+	if f := call.Fault(); f != nil {
+		return fail(secret.ErrUnavailable, fmt.Errorf("%w: %v (instance discarded)", ErrCrashed, f))
+	}
+	if code, msg, ok := call.GuestError(); ok {
+		ge := &GuestError{Code: code, Msg: msg}
+		if r := call.Refusal(); r != "" && !strings.Contains(msg, r) {
+			ge.Msg += " (host refused: " + r + ")"
+		}
+		return fail(codeSentinel(code), ge)
+	}
+	if status := api.DecodeI32(stack[0]); status != 0 {
+		return fail(secret.ErrUnavailable, fmt.Errorf("%s returned status %d without an error", ExportGet, status))
+	}
+	out, ok := call.Result()
+	if !ok {
+		return fail(secret.ErrUnavailable, fmt.Errorf("%s returned without setting a result or an error", ExportGet))
+	}
+	m.stats.calls.Add(1)
+	return secret.NewValue(out), nil
+}
+
+func getOp(name string) string { return "get " + strconv.Quote(name) }
+
+// explain turns an error of a guest call into words: a time-out, an exit
+// (a Go guest's fatal error exits), or a trap.
+func (m *Module) explain(err error, cctx context.Context) error {
+	m.stats.crashed.Add(1)
+	if errors.Is(cctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w: the call ran past its time limit of %v and was interrupted: %w",
+			ErrCrashed, m.limits.CallTimeout, context.DeadlineExceeded)
+	}
+	return fmt.Errorf("%w: %s (instance discarded; its stderr, if any, is in the log)", ErrCrashed, firstLine(err.Error()))
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// Close closes the module's instances, runtime and private cache. Calls in
+// flight fail; no call may start after Close.
+func (m *Module) Close(ctx context.Context) error {
+	if m.closed.Swap(true) {
+		return nil
+	}
+	m.mu.Lock()
+	idle := m.idle
+	m.idle = nil
+	m.mu.Unlock()
+	for _, in := range idle {
+		_ = in.mod.Close(ctx)
+	}
+	m.http.Close()
+	return m.closeRuntime(ctx)
+}
+
+func (m *Module) closeRuntime(ctx context.Context) error {
+	err := m.rt.Close(ctx)
+	if m.ownCache != nil {
+		err = errors.Join(err, m.ownCache.Close(ctx))
+	}
+	return err
+}

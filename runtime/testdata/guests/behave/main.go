@@ -1,0 +1,86 @@
+// Command behave is a test guest whose behaviour is chosen by the secret
+// name it is asked for: well-behaved answers, and the hostile acts the
+// runtime must contain. Build it (the tests do) with
+//
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -o behave.wasm .
+package main
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	latchkey "github.com/latchkey/latchkey/guest-sdk"
+)
+
+func init() { latchkey.Handle(handle) }
+
+func main() {}
+
+var hoard [][]byte
+
+func handle(req latchkey.Request) ([]byte, error) {
+	verb, arg, _ := strings.Cut(req.Name, ":")
+	switch verb {
+	case "echo": // what the guest was asked
+		return []byte("name=" + req.Name + " key=" + req.Key + " version=" + req.Version + " config=" + string(req.Config)), nil
+	case "value":
+		return []byte(arg), nil
+	case "missing":
+		return nil, latchkey.NotFound("secret " + strconv.Quote(req.Name) + " does not exist")
+	case "denied":
+		return nil, latchkey.PermissionDenied("no access")
+	case "log":
+		latchkey.Log(latchkey.LevelWarn, "guest says "+arg)
+		return []byte("logged"), nil
+	case "stdout": // arg bytes to stdout
+		n, _ := strconv.Atoi(arg)
+		line := []byte(strings.Repeat("x", 99) + "\n")
+		for i := 0; i < n; i += len(line) {
+			os.Stdout.Write(line)
+		}
+		return []byte("written"), nil
+	case "panic":
+		panic("handler panics with a secret-looking value")
+	case "spin":
+		for {
+		}
+	case "sleep":
+		time.Sleep(time.Hour)
+		return nil, nil
+	case "oom": // allocate until the Go runtime dies
+		for {
+			hoard = append(hoard, make([]byte, 1<<20))
+		}
+	case "grow": // allocate arg MiB, keep it, and succeed
+		n, _ := strconv.Atoi(arg)
+		for range n {
+			hoard = append(hoard, make([]byte, 1<<20))
+		}
+		return []byte("grown"), nil
+	case "big": // a result of arg bytes
+		n, _ := strconv.Atoi(arg)
+		return make([]byte, n), nil
+	case "http": // GET arg; "http:N:URL" makes N requests
+		count := 1
+		if n, rest, ok := strings.Cut(arg, ":"); ok {
+			if c, err := strconv.Atoi(n); err == nil {
+				count, arg = c, rest
+			}
+		}
+		var resp *latchkey.HTTPResponse
+		for range count {
+			r, err := latchkey.Get(arg, map[string]string{"Accept": "text/plain", "Host": "evil.example", "Connection": "close"})
+			if err != nil {
+				return nil, err
+			}
+			resp = r
+		}
+		if resp.Status != 200 {
+			return nil, latchkey.Unavailable("HTTP " + strconv.Itoa(resp.Status))
+		}
+		return resp.Body, nil
+	}
+	return nil, latchkey.InvalidConfig("unknown behaviour " + strconv.Quote(verb))
+}
