@@ -106,7 +106,7 @@ Exit codes: 0 success, 2 usage error, 3 config or workflow error,
 		lvl = "warn"
 	}
 	pf.StringVar(&a.logLevel, "log-level", lvl, "log level on stderr: debug, info, warn, error [$LATCHKEY_LOG_LEVEL]")
-	root.AddCommand(a.resolveCmd(), a.execCmd(), a.checkCmd(), a.versionCmd())
+	root.AddCommand(a.resolveCmd(), a.execCmd(), a.checkCmd(), a.versionCmd(), a.moduleCmd())
 	return root
 }
 

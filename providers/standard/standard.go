@@ -8,4 +8,5 @@ import (
 	_ "github.com/latchkey/latchkey/providers/azure" // type "azure"
 	_ "github.com/latchkey/latchkey/providers/env"   // type "env"
 	_ "github.com/latchkey/latchkey/providers/gcp"   // type "gcp"
+	_ "github.com/latchkey/latchkey/providers/wasm"  // type "wasm"
 )
