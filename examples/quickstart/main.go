@@ -1,0 +1,155 @@
+// Command quickstart runs Latchkey's main job end to end on a machine with
+// nothing but Go: it builds the http-json custom store
+// (examples/stores/http-json) to WebAssembly, starts a small secret store on
+// loopback, writes an agent config with that Wasm store and an env store,
+// and runs `latchkey resolve` on a workflow that uses both.
+//
+// Run it from the repository root:
+//
+//	go run ./examples/quickstart
+//
+// The module is built with
+//
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o http-json.wasm ./examples/stores/http-json
+//
+// into a temporary directory, and compiled code is cached in the user's
+// cache directory, so a second run starts faster.
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/cli"
+	_ "github.com/latchkey/latchkey/providers/standard"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	code, err := run(ctx, os.Stdout, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+// The demo store's contents and the token it requires. They are demo data,
+// printed on purpose.
+const (
+	storeToken = "quickstart-token"
+	dbSecret   = `{"username":"orders_app","password":"quickstart-s3cr3t"}`
+)
+
+// run does the whole demo and returns latchkey's exit code.
+func run(ctx context.Context, stdout, stderr io.Writer) (int, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return 0, err
+	}
+	dir, err := os.MkdirTemp("", "latchkey-quickstart-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+
+	fmt.Fprintln(stderr, "quickstart: building examples/stores/http-json to WebAssembly…")
+	module := filepath.Join(dir, "http-json.wasm")
+	build := exec.CommandContext(ctx, "go", "build", "-buildmode=c-shared", "-trimpath", "-o", module, ".")
+	build.Dir = filepath.Join(root, "examples", "stores", "http-json")
+	build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOWORK=off")
+	if out, err := build.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("building the module: %v\n%s", err, out)
+	}
+	wasm, err := os.ReadFile(module)
+	if err != nil {
+		return 0, err
+	}
+	sum := sha256.Sum256(wasm)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(serveSecrets), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	addr := ln.Addr().String()
+	fmt.Fprintf(stderr, "quickstart: secret store listening on http://%s\n", addr)
+
+	agent := filepath.Join(dir, "agent.yaml")
+	workflow := filepath.Join(dir, "workflow.yaml")
+	if err := os.WriteFile(agent, []byte(fmt.Sprintf(`# A custom store as a sandboxed Wasm module, and the agent's environment.
+default_store: custom
+stores:
+  custom:
+    type: wasm
+    module: %q
+    sha256: %s
+    config:
+      store_url: "http://%s/secrets"
+      header: {Authorization: "Bearer %s"}
+    allow_http: [%q]            # plain http, for this loopback demo only
+    allow_networks: [127.0.0.1/32]
+  app:
+    type: env
+    allow: ["QUICKSTART_*"]
+`, module, hex.EncodeToString(sum[:]), addr, storeToken, addr)), 0o600); err != nil {
+		return 0, err
+	}
+	if err := os.WriteFile(workflow, []byte(`name: orders-sync
+fields:
+  host: db.internal.example.com
+  username: secret:///db#username
+  password: secret://custom/db#password
+  region: secret://app/QUICKSTART_REGION?default=eu-west-1
+`), 0o600); err != nil {
+		return 0, err
+	}
+	fmt.Fprintf(stderr, "quickstart: latchkey resolve -c %s -w %s\n", agent, workflow)
+	return cli.Main(ctx, []string{"resolve", "-c", agent, "-w", workflow}, cli.IO{In: strings.NewReader(""), Out: stdout, Err: stderr}), nil
+}
+
+// serveSecrets is the demo store: GET /secrets/db with the bearer token.
+func serveSecrets(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer "+storeToken {
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	if r.URL.Path != "/secrets/db" {
+		http.NotFound(w, r)
+		return
+	}
+	_, _ = io.WriteString(w, dbSecret)
+}
+
+// repoRoot finds the Latchkey module from the working directory.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/latchkey/latchkey\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run it inside the Latchkey repository: go run ./examples/quickstart")
+		}
+		dir = parent
+	}
+}
