@@ -17,7 +17,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -34,7 +36,7 @@ func RepoRoot(tb testing.TB) string {
 	}
 	for {
 		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && len(b) > 0 &&
-			containsLine(string(b), "module github.com/latchkey/latchkey") {
+			slices.Contains(strings.Split(string(b), "\n"), "module github.com/latchkey/latchkey") {
 			return dir
 		}
 		parent := filepath.Dir(dir)
@@ -43,30 +45,6 @@ func RepoRoot(tb testing.TB) string {
 		}
 		dir = parent
 	}
-}
-
-func containsLine(s, line string) bool {
-	for len(s) > 0 {
-		var l string
-		if i := indexByte(s, '\n'); i >= 0 {
-			l, s = s[:i], s[i+1:]
-		} else {
-			l, s = s, ""
-		}
-		if l == line {
-			return true
-		}
-	}
-	return false
-}
-
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // Build builds the Go guest in dir (relative to the repository root; a
