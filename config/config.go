@@ -1,0 +1,269 @@
+// Package config loads the agent config: the named stores, the default store
+// and the resolution limits, from a YAML, JSON or TOML file, overridden by
+// LATCHKEY_… environment variables and by key=value overrides (the CLI's
+// --set), in that order of precedence. It is the only package that uses koanf;
+// embedders who build a [resolver.Config] themselves do not need it.
+//
+// # Environment variables
+//
+// LATCHKEY_DEFAULT_STORE=aws sets default_store; a double underscore descends
+// into a map, so LATCHKEY_STORES__AWS__REGION=eu-west-1 sets
+// stores.aws.region. Values are read as YAML scalars or flow lists, so
+// LATCHKEY_STORES__APP__ALLOW='[APP_*, DB_*]' sets a list. LATCHKEY_CONFIG,
+// LATCHKEY_WORKFLOW and LATCHKEY_LOG_LEVEL belong to the CLI and are skipped.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/knadh/koanf/parsers/json"
+	"github.com/knadh/koanf/parsers/toml/v2"
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/v2"
+	yamlv3 "gopkg.in/yaml.v3"
+
+	"github.com/latchkey/latchkey/resolver"
+	"github.com/latchkey/latchkey/secret"
+)
+
+// EnvPrefix starts every environment variable that overrides a config key.
+const EnvPrefix = "LATCHKEY_"
+
+// DefaultTimeout bounds one resolution when the config sets no timeout.
+const DefaultTimeout = 30 * time.Second
+
+// Options says where to load the agent config from.
+type Options struct {
+	// Path is the config file; its extension (.yaml, .yml, .json, .toml)
+	// picks the parser. Empty loads no file (environment and Set only).
+	Path string
+	// Environ is the environment to read overrides from; nil means
+	// os.Environ().
+	Environ []string
+	// Set holds "key=value" overrides with dotted keys
+	// ("stores.aws.region=eu-west-1"); they win over everything else.
+	Set []string
+}
+
+// Agent is a loaded agent config.
+type Agent struct {
+	// Path is the file it came from, if any.
+	Path         string
+	DefaultStore string
+	Concurrency  int
+	// Timeout bounds one resolution (DefaultTimeout when unset).
+	Timeout time.Duration
+	Stores  map[string]resolver.StoreConfig
+}
+
+var topKeys = map[string]bool{"default_store": true, "concurrency": true, "timeout": true, "stores": true}
+
+// Load reads and validates the agent config. Every problem found is
+// reported, joined; errors name the file and the key.
+func Load(opts Options) (*Agent, error) {
+	k := koanf.New(".")
+	if opts.Path != "" {
+		parser, err := parserFor(opts.Path)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := os.Stat(opts.Path); err != nil {
+			return nil, fmt.Errorf("agent config: %w (give the file with --config or LATCHKEY_CONFIG)", err)
+		}
+		if err := k.Load(file.Provider(opts.Path), parser); err != nil {
+			return nil, fmt.Errorf("agent config %s: %w", opts.Path, err)
+		}
+	}
+	environ := opts.Environ
+	if environ == nil {
+		environ = os.Environ()
+	}
+	if err := k.Load(env.Provider(".", env.Opt{
+		Prefix:        EnvPrefix,
+		EnvironFunc:   func() []string { return environ },
+		TransformFunc: envKey,
+	}), nil); err != nil {
+		return nil, fmt.Errorf("agent config from environment: %w", err)
+	}
+	if len(opts.Set) > 0 {
+		m := map[string]any{}
+		for _, kv := range opts.Set {
+			key, val, ok := strings.Cut(kv, "=")
+			if !ok || key == "" {
+				return nil, fmt.Errorf("--set %q: want key=value, e.g. stores.aws.region=eu-west-1", kv)
+			}
+			m[key] = scalar(val)
+		}
+		if err := k.Load(confmap.Provider(m, "."), nil); err != nil {
+			return nil, fmt.Errorf("--set: %w", err)
+		}
+	}
+	return fromKoanf(k, opts.Path)
+}
+
+func parserFor(path string) (koanf.Parser, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml":
+		return yaml.Parser(), nil
+	case ".json":
+		return json.Parser(), nil
+	case ".toml":
+		return toml.Parser(), nil
+	}
+	return nil, fmt.Errorf("agent config %s: unknown extension %q (use .yaml, .yml, .json or .toml)", path, filepath.Ext(path))
+}
+
+// envKey maps LATCHKEY_STORES__AWS__REGION to stores.aws.region.
+func envKey(k, v string) (string, any) {
+	switch k {
+	case "LATCHKEY_CONFIG", "LATCHKEY_WORKFLOW", "LATCHKEY_LOG_LEVEL":
+		return "", nil
+	}
+	k = strings.ToLower(strings.TrimPrefix(k, EnvPrefix))
+	return strings.ReplaceAll(k, "__", "."), scalar(v)
+}
+
+// scalar reads an override value as YAML (numbers, booleans, flow lists),
+// falling back to the raw string.
+func scalar(s string) any {
+	var v any
+	if err := yamlv3.Unmarshal([]byte(s), &v); err != nil || v == nil {
+		return s
+	}
+	switch v.(type) {
+	case map[string]any:
+		return s
+	}
+	return v
+}
+
+func fromKoanf(k *koanf.Koanf, path string) (*Agent, error) {
+	a := &Agent{Path: path, Timeout: DefaultTimeout, Stores: map[string]resolver.StoreConfig{}}
+	where := "agent config"
+	if path != "" {
+		where += " " + path
+	}
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: key %q: %s", where, key, fmt.Sprintf(format, args...)))
+	}
+	raw := k.Raw()
+	for _, key := range sortedKeys(raw) {
+		if !topKeys[key] {
+			bad(key, "unknown key (known: concurrency, default_store, stores, timeout)")
+		}
+	}
+	if v, ok := raw["default_store"]; ok {
+		s, isStr := v.(string)
+		if !isStr {
+			bad("default_store", "must be a store name")
+		}
+		a.DefaultStore = s
+	}
+	if v, ok := raw["concurrency"]; ok {
+		n, isInt := toInt(v)
+		if !isInt || n < 1 || n > 256 {
+			bad("concurrency", "must be a whole number from 1 to 256")
+		}
+		a.Concurrency = n
+	}
+	if v, ok := raw["timeout"]; ok {
+		d, err := time.ParseDuration(fmt.Sprint(v))
+		if err != nil || d <= 0 {
+			bad("timeout", "must be a positive duration such as 30s or 2m")
+		}
+		a.Timeout = d
+	}
+	stores, ok := raw["stores"].(map[string]any)
+	if raw["stores"] != nil && !ok {
+		bad("stores", "must be a map of store names to store settings")
+	}
+	if len(stores) == 0 {
+		errs = append(errs, fmt.Errorf("%s: no stores declared: add a \"stores\" map, e.g. stores: {app: {type: env, allow: [\"APP_*\"]}}", where))
+	}
+	for _, name := range sortedKeys(stores) {
+		key := "stores." + name
+		m, ok := stores[name].(map[string]any)
+		if !ok {
+			bad(key, "must be a map of settings with at least a type")
+			continue
+		}
+		if err := secret.ValidateStoreName(name); err != nil {
+			bad(key, "%v", err)
+			continue
+		}
+		sc := resolver.StoreConfig{Settings: map[string]any{}}
+		for sk, sv := range m {
+			switch sk {
+			case "type":
+				s, ok := sv.(string)
+				if !ok || s == "" {
+					bad(key+".type", "must be a store type name")
+				}
+				sc.Type = s
+			case "secret":
+				s, ok := sv.(string)
+				if !ok {
+					bad(key+".secret", "must be the name of the store's secret document")
+				}
+				sc.Secret = s
+			default:
+				sc.Settings[sk] = sv
+			}
+		}
+		if sc.Type == "" {
+			bad(key+".type", "missing: every store needs a type (%s)", strings.Join(secret.Types(), ", "))
+			continue
+		}
+		a.Stores[name] = sc
+	}
+	if a.DefaultStore != "" && stores != nil {
+		if _, ok := stores[a.DefaultStore]; !ok {
+			bad("default_store", "%q is not one of the declared stores (%s)", a.DefaultStore, strings.Join(sortedKeys(stores), ", "))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func toInt(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case int64:
+		return int(n), true
+	case float64:
+		return int(n), float64(int(n)) == n
+	case string:
+		var i int
+		_, err := fmt.Sscanf(n, "%d", &i)
+		return i, err == nil && fmt.Sprint(i) == n
+	}
+	return 0, false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ResolverConfig returns the [resolver.Config] for this agent config.
+func (a *Agent) ResolverConfig(log *slog.Logger) resolver.Config {
+	return resolver.Config{Stores: a.Stores, DefaultStore: a.DefaultStore, Concurrency: a.Concurrency, Logger: log}
+}

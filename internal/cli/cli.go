@@ -1,0 +1,197 @@
+// Package cli implements the latchkey command line: resolve, exec, check,
+// module and version. cmd/latchkey is a thin main around [Main].
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/latchkey/latchkey/config"
+	"github.com/latchkey/latchkey/resolver"
+	"github.com/latchkey/latchkey/workflow"
+)
+
+// Exit codes, documented in the README. exec returns the child's own code.
+const (
+	ExitOK         = 0
+	ExitInternal   = 1 // unexpected failure (I/O on output, a bug)
+	ExitUsage      = 2 // bad flags or arguments
+	ExitConfig     = 3 // agent config or workflow invalid, store cannot be built
+	ExitResolution = 4 // a field failed to resolve, or check found a failure
+	ExitNoCommand  = 127
+)
+
+// Version is set at build time with -ldflags "-X …/internal/cli.Version=v1.2.3".
+var Version = ""
+
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func fail(code int, err error) error { return &exitError{code: code, err: err} }
+
+// IO is the process's standard streams.
+type IO struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+type app struct {
+	io         IO
+	configPath string
+	wfPath     string
+	sets       []string
+	logLevel   string
+	log        *slog.Logger
+}
+
+// Main runs the latchkey command with args (without the program name) and
+// returns the process exit code.
+func Main(ctx context.Context, args []string, stdio IO) int {
+	a := &app{io: stdio}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdio.In)
+	root.SetOut(stdio.Out)
+	root.SetErr(stdio.Err)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && ee.err.Error() != "" {
+			fmt.Fprintln(stdio.Err, "latchkey:", ee.err)
+		}
+		return ee.code
+	}
+	// cobra's own errors: unknown flags and commands, bad arguments.
+	fmt.Fprintln(stdio.Err, "latchkey:", err)
+	fmt.Fprintln(stdio.Err, "Run 'latchkey --help' for usage.")
+	return ExitUsage
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "latchkey",
+		Short: "Resolve the secrets a data-integration workflow needs from the agent's secret stores",
+		Long: `latchkey resolves the fields of a workflow: each field is a literal value or a
+reference to a secret (secret://STORE/NAME#KEY) in one of the stores the agent
+config declares (env, aws, azure, gcp, or a sandboxed wasm module).
+
+Exit codes: 0 success, 2 usage error, 3 config or workflow error,
+4 resolution failed (or check found a failure); exec returns its command's code.`,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		PersistentPreRunE: a.setup,
+	}
+	pf := root.PersistentFlags()
+	pf.StringVarP(&a.configPath, "config", "c", os.Getenv("LATCHKEY_CONFIG"), "agent config file (.yaml, .json, .toml) [$LATCHKEY_CONFIG]")
+	pf.StringVarP(&a.wfPath, "workflow", "w", os.Getenv("LATCHKEY_WORKFLOW"), "workflow file, or - for stdin [$LATCHKEY_WORKFLOW]")
+	pf.StringArrayVar(&a.sets, "set", nil, "override an agent config key, e.g. --set stores.aws.region=eu-west-1 (repeatable)")
+	lvl := os.Getenv("LATCHKEY_LOG_LEVEL")
+	if lvl == "" {
+		lvl = "warn"
+	}
+	pf.StringVar(&a.logLevel, "log-level", lvl, "log level on stderr: debug, info, warn, error [$LATCHKEY_LOG_LEVEL]")
+	root.AddCommand(a.resolveCmd(), a.execCmd(), a.checkCmd(), a.versionCmd())
+	return root
+}
+
+func (a *app) setup(cmd *cobra.Command, _ []string) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+		return fail(ExitUsage, fmt.Errorf("--log-level %q: use debug, info, warn or error", a.logLevel))
+	}
+	a.log = slog.New(slog.NewTextHandler(a.io.Err, &slog.HandlerOptions{Level: level}))
+	return nil
+}
+
+// load reads the agent config and the workflow and builds the resolver.
+func (a *app) load(ctx context.Context) (*config.Agent, *resolver.Resolver, resolver.Workflow, error) {
+	var wf resolver.Workflow
+	if a.configPath == "" {
+		return nil, nil, wf, fail(ExitUsage, errors.New("no agent config: give --config FILE (or set LATCHKEY_CONFIG)"))
+	}
+	if a.wfPath == "" {
+		return nil, nil, wf, fail(ExitUsage, errors.New("no workflow: give --workflow FILE, or --workflow - to read it from stdin (or set LATCHKEY_WORKFLOW)"))
+	}
+	agent, err := config.Load(config.Options{Path: a.configPath, Set: a.sets})
+	if err != nil {
+		return nil, nil, wf, fail(ExitConfig, err)
+	}
+	wf, err = a.readWorkflow()
+	if err != nil {
+		return nil, nil, wf, fail(ExitConfig, err)
+	}
+	r, err := resolver.New(ctx, agent.ResolverConfig(a.log))
+	if err != nil {
+		return nil, nil, wf, fail(ExitConfig, fmt.Errorf("agent config %s: %w", a.configPath, err))
+	}
+	return agent, r, wf, nil
+}
+
+func (a *app) readWorkflow() (resolver.Workflow, error) {
+	if a.wfPath == "-" {
+		return workflow.Read("stdin", a.io.In)
+	}
+	f, err := os.Open(a.wfPath)
+	if err != nil {
+		return resolver.Workflow{}, fmt.Errorf("workflow: %w", err)
+	}
+	defer f.Close()
+	return workflow.Read(a.wfPath, f)
+}
+
+// resolve loads everything and resolves the workflow under the config's
+// timeout.
+func (a *app) resolve(ctx context.Context) (*resolver.Result, error) {
+	agent, r, wf, err := a.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(ctx, agent.Timeout)
+	defer cancel()
+	res, err := r.Resolve(ctx, wf)
+	if err != nil {
+		var rerr *resolver.Error
+		if errors.As(err, &rerr) {
+			return nil, fail(ExitResolution, err)
+		}
+		return nil, fail(ExitConfig, err)
+	}
+	a.log.Info("resolved workflow", "workflow", wf.Name, "fields", len(res.Fields))
+	return res, nil
+}
+
+func (a *app) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print latchkey's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v := Version
+			if v == "" {
+				v = "(devel)"
+				if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+					v = bi.Main.Version
+				}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "latchkey %s\n", strings.TrimSpace(v))
+			return nil
+		},
+	}
+}

@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/latchkey/latchkey/internal/mask"
+)
+
+func (a *app) execCmd() *cobra.Command {
+	var cleanEnv, doMask bool
+	var ef envFlags
+	cmd := &cobra.Command{
+		Use:   "exec [flags] -- COMMAND [ARGS...]",
+		Short: "Run a command with the workflow's fields as environment variables",
+		Long: `Resolve the workflow, then run COMMAND with every field as an environment
+variable. Nothing is written to disk. Standard input is passed through,
+signals are forwarded, and latchkey exits with COMMAND's exit code (128+N
+when a signal N ended it).
+
+Variable names: a field's "env" setting, else --env-prefix followed by the
+field name upper-cased (--env-case preserve keeps its case), with every
+character outside A-Z, a-z, 0-9 and _ replaced by _.
+
+--mask replaces any resolved secret value (3 bytes or longer) that COMMAND
+prints on stdout or stderr with "` + mask.Marker + `".`,
+		Example: `  latchkey exec -c agent.yaml -w workflow.yaml -- ./run-sync.sh
+  latchkey exec --clean-env --mask -c agent.yaml -w wf.yaml -- env`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			namer, err := ef.namer()
+			if err != nil {
+				return err
+			}
+			res, err := a.resolve(cmd.Context())
+			if err != nil {
+				return err
+			}
+			pairs, err := namer.pairs(res)
+			if err != nil {
+				return err
+			}
+			var env []string
+			if !cleanEnv {
+				env = os.Environ()
+			}
+			for _, p := range pairs {
+				env = append(env, p.name+"="+string(p.value))
+			}
+			var secrets [][]byte
+			for _, v := range res.Secrets() {
+				secrets = append(secrets, v.Reveal())
+			}
+			return a.runChild(args, env, doMask, secrets)
+		},
+	}
+	cmd.Flags().BoolVar(&cleanEnv, "clean-env", false, "start COMMAND from an empty environment plus the resolved fields")
+	cmd.Flags().BoolVar(&doMask, "mask", false, "replace resolved secret values in COMMAND's stdout and stderr")
+	ef.register(cmd)
+	return cmd
+}
+
+func (a *app) runChild(args, env []string, doMask bool, secrets [][]byte) error {
+	path, err := exec.LookPath(args[0])
+	if err != nil {
+		return fail(ExitNoCommand, fmt.Errorf("exec %s: %w", args[0], err))
+	}
+	c := exec.Command(path, args[1:]...)
+	c.Env = env
+	c.Stdin = a.io.In
+	var outs []*mask.Writer
+	stdout, stderr := a.io.Out, a.io.Err
+	if doMask {
+		mo, me := mask.NewWriter(stdout, secrets), mask.NewWriter(stderr, secrets)
+		outs = append(outs, mo, me)
+		stdout, stderr = mo, me
+	}
+	c.Stdout, c.Stderr = stdout, stderr
+	// Forward signals: stop catching them once the child is gone.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
+	defer signal.Stop(sigs)
+	if err := c.Start(); err != nil {
+		return fail(126, fmt.Errorf("exec %s: %w", args[0], err))
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				_ = c.Process.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	}()
+	err = c.Wait()
+	close(done)
+	for _, m := range outs {
+		_ = m.Flush()
+	}
+	if err == nil {
+		return nil
+	}
+	var xe *exec.ExitError
+	if errors.As(err, &xe) {
+		code := xe.ExitCode()
+		if ws, ok := xe.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code = 128 + int(ws.Signal())
+		}
+		return fail(code, errors.New("")) // the child spoke for itself
+	}
+	return fail(ExitInternal, fmt.Errorf("exec %s: %w", args[0], err))
+}
+
+var _ io.Writer = (*mask.Writer)(nil)

@@ -1,0 +1,253 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/latchkey/latchkey/secret"
+)
+
+// Type is the store type this package registers.
+const Type = "aws"
+
+func init() { secret.Register(Type, factory) }
+
+func factory(ctx context.Context, spec secret.Spec) (secret.Store, error) {
+	var s settings
+	if err := spec.Decode(&s); err != nil {
+		return nil, err
+	}
+	opts, err := s.options(spec.Name)
+	if err != nil {
+		return nil, err
+	}
+	opts.Logger = spec.Logger
+	return New(ctx, spec.Name, opts)
+}
+
+// Store reads secrets from AWS Secrets Manager in one region with one
+// identity. Its client is built once, by [New], and shared by every Get; it
+// is safe for concurrent use.
+type Store struct {
+	name     string
+	opts     Options
+	region   string
+	client   *secretsmanager.Client
+	identity string // how the store authenticates, for Describe
+	log      *slog.Logger
+	closed   atomic.Bool
+
+	mu         sync.Mutex
+	transports []*http.Transport
+}
+
+// New builds the store named name (the name appears in errors) from opts.
+// It loads the SDK's configuration (environment and shared files) and
+// builds the clients, but does no network I/O. Every bad option is
+// reported, as a [*secret.ConfigError] naming the setting, joined.
+func New(ctx context.Context, name string, opts Options) (*Store, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := opts.validate(name); err != nil {
+		return nil, err
+	}
+	s := &Store{name: name, opts: opts, log: log}
+
+	load := []func(*config.LoadOptions) error{}
+	if opts.Region != "" {
+		load = append(load, config.WithRegion(opts.Region))
+	}
+	// The SDK's buildable client, so that AWS_CA_BUNDLE and the SDK's
+	// transport settings apply; its transports are kept so that Close can
+	// release their connections.
+	load = append(load, config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.transports = append(s.transports, tr)
+	})))
+	if opts.MaxAttempts > 0 || opts.MaxBackoff > 0 {
+		load = append(load, config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				if opts.MaxAttempts > 0 {
+					o.MaxAttempts = opts.MaxAttempts
+				}
+				if opts.MaxBackoff > 0 {
+					o.MaxBackoff = opts.MaxBackoff
+				}
+			})
+		}))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	if err != nil {
+		return nil, &secret.ConfigError{Store: name, Msg: "loading the AWS SDK configuration (environment, shared config files): " + err.Error()}
+	}
+	s.region = cfg.Region
+	if s.region == "" {
+		return nil, &secret.ConfigError{Store: name, Key: "region",
+			Msg: "not set, and the SDK found none (AWS_REGION, AWS_DEFAULT_REGION, the profile's region): set region, e.g. eu-west-1"}
+	}
+
+	var creds aws.CredentialsProvider
+	switch opts.AuthMethod {
+	case AuthIAM:
+		creds = cfg.Credentials
+		s.identity = "default AWS credential chain (environment, shared config/profile, web identity, ECS/EC2 role)"
+	case AuthAssumeRole:
+		stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) {
+			if opts.STSEndpoint != "" {
+				o.BaseEndpoint = aws.String(opts.STSEndpoint)
+			}
+		})
+		provider := stscreds.NewAssumeRoleProvider(stsClient, opts.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = opts.SessionName
+			o.Duration = opts.Duration
+			if opts.ExternalID != "" {
+				o.ExternalID = aws.String(opts.ExternalID)
+			}
+		})
+		creds = aws.NewCredentialsCache(provider, func(o *aws.CredentialsCacheOptions) {
+			o.ExpiryWindow = CredentialExpiryWindow
+		})
+		s.identity = fmt.Sprintf("role %s assumed through STS (session %s", opts.RoleARN, opts.SessionName)
+		if opts.ExternalID != "" {
+			s.identity += ", external ID set"
+		}
+		s.identity += ") with the default AWS credential chain"
+		if opts.STSEndpoint != "" {
+			s.identity += ", STS endpoint " + opts.STSEndpoint
+		}
+	case AuthAccessKeys:
+		kp := newKeyProvider(opts)
+		// Fail now, naming the setting, rather than on the first fetch.
+		if _, err := kp.Retrieve(ctx); err != nil {
+			ke := err.(*keyError)
+			return nil, &secret.ConfigError{Store: name, Key: ke.Setting, Msg: ke.Msg}
+		}
+		creds = kp
+		s.identity = kp.describe()
+	}
+
+	s.client = secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
+		o.Credentials = markingProvider{creds}
+		if opts.Endpoint != "" {
+			o.BaseEndpoint = aws.String(opts.Endpoint)
+		}
+	})
+	log.Debug("aws store ready", "region", s.region, "auth_method", string(opts.AuthMethod))
+	return s, nil
+}
+
+// Get fetches the secret req.Name: a secret name or path, or a full or
+// partial ARN in the store's region. req.Version selects the version by
+// the rule of [SelectVersion]. SecretString and SecretBinary are both
+// returned as they are stored.
+func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+	if s.closed.Load() {
+		return secret.Value{}, fmt.Errorf("aws store %q: used after Close: %w", s.name, secret.ErrUnavailable)
+	}
+	if err := ctx.Err(); err != nil {
+		return secret.Value{}, fmt.Errorf("aws store %q: secret %q: %w", s.name, req.Name, err)
+	}
+	t, err := parseTarget(req.Name, req.Version)
+	if err != nil {
+		return secret.Value{}, &RequestError{Store: s.name, Secret: req.Name, Msg: err.Error()}
+	}
+	if t.region != "" && t.region != s.region {
+		return secret.Value{}, &RequestError{Store: s.name, Secret: req.Name, Msg: fmt.Sprintf(
+			"the ARN is in region %s but the store reads region %s; use a store configured with region: %s", t.region, s.region, t.region)}
+	}
+	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(t.secretID)}
+	if t.id != "" {
+		in.VersionId = aws.String(t.id)
+	}
+	if t.stage != "" {
+		in.VersionStage = aws.String(t.stage)
+	}
+	out, err := s.client.GetSecretValue(ctx, in)
+	if err != nil {
+		err = s.classify(ctx, t, err)
+		s.log.DebugContext(ctx, "GetSecretValue failed", "secret", t.secretID, "version", t.describe(), "error", err)
+		return secret.Value{}, err
+	}
+	switch {
+	case out.SecretString != nil:
+		return secret.StringValue(*out.SecretString), nil
+	case out.SecretBinary != nil:
+		return secret.NewValue(out.SecretBinary), nil
+	}
+	return secret.Value{}, &UnavailableError{Store: s.name, Secret: t.secretID,
+		Err: errors.New("GetSecretValue answered with neither SecretString nor SecretBinary")}
+}
+
+// Describe says, without network I/O, which region and identity the store
+// uses, and warns about credentials written literally and endpoints that
+// would carry secrets unencrypted.
+func (s *Store) Describe() secret.Identity {
+	id := secret.Identity{Summary: fmt.Sprintf("AWS Secrets Manager in %s, as %s", s.region, s.identity)}
+	if s.opts.Endpoint != "" {
+		id.Summary += ", endpoint " + s.opts.Endpoint
+	}
+	if s.opts.AccessKeyID != "" {
+		id.Warnings = append(id.Warnings, "access_key_id is written literally in the agent config; "+
+			"read it from an environment variable (access_key_id_env) or a mounted file (access_key_id_file)")
+	}
+	if s.opts.SecretAccessKey != "" {
+		id.Warnings = append(id.Warnings, "secret_access_key is written literally in the agent config, where anyone who reads the file has it; "+
+			"read it from an environment variable (secret_access_key_env) or a mounted file (secret_access_key_file), or use auth_method iam")
+	}
+	for _, ep := range []struct{ key, val string }{{"endpoint", s.opts.Endpoint}, {"sts_endpoint", s.opts.STSEndpoint}} {
+		if plainRemote(ep.val) {
+			id.Warnings = append(id.Warnings, fmt.Sprintf("%s %s is plain http to a host that is not loopback: "+
+				"credentials and secrets would cross the network unencrypted", ep.key, ep.val))
+		}
+	}
+	return id
+}
+
+func plainRemote(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip == nil || !ip.IsLoopback()
+}
+
+// Region returns the region the store reads, from its settings or the SDK.
+func (s *Store) Region() string { return s.region }
+
+// Close releases the store's idle connections. No Get may start after it.
+func (s *Store) Close() error {
+	s.closed.Store(true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, tr := range s.transports {
+		tr.CloseIdleConnections()
+	}
+	return nil
+}
+
+var (
+	_ secret.Store     = (*Store)(nil)
+	_ secret.Describer = (*Store)(nil)
+)

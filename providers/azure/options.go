@@ -1,0 +1,379 @@
+package azure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey/secret"
+)
+
+// AuthMethod says how a [Store] gets its access tokens.
+type AuthMethod string
+
+// The auth methods. The zero value means [ManagedIdentity].
+const (
+	// ManagedIdentity uses the identity Azure assigns to the agent's host:
+	// IMDS on a VM, the identity endpoint on App Service, Functions,
+	// Container Apps and Arc (found through IDENTITY_ENDPOINT and friends).
+	ManagedIdentity AuthMethod = "managed_identity"
+	// ServicePrincipal uses an app registration's client secret or
+	// certificate against Microsoft Entra ID.
+	ServicePrincipal AuthMethod = "service_principal"
+	// Default uses azidentity's DefaultAzureCredential chain: environment
+	// variables, workload identity, managed identity, Azure CLI and
+	// Developer CLI. Meant for developer machines.
+	Default AuthMethod = "default"
+)
+
+// DefaultVaultDomain is the vault domain of Azure's public cloud. Other
+// clouds use vault.azure.cn (China) and vault.usgovcloudapi.net (US Gov).
+const DefaultVaultDomain = "vault.azure.net"
+
+// Options configures a [Store] built with [New]. The zero value of each
+// field is its documented default; the "azure" store type fills Options
+// from the agent config's settings of the same (snake_case) names.
+type Options struct {
+	// VaultName is the vault that bare secret names are read from, at
+	// https://VaultName.VaultDomain. At most one of VaultName and VaultURL.
+	VaultName string
+	// VaultURL is that vault's base URL instead, for a private endpoint or
+	// a custom domain: https://HOST.
+	VaultURL string
+	// VaultDomain is the DNS suffix of vaults ("vault.azure.net"), with an
+	// optional port. Secret URLs must name a vault in it (or VaultURL).
+	VaultDomain string
+
+	// AuthMethod is ManagedIdentity when empty.
+	AuthMethod AuthMethod
+	// TenantID and ClientID identify a service principal; when empty they
+	// are read from AZURE_TENANT_ID and AZURE_CLIENT_ID. With Default,
+	// TenantID is the tenant to authenticate in.
+	TenantID string
+	ClientID string
+	// The service principal's credential is exactly one of: the name of an
+	// environment variable holding the client secret, a file holding it, a
+	// PEM or PKCS#12 file holding the certificate and its unencrypted
+	// private key, or (discouraged, see Describe) the secret itself.
+	ClientSecretEnv       string
+	ClientSecretFile      string
+	ClientCertificateFile string
+	ClientSecret          string
+	// ManagedIdentityClientID or ManagedIdentityResourceID selects a
+	// user-assigned managed identity; neither means the system-assigned one.
+	ManagedIdentityClientID   string
+	ManagedIdentityResourceID string
+	// AuthorityHost is the Microsoft Entra ID host for service principals,
+	// e.g. https://login.microsoftonline.us/ (default: AZURE_AUTHORITY_HOST,
+	// or the public cloud's). A host other than Microsoft's (ADFS, Azure
+	// Stack, tests) turns off Entra instance discovery.
+	AuthorityHost string
+
+	// DisableChallengeResourceVerification accepts a vault whose
+	// authentication challenge names a resource outside the vault's own
+	// domain, as a vault behind a custom domain does. Leave it off
+	// otherwise: the check keeps a token from going to a look-alike host.
+	DisableChallengeResourceVerification bool
+	// CAFile is a PEM file of CA certificates trusted in addition to the
+	// system pool (which Go reads from SSL_CERT_FILE / SSL_CERT_DIR too).
+	CAFile string
+
+	// MaxRetries bounds the retries of a failed Key Vault request: 0 means
+	// the SDK's default (3), a negative value none. RetryDelay is the base
+	// of the exponential back-off (default 800ms).
+	MaxRetries int
+	RetryDelay time.Duration
+	// IdentityMaxRetries, IdentityRetryDelay and IdentityTimeout bound the
+	// token requests: retries (0 means the SDK's default: 6 for IMDS with
+	// a 2s base delay, 3 elsewhere; negative means none), the base delay,
+	// and the timeout of each try (default 1m for IMDS, none elsewhere).
+	// Small values make a missing identity endpoint fail fast.
+	IdentityMaxRetries int
+	IdentityRetryDelay time.Duration
+	IdentityTimeout    time.Duration
+
+	// Logger receives debug records (never values); nil discards them.
+	Logger *slog.Logger
+	// LookupEnv reads environment variables (ClientSecretEnv,
+	// AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_AUTHORITY_HOST); nil means
+	// os.LookupEnv. The SDK's managed identity and default credentials
+	// read the process environment themselves.
+	LookupEnv func(string) (string, bool)
+	// Dial, if not nil, opens the store's connections (to vaults, Entra ID
+	// and the identity endpoint) in place of a net.Dialer, and no proxy is
+	// used: for embedders that route to private endpoints themselves, and
+	// for tests.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// settings is the "azure" store type's settings as written in an agent
+// config. Retry counts are pointers so that an explicit 0 means "no retries".
+type settings struct {
+	VaultName                            string `json:"vault_name"`
+	VaultURL                             string `json:"vault_url"`
+	VaultDomain                          string `json:"vault_domain"`
+	AuthMethod                           string `json:"auth_method"`
+	TenantID                             string `json:"tenant_id"`
+	ClientID                             string `json:"client_id"`
+	ClientSecret                         string `json:"client_secret"`
+	ClientSecretEnv                      string `json:"client_secret_env"`
+	ClientSecretFile                     string `json:"client_secret_file"`
+	ClientCertificateFile                string `json:"client_certificate_file"`
+	ManagedIdentityClientID              string `json:"managed_identity_client_id"`
+	ManagedIdentityResourceID            string `json:"managed_identity_resource_id"`
+	AuthorityHost                        string `json:"authority_host"`
+	DisableChallengeResourceVerification bool   `json:"disable_challenge_resource_verification"`
+	CAFile                               string `json:"ca_file"`
+	MaxRetries                           *int   `json:"max_retries"`
+	RetryDelay                           string `json:"retry_delay"`
+	IdentityMaxRetries                   *int   `json:"identity_max_retries"`
+	IdentityRetryDelay                   string `json:"identity_retry_delay"`
+	IdentityTimeout                      string `json:"identity_timeout"`
+}
+
+// options converts settings to Options, reporting every malformed
+// duration and retry count.
+func (st settings) options(store string) (Options, error) {
+	o := Options{
+		VaultName: st.VaultName, VaultURL: st.VaultURL, VaultDomain: st.VaultDomain,
+		AuthMethod: AuthMethod(st.AuthMethod), TenantID: st.TenantID, ClientID: st.ClientID,
+		ClientSecret: st.ClientSecret, ClientSecretEnv: st.ClientSecretEnv, ClientSecretFile: st.ClientSecretFile,
+		ClientCertificateFile:   st.ClientCertificateFile,
+		ManagedIdentityClientID: st.ManagedIdentityClientID, ManagedIdentityResourceID: st.ManagedIdentityResourceID,
+		AuthorityHost: st.AuthorityHost, DisableChallengeResourceVerification: st.DisableChallengeResourceVerification,
+		CAFile: st.CAFile,
+	}
+	var errs []error
+	retries := func(key string, p *int, dst *int) {
+		switch {
+		case p == nil:
+		case *p < 0:
+			errs = append(errs, &secret.ConfigError{Store: store, Key: key, Msg: "must be 0 or more"})
+		case *p == 0:
+			*dst = -1 // azcore spells "no retries" as -1
+		default:
+			*dst = *p
+		}
+	}
+	duration := func(key, s string, dst *time.Duration) {
+		if s == "" {
+			return
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			errs = append(errs, &secret.ConfigError{Store: store, Key: key, Msg: fmt.Sprintf("%q is not a positive duration such as \"500ms\" or \"2s\"", s)})
+			return
+		}
+		*dst = d
+	}
+	retries("max_retries", st.MaxRetries, &o.MaxRetries)
+	retries("identity_max_retries", st.IdentityMaxRetries, &o.IdentityMaxRetries)
+	duration("retry_delay", st.RetryDelay, &o.RetryDelay)
+	duration("identity_retry_delay", st.IdentityRetryDelay, &o.IdentityRetryDelay)
+	duration("identity_timeout", st.IdentityTimeout, &o.IdentityTimeout)
+	return o, errors.Join(errs...)
+}
+
+// config is Options checked and completed: what New builds a Store from.
+type config struct {
+	Options
+	vault    string // base URL of the default vault, or ""
+	identity string // who the store acts as, for errors and Describe
+	secret   string // the client secret, when the method uses one
+	cert     []byte // the client certificate file's content
+	warnings []string
+}
+
+// check validates o and reports every problem at once. It reads the files
+// and variables that o names, but does no network I/O.
+func (o Options) check(store string) (*config, error) {
+	c := &config{Options: o}
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &secret.ConfigError{Store: store, Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	lookup := o.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	env := func(name string) string { v, _ := lookup(name); return v }
+
+	if c.VaultDomain == "" {
+		c.VaultDomain = DefaultVaultDomain
+	}
+	c.VaultDomain = strings.ToLower(strings.TrimSuffix(c.VaultDomain, "/"))
+	if !validHostPort(c.VaultDomain) || strings.Contains(c.VaultDomain, "://") {
+		bad("vault_domain", "%q is not a DNS suffix such as %q (no https://, no path)", o.VaultDomain, DefaultVaultDomain)
+	}
+	switch {
+	case o.VaultName != "" && o.VaultURL != "":
+		bad("vault_url", "give vault_name or vault_url, not both")
+	case o.VaultName != "":
+		if !validVaultName(o.VaultName) {
+			bad("vault_name", "%q is not a Key Vault name (3 to 24 letters, digits and dashes, starting with a letter)", o.VaultName)
+		} else {
+			c.vault = "https://" + strings.ToLower(o.VaultName) + "." + c.VaultDomain
+		}
+	case o.VaultURL != "":
+		u, err := parseVaultURL(o.VaultURL)
+		if err != nil {
+			bad("vault_url", "%q %v", o.VaultURL, err)
+		}
+		c.vault = u
+	}
+
+	if o.AuthorityHost != "" {
+		if u, err := url.Parse(o.AuthorityHost); err != nil || u.Scheme != "https" || u.Host == "" {
+			bad("authority_host", "%q must be an https URL such as https://login.microsoftonline.us/", o.AuthorityHost)
+		}
+	} else {
+		c.AuthorityHost = env("AZURE_AUTHORITY_HOST")
+	}
+	if o.CAFile != "" {
+		if _, err := loadCAFile(o.CAFile); err != nil {
+			bad("ca_file", "%v", err)
+		}
+	}
+
+	spOnly := map[string]string{"client_id": o.ClientID, "client_secret": o.ClientSecret, "client_secret_env": o.ClientSecretEnv,
+		"client_secret_file": o.ClientSecretFile, "client_certificate_file": o.ClientCertificateFile}
+	miOnly := map[string]string{"managed_identity_client_id": o.ManagedIdentityClientID, "managed_identity_resource_id": o.ManagedIdentityResourceID}
+	notFor := func(method AuthMethod, keys map[string]string) {
+		for _, k := range slices.Sorted(maps.Keys(keys)) {
+			if keys[k] != "" {
+				bad(k, "does not apply to auth_method %s", method)
+			}
+		}
+	}
+	switch c.AuthMethod {
+	case "", ManagedIdentity:
+		c.AuthMethod = ManagedIdentity
+		notFor(ManagedIdentity, spOnly)
+		if o.TenantID != "" {
+			bad("tenant_id", "does not apply to auth_method %s (a managed identity lives in its own tenant)", ManagedIdentity)
+		}
+		switch {
+		case o.ManagedIdentityClientID != "" && o.ManagedIdentityResourceID != "":
+			bad("managed_identity_resource_id", "give managed_identity_client_id or managed_identity_resource_id, not both")
+		case o.ManagedIdentityClientID != "":
+			c.identity = fmt.Sprintf("managed identity (user-assigned, client ID %s)", o.ManagedIdentityClientID)
+		case o.ManagedIdentityResourceID != "":
+			if !strings.HasPrefix(o.ManagedIdentityResourceID, "/subscriptions/") {
+				bad("managed_identity_resource_id", "%q is not an Azure resource ID (/subscriptions/…/userAssignedIdentities/NAME)", o.ManagedIdentityResourceID)
+			}
+			c.identity = fmt.Sprintf("managed identity (user-assigned, resource ID %s)", o.ManagedIdentityResourceID)
+		default:
+			c.identity = "managed identity (system-assigned)"
+		}
+	case ServicePrincipal:
+		notFor(ServicePrincipal, miOnly)
+		if c.TenantID == "" {
+			c.TenantID = env("AZURE_TENANT_ID")
+		}
+		if c.ClientID == "" {
+			c.ClientID = env("AZURE_CLIENT_ID")
+		}
+		if c.TenantID == "" {
+			bad("tenant_id", "is required for auth_method %s (or set AZURE_TENANT_ID)", ServicePrincipal)
+		} else if !validTenant(c.TenantID) {
+			bad("tenant_id", "%q is not a tenant ID or domain", c.TenantID)
+		}
+		if c.ClientID == "" {
+			bad("client_id", "is required for auth_method %s (or set AZURE_CLIENT_ID)", ServicePrincipal)
+		}
+		c.checkCredential(bad, env)
+		c.identity = fmt.Sprintf("service principal %s in tenant %s", c.ClientID, c.TenantID)
+	case Default:
+		notFor(Default, spOnly)
+		notFor(Default, miOnly)
+		if o.TenantID != "" && !validTenant(o.TenantID) {
+			bad("tenant_id", "%q is not a tenant ID or domain", o.TenantID)
+		}
+		c.identity = "DefaultAzureCredential chain (environment, workload identity, managed identity, Azure CLI, Azure Developer CLI)"
+		if o.TenantID != "" {
+			c.identity += " in tenant " + o.TenantID
+		}
+	default:
+		bad("auth_method", "unknown method %q (known: %s, %s, %s)", o.AuthMethod, ManagedIdentity, ServicePrincipal, Default)
+	}
+
+	for _, n := range []struct {
+		key string
+		v   time.Duration
+	}{{"retry_delay", o.RetryDelay}, {"identity_retry_delay", o.IdentityRetryDelay}, {"identity_timeout", o.IdentityTimeout}} {
+		if n.v < 0 {
+			bad(n.key, "must not be negative")
+		}
+	}
+	if o.DisableChallengeResourceVerification {
+		c.warnings = append(c.warnings, "disable_challenge_resource_verification is on: the store accepts any resource a vault's challenge names; keep it only for a vault behind a custom domain")
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkCredential finds the service principal's one credential and reads it.
+func (c *config) checkCredential(bad func(key, format string, args ...any), env func(string) string) {
+	given := 0
+	for _, v := range []string{c.ClientSecret, c.ClientSecretEnv, c.ClientSecretFile, c.ClientCertificateFile} {
+		if v != "" {
+			given++
+		}
+	}
+	if given != 1 {
+		bad("client_secret_env", "auth_method %s needs exactly one of client_secret_env, client_secret_file, client_certificate_file or client_secret (%d given)", ServicePrincipal, given)
+		return
+	}
+	switch {
+	case c.ClientSecretEnv != "":
+		c.secret = env(c.ClientSecretEnv)
+		if c.secret == "" {
+			bad("client_secret_env", "environment variable %s is not set or empty", c.ClientSecretEnv)
+		}
+	case c.ClientSecretFile != "":
+		b, err := os.ReadFile(c.ClientSecretFile)
+		if err != nil {
+			bad("client_secret_file", "cannot read the client secret: %v", err)
+			return
+		}
+		// Editors and `echo` end files with a newline that is not part of the secret.
+		c.secret = strings.TrimRight(string(b), "\r\n")
+		if c.secret == "" {
+			bad("client_secret_file", "%s is empty", c.ClientSecretFile)
+		}
+	case c.ClientCertificateFile != "":
+		b, err := os.ReadFile(c.ClientCertificateFile)
+		if err != nil {
+			bad("client_certificate_file", "cannot read the certificate: %v", err)
+			return
+		}
+		if _, _, err := parseCertificate(b); err != nil {
+			bad("client_certificate_file", "%s: %v", c.ClientCertificateFile, err)
+			return
+		}
+		c.cert = b
+	default:
+		c.secret = c.ClientSecret
+		c.warnings = append(c.warnings, "client_secret is written in the configuration; move it to an environment variable (client_secret_env) or a file (client_secret_file)")
+	}
+}
+
+// validTenant reports whether s can be a tenant: a GUID or a domain name.
+func validTenant(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isLetter(c) && !isDigit(c) && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return s != ""
+}

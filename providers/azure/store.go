@@ -1,0 +1,262 @@
+package azure
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
+
+	"github.com/latchkey/latchkey/secret"
+)
+
+func init() { secret.Register("azure", factory) }
+
+func factory(_ context.Context, spec secret.Spec) (secret.Store, error) {
+	var st settings
+	if err := spec.Decode(&st); err != nil {
+		return nil, err
+	}
+	o, err := st.options(spec.Name)
+	if err != nil {
+		return nil, err
+	}
+	o.Logger = spec.Logger
+	return New(spec.Name, o)
+}
+
+// Store reads secrets from Azure Key Vault. It is safe for concurrent use.
+//
+// It keeps one credential and one Key Vault client per vault, built once
+// and reused: the default vault's client is built by [New], the client of
+// another vault named by a secret URL on first use.
+type Store struct {
+	name     string
+	vault    string // default vault's base URL, or ""
+	domain   string
+	identity secret.Identity
+	who      string // the identity, for errors
+	cred     azcore.TokenCredential
+	opts     azsecrets.ClientOptions
+	hc       *http.Client
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	clients map[string]*azsecrets.Client // by vault base URL
+}
+
+// New returns a Store named name (the name appears in errors). It checks
+// every option, reporting all problems at once as joined
+// [*secret.ConfigError]s, reads the client secret or certificate, and
+// builds the credential and the default vault's client. It does no network
+// I/O: the first [Store.Get] authenticates.
+func New(name string, o Options) (*Store, error) {
+	c, err := o.check(name)
+	if err != nil {
+		return nil, err
+	}
+	hc, err := newHTTPClient(c.CAFile, c.Dial)
+	if err != nil {
+		return nil, &secret.ConfigError{Store: name, Key: "ca_file", Msg: err.Error()}
+	}
+	cred, err := newCredential(c, hc)
+	if err != nil {
+		return nil, &secret.ConfigError{Store: name, Key: "auth_method", Msg: fmt.Sprintf("building the %s credential: %v", c.AuthMethod, err)}
+	}
+	log := c.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{
+		name: name, vault: c.vault, domain: c.VaultDomain, who: c.identity,
+		cred: cred, hc: hc, log: log, clients: map[string]*azsecrets.Client{},
+		opts: azsecrets.ClientOptions{
+			ClientOptions: azcore.ClientOptions{
+				Transport: hc,
+				Retry:     policy.RetryOptions{MaxRetries: int32(c.MaxRetries), RetryDelay: c.RetryDelay},
+			},
+			DisableChallengeResourceVerification: c.DisableChallengeResourceVerification,
+		},
+	}
+	if c.RetryDelay > 0 {
+		s.opts.Retry.MaxRetryDelay = 8 * c.RetryDelay
+	}
+	vault := c.vault
+	if vault == "" {
+		vault = "each secret's URL (vault domain " + c.VaultDomain + ")"
+	}
+	s.identity = secret.Identity{Summary: fmt.Sprintf("Azure Key Vault %s, as %s", vault, c.identity), Warnings: c.warnings}
+	if c.vault != "" {
+		if _, err := s.client(c.vault); err != nil {
+			return nil, &secret.ConfigError{Store: name, Key: "vault_url", Msg: err.Error()}
+		}
+	}
+	return s, nil
+}
+
+// client returns the vault's client, building it on first use.
+func (s *Store) client(vault string) (*azsecrets.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.clients[vault]; ok {
+		return c, nil
+	}
+	c, err := azsecrets.NewClient(vault, s.cred, &s.opts)
+	if err != nil {
+		return nil, err
+	}
+	s.clients[vault] = c
+	s.log.Debug("azure: Key Vault client built", "vault", vault)
+	return c, nil
+}
+
+// Get returns the secret req.Name: a bare secret name in the store's vault,
+// or a full secret URL https://VAULT.DOMAIN/secrets/NAME[/VERSION]. The
+// version is req.Version or the URL's, the current one when neither gives
+// one. Key Vault holds text, so the value is the secret's string as stored.
+//
+// # Errors
+//
+// Failures are a [*SecretNotFoundError], [*SecretDisabledError],
+// [*ForbiddenError], [*TokenError] or [*VaultUnreachableError]; a malformed
+// name wraps [secret.ErrInvalidConfig], a URL outside the vault domain
+// [secret.ErrNotAllowed], and a canceled or expired ctx its error.
+func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+	if err := ctx.Err(); err != nil {
+		return secret.Value{}, fmt.Errorf("azure store %q: secret %q: %w", s.name, req.Name, err)
+	}
+	t, err := s.resolve(req)
+	if err != nil {
+		return secret.Value{}, err
+	}
+	c, err := s.client(t.vault)
+	if err != nil {
+		return secret.Value{}, fmt.Errorf("azure store %q: vault %s: %w", s.name, t.vault, errors.Join(secret.ErrInvalidConfig, err))
+	}
+	resp, err := c.GetSecret(ctx, t.name, t.version, nil)
+	if err != nil {
+		return secret.Value{}, s.classify(ctx, t, err)
+	}
+	if resp.Value == nil {
+		return secret.Value{}, fmt.Errorf("azure store %q: vault %s: secret %q: the vault returned no value: %w", s.name, t.vault, t.name, secret.ErrUnavailable)
+	}
+	s.log.Debug("azure: secret fetched", "vault", t.vault, "secret", t.name, "version", resp.ID.Version())
+	return secret.StringValue(*resp.Value), nil
+}
+
+// classify turns an SDK error into one of the package's errors.
+func (s *Store) classify(ctx context.Context, t target, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("azure store %q: vault %s: secret %q: %w", s.name, t.vault, t.name, ctxErr)
+	}
+	var te *TokenError
+	if errors.As(err, &te) {
+		return fmt.Errorf("azure store %q: vault %s: secret %q: %w", s.name, t.vault, t.name, te)
+	}
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		code, inner, msg := vaultError(re)
+		switch re.StatusCode {
+		case http.StatusNotFound:
+			return &SecretNotFoundError{Store: s.name, Vault: t.vault, Secret: t.name, Version: t.version}
+		case http.StatusForbidden:
+			if inner == "SecretDisabled" || strings.Contains(msg, "disabled secret") {
+				return &SecretDisabledError{Store: s.name, Vault: t.vault, Secret: t.name, Version: t.version}
+			}
+			return &ForbiddenError{Store: s.name, Vault: t.vault, Secret: t.name, Identity: s.who, StatusCode: re.StatusCode, Code: code, Message: msg}
+		case http.StatusUnauthorized:
+			return &ForbiddenError{Store: s.name, Vault: t.vault, Secret: t.name, Identity: s.who, StatusCode: re.StatusCode, Code: code, Message: msg}
+		case http.StatusBadRequest:
+			return fmt.Errorf("azure store %q: vault %s: secret %q: the vault rejected the request (%s: %s): %w",
+				s.name, t.vault, t.name, code, msg, secret.ErrInvalidConfig)
+		}
+		return &VaultUnreachableError{Store: s.name, Vault: t.vault, StatusCode: re.StatusCode,
+			Err: fmt.Errorf("HTTP %d %s: %s", re.StatusCode, code, msg)}
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return &VaultUnreachableError{Store: s.name, Vault: t.vault, NoSuchHost: dnsErr.IsNotFound, Err: dnsErr}
+	}
+	var netErr net.Error
+	var opErr *net.OpError
+	if errors.As(err, &netErr) || errors.As(err, &opErr) || isTLSError(err) {
+		return &VaultUnreachableError{Store: s.name, Vault: t.vault, Err: errors.New(oneLine(err.Error(), 400))}
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "challenge resource"):
+		return fmt.Errorf("azure store %q: vault %s: secret %q: %s (the vault's authentication challenge names a resource outside its domain; for a vault behind a custom domain set disable_challenge_resource_verification): %w",
+			s.name, t.vault, t.name, oneLine(msg, 300), secret.ErrInvalidConfig)
+	case strings.HasPrefix(msg, "unmarshalling type"):
+		// The decoder's message may quote part of the body, which holds the value.
+		msg = "the vault's response could not be decoded"
+	}
+	return fmt.Errorf("azure store %q: vault %s: secret %q: %s: %w", s.name, t.vault, t.name, oneLine(msg, 400), secret.ErrUnavailable)
+}
+
+// vaultError reads Key Vault's error body:
+// {"error":{"code":…,"message":…,"innererror":{"code":…}}}.
+func vaultError(re *azcore.ResponseError) (code, inner, msg string) {
+	code = re.ErrorCode
+	body, err := runtime.Payload(re.RawResponse)
+	if err != nil {
+		return code, "", ""
+	}
+	var e struct {
+		Error struct {
+			Code       string `json:"code"`
+			Message    string `json:"message"`
+			InnerError *struct {
+				Code string `json:"code"`
+			} `json:"innererror"`
+		} `json:"error"`
+	}
+	if jsonErr := json.Unmarshal(body, &e); jsonErr != nil {
+		return code, "", ""
+	}
+	if e.Error.Code != "" {
+		code = e.Error.Code
+	}
+	if e.Error.InnerError != nil {
+		inner = e.Error.InnerError.Code
+	}
+	return code, inner, oneLine(e.Error.Message, 600)
+}
+
+// isTLSError reports a failed TLS handshake, such as a vault certificate
+// that no trusted CA signed (see ca_file).
+func isTLSError(err error) bool {
+	var (
+		cve *tls.CertificateVerificationError
+		ua  x509.UnknownAuthorityError
+		he  x509.HostnameError
+		rhe tls.RecordHeaderError
+		ae  tls.AlertError
+	)
+	return errors.As(err, &cve) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &rhe) || errors.As(err, &ae)
+}
+
+// Describe reports the vault and identity, and warns about a client
+// secret written in the configuration and a disabled challenge check.
+func (s *Store) Describe() secret.Identity {
+	id := s.identity
+	id.Warnings = append([]string(nil), id.Warnings...)
+	return id
+}
+
+// Close releases idle connections. The Store must not be used afterwards.
+func (s *Store) Close() error {
+	s.hc.CloseIdleConnections()
+	return nil
+}

@@ -1,0 +1,271 @@
+package gcp
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey/secret"
+)
+
+// AuthMethod says how a [Store] authenticates to Secret Manager.
+type AuthMethod string
+
+// The authentication methods.
+const (
+	// AuthADC uses Application Default Credentials: the file named by
+	// GOOGLE_APPLICATION_CREDENTIALS, gcloud's application-default login,
+	// or the metadata server (workload identity, a VM's service account).
+	AuthADC AuthMethod = "adc"
+	// AuthServiceAccountKey uses the service-account JSON key in
+	// CredentialsFile.
+	AuthServiceAccountKey AuthMethod = "service_account_key"
+	// AuthImpersonate acts as ImpersonateServiceAccount, using Application
+	// Default Credentials (or CredentialsFile, when set) as the caller that
+	// holds roles/iam.serviceAccountTokenCreator on it.
+	AuthImpersonate AuthMethod = "impersonate"
+	// AuthNone sends no credentials. It is allowed only with Insecure, for a
+	// test server on loopback, and is the default there.
+	AuthNone AuthMethod = "none"
+)
+
+// Defaults of the retry settings.
+const (
+	DefaultMaxAttempts    = 4
+	DefaultInitialBackoff = 500 * time.Millisecond
+	DefaultMaxBackoff     = 8 * time.Second
+	DefaultAttemptTimeout = 30 * time.Second
+)
+
+// Config configures a [Store]. The zero value of each field is its
+// documented default; a zero Config uses Application Default Credentials
+// against the global endpoint.
+type Config struct {
+	// Project is the project (ID or number) of short secret names. Empty
+	// uses the credentials' project, when they have one.
+	Project string
+	// Location makes the store regional: short names become
+	// projects/P/locations/L/secrets/S, and the client talks to the regional
+	// endpoint secretmanager.L.rep.googleapis.com:443.
+	Location string
+	// Auth is the authentication method; empty means AuthADC, or AuthNone
+	// when Insecure is set.
+	Auth AuthMethod
+	// CredentialsFile is the service-account key file of
+	// AuthServiceAccountKey, or the caller's key file of AuthImpersonate.
+	CredentialsFile string
+	// ImpersonateServiceAccount is the email of the service account that
+	// AuthImpersonate acts as.
+	ImpersonateServiceAccount string
+	// Endpoint overrides the gRPC endpoint, as host:port (a Private Service
+	// Connect endpoint, or a test server).
+	Endpoint string
+	// Insecure speaks plaintext gRPC to Endpoint. It is refused unless
+	// Endpoint's host is a loopback IP address.
+	Insecure bool
+	// RequireChecksum fails payloads that carry no data_crc32c.
+	RequireChecksum bool
+	// MaxAttempts bounds the calls made for one Get when the service is
+	// UNAVAILABLE, RESOURCE_EXHAUSTED or an attempt times out
+	// (DefaultMaxAttempts; 1 disables retries).
+	MaxAttempts int
+	// InitialBackoff is the pause before the first retry, doubled for each
+	// further one up to MaxBackoff, with jitter (DefaultInitialBackoff,
+	// DefaultMaxBackoff).
+	InitialBackoff, MaxBackoff time.Duration
+	// AttemptTimeout bounds one call (DefaultAttemptTimeout); the caller's
+	// context bounds the whole Get.
+	AttemptTimeout time.Duration
+	// Logger receives debug records about retries, never values
+	// (default: discard).
+	Logger *slog.Logger
+}
+
+// settings is the agent config form of [Config].
+type settings struct {
+	Project                   string `json:"project"`
+	Location                  string `json:"location"`
+	AuthMethod                string `json:"auth_method"`
+	CredentialsFile           string `json:"credentials_file"`
+	ImpersonateServiceAccount string `json:"impersonate_service_account"`
+	Endpoint                  string `json:"endpoint"`
+	Insecure                  bool   `json:"insecure"`
+	RequireChecksum           bool   `json:"require_checksum"`
+	MaxAttempts               *int   `json:"max_attempts"`
+	InitialBackoff            string `json:"initial_backoff"`
+	MaxBackoff                string `json:"max_backoff"`
+	AttemptTimeout            string `json:"attempt_timeout"`
+}
+
+// config converts s to a Config, reporting every unparsable duration.
+func (s settings) config(store string) (Config, error) {
+	c := Config{
+		Project:                   s.Project,
+		Location:                  s.Location,
+		Auth:                      AuthMethod(s.AuthMethod),
+		CredentialsFile:           s.CredentialsFile,
+		ImpersonateServiceAccount: s.ImpersonateServiceAccount,
+		Endpoint:                  s.Endpoint,
+		Insecure:                  s.Insecure,
+		RequireChecksum:           s.RequireChecksum,
+	}
+	var errs []error
+	if s.MaxAttempts != nil {
+		if *s.MaxAttempts < 1 {
+			errs = append(errs, &secret.ConfigError{Store: store, Key: "max_attempts",
+				Msg: fmt.Sprintf("is %d; it counts the first call too, so it must be at least 1", *s.MaxAttempts)})
+		} else {
+			c.MaxAttempts = *s.MaxAttempts
+		}
+	}
+	for _, d := range []struct {
+		key string
+		in  string
+		out *time.Duration
+	}{
+		{"initial_backoff", s.InitialBackoff, &c.InitialBackoff},
+		{"max_backoff", s.MaxBackoff, &c.MaxBackoff},
+		{"attempt_timeout", s.AttemptTimeout, &c.AttemptTimeout},
+	} {
+		if d.in == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.in)
+		if err != nil || v <= 0 {
+			errs = append(errs, &secret.ConfigError{Store: store, Key: d.key,
+				Msg: fmt.Sprintf("%q is not a positive duration (write e.g. \"500ms\" or \"2s\")", d.in)})
+			continue
+		}
+		*d.out = v
+	}
+	return c, errors.Join(errs...)
+}
+
+var (
+	// Project IDs, optionally domain-scoped ("example.com:proj"), or numbers.
+	projectRE  = regexp.MustCompile(`^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$|^[0-9]{1,19}$`)
+	locationRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+	// A service account email, as IAM writes them.
+	emailRE = regexp.MustCompile(`^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`)
+)
+
+// normalize returns c with defaults filled in, or every problem with it.
+func (c Config) normalize(store string) (Config, error) {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &secret.ConfigError{Store: store, Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if c.Project != "" && !projectRE.MatchString(c.Project) {
+		bad("project", "%q is not a project ID (6 to 30 lowercase letters, digits and hyphens) or project number", c.Project)
+	}
+	if c.Location != "" && !locationRE.MatchString(c.Location) {
+		bad("location", "%q is not a Secret Manager location (write a region such as \"europe-west1\")", c.Location)
+	}
+
+	if c.Auth == "" {
+		c.Auth = AuthADC
+		if c.Insecure {
+			c.Auth = AuthNone
+		}
+	}
+	switch c.Auth {
+	case AuthADC:
+		if c.CredentialsFile != "" {
+			bad("credentials_file", "is not used with auth_method adc, which reads GOOGLE_APPLICATION_CREDENTIALS; set auth_method: service_account_key to use this file")
+		}
+	case AuthServiceAccountKey:
+		if c.CredentialsFile == "" {
+			bad("credentials_file", "is required with auth_method service_account_key: the path of the service account's JSON key file")
+		}
+	case AuthImpersonate:
+		if c.ImpersonateServiceAccount == "" {
+			bad("impersonate_service_account", "is required with auth_method impersonate: the email of the service account to act as")
+		}
+	case AuthNone:
+		if !c.Insecure {
+			bad("auth_method", "none sends no credentials, which only a loopback test server accepts; it needs insecure: true")
+		}
+		if c.CredentialsFile != "" {
+			bad("credentials_file", "is not used with auth_method none")
+		}
+	default:
+		bad("auth_method", "unknown method %q (known: adc, service_account_key, impersonate, none)", c.Auth)
+	}
+	if c.ImpersonateServiceAccount != "" {
+		if c.Auth != AuthImpersonate {
+			bad("impersonate_service_account", "is used only with auth_method impersonate")
+		} else if !emailRE.MatchString(c.ImpersonateServiceAccount) {
+			bad("impersonate_service_account", "%q is not a service account email (NAME@PROJECT.iam.gserviceaccount.com)", c.ImpersonateServiceAccount)
+		}
+	}
+
+	if c.Endpoint != "" {
+		host, port, err := net.SplitHostPort(c.Endpoint)
+		switch {
+		case strings.Contains(c.Endpoint, "://"):
+			bad("endpoint", "%q: write host:port without a scheme, e.g. secretmanager.googleapis.com:443", c.Endpoint)
+		case err != nil || host == "" || port == "":
+			bad("endpoint", "%q is not host:port (e.g. secretmanager.googleapis.com:443 or 127.0.0.1:8085)", c.Endpoint)
+		case c.Insecure && !isLoopbackIP(host):
+			bad("insecure", "plaintext gRPC is allowed only to a loopback IP address (127.0.0.1 or ::1), not %q: secrets and credentials would cross the network unencrypted", host)
+		}
+	} else if c.Insecure {
+		bad("insecure", "needs endpoint set to a loopback test server (e.g. 127.0.0.1:8085); Google's endpoints are TLS only")
+	}
+
+	if c.MaxAttempts < 0 {
+		bad("max_attempts", "is %d; it must be at least 1", c.MaxAttempts)
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"initial_backoff", c.InitialBackoff}, {"max_backoff", c.MaxBackoff}, {"attempt_timeout", c.AttemptTimeout}} {
+		if d.v < 0 {
+			bad(d.key, "is negative (%v)", d.v)
+		}
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	if c.InitialBackoff == 0 {
+		c.InitialBackoff = DefaultInitialBackoff
+	}
+	if c.MaxBackoff == 0 {
+		c.MaxBackoff = max(DefaultMaxBackoff, c.InitialBackoff)
+	}
+	if c.InitialBackoff > c.MaxBackoff {
+		bad("initial_backoff", "(%v) is longer than max_backoff (%v)", c.InitialBackoff, c.MaxBackoff)
+	}
+	if c.AttemptTimeout == 0 {
+		c.AttemptTimeout = DefaultAttemptTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, errors.Join(errs...)
+}
+
+// isLoopbackIP reports whether host is a literal loopback IP address. Names
+// such as "localhost" are refused: what they resolve to is up to the
+// machine's resolver, not the config.
+func isLoopbackIP(host string) bool {
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Zone() == "" && a.IsLoopback()
+}
+
+// endpoint returns the endpoint the client talks to, and whether it is the
+// service's own (so regional names must match the store's location).
+func (c Config) endpoint() (string, bool) {
+	switch {
+	case c.Endpoint != "":
+		return c.Endpoint, false
+	case c.Location != "":
+		return "secretmanager." + c.Location + ".rep.googleapis.com:443", true
+	}
+	return "secretmanager.googleapis.com:443", true
+}

@@ -1,0 +1,289 @@
+package gcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	secretmanager "cloud.google.com/go/secretmanager/apiv1"
+	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/latchkey/latchkey/secret"
+)
+
+func init() { secret.Register("gcp", factory) }
+
+func factory(ctx context.Context, spec secret.Spec) (secret.Store, error) {
+	var s settings
+	if err := spec.Decode(&s); err != nil {
+		return nil, err
+	}
+	cfg, err := s.config(spec.Name)
+	if err != nil {
+		// Report the other settings' problems too.
+		_, verr := cfg.normalize(spec.Name)
+		return nil, errors.Join(err, verr)
+	}
+	cfg.Logger = spec.Logger
+	return New(ctx, spec.Name, cfg)
+}
+
+// Store reads secrets from Secret Manager. It is safe for concurrent use.
+type Store struct {
+	name     string
+	cfg      Config
+	endpoint string
+	// ownEndpoint is set for Google's endpoints, which serve one location
+	// each (global, or the store's region).
+	ownEndpoint bool
+	id          *identity
+	client      *secretmanager.Client
+	castagnoli  *crc32.Table
+	log         *slog.Logger
+}
+
+// New returns a Store named name (the name appears in errors), building its
+// client once. It reports every problem of cfg at once and does no network
+// I/O.
+func New(ctx context.Context, name string, cfg Config) (*Store, error) {
+	cfg, err := cfg.normalize(name)
+	if err != nil {
+		return nil, err
+	}
+	id, err := newIdentity(name, cfg)
+	if err != nil {
+		return nil, err
+	}
+	endpoint, own := cfg.endpoint()
+	// The client library logs payloads at debug level when
+	// GOOGLE_SDK_GO_LOGGING_LEVEL asks it to; its logger is always silenced.
+	opts := []option.ClientOption{option.WithLogger(slog.New(slog.DiscardHandler))}
+	if cfg.Insecure {
+		// Plaintext, to a loopback address only (normalize checked it). The
+		// library dials TLS itself, so the connection is made here.
+		dial := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+		if id.creds != nil {
+			dial = append(dial, grpc.WithPerRPCCredentials(loopbackCreds{id.creds}))
+		}
+		conn, err := grpc.NewClient(endpoint, dial...)
+		if err != nil {
+			return nil, &secret.ConfigError{Store: name, Key: "endpoint", Msg: err.Error()}
+		}
+		opts = append(opts, option.WithGRPCConn(conn))
+	} else {
+		opts = append(opts, option.WithEndpoint(endpoint))
+		if id.creds != nil {
+			opts = append(opts, option.WithAuthCredentials(id.creds))
+		}
+	}
+	client, err := secretmanager.NewClient(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("gcp store %q: building the Secret Manager client for %s: %w", name, endpoint, err)
+	}
+	// Retries are Get's own, with the store's settings and attempt count
+	// (the library's default waits 2 s before its first retry).
+	client.CallOptions.AccessSecretVersion = nil
+	return &Store{
+		name:        name,
+		cfg:         cfg,
+		endpoint:    endpoint,
+		ownEndpoint: own,
+		id:          id,
+		client:      client,
+		castagnoli:  crc32.MakeTable(crc32.Castagnoli),
+		log:         cfg.Logger,
+	}, nil
+}
+
+// Get returns the payload of the secret version req names (see the package
+// documentation for the forms of a name), after checking its CRC32C.
+func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+	if err := ctx.Err(); err != nil {
+		return secret.Value{}, fmt.Errorf("gcp store %q: secret %q: %w", s.name, req.Name, err)
+	}
+	n, err := s.versionName(ctx, req)
+	if err != nil {
+		return secret.Value{}, err
+	}
+	resp, attempts, err := s.access(ctx, n.String())
+	if err != nil {
+		return secret.Value{}, s.classify(ctx, n, attempts, err)
+	}
+	payload := resp.GetPayload()
+	resource := resp.GetName()
+	if resource == "" {
+		resource = n.String()
+	}
+	if payload.DataCrc32C == nil {
+		if s.cfg.RequireChecksum {
+			return secret.Value{}, &ChecksumError{Store: s.name, Resource: resource, Missing: true}
+		}
+		s.log.Debug("payload has no checksum to verify", "secret", resource)
+	} else if int64(crc32.Checksum(payload.GetData(), s.castagnoli)) != payload.GetDataCrc32C() {
+		return secret.Value{}, &ChecksumError{Store: s.name, Resource: resource}
+	}
+	return secret.NewValue(payload.GetData()), nil
+}
+
+// versionName parses req and fills in the project of a short name.
+func (s *Store) versionName(ctx context.Context, req secret.Request) (versionName, error) {
+	invalid := func(msg string) error {
+		return fmt.Errorf("gcp store %q: secret %q: %s: %w", s.name, req.Name, msg, secret.ErrInvalidConfig)
+	}
+	n, err := parseName(req.Name, req.Version, s.cfg.Location)
+	if err != nil {
+		return n, invalid(err.Error())
+	}
+	if s.ownEndpoint && n.Location != s.cfg.Location {
+		if s.cfg.Location == "" {
+			return n, invalid(fmt.Sprintf("a secret in location %q is served only by its regional endpoint; read it through a store with location: %s", n.Location, n.Location))
+		}
+		return n, invalid(fmt.Sprintf("this store reads secrets of location %q through its regional endpoint; read a global secret through a store without location", s.cfg.Location))
+	}
+	if n.Project != "" {
+		return n, nil
+	}
+	if n.Project = s.cfg.Project; n.Project != "" {
+		return n, nil
+	}
+	if s.id.adc != nil {
+		if _, err := s.id.adc.get(ctx); err != nil {
+			return n, s.credentialsError(ctx, err)
+		}
+	}
+	if s.id.base != nil {
+		p, err := s.id.base.ProjectID(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return n, fmt.Errorf("gcp store %q: secret %q: finding the credentials' project: %w", s.name, req.Name, ctx.Err())
+			}
+			return n, fmt.Errorf("gcp store %q: secret %q: the store sets no project and the credentials' project cannot be found (%v); set project: %w",
+				s.name, req.Name, err, secret.ErrInvalidConfig)
+		}
+		n.Project = p
+	}
+	if n.Project == "" {
+		return n, invalid("a short name needs a project, and the store sets none and its credentials have none; set project, or write projects/PROJECT/secrets/" + n.Secret)
+	}
+	return n, nil
+}
+
+// credentialsError reports Application Default Credentials that could not
+// be found.
+func (s *Store) credentialsError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("gcp store %q: finding Application Default Credentials: %w", s.name, ctx.Err())
+	}
+	return fmt.Errorf("gcp store %q: no Application Default Credentials: set GOOGLE_APPLICATION_CREDENTIALS, run `gcloud auth application-default login`, run on Google Cloud, or set auth_method (%v): %w",
+		s.name, err, secret.ErrInvalidConfig)
+}
+
+// access calls AccessSecretVersion, retrying while the service is
+// unavailable. It returns the number of calls made.
+func (s *Store) access(ctx context.Context, name string) (*secretmanagerpb.AccessSecretVersionResponse, int, error) {
+	if s.id.adc != nil {
+		if _, err := s.id.adc.get(ctx); err != nil {
+			return nil, 0, s.credentialsError(ctx, err)
+		}
+		// The caller's quota project goes only with its own calls: an
+		// impersonated account may not use it.
+		if qp := s.id.adc.quotaProject(ctx); qp != "" && s.id.creds == s.id.base {
+			ctx = metadata.AppendToOutgoingContext(ctx, "x-goog-user-project", qp)
+		}
+	}
+	req := &secretmanagerpb.AccessSecretVersionRequest{Name: name}
+	backoff := s.cfg.InitialBackoff
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, s.cfg.AttemptTimeout)
+		resp, err := s.client.AccessSecretVersion(actx, req)
+		cancel()
+		if err == nil {
+			return resp, attempt, nil
+		}
+		if ctx.Err() != nil || !retryable(err) || attempt >= s.cfg.MaxAttempts {
+			return nil, attempt, err
+		}
+		// Full jitter over the upper half, so that agents started together
+		// do not retry in step.
+		pause := backoff/2 + rand.N(backoff/2+1)
+		s.log.Debug("retrying Secret Manager call", "secret", name, "attempt", attempt,
+			"code", status.Code(err).String(), "pause", pause)
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, attempt, err
+		}
+		backoff = min(2*backoff, s.cfg.MaxBackoff)
+	}
+}
+
+// retryable reports whether a failed call may succeed if made again. An
+// attempt's own timeout counts; the caller's deadline is checked first.
+func retryable(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.ResourceExhausted, codes.DeadlineExceeded:
+		return true
+	}
+	return false
+}
+
+// classify turns a failed call into the store's typed errors.
+func (s *Store) classify(ctx context.Context, n versionName, attempts int, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("gcp store %q: secret %q: %w%s", s.name, n.String(), cerr, rpcDetail(err))
+	}
+	resource := n.String()
+	switch status.Code(err) {
+	case codes.NotFound:
+		return &NotFoundError{Store: s.name, Project: n.Project, Location: n.Location, Secret: n.Secret, Version: n.Version, Err: err}
+	case codes.PermissionDenied:
+		return &PermissionDeniedError{Store: s.name, Resource: resource, Principal: s.id.who(), Err: err}
+	case codes.Unauthenticated:
+		return &PermissionDeniedError{Store: s.name, Resource: resource, Principal: s.id.who(), Unauthenticated: true, Err: err}
+	case codes.FailedPrecondition:
+		return &FailedPreconditionError{Store: s.name, Resource: resource, Err: err}
+	case codes.InvalidArgument:
+		return fmt.Errorf("gcp store %q: secret %q: the service refused the name%s: %w", s.name, resource, rpcDetail(err), secret.ErrInvalidConfig)
+	}
+	return &UnavailableError{Store: s.name, Resource: resource, Endpoint: s.endpoint, Attempts: attempts, Err: err}
+}
+
+// Describe reports the endpoint, the project of short names and the
+// identity the store uses, without network I/O.
+func (s *Store) Describe() secret.Identity {
+	var b strings.Builder
+	fmt.Fprintf(&b, "GCP Secret Manager at %s", s.endpoint)
+	if s.cfg.Location != "" {
+		fmt.Fprintf(&b, " (location %s)", s.cfg.Location)
+	}
+	if s.cfg.Project != "" {
+		fmt.Fprintf(&b, ", project %s", s.cfg.Project)
+	}
+	fmt.Fprintf(&b, ", as %s", s.id.summary)
+	warnings := append([]string(nil), s.id.warnings...)
+	if s.cfg.Insecure {
+		warnings = append(warnings, fmt.Sprintf("insecure: plaintext gRPC to %s; meant for a local test server only", s.endpoint))
+	}
+	return secret.Identity{Summary: b.String(), Warnings: warnings}
+}
+
+// Close closes the client's connection.
+func (s *Store) Close() error {
+	if err := s.client.Close(); err != nil {
+		return fmt.Errorf("gcp store %q: closing the client: %w", s.name, err)
+	}
+	return nil
+}
