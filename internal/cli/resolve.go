@@ -17,7 +17,7 @@ import (
 )
 
 type envFlags struct {
-	prefix string
+	prefix  string
 	envCase string
 }
 
