@@ -191,7 +191,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	v := versions[n-1]
 	meta := map[string]any{
-		"created_time": created.Add(time.Duration(n) * time.Minute).Format(time.RFC3339Nano),
+		"created_time":    created.Add(time.Duration(n) * time.Minute).Format(time.RFC3339Nano),
 		"custom_metadata": nil, "deletion_time": "", "destroyed": v.Destroyed, "version": n,
 	}
 	status, data := http.StatusOK, any(v.Data)
