@@ -110,6 +110,7 @@ type Refusal struct {
 	Reason string
 }
 
+// Error returns the reason.
 func (r *Refusal) Error() string { return r.Reason }
 
 // Client makes a store's guest requests under its [HTTPOptions]. Build one

@@ -64,6 +64,7 @@ type Func struct {
 	Results []string `json:",omitempty"`
 }
 
+// String renders f as in a listing: "func latchkey_v1.log(i32, i32, i32) (i32)".
 func (f Func) String() string {
 	name := f.Name
 	if f.Module != "" {
