@@ -14,6 +14,7 @@ const (
 	CodeNotAllowed       Code = 5 // policy forbids the request
 )
 
+// String returns the code's name, e.g. "not found".
 func (c Code) String() string {
 	switch c {
 	case CodeNotFound:
@@ -37,6 +38,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error returns "CODE: MSG".
 func (e *Error) Error() string { return e.Code.String() + ": " + e.Msg }
 
 // NotFound returns an [*Error] with [CodeNotFound].
@@ -76,6 +78,7 @@ type HostError struct {
 	Code HostCode
 }
 
+// Error returns "OP: what the code means".
 func (e *HostError) Error() string { return e.Op + ": " + e.Code.String() }
 
 // Is makes errors.Is(err, ErrNotAllowed) and friends match by code.
@@ -92,6 +95,7 @@ var (
 	ErrNetwork    = &HostError{Code: HostErrNetwork}
 )
 
+// String says what the status means.
 func (c HostCode) String() string {
 	switch c {
 	case HostErrMemory:

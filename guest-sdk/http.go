@@ -16,9 +16,16 @@ type HTTPRequest struct {
 // HTTPResponse is what the host received, after any redirects it followed.
 type HTTPResponse struct {
 	Status int
-	Header []HeaderField // in the order the host wrote them (sorted by name)
 	Body   []byte
+	// header is the raw header block, decoded on demand: most stores look
+	// at one header or none, and Go code in Wasm pays for every byte it
+	// scans.
+	header string
 }
+
+// Header returns the response's header lines, in the order the host wrote
+// them (sorted by name).
+func (r *HTTPResponse) Header() []HeaderField { return decodeHeader(r.header) }
 
 // HeaderField is one response header line. Name is in canonical form
 // ("Content-Type").
@@ -29,9 +36,11 @@ type HeaderField struct {
 // HeaderValue returns the first value of the response header name, compared
 // without regard to letter case, or "".
 func (r *HTTPResponse) HeaderValue(name string) string {
-	for _, f := range r.Header {
-		if strings.EqualFold(f.Name, name) {
-			return f.Value
+	for s := r.header; s != ""; {
+		var line string
+		line, s, _ = strings.Cut(s, "\n")
+		if n, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(n, name) {
+			return strings.TrimSpace(v)
 		}
 	}
 	return ""
@@ -52,7 +61,9 @@ func Do(req HTTPRequest) (*HTTPResponse, error) {
 	if method == "" {
 		method = "GET"
 	}
-	op := "http " + method + " " + req.URL
+	// The query may carry credentials: keep it out of error messages.
+	shown, _, _ := strings.Cut(req.URL, "?")
+	op := "http " + method + " " + shown
 	status := httpRequest([]byte(method), []byte(req.URL), encodeHeader(req.Header), req.Body)
 	if status < 0 {
 		return nil, &HostError{Op: op, Code: HostCode(status)}
@@ -65,7 +76,7 @@ func Do(req HTTPRequest) (*HTTPResponse, error) {
 	if c != 0 {
 		return nil, &HostError{Op: op + ": reading body", Code: c}
 	}
-	return &HTTPResponse{Status: int(status), Header: decodeHeader(string(hdr)), Body: body}, nil
+	return &HTTPResponse{Status: int(status), Body: body, header: string(hdr)}, nil
 }
 
 // Get is Do with method GET and no body.

@@ -38,7 +38,7 @@ type Error struct {
 	Kind error
 }
 
-// Error renders the error as: wasm module "NAME": OP: cause.
+// Error returns `wasm module "NAME": OP: CAUSE`.
 func (e *Error) Error() string {
 	return fmt.Sprintf("wasm module %q: %s: %v", e.Module, e.Op, e.Err)
 }
@@ -59,7 +59,7 @@ type GuestError struct {
 	Msg  string
 }
 
-// Error renders the code's name and the module's message.
+// Error returns "KIND: MSG", e.g. "not found: secret \"db\"".
 func (e *GuestError) Error() string {
 	return codeText(e.Code) + ": " + e.Msg
 }

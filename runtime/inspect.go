@@ -64,7 +64,7 @@ type Func struct {
 	Results []string `json:",omitempty"`
 }
 
-// String renders f as in a listing: "func latchkey_v1.log(i32, i32, i32) (i32)".
+// String renders f as "func module.name(i32, i32) (i32)" or "memory name".
 func (f Func) String() string {
 	name := f.Name
 	if f.Module != "" {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -282,7 +283,7 @@ func (m *Module) Warm(ctx context.Context, n int) error {
 		}
 	}()
 	for range n {
-		in, err := m.acquire(ctx, "warm")
+		in, err := m.acquire(ctx, "(warm-up)")
 		if err != nil {
 			return err
 		}
@@ -296,9 +297,8 @@ func (m *Module) Warm(ctx context.Context, n int) error {
 // [*GuestError] inside, and every error wraps a sentinel of package secret
 // (and ctx's error when ctx ended).
 func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
-	op := fmt.Sprintf("get %q", req.Name)
 	fail := func(kind, err error) (secret.Value, error) {
-		return secret.Value{}, &Error{Module: m.name, Op: op, Err: err, Kind: kind}
+		return secret.Value{}, &Error{Module: m.name, Op: getOp(req.Name), Err: err, Kind: kind}
 	}
 	if m.closed.Load() {
 		return fail(secret.ErrUnavailable, ErrClosed)
@@ -309,7 +309,7 @@ func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
 	if n := len(m.config) + len(req.Name) + len(req.Key) + len(req.Version); n > m.limits.MaxInput {
 		return fail(secret.ErrInvalidConfig, fmt.Errorf("request of %d bytes exceeds the input limit of %d bytes", n, m.limits.MaxInput))
 	}
-	in, err := m.acquire(ctx, op)
+	in, err := m.acquire(ctx, req.Name)
 	if err != nil {
 		return secret.Value{}, err
 	}
@@ -367,6 +367,8 @@ func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
 	m.stats.calls.Add(1)
 	return secret.NewValue(out), nil
 }
+
+func getOp(name string) string { return "get " + strconv.Quote(name) }
 
 // explain turns an error of a guest call into words: a time-out, an exit
 // (a Go guest's fatal error exits), or a trap.

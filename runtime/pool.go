@@ -35,24 +35,30 @@ type Stats struct {
 	Recycled int64 // instances discarded because their memory grew
 	Calls    int64 // successful calls
 	Idle     int   // instances waiting for a call
+	// IdleMemory is the linear memory of the idle instances, in bytes.
+	IdleMemory uint64
 }
 
 // Stats returns the pool's counters.
 func (m *Module) Stats() Stats {
 	m.mu.Lock()
 	idle := len(m.idle)
+	var mem uint64
+	for _, in := range m.idle {
+		mem += uint64(in.mod.Memory().Size())
+	}
 	m.mu.Unlock()
 	return Stats{Created: m.stats.created.Load(), Crashed: m.stats.crashed.Load(),
-		Recycled: m.stats.recycled.Load(), Calls: m.stats.calls.Load(), Idle: idle}
+		Recycled: m.stats.recycled.Load(), Calls: m.stats.calls.Load(), Idle: idle, IdleMemory: mem}
 }
 
 // acquire takes an idle instance or starts one, waiting while
 // MaxInstances are busy.
-func (m *Module) acquire(ctx context.Context, op string) (*instance, error) {
+func (m *Module) acquire(ctx context.Context, name string) (*instance, error) {
 	select {
 	case m.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, &Error{Module: m.name, Op: op, Err: fmt.Errorf("waiting for a free instance: %w", ctx.Err()), Kind: secret.ErrUnavailable}
+		return nil, &Error{Module: m.name, Op: getOp(name), Err: fmt.Errorf("waiting for a free instance: %w", ctx.Err()), Kind: secret.ErrUnavailable}
 	}
 	m.mu.Lock()
 	if n := len(m.idle); n > 0 {
@@ -65,7 +71,7 @@ func (m *Module) acquire(ctx context.Context, op string) (*instance, error) {
 	in, err := m.start(ctx)
 	if err != nil {
 		<-m.sem
-		return nil, &Error{Module: m.name, Op: op, Err: err, Kind: secret.ErrUnavailable}
+		return nil, &Error{Module: m.name, Op: getOp(name), Err: err, Kind: secret.ErrUnavailable}
 	}
 	return in, nil
 }

@@ -143,17 +143,30 @@ func sleb(v int64) []byte {
 	}
 }
 
-// Instructions. Each returns its encoding; concatenate them into a Body.
+// Instructions return their encoding; concatenate them into a Body.
 
-func I32Const(v int32) []byte    { return append([]byte{0x41}, sleb(int64(v))...) }
-func Call(fn uint32) []byte      { return append([]byte{0x10}, uleb(uint64(fn))...) }
-func LocalGet(i uint32) []byte   { return append([]byte{0x20}, uleb(uint64(i))...) }
-func LocalSet(i uint32) []byte   { return append([]byte{0x21}, uleb(uint64(i))...) }
-func Br(depth uint32) []byte     { return append([]byte{0x0c}, uleb(uint64(depth))...) }
-func BrIf(depth uint32) []byte   { return append([]byte{0x0d}, uleb(uint64(depth))...) }
+// I32Const pushes v.
+func I32Const(v int32) []byte { return append([]byte{0x41}, sleb(int64(v))...) }
+
+// Call calls function fn (imports first).
+func Call(fn uint32) []byte { return append([]byte{0x10}, uleb(uint64(fn))...) }
+
+// LocalGet pushes local i.
+func LocalGet(i uint32) []byte { return append([]byte{0x20}, uleb(uint64(i))...) }
+
+// LocalSet pops into local i.
+func LocalSet(i uint32) []byte { return append([]byte{0x21}, uleb(uint64(i))...) }
+
+// Br branches to the enclosing block at depth.
+func Br(depth uint32) []byte { return append([]byte{0x0c}, uleb(uint64(depth))...) }
+
+// BrIf pops a condition and branches to depth if it is not zero.
+func BrIf(depth uint32) []byte { return append([]byte{0x0d}, uleb(uint64(depth))...) }
+
+// I32Store pops a value and an address and stores the value at address+off.
 func I32Store(off uint32) []byte { return append([]byte{0x36, 0x02}, uleb(uint64(off))...) }
 
-// Simple instructions.
+// Instructions without immediates, by their Wasm names.
 var (
 	Loop        = []byte{0x03, 0x40}
 	Block       = []byte{0x02, 0x40}
@@ -168,6 +181,7 @@ var (
 	I32Add      = []byte{0x6a}
 	I32Sub      = []byte{0x6b}
 	I32Eqz      = []byte{0x45}
+	I32LtU      = []byte{0x49}
 )
 
 // Code concatenates instructions.

@@ -30,5 +30,5 @@ func get(cfg *config, req latchkey.Request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(map[string]any{"status": resp.Status, "header": resp.Header, "body": string(resp.Body)})
+	return json.Marshal(map[string]any{"status": resp.Status, "header": resp.Header(), "body": string(resp.Body)})
 }

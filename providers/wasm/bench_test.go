@@ -1,0 +1,206 @@
+package wasm
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	goruntime "runtime"
+	"sync"
+	"testing"
+	"time"
+
+	w "github.com/latchkey/latchkey/internal/wasmtest"
+	"github.com/latchkey/latchkey/providers/wasm/wasmstoretest"
+	lkruntime "github.com/latchkey/latchkey/runtime"
+	"github.com/latchkey/latchkey/secret"
+)
+
+// The benchmarks run side by side against one loopback store:
+//
+//	go test -run '^$' -bench . -benchtime 2s ./providers/wasm/
+//
+// NativeHTTP is the baseline that WarmPool is compared with.
+
+type benchEnv struct {
+	srv    *wasmstoretest.Server
+	module string
+	wasm   []byte
+	opts   lkruntime.Options
+}
+
+var (
+	benchOnce sync.Once
+	bench     benchEnv
+)
+
+func setupBench(b *testing.B) *benchEnv {
+	benchOnce.Do(func() {
+		// The server outlives any one benchmark: a cleanup of the first
+		// caller would stop it for the others.
+		bench.srv = wasmstoretest.Start(&noCleanup{TB: b}, map[string][]byte{"db": []byte("bench-planted-value")})
+		bench.module = wasmstoretest.BuildHTTPJSON(b)
+		var err error
+		if bench.wasm, err = os.ReadFile(bench.module); err != nil {
+			b.Fatal(err)
+		}
+		cfg, _ := json.Marshal(map[string]any{"store_url": bench.srv.URL, "header": map[string]string{"Authorization": "Bearer " + bench.srv.Token}})
+		bench.opts = lkruntime.Options{AllowUnpinned: true, Config: cfg, Cache: sharedCache}
+		bench.opts.HTTP.AllowHTTP = []string{bench.srv.HostPort()}
+		bench.opts.HTTP.AllowPrivateNetworks = true
+	})
+	return &bench
+}
+
+// noCleanup drops Cleanup so that the shared server lives for the whole run.
+type noCleanup struct{ testing.TB }
+
+func (noCleanup) Cleanup(func()) {}
+
+func newBenchStore(b *testing.B, opts lkruntime.Options) *Store {
+	env := setupBench(b)
+	st, err := NewFromBytes(context.Background(), "bench", env.wasm, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	return st
+}
+
+func get(b *testing.B, st secret.Store) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	v, err := st.Get(ctx, secret.Request{Name: "db"})
+	if err != nil || v.Len() != len("bench-planted-value") {
+		b.Fatalf("Get: %v", err)
+	}
+}
+
+// (a) A native Go HTTP fetch of the same secret.
+func BenchmarkNativeHTTP(b *testing.B) {
+	env := setupBench(b)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	req, _ := http.NewRequest("GET", env.srv.URL+"/db", nil)
+	req.Header.Set("Authorization", "Bearer "+env.srv.Token)
+	for b.Loop() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		resp, err := client.Do(req.WithContext(ctx))
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		cancel()
+		if len(body) != len("bench-planted-value") {
+			b.Fatal("short body")
+		}
+	}
+}
+
+// (b) A fetch through the wasm store with a warm pool and the time-out armed.
+func BenchmarkWarmPool(b *testing.B) {
+	st := newBenchStore(b, setupBench(b).opts)
+	get(b, st)
+	for b.Loop() {
+		get(b, st)
+	}
+}
+
+// (c) A cold fetch: a fresh runtime loads the module, starts an instance and
+// fetches, with the on-disk compilation cache and without any cache.
+func BenchmarkCold(b *testing.B) {
+	env := setupBench(b)
+	cacheDir := w.CacheDir(b)
+	// Fill the disk cache once.
+	warm := env.opts
+	warm.Cache, warm.CacheDir = nil, cacheDir
+	st, err := NewFromBytes(context.Background(), "bench", env.wasm, warm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st.Close()
+	for _, tc := range []struct {
+		name    string
+		dir     string
+		noCache bool
+	}{{"DiskCache", cacheDir, false}, {"NoCache", "", true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			opts := env.opts
+			opts.Cache, opts.CacheDir, opts.NoCache = nil, tc.dir, tc.noCache
+			for b.Loop() {
+				st, err := NewFromBytes(context.Background(), "bench", env.wasm, opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				get(b, st)
+				st.Close()
+			}
+		})
+	}
+}
+
+// (d) 64 fetches at once through one store (8 instances by default).
+func BenchmarkConcurrent64(b *testing.B) {
+	st := newBenchStore(b, setupBench(b).opts)
+	get(b, st)
+	b.SetParallelism(max(1, 64/goruntime.GOMAXPROCS(0)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			get(b, st)
+		}
+	})
+}
+
+// (e) One guest→host call: a guest calling input_read(1, 0, 0) in a loop.
+func BenchmarkHostCall(b *testing.B) {
+	const n = 10000
+	// local 0 counts up to n.
+	body := w.Code(
+		w.Loop,
+		w.I32Const(1), w.I32Const(0), w.I32Const(0), w.Call(w.FnInputRead), w.Drop,
+		w.LocalGet(0), w.I32Const(1), w.I32Add, w.LocalSet(0),
+		w.LocalGet(0), w.I32Const(n), w.I32LtU, w.BrIf(0),
+		w.End,
+		w.I32Const(0), w.I32Const(0), w.Call(w.FnResultSet), w.Drop, w.I32Const(0))
+	mod := w.Guest(body)
+	mod.Funcs[0].Locals = []byte{w.I32}
+	m, err := lkruntime.LoadBytes(context.Background(), mod.Encode(), lkruntime.Options{Name: "hostcall", AllowUnpinned: true, Cache: sharedCache})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close(context.Background())
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := m.Get(ctx, lkruntime.Request{Name: "x"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/hostcall")
+}
+
+// BenchmarkPooledInstanceMemory reports what one pooled, initialised
+// instance of the http-json module costs: its linear memory, and the Go
+// heap the process gains per instance (linear memory included).
+func BenchmarkPooledInstanceMemory(b *testing.B) {
+	const n = 8
+	opts := setupBench(b).opts
+	opts.Limits.MaxInstances = n
+	for b.Loop() {
+		st := newBenchStore(b, opts)
+		get(b, st)
+		var before, after goruntime.MemStats
+		goruntime.GC()
+		goruntime.ReadMemStats(&before)
+		if err := st.Module().Warm(context.Background(), n); err != nil {
+			b.Fatal(err)
+		}
+		goruntime.GC()
+		goruntime.ReadMemStats(&after)
+		s := st.Module().Stats()
+		b.ReportMetric(float64(s.IdleMemory)/float64(s.Idle)/(1<<20), "linear-MiB/instance")
+		b.ReportMetric(float64(int64(after.HeapInuse)-int64(before.HeapInuse))/float64(n-1)/(1<<20), "heap-MiB/instance")
+		st.Close()
+	}
+}
