@@ -68,7 +68,7 @@ const (
 	HostErrLimit      HostCode = -5 // the call's budget (requests per call) is spent
 	HostErrNetwork    HostCode = -6 // the request failed: connection, TLS, time-out
 	HostErrState      HostCode = -7 // the function was called out of order
-	HostErrCredential HostCode = -8 // reserved: a credential placeholder was refused
+	HostErrCredential HostCode = -8 // a credential placeholder was refused (see Credential)
 )
 
 // HostError is a refusal or failure reported by a host function. It is a
@@ -124,7 +124,7 @@ func toError(err error) (Code, string) {
 	case *Error:
 		return e.Code, e.Msg
 	case *HostError:
-		if e.Code == HostErrNotAllowed {
+		if e.Code == HostErrNotAllowed || e.Code == HostErrCredential {
 			return CodeNotAllowed, e.Error()
 		}
 		return CodeUnavailable, e.Error()

@@ -18,7 +18,7 @@ const (
 	StatusLimit      int32 = -5 // the call's budget (requests per call) is spent
 	StatusNetwork    int32 = -6 // the request failed: connection, TLS, time-out
 	StatusState      int32 = -7 // out of order: no call in progress, no response, result already set
-	StatusCredential int32 = -8 // reserved: a credential placeholder was refused
+	StatusCredential int32 = -8 // a credential placeholder was refused (unknown, unbound host, not allowed there)
 )
 
 // Input kinds of input_read.

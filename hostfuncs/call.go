@@ -37,7 +37,9 @@ const (
 type Call struct {
 	// Module names the module in logs and errors (usually the store's name).
 	Module string
-	Input  Input
+	// Input is what the call is asked; the guest reads it with input_read.
+	Input Input
+	// Limits caps the result and the log of the call.
 	Limits CallLimits
 	// HTTP is the store's client; nil refuses every request.
 	HTTP *Client

@@ -26,4 +26,13 @@
 // headers, requests per call and time per request. A refusal is a status
 // the guest can handle ([StatusNotAllowed] and friends), logged under the
 // module's name.
+//
+// # Credentials
+//
+// [Credentials] lets the operator give a guest credentials it never sees:
+// the guest writes a placeholder, {{latchkey.credential:NAME}}, in a header
+// value, and the host's [RequestHook] substitutes the value on each hop
+// whose host the credential is bound to, refusing the request otherwise;
+// [HTTPOptions].Redact removes the values from responses before the guest
+// reads them. guest-sdk/ABI.md has the syntax and the threat model.
 package hostfuncs

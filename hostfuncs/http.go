@@ -63,6 +63,11 @@ type HTTPOptions struct {
 	// Hook, if set, sees every request after the policy allowed its URL
 	// and before it is sent, once per hop. See [RequestHook].
 	Hook RequestHook
+	// Redact, if set, rewrites the header block and the body of every
+	// response before the guest can read them, e.g. to remove credential
+	// values a server echoed (see [Credentials.Redact]). It is called
+	// concurrently for different calls.
+	Redact func([]byte) []byte
 }
 
 // RequestHook may rewrite a request just before the host sends it, or refuse
@@ -426,6 +431,9 @@ func (cl *Client) readResponse(c *Call, resp *http.Response) (*response, int32) 
 		c.refused("response body exceeds the limit of %d bytes", maxBody)
 		return nil, StatusTooLarge
 	}
+	if o.Redact != nil {
+		body = o.Redact(body)
+	}
 	names := make([]string, 0, len(resp.Header))
 	lines := 0
 	for k, vs := range resp.Header {
@@ -445,6 +453,9 @@ func (cl *Client) readResponse(c *Call, resp *http.Response) (*response, int32) 
 			hb = append(hb, v...)
 			hb = append(hb, '\n')
 		}
+	}
+	if o.Redact != nil {
+		hb = o.Redact(hb)
 	}
 	if len(hb) > orDefault(o.MaxHeaderBytes, DefaultMaxHeaderBytes) {
 		c.refused("response headers exceed the limit of %d bytes", orDefault(o.MaxHeaderBytes, DefaultMaxHeaderBytes))

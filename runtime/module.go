@@ -106,7 +106,8 @@ type Options struct {
 	// Config is the JSON object handed to the guest (default {}).
 	Config []byte
 	// HTTP is the guest's network policy; the zero value allows no host.
-	HTTP   hostfuncs.HTTPOptions
+	HTTP hostfuncs.HTTPOptions
+	// Limits bounds what each instance may use; zero fields are defaults.
 	Limits Limits
 	// Cache is where compiled code is kept; nil makes a cache private to
 	// the module in CacheDir.

@@ -25,6 +25,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -38,9 +39,10 @@ func init() { secret.Register("wasm", factory) }
 // Store fetches secrets through a Wasm module. It is safe for concurrent
 // use: each fetch runs in its own pooled instance.
 type Store struct {
-	name string
-	mod  *lkruntime.Module
-	opts lkruntime.Options
+	name  string
+	mod   *lkruntime.Module
+	opts  lkruntime.Options
+	creds []credentialInfo
 }
 
 type settings struct {
@@ -54,6 +56,9 @@ type settings struct {
 	AllowNetworks        []string        `json:"allow_networks"`
 	Limits               limitSettings   `json:"limits"`
 	CacheDir             string          `json:"cache_dir"`
+	// Credentials are sent by the host, never seen by the module; see
+	// credentials.go and guest-sdk/ABI.md.
+	Credentials map[string]credentialSettings `json:"credentials"`
 }
 
 type limitSettings struct {
@@ -92,7 +97,19 @@ func fromSpec(ctx context.Context, spec secret.Spec, cache *lkruntime.Cache) (*S
 	if s.Module == "" {
 		return nil, &secret.ConfigError{Store: spec.Name, Key: "module", Msg: "is required: the path of the store's .wasm file"}
 	}
-	return New(ctx, spec.Name, s.Module, opts)
+	creds, infos, err := credentials(spec.Name, s.Credentials, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	if creds != nil {
+		creds.Install(&opts.HTTP)
+	}
+	st, err := New(ctx, spec.Name, s.Module, opts)
+	if err != nil {
+		return nil, err
+	}
+	st.creds = infos
+	return st, nil
 }
 
 // options checks the settings and reports every problem at once.
@@ -284,6 +301,9 @@ func (s *Store) Describe() secret.Identity {
 	}
 	id := secret.Identity{Summary: fmt.Sprintf("Wasm module %s (sha256 %s, %d bytes); network: %s",
 		where, info.SHA256, info.Size, reach(s.opts.HTTP))}
+	credSummary, credWarnings := describeCredentials(s.creds)
+	id.Summary += credSummary
+	id.Warnings = append(id.Warnings, credWarnings...)
 	if info.Unpinned {
 		id.Warnings = append(id.Warnings, fmt.Sprintf("module is not pinned: set sha256: %s so that a replaced file is refused", info.SHA256))
 	}

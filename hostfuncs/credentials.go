@@ -1,0 +1,393 @@
+package hostfuncs
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/latchkey/latchkey/secret"
+)
+
+// PlaceholderPrefix starts a credential placeholder. A guest writes
+//
+//	{{latchkey.credential:NAME}}        the value as is
+//	{{latchkey.credential:NAME|json}}   escaped for the inside of a JSON string
+//	{{latchkey.credential:NAME|url}}    query-escaped (form bodies, query values)
+//	{{latchkey.credential:NAME|base64}} standard base64
+//
+// in a request header value, or in a request body where the credential
+// allows it (see [Credential].BodyPaths), and the host writes the value in
+// its place on the way out. See guest-sdk/ABI.md.
+const PlaceholderPrefix = "{{latchkey.credential:"
+
+const placeholderSuffix = "}}"
+
+// MinCredentialLen is the shortest credential value accepted: shorter
+// values could not be redacted from responses without mangling them.
+const MinCredentialLen = 8
+
+// Credential is a value the host sends on a guest's behalf without ever
+// handing it to the guest.
+type Credential struct {
+	// Name is how a guest refers to it in placeholders: 1 to 64 ASCII
+	// letters, digits, '_' and '-'.
+	Name string
+	// Value is the credential, at least [MinCredentialLen] bytes.
+	Value secret.Value
+	// Hosts binds the credential: the hops it may be sent to. An entry is
+	// "host", "host:port" or "*.domain" (https only, on the given or
+	// default port, the patterns of [HTTPOptions].AllowedHosts), or a URL
+	// origin "https://host[:port]" or "http://host[:port]"; only an
+	// explicit http:// entry lets the credential travel without TLS.
+	// Binding does not allow a host: it must be in the allow list too.
+	Hosts []string
+	// BodyPaths lists the URL paths ("/v3/auth/authenticate"), on bound
+	// hosts, of the requests whose body may carry the credential's
+	// placeholder. Empty (the default) refuses every body placeholder: a
+	// guest able to put the value in a body could store it on the server
+	// and read it back. List only endpoints that consume the value, such
+	// as a login.
+	BodyPaths []string
+}
+
+// Credentials substitutes credential placeholders in guest requests (its
+// [Credentials.Hook]) and redacts credential values from the responses
+// handed back to guests (its [Credentials.Redact]). Build it with
+// [NewCredentials] and attach it with [Credentials.Install]. It is
+// immutable and safe for concurrent use.
+type Credentials struct {
+	byName map[string]*credential
+	forms  []redaction // longest first
+}
+
+type credential struct {
+	name      string
+	value     []byte
+	hosts     []boundHost
+	bodyPaths map[string]bool
+}
+
+type boundHost struct {
+	scheme string // "https" unless the entry named http://
+	rule   hostRule
+}
+
+type redaction struct {
+	form        []byte
+	replacement []byte
+}
+
+// NewCredentials checks creds and builds the substitution; every problem is
+// reported, joined, naming the credential but never its value.
+func NewCredentials(creds []Credential) (*Credentials, error) {
+	c := &Credentials{byName: map[string]*credential{}}
+	var errs []error
+	for _, cr := range creds {
+		bad := func(format string, args ...any) {
+			errs = append(errs, fmt.Errorf("credential %q: %s", cr.Name, fmt.Sprintf(format, args...)))
+		}
+		if !validCredentialName(cr.Name) {
+			bad("the name must be 1 to 64 letters, digits, '_' or '-'")
+			continue
+		}
+		if c.byName[cr.Name] != nil {
+			bad("declared twice")
+			continue
+		}
+		v := cr.Value.Reveal()
+		if len(v) < MinCredentialLen {
+			bad("the value has %d bytes; at least %d are needed so that it can be redacted from responses", len(v), MinCredentialLen)
+		}
+		if len(cr.Hosts) == 0 {
+			bad("is bound to no host: list where it may be sent in hosts")
+		}
+		b := &credential{name: cr.Name, value: append([]byte(nil), v...), bodyPaths: map[string]bool{}}
+		for _, h := range cr.Hosts {
+			bh, err := parseBoundHost(h)
+			if err != nil {
+				bad("host %q: %v", h, err)
+				continue
+			}
+			b.hosts = append(b.hosts, bh)
+		}
+		for _, p := range cr.BodyPaths {
+			if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?#") {
+				bad("body path %q: want a URL path such as /v1/login", p)
+				continue
+			}
+			b.bodyPaths[p] = true
+		}
+		c.byName[cr.Name] = b
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, b := range c.byName {
+		repl := []byte("[REDACTED:" + b.name + "]")
+		for _, f := range encodedForms(b.value) {
+			c.forms = append(c.forms, redaction{form: f, replacement: repl})
+		}
+	}
+	sort.SliceStable(c.forms, func(i, j int) bool { return len(c.forms[i].form) > len(c.forms[j].form) })
+	return c, nil
+}
+
+func validCredentialName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func parseBoundHost(s string) (boundHost, error) {
+	scheme := "https"
+	if rest, ok := strings.CutPrefix(s, "https://"); ok {
+		s = rest
+	} else if rest, ok := strings.CutPrefix(s, "http://"); ok {
+		scheme, s = "http", rest
+	} else if strings.Contains(s, "://") {
+		return boundHost{}, errors.New("only https:// and http:// origins are supported")
+	}
+	s = strings.TrimSuffix(s, "/")
+	r, err := parseHostRule(s)
+	if err != nil {
+		return boundHost{}, err
+	}
+	return boundHost{scheme: scheme, rule: r}, nil
+}
+
+// encodedForms returns the forms in which a value may come back in a
+// response: as is, JSON-escaped, query- and path-escaped, and in the four
+// base64 alphabets.
+func encodedForms(v []byte) [][]byte {
+	seen := map[string]bool{}
+	var out [][]byte
+	add := func(b []byte) {
+		if len(b) > 0 && !seen[string(b)] {
+			seen[string(b)] = true
+			out = append(out, b)
+		}
+	}
+	add(v)
+	if j, err := json.Marshal(string(v)); err == nil {
+		add(j[1 : len(j)-1])
+	}
+	add([]byte(url.QueryEscape(string(v))))
+	add([]byte(url.PathEscape(string(v))))
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		add([]byte(enc.EncodeToString(v)))
+	}
+	return out
+}
+
+// Install makes o substitute and redact c's credentials: it sets o.Hook
+// (running a Hook already set first) and o.Redact (likewise).
+func (c *Credentials) Install(o *HTTPOptions) {
+	if prev := o.Hook; prev != nil {
+		o.Hook = func(ctx context.Context, req *http.Request) error {
+			if err := prev(ctx, req); err != nil {
+				return err
+			}
+			return c.Hook(ctx, req)
+		}
+	} else {
+		o.Hook = c.Hook
+	}
+	if prev := o.Redact; prev != nil {
+		o.Redact = func(b []byte) []byte { return c.Redact(prev(b)) }
+	} else {
+		o.Redact = c.Redact
+	}
+}
+
+// Names returns the names of the credentials, sorted.
+func (c *Credentials) Names() []string {
+	out := make([]string, 0, len(c.byName))
+	for n := range c.byName {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Hook is a [RequestHook]: it replaces the placeholders in req's header
+// values, and in its body where allowed, by the credentials' values. It
+// refuses the request with a [*Refusal] of status [StatusCredential] —
+// naming the credential and the hop's host, never the value — when a
+// placeholder names an unknown credential or one not bound to the hop's
+// scheme, host and port, sits in the URL, or sits in a body the credential
+// may not enter. It runs once per hop, on the guest's own header and body,
+// so a redirect to an unbound host is refused, not sent the value.
+func (c *Credentials) Hook(_ context.Context, req *http.Request) error {
+	u := req.URL
+	if placeholderIn(u.Path) || placeholderIn(u.RawQuery) || placeholderIn(unescape(u.RawQuery)) || placeholderIn(unescape(u.EscapedPath())) {
+		return c.refuse(u, "credential placeholders are substituted in header values and allowed bodies only, never in the URL")
+	}
+	for name, vs := range req.Header {
+		for i, v := range vs {
+			if !placeholderIn(v) {
+				continue
+			}
+			out, err := c.substitute(v, u, func(cr *credential, value string) error {
+				if !validValue(value) {
+					return c.refuse(u, "credential %q cannot be sent in header %s: its encoded value holds control characters", cr.name, name)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			vs[i] = out
+		}
+	}
+	if req.GetBody == nil || req.ContentLength == 0 {
+		return nil
+	}
+	rc, err := req.GetBody()
+	if err != nil {
+		return c.refuse(u, "request body cannot be read: %v", err)
+	}
+	body, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		return c.refuse(u, "request body cannot be read: %v", err)
+	}
+	if !bytes.Contains(body, []byte(PlaceholderPrefix)) {
+		return nil
+	}
+	out, err := c.substitute(string(body), u, func(cr *credential, _ string) error {
+		if !cr.bodyPaths[u.Path] {
+			return c.refuse(u, "credential %q may not be sent in the body of a request to path %s (list the path in its body_paths)", cr.name, u.EscapedPath())
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	nb := []byte(out)
+	req.Body = io.NopCloser(bytes.NewReader(nb))
+	req.ContentLength = int64(len(nb))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(nb)), nil }
+	return nil
+}
+
+func placeholderIn(s string) bool { return strings.Contains(s, PlaceholderPrefix) }
+
+func unescape(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return s
+}
+
+// substitute replaces every placeholder in s for a hop to u; check vets
+// each (credential, encoded value) before it is used.
+func (c *Credentials) substitute(s string, u *url.URL, check func(*credential, string) error) (string, error) {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, PlaceholderPrefix)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String(), nil
+		}
+		b.WriteString(s[:i])
+		rest := s[i+len(PlaceholderPrefix):]
+		end := strings.Index(rest, placeholderSuffix)
+		if end < 0 || end > 72 {
+			return "", c.refuse(u, "malformed credential placeholder: want %sNAME%s", PlaceholderPrefix, placeholderSuffix)
+		}
+		name, filter, _ := strings.Cut(rest[:end], "|")
+		cr := c.byName[name]
+		switch {
+		case cr == nil && validCredentialName(name):
+			return "", c.refuse(u, "unknown credential %q (the store declares: %s)", name, strings.Join(c.Names(), ", "))
+		case cr == nil:
+			return "", c.refuse(u, "malformed credential placeholder: want %sNAME%s", PlaceholderPrefix, placeholderSuffix)
+		case !cr.boundTo(u):
+			return "", c.refuse(u, "credential %q is not bound to %s", name, origin(u))
+		}
+		value, ok := encode(cr.value, filter)
+		if !ok {
+			return "", c.refuse(u, "credential %q: unknown encoding %q (want json, url or base64)", name, filter)
+		}
+		if err := check(cr, value); err != nil {
+			return "", err
+		}
+		b.WriteString(value)
+		s = rest[end+len(placeholderSuffix):]
+	}
+}
+
+func encode(v []byte, filter string) (string, bool) {
+	switch filter {
+	case "":
+		return string(v), true
+	case "json":
+		j, _ := json.Marshal(string(v))
+		return string(j[1 : len(j)-1]), true
+	case "url":
+		return url.QueryEscape(string(v)), true
+	case "base64":
+		return base64.StdEncoding.EncodeToString(v), true
+	}
+	return "", false
+}
+
+func (cr *credential) boundTo(u *url.URL) bool {
+	defPort := map[string]string{"https": "443", "http": "80"}[u.Scheme]
+	if defPort == "" {
+		return false
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if port == "" {
+		port = defPort
+	}
+	for _, h := range cr.hosts {
+		if h.scheme == u.Scheme && h.rule.match(host, port, defPort) {
+			return true
+		}
+	}
+	return false
+}
+
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
+	}
+	return u.Scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+func (c *Credentials) refuse(u *url.URL, format string, args ...any) *Refusal {
+	return &Refusal{Status: StatusCredential, Reason: fmt.Sprintf("request to %s: ", redactURL(u)) + fmt.Sprintf(format, args...)}
+}
+
+// Redact returns b with every credential value replaced by
+// "[REDACTED:NAME]", in each form a server might echo it: as is,
+// JSON-escaped, URL-escaped, or base64 (any of the four alphabets, aligned
+// on the value's first byte). It returns b itself when nothing matched.
+// It cannot catch a value a server transformed otherwise; ABI.md's threat
+// model says what that means.
+func (c *Credentials) Redact(b []byte) []byte {
+	for _, r := range c.forms {
+		if bytes.Contains(b, r.form) {
+			b = bytes.ReplaceAll(b, r.form, r.replacement)
+		}
+	}
+	return b
+}
