@@ -50,7 +50,7 @@ func main() {
 // The demo store's contents and the token it requires. They are demo data,
 // printed on purpose.
 const (
-	storeToken = "quickstart-token"
+	storeToken = "quickstart-store-token"
 	dbSecret   = `{"username":"orders_app","password":"quickstart-s3cr3t"}`
 )
 
@@ -101,13 +101,19 @@ stores:
     sha256: %s
     config:
       store_url: "http://%s/secrets"
-      header: {Authorization: "Bearer %s"}
+      # The module writes a placeholder; the host puts the token in, only
+      # for this host, so the module never holds it.
+      header: {Authorization: "Bearer {{latchkey.credential:store_token}}"}
+    credentials:
+      store_token:
+        env: QUICKSTART_STORE_TOKEN
+        hosts: ["http://%s"]
     allow_http: [%q]            # plain http, for this loopback demo only
     allow_networks: [127.0.0.1/32]
   app:
     type: env
     allow: ["QUICKSTART_*"]
-`, module, hex.EncodeToString(sum[:]), addr, storeToken, addr)), 0o600); err != nil {
+`, module, hex.EncodeToString(sum[:]), addr, addr, addr)), 0o600); err != nil {
 		return 0, err
 	}
 	if err := os.WriteFile(workflow, []byte(`name: orders-sync
@@ -117,6 +123,10 @@ fields:
   password: secret://custom/db#password
   region: secret://app/QUICKSTART_REGION?default=eu-west-1
 `), 0o600); err != nil {
+		return 0, err
+	}
+	// The agent's own credential for the store, as an operator would export it.
+	if err := os.Setenv("QUICKSTART_STORE_TOKEN", storeToken); err != nil {
 		return 0, err
 	}
 	fmt.Fprintf(stderr, "quickstart: latchkey resolve -c %s -w %s\n", agent, workflow)

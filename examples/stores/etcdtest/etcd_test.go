@@ -94,14 +94,6 @@ func noLeak(t *testing.T, what, s string) {
 
 func runCLI(t *testing.T, agent map[string]any, workflow string) (stdout, stderr string) {
 	t.Helper()
-	// The CLI reads every LATCHKEY_* variable as an agent-config override:
-	// hide the test's own (etcdtest.Start has read them already).
-	for _, k := range []string{etcdtest.EndpointEnv, etcdtest.BinaryEnv} {
-		if v, ok := os.LookupEnv(k); ok {
-			os.Unsetenv(k)
-			t.Cleanup(func() { os.Setenv(k, v) })
-		}
-	}
 	dir := t.TempDir()
 	b, _ := json.MarshalIndent(agent, "", "  ")
 	agentPath, wfPath := filepath.Join(dir, "agent.json"), filepath.Join(dir, "workflow.yaml")

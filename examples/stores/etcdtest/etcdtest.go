@@ -33,11 +33,11 @@ import (
 // EndpointEnv names an already running etcd ("http://127.0.0.1:2379") to
 // use instead of starting one. Tests that would enable authentication on it
 // are skipped: it may be shared.
-const EndpointEnv = "LATCHKEY_TEST_ETCD_ENDPOINT"
+const EndpointEnv = "ETCDTEST_ENDPOINT"
 
 // BinaryEnv overrides the etcd binary's path (default: "etcd" on PATH, then
 // /usr/bin/etcd).
-const BinaryEnv = "LATCHKEY_TEST_ETCD_BINARY"
+const BinaryEnv = "ETCDTEST_BINARY"
 
 // Etcd is a running etcd reached through its JSON gateway.
 type Etcd struct {
