@@ -31,6 +31,7 @@ type KeyError struct {
 	cause   error
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *KeyError) Error() string {
 	path := strings.Join(e.Key[:e.At+1], ".")
 	s := fmt.Sprintf("key %q: %s", path, e.Msg)
@@ -40,6 +41,7 @@ func (e *KeyError) Error() string {
 	return s
 }
 
+// Unwrap returns the sentinel the failure matches, for errors.Is.
 func (e *KeyError) Unwrap() error { return e.cause }
 
 // NotJSONError reports a key asked of a secret that is not a JSON document.
@@ -47,6 +49,7 @@ type NotJSONError struct {
 	Offset int64 // where parsing failed, when known
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *NotJSONError) Error() string {
 	return "the secret is not a JSON document, so no key can be looked up in it (drop the key to use the secret whole)"
 }

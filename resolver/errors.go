@@ -11,6 +11,7 @@ type Error struct {
 	Fields []*FieldError
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d field(s) failed to resolve:", len(e.Fields))
@@ -39,6 +40,7 @@ type FieldError struct {
 	Err    error
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *FieldError) Error() string {
 	s := fmt.Sprintf("field %q: store %q: secret %q", e.Field, e.Store, e.Secret)
 	return s + ": " + e.Err.Error()

@@ -29,6 +29,7 @@ type ConfigError struct {
 	Msg   string // what is wrong and what to do
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *ConfigError) Error() string {
 	if e.Key == "" {
 		return fmt.Sprintf("store %q: %s", e.Store, e.Msg)

@@ -45,6 +45,7 @@ type RefSyntaxError struct {
 	Msg   string
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *RefSyntaxError) Error() string {
 	return fmt.Sprintf("reference %q: at byte %d: %s", e.Input, e.Pos, e.Msg)
 }

@@ -24,6 +24,7 @@ type NotFoundError struct {
 	Msg     string // what AWS said
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("aws store %q: secret %q (%s) not found in region %s: %s", e.Store, e.Secret, e.Version, e.Region, e.Msg)
 }
@@ -48,6 +49,7 @@ type AccessDeniedError struct {
 	Msg     string // AWS's message
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *AccessDeniedError) Error() string {
 	who := ""
 	if e.Principal != "" {
@@ -70,6 +72,7 @@ type DecryptionError struct {
 	Msg                   string // what AWS said
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *DecryptionError) Error() string {
 	return fmt.Sprintf("aws store %q: secret %q in region %s cannot be decrypted; check that the identity may kms:Decrypt with the secret's KMS key and that the key is enabled: %s",
 		e.Store, e.Secret, e.Region, e.Msg)
@@ -87,6 +90,7 @@ type ThrottledError struct {
 	Code          string
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("aws store %q: secret %q: %s throttled the request (%s) after %d attempt(s); raise max_attempts or lower the request rate",
 		e.Store, e.Secret, e.Service, e.Code, e.Attempts)
@@ -106,6 +110,7 @@ type RequestError struct {
 	Msg           string
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *RequestError) Error() string {
 	if e.Code != "" {
 		return fmt.Sprintf("aws store %q: secret %q: invalid request (%s): %s", e.Store, e.Secret, e.Code, e.Msg)
@@ -125,6 +130,7 @@ type CredentialsError struct {
 	Err    error
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *CredentialsError) Error() string {
 	return fmt.Sprintf("aws store %q: no credentials (auth_method %s): %v", e.Store, e.Method, e.Err)
 }
@@ -140,6 +146,7 @@ type UnavailableError struct {
 	Err           error
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *UnavailableError) Error() string {
 	return fmt.Sprintf("aws store %q: secret %q: AWS unavailable: %v", e.Store, e.Secret, e.Err)
 }

@@ -29,6 +29,7 @@ type VaultUnreachableError struct {
 	Err        error
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *VaultUnreachableError) Error() string {
 	switch {
 	case e.NoSuchHost:
@@ -52,6 +53,7 @@ type SecretNotFoundError struct {
 	Version string // empty for the current version
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *SecretNotFoundError) Error() string {
 	if e.Version != "" {
 		return fmt.Sprintf("azure store %q: vault %s has no secret %q with version %q", e.Store, e.Vault, e.Secret, e.Version)
@@ -77,6 +79,7 @@ type ForbiddenError struct {
 	Message    string // Key Vault's message, which names the caller's app and object IDs
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *ForbiddenError) Error() string {
 	what := "refused access to secret %q to"
 	if e.StatusCode == http.StatusUnauthorized {
@@ -107,6 +110,7 @@ type SecretDisabledError struct {
 	Version string
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *SecretDisabledError) Error() string {
 	v := "its current version"
 	if e.Version != "" {
@@ -135,6 +139,7 @@ type TokenError struct {
 	Err         error
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *TokenError) Error() string {
 	return fmt.Sprintf("acquiring a token with auth_method %s as %s failed: %s", e.Method, e.Identity, e.Reason)
 }

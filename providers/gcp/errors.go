@@ -29,6 +29,7 @@ type NotFoundError struct {
 	Err      error // the gRPC status error
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *NotFoundError) Error() string {
 	where := fmt.Sprintf("project %q", e.Project)
 	if e.Location != "" {
@@ -59,6 +60,7 @@ type PermissionDeniedError struct {
 	Err             error
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *PermissionDeniedError) Error() string {
 	if e.Unauthenticated {
 		return fmt.Sprintf("gcp store %q: secret %q: the service did not authenticate %s; check the store's auth settings%s",
@@ -83,6 +85,7 @@ type FailedPreconditionError struct {
 	Err      error
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *FailedPreconditionError) Error() string {
 	return fmt.Sprintf("gcp store %q: secret %q cannot be accessed: the version is disabled or destroyed; enable it or ask for another version%s",
 		e.Store, e.Resource, rpcDetail(e.Err))
@@ -102,6 +105,7 @@ type UnavailableError struct {
 	Err      error
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *UnavailableError) Error() string {
 	return fmt.Sprintf("gcp store %q: secret %q: Secret Manager at %s failed after %d attempt(s)%s",
 		e.Store, e.Resource, e.Endpoint, e.Attempts, rpcDetail(e.Err))
@@ -123,6 +127,7 @@ type ChecksumError struct {
 	Missing bool
 }
 
+// Error implements error. The message names what failed and never holds a secret value.
 func (e *ChecksumError) Error() string {
 	if e.Missing {
 		return fmt.Sprintf("gcp store %q: secret %q: the service sent no data_crc32c and the store requires one (require_checksum)", e.Store, e.Resource)
