@@ -9,7 +9,6 @@ import (
 	"github.com/latchkey/latchkey/config"
 	_ "github.com/latchkey/latchkey/providers/env"
 	"github.com/latchkey/latchkey/resolver"
-	"github.com/latchkey/latchkey/secret"
 	"github.com/latchkey/latchkey/workflow"
 )
 
@@ -80,11 +79,9 @@ func ExampleNew() {
 		return
 	}
 	defer r.Close()
-	ref := func(s string) secret.Source { src, _ := secret.ParseSource(s); return src }
-	_, err = r.Resolve(ctx, resolver.Workflow{Name: "demo", Fields: []resolver.Field{
-		{Name: "a", Source: ref("secret://app/EXAMPLE_UNSET")},
-		{Name: "b", Source: ref("secret://app/HOME")},
-	}})
+	a, _ := resolver.ParseField("a", "secret://app/EXAMPLE_UNSET")
+	b, _ := resolver.ParseField("b", "secret://app/HOME")
+	_, err = r.Resolve(ctx, resolver.Workflow{Name: "demo", Fields: []resolver.Field{a, b}})
 	fmt.Println(err)
 	// Output:
 	// 2 field(s) failed to resolve:

@@ -105,3 +105,14 @@ func (r *Resolver) Plan(wf Workflow) (*Plan, error) {
 	}
 	return p, nil
 }
+
+// ParseField returns the field name whose value is written as s: a literal,
+// or a reference when s starts with "secret:" (see [secret.ParseSource]).
+// It is the shortest way for an embedder to build a [Workflow] in code.
+func ParseField(name, s string) (Field, error) {
+	src, err := secret.ParseSource(s)
+	if err != nil {
+		return Field{}, fmt.Errorf("field %q: %w", name, err)
+	}
+	return Field{Name: name, Source: src}, nil
+}

@@ -564,11 +564,11 @@ func TestThroughResolver(t *testing.T) {
 	}
 	defer r.Close()
 	field := func(name, ref string) resolver.Field {
-		src, err := secret.ParseSource(ref)
+		f, err := resolver.ParseField(name, ref)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return resolver.Field{Name: name, Source: src}
+		return f
 	}
 	res, err := r.Resolve(ctx(t), resolver.Workflow{Name: "wf", Fields: []resolver.Field{
 		field("user", "secret://sp/#username"),
