@@ -295,3 +295,13 @@ func TestNewErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestParseField(t *testing.T) {
+	f, err := ParseField("pw", "secret://aws/db#password")
+	if err != nil || f.Name != "pw" || f.Source.Ref == nil || f.Source.Ref.Store != "aws" {
+		t.Fatalf("ParseField: %+v, %v", f, err)
+	}
+	if _, err := ParseField("pw", "secret:/typo"); err == nil || !strings.Contains(err.Error(), `field "pw"`) {
+		t.Fatalf("a bad reference must fail naming the field: %v", err)
+	}
+}

@@ -255,42 +255,43 @@ func TestBadInput(t *testing.T) {
 		n++
 		return write(fmt.Sprintf("wf-%d.yaml", n), "fields:\n"+fields)
 	}
-	unreadable := write("unreadable.yaml", "stores: {}\n")
-	os.Chmod(unreadable, 0)
+	// A directory where a file should be: unreadable even for root (CI runs
+	// as root, which reads files whatever their mode).
+	unreadable := filepath.Join(dir, "unreadable.yaml")
+	if err := os.Mkdir(unreadable, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
-		name     string
-		args     []string
-		code     int
-		want     []string
-		skipRoot bool
+		name string
+		args []string
+		code int
+		want []string
 	}{
-		{"missing config file", []string{"resolve", "-c", filepath.Join(dir, "nope.yaml"), "-w", wf("  a: b\n")}, 3, []string{"nope.yaml", "no such file"}, false},
-		{"unreadable config", []string{"resolve", "-c", unreadable, "-w", wf("  a: b\n")}, 3, []string{"unreadable.yaml", "permission denied"}, true},
-		{"malformed config", []string{"resolve", "-c", write("bad.yaml", "stores:\n  demo:\n   type: env\n  allow: [\n"), "-w", wf("  a: b\n")}, 3, []string{"bad.yaml", "yaml: line"}, false},
-		{"unknown store type", []string{"resolve", "-c", write("t.yaml", "stores: {demo: {type: vault}}\n"), "-w", wf("  a: b\n")}, 3, []string{`unknown store type "vault"`, "known types:"}, false},
-		{"missing workflow", []string{"resolve", "-c", agent, "-w", filepath.Join(dir, "none.yaml")}, 3, []string{"none.yaml"}, false},
-		{"malformed workflow", []string{"resolve", "-c", agent, "-w", write("m.json", `{"fields": {"a": }`)}, 3, []string{"m.json", "line 1"}, false},
-		{"undeclared store", []string{"resolve", "-c", agent, "-w", wf("  a: secret://vault/x\n")}, 3, []string{`uses store "vault"`, "declared: demo"}, false},
-		{"empty field name", []string{"resolve", "-c", agent, "-w", wf("  \"\": x\n")}, 3, []string{"empty field name"}, false},
-		{"duplicate fields", []string{"resolve", "-c", agent, "-w", wf("  a: x\n  a: y\n")}, 3, []string{`"a" is defined twice`}, false},
-		{"typo in reference", []string{"resolve", "-c", agent, "-w", wf("  a: secret:/demo/DEMO_DB\n")}, 3, []string{`expected "//"`}, false},
-		{"key absent", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/DEMO_DB#passwd\n")}, 4, []string{`field "a"`, `key "passwd"`, "keys present: password, username"}, false},
-		{"not JSON", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/DEMO_API_TOKEN#k\n")}, 4, []string{"not a JSON document"}, false},
-		{"env var not allowed", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/AWS_SECRET_ACCESS_KEY\n")}, 4, []string{"not in the store's allow list"}, false},
-		{"env var not set", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/DEMO_NOPE\n")}, 4, []string{`"DEMO_NOPE" is not set`}, false},
-		{"every failure listed", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/DEMO_NOPE\n  b: secret://demo/DEMO_DB#x\n")}, 4, []string{"2 field(s) failed", `field "a"`, `field "b"`}, false},
-		{"check fails", []string{"check", "-c", agent, "-w", wf("  a: secret://demo/DEMO_NOPE\n")}, 4, []string{"1 of 1 field(s) failed"}, false},
-		{"bad format", []string{"resolve", "-f", "xml", "-c", agent, "-w", wf("  a: b\n")}, 2, []string{`--format "xml"`}, false},
-		{"no config", []string{"resolve", "-w", wf("  a: b\n")}, 2, []string{"--config"}, false},
-		{"exec no command", []string{"exec", "-c", agent, "-w", wf("  a: b\n"), "--", "no-such-cmd-zz"}, 127, []string{"no-such-cmd-zz"}, false},
-		{"deadline exceeded", []string{"resolve", "--set", "timeout=1ns", "-c", agent, "-w", wf("  a: secret://demo/DEMO_DB\n")}, 4, []string{`field "a"`, "deadline exceeded"}, false},
-		{"bad --set", []string{"resolve", "--set", "nokey", "-c", agent, "-w", wf("  a: b\n")}, 3, []string{"want key=value"}, false},
+		{"missing config file", []string{"resolve", "-c", filepath.Join(dir, "nope.yaml"), "-w", wf("  a: b\n")}, 3, []string{"nope.yaml", "no such file"}},
+		{"unreadable config", []string{"resolve", "-c", unreadable, "-w", wf("  a: b\n")}, 3, []string{"unreadable.yaml", "is a directory"}},
+		{"malformed config", []string{"resolve", "-c", write("bad.yaml", "stores:\n  demo:\n   type: env\n  allow: [\n"), "-w", wf("  a: b\n")}, 3, []string{"bad.yaml", "yaml: line"}},
+		{"unknown store type", []string{"resolve", "-c", write("t.yaml", "stores: {demo: {type: vault}}\n"), "-w", wf("  a: b\n")}, 3, []string{`unknown store type "vault"`, "known types:"}},
+		{"missing workflow", []string{"resolve", "-c", agent, "-w", filepath.Join(dir, "none.yaml")}, 3, []string{"none.yaml"}},
+		{"unreadable workflow", []string{"resolve", "-c", agent, "-w", unreadable}, 3, []string{"unreadable.yaml", "is a directory"}},
+		{"malformed workflow", []string{"resolve", "-c", agent, "-w", write("m.json", `{"fields": {"a": }`)}, 3, []string{"m.json", "line 1"}},
+		{"undeclared store", []string{"resolve", "-c", agent, "-w", wf("  a: secret://vault/x\n")}, 3, []string{`uses store "vault"`, "declared: demo"}},
+		{"empty field name", []string{"resolve", "-c", agent, "-w", wf("  \"\": x\n")}, 3, []string{"empty field name"}},
+		{"duplicate fields", []string{"resolve", "-c", agent, "-w", wf("  a: x\n  a: y\n")}, 3, []string{`"a" is defined twice`}},
+		{"typo in reference", []string{"resolve", "-c", agent, "-w", wf("  a: secret:/demo/DEMO_DB\n")}, 3, []string{`expected "//"`}},
+		{"key absent", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/DEMO_DB#passwd\n")}, 4, []string{`field "a"`, `key "passwd"`, "keys present: password, username"}},
+		{"not JSON", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/DEMO_API_TOKEN#k\n")}, 4, []string{"not a JSON document"}},
+		{"env var not allowed", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/AWS_SECRET_ACCESS_KEY\n")}, 4, []string{"not in the store's allow list"}},
+		{"env var not set", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/DEMO_NOPE\n")}, 4, []string{`"DEMO_NOPE" is not set`}},
+		{"every failure listed", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/DEMO_NOPE\n  b: secret://demo/DEMO_DB#x\n")}, 4, []string{"2 field(s) failed", `field "a"`, `field "b"`}},
+		{"check fails", []string{"check", "-c", agent, "-w", wf("  a: secret://demo/DEMO_NOPE\n")}, 4, []string{"1 of 1 field(s) failed"}},
+		{"bad format", []string{"resolve", "-f", "xml", "-c", agent, "-w", wf("  a: b\n")}, 2, []string{`--format "xml"`}},
+		{"no config", []string{"resolve", "-w", wf("  a: b\n")}, 2, []string{"--config"}},
+		{"exec no command", []string{"exec", "-c", agent, "-w", wf("  a: b\n"), "--", "no-such-cmd-zz"}, 127, []string{"no-such-cmd-zz"}},
+		{"deadline exceeded", []string{"resolve", "--set", "timeout=1ns", "-c", agent, "-w", wf("  a: secret://demo/DEMO_DB\n")}, 4, []string{`field "a"`, "deadline exceeded"}},
+		{"bad --set", []string{"resolve", "--set", "nokey", "-c", agent, "-w", wf("  a: b\n")}, 3, []string{"want key=value"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.skipRoot && os.Geteuid() == 0 {
-				t.Skip("root reads files whatever their mode")
-			}
 			r := latchkey(t, run{args: tc.args})
 			if r.code != tc.code {
 				t.Errorf("exit %d, want %d; stderr: %s", r.code, tc.code, r.stderr)
