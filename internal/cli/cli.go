@@ -73,7 +73,7 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.err.Error() != "" {
-			fmt.Fprintln(stdio.Err, "latchkey:", ee.err)
+			fmt.Fprintln(stdio.Err, "latchkey:", indent(ee.err.Error()))
 		}
 		return ee.code
 	}
@@ -81,6 +81,12 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	fmt.Fprintln(stdio.Err, "latchkey:", err)
 	fmt.Fprintln(stdio.Err, "Run 'latchkey --help' for usage.")
 	return ExitUsage
+}
+
+// indent sets off the continuation lines of a multi-line error (every
+// problem of a config, every failed field) under the first.
+func indent(msg string) string {
+	return strings.ReplaceAll(strings.TrimRight(msg, "\n"), "\n", "\n  ")
 }
 
 func (a *app) rootCmd() *cobra.Command {
