@@ -172,6 +172,29 @@ func TestExec(t *testing.T) {
 	}
 }
 
+// TestOutputFailure checks that a result that cannot be written is an
+// internal error (exit 1), not a usage error.
+func TestOutputFailure(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	defer full.Close()
+	for _, args := range [][]string{{"resolve"}, {"check"}} {
+		cmd := exec.Command(bin, append(args, example...)...)
+		cmd.Dir = "../../examples/env"
+		cmd.Env = baseEnv()
+		var errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = full, &errb
+		err := cmd.Run()
+		xe, ok := err.(*exec.ExitError)
+		if !ok || xe.ExitCode() != 1 || !strings.Contains(errb.String(), "no space left") || strings.Contains(errb.String(), "--help") {
+			t.Errorf("%v to /dev/full: %v, stderr %q; want exit 1 naming the write error", args, err, errb.String())
+		}
+		noLeak(t, "stderr", errb.String(), planted...)
+	}
+}
+
 func TestExecMask(t *testing.T) {
 	// The child prints the password in two writes with a pause between, and
 	// the token on stderr.
