@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey/secret"
@@ -142,14 +143,7 @@ func list(names []string) string {
 	if len(names) == 0 {
 		return "none"
 	}
-	s := ""
-	for i, n := range names {
-		if i > 0 {
-			s += ", "
-		}
-		s += n
-	}
-	return s
+	return strings.Join(names, ", ")
 }
 
 // Close closes every store the Resolver built, returning their errors joined.
