@@ -14,6 +14,8 @@
 package config
 
 import (
+	"bytes"
+	stdjson "encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,6 +32,7 @@ import (
 	"github.com/knadh/koanf/providers/env/v2"
 	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/v2"
+	tomlv2 "github.com/pelletier/go-toml/v2"
 	yamlv3 "gopkg.in/yaml.v3"
 
 	"github.com/latchkey/latchkey/resolver"
@@ -81,7 +84,7 @@ func Load(opts Options) (*Agent, error) {
 			return nil, fmt.Errorf("agent config: %w (give the file with --config or LATCHKEY_CONFIG)", err)
 		}
 		if err := k.Load(file.Provider(opts.Path), parser); err != nil {
-			return nil, fmt.Errorf("agent config %s: %w", opts.Path, err)
+			return nil, fmt.Errorf("agent config %s: %s%w", opts.Path, position(opts.Path, err), err)
 		}
 	}
 	environ := opts.Environ
@@ -121,6 +124,26 @@ func parserFor(path string) (koanf.Parser, error) {
 		return toml.Parser(), nil
 	}
 	return nil, fmt.Errorf("agent config %s: unknown extension %q (use .yaml, .yml, .json or .toml)", path, filepath.Ext(path))
+}
+
+// position returns "line L: " (and column) for a JSON or TOML syntax error,
+// whose messages, unlike YAML's, do not say where the problem is.
+func position(path string, err error) string {
+	var de *tomlv2.DecodeError
+	if errors.As(err, &de) {
+		row, col := de.Position()
+		return fmt.Sprintf("line %d column %d: ", row, col)
+	}
+	var se *stdjson.SyntaxError
+	if errors.As(err, &se) {
+		data, rerr := os.ReadFile(path)
+		if rerr != nil {
+			return ""
+		}
+		off := min(int(se.Offset), len(data))
+		return fmt.Sprintf("line %d: ", bytes.Count(data[:off], []byte("\n"))+1)
+	}
+	return ""
 }
 
 // envKey maps LATCHKEY_STORES__AWS__REGION to stores.aws.region.

@@ -64,6 +64,8 @@ func TestLoadErrors(t *testing.T) {
 		{"missing file", Options{Path: "testdata/nope.yaml"}, []string{"nope.yaml", "--config"}},
 		{"unknown extension", Options{Path: "testdata/agent.ini"}, []string{`unknown extension ".ini"`}},
 		{"malformed", Options{Path: "testdata/malformed.yaml"}, []string{"malformed.yaml", "yaml: line"}},
+		{"malformed json", Options{Path: "testdata/malformed.json"}, []string{"malformed.json: line 4: invalid character"}},
+		{"malformed toml", Options{Path: "testdata/malformed.toml"}, []string{"malformed.toml: line 3 column 17: toml: array is incomplete"}},
 		{"bad keys", Options{Path: "testdata/bad.yaml"}, []string{
 			`key "default_stor": unknown key`, `key "concurrency": must be a whole number`,
 			`key "timeout": must be a positive duration`, `key "stores.app.type": missing`,

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey/secret"
@@ -142,14 +143,7 @@ func list(names []string) string {
 	if len(names) == 0 {
 		return "none"
 	}
-	s := ""
-	for i, n := range names {
-		if i > 0 {
-			s += ", "
-		}
-		s += n
-	}
-	return s
+	return strings.Join(names, ", ")
 }
 
 // Close closes every store the Resolver built, returning their errors joined.
@@ -282,16 +276,32 @@ func (r *Resolver) fetchAll(ctx context.Context, plan *Plan) map[fetchKey]*fetch
 			}(k)
 		}
 	}()
+	record := func(d done) {
+		fr := results[d.k]
+		fr.val, fr.err, fr.done = d.val, d.err, true
+	}
 	for pending := len(order); pending > 0; pending-- {
 		select {
 		case d := <-ch:
-			fr := results[d.k]
-			fr.val, fr.err, fr.done = d.val, d.err, true
+			record(d)
 		case <-ctx.Done():
+			// Keep the answers already in: only the stores still at work
+			// are given up on.
+			for drained := false; !drained; {
+				select {
+				case d := <-ch:
+					record(d)
+				default:
+					drained = true
+				}
+			}
+			why := "store did not answer before the deadline"
+			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				why = "canceled while waiting for the store"
+			}
 			for _, fr := range results {
 				if !fr.done {
-					fr.err = fmt.Errorf("store did not answer in time: %w", ctx.Err())
-					fr.done = true
+					fr.err, fr.done = fmt.Errorf("%s: %w", why, ctx.Err()), true
 				}
 			}
 			return results

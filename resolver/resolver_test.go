@@ -272,11 +272,23 @@ func TestDeadlineWithHangingStore(t *testing.T) {
 	go func() { _, err := r.Resolve(ctx, wf("a", "secret://mem/x")); done <- err }()
 	select {
 	case err := <-done:
-		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), `field "a"`) {
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), `field "a"`) ||
+			!strings.Contains(err.Error(), "did not answer before the deadline") {
 			t.Fatalf("want a deadline error naming the field, got %v", err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Resolve hung on a store that ignores its context")
+	}
+}
+
+func TestCanceledWithHangingStore(t *testing.T) {
+	r := newResolver(t, &memStore{hang: true}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	_, err := r.Resolve(ctx, wf("a", "secret://mem/x"))
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), `field "a"`) ||
+		!strings.Contains(err.Error(), "canceled while waiting") || strings.Contains(err.Error(), "deadline") {
+		t.Fatalf("want a cancellation error naming the field, not a deadline, got %v", err)
 	}
 }
 

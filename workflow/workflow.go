@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -323,12 +324,22 @@ func fromYAML(y *yaml.Node, depth int) (*node, error) {
 func parseJSON(data []byte) (*node, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
+	// Offsets of the newlines, so that a token's line is a binary search:
+	// counting them from the start for every token would take time
+	// quadratic in the file's size.
+	var newlines []int
+	for i, c := range data {
+		if c == '\n' {
+			newlines = append(newlines, i)
+		}
+	}
 	lineAt := func(off int64) int {
 		i := min(int(off), len(data))
 		for i < len(data) && strings.IndexByte(" \t\r\n,:", data[i]) >= 0 {
 			i++ // the decoder's offset is just past the previous token
 		}
-		return bytes.Count(data[:i], []byte("\n")) + 1
+		line, _ := slices.BinarySearch(newlines, i)
+		return line + 1
 	}
 	var walk func(depth int) (*node, error)
 	walk = func(depth int) (*node, error) {

@@ -1,12 +1,14 @@
 package workflow
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
@@ -94,6 +96,21 @@ func TestReadTooLarge(t *testing.T) {
 	_, err := Read("big.yaml", strings.NewReader(strings.Repeat("#", MaxSize+10)))
 	if err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Fatalf("want size error, got %v", err)
+	}
+}
+
+// TestLargeJSONInLinearTime decodes a JSON workflow with 3.5 MiB of blank
+// lines followed by 150,000 small tokens. Finding each token's line by
+// counting newlines from the start of the file took minutes on such input.
+func TestLargeJSONInLinearTime(t *testing.T) {
+	data := []byte(`{"fields": {"a": "b"},` + strings.Repeat("\n", 7<<19) + `"x": [` + strings.Repeat("0,", 150_000) + `0]}`)
+	start := time.Now()
+	_, err := Read("big.json", bytes.NewReader(data))
+	if took := time.Since(start); took > 8*time.Second {
+		t.Fatalf("decoding took %v: time quadratic in the size?", took)
+	}
+	if want := fmt.Sprintf(`big.json:%d: unknown key "x"`, 7<<19+1); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("want %q, got %v", want, err)
 	}
 }
 

@@ -172,6 +172,38 @@ func TestExec(t *testing.T) {
 	}
 }
 
+// TestExecCommandFlags checks that flags after COMMAND are COMMAND's, with
+// or without "--".
+func TestExecCommandFlags(t *testing.T) {
+	r := latchkey(t, run{args: append(append([]string{"exec"}, example...), "sh", "-c", `echo "$1 $PASSWORD"`, "sh", "--mask")})
+	if r.code != 0 || r.stdout != "--mask "+plantedPassword+"\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestOutputFailure checks that a result that cannot be written is an
+// internal error (exit 1), not a usage error.
+func TestOutputFailure(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	defer full.Close()
+	for _, args := range [][]string{{"resolve"}, {"check"}} {
+		cmd := exec.Command(bin, append(args, example...)...)
+		cmd.Dir = "../../examples/env"
+		cmd.Env = baseEnv()
+		var errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = full, &errb
+		err := cmd.Run()
+		xe, ok := err.(*exec.ExitError)
+		if !ok || xe.ExitCode() != 1 || !strings.Contains(errb.String(), "no space left") || strings.Contains(errb.String(), "--help") {
+			t.Errorf("%v to /dev/full: %v, stderr %q; want exit 1 naming the write error", args, err, errb.String())
+		}
+		noLeak(t, "stderr", errb.String(), planted...)
+	}
+}
+
 func TestExecMask(t *testing.T) {
 	// The child prints the password in two writes with a pause between, and
 	// the token on stderr.
@@ -287,6 +319,9 @@ func TestBadInput(t *testing.T) {
 		{"bad format", []string{"resolve", "-f", "xml", "-c", agent, "-w", wf("  a: b\n")}, 2, []string{`--format "xml"`}},
 		{"no config", []string{"resolve", "-w", wf("  a: b\n")}, 2, []string{"--config"}},
 		{"exec no command", []string{"exec", "-c", agent, "-w", wf("  a: b\n"), "--", "no-such-cmd-zz"}, 127, []string{"no-such-cmd-zz"}},
+		{"exec command not executable", []string{"exec", "-c", agent, "-w", wf("  a: b\n"), "--", agent}, 126, []string{"agent.yaml", "permission denied"}},
+		{"exec a directory", []string{"exec", "-c", agent, "-w", wf("  a: b\n"), "--", dir}, 126, []string{"is a directory"}},
+		{"exec without command", []string{"exec", "-c", agent, "-w", wf("  a: b\n")}, 2, []string{"exec needs a command", "-- COMMAND"}},
 		{"deadline exceeded", []string{"resolve", "--set", "timeout=1ns", "-c", agent, "-w", wf("  a: secret://demo/DEMO_DB\n")}, 4, []string{`field "a"`, "deadline exceeded"}},
 		{"bad --set", []string{"resolve", "--set", "nokey", "-c", agent, "-w", wf("  a: b\n")}, 3, []string{"want key=value"}},
 	}

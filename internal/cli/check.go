@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -38,7 +39,7 @@ store, with which identity — along with configuration warnings.`,
 			status := map[string]string{}
 			failed := 0
 			if !offline {
-				ctx, cancel := contextWithTimeout(cmd, agent.Timeout)
+				ctx, cancel := context.WithTimeout(cmd.Context(), agent.Timeout)
 				defer cancel()
 				res, err := r.Resolve(ctx, wf)
 				var rerr *resolver.Error

@@ -22,11 +22,12 @@ import (
 // Exit codes, documented in the README. exec returns the child's own code.
 const (
 	ExitOK         = 0
-	ExitInternal   = 1 // unexpected failure (I/O on output, a bug)
-	ExitUsage      = 2 // bad flags or arguments
-	ExitConfig     = 3 // agent config or workflow invalid, store cannot be built
-	ExitResolution = 4 // a field failed to resolve, or check found a failure
-	ExitNoCommand  = 127
+	ExitInternal   = 1   // unexpected failure (I/O on output, a bug)
+	ExitUsage      = 2   // bad flags or arguments
+	ExitConfig     = 3   // agent config or workflow invalid, store cannot be built
+	ExitResolution = 4   // a field failed to resolve, or check found a failure
+	ExitCannotRun  = 126 // exec: the command exists but cannot be run
+	ExitNoCommand  = 127 // exec: the command does not exist
 )
 
 // Version is set at build time with -ldflags "-X …/internal/cli.Version=v1.2.3".
@@ -97,8 +98,9 @@ func (a *app) rootCmd() *cobra.Command {
 reference to a secret (secret://STORE/NAME#KEY) in one of the stores the agent
 config declares (env, aws, azure, gcp, or a sandboxed wasm module).
 
-Exit codes: 0 success, 2 usage error, 3 config or workflow error,
-4 resolution failed (or check found a failure); exec returns its command's code.`,
+Exit codes: 0 success, 1 output could not be written, 2 usage error,
+3 config or workflow error, 4 resolution failed (or check found a failure);
+exec returns its command's code (126 cannot run it, 127 no such command).`,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		PersistentPreRunE: a.setup,
@@ -113,7 +115,29 @@ Exit codes: 0 success, 2 usage error, 3 config or workflow error,
 	}
 	pf.StringVar(&a.logLevel, "log-level", lvl, "log level on stderr: debug, info, warn, error [$LATCHKEY_LOG_LEVEL]")
 	root.AddCommand(a.resolveCmd(), a.execCmd(), a.checkCmd(), a.versionCmd(), a.moduleCmd())
+	internalErrors(root)
 	return root
+}
+
+// internalErrors makes an error that a command returns without an exit code
+// (a failed write to stdout, say) exit with ExitInternal: only cobra's own
+// errors, from parsing flags and arguments, are usage errors.
+func internalErrors(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		internalErrors(sub)
+	}
+	run := c.RunE
+	if run == nil {
+		return
+	}
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		err := run(cmd, args)
+		var ee *exitError
+		if err != nil && !errors.As(err, &ee) {
+			return fail(ExitInternal, err)
+		}
+		return err
+	}
 }
 
 func (a *app) setup(cmd *cobra.Command, _ []string) error {

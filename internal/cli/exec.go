@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -33,7 +34,12 @@ character outside A-Z, a-z, 0-9 and _ replaced by _.
 prints on stdout or stderr with "` + mask.Marker + `".`,
 		Example: `  latchkey exec -c agent.yaml -w workflow.yaml -- ./run-sync.sh
   latchkey exec --clean-env --mask -c agent.yaml -w wf.yaml -- env`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return fail(ExitUsage, errors.New("exec needs a command to run: latchkey exec [flags] -- COMMAND [ARGS...]"))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			namer, err := ef.namer()
 			if err != nil {
@@ -61,6 +67,8 @@ prints on stdout or stderr with "` + mask.Marker + `".`,
 			return a.runChild(args, env, doMask, secrets)
 		},
 	}
+	// Flags after COMMAND are COMMAND's: `latchkey exec -c a.yaml -w wf.yaml ls -l`.
+	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().BoolVar(&cleanEnv, "clean-env", false, "start COMMAND from an empty environment plus the resolved fields")
 	cmd.Flags().BoolVar(&doMask, "mask", false, "replace resolved secret values in COMMAND's stdout and stderr")
 	ef.register(cmd)
@@ -70,7 +78,13 @@ prints on stdout or stderr with "` + mask.Marker + `".`,
 func (a *app) runChild(args, env []string, doMask bool, secrets [][]byte) error {
 	path, err := exec.LookPath(args[0])
 	if err != nil {
-		return fail(ExitNoCommand, fmt.Errorf("exec %s: %w", args[0], err))
+		// As a shell does: 127 when there is no such command, 126 when there
+		// is one that cannot be run (not executable, a directory).
+		code := ExitCannotRun
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+			code = ExitNoCommand
+		}
+		return fail(code, fmt.Errorf("exec %s: %w", args[0], err))
 	}
 	c := exec.Command(path, args[1:]...)
 	c.Env = env
@@ -88,7 +102,7 @@ func (a *app) runChild(args, env []string, doMask bool, secrets [][]byte) error 
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
 	defer signal.Stop(sigs)
 	if err := c.Start(); err != nil {
-		return fail(126, fmt.Errorf("exec %s: %w", args[0], err))
+		return fail(ExitCannotRun, fmt.Errorf("exec %s: %w", args[0], err))
 	}
 	done := make(chan struct{})
 	go func() {

@@ -40,17 +40,44 @@ func NewWriter(w io.Writer, secrets [][]byte) *Writer {
 	return &Writer{w: w, secrets: s}
 }
 
-// Write masks p and writes what is certain not to start a secret. It
+// Write masks p and writes what is certain not to be part of a secret. It
 // reports len(p) on success, as if all of p were written.
 func (m *Writer) Write(p []byte) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.held = append(m.held, p...)
+	if err := m.emit(false); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Flush writes the bytes held back, masking any secret among them: at the
+// end of the stream they cannot grow into a longer secret any more.
+func (m *Writer) Flush() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.emit(true)
+}
+
+// emit masks the held bytes and writes them, keeping back (unless final) the
+// tail that could still grow into a secret. The hold comes before any match,
+// so that a secret that is a prefix of a longer one never wins while the
+// longer one is still possible: masking the short one would print the rest
+// of the long one.
+func (m *Writer) emit(final bool) error {
 	m.out = m.out[:0]
 	i := 0
 scan:
 	for i < len(m.held) {
 		rest := m.held[i:]
+		if !final {
+			for _, s := range m.secrets {
+				if len(rest) < len(s) && bytes.HasPrefix(s, rest) {
+					break scan // could be a secret cut by the write boundary
+				}
+			}
+		}
 		for _, s := range m.secrets {
 			if bytes.HasPrefix(rest, s) {
 				m.out = append(m.out, Marker...)
@@ -58,32 +85,13 @@ scan:
 				continue scan
 			}
 		}
-		for _, s := range m.secrets {
-			if len(rest) < len(s) && bytes.HasPrefix(s, rest) {
-				break scan // could be a secret cut by the write boundary
-			}
-		}
 		m.out = append(m.out, m.held[i])
 		i++
 	}
 	m.held = append(m.held[:0], m.held[i:]...)
-	if len(m.out) > 0 {
-		if _, err := m.w.Write(m.out); err != nil {
-			return 0, err
-		}
-	}
-	return len(p), nil
-}
-
-// Flush writes the bytes held back: at end of stream they cannot be the
-// start of a secret any more.
-func (m *Writer) Flush() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.held) == 0 {
+	if len(m.out) == 0 {
 		return nil
 	}
-	_, err := m.w.Write(m.held)
-	m.held = m.held[:0]
+	_, err := m.w.Write(m.out)
 	return err
 }
