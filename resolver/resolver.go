@@ -13,6 +13,11 @@ import (
 	"github.com/latchkey/latchkey/secret"
 )
 
+// cancelGrace is how long a resolution whose context ended waits for the
+// stores still fetching to return their own errors before it gives up on
+// them. It bounds how far past its deadline Resolve can return.
+const cancelGrace = 100 * time.Millisecond
+
 // DefaultConcurrency is how many secrets a resolution fetches at once when
 // [Config.Concurrency] is zero.
 const DefaultConcurrency = 8
@@ -285,14 +290,19 @@ func (r *Resolver) fetchAll(ctx context.Context, plan *Plan) map[fetchKey]*fetch
 		case d := <-ch:
 			record(d)
 		case <-ctx.Done():
-			// Keep the answers already in: only the stores still at work
-			// are given up on.
-			for drained := false; !drained; {
+			// Stores that honour ctx answer within moments, with errors
+			// that say more than ours would (which call, which retry):
+			// give them cancelGrace. Only stores still at work after that
+			// are given up on; answers already in are kept.
+			grace := time.NewTimer(cancelGrace)
+			defer grace.Stop()
+		wait:
+			for ; pending > 0; pending-- {
 				select {
 				case d := <-ch:
 					record(d)
-				default:
-					drained = true
+				case <-grace.C:
+					break wait
 				}
 			}
 			why := "store did not answer before the deadline"

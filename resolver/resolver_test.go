@@ -50,7 +50,7 @@ func (m *memStore) Get(ctx context.Context, req secret.Request) (secret.Value, e
 		select {
 		case <-time.After(m.delay):
 		case <-ctx.Done():
-			return secret.Value{}, ctx.Err()
+			return secret.Value{}, fmt.Errorf("mem: gave up on %q: %w", req.Name, ctx.Err())
 		}
 	}
 	if req.Name == "panic" {
@@ -315,5 +315,17 @@ func TestParseField(t *testing.T) {
 	}
 	if _, err := ParseField("pw", "secret:/typo"); err == nil || !strings.Contains(err.Error(), `field "pw"`) {
 		t.Fatalf("a bad reference must fail naming the field: %v", err)
+	}
+}
+
+// TestDeadlineKeepsStoreError checks that a store which honours its context
+// gets to report its own error, which says more than the resolver's.
+func TestDeadlineKeepsStoreError(t *testing.T) {
+	r := newResolver(t, &memStore{data: map[string]string{"x@": "v"}, delay: time.Hour}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := r.Resolve(ctx, wf("a", "secret://mem/x"))
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), `mem: gave up on "x"`) {
+		t.Fatalf("want the store's own deadline error, got %v", err)
 	}
 }

@@ -25,7 +25,9 @@ type Request struct {
 // cancellation, and its errors must never contain the secret's value.
 //
 // Get may be called concurrently from many goroutines. Close releases the
-// store's clients; no Get may start after Close.
+// store's clients; no Get may start after Close. Close may be called while
+// a Get that ignored its context is still running (the resolver stops
+// waiting at the caller's deadline): that Get must then fail, not crash.
 type Store interface {
 	Get(ctx context.Context, req Request) (Value, error)
 	io.Closer

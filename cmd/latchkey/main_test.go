@@ -323,7 +323,7 @@ func TestBadInput(t *testing.T) {
 		{"exec a directory", []string{"exec", "-c", agent, "-w", wf("  a: b\n"), "--", dir}, 126, []string{"is a directory"}},
 		{"exec without command", []string{"exec", "-c", agent, "-w", wf("  a: b\n")}, 2, []string{"exec needs a command", "-- COMMAND"}},
 		{"deadline exceeded", []string{"resolve", "--set", "timeout=1ns", "-c", agent, "-w", wf("  a: secret://demo/DEMO_DB\n")}, 4, []string{`field "a"`, "deadline exceeded"}},
-		{"bad --set", []string{"resolve", "--set", "nokey", "-c", agent, "-w", wf("  a: b\n")}, 3, []string{"want key=value"}},
+		{"bad --set", []string{"resolve", "--set", "nokey", "-c", agent, "-w", wf("  a: b\n")}, 2, []string{"want key=value"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -344,5 +344,18 @@ func TestBadInput(t *testing.T) {
 			}
 			noLeak(t, "output", r.stdout+r.stderr, planted...)
 		})
+	}
+}
+
+// TestExecMaskBackgroundProcess checks that a process the command leaves
+// running with its stdout open does not keep exec --mask waiting.
+func TestExecMaskBackgroundProcess(t *testing.T) {
+	start := time.Now()
+	r := latchkey(t, run{args: append(append([]string{"exec", "--mask"}, example...), "--", "sh", "-c", "sleep 30 & echo pw=$PASSWORD; exit 3")})
+	if took := time.Since(start); took > 15*time.Second {
+		t.Fatalf("exec --mask waited %v for a background process", took)
+	}
+	if r.code != 3 || r.stdout != "pw=<concealed by latchkey>\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -158,6 +158,11 @@ func (a *app) load(ctx context.Context) (*config.Agent, *resolver.Resolver, reso
 	if a.wfPath == "" {
 		return nil, nil, wf, fail(ExitUsage, errors.New("no workflow: give --workflow FILE, or --workflow - to read it from stdin (or set LATCHKEY_WORKFLOW)"))
 	}
+	for _, kv := range a.sets {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return nil, nil, wf, fail(ExitUsage, fmt.Errorf("--set %q: want key=value, e.g. --set stores.aws.region=eu-west-1", kv))
+		}
+	}
 	agent, err := config.Load(config.Options{Path: a.configPath, Set: a.sets})
 	if err != nil {
 		return nil, nil, wf, fail(ExitConfig, err)

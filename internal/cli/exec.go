@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -75,6 +76,10 @@ prints on stdout or stderr with "` + mask.Marker + `".`,
 	return cmd
 }
 
+// maskWaitDelay is how long exec --mask keeps reading the command's output
+// after the command itself exited.
+const maskWaitDelay = 2 * time.Second
+
 func (a *app) runChild(args, env []string, doMask bool, secrets [][]byte) error {
 	path, err := exec.LookPath(args[0])
 	if err != nil {
@@ -97,6 +102,10 @@ func (a *app) runChild(args, env []string, doMask bool, secrets [][]byte) error 
 		stdout, stderr = mo, me
 	}
 	c.Stdout, c.Stderr = stdout, stderr
+	// With --mask, output goes through pipes; a background process the
+	// command left running could hold them open forever. Give it a moment
+	// after the command exits, then close them.
+	c.WaitDelay = maskWaitDelay
 	// Forward signals: stop catching them once the child is gone.
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
@@ -119,6 +128,14 @@ func (a *app) runChild(args, env []string, doMask bool, secrets [][]byte) error 
 	close(done)
 	for _, m := range outs {
 		_ = m.Flush()
+	}
+	if errors.Is(err, exec.ErrWaitDelay) {
+		// The command exited; something it left behind held its output.
+		a.log.Warn("stopped reading output of a process the command left running", "command", args[0], "after", maskWaitDelay)
+		err = nil
+		if code := c.ProcessState.ExitCode(); code != 0 {
+			return fail(code, errors.New(""))
+		}
 	}
 	if err == nil {
 		return nil

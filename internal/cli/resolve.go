@@ -91,8 +91,7 @@ func render(w io.Writer, format string, res *resolver.Result, namer envNamer) er
 			if i > 0 {
 				b.WriteString(",")
 			}
-			k, _ := json.Marshal(f.Name)
-			v, _ := json.Marshal(f.Value.RevealString())
+			k, v := jsonString(f.Name), jsonString(f.Value.RevealString())
 			fmt.Fprintf(&b, "\n  %s: %s", k, v)
 		}
 		b.WriteString("\n}\n")
@@ -156,4 +155,14 @@ func writePrivate(path string, data []byte) error {
 		return fail(ExitInternal, fmt.Errorf("--output %s: %w", path, err))
 	}
 	return nil
+}
+
+// jsonString encodes s as a JSON string without encoding/json's HTML
+// escaping: a password holding "<" prints as "<", not "\u003c".
+func jsonString(s string) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
