@@ -14,6 +14,9 @@ func TestHeaderRoundTrip(t *testing.T) {
 	}{
 		{"empty", nil, ""},
 		{"sorted", map[string]string{"X-B": "2", "Accept": "application/json"}, "Accept: application/json\nX-B: 2\n"},
+		{"one", map[string]string{"Authorization": "Bearer t"}, "Authorization: Bearer t\n"},
+		{"more than fit on the stack", map[string]string{"J": "9", "B": "1", "I": "8", "A": "0", "H": "7", "C": "2", "G": "6", "D": "3", "F": "5", "E": "4"},
+			"A: 0\nB: 1\nC: 2\nD: 3\nE: 4\nF: 5\nG: 6\nH: 7\nI: 8\nJ: 9\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
