@@ -70,3 +70,50 @@ type wrapped struct{ err error }
 
 func (w wrapped) Error() string { return "ctx: " + w.err.Error() }
 func (w wrapped) Unwrap() error { return w.err }
+
+func TestHandleConfig(t *testing.T) {
+	defer func() { handler = nil }()
+	parseErr := errors.New("boom")
+	tests := []struct {
+		name    string
+		config  string
+		parse   func(JSON) (string, error)
+		want    string
+		code    Code
+		message string
+	}{
+		{"parsed", `{"a": "x"}`, func(doc JSON) (string, error) {
+			v, _, err := doc.Lookup("a")
+			if err != nil {
+				return "", err
+			}
+			return v.Unquote()
+		}, "x", 0, ""},
+		{"empty config is {}", ``, func(doc JSON) (string, error) { return string(doc), nil }, "{}", 0, ""},
+		{"typed error kept", `{}`, func(JSON) (string, error) { return "", NotFound("nope") }, "", CodeNotFound, "nope"},
+		{"other error is invalid config", `{}`, func(JSON) (string, error) { return "", parseErr }, "", CodeInvalidConfig, "the store's config: boom"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			parses := 0
+			HandleConfig(func(doc JSON) (string, error) { parses++; return tc.parse(doc) },
+				func(cfg string, req Request) ([]byte, error) { return []byte(cfg + req.Name), nil })
+			for range 2 {
+				out, err := handler(Request{Config: []byte(tc.config)})
+				if tc.code != 0 {
+					var e *Error
+					if !errors.As(err, &e) || e.Code != tc.code || e.Msg != tc.message {
+						t.Fatalf("handler = %v, want %v %q", err, tc.code, tc.message)
+					}
+					continue
+				}
+				if err != nil || string(out) != tc.want {
+					t.Fatalf("handler = %q, %v; want %q", out, err, tc.want)
+				}
+			}
+			if parses != 1 {
+				t.Errorf("config parsed %d times, want once", parses)
+			}
+		})
+	}
+}
