@@ -59,15 +59,15 @@ const (
 //
 // Go code in Wasm pays dearly for every allocation and every byte it
 // scans, so Do passes strings to the host without copying them, encodes
-// the header into a reused buffer and reads the response through another:
-// a fetch costs two allocations, the response and its bytes.
+// the header into a reused buffer (once, while it does not change) and
+// reads the response through another: a fetch costs two allocations, the
+// response and its bytes.
 func Do(req HTTPRequest) (*HTTPResponse, error) {
 	method := req.Method
 	if method == "" {
 		method = "GET"
 	}
-	hdrBuf = appendHeader(hdrBuf[:0], req.Header)
-	status := httpRequest(method, req.URL, hdrBuf, req.Body)
+	status := httpRequest(method, req.URL, encodeHeader(req.Header), req.Body)
 	if status < 0 {
 		return nil, &HostError{Op: opName(method, req.URL), Code: HostCode(status)}
 	}
@@ -91,8 +91,9 @@ func Get(url string, header map[string]string) (*HTTPResponse, error) {
 }
 
 var (
-	hdrBuf  = make([]byte, 0, 512)
-	respBuf = make([]byte, 4096)
+	hdrBuf    = make([]byte, 0, 512)
+	hdrFields = make([][2]string, 0, 8) // the header hdrBuf holds
+	respBuf   = make([]byte, 4096)
 )
 
 // readResponse reads the header block and the body of the last response
@@ -132,30 +133,42 @@ func readResponse() (header string, body []byte, c HostCode) {
 	return header, body, 0
 }
 
-// appendHeader appends "Name: value\n" lines to b, sorted by name. A
-// store sends a header or two: the fields are gathered on the stack and
-// sorted by insertion, without the allocations of package sort.
-func appendHeader(b []byte, h map[string]string) []byte {
-	if len(h) == 0 {
-		return b
-	}
-	var small [8][2]string
-	fields := small[:0]
-	for k, v := range h {
-		fields = append(fields, [2]string{k, v})
-	}
-	for i := 1; i < len(fields); i++ {
-		for j := i; j > 0 && fields[j][0] < fields[j-1][0]; j-- {
-			fields[j], fields[j-1] = fields[j-1], fields[j]
+// encodeHeader returns h as "Name: value\n" lines, sorted by name, in
+// hdrBuf. A store sends the same header with every request, so h is first
+// checked against the previous one (hdrFields) by look-ups, which in Wasm
+// cost a fraction of ranging over h: a range draws a random start and
+// visits every slot, and each loop iteration is a check of the call's time
+// limit.
+func encodeHeader(h map[string]string) []byte {
+	if len(h) == len(hdrFields) {
+		same := true
+		for _, f := range hdrFields {
+			if v, ok := h[f[0]]; !ok || v != f[1] {
+				same = false
+				break
+			}
+		}
+		if same { // the same number of names, each with the same value
+			return hdrBuf
 		}
 	}
-	for _, f := range fields {
-		b = append(b, f[0]...)
-		b = append(b, ": "...)
-		b = append(b, f[1]...)
-		b = append(b, '\n')
+	hdrFields = hdrFields[:0]
+	for k, v := range h {
+		hdrFields = append(hdrFields, [2]string{k, v})
 	}
-	return b
+	for i := 1; i < len(hdrFields); i++ { // a header has a few fields
+		for j := i; j > 0 && hdrFields[j][0] < hdrFields[j-1][0]; j-- {
+			hdrFields[j], hdrFields[j-1] = hdrFields[j-1], hdrFields[j]
+		}
+	}
+	hdrBuf = hdrBuf[:0]
+	for _, f := range hdrFields {
+		hdrBuf = append(hdrBuf, f[0]...)
+		hdrBuf = append(hdrBuf, ": "...)
+		hdrBuf = append(hdrBuf, f[1]...)
+		hdrBuf = append(hdrBuf, '\n')
+	}
+	return hdrBuf
 }
 
 func decodeHeader(s string) []HeaderField {

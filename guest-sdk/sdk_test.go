@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestHeaderRoundTrip(t *testing.T) {
+func TestEncodeHeader(t *testing.T) {
 	tests := []struct {
 		name string
 		in   map[string]string
@@ -14,14 +14,19 @@ func TestHeaderRoundTrip(t *testing.T) {
 	}{
 		{"empty", nil, ""},
 		{"sorted", map[string]string{"X-B": "2", "Accept": "application/json"}, "Accept: application/json\nX-B: 2\n"},
+		{"the same again", map[string]string{"X-B": "2", "Accept": "application/json"}, "Accept: application/json\nX-B: 2\n"},
+		{"a value changed", map[string]string{"X-B": "3", "Accept": "application/json"}, "Accept: application/json\nX-B: 3\n"},
+		{"a name changed", map[string]string{"X-C": "3", "Accept": "application/json"}, "Accept: application/json\nX-C: 3\n"},
 		{"one", map[string]string{"Authorization": "Bearer t"}, "Authorization: Bearer t\n"},
-		{"more than fit on the stack", map[string]string{"J": "9", "B": "1", "I": "8", "A": "0", "H": "7", "C": "2", "G": "6", "D": "3", "F": "5", "E": "4"},
+		{"an empty value", map[string]string{"Authorization": ""}, "Authorization: \n"},
+		{"empty again", map[string]string{}, ""},
+		{"more than a few", map[string]string{"J": "9", "B": "1", "I": "8", "A": "0", "H": "7", "C": "2", "G": "6", "D": "3", "F": "5", "E": "4"},
 			"A: 0\nB: 1\nC: 2\nD: 3\nE: 4\nF: 5\nG: 6\nH: 7\nI: 8\nJ: 9\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := string(appendHeader(nil, tc.in)); got != tc.want {
-				t.Fatalf("appendHeader = %q, want %q", got, tc.want)
+			if got := string(encodeHeader(tc.in)); got != tc.want {
+				t.Fatalf("encodeHeader = %q, want %q", got, tc.want)
 			}
 			var back []HeaderField
 			for k, v := range tc.in {
