@@ -309,7 +309,7 @@ func (c *Call) refused(format string, args ...any) {
 
 // do makes one guest request, following redirects. It returns the status
 // code or a negative status.
-func (cl *Client) do(ctx context.Context, c *Call, method, rawURL string, rawHeader, body []byte) (*response, int32) {
+func (cl *Client) do(ctx context.Context, c *Call, method, rawURL, rawHeader string, body []byte) (*response, int32) {
 	o := &cl.opts
 	if !allowedMethods[method] {
 		c.refused("method %q is not allowed", truncate(method, 16))
@@ -382,18 +382,23 @@ func (cl *Client) do(ctx context.Context, c *Call, method, rawURL string, rawHea
 }
 
 func (cl *Client) send(ctx context.Context, c *Call, method string, u *url.URL, header http.Header, body []byte) (*http.Response, int32) {
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	// u is parsed and checked already: the request takes it as is rather
+	// than printing and parsing it again. An empty Host sends u's.
+	req, err := http.NewRequestWithContext(ctx, method, "", bytes.NewReader(body))
 	if err != nil {
 		c.refused("request cannot be built: %v", err)
 		return nil, StatusArgument
 	}
+	req.URL = u
 	if len(body) == 0 {
 		req.Body, req.ContentLength = http.NoBody, 0
 	}
 	req.Header = header
 	if cl.opts.Hook != nil {
-		// The hook may rewrite the header, differently for every hop.
-		req.Header = header.Clone()
+		// The hook may rewrite the URL and the header, differently for
+		// every hop; a redirect is resolved against the URL as it was.
+		uc := *u
+		req.URL, req.Header = &uc, header.Clone()
 		if err := cl.opts.Hook(ctx, req); err != nil {
 			var r *Refusal
 			if errors.As(err, &r) {
@@ -468,7 +473,7 @@ func (cl *Client) readResponse(c *Call, resp *http.Response) (*response, int32) 
 }
 
 // parseHeader reads the guest's "Name: value\n" lines.
-func (cl *Client) parseHeader(c *Call, raw []byte) (http.Header, int32) {
+func (cl *Client) parseHeader(c *Call, raw string) (http.Header, int32) {
 	o := &cl.opts
 	if len(raw) > orDefault(o.MaxHeaderBytes, DefaultMaxHeaderBytes) {
 		c.refused("request headers exceed the limit of %d bytes", orDefault(o.MaxHeaderBytes, DefaultMaxHeaderBytes))
@@ -476,7 +481,7 @@ func (cl *Client) parseHeader(c *Call, raw []byte) (http.Header, int32) {
 	}
 	h := http.Header{}
 	lines := 0
-	for s := string(raw); s != ""; {
+	for s := raw; s != ""; {
 		var line string
 		line, s, _ = strings.Cut(s, "\n")
 		line = strings.TrimSuffix(line, "\r")
