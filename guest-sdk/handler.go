@@ -1,7 +1,5 @@
 package latchkey
 
-import "encoding/json"
-
 // Request is one secret fetch asked of the module.
 type Request struct {
 	// Name is the secret's name in the store's terms; it may be empty when
@@ -29,31 +27,46 @@ var (
 	config  []byte
 	haveCfg bool
 	scratch = make([]byte, 0, 256)
+	// last holds the previous call's name, key and version: a store is
+	// asked for the same few secrets over and over, and reusing their
+	// strings saves an allocation per call, which Go code in Wasm pays
+	// dearly for.
+	last [4]string
 )
 
 // Handle registers h as the module's handler. Call it once, from init.
 func Handle(h Handler) { handler = h }
 
-// HandleJSON registers h as the module's handler, decoding the store's JSON
-// config into a C once, at the first call, and handing the same *C to every
-// call. A config that does not decode fails every call with
-// [CodeInvalidConfig].
-func HandleJSON[C any](h func(cfg *C, req Request) ([]byte, error)) {
+// HandleConfig registers h as the module's handler, with the store's JSON
+// config parsed by parse once, at the first call, and the same C handed to
+// every call. An error from parse fails every call: an [*Error] as it is,
+// any other error with [CodeInvalidConfig]. Its message must not hold a
+// value of the config, which may be a credential. An empty config is {}.
+//
+// parse reads the config with the methods of [JSON]; package jsonconfig
+// decodes it into a struct with encoding/json instead, at the price of a
+// larger module that starts more slowly.
+func HandleConfig[C any](parse func(config JSON) (C, error), h func(cfg C, req Request) ([]byte, error)) {
 	var (
-		cfg     *C
-		decoded bool
-		cfgErr  error
+		cfg    C
+		parsed bool
+		cfgErr error
 	)
 	handler = func(req Request) ([]byte, error) {
-		if !decoded {
-			decoded = true
-			c := new(C)
-			if len(req.Config) > 0 {
-				if err := json.Unmarshal(req.Config, c); err != nil {
-					cfgErr = InvalidConfig("the store's config does not decode: " + err.Error())
+		if !parsed {
+			parsed = true
+			doc := JSON(req.Config)
+			if len(doc) == 0 {
+				doc = JSON("{}")
+			}
+			var err error
+			if cfg, err = parse(doc); err != nil {
+				if e, ok := err.(*Error); ok {
+					cfgErr = e
+				} else {
+					cfgErr = InvalidConfig("the store's config: " + err.Error())
 				}
 			}
-			cfg = c
 		}
 		if cfgErr != nil {
 			return nil, cfgErr
@@ -85,9 +98,17 @@ func readInput(kind int32) ([]byte, HostCode) {
 	return scratch[:n], 0
 }
 
+// readString reads one input as a string, reusing the string of the
+// previous call when the bytes are the same.
 func readString(kind int32) (string, HostCode) {
 	b, c := readInput(kind)
-	return string(b), c
+	if c != 0 {
+		return "", c
+	}
+	if string(b) != last[kind] { // compared without a copy
+		last[kind] = string(b)
+	}
+	return last[kind], 0
 }
 
 // serve runs one call: it reads the request, runs the handler and hands

@@ -1,8 +1,8 @@
 package latchkey
 
 import (
-	"sort"
 	"strings"
+	"unsafe"
 )
 
 // HTTPRequest is a request the host makes on the module's behalf.
@@ -58,27 +58,24 @@ const (
 // a [*HostError] matching [ErrNotAllowed], [ErrTooLarge] or [ErrLimit].
 //
 // Go code in Wasm pays dearly for every allocation and every byte it
-// scans, so Do passes strings to the host without copying them and reads
-// the response through a reused buffer: a fetch costs three allocations.
+// scans, so Do passes strings to the host without copying them, encodes
+// the header into a reused buffer (once, while it does not change) and
+// reads the response through another: a fetch costs two allocations, the
+// response and its bytes.
 func Do(req HTTPRequest) (*HTTPResponse, error) {
 	method := req.Method
 	if method == "" {
 		method = "GET"
 	}
-	hdrBuf = appendHeader(hdrBuf[:0], req.Header)
-	status := httpRequest(method, req.URL, hdrBuf, req.Body)
+	status := httpRequest(method, req.URL, encodeHeader(req.Header), req.Body)
 	if status < 0 {
 		return nil, &HostError{Op: opName(method, req.URL), Code: HostCode(status)}
 	}
-	hdr, c := readPart(partHeader)
+	header, body, c := readResponse()
 	if c != 0 {
-		return nil, &HostError{Op: opName(method, req.URL) + ": reading headers", Code: c}
+		return nil, &HostError{Op: opName(method, req.URL) + ": reading the response", Code: c}
 	}
-	body, c := readPart(partBody)
-	if c != 0 {
-		return nil, &HostError{Op: opName(method, req.URL) + ": reading body", Code: c}
-	}
-	return &HTTPResponse{Status: int(status), Body: body, header: string(hdr)}, nil
+	return &HTTPResponse{Status: int(status), Body: body, header: header}, nil
 }
 
 // opName names a request in errors, without the query, which may carry
@@ -94,48 +91,84 @@ func Get(url string, header map[string]string) (*HTTPResponse, error) {
 }
 
 var (
-	hdrBuf  = make([]byte, 0, 512)
-	respBuf = make([]byte, 4096)
+	hdrBuf    = make([]byte, 0, 512)
+	hdrFields = make([][2]string, 0, 8) // the header hdrBuf holds
+	respBuf   = make([]byte, 4096)
 )
 
-// readPart reads one part of the last response into a slice of its own,
-// through respBuf: one host call when the part fits, two otherwise.
-func readPart(part int32) ([]byte, HostCode) {
-	n := httpResponseRead(part, respBuf)
-	if n < 0 {
-		return nil, HostCode(n)
+// readResponse reads the header block and the body of the last response
+// into one allocation, through respBuf: two host calls when both fit, up to
+// four otherwise. The header is a string over the front of that
+// allocation, which nothing else can reach (the body starts after it).
+func readResponse() (header string, body []byte, c HostCode) {
+	h := httpResponseRead(partHeader, respBuf)
+	if h < 0 {
+		return "", nil, HostCode(h)
 	}
-	if n == 0 {
-		return nil, 0
+	rest := respBuf[min(int(h), len(respBuf)):]
+	b := httpResponseRead(partBody, rest)
+	if b < 0 {
+		return "", nil, HostCode(b)
 	}
-	if int(n) <= len(respBuf) {
-		return append([]byte(nil), respBuf[:n]...), 0
+	if h == 0 && b == 0 {
+		return "", nil, 0
 	}
-	b := make([]byte, n)
-	if m := httpResponseRead(part, b); m < 0 {
-		return nil, HostCode(m)
+	buf := make([]byte, int(h)+int(b))
+	if int(h) <= len(respBuf) {
+		copy(buf, respBuf[:h])
+	} else if n := httpResponseRead(partHeader, buf[:h]); n < 0 {
+		return "", nil, HostCode(n)
 	}
-	return b, 0
+	if int(b) <= len(rest) {
+		copy(buf[h:], rest[:b])
+	} else if n := httpResponseRead(partBody, buf[h:]); n < 0 {
+		return "", nil, HostCode(n)
+	}
+	if h > 0 {
+		header = unsafe.String(&buf[0], h)
+	}
+	if b > 0 {
+		body = buf[h:]
+	}
+	return header, body, 0
 }
 
-// appendHeader appends "Name: value\n" lines to b, sorted by name.
-func appendHeader(b []byte, h map[string]string) []byte {
-	if len(h) == 0 {
-		return b
+// encodeHeader returns h as "Name: value\n" lines, sorted by name, in
+// hdrBuf. A store sends the same header with every request, so h is first
+// checked against the previous one (hdrFields) by look-ups, which in Wasm
+// cost a fraction of ranging over h: a range draws a random start and
+// visits every slot, and each loop iteration is a check of the call's time
+// limit.
+func encodeHeader(h map[string]string) []byte {
+	if len(h) == len(hdrFields) {
+		same := true
+		for _, f := range hdrFields {
+			if v, ok := h[f[0]]; !ok || v != f[1] {
+				same = false
+				break
+			}
+		}
+		if same { // the same number of names, each with the same value
+			return hdrBuf
+		}
 	}
-	var small [8]string
-	names := small[:0]
-	for k := range h {
-		names = append(names, k)
+	hdrFields = hdrFields[:0]
+	for k, v := range h {
+		hdrFields = append(hdrFields, [2]string{k, v})
 	}
-	sort.Strings(names)
-	for _, k := range names {
-		b = append(b, k...)
-		b = append(b, ": "...)
-		b = append(b, h[k]...)
-		b = append(b, '\n')
+	for i := 1; i < len(hdrFields); i++ { // a header has a few fields
+		for j := i; j > 0 && hdrFields[j][0] < hdrFields[j-1][0]; j-- {
+			hdrFields[j], hdrFields[j-1] = hdrFields[j-1], hdrFields[j]
+		}
 	}
-	return b
+	hdrBuf = hdrBuf[:0]
+	for _, f := range hdrFields {
+		hdrBuf = append(hdrBuf, f[0]...)
+		hdrBuf = append(hdrBuf, ": "...)
+		hdrBuf = append(hdrBuf, f[1]...)
+		hdrBuf = append(hdrBuf, '\n')
+	}
+	return hdrBuf
 }
 
 func decodeHeader(s string) []HeaderField {

@@ -151,7 +151,7 @@ func TestCredentials(t *testing.T) {
 			if method == "" {
 				method = "GET"
 			}
-			resp, status := client.do(context.Background(), call, method, tc.url, []byte(tc.header), []byte(tc.body))
+			resp, status := client.do(context.Background(), call, method, tc.url, tc.header, []byte(tc.body))
 			if status != tc.status {
 				t.Fatalf("status %d, want %d (refusal %q)", status, tc.status, call.Refusal())
 			}

@@ -210,8 +210,11 @@ func httpRequest(ctx context.Context, mod api.Module, stack []uint64) {
 		return
 	}
 	c.resp = nil
-	var parts [4][]byte
-	for i := range parts {
+	// The method, the URL and the header become strings at once: read them
+	// as such.
+	var strs [3]string
+	var body []byte
+	for i := range 4 {
 		p, n := api.DecodeU32(stack[2*i]), api.DecodeU32(stack[2*i+1])
 		if i == 3 && c.HTTP != nil && int64(n) > c.HTTP.opts.maxRequestBody() {
 			c.refused("request body of %d bytes exceeds the limit of %d bytes", n, c.HTTP.opts.maxRequestBody())
@@ -222,19 +225,23 @@ func httpRequest(ctx context.Context, mod api.Module, stack []uint64) {
 			ret(stack, StatusTooLarge)
 			return
 		}
-		b, ok := read(mod, p, n)
+		var ok bool
+		if i < 3 {
+			strs[i], ok = readString(mod, p, n)
+		} else {
+			body, ok = read(mod, p, n)
+		}
 		if !ok {
 			ret(stack, StatusMemory)
 			return
 		}
-		parts[i] = b
 	}
 	if c.HTTP == nil {
 		c.refused("the store allows no network access")
 		ret(stack, StatusNotAllowed)
 		return
 	}
-	resp, status := c.HTTP.do(ctx, c, string(parts[0]), string(parts[1]), parts[2], parts[3])
+	resp, status := c.HTTP.do(ctx, c, strs[0], strs[1], strs[2], body)
 	if status < 0 {
 		ret(stack, status)
 		return

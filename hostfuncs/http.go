@@ -117,10 +117,13 @@ func (r *Refusal) Error() string { return r.Reason }
 // per store with [NewClient] and share it among the store's calls: it keeps
 // connections alive. It is safe for concurrent use.
 type Client struct {
-	opts   HTTPOptions
-	allow  []hostRule
-	plain  []hostRule
-	client *http.Client
+	opts  HTTPOptions
+	allow []hostRule
+	plain []hostRule
+	// transport sends each hop: the host follows redirects itself,
+	// re-checking every hop, so http.Client's redirect and header-copying
+	// machinery would be pure cost.
+	transport *http.Transport
 }
 
 type hostRule struct {
@@ -162,7 +165,7 @@ func NewClient(opts HTTPOptions) (*Client, error) {
 	if opts.TLSConfig != nil {
 		tlsConfig = opts.TLSConfig.Clone()
 	}
-	transport := &http.Transport{
+	c.transport = &http.Transport{
 		Proxy:                  nil, // never from the environment
 		DialContext:            dialer.DialContext,
 		TLSClientConfig:        tlsConfig,
@@ -173,16 +176,11 @@ func NewClient(opts HTTPOptions) (*Client, error) {
 		TLSHandshakeTimeout:    10 * time.Second,
 		MaxResponseHeaderBytes: int64(orDefault(opts.MaxHeaderBytes, DefaultMaxHeaderBytes)),
 	}
-	c.client = &http.Client{
-		Transport: transport,
-		// The host follows redirects itself, re-checking every hop.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
 	return c, nil
 }
 
 // Close closes idle connections.
-func (c *Client) Close() { c.client.CloseIdleConnections() }
+func (c *Client) Close() { c.transport.CloseIdleConnections() }
 
 func parseHostRule(s string) (hostRule, error) {
 	if s == "" || strings.Contains(s, "/") {
@@ -311,7 +309,7 @@ func (c *Call) refused(format string, args ...any) {
 
 // do makes one guest request, following redirects. It returns the status
 // code or a negative status.
-func (cl *Client) do(ctx context.Context, c *Call, method, rawURL string, rawHeader, body []byte) (*response, int32) {
+func (cl *Client) do(ctx context.Context, c *Call, method, rawURL, rawHeader string, body []byte) (*response, int32) {
 	o := &cl.opts
 	if !allowedMethods[method] {
 		c.refused("method %q is not allowed", truncate(method, 16))
@@ -326,8 +324,14 @@ func (cl *Client) do(ctx context.Context, c *Call, method, rawURL string, rawHea
 	if status < 0 {
 		return nil, status
 	}
-	ctx, cancel := context.WithTimeout(ctx, orDefault(o.RequestTimeout, DefaultRequestTimeout))
-	defer cancel()
+	// The call's own deadline is usually the sooner one; a context of the
+	// request's own is needed only when it is not.
+	timeout := orDefault(o.RequestTimeout, DefaultRequestTimeout)
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > timeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
 
 	maxRedirects := o.MaxRedirects
 	if maxRedirects == 0 {
@@ -378,19 +382,23 @@ func (cl *Client) do(ctx context.Context, c *Call, method, rawURL string, rawHea
 }
 
 func (cl *Client) send(ctx context.Context, c *Call, method string, u *url.URL, header http.Header, body []byte) (*http.Response, int32) {
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	// u is parsed and checked already: the request takes it as is rather
+	// than printing and parsing it again. An empty Host sends u's.
+	req, err := http.NewRequestWithContext(ctx, method, "", bytes.NewReader(body))
 	if err != nil {
 		c.refused("request cannot be built: %v", err)
 		return nil, StatusArgument
 	}
+	req.URL = u
 	if len(body) == 0 {
 		req.Body, req.ContentLength = http.NoBody, 0
 	}
-	req.Header = header.Clone()
-	if req.Header.Get("User-Agent") == "" {
-		req.Header.Set("User-Agent", "latchkey-wasm/1")
-	}
+	req.Header = header
 	if cl.opts.Hook != nil {
+		// The hook may rewrite the URL and the header, differently for
+		// every hop; a redirect is resolved against the URL as it was.
+		uc := *u
+		req.URL, req.Header = &uc, header.Clone()
 		if err := cl.opts.Hook(ctx, req); err != nil {
 			var r *Refusal
 			if errors.As(err, &r) {
@@ -401,7 +409,7 @@ func (cl *Client) send(ctx context.Context, c *Call, method string, u *url.URL, 
 			return nil, StatusNotAllowed
 		}
 	}
-	resp, err := cl.client.Do(req)
+	resp, err := cl.transport.RoundTrip(req)
 	if err != nil {
 		var r *Refusal
 		if errors.As(err, &r) {
@@ -465,7 +473,7 @@ func (cl *Client) readResponse(c *Call, resp *http.Response) (*response, int32) 
 }
 
 // parseHeader reads the guest's "Name: value\n" lines.
-func (cl *Client) parseHeader(c *Call, raw []byte) (http.Header, int32) {
+func (cl *Client) parseHeader(c *Call, raw string) (http.Header, int32) {
 	o := &cl.opts
 	if len(raw) > orDefault(o.MaxHeaderBytes, DefaultMaxHeaderBytes) {
 		c.refused("request headers exceed the limit of %d bytes", orDefault(o.MaxHeaderBytes, DefaultMaxHeaderBytes))
@@ -473,7 +481,7 @@ func (cl *Client) parseHeader(c *Call, raw []byte) (http.Header, int32) {
 	}
 	h := http.Header{}
 	lines := 0
-	for s := string(raw); s != ""; {
+	for s := raw; s != ""; {
 		var line string
 		line, s, _ = strings.Cut(s, "\n")
 		line = strings.TrimSuffix(line, "\r")
@@ -495,6 +503,9 @@ func (cl *Client) parseHeader(c *Call, raw []byte) (http.Header, int32) {
 			continue // the host writes these itself
 		}
 		h.Add(name, strings.TrimSpace(value))
+	}
+	if _, ok := h["User-Agent"]; !ok {
+		h["User-Agent"] = []string{"latchkey-wasm/1"}
 	}
 	return h, 0
 }

@@ -99,6 +99,26 @@ func TestHostileGoGuest(t *testing.T) {
 	}
 }
 
+// TestCallerDeadlineInterrupts checks that a caller's deadline sooner than
+// the module's time limit interrupts a spinning guest by itself.
+func TestCallerDeadlineInterrupts(t *testing.T) {
+	m := load(t, behave(t), lkruntime.Options{Name: "spinner"}) // default time limit: 10 s
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := m.Get(ctx, lkruntime.Request{Name: "spin"})
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, secret.ErrUnavailable) {
+		t.Fatalf("want the caller's deadline: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the spinning guest ran %v past a 300ms deadline", d)
+	}
+	if s := m.Stats(); s.Idle != 0 {
+		t.Errorf("the interrupted instance must be discarded: %+v", s)
+	}
+	stillServes(t, m, "value:after", "after")
+}
+
 func TestRecycleAndOutput(t *testing.T) {
 	logs := &logBuffer{}
 	m := load(t, behave(t), lkruntime.Options{Name: "noisy", Logger: logs.logger(),

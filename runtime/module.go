@@ -320,8 +320,16 @@ func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
 		HTTP:   m.http,
 		Logger: m.log,
 	}
-	cctx, cancel := context.WithTimeout(ctx, m.limits.CallTimeout)
-	defer cancel()
+	// The caller's deadline is often the sooner one; a context of the
+	// call's own (one more timer, and a child to register with ctx) is
+	// needed only when it is not. Either way a deadline is armed, and ctx's
+	// end is reported as such below.
+	cctx := ctx
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > m.limits.CallTimeout {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeout(ctx, m.limits.CallTimeout)
+		defer cancel()
+	}
 	in.out.begin()
 	var stack [1]uint64
 	err = in.get.CallWithStack(hostfuncs.WithCall(cctx, call), stack[:])

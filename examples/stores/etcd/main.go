@@ -29,6 +29,7 @@ import (
 	"strings"
 
 	latchkey "github.com/latchkey/latchkey/guest-sdk"
+	"github.com/latchkey/latchkey/guest-sdk/jsonconfig"
 )
 
 type config struct {
@@ -49,7 +50,7 @@ type config struct {
 	TokenCredential string `json:"token_credential"`
 }
 
-func init() { latchkey.HandleJSON(get) }
+func init() { jsonconfig.Handle(get) }
 
 func main() {}
 

@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	latchkey "github.com/latchkey/latchkey/guest-sdk"
+	"github.com/latchkey/latchkey/guest-sdk/jsonconfig"
 )
 
 type config struct {
@@ -42,7 +43,7 @@ type config struct {
 	Field string `json:"field"`
 }
 
-func init() { latchkey.HandleJSON(get) }
+func init() { jsonconfig.Handle(get) }
 
 func main() {}
 

@@ -62,6 +62,13 @@ func handle(req latchkey.Request) ([]byte, error) {
 	case "big": // a result of arg bytes
 		n, _ := strconv.Atoi(arg)
 		return make([]byte, n), nil
+	case "header": // GET the URL after "NAME:"; the value of header NAME, a newline, the body
+		name, url, _ := strings.Cut(arg, ":")
+		resp, err := latchkey.Get(url, nil)
+		if err != nil {
+			return nil, err
+		}
+		return append([]byte(resp.HeaderValue(name)+"\n"), resp.Body...), nil
 	case "http": // GET arg; "http:N:URL" makes N requests
 		count := 1
 		if n, rest, ok := strings.Cut(arg, ":"); ok {

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 
 	latchkey "github.com/latchkey/latchkey/guest-sdk"
+	"github.com/latchkey/latchkey/guest-sdk/jsonconfig"
 )
 
 type config struct {
@@ -21,7 +22,7 @@ type config struct {
 	Body   string            `json:"body"`
 }
 
-func init() { latchkey.HandleJSON(get) }
+func init() { jsonconfig.Handle(get) }
 
 func main() {}
 
