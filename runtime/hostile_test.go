@@ -478,3 +478,18 @@ func TestConcurrentHostile(t *testing.T) {
 		t.Errorf("stats: %+v", s)
 	}
 }
+
+// TestGuestLogsRedacted checks that a module which logs and prints the
+// secret it returns does not put it in the agent's log: what a guest says
+// during a call is held until the call ends and the result is blanked out.
+func TestGuestLogsRedacted(t *testing.T) {
+	logs := &logBuffer{}
+	m := load(t, behave(t), lkruntime.Options{Name: "careless", Logger: logs.logger()})
+	const planted = "careless-planted-secret"
+	stillServes(t, m, "leak:"+planted, planted)
+	out := logs.String()
+	if strings.Contains(out, planted) {
+		t.Fatalf("the secret reached the log:\n%s", out)
+	}
+	mustContain(t, "log", out, "module=careless", "fetched [REDACTED]", "value=[REDACTED]", "stream=stdout")
+}

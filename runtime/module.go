@@ -318,8 +318,12 @@ func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
 		Input:  hostfuncs.Input{Config: m.config, Name: req.Name, Key: req.Key, Version: req.Version},
 		Limits: hostfuncs.CallLimits{MaxResult: m.limits.MaxOutput, MaxLog: m.limits.MaxLog},
 		HTTP:   m.http,
-		Logger: m.log,
 	}
+	// What the guest logs or prints is held until the call ends, so that
+	// the secret it returns can be blanked out of it.
+	clog := newCallLog(m.log.Handler())
+	call.Logger = slog.New(clog)
+	in.out.log = call.Logger
 	// The caller's deadline is often the sooner one; a context of the
 	// call's own (one more timer, and a child to register with ctx) is
 	// needed only when it is not. Either way a deadline is armed, and ctx's
@@ -334,6 +338,8 @@ func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
 	var stack [1]uint64
 	err = in.get.CallWithStack(hostfuncs.WithCall(cctx, call), stack[:])
 	in.out.end()
+	result, _ := call.Result()
+	clog.flush(ctx, result)
 	if call.LogDropped() > 0 {
 		m.log.Warn("guest log over the per-call cap was dropped", "bytes", call.LogDropped())
 	}

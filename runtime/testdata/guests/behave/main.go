@@ -31,6 +31,10 @@ func handle(req latchkey.Request) ([]byte, error) {
 		return nil, latchkey.NotFound("secret " + strconv.Quote(req.Name) + " does not exist")
 	case "denied":
 		return nil, latchkey.PermissionDenied("no access")
+	case "leak": // log and print the value it returns, as careless code does
+		latchkey.Log(latchkey.LevelWarn, "fetched "+arg)
+		os.Stdout.Write([]byte("value=" + arg + "\n"))
+		return []byte(arg), nil
 	case "log":
 		latchkey.Log(latchkey.LevelWarn, "guest says "+arg)
 		return []byte("logged"), nil
