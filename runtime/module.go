@@ -321,9 +321,8 @@ func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
 	}
 	// What the guest logs or prints is held until the call ends, so that
 	// the secret it returns can be blanked out of it.
-	clog := newCallLog(m.log.Handler())
-	call.Logger = slog.New(clog)
-	in.out.log = call.Logger
+	call.Logger = in.log
+	in.out.log = in.log
 	// The caller's deadline is often the sooner one; a context of the
 	// call's own (one more timer, and a child to register with ctx) is
 	// needed only when it is not. Either way a deadline is armed, and ctx's
@@ -339,7 +338,7 @@ func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
 	err = in.get.CallWithStack(hostfuncs.WithCall(cctx, call), stack[:])
 	in.out.end()
 	result, _ := call.Result()
-	clog.flush(ctx, result)
+	in.clog.flush(ctx, result)
 	if call.LogDropped() > 0 {
 		m.log.Warn("guest log over the per-call cap was dropped", "bytes", call.LogDropped())
 	}

@@ -22,6 +22,11 @@ type instance struct {
 	mod api.Module
 	get api.Function
 	out *output
+	// clog holds what the guest says during a call (see callLog), and log
+	// writes to it; both are made once, since an instance serves one call
+	// at a time.
+	clog *callLog
+	log  *slog.Logger
 }
 
 type stats struct {
@@ -131,7 +136,9 @@ func (m *Module) start(ctx context.Context) (*instance, error) {
 		}
 	}
 	m.stats.created.Add(1)
-	return &instance{mod: mod, get: mod.ExportedFunction(ExportGet), out: out}, nil
+	in := &instance{mod: mod, get: mod.ExportedFunction(ExportGet), out: out, clog: newCallLog(m.log.Handler())}
+	in.log = slog.New(in.clog)
+	return in, nil
 }
 
 // cappedSleep serves the guest's sleeps (poll_oneoff) in slices of at most
