@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -23,13 +21,7 @@ func TestAWS(t *testing.T) {
 	srv.PutString("prod/locked", "locked-value-zz")
 
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return writeFile(t, dir, name, content) }
 	keyFile := write("bob-key", bob.AccessKeyID)
 	secretFile := write("bob-secret", bob.SecretAccessKey)
 	wf := write("wf.yaml", "fields:\n  user: secret:///#username\n  password: secret://aws/prod/db#password\n")
@@ -58,13 +50,7 @@ func TestAWS(t *testing.T) {
 			agent := write(fmt.Sprintf("agent-%d.yaml", i), fmt.Sprintf(
 				"stores:\n  aws:\n    type: aws\n    secret: prod/db\n    region: %s\n    endpoint: %s\n    max_attempts: 1\n    %s\n",
 				srv.Region, srv.URL, tc.store))
-			r := latchkey(t, run{args: []string{"resolve", "-c", agent, "-w", wf}, env: tc.env})
-			if r.code != 0 {
-				t.Fatalf("exit %d: %s", r.code, r.stderr)
-			}
-			if !strings.Contains(r.stdout, `"password": "`+pw+`"`) || !strings.Contains(r.stdout, `"user": "etl"`) {
-				t.Fatalf("stdout: %s", r.stdout)
-			}
+			r := mustResolve(t, run{args: []string{"resolve", "-c", agent, "-w", wf}, env: tc.env}, `"password": "`+pw+`"`, `"user": "etl"`)
 			noLeak(t, "stderr", r.stderr, pw, alice.SecretAccessKey, bob.SecretAccessKey)
 		})
 	}
@@ -72,15 +58,7 @@ func TestAWS(t *testing.T) {
 	// Errors through the CLI: not found and access denied, every field listed.
 	agent := write("agent-err.yaml", fmt.Sprintf("stores:\n  aws:\n    type: aws\n    region: %s\n    endpoint: %s\n    max_attempts: 1\n", srv.Region, srv.URL))
 	bad := write("wf-bad.yaml", "fields:\n  a: secret://aws/prod/nope\n  b: secret://aws/prod/locked\n")
-	r := latchkey(t, run{args: []string{"resolve", "-c", agent, "-w", bad}, env: env(alice)})
-	if r.code != 4 || r.stdout != "" {
-		t.Fatalf("want exit 4 and no stdout, got %d %q", r.code, r.stdout)
-	}
-	for _, want := range []string{`field "a"`, "prod/nope", `field "b"`, "prod/locked"} {
-		if !strings.Contains(r.stderr, want) {
-			t.Errorf("stderr lacks %q: %s", want, r.stderr)
-		}
-	}
+	r := mustFail(t, run{args: []string{"resolve", "-c", agent, "-w", bad}, env: env(alice)}, 4, `field "a"`, "prod/nope", `field "b"`, "prod/locked")
 	noLeak(t, "stderr", r.stderr, "locked-value-zz", alice.SecretAccessKey)
 
 	// check --offline warns about literal keys and prints the identity.

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -28,8 +26,7 @@ func TestGCP(t *testing.T) {
 		},
 	})
 	dir := t.TempDir()
-	agent := filepath.Join(dir, "agent.yaml")
-	os.WriteFile(agent, []byte(fmt.Sprintf(`stores:
+	agent := writeFile(t, dir, "agent.yaml", fmt.Sprintf(`stores:
   gcp:
     type: gcp
     project: demo-project
@@ -38,29 +35,18 @@ func TestGCP(t *testing.T) {
     auth_method: service_account_key
     credentials_file: %q
     max_attempts: 1
-`, srv.Addr, sa.KeyFile)), 0o600)
-	wf := filepath.Join(dir, "wf.yaml")
-	os.WriteFile(wf, []byte(`fields:
+`, srv.Addr, sa.KeyFile))
+	wf := writeFile(t, dir, "wf.yaml", `fields:
   user: secret://gcp/db#username
   password: secret://gcp/projects/demo-project/secrets/db#password
   old: secret://gcp/projects/demo-project/secrets/db/versions/1#username
-`), 0o600)
-	r := latchkey(t, run{args: []string{"resolve", "-c", agent, "-w", wf}})
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
-	}
-	for _, want := range []string{`"password": "` + pw + `"`, `"user": "etl"`, `"old": "old"`} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("stdout lacks %s: %s", want, r.stdout)
-		}
-	}
+`)
+	mustResolve(t, run{args: []string{"resolve", "-c", agent, "-w", wf}}, `"password": "`+pw+`"`, `"user": "etl"`, `"old": "old"`)
 
-	bad := filepath.Join(dir, "bad.yaml")
-	os.WriteFile(bad, []byte("fields:\n  c: secret://gcp/corrupt\n  n: secret://gcp/nope\n"), 0o600)
-	r = latchkey(t, run{args: []string{"resolve", "-c", agent, "-w", bad}})
-	if r.code != 4 || r.stdout != "" || !strings.Contains(r.stderr, `field "c"`) || !strings.Contains(strings.ToLower(r.stderr), "checksum") ||
-		!strings.Contains(r.stderr, `field "n"`) {
-		t.Fatalf("exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	bad := writeFile(t, dir, "bad.yaml", "fields:\n  c: secret://gcp/corrupt\n  n: secret://gcp/nope\n")
+	r := mustFail(t, run{args: []string{"resolve", "-c", agent, "-w", bad}}, 4, `field "c"`, `field "n"`)
+	if !strings.Contains(strings.ToLower(r.stderr), "checksum") {
+		t.Errorf("a corrupted payload must fail on its checksum: %s", r.stderr)
 	}
 	noLeak(t, "stderr", r.stderr, pw, "corrupt-value-zz")
 }

@@ -88,6 +88,47 @@ func latchkey(t *testing.T, r run) result {
 	return result{out.String(), errb.String(), code}
 }
 
+// writeFile writes content to dir/name with mode 0600 and returns the path.
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// mustResolve runs latchkey, which must succeed and print every one of wants.
+func mustResolve(t *testing.T, r run, wants ...string) result {
+	t.Helper()
+	res := latchkey(t, r)
+	if res.code != 0 {
+		t.Fatalf("latchkey %v: exit %d: %s", r.args, res.code, res.stderr)
+	}
+	for _, w := range wants {
+		if !strings.Contains(res.stdout, w) {
+			t.Errorf("latchkey %v: stdout lacks %s:\n%s", r.args, w, res.stdout)
+		}
+	}
+	return res
+}
+
+// mustFail runs latchkey, which must exit with code, print nothing on
+// stdout, and say every one of wants on stderr.
+func mustFail(t *testing.T, r run, code int, wants ...string) result {
+	t.Helper()
+	res := latchkey(t, r)
+	if res.code != code || res.stdout != "" {
+		t.Fatalf("latchkey %v: exit %d (want %d), stdout %q, stderr: %s", r.args, res.code, code, res.stdout, res.stderr)
+	}
+	for _, w := range wants {
+		if !strings.Contains(res.stderr, w) {
+			t.Errorf("latchkey %v: stderr lacks %q:\n%s", r.args, w, res.stderr)
+		}
+	}
+	return res
+}
+
 // noLeak fails when any planted value appears in s.
 func noLeak(t *testing.T, what, s string, values ...string) {
 	t.Helper()
@@ -274,13 +315,7 @@ func TestVersionHelpCompletion(t *testing.T) {
 // nothing on stdout, and leak no planted value.
 func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return writeFile(t, dir, name, content) }
 	agent := write("agent.yaml", "default_store: demo\nstores:\n  demo: {type: env, allow: [\"DEMO_*\"]}\n")
 	n := 0
 	wf := func(fields string) string {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -24,27 +22,12 @@ func TestWasm(t *testing.T) {
 	settings["type"] = "wasm"
 	cfg, _ := json.Marshal(map[string]any{"stores": map[string]any{"custom": settings}})
 	dir := t.TempDir()
-	agent := filepath.Join(dir, "agent.json")
-	os.WriteFile(agent, cfg, 0o600)
-	wf := filepath.Join(dir, "wf.yaml")
-	os.WriteFile(wf, []byte("fields:\n  user: secret://custom/db#username\n  password: secret://custom/db#password\n  old: secret://custom/db#username?version=v1\n"), 0o600)
+	agent := writeFile(t, dir, "agent.json", string(cfg))
+	wf := writeFile(t, dir, "wf.yaml", "fields:\n  user: secret://custom/db#username\n  password: secret://custom/db#password\n  old: secret://custom/db#username?version=v1\n")
+	mustResolve(t, run{args: []string{"resolve", "-c", agent, "-w", wf}}, `"password": "`+pw+`"`, `"user": "etl"`, `"old": "old"`)
 
-	r := latchkey(t, run{args: []string{"resolve", "-c", agent, "-w", wf}})
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
-	}
-	for _, want := range []string{`"password": "` + pw + `"`, `"user": "etl"`, `"old": "old"`} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("stdout lacks %s: %s", want, r.stdout)
-		}
-	}
-
-	bad := filepath.Join(dir, "bad.yaml")
-	os.WriteFile(bad, []byte("fields:\n  a: secret://custom/nope\n  b: secret://custom/db#nokey\n"), 0o600)
-	r = latchkey(t, run{args: []string{"resolve", "-c", agent, "-w", bad}})
-	if r.code != 4 || !strings.Contains(r.stderr, `field "a"`) || !strings.Contains(r.stderr, `field "b"`) {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
-	}
+	bad := writeFile(t, dir, "bad.yaml", "fields:\n  a: secret://custom/nope\n  b: secret://custom/db#nokey\n")
+	r := mustFail(t, run{args: []string{"resolve", "-c", agent, "-w", bad}}, 4, `field "a"`, `field "b"`)
 	noLeak(t, "stderr", r.stderr, pw)
 
 	r = latchkey(t, run{args: []string{"module", "inspect", mod}})
@@ -52,8 +35,7 @@ func TestWasm(t *testing.T) {
 		!strings.Contains(r.stdout, "status:  loadable") || !strings.Contains(r.stdout, settings["sha256"].(string)) {
 		t.Fatalf("module inspect: %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	notWasm := filepath.Join(dir, "x.wasm")
-	os.WriteFile(notWasm, []byte("\x00asm\x01\x00\x00\x00garbage"), 0o600)
+	notWasm := writeFile(t, dir, "x.wasm", "\x00asm\x01\x00\x00\x00garbage")
 	if r = latchkey(t, run{args: []string{"module", "inspect", notWasm}}); r.code != 3 {
 		t.Fatalf("inspect of a broken module: exit %d: %s", r.code, r.stderr)
 	}
