@@ -394,3 +394,16 @@ func TestExecMaskBackgroundProcess(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestExecDoesNotRunOnFailure checks that exec runs nothing when a field
+// fails: the command must never start with a partial environment.
+func TestExecDoesNotRunOnFailure(t *testing.T) {
+	dir := t.TempDir()
+	wf := writeFile(t, dir, "wf.yaml", "fields:\n  ok: secret://demo/DEMO_DB#password\n  bad: secret://demo/DEMO_NOPE\n")
+	marker := filepath.Join(dir, "ran")
+	r := mustFail(t, run{args: []string{"exec", "-c", "agent.yaml", "-w", wf, "--", "touch", marker}}, 4, `field "bad"`)
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("the command ran although a field failed")
+	}
+	noLeak(t, "stderr", r.stderr, planted...)
+}
