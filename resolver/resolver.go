@@ -207,34 +207,81 @@ func (r *Resolver) Resolve(ctx context.Context, wf Workflow) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	results := r.fetchAll(ctx, plan)
-
-	res := &Result{}
+	res, statuses := r.run(ctx, plan)
 	var ferrs []*FieldError
-	for _, step := range plan.Steps {
-		if step.Ref == nil {
-			res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: secret.StringValue(step.Literal)})
-			continue
+	for _, st := range statuses {
+		if st.Outcome == Failed {
+			ferrs = append(ferrs, st.Err)
 		}
-		fr := results[step.key()]
-		val, err := lookup(fr, step.Ref.Key)
-		if err != nil {
-			if errors.Is(err, secret.ErrNotFound) && (step.Ref.HasDefault || step.Ref.Optional) {
-				if step.Ref.HasDefault {
-					res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: secret.StringValue(step.Ref.Default), Ref: step.Ref, Defaulted: true})
-				}
-				r.log.DebugContext(ctx, "field missing, using its default or omitting it", "field", step.Field, "store", step.Store, "secret", step.Request.Name)
-				continue
-			}
-			ferrs = append(ferrs, &FieldError{Field: step.Field, Store: step.Store, Secret: step.Request.Name, Key: step.Ref.Key, Err: err})
-			continue
-		}
-		res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: val, Ref: step.Ref, Secret: true})
 	}
 	if len(ferrs) > 0 {
 		return nil, &Error{Fields: ferrs}
 	}
 	return res, nil
+}
+
+// Outcome is how one field of a workflow resolved.
+type Outcome int
+
+// Outcomes of [Resolver.Check].
+const (
+	Found     Outcome = iota // a literal, or the secret (or key) was found
+	Defaulted                // absent; the reference's default was used
+	Omitted                  // absent; the reference is optional
+	Failed                   // see FieldStatus.Err
+)
+
+// FieldStatus is how one field resolved, without its value.
+type FieldStatus struct {
+	Step    Step
+	Outcome Outcome
+	Err     *FieldError // when Outcome is Failed
+}
+
+// Check resolves wf as [Resolver.Resolve] does but reports each field's
+// outcome, and never a value: what `latchkey check` prints. Its error is a
+// plan error (an undeclared store, a duplicate field…); fetch failures are
+// in the statuses.
+func (r *Resolver) Check(ctx context.Context, wf Workflow) ([]FieldStatus, error) {
+	plan, err := r.Plan(wf)
+	if err != nil {
+		return nil, err
+	}
+	_, statuses := r.run(ctx, plan)
+	return statuses, nil
+}
+
+// run fetches what plan needs and works out every field.
+func (r *Resolver) run(ctx context.Context, plan *Plan) (*Result, []FieldStatus) {
+	results := r.fetchAll(ctx, plan)
+	res := &Result{}
+	statuses := make([]FieldStatus, 0, len(plan.Steps))
+	for _, step := range plan.Steps {
+		st := FieldStatus{Step: step}
+		switch {
+		case step.Ref == nil:
+			res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: secret.StringValue(step.Literal)})
+		default:
+			val, err := lookup(results[step.key()], step.Ref.Key)
+			switch {
+			case err == nil:
+				res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: val, Ref: step.Ref, Secret: true})
+			case errors.Is(err, secret.ErrNotFound) && step.Ref.HasDefault:
+				res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: secret.StringValue(step.Ref.Default), Ref: step.Ref, Defaulted: true})
+				st.Outcome = Defaulted
+			case errors.Is(err, secret.ErrNotFound) && step.Ref.Optional:
+				st.Outcome = Omitted
+			default:
+				st.Outcome = Failed
+				st.Err = &FieldError{Field: step.Field, Store: step.Store, Secret: step.Request.Name, Key: step.Ref.Key, Err: err}
+			}
+			if st.Outcome == Defaulted || st.Outcome == Omitted {
+				r.log.DebugContext(ctx, "field missing, using its default or omitting it", "field", step.Field, "store", step.Store, "secret", step.Request.Name)
+			}
+		}
+		statuses = append(statuses, st)
+	}
+	return res, statuses
 }
 
 // fetchAll fetches each distinct secret of plan once, at most r.concurrency

@@ -329,3 +329,25 @@ func TestDeadlineKeepsStoreError(t *testing.T) {
 		t.Fatalf("want the store's own deadline error, got %v", err)
 	}
 }
+
+func TestCheck(t *testing.T) {
+	r := newResolver(t, newMem(), nil)
+	statuses, err := r.Check(context.Background(), wf(
+		"lit", "x", "found", "secret://mem/db#username", "def", "secret://mem/nope?default=d",
+		"opt", "secret://mem/nope?optional", "bad", "secret://mem/db#nokey", "denied", "secret://mem/denied?optional"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Outcome{Found, Found, Defaulted, Omitted, Failed, Failed}
+	if len(statuses) != len(want) {
+		t.Fatalf("%d statuses, want %d", len(statuses), len(want))
+	}
+	for i, st := range statuses {
+		if st.Outcome != want[i] || (st.Outcome == Failed) != (st.Err != nil) {
+			t.Errorf("field %q: outcome %d (err %v), want %d", st.Step.Field, st.Outcome, st.Err, want[i])
+		}
+	}
+	if _, err := r.Check(context.Background(), wf("a", "secret://nostore/x")); err == nil {
+		t.Fatal("a plan error must be Check's error")
+	}
+}

@@ -407,3 +407,25 @@ func TestExecDoesNotRunOnFailure(t *testing.T) {
 	}
 	noLeak(t, "stderr", r.stderr, planted...)
 }
+
+// TestCheckStatuses checks that check reports each field's own outcome —
+// found, default used, omitted, failed — even when another field fails.
+func TestCheckStatuses(t *testing.T) {
+	dir := t.TempDir()
+	wf := writeFile(t, dir, "wf.yaml", `fields:
+  found: secret://demo/DEMO_DB#password
+  defaulted: secret://demo/DEMO_NOPE?default=x
+  omitted: secret://demo/DEMO_NOPE#k?optional
+  failed: secret://demo/DEMO_DB#nokey
+`)
+	r := latchkey(t, run{args: []string{"check", "-c", "agent.yaml", "-w", wf}})
+	if r.code != 4 {
+		t.Fatalf("exit %d, want 4: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"found      demo   DEMO_DB    password  ok\n", "absent: default used", "optional, absent: omitted", `FAIL: key "nokey"`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("check output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	noLeak(t, "check output", r.stdout+r.stderr, planted...)
+}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -41,24 +40,14 @@ store, with which identity — along with configuration warnings.`,
 			if !offline {
 				ctx, cancel := context.WithTimeout(cmd.Context(), agent.Timeout)
 				defer cancel()
-				res, err := r.Resolve(ctx, wf)
-				var rerr *resolver.Error
-				switch {
-				case errors.As(err, &rerr):
-					for _, fe := range rerr.Fields {
-						status[fe.Field] = "FAIL: " + oneLine(fe.Err.Error())
-						failed++
-					}
-				case err != nil:
+				statuses, err := r.Check(ctx, wf)
+				if err != nil {
 					return fail(ExitConfig, err)
 				}
-				for _, st := range plan.Steps {
-					if _, bad := status[st.Field]; bad {
-						continue
-					}
-					status[st.Field] = "ok"
-					if res != nil && st.Ref != nil {
-						status[st.Field] = fieldStatus(res, st.Field)
+				for _, st := range statuses {
+					status[st.Step.Field] = outcome(st)
+					if st.Outcome == resolver.Failed {
+						failed++
 					}
 				}
 			}
@@ -130,16 +119,17 @@ func (a *app) printIdentities(cmd *cobra.Command, r *resolver.Resolver, used map
 	}
 }
 
-func fieldStatus(res *resolver.Result, field string) string {
-	for _, f := range res.Fields {
-		if f.Name == field {
-			if f.Defaulted {
-				return "ok (absent: default used)"
-			}
-			return "ok"
-		}
+// outcome words a field's status for the check table.
+func outcome(st resolver.FieldStatus) string {
+	switch st.Outcome {
+	case resolver.Defaulted:
+		return "ok (absent: default used)"
+	case resolver.Omitted:
+		return "ok (optional, absent: omitted)"
+	case resolver.Failed:
+		return "FAIL: " + oneLine(st.Err.Err.Error())
 	}
-	return "ok (optional, absent: omitted)"
+	return "ok"
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
