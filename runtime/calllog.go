@@ -18,7 +18,6 @@ import (
 type callLog struct {
 	next    slog.Handler
 	attrs   []slog.Attr
-	group   string
 	records *[]slog.Record
 }
 
