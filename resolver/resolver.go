@@ -35,6 +35,9 @@ type Config struct {
 	// Logger receives debug records about fetches, never values
 	// (default: discard).
 	Logger *slog.Logger
+	// Observer, when not nil, is told about every fetch and resolution
+	// (the audit log, metrics).
+	Observer Observer
 }
 
 // StoreConfig configures one named store.
@@ -58,6 +61,7 @@ type Resolver struct {
 	defaultStore string
 	concurrency  int
 	log          *slog.Logger
+	obs          Observer
 }
 
 type boundStore struct {
@@ -76,6 +80,7 @@ func New(ctx context.Context, cfg Config) (*Resolver, error) {
 		defaultStore: cfg.DefaultStore,
 		concurrency:  cfg.Concurrency,
 		log:          cfg.Logger,
+		obs:          cfg.Observer,
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -203,11 +208,12 @@ type fetchResult struct {
 // Resolve resolves every field of wf. It returns all fields or an [*Error]
 // listing every failed one; never a partial result.
 func (r *Resolver) Resolve(ctx context.Context, wf Workflow) (*Result, error) {
+	start := time.Now()
 	plan, err := r.Plan(wf)
 	if err != nil {
-		return nil, err
+		return nil, r.resolved(ctx, wf, false, start, nil, err)
 	}
-	res, statuses := r.run(ctx, plan)
+	res, statuses := r.run(ctx, wf.Name, plan)
 	var ferrs []*FieldError
 	for _, st := range statuses {
 		if st.Outcome == Failed {
@@ -215,9 +221,32 @@ func (r *Resolver) Resolve(ctx context.Context, wf Workflow) (*Result, error) {
 		}
 	}
 	if len(ferrs) > 0 {
-		return nil, &Error{Fields: ferrs}
+		return nil, r.resolved(ctx, wf, false, start, statuses, &Error{Fields: ferrs})
+	}
+	if err := r.resolved(ctx, wf, false, start, statuses, nil); err != nil {
+		return nil, err
 	}
 	return res, nil
+}
+
+// resolved tells the observer about a resolution and returns err, or the
+// observer's own error when it refuses the resolution (fail closed).
+func (r *Resolver) resolved(ctx context.Context, wf Workflow, check bool, start time.Time, statuses []FieldStatus, err error) error {
+	if r.obs == nil {
+		return err
+	}
+	caller, _ := secret.CallerFrom(ctx)
+	ev := ResolutionEvent{Caller: caller, Workflow: wf.Name, Check: check, Fields: len(wf.Fields),
+		Start: start, Took: time.Since(start), Err: err, Kind: ErrorKind(err)}
+	for _, st := range statuses {
+		if st.Outcome == Failed {
+			ev.Failed = append(ev.Failed, st.Step.Field)
+		}
+	}
+	if oerr := r.obs.Resolved(ctx, ev); oerr != nil && err == nil {
+		return oerr
+	}
+	return err
 }
 
 // Outcome is how one field of a workflow resolved.
@@ -243,17 +272,21 @@ type FieldStatus struct {
 // plan error (an undeclared store, a duplicate field…); fetch failures are
 // in the statuses.
 func (r *Resolver) Check(ctx context.Context, wf Workflow) ([]FieldStatus, error) {
+	start := time.Now()
 	plan, err := r.Plan(wf)
 	if err != nil {
+		return nil, r.resolved(ctx, wf, true, start, nil, err)
+	}
+	_, statuses := r.run(ctx, wf.Name, plan)
+	if err := r.resolved(ctx, wf, true, start, statuses, nil); err != nil {
 		return nil, err
 	}
-	_, statuses := r.run(ctx, plan)
 	return statuses, nil
 }
 
 // run fetches what plan needs and works out every field.
-func (r *Resolver) run(ctx context.Context, plan *Plan) (*Result, []FieldStatus) {
-	results := r.fetchAll(ctx, plan)
+func (r *Resolver) run(ctx context.Context, workflow string, plan *Plan) (*Result, []FieldStatus) {
+	results := r.fetchAll(ctx, workflow, plan)
 	res := &Result{}
 	statuses := make([]FieldStatus, 0, len(plan.Steps))
 	for _, step := range plan.Steps {
@@ -287,7 +320,7 @@ func (r *Resolver) run(ctx context.Context, plan *Plan) (*Result, []FieldStatus)
 // fetchAll fetches each distinct secret of plan once, at most r.concurrency
 // at a time. It returns when all fetches end or ctx is done, whichever comes
 // first: a store that ignores ctx cannot hang the caller.
-func (r *Resolver) fetchAll(ctx context.Context, plan *Plan) map[fetchKey]*fetchResult {
+func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) map[fetchKey]*fetchResult {
 	results := map[fetchKey]*fetchResult{}
 	var order []fetchKey
 	for _, s := range plan.Steps {
@@ -321,9 +354,18 @@ func (r *Resolver) fetchAll(ctx context.Context, plan *Plan) map[fetchKey]*fetch
 			go func(k fetchKey) {
 				defer func() { <-sem }()
 				start := time.Now()
-				val, err := r.fetchOne(ctx, k)
+				fctx, note := ctx, (*secret.FetchNote)(nil)
+				if r.obs != nil {
+					note = &secret.FetchNote{}
+					fctx = secret.WithFetchNote(ctx, note)
+				}
+				val, err := r.fetchOne(fctx, k)
+				took := time.Since(start)
 				r.log.DebugContext(ctx, "fetched secret", "store", k.store, "secret", k.req.Name,
-					"version", k.req.Version, "duration", time.Since(start), "ok", err == nil)
+					"version", k.req.Version, "duration", took, "ok", err == nil)
+				if r.obs != nil {
+					r.observeFetch(ctx, workflow, plan, k, start, took, note, err)
+				}
 				ch <- done{k: k, val: val, err: err}
 			}(k)
 		}
@@ -365,6 +407,20 @@ func (r *Resolver) fetchAll(ctx context.Context, plan *Plan) map[fetchKey]*fetch
 		}
 	}
 	return results
+}
+
+// observeFetch tells the observer about one fetch and the fields it feeds.
+func (r *Resolver) observeFetch(ctx context.Context, workflow string, plan *Plan, k fetchKey, start time.Time, took time.Duration, note *secret.FetchNote, err error) {
+	caller, _ := secret.CallerFrom(ctx)
+	ev := FetchEvent{Caller: caller, Workflow: workflow, Store: k.store, StoreType: r.stores[k.store].typ,
+		Request: k.req, Start: start, Took: took, Err: err, Kind: ErrorKind(err), Note: note}
+	for _, s := range plan.Steps {
+		if s.Ref != nil && s.key() == k {
+			ev.Fields = append(ev.Fields, s.Field)
+			ev.Keys = append(ev.Keys, strings.Join(s.Ref.Key, "."))
+		}
+	}
+	r.obs.Fetched(ctx, ev)
 }
 
 func (r *Resolver) fetchOne(ctx context.Context, k fetchKey) (v secret.Value, err error) {
