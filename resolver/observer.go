@@ -82,3 +82,34 @@ func ErrorKind(err error) string {
 		return "other"
 	}
 }
+
+// Observers returns an [Observer] that tells each of obs in turn (nil ones
+// are skipped). Its Resolved returns the first error any of them returns,
+// after telling all of them.
+func Observers(obs ...Observer) Observer {
+	var list multiObserver
+	for _, o := range obs {
+		if o != nil {
+			list = append(list, o)
+		}
+	}
+	return list
+}
+
+type multiObserver []Observer
+
+func (m multiObserver) Fetched(ctx context.Context, ev FetchEvent) {
+	for _, o := range m {
+		o.Fetched(ctx, ev)
+	}
+}
+
+func (m multiObserver) Resolved(ctx context.Context, ev ResolutionEvent) error {
+	var first error
+	for _, o := range m {
+		if err := o.Resolved(ctx, ev); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

@@ -1,0 +1,111 @@
+package resolver_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/latchkey/latchkey/resolver"
+	"github.com/latchkey/latchkey/secret"
+)
+
+type recorder struct {
+	mu       sync.Mutex
+	fetches  []resolver.FetchEvent
+	resolved []resolver.ResolutionEvent
+	fail     error
+}
+
+func (r *recorder) Fetched(_ context.Context, ev resolver.FetchEvent) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fetches = append(r.fetches, ev)
+}
+
+func (r *recorder) Resolved(_ context.Context, ev resolver.ResolutionEvent) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.resolved = append(r.resolved, ev)
+	return r.fail
+}
+
+type noteStore struct{ vals map[string]string }
+
+func (s noteStore) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+	if n := secret.NoteFrom(ctx); n != nil {
+		n.AddUpstream()
+	}
+	v, ok := s.vals[req.Name]
+	if !ok {
+		return secret.Value{}, secret.ErrNotFound
+	}
+	return secret.StringValue(v), nil
+}
+
+func (noteStore) Close() error { return nil }
+
+func TestObserverSeesEveryFetchOnceAndTheResolution(t *testing.T) {
+	rec := &recorder{}
+	r, err := resolver.New(context.Background(), resolver.Config{
+		Stores:   map[string]resolver.StoreConfig{"s": {Store: noteStore{vals: map[string]string{"db": `{"u":"x","p":"y"}`}}}},
+		Observer: resolver.Observers(nil, rec),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := secret.WithCaller(context.Background(), secret.Caller{Kind: secret.CallerToken, Token: "ci"})
+	wf := resolver.Workflow{Name: "orders", Fields: []resolver.Field{
+		{Name: "user", Source: mustField(t, "secret://s/db#u")},
+		{Name: "pass", Source: mustField(t, "secret://s/db#p")},
+		{Name: "host", Source: mustField(t, "db.example")},
+	}}
+	if _, err := r.Resolve(ctx, wf); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.fetches) != 1 {
+		t.Fatalf("fetch events = %d, want 1 (one secret feeds two fields)", len(rec.fetches))
+	}
+	ev := rec.fetches[0]
+	if ev.Workflow != "orders" || ev.Store != "s" || ev.Request.Name != "db" || ev.Caller.Token != "ci" {
+		t.Errorf("fetch event = %+v", ev)
+	}
+	if len(ev.Fields) != 2 || ev.Keys[0] != "u" || ev.Keys[1] != "p" {
+		t.Errorf("fields %v keys %v, want [user pass] [u p]", ev.Fields, ev.Keys)
+	}
+	if ev.Note == nil || ev.Note.Upstream() != 1 {
+		t.Errorf("the store's note did not reach the observer: %+v", ev.Note)
+	}
+	if len(rec.resolved) != 1 || rec.resolved[0].Err != nil || rec.resolved[0].Fields != 3 {
+		t.Errorf("resolution events = %+v", rec.resolved)
+	}
+
+	// An observer that refuses the resolution fails it (fail closed).
+	rec.fail = errors.New("audit log unwritable")
+	if _, err := r.Resolve(ctx, wf); err == nil || err.Error() != "audit log unwritable" {
+		t.Fatalf("Resolve with a failing observer = %v, want its error", err)
+	}
+
+	// A failed fetch is classified.
+	wf.Fields = []resolver.Field{{Name: "x", Source: mustField(t, "secret://s/nope")}}
+	rec.fail = nil
+	if _, err := r.Resolve(ctx, wf); err == nil {
+		t.Fatal("missing secret resolved")
+	}
+	last := rec.fetches[len(rec.fetches)-1]
+	if last.Kind != "not_found" {
+		t.Errorf("kind = %q, want not_found", last.Kind)
+	}
+	if got := rec.resolved[len(rec.resolved)-1]; len(got.Failed) != 1 || got.Failed[0] != "x" || got.Kind != "not_found" {
+		t.Errorf("failed resolution event = %+v", got)
+	}
+}
+
+func mustField(t *testing.T, s string) secret.Source {
+	t.Helper()
+	src, err := secret.ParseSource(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
