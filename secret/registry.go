@@ -39,7 +39,7 @@ func (s Spec) Decode(dst any) error {
 		}
 		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 			return &ConfigError{Store: s.Name, Key: strings.Trim(f, `"`),
-				Msg: fmt.Sprintf("unknown setting for a store of type %q (check its spelling in the README)", s.Type)}
+				Msg: fmt.Sprintf("unknown setting for a store of type %q (check its spelling in docs/stores.md or docs/wasm.md)", s.Type)}
 		}
 		return &ConfigError{Store: s.Name, Msg: err.Error()}
 	}

@@ -13,7 +13,7 @@
 // holds text: the store returns it as stored, and JSON keys are looked up
 // by the resolver.
 //
-// Settings (the repository README, section "azure", has the full table and examples):
+// Settings (docs/stores.md, section "azure", has the full table and examples):
 //
 //	vault_name: myvault              # or vault_url: https://myvault.vault.azure.net
 //	auth_method: managed_identity    # | service_principal | default

@@ -4,7 +4,7 @@
 //
 // Importing the package registers the type; [New] builds a [Store] directly
 // for embedders. The user documentation, with every setting and an agent
-// config per authentication method, is in the repository README (section "gcp").
+// config per authentication method, is in docs/stores.md (section "gcp").
 //
 // # Secret names
 //

@@ -4,7 +4,7 @@
 // reaches the network only through the host, under the policy these
 // settings describe.
 //
-// Settings (the repository README, section "wasm", has the full table):
+// Settings (docs/wasm.md has the full table):
 //
 //	module: ./stores/http-json.wasm       # required
 //	sha256: 4f2a…                          # the module's digest; or allow_unpinned: true
