@@ -146,6 +146,7 @@ func New(ctx context.Context, name string, opts Options) (*Store, error) {
 
 	s.client = secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
 		o.Credentials = markingProvider{creds}
+		o.APIOptions = append(o.APIOptions, noteAttempts)
 		if opts.Endpoint != "" {
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
@@ -185,6 +186,9 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 		err = s.classify(ctx, t, err)
 		s.log.DebugContext(ctx, "GetSecretValue failed", "secret", t.secretID, "version", t.describe(), "error", err)
 		return secret.Value{}, err
+	}
+	if n := secret.NoteFrom(ctx); n != nil && out.VersionId != nil {
+		n.SetVersion(*out.VersionId)
 	}
 	switch {
 	case out.SecretString != nil:

@@ -83,8 +83,9 @@ func New(name string, o Options) (*Store, error) {
 		cred: cred, hc: hc, log: log, clients: map[string]*azsecrets.Client{},
 		opts: azsecrets.ClientOptions{
 			ClientOptions: azcore.ClientOptions{
-				Transport: hc,
-				Retry:     policy.RetryOptions{MaxRetries: int32(c.MaxRetries), RetryDelay: c.RetryDelay},
+				Transport:        hc,
+				Retry:            policy.RetryOptions{MaxRetries: int32(c.MaxRetries), RetryDelay: c.RetryDelay},
+				PerRetryPolicies: []policy.Policy{notePolicy{}},
 			},
 			DisableChallengeResourceVerification: c.DisableChallengeResourceVerification,
 		},
@@ -152,6 +153,9 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 		return secret.Value{}, fmt.Errorf("azure store %q: vault %s: secret %q: the vault returned no value: %w", s.name, t.vault, t.name, secret.ErrUnavailable)
 	}
 	s.log.Debug("azure: secret fetched", "vault", t.vault, "secret", t.name, "version", resp.ID.Version())
+	if n := secret.NoteFrom(ctx); n != nil && resp.ID != nil {
+		n.SetVersion(resp.ID.Version())
+	}
 	return secret.StringValue(*resp.Value), nil
 }
 

@@ -94,6 +94,7 @@ func New(ctx context.Context, name string, cfg Config) (*Store, error) {
 	// Retries are Get's own, with the store's settings and attempt count
 	// (the library's default waits 2 s before its first retry).
 	client.CallOptions.AccessSecretVersion = nil
+	client.CallOptions.GetSecretVersion = nil
 	return &Store{
 		name:        name,
 		cfg:         cfg,
@@ -124,6 +125,9 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 	resource := resp.GetName()
 	if resource == "" {
 		resource = n.String()
+	}
+	if note := secret.NoteFrom(ctx); note != nil {
+		note.SetVersion(resource)
 	}
 	if payload.DataCrc32C == nil {
 		if s.cfg.RequireChecksum {
@@ -192,9 +196,23 @@ func (s *Store) credentialsError(ctx context.Context, err error) error {
 // access calls AccessSecretVersion, retrying while the service is
 // unavailable. It returns the number of calls made.
 func (s *Store) access(ctx context.Context, name string) (*secretmanagerpb.AccessSecretVersionResponse, int, error) {
+	req := &secretmanagerpb.AccessSecretVersionRequest{Name: name}
+	var resp *secretmanagerpb.AccessSecretVersionResponse
+	attempts, err := s.call(ctx, name, func(ctx context.Context) (err error) {
+		resp, err = s.client.AccessSecretVersion(ctx, req)
+		return err
+	})
+	return resp, attempts, err
+}
+
+// call makes one Secret Manager call with the store's credentials, each
+// attempt under attempt_timeout, retrying while the service is unavailable
+// with jittered exponential back-off. It returns the number of attempts
+// and counts each into the fetch's note.
+func (s *Store) call(ctx context.Context, name string, do func(context.Context) error) (int, error) {
 	if s.id.adc != nil {
 		if _, err := s.id.adc.get(ctx); err != nil {
-			return nil, 0, s.credentialsError(ctx, err)
+			return 0, s.credentialsError(ctx, err)
 		}
 		// The caller's quota project goes only with its own calls: an
 		// impersonated account may not use it.
@@ -202,17 +220,20 @@ func (s *Store) access(ctx context.Context, name string) (*secretmanagerpb.Acces
 			ctx = metadata.AppendToOutgoingContext(ctx, "x-goog-user-project", qp)
 		}
 	}
-	req := &secretmanagerpb.AccessSecretVersionRequest{Name: name}
+	note := secret.NoteFrom(ctx)
 	backoff := s.cfg.InitialBackoff
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, s.cfg.AttemptTimeout)
-		resp, err := s.client.AccessSecretVersion(actx, req)
+		if note != nil {
+			note.AddUpstream()
+		}
+		err := do(actx)
 		cancel()
 		if err == nil {
-			return resp, attempt, nil
+			return attempt, nil
 		}
 		if ctx.Err() != nil || !retryable(err) || attempt >= s.cfg.MaxAttempts {
-			return nil, attempt, err
+			return attempt, err
 		}
 		// Full jitter over the upper half, so that agents started together
 		// do not retry in step.
@@ -224,7 +245,7 @@ func (s *Store) access(ctx context.Context, name string) (*secretmanagerpb.Acces
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return nil, attempt, err
+			return attempt, err
 		}
 		backoff = min(2*backoff, s.cfg.MaxBackoff)
 	}

@@ -1,5 +1,6 @@
 // Package awstest runs a loopback AWS endpoint for tests: Secrets Manager's
-// GetSecretValue over AWS JSON 1.1 and STS AssumeRole over the query
+// GetSecretValue and DescribeSecret over AWS JSON 1.1 and STS AssumeRole
+// and GetCallerIdentity over the query
 // protocol, on one http://127.0.0.1 URL. It is what the real services would
 // be to the real SDK: the same wire shapes, the same error codes and status
 // codes, and every request's SigV4 signature is recomputed with the key the
@@ -311,8 +312,8 @@ func (s *Server) Deny(principal, name string) {
 	s.deny[[2]string{principal, name}] = true
 }
 
-// FailNext makes the next n GetSecretValue calls for the secret name
-// (by name or ARN) answer with f.
+// FailNext makes the next n GetSecretValue or DescribeSecret calls for the
+// secret name (by name or ARN) answer with f.
 func (s *Server) FailNext(name string, n int, f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -327,6 +328,21 @@ func (s *Server) Slow(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.slow[name] = true
+}
+
+// Count returns how many requests for action ("GetSecretValue",
+// "DescribeSecret", "AssumeRole", "GetCallerIdentity") the server answered
+// so far, whatever their outcome.
+func (s *Server) Count(action string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.calls {
+		if c.Action == action {
+			n++
+		}
+	}
+	return n
 }
 
 // Calls returns the requests answered so far, in order.

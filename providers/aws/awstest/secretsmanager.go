@@ -13,7 +13,9 @@ import (
 const jsonContentType = "application/x-amz-json-1.1"
 
 // serveSecretsManager answers AWS JSON 1.1 requests: POST / with
-// X-Amz-Target: secretsmanager.<Operation>.
+// X-Amz-Target: secretsmanager.<Operation>, for GetSecretValue and
+// DescribeSecret (which answers metadata and VersionIdsToStages, never a
+// value). Faults, Deny and Slow apply to both.
 func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request) {
 	call := Call{Service: "secretsmanager", Action: strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "secretsmanager.")}
 	fail := func(status int, code, msg string) {
@@ -30,7 +32,7 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusNotFound, "UnknownOperationException", "")
 		return
 	}
-	if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" {
+	if call.Action != "GetSecretValue" && call.Action != "DescribeSecret" {
 		fail(http.StatusBadRequest, "UnknownOperationException", "")
 		return
 	}
@@ -60,7 +62,15 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
+	if call.Action == "DescribeSecret" {
+		// DescribeSecret takes SecretId only.
+		var only struct{ SecretId *string }
+		if err := dec.Decode(&only); err != nil {
+			fail(http.StatusBadRequest, "SerializationException", "Start of structure or map found where not expected.")
+			return
+		}
+		in.SecretId = only.SecretId
+	} else if err := dec.Decode(&in); err != nil {
 		fail(http.StatusBadRequest, "SerializationException", "Start of structure or map found where not expected.")
 		return
 	}
@@ -94,8 +104,8 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request) {
 
 	if denied {
 		fail(http.StatusBadRequest, "AccessDeniedException", fmt.Sprintf(
-			"User: %s is not authorized to perform: secretsmanager:GetSecretValue on resource: %s because no identity-based policy allows the secretsmanager:GetSecretValue action",
-			id.principal, *in.SecretId))
+			"User: %s is not authorized to perform: secretsmanager:%s on resource: %s because no identity-based policy allows the secretsmanager:%s action",
+			id.principal, call.Action, *in.SecretId, call.Action))
 		return
 	}
 	if fault != nil {
@@ -114,6 +124,27 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request) {
 	}
 	if sec == nil {
 		fail(http.StatusBadRequest, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
+		return
+	}
+	if call.Action == "DescribeSecret" {
+		s.mu.Lock()
+		stages := map[string][]string{}
+		for _, v := range sec.versions {
+			if len(v.stages) > 0 {
+				stages[v.id] = slices.Clone(v.stages)
+			}
+		}
+		out := map[string]any{
+			"ARN":                sec.arn,
+			"Name":               sec.name,
+			"CreatedDate":        float64(sec.created.UnixMilli()) / 1000,
+			"VersionIdsToStages": stages,
+		}
+		s.mu.Unlock()
+		call.Status = http.StatusOK
+		s.record(call)
+		w.Header().Set("Content-Type", jsonContentType)
+		_ = json.NewEncoder(w).Encode(out)
 		return
 	}
 

@@ -18,7 +18,8 @@ const stsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
 var sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 
 // serveSTS answers the query protocol: POST / with a form body
-// Action=AssumeRole&Version=2011-06-15&…, and an XML response.
+// Action=AssumeRole&Version=2011-06-15&… (or Action=GetCallerIdentity),
+// and an XML response.
 func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request) {
 	call := Call{Service: "sts"}
 	fail := func(status int, typ, code, msg string) {
@@ -37,7 +38,7 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call.Action = form.Get("Action")
-	if call.Action != "AssumeRole" || form.Get("Version") != "2011-06-15" {
+	if call.Action != "AssumeRole" && call.Action != "GetCallerIdentity" || form.Get("Version") != "2011-06-15" {
 		fail(http.StatusBadRequest, "Sender", "InvalidAction",
 			fmt.Sprintf("Could not find operation %s for version %s", call.Action, form.Get("Version")))
 		return
@@ -56,6 +57,12 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call.Principal = id.principal
+	if call.Action == "GetCallerIdentity" {
+		call.Status = http.StatusOK
+		s.record(call)
+		s.writeCallerIdentity(w, id, akid)
+		return
+	}
 	call.RoleARN = form.Get("RoleArn")
 	call.ExternalID = form.Get("ExternalId")
 	call.SessionName = form.Get("RoleSessionName")
@@ -158,4 +165,39 @@ func writeXMLError(w http.ResponseWriter, status int, typ, code, msg string) {
 	w.Header().Set("Content-Type", "text/xml")
 	w.WriteHeader(status)
 	_ = xml.NewEncoder(w).Encode(resp)
+}
+
+// writeCallerIdentity answers GetCallerIdentity for id: its ARN, account
+// and user ID (the access key for a user, role ID:session for a session).
+func (s *Server) writeCallerIdentity(w http.ResponseWriter, id *identity, akid string) {
+	userID := akid
+	if id.roleARN != "" {
+		userID = "AROA" + strings.ToUpper(hexOf(id.roleARN)) + ":" + id.principal[strings.LastIndex(id.principal, "/")+1:]
+	}
+	resp := struct {
+		XMLName                 xml.Name `xml:"GetCallerIdentityResponse"`
+		Xmlns                   string   `xml:"xmlns,attr"`
+		GetCallerIdentityResult struct {
+			Arn     string
+			UserId  string
+			Account string
+		}
+		ResponseMetadata struct{ RequestId string }
+	}{Xmlns: stsNamespace}
+	resp.GetCallerIdentityResult.Arn = id.principal
+	resp.GetCallerIdentityResult.UserId = userID
+	resp.GetCallerIdentityResult.Account = s.Account
+	resp.ResponseMetadata.RequestId = w.Header().Get("X-Amzn-Requestid")
+	w.Header().Set("Content-Type", "text/xml")
+	_, _ = io.WriteString(w, xml.Header)
+	_ = xml.NewEncoder(w).Encode(resp)
+}
+
+// hexOf is a short stable hex digest of s, for made-up unique IDs.
+func hexOf(s string) string {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 1099511628211
+	}
+	return fmt.Sprintf("%016x", h)
 }

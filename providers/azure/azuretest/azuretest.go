@@ -102,6 +102,8 @@ type Server struct {
 	certFile       string
 	certDER        []byte
 	stats          Stats
+	throttleNext   int
+	retryAfter     string
 }
 
 // Stats counts the requests each fake received.
@@ -112,6 +114,9 @@ type Stats struct {
 	VaultRequests   int
 	Unauthenticated int
 	Rejected        int
+	// SecretGets counts authenticated GET /secrets/… requests: the Key
+	// Vault transactions made (each a fetch or a version probe).
+	SecretGets int
 	// TokenRequests counts client-credentials grants asked of Entra ID
 	// (successful or not), DiscoveryRequests its openid-configuration
 	// fetches, IdentityRequests the managed identity endpoint's requests.
@@ -330,6 +335,15 @@ func (s *Server) FailNext(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failNext = n
+}
+
+// Throttle makes the next n authenticated secret requests fail with 429
+// Throttled, as Key Vault does past its service limits, with the header
+// Retry-After: retryAfter (seconds) unless retryAfter is empty.
+func (s *Server) Throttle(n int, retryAfter string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.throttleNext, s.retryAfter = n, retryAfter
 }
 
 // SetIdentityTenant makes the managed identity endpoint issue tokens in

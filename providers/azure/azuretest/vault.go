@@ -42,12 +42,25 @@ func (s *Server) vaultHandler() http.Handler {
 		}
 
 		s.mu.Lock()
+		s.stats.SecretGets++
 		forbidden, blocked := s.forbidden[name], s.blocked[name]
 		fail := s.failNext > 0
 		if fail {
 			s.failNext--
 		}
+		throttle, retryAfter := s.throttleNext > 0, s.retryAfter
+		if throttle {
+			s.throttleNext--
+		}
 		s.mu.Unlock()
+		if throttle {
+			// Key Vault's answer past its service limits.
+			if retryAfter != "" {
+				w.Header().Set("Retry-After", retryAfter)
+			}
+			vaultError(w, http.StatusTooManyRequests, "Throttled", "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached", "")
+			return
+		}
 		switch {
 		case forbidden:
 			vaultError(w, http.StatusForbidden, "Forbidden", fmt.Sprintf(

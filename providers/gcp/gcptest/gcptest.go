@@ -4,7 +4,9 @@
 // real client library can be pointed at it through a store's endpoint and
 // insecure settings.
 //
-// The server checks AccessSecretVersion requests as the service does: the
+// The server checks AccessSecretVersion (and GetSecretVersion, which
+// answers a version's metadata without its payload) requests as the
+// service does: the
 // resource name's format and segments, whether the project, secret and
 // version exist, version numbers and aliases ("latest" and named aliases),
 // the version's state, and, when service accounts are configured, the
@@ -84,6 +86,10 @@ type Secret struct {
 	// roles/secretmanager.secretAccessor on the secret. Nil grants it to
 	// every caller; it is checked only when [Options.Accounts] is set.
 	Readers []string
+	// Viewers lists the principals granted secretmanager.versions.get
+	// (roles/secretmanager.viewer), which GetSecretVersion needs. Nil grants
+	// it to every caller; it is checked only when [Options.Accounts] is set.
+	Viewers []string
 	// Slow makes every access block until the caller's context ends.
 	Slow bool
 }
@@ -112,9 +118,10 @@ type Server struct {
 	secrets  map[string]*Secret
 	accounts []*ServiceAccount
 
-	mu       sync.Mutex
+	mu       sync.Mutex // guards the fields below and the secrets' versions
 	failures []codes.Code
 	requests []string
+	counts   map[string]int // calls by method
 }
 
 // Start serves opts on 127.0.0.1 on a free port until the test ends.
@@ -125,6 +132,7 @@ func Start(t testing.TB, opts Options) *Server {
 		ids:      map[string]string{},
 		secrets:  map[string]*Secret{},
 		accounts: opts.Accounts,
+		counts:   map[string]int{},
 	}
 	addProject := func(id string) {
 		if _, ok := s.numbers[id]; ok {
@@ -181,7 +189,7 @@ func ProjectNumber(id string) string {
 	return strconv.FormatUint(100000000000+h.Sum64()%900000000000, 10)
 }
 
-// FailNext makes the next n AccessSecretVersion calls fail with code, as a
+// FailNext makes the next n calls fail with code, as a
 // service that is briefly down does, before any other check.
 func (s *Server) FailNext(code codes.Code, n int) {
 	s.mu.Lock()
@@ -220,62 +228,12 @@ func key(projectNumber, location, id string) string {
 func (s *Server) AccessSecretVersion(ctx context.Context, req *secretmanagerpb.AccessSecretVersionRequest) (*secretmanagerpb.AccessSecretVersionResponse, error) {
 	s.mu.Lock()
 	s.requests = append(s.requests, req.GetName())
-	fail := codes.OK
-	if len(s.failures) > 0 {
-		fail, s.failures = s.failures[0], s.failures[1:]
-	}
+	s.counts["AccessSecretVersion"]++
 	s.mu.Unlock()
-	if fail != codes.OK {
-		return nil, status.Error(fail, "The service is currently unavailable.")
-	}
-
-	principal, err := s.authenticate(ctx)
+	sec, v, versionName, err := s.find(ctx, req.GetName(), "secretmanager.versions.access")
 	if err != nil {
 		return nil, err
 	}
-
-	m := nameRE.FindStringSubmatch(req.GetName())
-	if m == nil || !projectRE.MatchString(m[1]) || m[2] != "" && !locationRE.MatchString(m[2]) ||
-		!secretRE.MatchString(m[3]) || !versionRE.MatchString(m[4]) {
-		return nil, status.Error(codes.InvalidArgument, "Invalid resource field value in the request.")
-	}
-	project, location, id, version := m[1], m[2], m[3], m[4]
-	denied := status.Errorf(codes.PermissionDenied,
-		"Permission 'secretmanager.versions.access' denied for resource '%s' (or it may not exist).", req.GetName())
-	number, ok := s.numbers[project]
-	if !ok {
-		if _, ok = s.ids[project]; !ok {
-			return nil, denied
-		}
-		number = project
-	}
-	prefix := "projects/" + number + "/"
-	if location != "" {
-		prefix += "locations/" + location + "/"
-	}
-	secretName := prefix + "secrets/" + id
-	sec, ok := s.secrets[key(number, location, id)]
-	if ok && len(s.accounts) > 0 && sec.Readers != nil && !slices.Contains(sec.Readers, principal) {
-		return nil, denied
-	}
-	if !ok || len(sec.Versions) == 0 {
-		return nil, status.Errorf(codes.NotFound, "Secret [%s] not found or has no versions.", secretName)
-	}
-
-	var n int64
-	switch {
-	case version == "latest":
-		n = int64(len(sec.Versions))
-	case version[0] >= '0' && version[0] <= '9':
-		n, _ = strconv.ParseInt(version, 10, 64)
-	default:
-		n = sec.Aliases[version]
-	}
-	if n < 1 || n > int64(len(sec.Versions)) {
-		return nil, status.Errorf(codes.NotFound, "Secret Version [%s/versions/%s] not found.", secretName, version)
-	}
-	v := sec.Versions[n-1]
-	versionName := fmt.Sprintf("%s/versions/%d", secretName, n)
 	switch v.State {
 	case secretmanagerpb.SecretVersion_DISABLED, secretmanagerpb.SecretVersion_DESTROYED:
 		return nil, status.Errorf(codes.FailedPrecondition, "Secret Version [%s] is in %s state.", versionName, v.State)
@@ -296,6 +254,130 @@ func (s *Server) AccessSecretVersion(ctx context.Context, req *secretmanagerpb.A
 		payload.DataCrc32C = &bad
 	}
 	return &secretmanagerpb.AccessSecretVersionResponse{Name: versionName, Payload: payload}, nil
+}
+
+// GetSecretVersion implements the service's method of that name: the
+// version's metadata (its resolved name, with the project number and the
+// version number an alias or "latest" stands for, and its state), never
+// its payload. It needs secretmanager.versions.get, which
+// roles/secretmanager.secretAccessor does not grant: see [Secret.Viewers].
+func (s *Server) GetSecretVersion(ctx context.Context, req *secretmanagerpb.GetSecretVersionRequest) (*secretmanagerpb.SecretVersion, error) {
+	s.mu.Lock()
+	s.counts["GetSecretVersion"]++
+	s.mu.Unlock()
+	sec, v, versionName, err := s.find(ctx, req.GetName(), "secretmanager.versions.get")
+	if err != nil {
+		return nil, err
+	}
+	if sec.Slow {
+		<-ctx.Done()
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
+	state := v.State
+	if state == secretmanagerpb.SecretVersion_STATE_UNSPECIFIED {
+		state = secretmanagerpb.SecretVersion_ENABLED
+	}
+	return &secretmanagerpb.SecretVersion{Name: versionName, State: state}, nil
+}
+
+// find applies the checks both methods share: an injected failure, the
+// caller's token, the name's grammar, the project, the secret and its
+// readers (or viewers, for permission versions.get), and the version. It
+// returns the secret, the version and its resolved name.
+func (s *Server) find(ctx context.Context, name, permission string) (*Secret, Version, string, error) {
+	s.mu.Lock()
+	fail := codes.OK
+	if len(s.failures) > 0 {
+		fail, s.failures = s.failures[0], s.failures[1:]
+	}
+	s.mu.Unlock()
+	if fail != codes.OK {
+		return nil, Version{}, "", status.Error(fail, "The service is currently unavailable.")
+	}
+
+	principal, err := s.authenticate(ctx)
+	if err != nil {
+		return nil, Version{}, "", err
+	}
+
+	m := nameRE.FindStringSubmatch(name)
+	if m == nil || !projectRE.MatchString(m[1]) || m[2] != "" && !locationRE.MatchString(m[2]) ||
+		!secretRE.MatchString(m[3]) || !versionRE.MatchString(m[4]) {
+		return nil, Version{}, "", status.Error(codes.InvalidArgument, "Invalid resource field value in the request.")
+	}
+	project, location, id, version := m[1], m[2], m[3], m[4]
+	denied := status.Errorf(codes.PermissionDenied,
+		"Permission '%s' denied for resource '%s' (or it may not exist).", permission, name)
+	number, ok := s.numbers[project]
+	if !ok {
+		if _, ok = s.ids[project]; !ok {
+			return nil, Version{}, "", denied
+		}
+		number = project
+	}
+	prefix := "projects/" + number + "/"
+	if location != "" {
+		prefix += "locations/" + location + "/"
+	}
+	secretName := prefix + "secrets/" + id
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec, ok := s.secrets[key(number, location, id)]
+	grantees := sec.readers(permission)
+	if ok && len(s.accounts) > 0 && grantees != nil && !slices.Contains(grantees, principal) {
+		return nil, Version{}, "", denied
+	}
+	if !ok || len(sec.Versions) == 0 {
+		return nil, Version{}, "", status.Errorf(codes.NotFound, "Secret [%s] not found or has no versions.", secretName)
+	}
+
+	var n int64
+	switch {
+	case version == "latest":
+		n = int64(len(sec.Versions))
+	case version[0] >= '0' && version[0] <= '9':
+		n, _ = strconv.ParseInt(version, 10, 64)
+	default:
+		n = sec.Aliases[version]
+	}
+	if n < 1 || n > int64(len(sec.Versions)) {
+		return nil, Version{}, "", status.Errorf(codes.NotFound, "Secret Version [%s/versions/%s] not found.", secretName, version)
+	}
+	return sec, sec.Versions[n-1], fmt.Sprintf("%s/versions/%d", secretName, n), nil
+}
+
+// readers returns who holds permission on the secret: nil means everyone.
+func (sec *Secret) readers(permission string) []string {
+	switch {
+	case sec == nil:
+		return nil
+	case permission == "secretmanager.versions.get":
+		return sec.Viewers
+	}
+	return sec.Readers
+}
+
+// AddVersion adds a version holding data to the secret id of project (in
+// location, "" for a global secret), as AddSecretVersion does: it becomes
+// "latest". It returns the new version's number; the secret must exist.
+func (s *Server) AddVersion(t testing.TB, project, location, id string, data []byte) int64 {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec, ok := s.secrets[key(s.numbers[project], location, id)]
+	if !ok {
+		t.Fatalf("gcptest: AddVersion: no secret %q in project %q (location %q)", id, project, location)
+	}
+	sec.Versions = append(sec.Versions, Version{Data: slices.Clone(data)})
+	return int64(len(sec.Versions))
+}
+
+// Count returns how many calls of method ("AccessSecretVersion",
+// "GetSecretVersion") the server received, whatever their outcome.
+func (s *Server) Count(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counts[method]
 }
 
 // authenticate returns the caller's principal. It checks nothing, and
