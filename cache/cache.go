@@ -1,0 +1,312 @@
+package cache
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/latchkey/latchkey/secret"
+)
+
+// closeGrace bounds how long Close waits for fetches still running (a store
+// that ignores its context) before it drops the entries and closes the store.
+const closeGrace = time.Second
+
+// Store is a caching [secret.Store]. Build it with [New]. It is safe for
+// concurrent use. It implements [secret.Keyer] (the wrapped store's keys)
+// and [secret.Versioner] (passed through to the wrapped store, uncached).
+type Store struct {
+	up    secret.Store
+	keyer secret.Keyer     // nil: keyed by the request as written
+	ver   secret.Versioner // nil: no version checks
+	set   settings
+
+	bg         context.Context // canceled by Close
+	stop       context.CancelFunc
+	wg         sync.WaitGroup
+	refreshSem chan struct{}
+	// notesVersion is set once the store has recorded a version in a
+	// FetchNote, so the cache stops asking CurrentVersion before fetches.
+	notesVersion atomic.Bool
+
+	mu      sync.Mutex
+	closed  bool
+	entries map[string]*entry
+	lru     list.List // of *entry, most recently used first
+	bytes   int64
+	flights map[string]*flight
+	gen     uint64 // bumped by every invalidation
+
+	c counters
+}
+
+// entry is one cached answer: a value (buf) or a not-found (negative).
+type entry struct {
+	key        string
+	req        secret.Request // as first fetched, for refreshes and invalidation
+	buf        []byte         // the cache's own copy; zeroed when dropped
+	negative   bool
+	negErr     error
+	expires    time.Time
+	version    string // from the store, when known
+	elem       *list.Element
+	refreshing bool
+}
+
+func (e *entry) size() int64 { return int64(len(e.buf) + len(e.key)) }
+
+// New returns a cache in front of store, with opts' defaults applied (see
+// [Options]). The cache owns store: its Close closes store.
+func New(store secret.Store, opts Options) *Store {
+	s := &Store{up: store, set: opts.settings(), entries: map[string]*entry{}, flights: map[string]*flight{}}
+	s.keyer, _ = store.(secret.Keyer)
+	s.ver, _ = store.(secret.Versioner)
+	s.refreshSem = make(chan struct{}, s.set.refreshConcurrency)
+	s.bg, s.stop = context.WithCancel(context.Background())
+	s.wg.Add(1)
+	go s.janitor()
+	return s
+}
+
+type refreshKey struct{}
+
+// WithRefresh returns a copy of ctx whose fetches bypass the cache: the
+// store is asked, and its answer replaces the entry (the AWS Secrets
+// Manager Agent's refreshNow=true). A failing store is then an error, never
+// a stale answer: the caller asked for the store's word.
+func WithRefresh(ctx context.Context) context.Context {
+	return context.WithValue(ctx, refreshKey{}, true)
+}
+
+func refreshRequested(ctx context.Context) bool {
+	b, _ := ctx.Value(refreshKey{}).(bool)
+	return b
+}
+
+// SecretKey returns the wrapped store's key for req, or the request as
+// written when the store has no [secret.Keyer].
+func (s *Store) SecretKey(req secret.Request) string {
+	if s.keyer != nil {
+		return s.keyer.SecretKey(req)
+	}
+	return req.Name + "\x00" + req.Version
+}
+
+// CurrentVersion asks the wrapped store, uncached. It returns an error
+// wrapping [errors.ErrUnsupported] when the store is not a [secret.Versioner].
+func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (string, error) {
+	if s.ver == nil {
+		return "", fmt.Errorf("store %q cannot report versions: %w", s.set.name, errors.ErrUnsupported)
+	}
+	return s.ver.CurrentVersion(ctx, req)
+}
+
+// Unwrap returns the wrapped store.
+func (s *Store) Unwrap() secret.Store { return s.up }
+
+// Get answers from the cache when it holds a fresh entry for req's key,
+// and otherwise asks the store once for all concurrent callers. The Value
+// it returns is the caller's own copy.
+func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+	if err := ctx.Err(); err != nil {
+		return secret.Value{}, fmt.Errorf("store %q: %w", s.set.name, err)
+	}
+	key := s.SecretKey(req)
+	note := secret.NoteFrom(ctx)
+	if refreshRequested(ctx) {
+		s.c.bypasses.Add(1)
+		return s.fill(ctx, key, req, true, note)
+	}
+	now := s.set.now()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return secret.Value{}, s.closedError()
+	}
+	e := s.entries[key]
+	if e == nil || !now.Before(e.expires) {
+		s.mu.Unlock()
+		return s.fill(ctx, key, req, false, note)
+	}
+	s.lru.MoveToFront(e.elem)
+	if e.negative {
+		err := e.negErr
+		s.mu.Unlock()
+		s.c.negative.Add(1)
+		if note != nil {
+			note.SetCache(secret.CacheNegative)
+		}
+		return secret.Value{}, err
+	}
+	v := secret.NewValue(e.buf) // copied under the lock: buf is zeroed when dropped
+	version := e.version
+	refresh := s.set.refreshAhead > 0 && !e.refreshing && e.expires.Sub(now) <= s.set.refreshAhead
+	if refresh {
+		e.refreshing = true
+	}
+	r := e.req
+	s.mu.Unlock()
+	if refresh {
+		s.refreshAhead(key, r)
+	}
+	s.c.hits.Add(1)
+	if note != nil {
+		note.SetCache(secret.CacheHit)
+		if version != "" {
+			note.SetVersion(version)
+		}
+	}
+	return v, nil
+}
+
+func (s *Store) closedError() error {
+	return fmt.Errorf("store %q: used after Close: %w", s.set.name, secret.ErrUnavailable)
+}
+
+// Invalidate drops the entries of the secret req names, under any spelling
+// the store's [secret.Keyer] maps to the same key. With an empty
+// req.Version it drops every version of the secret; with a version, that
+// version only. A fetch in flight when Invalidate is called still answers
+// its callers but is not kept. It returns the number of entries dropped.
+func (s *Store) Invalidate(req secret.Request) int {
+	key := s.SecretKey(req)
+	base := s.SecretKey(secret.Request{Name: req.Name})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	n := 0
+	for k, e := range s.entries {
+		match := k == key || s.SecretKey(e.req) == key
+		if req.Version == "" && !match {
+			match = s.SecretKey(secret.Request{Name: e.req.Name}) == base
+		}
+		if match {
+			s.remove(e)
+			n++
+		}
+	}
+	s.c.invalidations.Add(uint64(n))
+	return n
+}
+
+// InvalidateAll drops every entry and returns how many there were.
+func (s *Store) InvalidateAll() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	n := len(s.entries)
+	for _, e := range s.entries {
+		s.remove(e)
+	}
+	s.c.invalidations.Add(uint64(n))
+	return n
+}
+
+// Close stops background refreshes, overwrites and drops every entry, and
+// closes the wrapped store. No Get may start after Close; one in flight
+// fails or answers without being kept.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.stop()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	t := time.NewTimer(closeGrace)
+	select {
+	case <-done:
+	case <-t.C:
+		s.set.log.Warn("cache closed while a fetch that ignores its context is still running", "store", s.set.name)
+	}
+	t.Stop()
+	s.mu.Lock()
+	for _, e := range s.entries {
+		s.remove(e)
+	}
+	s.mu.Unlock()
+	return s.up.Close()
+}
+
+// remove drops e and overwrites its value. s.mu must be held.
+func (s *Store) remove(e *entry) {
+	if s.entries[e.key] == e {
+		delete(s.entries, e.key)
+	}
+	s.lru.Remove(e.elem)
+	s.bytes -= e.size()
+	clear(e.buf)
+	e.buf = nil
+	e.negErr = nil
+}
+
+// put keeps an answer under key, evicting the least recently used entries
+// beyond the bounds. s.mu must be held.
+func (s *Store) put(key string, req secret.Request, buf []byte, negErr error, version string, now time.Time) {
+	if old := s.entries[key]; old != nil {
+		s.remove(old)
+	}
+	e := &entry{key: key, req: req, buf: buf, negative: negErr != nil, negErr: negErr, version: version}
+	if e.negative {
+		e.expires = now.Add(s.set.negativeTTL)
+	} else {
+		e.expires = now.Add(s.set.ttl)
+	}
+	if e.size() > s.set.maxBytes {
+		clear(buf)
+		s.c.tooLarge.Add(1)
+		return
+	}
+	s.entries[key] = e
+	e.elem = s.lru.PushFront(e)
+	s.bytes += e.size()
+	for len(s.entries) > s.set.maxEntries || s.bytes > s.set.maxBytes {
+		last := s.lru.Back().Value.(*entry)
+		s.remove(last)
+		s.c.evictions.Add(1)
+	}
+}
+
+// janitor drops, every sweep interval, the entries too old to answer even
+// stale, so that their values do not linger until evicted.
+func (s *Store) janitor() {
+	defer s.wg.Done()
+	every := min(s.set.ttl, time.Minute)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.bg.Done():
+			return
+		case <-t.C:
+			s.sweep(s.set.now())
+		}
+	}
+}
+
+// sweep drops the entries that can no longer answer at now.
+func (s *Store) sweep(now time.Time) int {
+	grace := max(s.set.maxStale, 0)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, e := range s.entries {
+		limit := e.expires
+		if !e.negative {
+			limit = limit.Add(grace)
+		}
+		if now.After(limit) {
+			s.remove(e)
+			n++
+		}
+	}
+	s.c.expired.Add(uint64(n))
+	return n
+}
