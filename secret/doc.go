@@ -8,8 +8,12 @@
 //
 // # Reference syntax
 //
-// A workflow field written as a string is a literal unless it starts with
-// "secret:" (any letter case) or "literal:". A reference reads
+// A workflow field written as a string is a reference when it starts with
+// "secret:" (any letter case), a literal behind "literal:", a
+// [*NearMissError] when it looks like a reference but is neither (a
+// mistyped or disguised prefix, another tool's reference syntax, an
+// interpolation expression; see [ParseSource]), and otherwise a literal as it
+// stands. A reference reads
 //
 //	secret://STORE/NAME#KEY?version=V&optional&default=D
 //

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -61,8 +62,10 @@ type Source struct {
 
 // ParseSource reads a workflow field written as a string. A string starting
 // with [RefPrefix] must be a well-formed reference; one starting with
-// [LiteralPrefix] is the literal that follows the prefix; any other string
-// is a literal as it stands.
+// [LiteralPrefix] is the literal that follows the prefix; a string that
+// looks like a reference but is neither (a typo of the prefix, whitespace
+// before it, another tool's reference syntax, an interpolation expression)
+// is a [*NearMissError]; any other string is a literal as it stands.
 func ParseSource(s string) (Source, error) {
 	if hasPrefixFold(s, LiteralPrefix) {
 		return Source{Literal: s[len(LiteralPrefix):]}, nil
@@ -74,13 +77,17 @@ func ParseSource(s string) (Source, error) {
 		}
 		return Source{Ref: &r}, nil
 	}
+	if e := nearMiss(s); e != nil {
+		return Source{}, e
+	}
 	return Source{Literal: s}, nil
 }
 
 // QuoteLiteral returns the string form of the literal s: s itself, or s
-// behind [LiteralPrefix] when s would otherwise read as a reference.
+// behind [LiteralPrefix] when s would otherwise read as a reference or be
+// refused as a near miss.
 func QuoteLiteral(s string) string {
-	if hasPrefixFold(s, LiteralPrefix) || hasPrefixFold(s, RefPrefix) {
+	if hasPrefixFold(s, LiteralPrefix) || hasPrefixFold(s, RefPrefix) || nearMiss(s) != nil {
 		return LiteralPrefix + s
 	}
 	return s
@@ -116,9 +123,12 @@ func (p *refParser) parse() (Ref, error) {
 	if !hasPrefixFold(s, RefPrefix) {
 		return r, p.fail(0, "a reference starts with %q", RefPrefix+"//")
 	}
+	if t := strings.TrimRightFunc(s, unicode.IsSpace); len(t) < len(s) {
+		return r, p.fail(len(t), "whitespace after the reference: remove it (a name that really ends in a space is written %%20)")
+	}
 	p.pos = len(RefPrefix)
 	if !strings.HasPrefix(s[p.pos:], "//") {
-		return r, p.fail(p.pos, `expected "//" after %q (write secret://STORE/NAME, or secret:///NAME for the default store)`, RefPrefix)
+		return r, p.fail(p.pos, `expected "//" after %q (write secret://STORE/NAME, or secret:///NAME for the default store; or literal:%s for this text as a literal)`, RefPrefix, s)
 	}
 	p.pos += 2
 	slash := strings.IndexAny(s[p.pos:], "/#?")
