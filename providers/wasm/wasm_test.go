@@ -37,23 +37,27 @@ var planted = map[string][]byte{
 }
 
 func TestConformance(t *testing.T) {
-	srv := wasmstoretest.Start(t, planted)
-	module := wasmstoretest.BuildHTTPJSON(t)
-	storetest.Run(t, func(t *testing.T) *storetest.Fixture {
-		st, err := fromSpec(context.Background(), secret.Spec{Name: "custom", Type: "wasm", Settings: settingsFor(t, srv, module, nil)}, sharedCache)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &storetest.Fixture{
-			Store: st,
-			Plain: secret.Request{Name: "plain"}, PlainValue: planted["plain"],
-			JSON: secret.Request{Name: "doc"}, JSONValue: planted["doc"],
-			JSONKey: "password", JSONKeyValue: "json-planted-pw",
-			Binary: secret.Request{Name: "binary"}, BinaryValue: planted["binary"],
-			Missing: secret.Request{Name: "absent"},
-			Slow:    secret.Request{Name: wasmstoretest.SlowSecret},
-		}
-	})
+	for _, g := range wasmstoretest.Guests {
+		t.Run(g.Lang, func(t *testing.T) {
+			srv := wasmstoretest.Start(t, planted)
+			module := g.Build(t)
+			storetest.Run(t, func(t *testing.T) *storetest.Fixture {
+				st, err := fromSpec(context.Background(), secret.Spec{Name: "custom", Type: "wasm", Settings: settingsFor(t, srv, module, nil)}, sharedCache)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return &storetest.Fixture{
+					Store: st,
+					Plain: secret.Request{Name: "plain"}, PlainValue: planted["plain"],
+					JSON: secret.Request{Name: "doc"}, JSONValue: planted["doc"],
+					JSONKey: "password", JSONKeyValue: "json-planted-pw",
+					Binary: secret.Request{Name: "binary"}, BinaryValue: planted["binary"],
+					Missing: secret.Request{Name: "absent"},
+					Slow:    secret.Request{Name: wasmstoretest.SlowSecret},
+				}
+			})
+		})
+	}
 }
 
 // settingsFor is the server's settings round-tripped through JSON, as an
@@ -81,38 +85,42 @@ func settingsFor(t *testing.T, srv *wasmstoretest.Server, module string, overrid
 }
 
 func TestVersionsAndFields(t *testing.T) {
-	srv := wasmstoretest.Start(t, planted)
-	module := wasmstoretest.BuildHTTPJSON(t)
-	s := settingsFor(t, srv, module, nil)
-	s["config"].(map[string]any)["field"] = "password"
-	st, err := fromSpec(context.Background(), secret.Spec{Name: "custom", Type: "wasm", Settings: s}, sharedCache)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	tests := []struct {
-		name string
-		req  secret.Request
-		want string
-		err  error
-	}{
-		{"field", secret.Request{Name: "doc"}, "json-planted-pw", nil},
-		{"version", secret.Request{Name: "doc", Version: "2"}, "version-two-pw", nil},
-		{"missing version", secret.Request{Name: "doc", Version: "3"}, "", secret.ErrNotFound},
-		{"not JSON", secret.Request{Name: "plain"}, "", secret.ErrUnavailable},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			v, err := st.Get(context.Background(), tc.req)
-			if tc.err != nil {
-				if !errors.Is(err, tc.err) {
-					t.Fatalf("Get(%+v) = %v, want %v", tc.req, err, tc.err)
-				}
-				storetest.NoLeak(t, "error", err.Error(), planted["plain"], []byte("json-planted-pw"))
-				return
+	for _, g := range wasmstoretest.Guests {
+		t.Run(g.Lang, func(t *testing.T) {
+			srv := wasmstoretest.Start(t, planted)
+			module := g.Build(t)
+			s := settingsFor(t, srv, module, nil)
+			s["config"].(map[string]any)["field"] = "password"
+			st, err := fromSpec(context.Background(), secret.Spec{Name: "custom", Type: "wasm", Settings: s}, sharedCache)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if err != nil || v.RevealString() != tc.want {
-				t.Fatalf("Get(%+v) = %d bytes, %v", tc.req, v.Len(), err)
+			defer st.Close()
+			tests := []struct {
+				name string
+				req  secret.Request
+				want string
+				err  error
+			}{
+				{"field", secret.Request{Name: "doc"}, "json-planted-pw", nil},
+				{"version", secret.Request{Name: "doc", Version: "2"}, "version-two-pw", nil},
+				{"missing version", secret.Request{Name: "doc", Version: "3"}, "", secret.ErrNotFound},
+				{"not JSON", secret.Request{Name: "plain"}, "", secret.ErrUnavailable},
+			}
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) {
+					v, err := st.Get(context.Background(), tc.req)
+					if tc.err != nil {
+						if !errors.Is(err, tc.err) {
+							t.Fatalf("Get(%+v) = %v, want %v", tc.req, err, tc.err)
+						}
+						storetest.NoLeak(t, "error", err.Error(), planted["plain"], []byte("json-planted-pw"))
+						return
+					}
+					if err != nil || v.RevealString() != tc.want {
+						t.Fatalf("Get(%+v) = %d bytes, %v", tc.req, v.Len(), err)
+					}
+				})
 			}
 		})
 	}

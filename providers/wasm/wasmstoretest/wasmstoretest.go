@@ -1,6 +1,6 @@
 // Package wasmstoretest runs a loopback HTTP secret store that speaks what
 // the example module examples/stores/http-json expects, and builds that
-// module, so that tests (the wasm store's own, and the CLI's end-to-end
+// module (and its Rust twin, examples/stores/http-json-rs), so that tests (the wasm store's own, and the CLI's end-to-end
 // tests) can resolve secrets through a real Wasm store.
 package wasmstoretest
 
@@ -108,6 +108,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 func BuildHTTPJSON(tb testing.TB) string {
 	tb.Helper()
 	return wasmtest.Build(tb, "examples/stores/http-json")
+}
+
+// BuildHTTPJSONRust builds examples/stores/http-json-rs, the same store in
+// Rust, and returns the .wasm file's path. It skips the test when no rustc
+// with the wasm32-wasi target is installed.
+func BuildHTTPJSONRust(tb testing.TB) string {
+	tb.Helper()
+	return wasmtest.BuildRust(tb, "examples/stores/http-json-rs")
+}
+
+// Guests lists the builds of the http-json store, by language, for tests
+// that run against each.
+var Guests = []struct {
+	Lang  string
+	Build func(testing.TB) string
+}{
+	{"go", BuildHTTPJSON},
+	{"rust", BuildHTTPJSONRust},
 }
 
 // Settings returns the settings of a "wasm" store (the agent config's

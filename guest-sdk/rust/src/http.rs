@@ -1,0 +1,121 @@
+//! HTTP through the host (ABI.md, `http_request` and `http_response_read`).
+
+use crate::abi;
+use crate::error::{HostCode, HostError};
+
+/// HttpRequest is a request the host makes on the module's behalf. Build
+/// one with [`HttpRequest::get`] or [`HttpRequest::new`] and send it with
+/// [`HttpRequest::send`].
+#[derive(Clone, Debug)]
+pub struct HttpRequest<'a> {
+    method: &'a str,
+    url: &'a str,
+    header: Vec<u8>,
+    body: &'a [u8],
+}
+
+impl<'a> HttpRequest<'a> {
+    /// new starts a request with a method (`GET`, `HEAD`, `POST`, `PUT`,
+    /// `PATCH`, `DELETE`, `OPTIONS`) and an absolute URL.
+    pub fn new(method: &'a str, url: &'a str) -> HttpRequest<'a> {
+        HttpRequest { method, url, header: Vec::new(), body: &[] }
+    }
+
+    /// get starts a GET request.
+    pub fn get(url: &'a str) -> HttpRequest<'a> {
+        HttpRequest::new("GET", url)
+    }
+
+    /// header adds a header line. The host drops `Host`, `Content-Length`
+    /// and hop-by-hop headers, and refuses a name or value with a line
+    /// break; a value may hold credential placeholders
+    /// ([`crate::credential`]).
+    pub fn header(mut self, name: &str, value: &str) -> HttpRequest<'a> {
+        self.header.extend_from_slice(name.as_bytes());
+        self.header.extend_from_slice(b": ");
+        self.header.extend_from_slice(value.as_bytes());
+        self.header.push(b'\n');
+        self
+    }
+
+    /// headers adds several header lines, in order.
+    pub fn headers<K: AsRef<str>, V: AsRef<str>>(mut self, h: impl IntoIterator<Item = (K, V)>) -> HttpRequest<'a> {
+        for (k, v) in h {
+            self = self.header(k.as_ref(), v.as_ref());
+        }
+        self
+    }
+
+    /// body sets the request's body.
+    pub fn body(mut self, body: &'a [u8]) -> HttpRequest<'a> {
+        self.body = body;
+        self
+    }
+
+    /// send asks the host to make the request and waits for the answer.
+    /// The host checks the URL (and every redirect it follows) against the
+    /// store's allow list, refuses private addresses unless the operator
+    /// allowed them, substitutes credential placeholders where they are
+    /// bound, and caps sizes and counts. A refusal is a [`HostError`].
+    pub fn send(&self) -> Result<HttpResponse, HostError> {
+        let fail = |code: i32, what: &str| HostError {
+            op: format!("http {} {}{}", self.method, self.url, what),
+            code: HostCode::from_status(code),
+        };
+        let status = abi::request(self.method, self.url, &self.header, self.body);
+        if status < 0 {
+            return Err(fail(status, ""));
+        }
+        let mut header = Vec::new();
+        abi::read_response(abi::PART_HEADER, &mut header).map_err(|c| fail(c, ": reading the response"))?;
+        let mut body = Vec::new();
+        abi::read_response(abi::PART_BODY, &mut body).map_err(|c| fail(c, ": reading the response"))?;
+        Ok(HttpResponse { status: status as u16, body, header: String::from_utf8(header).unwrap_or_default() })
+    }
+}
+
+/// get sends a GET request with the given header lines.
+pub fn get(url: &str, headers: &[(&str, &str)]) -> Result<HttpResponse, HostError> {
+    HttpRequest::get(url).headers(headers.iter().copied()).send()
+}
+
+/// HttpResponse is what the host received, after any redirects it
+/// followed. Credential values in it were replaced by the host with
+/// `[REDACTED:NAME]`.
+pub struct HttpResponse {
+    /// The final HTTP status (100–599).
+    pub status: u16,
+    /// The response body.
+    pub body: Vec<u8>,
+    header: String,
+}
+
+impl HttpResponse {
+    /// header returns the first value of the response header name,
+    /// compared without regard to letter case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+    }
+
+    /// headers returns the header lines in the host's order (sorted by
+    /// canonical name, one line per value).
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.header.lines().filter_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            Some((n.trim(), v.trim()))
+        })
+    }
+
+    /// into_body returns the body, dropping the rest.
+    pub fn into_body(self) -> Vec<u8> {
+        self.body
+    }
+}
+
+impl std::fmt::Debug for HttpResponse {
+    /// Debug shows the status and sizes, never the body, which may be a
+    /// secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HttpResponse {{ status: {}, body: {} bytes }}", self.status, self.body.len())
+    }
+}

@@ -1,0 +1,216 @@
+//! latchkey_guest is the Rust guest SDK for Latchkey custom stores: a store
+//! written in Rust, compiled to a WebAssembly reactor module for
+//! `wasm32-wasi`, and run by the Latchkey agent inside its sandbox. It is
+//! written against `guest-sdk/ABI.md` alone and depends on nothing but
+//! `std`.
+//!
+//! A store implements [`Store`] and exports it with [`export_store!`]:
+//!
+//! ```ignore
+//! use latchkey_guest::{credential, export_store, http, Error, Json, Request, Store};
+//!
+//! struct Vault { url: String }
+//!
+//! impl Store for Vault {
+//!     fn new(config: Json) -> Result<Self, Error> {
+//!         let url = config.get("store_url")?.ok_or_else(|| Error::invalid_config("\"store_url\" is required"))?;
+//!         Ok(Vault { url: url.as_str()?.into_owned() })
+//!     }
+//!     fn get(&mut self, req: &Request) -> Result<Vec<u8>, Error> {
+//!         let url = format!("{}/{}", self.url, req.name);
+//!         let bearer = format!("Bearer {}", credential("api_token"));
+//!         let resp = http::get(&url, &[("Authorization", &bearer)])?; // a refusal is "not allowed"
+//!         match resp.status {
+//!             200 => Ok(resp.body),
+//!             404 => Err(Error::not_found(format!("secret {:?}", req.name))),
+//!             s => Err(Error::unavailable(format!("HTTP {}", s))),
+//!         }
+//!     }
+//! }
+//!
+//! export_store!(Vault);
+//! ```
+//!
+//! built with Debian's `rustc` (packages `rustc` and
+//! `libstd-rust-dev-wasm32`) and no cargo:
+//!
+//! ```text
+//! rustc --edition 2021 --crate-type rlib --crate-name latchkey_guest --target wasm32-wasi \
+//!       -C opt-level=s -o liblatchkey_guest.rlib guest-sdk/rust/src/lib.rs
+//! rustc --edition 2021 --crate-type cdylib --target wasm32-wasi -C opt-level=s -C lto \
+//!       -C strip=symbols --extern latchkey_guest=liblatchkey_guest.rlib -o store.wasm main.rs
+//! ```
+//!
+//! # Notes
+//!
+//! - [`Store::new`] runs once per instance, at its first call, with the
+//!   store's JSON config; [`Store::get`] runs once per fetch, one call at a
+//!   time per instance, so `&mut self` needs no locking. The host may run
+//!   several instances at once and may discard any at any time; it always
+//!   discards one after a trap.
+//! - A pooled instance keeps its memory between fetches (and between the
+//!   workflows the agent serves): anything the store keeps in `self` or in
+//!   freed heap is there for the next call. The SDK overwrites the buffers
+//!   it owns (the request, the response it read, the result) after each
+//!   call; the store should [`wipe`] its own copies of a secret. Operators
+//!   who want no state at all set `isolation: per_call`.
+//! - A panic traps (the target aborts on panic): the host discards the
+//!   instance and reports the store unavailable. The SDK's panic hook logs
+//!   where it happened and never the panic's message, which may hold data.
+//! - Never put a secret value in an [`Error`] message or a log line: the
+//!   agent shows and logs both.
+
+mod abi;
+mod credential;
+mod error;
+pub mod http;
+mod json;
+mod log;
+
+pub use credential::{credential, credential_base64, credential_json, credential_url};
+pub use error::{Code, Error, HostCode, HostError};
+pub use json::{quote, Json, JsonError, Kind};
+pub use log::{debug, info, log, warn, Level};
+
+/// Request names the secret a call fetches.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Request {
+    /// The secret's name; empty for the store's default secret.
+    pub name: String,
+    /// The JSON key path the workflow asked for, dot-joined. For
+    /// information only: return the whole secret, the agent selects keys.
+    pub key: String,
+    /// The version asked for; empty for the current one.
+    pub version: String,
+}
+
+/// Store is a custom secret store. The host creates one per instance with
+/// [`Store::new`] and calls [`Store::get`] once per fetch.
+pub trait Store: Sized {
+    /// new builds the store from its config, the JSON object of the
+    /// store's `config` setting (`{}` when none). It runs once per
+    /// instance; its error fails every call of the instance.
+    fn new(config: Json<'_>) -> Result<Self, Error>;
+
+    /// get returns the whole secret req names (the agent does JSON key
+    /// look-ups itself), or a typed error.
+    fn get(&mut self, req: &Request) -> Result<Vec<u8>, Error>;
+}
+
+/// wipe overwrites buf with zeros in a way the compiler does not elide: use
+/// it on a copy of a secret before dropping it.
+pub fn wipe(buf: &mut [u8]) {
+    for b in buf.iter_mut() {
+        // SAFETY: b is a valid, aligned &mut u8.
+        unsafe { std::ptr::write_volatile(b, 0) };
+    }
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+}
+
+/// export_store! exports a [`Store`] type as the module's entry points:
+/// `latchkey_get` and the ABI marker `latchkey_abi_v1`. Use it once, in the
+/// crate that builds the module.
+#[macro_export]
+macro_rules! export_store {
+    ($store:ty) => {
+        #[no_mangle]
+        pub extern "C" fn latchkey_get() -> i32 {
+            static mut STATE: $crate::__private::State<$store> = $crate::__private::State::new();
+            // SAFETY: the host runs one call at a time per instance and a
+            // wasm32 module without threads has one thread, so this is the
+            // only reference to STATE while it lives.
+            unsafe { $crate::__private::serve(&mut *::core::ptr::addr_of_mut!(STATE)) }
+        }
+
+        #[no_mangle]
+        pub extern "C" fn latchkey_abi_v1() {}
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    use super::*;
+
+    /// State is what an instance keeps between calls.
+    pub struct State<S> {
+        store: Option<Result<S, Error>>,
+        req: Request,
+    }
+
+    impl<S> State<S> {
+        pub const fn new() -> State<S> {
+            State { store: None, req: Request { name: String::new(), key: String::new(), version: String::new() } }
+        }
+    }
+
+    /// serve runs one call of latchkey_get.
+    pub fn serve<S: Store>(state: &mut State<S>) -> i32 {
+        if state.store.is_none() {
+            std::panic::set_hook(Box::new(|info| {
+                let msg = match info.location() {
+                    Some(l) => format!("the module panicked at {}:{}:{} (message withheld)", l.file(), l.line(), l.column()),
+                    None => "the module panicked (message withheld)".to_string(),
+                };
+                log(Level::Error, &msg);
+            }));
+            let mut config = Vec::new();
+            state.store = Some(match abi::read_input(abi::INPUT_CONFIG, &mut config) {
+                Err(c) => Err(Error::unavailable(format!("reading the config: {}", host(c)))),
+                Ok(()) => S::new(Json::new(&config)).map_err(|e| {
+                    if e.code == Code::InvalidConfig && !e.message.starts_with("the store's config") {
+                        Error::invalid_config(format!("the store's config: {}", e.message))
+                    } else {
+                        e
+                    }
+                }),
+            });
+            wipe(&mut config);
+        }
+        let store = match state.store.as_mut() {
+            Some(Ok(s)) => s,
+            Some(Err(e)) => return fail(e),
+            None => unreachable!(),
+        };
+        for (kind, s) in [
+            (abi::INPUT_NAME, &mut state.req.name),
+            (abi::INPUT_KEY, &mut state.req.key),
+            (abi::INPUT_VERSION, &mut state.req.version),
+        ] {
+            if let Err(e) = read_string(kind, s) {
+                return fail(&e);
+            }
+        }
+        match store.get(&state.req) {
+            Ok(mut v) => {
+                // On failure (too large) the host records the reason itself.
+                abi::set_result(&v);
+                wipe(&mut v);
+            }
+            Err(e) => {
+                fail(&e);
+            }
+        }
+        0
+    }
+
+    fn host(code: i32) -> HostError {
+        HostError { op: "input_read".to_string(), code: HostCode::from_status(code) }
+    }
+
+    fn read_string(kind: i32, s: &mut String) -> Result<(), Error> {
+        let mut v = std::mem::take(s).into_bytes();
+        abi::read_input(kind, &mut v).map_err(|c| Error::unavailable(format!("reading the request: {}", host(c))))?;
+        match String::from_utf8(v) {
+            Ok(v) => {
+                *s = v;
+                Ok(())
+            }
+            Err(_) => Err(Error::invalid_config("the request is not UTF-8")),
+        }
+    }
+
+    fn fail(e: &Error) -> i32 {
+        abi::set_error(e.code as i32, &e.message);
+        0
+    }
+}

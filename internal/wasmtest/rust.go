@@ -1,0 +1,162 @@
+package wasmtest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// RustSDK is the Rust guest SDK's crate root, relative to the repository
+// root.
+const RustSDK = "guest-sdk/rust/src/lib.rs"
+
+// RustBuildCommand is how a Rust guest is built (its build.sh says the
+// same): the SDK as an rlib, then the guest's main.rs as a cdylib, with
+// Debian's rustc and no cargo.
+const RustBuildCommand = "rustc --edition 2021 --crate-type rlib --crate-name latchkey_guest --target wasm32-wasi -C opt-level=s -o SDK.rlib " + RustSDK +
+	" && rustc --edition 2021 --crate-type cdylib --target wasm32-wasi -C opt-level=s -C lto -C strip=symbols --extern latchkey_guest=SDK.rlib -o OUT.wasm main.rs"
+
+// rustMissing is the skip message when no rustc can build for wasm32-wasi.
+const rustMissing = "wasmtest: no rustc with the wasm32-wasi target; install Debian's packages rustc and libstd-rust-dev-wasm32 (apt-get install rustc libstd-rust-dev-wasm32)"
+
+// Rust describes a rustc that can build Wasm guests.
+type Rust struct {
+	Path    string // the rustc binary
+	Target  string // "wasm32-wasi" (Debian, rustc < 1.84) or "wasm32-wasip1"
+	Version string // rustc --version
+}
+
+var (
+	rustOnce  sync.Once
+	rustFound *Rust
+)
+
+// FindRust returns a rustc that has a wasm32-wasi standard library, or
+// skips the test naming the Debian packages to install. It prefers
+// /usr/bin/rustc (Debian's) over one on PATH (often rustup's, which may
+// lack the target); LATCHKEY_RUSTC overrides both.
+func FindRust(tb testing.TB) *Rust {
+	tb.Helper()
+	rustOnce.Do(func() { rustFound = findRust() })
+	if rustFound == nil {
+		tb.Skip(rustMissing)
+	}
+	return rustFound
+}
+
+func findRust() *Rust {
+	candidates := []string{os.Getenv("LATCHKEY_RUSTC"), "/usr/bin/rustc"}
+	if p, err := exec.LookPath("rustc"); err == nil {
+		candidates = append(candidates, p)
+	}
+	for _, c := range candidates {
+		if c == "" {
+			continue
+		}
+		out, err := exec.Command(c, "--print", "sysroot").Output()
+		if err != nil {
+			continue
+		}
+		sysroot := strings.TrimSpace(string(out))
+		for _, target := range []string{"wasm32-wasi", "wasm32-wasip1"} {
+			libs, _ := filepath.Glob(filepath.Join(sysroot, "lib", "rustlib", target, "lib", "libstd-*.rlib"))
+			if len(libs) == 0 {
+				continue
+			}
+			v, err := exec.Command(c, "--version").Output()
+			if err != nil {
+				continue
+			}
+			return &Rust{Path: c, Target: target, Version: strings.TrimSpace(string(v))}
+		}
+	}
+	return nil
+}
+
+// BuildRust builds the Rust guest in dir (relative to the repository root;
+// a directory with a main.rs against the Rust SDK) and returns the path of
+// the .wasm file, cached like [Build]'s. It skips the test when no rustc
+// with the wasm32-wasi target exists.
+func BuildRust(tb testing.TB, dir string) string {
+	tb.Helper()
+	rs := FindRust(tb)
+	root := RepoRoot(tb)
+	src := filepath.Join(root, dir)
+	key, err := digest(src, filepath.Join(root, filepath.Dir(RustSDK)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	key = digestString(key + rs.Version + rs.Target)
+	out := filepath.Join(TempDir(tb), filepath.Base(dir)+"-"+key[:16]+".wasm")
+	if _, err := os.Stat(out); err == nil {
+		return out
+	}
+	if goBin, err := exec.LookPath("go"); err == nil {
+		defer precompile(tb, goBin, root, out)
+	}
+	tmp, err := os.MkdirTemp(TempDir(tb), "rust-build-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	rlib := filepath.Join(tmp, "liblatchkey_guest.rlib")
+	wasm := filepath.Join(tmp, "out.wasm")
+	steps := [][]string{
+		{"--edition", "2021", "--crate-type", "rlib", "--crate-name", "latchkey_guest", "--target", rs.Target,
+			"-C", "opt-level=s", "-o", rlib, filepath.Join(root, RustSDK)},
+		{"--edition", "2021", "--crate-type", "cdylib", "--crate-name", strings.ReplaceAll(filepath.Base(dir), "-", "_"), "--target", rs.Target,
+			"-C", "opt-level=s", "-C", "lto", "-C", "strip=symbols", "--extern", "latchkey_guest=" + rlib, "-o", wasm, "main.rs"},
+	}
+	for _, args := range steps {
+		cmd := exec.Command(rs.Path, args...)
+		cmd.Dir = src
+		if b, err := cmd.CombinedOutput(); err != nil {
+			tb.Fatalf("wasmtest: building %s with %s (%s): %v\n%s", dir, rs.Path, RustBuildCommand, err, b)
+		}
+	}
+	if err := os.Rename(wasm, out); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// RustTest compiles the crate at file (relative to the repository root)
+// as a native test binary with rustc --test, linked against the Rust SDK
+// when it is not the SDK itself, and runs it. It skips when no rustc
+// exists; its output is logged.
+func RustTest(tb testing.TB, file string) {
+	tb.Helper()
+	rs := FindRust(tb)
+	root := RepoRoot(tb)
+	tmp := tb.TempDir()
+	bin := filepath.Join(tmp, "test")
+	args := []string{"--edition", "2021", "--test", "-o", bin, filepath.Join(root, file)}
+	if file != RustSDK {
+		rlib := filepath.Join(tmp, "liblatchkey_guest.rlib")
+		cmd := exec.Command(rs.Path, "--edition", "2021", "--crate-type", "rlib", "--crate-name", "latchkey_guest", "-o", rlib, filepath.Join(root, RustSDK))
+		if b, err := cmd.CombinedOutput(); err != nil {
+			tb.Fatalf("wasmtest: building the Rust SDK natively: %v\n%s", err, b)
+		}
+		args = append(args, "--extern", "latchkey_guest="+rlib)
+	} else {
+		args = append(args, "--crate-name", "latchkey_guest")
+	}
+	if b, err := exec.Command(rs.Path, args...).CombinedOutput(); err != nil {
+		tb.Fatalf("wasmtest: rustc --test %s: %v\n%s", file, err, b)
+	}
+	b, err := exec.Command(bin).CombinedOutput()
+	tb.Logf("%s\n%s", file, b)
+	if err != nil {
+		tb.Fatalf("wasmtest: the Rust tests of %s failed: %v", file, err)
+	}
+}
+
+func digestString(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
