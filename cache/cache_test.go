@@ -536,3 +536,28 @@ func TestOptionsValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestStoreNotes(t *testing.T) {
+	base := newCounting("a", "1", "b", "2")
+	clk := newClock()
+	c := newCache(t, noting{versioned{base}, 3}, clk, Options{TTL: time.Minute, RefreshAhead: -1})
+	get(t, c, "a") // not yet known to note versions: one CurrentVersion first
+	note := &secret.FetchNote{}
+	if _, err := c.Get(secret.WithFetchNote(context.Background(), note), secret.Request{Name: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if base.vcalls.Load() != 1 {
+		t.Fatalf("%d version calls; a store that notes its version needs none before a fetch", base.vcalls.Load())
+	}
+	if note.Upstream() != 3 || note.Version() != "v1" || note.Cache() != secret.CacheMiss {
+		t.Fatalf("note: %d upstream, version %q, %q; want the store's 3 attempts and its version", note.Upstream(), note.Version(), note.Cache())
+	}
+	clk.Add(2 * time.Minute)
+	get(t, c, "b")
+	if base.calls.Load() != 2 || base.vcalls.Load() != 2 {
+		t.Fatalf("expired, unchanged: %d gets, %d version calls", base.calls.Load(), base.vcalls.Load())
+	}
+	if st := c.Stats(); st.UpstreamCalls != 1+3+3+1 {
+		t.Fatalf("stats %+v", st)
+	}
+}

@@ -165,26 +165,22 @@ func (s *Store) run(ctx context.Context, f *flight, gen uint64, key string, req 
 	}
 	var pre string
 	if s.ver != nil && !s.notesVersion.Load() {
-		// The store does not say which version it answered with: ask
+		// The store has not said which version it answers with: ask
 		// before fetching, so that a rotation between the two calls makes
 		// the entry look older, never newer, than its value.
-		f.upstream++
-		s.c.upstream.Add(1)
-		if v, err := s.ver.CurrentVersion(ctx, req); err == nil {
-			pre = v
-		}
+		s.call(ctx, f, func(ctx context.Context) {
+			if v, err := s.ver.CurrentVersion(ctx, req); err == nil {
+				pre = v
+			}
+		})
 	}
-	own := &secret.FetchNote{}
-	v, err := s.fetch(secret.WithFetchNote(ctx, own), req)
-	n := max(own.Upstream(), 1)
-	f.upstream += n
-	s.c.upstream.Add(uint64(n))
-	f.outbound = own.Outbound()
-	f.version = own.Version()
-	if f.version != "" {
+	var v secret.Value
+	var err error
+	noted := s.call(ctx, f, func(ctx context.Context) { v, err = s.fetch(ctx, req) })
+	f.version = pre
+	if noted != "" {
+		f.version = noted
 		s.notesVersion.Store(true)
-	} else {
-		f.version = pre
 	}
 	now := s.set.now()
 	if err == nil {
@@ -214,6 +210,19 @@ func (s *Store) run(ctx context.Context, f *flight, gen uint64, key string, req 
 	s.failed(f, gen, key, req, err, bypass, now)
 }
 
+// call runs one store call under a FetchNote of its own, adds the upstream
+// calls it recorded (its retries; one when it records none) and its
+// outbound requests to the flight, and returns the version it recorded.
+func (s *Store) call(ctx context.Context, f *flight, fn func(context.Context)) string {
+	n := &secret.FetchNote{}
+	fn(secret.WithFetchNote(ctx, n))
+	up := max(n.Upstream(), 1)
+	f.upstream += up
+	s.c.upstream.Add(uint64(up))
+	f.outbound = append(f.outbound, n.Outbound()...)
+	return n.Version()
+}
+
 // fetch calls the store, turning a panic into an error: a store bug must
 // not take the agent down. The panic value is not reported: it could hold
 // a secret.
@@ -239,10 +248,10 @@ func (s *Store) checkVersion(ctx context.Context, f *flight, gen uint64, key str
 	if old == "" {
 		return false
 	}
-	f.upstream++
-	s.c.upstream.Add(1)
 	s.c.versionChecks.Add(1)
-	cur, err := s.ver.CurrentVersion(ctx, req)
+	var cur string
+	var err error
+	s.call(ctx, f, func(ctx context.Context) { cur, err = s.ver.CurrentVersion(ctx, req) })
 	if err != nil || cur != old {
 		return false // the fetch decides, and reports any error
 	}

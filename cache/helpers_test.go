@@ -168,3 +168,25 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// noting is a Versioner that, like the cloud stores, records into the
+// FetchNote the version it answered with and each attempt it made.
+type noting struct {
+	versioned
+	attempts int
+}
+
+func (s noting) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+	v, err := s.countingStore.Get(ctx, req)
+	if n := secret.NoteFrom(ctx); n != nil {
+		for range s.attempts {
+			n.AddUpstream()
+		}
+		if err == nil {
+			s.mu.Lock()
+			n.SetVersion(s.versions[req.Name])
+			s.mu.Unlock()
+		}
+	}
+	return v, err
+}
