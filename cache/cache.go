@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/latchkey/latchkey/secret"
@@ -29,9 +28,6 @@ type Store struct {
 	stop       context.CancelFunc
 	wg         sync.WaitGroup
 	refreshSem chan struct{}
-	// notesVersion is set once the store has recorded a version in a
-	// FetchNote, so the cache stops asking CurrentVersion before fetches.
-	notesVersion atomic.Bool
 
 	mu      sync.Mutex
 	closed  bool

@@ -413,15 +413,15 @@ func TestRefreshBypass(t *testing.T) {
 func TestVersionCheck(t *testing.T) {
 	base := newCounting("db", "one")
 	clk := newClock()
-	c := newCache(t, versioned{base}, clk, Options{TTL: time.Minute, RefreshAhead: -1})
-	get(t, c, "db") // the store notes no version: one CurrentVersion, one Get
-	if base.calls.Load() != 1 || base.vcalls.Load() != 1 {
+	c := newCache(t, noting{versioned{base}, 0}, clk, Options{TTL: time.Minute, RefreshAhead: -1})
+	get(t, c, "db")
+	if base.calls.Load() != 1 || base.vcalls.Load() != 0 {
 		t.Fatalf("first fetch: %d gets, %d version calls", base.calls.Load(), base.vcalls.Load())
 	}
 	clk.Add(2 * time.Minute)
 	note := &secret.FetchNote{}
 	v, err := c.Get(secret.WithFetchNote(context.Background(), note), secret.Request{Name: "db"})
-	if err != nil || v.RevealString() != "one" || base.calls.Load() != 1 || base.vcalls.Load() != 2 || note.Version() != "v1" {
+	if err != nil || v.RevealString() != "one" || base.calls.Load() != 1 || base.vcalls.Load() != 1 || note.Version() != "v1" || note.Upstream() != 1 {
 		t.Fatalf("unchanged: %v %q, %d gets, %d version calls, note version %q", err, v.RevealString(), base.calls.Load(), base.vcalls.Load(), note.Version())
 	}
 	base.set("db", "two", "v2")
@@ -431,6 +431,17 @@ func TestVersionCheck(t *testing.T) {
 	}
 	if st := c.Stats(); st.VersionChecks != 2 || st.VersionUnchanged != 1 {
 		t.Fatalf("stats %+v", st)
+	}
+
+	// A Versioner that does not say which version it answered with gets
+	// no version checks: its expired entries are fetched again.
+	quiet := newCounting("db", "one")
+	c2 := newCache(t, versioned{quiet}, clk, Options{TTL: time.Minute, RefreshAhead: -1})
+	get(t, c2, "db")
+	clk.Add(2 * time.Minute)
+	get(t, c2, "db")
+	if quiet.calls.Load() != 2 || quiet.vcalls.Load() != 0 {
+		t.Fatalf("a store without noted versions: %d gets, %d version calls", quiet.calls.Load(), quiet.vcalls.Load())
 	}
 	if _, err := New(newCounting(), Options{}).CurrentVersion(context.Background(), secret.Request{Name: "x"}); !errors.Is(err, errors.ErrUnsupported) {
 		t.Fatalf("CurrentVersion of a store without versions: %v", err)
@@ -541,23 +552,23 @@ func TestStoreNotes(t *testing.T) {
 	base := newCounting("a", "1", "b", "2")
 	clk := newClock()
 	c := newCache(t, noting{versioned{base}, 3}, clk, Options{TTL: time.Minute, RefreshAhead: -1})
-	get(t, c, "a") // not yet known to note versions: one CurrentVersion first
+	get(t, c, "a")
 	note := &secret.FetchNote{}
 	if _, err := c.Get(secret.WithFetchNote(context.Background(), note), secret.Request{Name: "b"}); err != nil {
 		t.Fatal(err)
 	}
-	if base.vcalls.Load() != 1 {
-		t.Fatalf("%d version calls; a store that notes its version needs none before a fetch", base.vcalls.Load())
+	if base.vcalls.Load() != 0 {
+		t.Fatalf("%d version calls before fetches, want none", base.vcalls.Load())
 	}
 	if note.Upstream() != 3 || note.Version() != "v1" || note.Cache() != secret.CacheMiss {
 		t.Fatalf("note: %d upstream, version %q, %q; want the store's 3 attempts and its version", note.Upstream(), note.Version(), note.Cache())
 	}
 	clk.Add(2 * time.Minute)
 	get(t, c, "b")
-	if base.calls.Load() != 2 || base.vcalls.Load() != 2 {
+	if base.calls.Load() != 2 || base.vcalls.Load() != 1 {
 		t.Fatalf("expired, unchanged: %d gets, %d version calls", base.calls.Load(), base.vcalls.Load())
 	}
-	if st := c.Stats(); st.UpstreamCalls != 1+3+3+1 {
+	if st := c.Stats(); st.UpstreamCalls != 3+3+1 {
 		t.Fatalf("stats %+v", st)
 	}
 }

@@ -163,25 +163,11 @@ func (s *Store) run(ctx context.Context, f *flight, gen uint64, key string, req 
 	if s.ver != nil && !bypass && s.checkVersion(ctx, f, gen, key, req) {
 		return
 	}
-	var pre string
-	if s.ver != nil && !s.notesVersion.Load() {
-		// The store has not said which version it answers with: ask
-		// before fetching, so that a rotation between the two calls makes
-		// the entry look older, never newer, than its value.
-		s.call(ctx, f, func(ctx context.Context) {
-			if v, err := s.ver.CurrentVersion(ctx, req); err == nil {
-				pre = v
-			}
-		})
-	}
 	var v secret.Value
 	var err error
-	noted := s.call(ctx, f, func(ctx context.Context) { v, err = s.fetch(ctx, req) })
-	f.version = pre
-	if noted != "" {
-		f.version = noted
-		s.notesVersion.Store(true)
-	}
+	// The version the store says it answered with (secret.FetchNote);
+	// without one, an expired entry is fetched again rather than checked.
+	f.version = s.call(ctx, f, func(ctx context.Context) { v, err = s.fetch(ctx, req) })
 	now := s.set.now()
 	if err == nil {
 		f.val = v

@@ -51,6 +51,7 @@ type Store struct {
 	identity string // how the store authenticates, for Describe
 	log      *slog.Logger
 	closed   atomic.Bool
+	keys     keyTable // what answers taught about secrets' identity (key.go)
 
 	mu         sync.Mutex
 	transports []*http.Transport
@@ -186,6 +187,9 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 		err = s.classify(ctx, t, err)
 		s.log.DebugContext(ctx, "GetSecretValue failed", "secret", t.secretID, "version", t.describe(), "error", err)
 		return secret.Value{}, err
+	}
+	if out.ARN != nil && out.Name != nil {
+		s.keys.learn(t.secretID, *out.ARN, *out.Name)
 	}
 	if n := secret.NoteFrom(ctx); n != nil && out.VersionId != nil {
 		n.SetVersion(*out.VersionId)

@@ -1,0 +1,95 @@
+package aws
+
+import (
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/cache"
+	"github.com/latchkey/latchkey/providers/aws/awstest"
+	"github.com/latchkey/latchkey/secret"
+)
+
+func TestSecretKey(t *testing.T) {
+	e := start(t)
+	st := build(t, e.settings())
+	arn := e.srv.ARN("rotating")
+	partial := arn[:len(arn)-7]
+	other := "arn:aws:secretsmanager:" + awstest.DefaultRegion + ":999999999999:secret:rotating"
+	key := func(name, version string) string { return st.SecretKey(secret.Request{Name: name, Version: version}) }
+
+	// Before any answer: exact where no I/O is needed, distinct otherwise.
+	tests := []struct {
+		name string
+		a, b secret.Request
+		same bool
+	}{
+		{"AWSCURRENT is the current version", secret.Request{Name: "rotating"}, secret.Request{Name: "rotating", Version: "AWSCURRENT"}, true},
+		{"stage:AWSCURRENT too", secret.Request{Name: "rotating"}, secret.Request{Name: "rotating", Version: "stage:AWSCURRENT"}, true},
+		{"AWSPREVIOUS is not", secret.Request{Name: "rotating"}, secret.Request{Name: "rotating", Version: "AWSPREVIOUS"}, false},
+		{"a version ID is not", secret.Request{Name: "rotating"}, secret.Request{Name: "rotating", Version: "id:0123456789abcdef0123456789abcdef"}, false},
+		{"UUID and id: are one", secret.Request{Name: "rotating", Version: "01234567-89ab-cdef-0123-456789abcdef"},
+			secret.Request{Name: "rotating", Version: "id:01234567-89ab-cdef-0123-456789abcdef"}, true},
+		{"another account's ARN", secret.Request{Name: partial}, secret.Request{Name: other}, false},
+		{"names are case sensitive", secret.Request{Name: "rotating"}, secret.Request{Name: "Rotating"}, false},
+		{"an invalid name keys apart", secret.Request{Name: "bad name"}, secret.Request{Name: "bad", Version: "name"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ka, kb := st.SecretKey(tc.a), st.SecretKey(tc.b)
+			if (ka == kb) != tc.same {
+				t.Fatalf("keys %q and %q: same = %v, want %v", ka, kb, ka == kb, tc.same)
+			}
+		})
+	}
+	if key(partial, "") == key("rotating", "") || key(arn, "") == key("rotating", "") {
+		t.Fatal("the store merged a name with an ARN before it knew its account")
+	}
+
+	// One answer to the bare name teaches the account and the full ARN.
+	e.srv.PutString("rotating", "v")
+	if _, err := st.Get(ctx(t), secret.Request{Name: "rotating"}); err != nil {
+		t.Fatal(err)
+	}
+	want := key("rotating", "")
+	for _, n := range []string{arn, partial} {
+		if got := key(n, ""); got != want {
+			t.Errorf("key of %q = %q, want the name's %q", n, got, want)
+		}
+		if key(n, "AWSCURRENT") != want || key(n, "AWSPREVIOUS") == want {
+			t.Errorf("versions of %q keyed wrongly", n)
+		}
+	}
+	if key(other, "") == want {
+		t.Fatal("another account's secret of the same name got the store's own key")
+	}
+	if want != partial+"\x00" {
+		t.Fatalf("canonical key %q, want the partial ARN", want)
+	}
+}
+
+// TestCachedSpellings is the check: a secret named by name, full
+// ARN and partial ARN, with or without AWSCURRENT, through the cache in
+// front of the real store and its loopback server, is one GetSecretValue.
+func TestCachedSpellings(t *testing.T) {
+	e := start(t)
+	e.srv.PutString("svc/db", "planted-db-password")
+	arn := e.srv.ARN("svc/db")
+	c := cache.New(build(t, e.settings()), cache.Options{Name: "sm", TTL: time.Minute})
+	t.Cleanup(func() { _ = c.Close() })
+	before := e.srv.Count("GetSecretValue")
+	for _, req := range []secret.Request{
+		{Name: "svc/db"}, {Name: arn}, {Name: arn[:len(arn)-7]},
+		{Name: "svc/db", Version: "AWSCURRENT"}, {Name: arn, Version: "stage:AWSCURRENT"},
+	} {
+		v, err := c.Get(ctx(t), req)
+		if err != nil || v.RevealString() != "planted-db-password" {
+			t.Fatalf("Get(%+v): %v", req, err)
+		}
+	}
+	if n := e.srv.Count("GetSecretValue") - before; n != 1 {
+		t.Fatalf("five spellings of one secret made %d GetSecretValue calls, want 1", n)
+	}
+	if n := c.Invalidate(secret.Request{Name: arn}); n != 1 {
+		t.Fatalf("invalidating by full ARN dropped %d entries, want the one", n)
+	}
+}
