@@ -56,7 +56,8 @@ type entry struct {
 func (e *entry) size() int64 { return int64(len(e.buf) + len(e.key)) }
 
 // New returns a cache in front of store, with opts' defaults applied (see
-// [Options]). The cache owns store: its Close closes store.
+// [Options]). The cache owns store: its Close closes store, unless
+// [Options.LeaveOpen] says otherwise.
 func New(store secret.Store, opts Options) *Store {
 	s := &Store{up: store, set: opts.settings(), entries: map[string]*entry{}, flights: map[string]*flight{}}
 	s.keyer, _ = store.(secret.Keyer)
@@ -203,8 +204,8 @@ func (s *Store) InvalidateAll() int {
 }
 
 // Close stops background refreshes, overwrites and drops every entry, and
-// closes the wrapped store. No Get may start after Close; one in flight
-// fails or answers without being kept.
+// closes the wrapped store (unless [Options.LeaveOpen]). No Get may start
+// after Close; one in flight fails or answers without being kept.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -228,6 +229,9 @@ func (s *Store) Close() error {
 		s.remove(e)
 	}
 	s.mu.Unlock()
+	if s.set.leaveOpen {
+		return nil
+	}
 	return s.up.Close()
 }
 

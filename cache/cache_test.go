@@ -518,6 +518,10 @@ func TestClose(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal("second Close failed")
 	}
+	kept := newCounting()
+	if err := New(kept, Options{LeaveOpen: true}).Close(); err != nil || kept.closed.Load() {
+		t.Fatal("LeaveOpen: Close closed the store")
+	}
 }
 
 func TestOptionsValidate(t *testing.T) {

@@ -63,6 +63,9 @@ type Options struct {
 	RefreshConcurrency int
 	// RefreshTimeout bounds one background refresh (0: DefaultRefreshTimeout).
 	RefreshTimeout time.Duration
+	// LeaveOpen makes Close leave the wrapped store open, for a store
+	// whose owner closes it (default: Close closes it).
+	LeaveOpen bool
 	// Now returns the current time (default time.Now); for tests.
 	Now func() time.Time
 	// Logger receives debug records (never values, never secret names at
@@ -126,6 +129,7 @@ type settings struct {
 	refreshAhead       time.Duration // <= 0: none
 	refreshConcurrency int
 	refreshTimeout     time.Duration
+	leaveOpen          bool
 	now                func() time.Time
 	log                *slog.Logger
 }
@@ -135,7 +139,7 @@ func (o Options) settings() settings {
 		name: o.Name, ttl: o.TTL, maxEntries: o.MaxEntries, maxBytes: o.MaxBytes,
 		maxStale: o.MaxStale, negativeTTL: o.NegativeTTL, refreshAhead: o.RefreshAhead,
 		refreshConcurrency: o.RefreshConcurrency, refreshTimeout: o.RefreshTimeout,
-		now: o.Now, log: o.Logger,
+		leaveOpen: o.LeaveOpen, now: o.Now, log: o.Logger,
 	}
 	if s.name == "" {
 		s.name = "cache"

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchkey/latchkey/cache"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -53,6 +54,11 @@ type StoreConfig struct {
 	// Store, when not nil, is used as is instead of building one from Type
 	// and Settings. The Resolver does not close it: its owner does.
 	Store secret.Store
+	// Cache, when not nil, puts a cache (package cache) in front of the
+	// store, with these options (their zero values are documented
+	// defaults; Name is set to the store's name). Nil means no cache: each
+	// resolution fetches, as the one-shot CLI does.
+	Cache *cache.Options
 }
 
 // Resolver resolves workflows against a fixed set of stores.
@@ -68,8 +74,11 @@ type boundStore struct {
 	name     string
 	typ      string
 	document string
-	store    secret.Store
-	owned    bool
+	store    secret.Store // what fetches go to: the cache when there is one
+	raw      secret.Store // the store itself, for Describe
+	cache    *cache.Store // nil without a cache
+	keyer    secret.Keyer // nil when the store has no canonical keys
+	owned    bool         // the Resolver closes store
 }
 
 // New builds every store of cfg. It reports every bad store at once, joined,
@@ -115,6 +124,18 @@ func New(ctx context.Context, cfg Config) (*Resolver, error) {
 		} else if b.typ == "" {
 			b.typ = fmt.Sprintf("%T", sc.Store)
 		}
+		b.raw = b.store
+		if sc.Cache != nil {
+			opts := *sc.Cache
+			opts.Name = name
+			if opts.Logger == nil {
+				opts.Logger = r.log.With("store", name)
+			}
+			opts.LeaveOpen = !b.owned // its owner closes it, not the cache
+			b.cache = cache.New(b.store, opts)
+			b.store, b.owned = b.cache, true
+		}
+		b.keyer, _ = b.store.(secret.Keyer)
 		r.stores[name] = b
 	}
 	if r.defaultStore == "" && len(cfg.Stores) == 1 {
@@ -156,7 +177,8 @@ func list(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-// Close closes every store the Resolver built, returning their errors joined.
+// Close closes every store the Resolver built (and every cache), returning
+// their errors joined.
 func (r *Resolver) Close() error {
 	var errs []error
 	for _, b := range r.stores {
@@ -185,17 +207,27 @@ func (r *Resolver) Identity(store string) (secret.Identity, bool) {
 	if !ok {
 		return secret.Identity{}, false
 	}
-	d, ok := b.store.(secret.Describer)
+	d, ok := b.raw.(secret.Describer)
 	if !ok {
 		return secret.Identity{}, false
 	}
 	return d.Describe(), true
 }
 
-// fetchKey identifies one fetch: the same secret from the same store.
+// fetchKey identifies one fetch: the same secret from the same store. id
+// is the store's canonical key ([secret.Keyer]) when it has one, so a
+// secret spelled two ways in one workflow is fetched once.
 type fetchKey struct {
 	store string
-	req   secret.Request
+	id    string
+}
+
+// secretID returns the identity of req in store b.
+func (b *boundStore) secretID(req secret.Request) string {
+	if b.keyer != nil {
+		return b.keyer.SecretKey(req)
+	}
+	return req.Name + "\x00" + req.Version
 }
 
 type fetchResult struct {
@@ -323,6 +355,7 @@ func (r *Resolver) run(ctx context.Context, workflow string, plan *Plan) (*Resul
 func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) map[fetchKey]*fetchResult {
 	results := map[fetchKey]*fetchResult{}
 	var order []fetchKey
+	reqs := map[fetchKey]secret.Request{} // the first spelling of each
 	for _, s := range plan.Steps {
 		if s.Ref == nil {
 			continue
@@ -330,6 +363,7 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 		k := s.key()
 		if _, ok := results[k]; !ok {
 			results[k] = &fetchResult{}
+			reqs[k] = s.Request
 			order = append(order, k)
 		}
 	}
@@ -359,12 +393,13 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 					note = &secret.FetchNote{}
 					fctx = secret.WithFetchNote(ctx, note)
 				}
-				val, err := r.fetchOne(fctx, k)
+				req := reqs[k]
+				val, err := r.fetchOne(fctx, k.store, req)
 				took := time.Since(start)
-				r.log.DebugContext(ctx, "fetched secret", "store", k.store, "secret", k.req.Name,
-					"version", k.req.Version, "duration", took, "ok", err == nil)
+				r.log.DebugContext(ctx, "fetched secret", "store", k.store, "secret", req.Name,
+					"version", req.Version, "duration", took, "ok", err == nil)
 				if r.obs != nil {
-					r.observeFetch(ctx, workflow, plan, k, start, took, note, err)
+					r.observeFetch(ctx, workflow, plan, k, req, start, took, note, err)
 				}
 				ch <- done{k: k, val: val, err: err}
 			}(k)
@@ -410,10 +445,10 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 }
 
 // observeFetch tells the observer about one fetch and the fields it feeds.
-func (r *Resolver) observeFetch(ctx context.Context, workflow string, plan *Plan, k fetchKey, start time.Time, took time.Duration, note *secret.FetchNote, err error) {
+func (r *Resolver) observeFetch(ctx context.Context, workflow string, plan *Plan, k fetchKey, req secret.Request, start time.Time, took time.Duration, note *secret.FetchNote, err error) {
 	caller, _ := secret.CallerFrom(ctx)
 	ev := FetchEvent{Caller: caller, Workflow: workflow, Store: k.store, StoreType: r.stores[k.store].typ,
-		Request: k.req, Start: start, Took: took, Err: err, Kind: ErrorKind(err), Note: note}
+		Request: req, Start: start, Took: took, Err: err, Kind: ErrorKind(err), Note: note}
 	for _, s := range plan.Steps {
 		if s.Ref != nil && s.key() == k {
 			ev.Fields = append(ev.Fields, s.Field)
@@ -423,7 +458,7 @@ func (r *Resolver) observeFetch(ctx context.Context, workflow string, plan *Plan
 	r.obs.Fetched(ctx, ev)
 }
 
-func (r *Resolver) fetchOne(ctx context.Context, k fetchKey) (v secret.Value, err error) {
+func (r *Resolver) fetchOne(ctx context.Context, store string, req secret.Request) (v secret.Value, err error) {
 	if err := ctx.Err(); err != nil {
 		return secret.Value{}, err
 	}
@@ -434,7 +469,7 @@ func (r *Resolver) fetchOne(ctx context.Context, k fetchKey) (v secret.Value, er
 			err = fmt.Errorf("store panicked (a bug in the store; report it): %w", secret.ErrUnavailable)
 		}
 	}()
-	return r.stores[k.store].store.Get(ctx, k.req)
+	return r.stores[store].store.Get(ctx, req)
 }
 
 // Result holds the resolved fields of a workflow, in workflow order.

@@ -43,9 +43,12 @@ type Step struct {
 	// Request is what the store is asked for (the store's secret document
 	// when the reference names none).
 	Request secret.Request
+	// id is the secret's identity in its store; steps with equal stores
+	// and ids share one fetch.
+	id string
 }
 
-func (s Step) key() fetchKey { return fetchKey{store: s.Store, req: s.Request} }
+func (s Step) key() fetchKey { return fetchKey{store: s.Store, id: s.id} }
 
 // Plan validates wf against the configured stores and returns the fetches a
 // resolution would make. Every problem (an empty or duplicate field name, an
@@ -98,6 +101,7 @@ func (r *Resolver) Plan(wf Workflow) (*Plan, error) {
 				where, f.Name, step.Store))
 			continue
 		}
+		step.id = b.secretID(step.Request)
 		p.Steps = append(p.Steps, step)
 	}
 	if err := errors.Join(errs...); err != nil {

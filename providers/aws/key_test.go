@@ -1,11 +1,14 @@
 package aws
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/latchkey/latchkey/cache"
 	"github.com/latchkey/latchkey/providers/aws/awstest"
+	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -91,5 +94,66 @@ func TestCachedSpellings(t *testing.T) {
 	}
 	if n := c.Invalidate(secret.Request{Name: arn}); n != 1 {
 		t.Fatalf("invalidating by full ARN dropped %d entries, want the one", n)
+	}
+}
+
+// TestResolverSpellings: through the resolver, a workflow that names one
+// secret by name, full ARN and partial ARN. Cold, with nothing learned,
+// the spellings the store cannot yet prove equal are fetched apart; once
+// an answer taught the store its account, one resolution of all three is
+// one fetch, and with a cache the next resolutions are none.
+func TestResolverSpellings(t *testing.T) {
+	e := start(t)
+	e.srv.PutString("svc/db", `{"user":"svc","password":"planted-pw-5150"}`)
+	arn := e.srv.ARN("svc/db")
+	enc := func(s string) string { return strings.ReplaceAll(s, "/", "%2F") }
+	w := resolver.Workflow{Name: "etl"}
+	for i, n := range []string{"svc/db", arn, arn[:len(arn)-7]} {
+		src, err := secret.ParseSource("secret://sm/" + enc(n) + "#password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Fields = append(w.Fields, resolver.Field{Name: fmt.Sprintf("f%d", i), Source: src})
+	}
+	for _, tc := range []struct {
+		name        string
+		cache       *cache.Options
+		first, more int // GetSecretValue calls of the first resolution, of the next three
+	}{
+		{"uncached", nil, 3, 3},
+		{"cached", &cache.Options{TTL: time.Minute}, 3, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := resolver.New(ctx(t), resolver.Config{Stores: map[string]resolver.StoreConfig{
+				"sm": {Type: "aws", Settings: e.settings(), Cache: tc.cache},
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			resolve := func() int {
+				before := e.srv.Count("GetSecretValue")
+				res, err := r.Resolve(ctx(t), w)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, f := range res.Fields {
+					if f.Value.RevealString() != "planted-pw-5150" {
+						t.Fatalf("field %s: wrong value", f.Name)
+					}
+				}
+				return e.srv.Count("GetSecretValue") - before
+			}
+			if n := resolve(); n != tc.first {
+				t.Fatalf("first resolution: %d GetSecretValue calls, want %d", n, tc.first)
+			}
+			more := 0
+			for range 3 {
+				more += resolve()
+			}
+			if more != tc.more {
+				t.Fatalf("next three resolutions: %d calls, want %d (one per resolution uncached)", more, tc.more)
+			}
+		})
 	}
 }
