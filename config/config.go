@@ -11,6 +11,15 @@
 // stores.aws.region. Values are read as YAML scalars or flow lists, so
 // LATCHKEY_STORES__APP__ALLOW='[APP_*, DB_*]' sets a list. LATCHKEY_CONFIG,
 // LATCHKEY_WORKFLOW and LATCHKEY_LOG_LEVEL belong to the CLI and are skipped.
+//
+// # Cache
+//
+// A top-level "cache" section gives every store's cache settings (enabled,
+// ttl, max_entries, max_bytes, max_stale, negative_ttl, refresh_ahead); a
+// store's own "cache" section overrides it key by key ([CacheConfig]).
+// The one-shot CLI caches only stores whose section says enabled: true
+// ([Agent.ResolverConfig]); the resident agent caches every store unless
+// it says enabled: false ([Agent.CachedResolverConfig]). See docs/cache.md.
 package config
 
 import (
@@ -67,9 +76,12 @@ type Agent struct {
 	// Timeout bounds one resolution (DefaultTimeout when unset).
 	Timeout time.Duration
 	Stores  map[string]resolver.StoreConfig
+	// Cache holds each store's cache settings, by store name (see
+	// [CacheConfig]); every declared store has one.
+	Cache map[string]CacheConfig
 }
 
-var topKeys = map[string]bool{"default_store": true, "concurrency": true, "timeout": true, "stores": true}
+var topKeys = map[string]bool{"default_store": true, "concurrency": true, "timeout": true, "stores": true, "cache": true}
 
 // Load reads and validates the agent config. Every problem found is
 // reported, joined; errors name the file and the key.
@@ -171,7 +183,7 @@ func scalar(s string) any {
 }
 
 func fromKoanf(k *koanf.Koanf, path string) (*Agent, error) {
-	a := &Agent{Path: path, Timeout: DefaultTimeout, Stores: map[string]resolver.StoreConfig{}}
+	a := &Agent{Path: path, Timeout: DefaultTimeout, Stores: map[string]resolver.StoreConfig{}, Cache: map[string]CacheConfig{}}
 	where := "agent config"
 	if path != "" {
 		where += " " + path
@@ -183,7 +195,7 @@ func fromKoanf(k *koanf.Koanf, path string) (*Agent, error) {
 	raw := k.Raw()
 	for _, key := range sortedKeys(raw) {
 		if !topKeys[key] {
-			bad(key, "unknown key (known: concurrency, default_store, stores, timeout)")
+			bad(key, "unknown key (known: cache, concurrency, default_store, stores, timeout)")
 		}
 	}
 	if v, ok := raw["default_store"]; ok {
@@ -207,6 +219,10 @@ func fromKoanf(k *koanf.Koanf, path string) (*Agent, error) {
 		}
 		a.Timeout = d
 	}
+	var topCache cacheSection
+	if v, ok := raw["cache"]; ok {
+		topCache = parseCache("cache", v, bad)
+	}
 	stores, ok := raw["stores"].(map[string]any)
 	if raw["stores"] != nil && !ok {
 		bad("stores", "must be a map of store names to store settings")
@@ -226,8 +242,11 @@ func fromKoanf(k *koanf.Koanf, path string) (*Agent, error) {
 			continue
 		}
 		sc := resolver.StoreConfig{Settings: map[string]any{}}
+		var storeCache cacheSection
 		for sk, sv := range m {
 			switch sk {
+			case "cache":
+				storeCache = parseCache(key+".cache", sv, bad)
 			case "type":
 				s, ok := sv.(string)
 				if !ok || s == "" {
@@ -249,6 +268,8 @@ func fromKoanf(k *koanf.Koanf, path string) (*Agent, error) {
 			continue
 		}
 		a.Stores[name] = sc
+		a.Cache[name] = storeCache.over(topCache).config()
+		checkCache(name, a.Cache[name], bad)
 	}
 	if a.DefaultStore != "" && stores != nil {
 		if _, ok := stores[a.DefaultStore]; !ok {
@@ -286,7 +307,10 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// ResolverConfig returns the [resolver.Config] for this agent config.
+// ResolverConfig returns the [resolver.Config] for this agent config, as
+// the one-shot CLI uses it: a store gets a cache only when its cache
+// section (or the top-level one) says enabled: true. The resident agent
+// uses [Agent.CachedResolverConfig].
 func (a *Agent) ResolverConfig(log *slog.Logger) resolver.Config {
-	return resolver.Config{Stores: a.Stores, DefaultStore: a.DefaultStore, Concurrency: a.Concurrency, Logger: log}
+	return a.resolverConfig(log, false)
 }
