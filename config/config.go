@@ -259,6 +259,8 @@ func fromKoanf(k *koanf.Koanf, path string) (*Agent, error) {
 					bad(key+".secret", "must be the name of the store's secret document")
 				}
 				sc.Secret = s
+			case "secrets":
+				sc.Secrets = parseRule(key+".secrets", sv, bad)
 			default:
 				sc.Settings[sk] = sv
 			}
@@ -266,6 +268,15 @@ func fromKoanf(k *koanf.Koanf, path string) (*Agent, error) {
 		if sc.Type == "" {
 			bad(key+".type", "missing: every store needs a type (%s)", strings.Join(secret.Types(), ", "))
 			continue
+		}
+		if allow, ok := sc.Settings["allow"]; ok && sc.Type == "env" {
+			// The env store's allow list is an alias of its secrets rule.
+			delete(sc.Settings, "allow")
+			if sc.Secrets != nil {
+				bad(key+".allow", "give the env store's patterns once: allow is an older spelling of secrets.allow; move them there")
+			} else {
+				sc.Secrets = envAllow(key+".allow", allow, bad)
+			}
 		}
 		a.Stores[name] = sc
 		a.Cache[name] = storeCache.over(topCache).config()

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/policy"
 )
 
 func TestLoadFormats(t *testing.T) {
@@ -18,8 +20,12 @@ func TestLoadFormats(t *testing.T) {
 			if !ok || sc.Type != "env" || a.DefaultStore != "app" {
 				t.Fatalf("unexpected config: %+v", a)
 			}
-			if got := sc.Settings["allow"]; !reflect.DeepEqual(got, []any{"APP_*"}) {
-				t.Fatalf("allow = %#v", got)
+			// An env store's allow is an alias of its secrets rule.
+			if sc.Secrets == nil || !reflect.DeepEqual(sc.Secrets.Allow, []policy.Entry{{Name: "APP_*"}}) || sc.Secrets.Origin != "stores.app.allow" {
+				t.Fatalf("allow = %#v", sc.Secrets)
+			}
+			if _, has := sc.Settings["allow"]; has {
+				t.Fatal("allow must become the rule, not a setting")
 			}
 			if _, has := sc.Settings["type"]; has {
 				t.Fatal("type must not be passed on as a setting")
@@ -45,7 +51,7 @@ func TestOverrides(t *testing.T) {
 	if a.Concurrency != 2 || a.Timeout != 5*time.Second || a.Stores["app"].Secret != "APP_OTHER" {
 		t.Fatalf("overrides not applied: %+v", a)
 	}
-	if got := a.Stores["other"].Settings["allow"]; !reflect.DeepEqual(got, []any{"OTHER_*", "MORE_*"}) {
+	if got := a.Stores["other"].Secrets; got == nil || !reflect.DeepEqual(got.Allow, []policy.Entry{{Name: "OTHER_*"}, {Name: "MORE_*"}}) {
 		t.Fatalf("env list override: %#v", got)
 	}
 	// --set wins over the environment.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/cache"
+	"github.com/latchkey/latchkey/policy"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -59,6 +60,11 @@ type StoreConfig struct {
 	// defaults; Name is set to the store's name). Nil means no cache: each
 	// resolution fetches, as the one-shot CLI does.
 	Cache *cache.Options
+	// Secrets, when not nil, is the store's secrets rule: a reference it
+	// refuses fails while planning, before anything is fetched. Nil lets
+	// through whatever the store itself accepts (a store that requires a
+	// rule, such as env, then fails to build).
+	Secrets *policy.Spec
 }
 
 // Resolver resolves workflows against a fixed set of stores.
@@ -79,6 +85,7 @@ type boundStore struct {
 	cache    *cache.Store // nil without a cache
 	keyer    secret.Keyer // nil when the store has no canonical keys
 	owned    bool         // the Resolver closes store
+	rule     *policy.Rule // nil: no rule
 }
 
 // New builds every store of cfg. It reports every bad store at once, joined,
@@ -137,6 +144,11 @@ func New(ctx context.Context, cfg Config) (*Resolver, error) {
 		}
 		b.keyer, _ = b.store.(secret.Keyer)
 		r.stores[name] = b
+		rule, err := compileRule(name, sc, b.raw)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		b.rule = rule
 	}
 	if r.defaultStore == "" && len(cfg.Stores) == 1 {
 		r.defaultStore = names[0]
@@ -168,6 +180,33 @@ func build(ctx context.Context, name string, sc StoreConfig, log *slog.Logger) (
 		return nil, fmt.Errorf("store %q (type %s): %w", name, sc.Type, err)
 	}
 	return st, nil
+}
+
+// compileRule compiles the store's secrets rule with the store's own idea
+// of names, and checks that a store that needs a rule has one.
+func compileRule(name string, sc StoreConfig, st secret.Store) (*policy.Rule, error) {
+	var rule *policy.Rule
+	if sc.Secrets != nil {
+		var err error
+		if rule, err = policy.Compile(*sc.Secrets, name, policy.NamerOf(st)); err != nil {
+			return nil, err
+		}
+	}
+	if ar, ok := st.(policy.AllowRequirer); ok && ar.PolicyAllowRequired() && (rule == nil || !rule.HasAllow()) {
+		return nil, &secret.ConfigError{Store: name, Key: "secrets",
+			Msg: `needs allow patterns: this store would otherwise hand out the agent's own credentials; list what workflows may read, e.g. secrets: {allow: ["APP_*"]}`}
+	}
+	return rule, nil
+}
+
+// Rule describes the named store's secrets rule without any value, and
+// where it was written; ok is false when the store has none.
+func (r *Resolver) Rule(store string) (desc, origin string, ok bool) {
+	b, found := r.stores[store]
+	if !found || b.rule == nil {
+		return "", "", false
+	}
+	return b.rule.String(), b.rule.Origin(), true
 }
 
 func list(names []string) string {

@@ -52,7 +52,8 @@ func (s Step) key() fetchKey { return fetchKey{store: s.Store, id: s.id} }
 
 // Plan validates wf against the configured stores and returns the fetches a
 // resolution would make. Every problem (an empty or duplicate field name, an
-// undeclared store, a reference with no secret) is reported, joined.
+// undeclared store, a reference with no secret, a secret the store's rule
+// refuses) is reported, joined.
 func (r *Resolver) Plan(wf Workflow) (*Plan, error) {
 	p := &Plan{}
 	var errs []error
@@ -100,6 +101,12 @@ func (r *Resolver) Plan(wf Workflow) (*Plan, error) {
 			errs = append(errs, fmt.Errorf("%s: field %q names no secret, and store %q has no \"secret\" document setting",
 				where, f.Name, step.Store))
 			continue
+		}
+		if b.rule != nil {
+			if err := b.rule.Check(step.Request); err != nil {
+				errs = append(errs, fmt.Errorf("%s: field %q: %w", where, f.Name, err))
+				continue
+			}
 		}
 		step.id = b.secretID(step.Request)
 		p.Steps = append(p.Steps, step)

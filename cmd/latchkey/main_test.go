@@ -295,7 +295,7 @@ func TestCheck(t *testing.T) {
 	}
 	noLeak(t, "check output", r.stdout+r.stderr, planted...)
 	r = latchkey(t, run{args: append([]string{"check", "--offline"}, example...), env: []string{"DEMO_DB="}})
-	if r.code != 0 || !strings.Contains(r.stdout, "agent environment, variables matching DEMO_*") {
+	if r.code != 0 || !strings.Contains(r.stdout, `secrets rule (stores.demo.allow): allow "DEMO_*"`) {
 		t.Fatalf("check --offline: %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
@@ -347,7 +347,8 @@ func TestBadInput(t *testing.T) {
 		{"typo in reference", []string{"resolve", "-c", agent, "-w", wf("  a: secret:/demo/DEMO_DB\n")}, 3, []string{`expected "//"`}},
 		{"key absent", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/DEMO_DB#passwd\n")}, 4, []string{`field "a"`, `key "passwd"`, "keys present: password, username"}},
 		{"not JSON", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/DEMO_API_TOKEN#k\n")}, 4, []string{"not a JSON document"}},
-		{"env var not allowed", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/AWS_SECRET_ACCESS_KEY\n")}, 4, []string{"not in the store's allow list"}},
+		{"env var not allowed", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/AWS_SECRET_ACCESS_KEY\n")}, 3, []string{`field "a"`, `store "demo"`, "rule stores.demo.allow", `no allow pattern matches it (allow: "DEMO_*")`}},
+		{"env var not allowed, offline check", []string{"check", "--offline", "-c", agent, "-w", wf("  a: secret://demo/AWS_SECRET_ACCESS_KEY\n")}, 3, []string{`field "a"`, "rule stores.demo.allow"}},
 		{"env var not set", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/DEMO_NOPE\n")}, 4, []string{`"DEMO_NOPE" is not set`}},
 		{"every failure listed", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/DEMO_NOPE\n  b: secret://demo/DEMO_DB#x\n")}, 4, []string{"2 field(s) failed", `field "a"`, `field "b"`}},
 		{"check fails", []string{"check", "-c", agent, "-w", wf("  a: secret://demo/DEMO_NOPE\n")}, 4, []string{"1 of 1 field(s) failed"}},

@@ -46,6 +46,8 @@ type checkStore struct {
 	Name     string   `json:"name"`
 	Identity string   `json:"identity,omitempty"`
 	Warnings []string `json:"warnings"`
+	// Rule is the store's secrets rule, when it has one: patterns only.
+	Rule *checkRule `json:"secrets_rule,omitempty"`
 }
 
 func (a *app) checkCmd() *cobra.Command {
@@ -168,6 +170,9 @@ func (a *app) check(ctx context.Context, offline bool) (*checkReport, error) {
 			st.Identity = id.Summary
 			st.Warnings = append(st.Warnings, id.Warnings...)
 		}
+		if desc, origin, ok := r.Rule(n); ok {
+			st.Rule = &checkRule{Origin: origin, Patterns: desc}
+		}
 		rep.Stores = append(rep.Stores, st)
 	}
 	rep.OK = failed == 0
@@ -175,6 +180,12 @@ func (a *app) check(ctx context.Context, offline bool) (*checkReport, error) {
 		return rep, fail(ExitResolution, fmt.Errorf("%d of %d field(s) failed to resolve", failed, len(plan.Steps)))
 	}
 	return rep, nil
+}
+
+// checkRule is a store's secrets rule as check shows it.
+type checkRule struct {
+	Origin   string `json:"origin"`
+	Patterns string `json:"patterns"`
 }
 
 // loadErrorsJSON is the "errors" list of a check that could not load its
@@ -229,6 +240,9 @@ func (rep *checkReport) writeTable(out *bytes.Buffer) {
 			id = "(identity not reported)"
 		}
 		fmt.Fprintf(out, "  %s: %s\n", st.Name, id)
+		if st.Rule != nil {
+			fmt.Fprintf(out, "    secrets rule (%s): %s\n", st.Rule.Origin, st.Rule.Patterns)
+		}
 		for _, w := range st.Warnings {
 			fmt.Fprintf(out, "    warning: %s\n", w)
 		}

@@ -1,10 +1,17 @@
 // Package env is the store of type "env": it reads the agent's environment
-// variables, limited to an allow list of name patterns so that a workflow
-// author cannot read the agent's own credentials (AWS_SECRET_ACCESS_KEY…).
+// variables, limited by the store's secrets rule so that a workflow author
+// cannot read the agent's own credentials (AWS_SECRET_ACCESS_KEY…).
 //
-// Settings:
+// Settings (in the agent config, see docs/policy.md):
 //
-//	allow: ["APP_*", "DB_PASSWORD"]   # required; path.Match patterns
+//	secrets: {allow: ["APP_*", "DB_PASSWORD"]}   # required
+//	allow: ["APP_*"]                             # the same, older spelling
+//
+// The rule is enforced by the resolver while planning (package policy), so a
+// store built by its factory without an allow list relies on it: such a
+// store reports [Store.PolicyAllowRequired], and the resolver refuses to
+// build it without a rule that has allow patterns. [New] called directly
+// still takes an allow list of its own.
 //
 // A variable that is not set is [secret.ErrNotFound]; one set to the empty
 // string is the empty value. Versions are not supported.
@@ -18,6 +25,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/latchkey/latchkey/policy"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -35,7 +43,7 @@ type Options struct {
 // Store reads allowed environment variables. It is safe for concurrent use.
 type Store struct {
 	name   string
-	allow  []string
+	allow  []string // nil: governed by the resolver's secrets rule only
 	lookup func(string) (string, bool)
 }
 
@@ -47,6 +55,10 @@ func factory(_ context.Context, spec secret.Spec) (secret.Store, error) {
 	var s settings
 	if err := spec.Decode(&s); err != nil {
 		return nil, err
+	}
+	if s.Allow == nil {
+		// The resolver's rule governs the store (PolicyAllowRequired).
+		return &Store{name: spec.Name, lookup: os.LookupEnv}, nil
 	}
 	return New(spec.Name, Options{Allow: s.Allow})
 }
@@ -85,7 +97,7 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 	if req.Name == "" || strings.ContainsAny(req.Name, "=\x00") {
 		return secret.Value{}, fmt.Errorf("env store %q: %q is not a valid variable name: %w", s.name, req.Name, secret.ErrInvalidConfig)
 	}
-	if !s.allowed(req.Name) {
+	if s.allow != nil && !s.allowed(req.Name) {
 		return secret.Value{}, fmt.Errorf("env store %q: variable %q is not in the store's allow list (%s); add it to \"allow\" if workflows may read it: %w",
 			s.name, req.Name, strings.Join(s.allow, ", "), secret.ErrNotAllowed)
 	}
@@ -107,8 +119,37 @@ func (s *Store) allowed(name string) bool {
 
 // Describe reports the allow list.
 func (s *Store) Describe() secret.Identity {
+	if s.allow == nil {
+		return secret.Identity{Summary: "agent environment, variables the store's secrets rule allows"}
+	}
 	return secret.Identity{Summary: "agent environment, variables matching " + strings.Join(s.allow, ", ")}
 }
 
+// PolicyAllowRequired reports whether the store must be given a secrets
+// rule with allow patterns: it must when it was built without an allow list
+// of its own, since the agent's own credentials live in its environment.
+func (s *Store) PolicyAllowRequired() bool { return s.allow == nil }
+
 // Close does nothing.
 func (s *Store) Close() error { return nil }
+
+// PolicySubject implements [policy.Namer]: a variable's name, exactly, and
+// no version (variables have none).
+func (s *Store) PolicySubject(req secret.Request) (policy.Subject, error) {
+	if req.Version != "" {
+		return policy.Subject{}, errors.New("environment variables have no versions (drop version=)")
+	}
+	return policy.Subject{Name: req.Name, Own: true, Version: policy.Current}, nil
+}
+
+// PolicyPattern implements [policy.Namer]: a variable name pattern, matched
+// exactly, case included.
+func (s *Store) PolicyPattern(e policy.Entry) (policy.Pattern, error) {
+	if len(e.Versions) > 0 {
+		return policy.Pattern{}, errors.New("environment variables have no versions: drop versions")
+	}
+	if strings.ContainsAny(e.Name, "=\x00") {
+		return policy.Pattern{}, errors.New("a variable name holds no '=' or NUL")
+	}
+	return policy.Pattern{Name: e.Name}, nil
+}

@@ -1,0 +1,357 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/latchkey/latchkey/secret"
+)
+
+// Current is the version, in patterns and subjects, of a reference that
+// names no version. Stores with a name for it (AWS AWSCURRENT, GCP latest)
+// map it to theirs.
+const Current = "current"
+
+// Entry is one pattern of a [Spec] as written: a secret name pattern and,
+// optionally, the versions it covers (none: every version).
+type Entry struct {
+	Name     string
+	Versions []string
+}
+
+// String writes the entry as a config would show it: the name, and the
+// versions in brackets when it has some.
+func (e Entry) String() string {
+	if len(e.Versions) == 0 {
+		return strconv.Quote(e.Name)
+	}
+	return fmt.Sprintf("%q (versions %s)", e.Name, strings.Join(e.Versions, ", "))
+}
+
+// Spec is a secrets rule as written in the agent config.
+type Spec struct {
+	// Origin names where the rule was written, for errors:
+	// "stores.aws.secrets", "callers.etl.stores.aws".
+	Origin string
+	Allow  []Entry
+	Deny   []Entry
+}
+
+// Subject is a request as a [Namer] understands it: the canonical name that
+// patterns are matched against and where the secret lives.
+type Subject struct {
+	// Name is the canonical secret name (case-folded where the store is
+	// case-insensitive).
+	Name string
+	// Aliases are other names the request could denote (an AWS ARN whose
+	// name ends like a random suffix); deny patterns are matched against
+	// them too.
+	Aliases []string
+	// Scope says where the secret lives in the store's terms
+	// ("aws:eu-west-1:123456789012", a vault host, a project), "" when the
+	// request does not say.
+	Scope string
+	// Own is true when the secret is in the store's own scope: a bare
+	// name, or a full name whose scope is the store's.
+	Own bool
+	// Version is the canonical version; [Current] for none.
+	Version string
+}
+
+// Pattern is a compiled pattern: globs over the scope, the name and the
+// versions.
+type Pattern struct {
+	// Scope is a glob over [Subject.Scope]; "" means the store's own scope.
+	Scope string
+	// Name is a glob over [Subject.Name].
+	Name string
+	// Versions are globs over [Subject.Version]; empty means every version.
+	Versions []string
+	// Written is the entry as the config gave it, for messages.
+	Written Entry
+}
+
+// Namer is an optional [secret.Store] capability: it knows the store's
+// spellings of a secret. Stores without one are matched exactly, as
+// written, in their own scope.
+//
+// PolicySubject reads a request; PolicyPattern reads a pattern written in
+// any spelling the store accepts (a name, an ARN, a URL, with '*' and '?'
+// inside) and returns it canonical. Neither does I/O; both may be called
+// concurrently.
+type Namer interface {
+	PolicySubject(req secret.Request) (Subject, error)
+	PolicyPattern(e Entry) (Pattern, error)
+}
+
+// AllowRequirer is an optional [secret.Store] capability: a store whose
+// PolicyAllowRequired returns true must be given a rule with at least one
+// allow pattern (the env store: the agent's own credentials live in its
+// environment).
+type AllowRequirer interface {
+	PolicyAllowRequired() bool
+}
+
+// Rule is a compiled secrets rule for one store. It is immutable and safe
+// for concurrent use.
+type Rule struct {
+	origin string
+	store  string
+	namer  Namer
+	allow  []Pattern
+	deny   []Pattern
+}
+
+// exact is the Namer of stores that have none.
+type exact struct{}
+
+func (exact) PolicySubject(req secret.Request) (Subject, error) {
+	v := req.Version
+	if v == "" {
+		v = Current
+	}
+	return Subject{Name: req.Name, Own: true, Version: v}, nil
+}
+
+func (exact) PolicyPattern(e Entry) (Pattern, error) {
+	return Pattern{Name: e.Name, Versions: e.Versions}, nil
+}
+
+// NamerOf returns st's [Namer], or the exact one when it has none.
+func NamerOf(st any) Namer {
+	if n, ok := st.(Namer); ok {
+		return n
+	}
+	return exact{}
+}
+
+// Compile checks spec against the store named store (whose [Namer], if it
+// has one, reads the patterns) and returns the rule. Every problem is
+// reported, joined, as a [*secret.ConfigError] naming the rule's origin.
+func Compile(spec Spec, store string, n Namer) (*Rule, error) {
+	if n == nil {
+		n = exact{}
+	}
+	r := &Rule{origin: spec.Origin, store: store, namer: n}
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &secret.ConfigError{Store: store, Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if len(spec.Allow) == 0 && len(spec.Deny) == 0 {
+		bad(spec.Origin, "has neither allow nor deny patterns: list what workflows may read, e.g. allow: [\"app/*\"]")
+	}
+	compile := func(list string, entries []Entry) []Pattern {
+		var out []Pattern
+		for i, e := range entries {
+			key := fmt.Sprintf("%s.%s[%d]", spec.Origin, list, i)
+			if err := checkGlob(e.Name); err != nil {
+				bad(key, "pattern %q %v", e.Name, err)
+				continue
+			}
+			vok := true
+			for _, v := range e.Versions {
+				if err := checkGlob(v); err != nil {
+					bad(key+".versions", "version pattern %q %v", v, err)
+					vok = false
+				}
+			}
+			if !vok {
+				continue
+			}
+			p, err := n.PolicyPattern(e)
+			if err != nil {
+				bad(key, "pattern %q: %v", e.Name, err)
+				continue
+			}
+			p.Written = e
+			out = append(out, p)
+		}
+		return out
+	}
+	r.allow = compile("allow", spec.Allow)
+	r.deny = compile("deny", spec.Deny)
+	for _, list := range []struct {
+		name string
+		ps   []Pattern
+		deny bool
+	}{{"allow", r.allow, false}, {"deny", r.deny, true}} {
+		for i, p := range list.ps {
+			for j, q := range list.ps {
+				if i == j || !patternCovers(q, p, list.deny) {
+					continue
+				}
+				// Of two equal patterns report only the later one.
+				if patternCovers(p, q, list.deny) && j > i {
+					continue
+				}
+				bad(spec.Origin+"."+list.name, "%s %s is already covered by %s %s: remove one", list.name, p.Written, list.name, q.Written)
+				break
+			}
+		}
+	}
+	for _, a := range r.allow {
+		for _, d := range r.deny {
+			if patternCovers(d, a, true) {
+				bad(spec.Origin, "allow %s can never match: deny %s refuses everything it names (deny wins); remove the allow or narrow the deny", a.Written, d.Written)
+				break
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// patternCovers reports whether every request b matches, a matches too.
+// Deny patterns ignore scope.
+func patternCovers(a, b Pattern, deny bool) bool {
+	if !deny && a.Scope != b.Scope && (a.Scope == "" || b.Scope == "" || !covers(a.Scope, b.Scope)) {
+		return false
+	}
+	if !covers(a.Name, b.Name) {
+		return false
+	}
+	if len(a.Versions) == 0 {
+		return true
+	}
+	if len(b.Versions) == 0 {
+		return false
+	}
+	for _, bv := range b.Versions {
+		ok := false
+		for _, av := range a.Versions {
+			if covers(av, bv) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (p Pattern) versionMatches(v string) bool {
+	if len(p.Versions) == 0 {
+		return true
+	}
+	for _, pv := range p.Versions {
+		if match(pv, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// Refusal is the error of a request a rule refuses. It wraps
+// [secret.ErrNotAllowed] and holds names only.
+type Refusal struct {
+	Origin string // the rule: "stores.aws.secrets"
+	Store  string
+	Secret string // the name as the reference wrote it
+	// Version is the version as the reference wrote it ("" for none).
+	Version string
+	// Deny is the deny entry that refused it; nil when no allow entry
+	// matched.
+	Deny *Entry
+	// Allow lists the allow entries, when none matched.
+	Allow []Entry
+	// Why adds what the store said about the name, when it could not be
+	// read at all.
+	Why string
+}
+
+// Error implements error.
+func (e *Refusal) Error() string {
+	what := fmt.Sprintf("secret %q", e.Secret)
+	if e.Version != "" {
+		what += fmt.Sprintf(" version %q", e.Version)
+	}
+	switch {
+	case e.Why != "":
+		return fmt.Sprintf("store %q: %s is refused by rule %s: %s: %v", e.Store, what, e.Origin, e.Why, secret.ErrNotAllowed)
+	case e.Deny != nil:
+		return fmt.Sprintf("store %q: %s is refused by rule %s: deny %s matches it: %v", e.Store, what, e.Origin, e.Deny, secret.ErrNotAllowed)
+	}
+	allow := make([]string, len(e.Allow))
+	for i, a := range e.Allow {
+		allow[i] = a.String()
+	}
+	return fmt.Sprintf("store %q: %s is refused by rule %s: no allow pattern matches it (allow: %s); add one if workflows may read it: %v",
+		e.Store, what, e.Origin, strings.Join(allow, ", "), secret.ErrNotAllowed)
+}
+
+// Unwrap returns [secret.ErrNotAllowed].
+func (e *Refusal) Unwrap() error { return secret.ErrNotAllowed }
+
+// Check returns nil when the rule lets req through, else a [*Refusal].
+func (r *Rule) Check(req secret.Request) error {
+	refuse := &Refusal{Origin: r.origin, Store: r.store, Secret: req.Name, Version: req.Version}
+	sub, err := r.namer.PolicySubject(req)
+	if err != nil {
+		// A name the store cannot read is refused here rather than left to
+		// the store: the rule cannot vouch for it.
+		refuse.Why = err.Error()
+		return refuse
+	}
+	for i := range r.deny {
+		d := &r.deny[i]
+		if !d.versionMatches(sub.Version) {
+			continue
+		}
+		hit := match(d.Name, sub.Name)
+		for _, a := range sub.Aliases {
+			hit = hit || match(d.Name, a)
+		}
+		if hit {
+			refuse.Deny = &d.Written
+			return refuse
+		}
+	}
+	if len(r.allow) == 0 {
+		return nil
+	}
+	for _, a := range r.allow {
+		scopeOK := sub.Own
+		if a.Scope != "" {
+			scopeOK = match(a.Scope, sub.Scope)
+		}
+		if scopeOK && match(a.Name, sub.Name) && a.versionMatches(sub.Version) {
+			return nil
+		}
+	}
+	for _, a := range r.allow {
+		refuse.Allow = append(refuse.Allow, a.Written)
+	}
+	return refuse
+}
+
+// Origin names where the rule was written.
+func (r *Rule) Origin() string { return r.origin }
+
+// String describes the rule without any value, as `latchkey check
+// --offline` shows it: `allow "app/*", "shared/db" (versions current); deny "app/admin*"`.
+func (r *Rule) String() string {
+	var parts []string
+	for _, l := range []struct {
+		name string
+		ps   []Pattern
+	}{{"allow", r.allow}, {"deny", r.deny}} {
+		if len(l.ps) == 0 {
+			continue
+		}
+		s := make([]string, len(l.ps))
+		for i, p := range l.ps {
+			s[i] = p.Written.String()
+		}
+		parts = append(parts, l.name+" "+strings.Join(s, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// HasAllow reports whether the rule lists allow patterns.
+func (r *Rule) HasAllow() bool { return len(r.allow) > 0 }
