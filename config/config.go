@@ -44,6 +44,7 @@ import (
 	tomlv2 "github.com/pelletier/go-toml/v2"
 	yamlv3 "gopkg.in/yaml.v3"
 
+	"github.com/latchkey/latchkey/policy"
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
 )
@@ -276,6 +277,14 @@ func fromKoanf(k *koanf.Koanf, path string) (*Agent, error) {
 				bad(key+".allow", "give the env store's patterns once: allow is an older spelling of secrets.allow; move them there")
 			} else {
 				sc.Secrets = envAllow(key+".allow", allow, bad)
+			}
+		}
+		if sc.Secrets != nil {
+			// The patterns' syntax and overlaps, now, so that they are
+			// reported with every other problem; the store's own reading of
+			// its names is checked again when it is built.
+			if _, err := policy.Compile(*sc.Secrets, name, nil); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", where, err))
 			}
 		}
 		a.Stores[name] = sc

@@ -47,6 +47,8 @@ func parseEntries(key string, v any, bad func(key, format string, args ...any)) 
 			out = append(out, policy.Entry{Name: it})
 		case map[string]any:
 			var e policy.Entry
+			ok := true
+			bad := func(key, format string, args ...any) { ok = false; bad(key, format, args...) }
 			for _, k := range sortedKeys(it) {
 				switch k {
 				case "name":
@@ -73,10 +75,12 @@ func parseEntries(key string, v any, bad func(key, format string, args ...any)) 
 					bad(ik+"."+k, "unknown key (known: name, versions)")
 				}
 			}
-			if _, ok := it["name"]; !ok {
+			if _, has := it["name"]; !has {
 				bad(ik+".name", "missing: every pattern needs a name")
 			}
-			out = append(out, e)
+			if ok {
+				out = append(out, e)
+			}
 		default:
 			bad(ik, `must be a pattern string or a map {name: PATTERN, versions: [V, …]}`)
 		}

@@ -70,9 +70,6 @@ func covers(a, b string) bool {
 	return f(0, 0)
 }
 
-// hasWildcard reports whether s holds '*' or '?'.
-func hasWildcard(s string) bool { return strings.ContainsAny(s, "*?") }
-
 // checkGlob reports why s cannot be a pattern, or nil.
 func checkGlob(s string) error {
 	switch {

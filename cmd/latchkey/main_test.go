@@ -295,7 +295,7 @@ func TestCheck(t *testing.T) {
 	}
 	noLeak(t, "check output", r.stdout+r.stderr, planted...)
 	r = latchkey(t, run{args: append([]string{"check", "--offline"}, example...), env: []string{"DEMO_DB="}})
-	if r.code != 0 || !strings.Contains(r.stdout, `secrets rule (stores.demo.allow): allow "DEMO_*"`) {
+	if r.code != 0 || !strings.Contains(r.stdout, `secrets rule (stores.demo.secrets): allow "DEMO_*"`) {
 		t.Fatalf("check --offline: %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
@@ -349,6 +349,14 @@ func TestBadInput(t *testing.T) {
 		{"not JSON", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/DEMO_API_TOKEN#k\n")}, 4, []string{"not a JSON document"}},
 		{"env var not allowed", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/AWS_SECRET_ACCESS_KEY\n")}, 3, []string{`field "a"`, `store "demo"`, "rule stores.demo.allow", `no allow pattern matches it (allow: "DEMO_*")`}},
 		{"env var not allowed, offline check", []string{"check", "--offline", "-c", agent, "-w", wf("  a: secret://demo/AWS_SECRET_ACCESS_KEY\n")}, 3, []string{`field "a"`, "rule stores.demo.allow"}},
+		{"malformed and dead patterns", []string{"check", "--offline", "-c", write("badrule.yaml", "stores:\n  demo:\n    type: env\n    secrets:\n      allow: [\"DEMO_*\", \"DEMO_DB\", \"A**\"]\n      deny: [\"DEMO_*\"]\n      alow: []\n"), "-w", wf("  a: b\n")}, 3,
+			[]string{`"stores.demo.secrets.alow": unknown key`, `allow "DEMO_DB" is already covered by allow "DEMO_*"`, `"**"`, `allow "DEMO_*" can never match: deny "DEMO_*"`}},
+		{"env store without a rule", []string{"check", "--offline", "-c", write("norule.yaml", "stores:\n  demo: {type: env}\n"), "-w", wf("  a: b\n")}, 3,
+			[]string{`store "demo": setting "secrets": needs allow patterns`}},
+		{"allow and secrets both", []string{"check", "--offline", "-c", write("both.yaml", "stores:\n  demo: {type: env, allow: [X], secrets: {allow: [Y]}}\n"), "-w", wf("  a: b\n")}, 3,
+			[]string{`"stores.demo.allow": give the env store's patterns once`}},
+		{"old character class", []string{"check", "--offline", "-c", write("class.yaml", "stores:\n  demo: {type: env, allow: [\"DEMO_[AB]\"]}\n"), "-w", wf("  a: b\n")}, 3,
+			[]string{`"stores.demo.allow[0]"`, "character class"}},
 		{"env var not set", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/DEMO_NOPE\n")}, 4, []string{`"DEMO_NOPE" is not set`}},
 		{"every failure listed", []string{"resolve", "-c", agent, "-w", wf("  a: secret://demo/DEMO_NOPE\n  b: secret://demo/DEMO_DB#x\n")}, 4, []string{"2 field(s) failed", `field "a"`, `field "b"`}},
 		{"check fails", []string{"check", "-c", agent, "-w", wf("  a: secret://demo/DEMO_NOPE\n")}, 4, []string{"1 of 1 field(s) failed"}},
