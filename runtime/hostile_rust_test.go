@@ -12,7 +12,9 @@ import (
 	"github.com/latchkey/latchkey/secret"
 )
 
-func behaveRust(t testing.TB) string { return wasmtest.BuildRust(t, "runtime/testdata/guests/behave-rs") }
+func behaveRust(t testing.TB) string {
+	return wasmtest.BuildRust(t, "runtime/testdata/guests/behave-rs")
+}
 
 // TestHostileRustGuest runs the misbehaviours of a Rust guest, the ones
 // specific to Rust (a panic, which aborts, an allocation failure, a stack
