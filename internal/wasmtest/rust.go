@@ -18,8 +18,8 @@ const RustSDK = "guest-sdk/rust/src/lib.rs"
 // RustBuildCommand is how a Rust guest is built (its build.sh says the
 // same): the SDK as an rlib, then the guest's main.rs as a cdylib, with
 // Debian's rustc and no cargo.
-const RustBuildCommand = "rustc --edition 2021 --crate-type rlib --crate-name latchkey_guest --target wasm32-wasi -C opt-level=s -o SDK.rlib " + RustSDK +
-	" && rustc --edition 2021 --crate-type cdylib --target wasm32-wasi -C opt-level=s -C lto -C strip=symbols --extern latchkey_guest=SDK.rlib -o OUT.wasm main.rs"
+const RustBuildCommand = "rustc --edition 2021 --crate-type rlib --crate-name latchkey_guest --target wasm32-wasi -C opt-level=s -C target-feature=+bulk-memory -o SDK.rlib " + RustSDK +
+	" && rustc --edition 2021 --crate-type cdylib --target wasm32-wasi -C opt-level=s -C target-feature=+bulk-memory -C lto -C strip=symbols --extern latchkey_guest=SDK.rlib -o OUT.wasm main.rs"
 
 // rustMissing is the skip message when no rustc can build for wasm32-wasi.
 const rustMissing = "wasmtest: no rustc with the wasm32-wasi target; install Debian's packages rustc and libstd-rust-dev-wasm32 (apt-get install rustc libstd-rust-dev-wasm32)"
@@ -47,6 +47,13 @@ func FindRust(tb testing.TB) *Rust {
 		tb.Skip(rustMissing)
 	}
 	return rustFound
+}
+
+// RustAvailable reports whether [FindRust] would find a rustc, without
+// skipping.
+func RustAvailable() bool {
+	rustOnce.Do(func() { rustFound = findRust() })
+	return rustFound != nil
 }
 
 func findRust() *Rust {
@@ -108,9 +115,9 @@ func BuildRust(tb testing.TB, dir string) string {
 	wasm := filepath.Join(tmp, "out.wasm")
 	steps := [][]string{
 		{"--edition", "2021", "--crate-type", "rlib", "--crate-name", "latchkey_guest", "--target", rs.Target,
-			"-C", "opt-level=s", "-o", rlib, filepath.Join(root, RustSDK)},
+			"-C", "opt-level=s", "-C", "target-feature=+bulk-memory", "-o", rlib, filepath.Join(root, RustSDK)},
 		{"--edition", "2021", "--crate-type", "cdylib", "--crate-name", strings.ReplaceAll(filepath.Base(dir), "-", "_"), "--target", rs.Target,
-			"-C", "opt-level=s", "-C", "lto", "-C", "strip=symbols", "--extern", "latchkey_guest=" + rlib, "-o", wasm, "main.rs"},
+			"-C", "opt-level=s", "-C", "target-feature=+bulk-memory", "-C", "lto", "-C", "strip=symbols", "--extern", "latchkey_guest=" + rlib, "-o", wasm, "main.rs"},
 	}
 	for _, args := range steps {
 		cmd := exec.Command(rs.Path, args...)

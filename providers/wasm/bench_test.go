@@ -21,13 +21,15 @@ import (
 //
 //	go test -run '^$' -bench . -benchtime 2s ./providers/wasm/
 //
-// NativeHTTP is the baseline that WarmPool is compared with.
+// NativeHTTP is the baseline that WarmPool is compared with; WarmVsNative
+// interleaves the two in one loop and reports the ratio, which a shared
+// machine's noise moves much less than either time. Benchmarks with a
+// guest run once per build of the http-json store (go, rust).
 
 type benchEnv struct {
-	srv    *wasmstoretest.Server
-	module string
-	wasm   []byte
-	opts   lkruntime.Options
+	srv  *wasmstoretest.Server
+	wasm map[string][]byte // by guest language
+	opts lkruntime.Options
 }
 
 var (
@@ -42,10 +44,16 @@ func setupBenchT(b testing.TB) *benchEnv {
 		// The server outlives any one benchmark: a cleanup of the first
 		// caller would stop it for the others.
 		bench.srv = wasmstoretest.Start(&noCleanup{TB: b}, map[string][]byte{"db": []byte("bench-planted-value")})
-		bench.module = wasmstoretest.BuildHTTPJSON(b)
-		var err error
-		if bench.wasm, err = os.ReadFile(bench.module); err != nil {
-			b.Fatal(err)
+		bench.wasm = map[string][]byte{}
+		for _, g := range wasmstoretest.Guests {
+			if g.Lang == "rust" && !w.RustAvailable() {
+				continue // its sub-benchmarks skip
+			}
+			data, err := os.ReadFile(g.Build(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			bench.wasm[g.Lang] = data
 		}
 		cfg, _ := json.Marshal(map[string]any{"store_url": bench.srv.URL, "header": map[string]string{"Authorization": "Bearer " + bench.srv.Token}})
 		bench.opts = lkruntime.Options{AllowUnpinned: true, Config: cfg, Cache: sharedCache}
@@ -60,9 +68,22 @@ type noCleanup struct{ testing.TB }
 
 func (noCleanup) Cleanup(func()) {}
 
-func newBenchStore(b *testing.B, opts lkruntime.Options) *Store {
+// guests runs f once per guest language, as a sub-benchmark.
+func guests(b *testing.B, f func(b *testing.B, lang string, wasm []byte)) {
 	env := setupBench(b)
-	st, err := NewFromBytes(context.Background(), "bench", env.wasm, opts)
+	for _, g := range wasmstoretest.Guests {
+		b.Run(g.Lang, func(b *testing.B) {
+			wasm := env.wasm[g.Lang]
+			if wasm == nil {
+				b.Skip("not built: " + g.Lang + " toolchain missing")
+			}
+			f(b, g.Lang, wasm)
+		})
+	}
+}
+
+func newBenchStore(b *testing.B, wasm []byte, opts lkruntime.Options) *Store {
+	st, err := NewFromBytes(context.Background(), "bench", wasm, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,79 +100,120 @@ func get(b *testing.B, st secret.Store) {
 	}
 }
 
-// (a) A native Go HTTP fetch of the same secret.
-func BenchmarkNativeHTTP(b *testing.B) {
+// nativeFetcher returns a native Go HTTP fetch of the bench secret.
+func nativeFetcher(b *testing.B) func() {
 	env := setupBench(b)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.Cleanup(client.CloseIdleConnections)
 	req, _ := http.NewRequest("GET", env.srv.URL+"/db", nil)
 	req.Header.Set("Authorization", "Bearer "+env.srv.Token)
-	for b.Loop() {
+	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
 		resp, err := client.Do(req.WithContext(ctx))
 		if err != nil {
 			b.Fatal(err)
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		cancel()
 		if len(body) != len("bench-planted-value") {
 			b.Fatal("short body")
 		}
 	}
 }
 
-// (b) A fetch through the wasm store with a warm pool and the time-out armed.
-func BenchmarkWarmPool(b *testing.B) {
-	st := newBenchStore(b, setupBench(b).opts)
-	get(b, st)
+// (a) A native Go HTTP fetch of the same secret.
+func BenchmarkNativeHTTP(b *testing.B) {
+	fetch := nativeFetcher(b)
 	for b.Loop() {
-		get(b, st)
+		fetch()
 	}
+}
+
+// (b) A fetch through the wasm store with a warm pool and the time-out
+// armed; it reports the module's size too.
+func BenchmarkWarmPool(b *testing.B) {
+	guests(b, func(b *testing.B, _ string, wasm []byte) {
+		st := newBenchStore(b, wasm, setupBench(b).opts)
+		get(b, st)
+		for b.Loop() {
+			get(b, st)
+		}
+		b.ReportMetric(float64(len(wasm))/1000, "module-KB")
+	})
+}
+
+// (b/a) Warm-pool fetches and native fetches, alternating in one loop: the
+// ratio of their total times (x-native) is the guest's and the host's
+// overhead, measured under the same machine load.
+func BenchmarkWarmVsNative(b *testing.B) {
+	guests(b, func(b *testing.B, _ string, wasm []byte) {
+		native := nativeFetcher(b)
+		st := newBenchStore(b, wasm, setupBench(b).opts)
+		get(b, st)
+		native()
+		var tw, tn time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			get(b, st)
+			t1 := time.Now()
+			native()
+			tw += t1.Sub(t0)
+			tn += time.Since(t1)
+		}
+		b.ReportMetric(float64(tw)/float64(tn), "x-native")
+		b.ReportMetric(float64(tw.Nanoseconds())/float64(b.N), "wasm-ns/fetch")
+		b.ReportMetric(float64(tn.Nanoseconds())/float64(b.N), "native-ns/fetch")
+	})
 }
 
 // (c) A cold fetch: a fresh runtime loads the module, starts an instance and
 // fetches, with the on-disk compilation cache and without any cache.
 func BenchmarkCold(b *testing.B) {
-	env := setupBench(b)
-	cacheDir := w.CacheDir(b)
-	// Fill the disk cache once.
-	warm := env.opts
-	warm.Cache, warm.CacheDir = nil, cacheDir
-	st, err := NewFromBytes(context.Background(), "bench", env.wasm, warm)
-	if err != nil {
-		b.Fatal(err)
-	}
-	st.Close()
-	for _, tc := range []struct {
-		name    string
-		dir     string
-		noCache bool
-	}{{"DiskCache", cacheDir, false}, {"NoCache", "", true}} {
-		b.Run(tc.name, func(b *testing.B) {
-			opts := env.opts
-			opts.Cache, opts.CacheDir, opts.NoCache = nil, tc.dir, tc.noCache
-			for b.Loop() {
-				st, err := NewFromBytes(context.Background(), "bench", env.wasm, opts)
-				if err != nil {
-					b.Fatal(err)
+	guests(b, func(b *testing.B, _ string, wasm []byte) {
+		env := setupBench(b)
+		cacheDir := w.CacheDir(b)
+		// Fill the disk cache once.
+		warm := env.opts
+		warm.Cache, warm.CacheDir = nil, cacheDir
+		st, err := NewFromBytes(context.Background(), "bench", wasm, warm)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st.Close()
+		for _, tc := range []struct {
+			name    string
+			dir     string
+			noCache bool
+		}{{"DiskCache", cacheDir, false}, {"NoCache", "", true}} {
+			b.Run(tc.name, func(b *testing.B) {
+				opts := env.opts
+				opts.Cache, opts.CacheDir, opts.NoCache = nil, tc.dir, tc.noCache
+				for b.Loop() {
+					st, err := NewFromBytes(context.Background(), "bench", wasm, opts)
+					if err != nil {
+						b.Fatal(err)
+					}
+					get(b, st)
+					st.Close()
 				}
-				get(b, st)
-				st.Close()
-			}
-		})
-	}
+			})
+		}
+	})
 }
 
 // (d) 64 fetches at once through one store (8 instances by default).
 func BenchmarkConcurrent64(b *testing.B) {
-	st := newBenchStore(b, setupBench(b).opts)
-	get(b, st)
-	b.SetParallelism(max(1, 64/goruntime.GOMAXPROCS(0)))
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			get(b, st)
-		}
+	guests(b, func(b *testing.B, _ string, wasm []byte) {
+		st := newBenchStore(b, wasm, setupBench(b).opts)
+		get(b, st)
+		b.SetParallelism(max(1, 64/goruntime.GOMAXPROCS(0)))
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				get(b, st)
+			}
+		})
 	})
 }
 
@@ -186,11 +248,15 @@ func BenchmarkHostCall(b *testing.B) {
 // instance of the http-json module costs: its linear memory, and the Go
 // heap the process gains per instance (linear memory included).
 func BenchmarkPooledInstanceMemory(b *testing.B) {
+	guests(b, benchPooledInstanceMemory)
+}
+
+func benchPooledInstanceMemory(b *testing.B, _ string, wasm []byte) {
 	const n = 8
 	opts := setupBench(b).opts
 	opts.Limits.MaxInstances = n
 	for b.Loop() {
-		st := newBenchStore(b, opts)
+		st := newBenchStore(b, wasm, opts)
 		get(b, st)
 		var before, after goruntime.MemStats
 		goruntime.GC()

@@ -11,7 +11,7 @@ target=${TARGET:-wasm32-wasi} # wasm32-wasip1 for a rustup toolchain >= 1.78
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$rustc" --edition 2021 --crate-type rlib --crate-name latchkey_guest --target "$target" \
-  -C opt-level=s -o "$tmp/liblatchkey_guest.rlib" ../../../guest-sdk/rust/src/lib.rs
+  -C opt-level=s -C target-feature=+bulk-memory -o "$tmp/liblatchkey_guest.rlib" ../../../guest-sdk/rust/src/lib.rs
 "$rustc" --edition 2021 --crate-type cdylib --crate-name http_json_rs --target "$target" \
-  -C opt-level=s -C lto -C strip=symbols \
+  -C opt-level=s -C target-feature=+bulk-memory -C lto -C strip=symbols \
   --extern latchkey_guest="$tmp/liblatchkey_guest.rlib" -o "$out" main.rs

@@ -4,7 +4,7 @@
 //! the JSON document it receives. Its configuration is described in
 //! README.md; `build.sh` next to it is the command that builds it.
 
-use latchkey_guest::{export_store, http, wipe, Error, Json, Kind, Request, Store};
+use latchkey_guest::{export_store, http, Error, Json, Kind, Request, Store};
 
 struct HttpJson {
     /// Where secrets live. `{name}` and `{version}` are replaced by the
@@ -75,12 +75,12 @@ impl Store for HttpJson {
     }
 
     fn get(&mut self, req: &Request) -> Result<Vec<u8>, Error> {
-        let name = if req.name.is_empty() { self.secret_name.clone() } else { req.name.clone() };
+        let name = if req.name.is_empty() { &self.secret_name } else { &req.name };
         if name.is_empty() {
             return Err(Error::invalid_config("no secret name: the request names none and \"secret_name\" is not set"));
         }
-        let url = self.secret_url(&name, &req.version).to_string();
-        let resp = http::HttpRequest::get(&url).headers(self.header.iter().map(|(k, v)| (k, v))).send()?;
+        let url = secret_url(&mut self.last, &self.store_url, &self.version_param, name, &req.version);
+        let resp = http::HttpRequest::get(url).headers(self.header.iter().map(|(k, v)| (k, v))).send()?;
         match resp.status {
             404 => return Err(Error::not_found(format!("secret {:?} (HTTP 404)", name))),
             401 | 403 => return Err(Error::permission_denied(format!("secret {:?}: HTTP {}", name, resp.status))),
@@ -90,41 +90,43 @@ impl Store for HttpJson {
         if self.field.is_empty() {
             return Ok(resp.into_body());
         }
-        let mut body = resp.into_body();
-        let out = select_field(&body, &self.field, &name);
-        wipe(&mut body);
-        out
+        select_field(&resp.body, &self.field, name) // resp overwrites its body when dropped
     }
 }
 
-impl HttpJson {
-    /// secret_url returns the URL of secret name at version. The host
-    /// parses and checks it; a malformed one fails as a host refusal.
-    fn secret_url(&mut self, name: &str, version: &str) -> &str {
-        let hit = matches!(&self.last, Some((n, v, _)) if n == name && v == version);
-        if !hit {
-            let mut u = self.store_url.clone();
-            if u.contains("{name}") {
-                u = u.replace("{name}", &escape(name, false));
-            } else {
-                if u.ends_with('/') {
-                    u.pop();
-                }
-                u.push('/');
-                u.push_str(&escape(name, false));
+/// secret_url returns the URL of secret name at version, from last when it
+/// is the URL of the same name and version, and remembers it there. The
+/// host parses and checks it; a malformed one fails as a host refusal.
+fn secret_url<'a>(
+    last: &'a mut Option<(String, String, String)>,
+    store_url: &str,
+    version_param: &str,
+    name: &str,
+    version: &str,
+) -> &'a str {
+    let hit = matches!(last, Some((n, v, _)) if n == name && v == version);
+    if !hit {
+        let mut u = store_url.to_string();
+        if u.contains("{name}") {
+            u = u.replace("{name}", &escape(name, false));
+        } else {
+            if u.ends_with('/') {
+                u.pop();
             }
-            if u.contains("{version}") {
-                u = u.replace("{version}", &escape(version, false));
-            } else if !version.is_empty() {
-                u.push(if u.contains('?') { '&' } else { '?' });
-                u.push_str(&escape(&self.version_param, true));
-                u.push('=');
-                u.push_str(&escape(version, true));
-            }
-            self.last = Some((name.to_string(), version.to_string(), u));
+            u.push('/');
+            u.push_str(&escape(name, false));
         }
-        &self.last.as_ref().unwrap().2
+        if u.contains("{version}") {
+            u = u.replace("{version}", &escape(version, false));
+        } else if !version.is_empty() {
+            u.push(if u.contains('?') { '&' } else { '?' });
+            u.push_str(&escape(version_param, true));
+            u.push('=');
+            u.push_str(&escape(version, true));
+        }
+        *last = Some((name.to_string(), version.to_string(), u));
     }
+    &last.as_ref().unwrap().2
 }
 
 /// escape escapes s for a URL path segment, or for a query name or value,
@@ -205,7 +207,7 @@ mod tests {
     }
 
     #[test]
-    fn secret_url() {
+    fn secret_urls() {
         let cases: &[(&str, &str, &str, &str, &str)] = &[
             ("appended", "https://s/v1/", "db", "", "https://s/v1/db"),
             ("escaped", "https://s/v1", "a/b c?", "", "https://s/v1/a%2Fb%20c%3F"),
@@ -217,9 +219,9 @@ mod tests {
         for (case, store_url, secret, version, want) in cases {
             let mut c = parse(&format!("{{\"store_url\": {}}}", latchkey_guest::quote(store_url))).unwrap();
             for _ in 0..2 {
-                assert_eq!(c.secret_url(secret, version), *want, "{}", case);
+                assert_eq!(super::secret_url(&mut c.last, &c.store_url, &c.version_param, secret, version), *want, "{}", case);
             }
-            assert!(c.secret_url("other", "").contains("other"), "{}", case);
+            assert!(super::secret_url(&mut c.last, &c.store_url, &c.version_param, "other", "").contains("other"), "{}", case);
         }
     }
 

@@ -70,7 +70,7 @@ impl<'a> HttpRequest<'a> {
         abi::read_response(abi::PART_HEADER, &mut header).map_err(|c| fail(c, ": reading the response"))?;
         let mut body = Vec::new();
         abi::read_response(abi::PART_BODY, &mut body).map_err(|c| fail(c, ": reading the response"))?;
-        Ok(HttpResponse { status: status as u16, body, header: String::from_utf8(header).unwrap_or_default() })
+        Ok(HttpResponse { status: status as u16, body, header })
     }
 }
 
@@ -87,7 +87,10 @@ pub struct HttpResponse {
     pub status: u16,
     /// The response body.
     pub body: Vec<u8>,
-    header: String,
+    /// The raw header block, decoded on demand: most stores look at one
+    /// header or none, and every loop iteration in a guest costs a check
+    /// of the call's deadline.
+    header: Vec<u8>,
 }
 
 impl HttpResponse {
@@ -100,15 +103,27 @@ impl HttpResponse {
     /// headers returns the header lines in the host's order (sorted by
     /// canonical name, one line per value).
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.header.lines().filter_map(|line| {
+        // The host writes header values without control characters, as
+        // text; a value that is not UTF-8 makes the block unreadable here.
+        std::str::from_utf8(&self.header).unwrap_or("").lines().filter_map(|line| {
             let (n, v) = line.split_once(':')?;
             Some((n.trim(), v.trim()))
         })
     }
 
     /// into_body returns the body, dropping the rest.
-    pub fn into_body(self) -> Vec<u8> {
-        self.body
+    pub fn into_body(mut self) -> Vec<u8> {
+        std::mem::take(&mut self.body)
+    }
+}
+
+impl Drop for HttpResponse {
+    /// drop overwrites the body and the header block: they may hold a
+    /// secret, and a pooled instance's freed memory is still there for
+    /// the next call to read.
+    fn drop(&mut self) {
+        crate::wipe(&mut self.body);
+        crate::wipe(&mut self.header);
     }
 }
 
