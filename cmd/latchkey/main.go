@@ -14,6 +14,13 @@ import (
 )
 
 func main() {
+	// A closed pipe on stdout (latchkey resolve | head -c1) must be exit 1
+	// with a message, as the README's exit-code table says, not death by
+	// SIGPIPE (141): the reader did not get the whole result, and a script
+	// should be told. Catching SIGPIPE, rather than ignoring it, makes Go
+	// return EPIPE from the write while the command exec runs still starts
+	// with SIGPIPE at its default.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], cli.IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 	stop()
