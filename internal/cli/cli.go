@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -29,9 +28,6 @@ const (
 	ExitCannotRun  = 126 // exec: the command exists but cannot be run
 	ExitNoCommand  = 127 // exec: the command does not exist
 )
-
-// Version is set at build time with -ldflags "-X …/internal/cli.Version=v1.2.3".
-var Version = ""
 
 type exitError struct {
 	code int
@@ -91,6 +87,7 @@ func indent(msg string) string {
 }
 
 func (a *app) rootCmd() *cobra.Command {
+	var showVersion bool
 	root := &cobra.Command{
 		Use:   "latchkey",
 		Short: "Resolve the secrets a data-integration workflow needs from the agent's secret stores",
@@ -104,7 +101,14 @@ exec returns its command's code (126 cannot run it, 127 no such command).`,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		PersistentPreRunE: a.setup,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if showVersion {
+				return printVersion(cmd)
+			}
+			return cmd.Help()
+		},
 	}
+	root.Flags().BoolVar(&showVersion, "version", false, "print latchkey's version and commit")
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.configPath, "config", "c", os.Getenv("LATCHKEY_CONFIG"), "agent config file (.yaml, .json, .toml) [$LATCHKEY_CONFIG]")
 	pf.StringVarP(&a.wfPath, "workflow", "w", os.Getenv("LATCHKEY_WORKFLOW"), "workflow file, or - for stdin [$LATCHKEY_WORKFLOW]")
@@ -210,23 +214,4 @@ func (a *app) resolve(ctx context.Context) (*resolver.Result, error) {
 	}
 	a.log.Info("resolved workflow", "workflow", wf.Name, "fields", len(res.Fields))
 	return res, nil
-}
-
-func (a *app) versionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print latchkey's version",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := Version
-			if v == "" {
-				v = "(devel)"
-				if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-					v = bi.Main.Version
-				}
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "latchkey %s\n", strings.TrimSpace(v))
-			return nil
-		},
-	}
 }
