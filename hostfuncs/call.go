@@ -29,6 +29,9 @@ const (
 	DefaultMaxResult = 1 << 20
 	DefaultMaxLog    = 8 << 10
 	maxErrorMessage  = 1 << 10
+	// MaxRefusalLogs is how many refusals of one call are logged; the
+	// rest are counted, and [Call.Finish] logs how many.
+	MaxRefusalLogs = 8
 )
 
 // Call is the state of one guest call: its input, its limits, the store's
@@ -44,20 +47,24 @@ type Call struct {
 	// HTTP is the store's client; nil refuses every request.
 	HTTP *Client
 	// Logger receives the guest's log records and the host's refusals; nil
-	// discards them.
+	// discards them. When HTTP redacts responses, every record is redacted
+	// the same way before it reaches Logger (see [RedactHandler]).
 	Logger *slog.Logger
 
-	result    []byte
-	hasResult bool
-	errCode   int32
-	errMsg    string
-	hasError  bool
-	fault     error
-	refusal   string
-	requests  int
-	resp      *response
-	logged    int
-	dropped   int
+	result     []byte
+	hasResult  bool
+	errCode    int32
+	errMsg     string
+	hasError   bool
+	fault      error
+	refusal    string
+	requests   int
+	resp       *response
+	logged     int
+	dropped    int
+	refusals   int // refusals so far
+	suppressed int // refusals not logged, past MaxRefusalLogs
+	log        *slog.Logger
 }
 
 type callKey struct{}
@@ -104,12 +111,44 @@ func (c *Call) maxLog() int {
 	return DefaultMaxLog
 }
 
+// logger is the only way the host logs for a call: every record passes
+// through the client's redactor, so that no text the host builds from what
+// a server or the guest sent (a refusal, a transport error quoting a header
+// line, a redirect's URL) can carry a credential into the log.
 func (c *Call) logger() *slog.Logger {
-	if c.Logger == nil {
-		return slog.New(slog.DiscardHandler)
+	if c.log != nil {
+		return c.log
 	}
-	return c.Logger
+	switch {
+	case c.Logger == nil:
+		c.log = slog.New(slog.DiscardHandler)
+	case c.HTTP != nil && c.HTTP.opts.Redact != nil:
+		c.log = slog.New(RedactHandler(c.Logger.Handler(), c.HTTP.opts.Redact))
+	default:
+		c.log = c.Logger
+	}
+	return c.log
 }
+
+// scrub passes host-built text through the client's redactor.
+func (c *Call) scrub(s string) string {
+	if c.HTTP == nil || c.HTTP.opts.Redact == nil || s == "" {
+		return s
+	}
+	return string(c.HTTP.opts.Redact([]byte(s)))
+}
+
+// Finish ends the call's accounting: it logs how many refusals went
+// unlogged past [MaxRefusalLogs]. Call it once the guest function returned.
+func (c *Call) Finish() {
+	if n := c.suppressed; n > 0 {
+		c.logger().Warn("further refusals of the host's network policy in this call were not logged",
+			"suppressed", n, "store", c.Module)
+	}
+}
+
+// Refusals returns how many requests the host refused during the call.
+func (c *Call) Refusals() int { return c.refusals }
 
 func (c *Call) setFault(format string, args ...any) {
 	if c.fault == nil {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -66,7 +67,7 @@ type Credential struct {
 // immutable and safe for concurrent use.
 type Credentials struct {
 	byName map[string]*credential
-	forms  []redaction // longest first
+	red    *redactor
 }
 
 type credential struct {
@@ -79,11 +80,6 @@ type credential struct {
 type boundHost struct {
 	scheme string // "https" unless the entry named http://
 	rule   hostRule
-}
-
-type redaction struct {
-	form        []byte
-	replacement []byte
 }
 
 // NewCredentials checks creds and builds the substitution; every problem is
@@ -131,13 +127,15 @@ func NewCredentials(creds []Credential) (*Credentials, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	for _, b := range c.byName {
-		repl := []byte("[REDACTED:" + b.name + "]")
-		for _, f := range encodedForms(b.value) {
-			c.forms = append(c.forms, redaction{form: f, replacement: repl})
-		}
+	// Shortest value first: where a value and a longer one match the same
+	// text, the one matched whole names it.
+	names := c.Names()
+	slices.SortStableFunc(names, func(a, b string) int { return len(c.byName[a].value) - len(c.byName[b].value) })
+	values := make([][]byte, len(names))
+	for i, n := range names {
+		values[i] = c.byName[n].value
 	}
-	sort.SliceStable(c.forms, func(i, j int) bool { return len(c.forms[i].form) > len(c.forms[j].form) })
+	c.red = newRedactor(names, values)
 	return c, nil
 }
 
@@ -169,30 +167,6 @@ func parseBoundHost(s string) (boundHost, error) {
 		return boundHost{}, err
 	}
 	return boundHost{scheme: scheme, rule: r}, nil
-}
-
-// encodedForms returns the forms in which a value may come back in a
-// response: as is, JSON-escaped, query- and path-escaped, and in the four
-// base64 alphabets.
-func encodedForms(v []byte) [][]byte {
-	seen := map[string]bool{}
-	var out [][]byte
-	add := func(b []byte) {
-		if len(b) > 0 && !seen[string(b)] {
-			seen[string(b)] = true
-			out = append(out, b)
-		}
-	}
-	add(v)
-	if j, err := json.Marshal(string(v)); err == nil {
-		add(j[1 : len(j)-1])
-	}
-	add([]byte(url.QueryEscape(string(v))))
-	add([]byte(url.PathEscape(string(v))))
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
-		add([]byte(enc.EncodeToString(v)))
-	}
-	return out
 }
 
 // Install makes o substitute and redact c's credentials: it sets o.Hook
@@ -233,8 +207,9 @@ func (c *Credentials) Names() []string {
 // scheme, host and port, sits in the URL, or sits in a body the credential
 // may not enter. It runs once per hop, on the guest's own header and body,
 // so a redirect to an unbound host is refused, not sent the value.
-func (c *Credentials) Hook(_ context.Context, req *http.Request) error {
+func (c *Credentials) Hook(ctx context.Context, req *http.Request) error {
 	u := req.URL
+	hs := hopFrom(ctx)
 	if placeholderIn(u.Path) || placeholderIn(u.RawQuery) || placeholderIn(unescape(u.RawQuery)) || placeholderIn(unescape(u.EscapedPath())) {
 		return c.refuse(u, "credential placeholders are substituted in header values and allowed bodies only, never in the URL")
 	}
@@ -243,7 +218,7 @@ func (c *Credentials) Hook(_ context.Context, req *http.Request) error {
 			if !placeholderIn(v) {
 				continue
 			}
-			out, err := c.substitute(v, u, func(cr *credential, value string) error {
+			out, err := c.substitute(hs, v, u, func(cr *credential, value string) error {
 				if !validValue(value) {
 					return c.refuse(u, "credential %q cannot be sent in header %s: its encoded value holds control characters", cr.name, name)
 				}
@@ -270,7 +245,7 @@ func (c *Credentials) Hook(_ context.Context, req *http.Request) error {
 	if !bytes.Contains(body, []byte(PlaceholderPrefix)) {
 		return nil
 	}
-	out, err := c.substitute(string(body), u, func(cr *credential, _ string) error {
+	out, err := c.substitute(hs, string(body), u, func(cr *credential, _ string) error {
 		if !cr.bodyPaths[u.Path] {
 			return c.refuse(u, "credential %q may not be sent in the body of a request to path %s (list the path in its body_paths)", cr.name, u.EscapedPath())
 		}
@@ -297,7 +272,7 @@ func unescape(s string) string {
 
 // substitute replaces every placeholder in s for a hop to u; check vets
 // each (credential, encoded value) before it is used.
-func (c *Credentials) substitute(s string, u *url.URL, check func(*credential, string) error) (string, error) {
+func (c *Credentials) substitute(hs *hopState, s string, u *url.URL, check func(*credential, string) error) (string, error) {
 	var b strings.Builder
 	for {
 		i := strings.Index(s, PlaceholderPrefix)
@@ -327,6 +302,9 @@ func (c *Credentials) substitute(s string, u *url.URL, check func(*credential, s
 		}
 		if err := check(cr, value); err != nil {
 			return "", err
+		}
+		if hs != nil && !slices.Contains(hs.creds, cr.name) {
+			hs.creds = append(hs.creds, cr.name)
 		}
 		b.WriteString(value)
 		s = rest[end+len(placeholderSuffix):]
@@ -378,16 +356,20 @@ func (c *Credentials) refuse(u *url.URL, format string, args ...any) *Refusal {
 }
 
 // Redact returns b with every credential value replaced by
-// "[REDACTED:NAME]", in each form a server might echo it: as is,
-// JSON-escaped, URL-escaped, or base64 (any of the four alphabets, aligned
-// on the value's first byte). It returns b itself when nothing matched.
-// It cannot catch a value a server transformed otherwise; ABI.md's threat
-// model says what that means.
-func (c *Credentials) Redact(b []byte) []byte {
-	for _, r := range c.forms {
-		if bytes.Contains(b, r.form) {
-			b = bytes.ReplaceAll(b, r.form, r.replacement)
-		}
+// "[REDACTED:NAME]", in each form a server plausibly echoes it: as is (in
+// any letter case), in hex, base64 (standard or URL alphabet, padded or
+// not, line-wrapped, at each of the three alignments a prefix can give
+// it, of the value or of its hex, JSON- or URL-escaped forms), beneath up
+// to three layers of JSON, \x, percent and HTML escapes, and cut to any
+// run of at least half of such a form. It returns b itself when nothing
+// matched. See redact.go for the method; it cannot catch a value a server
+// transformed otherwise, and ABI.md's threat model says what that means.
+func (c *Credentials) Redact(b []byte) []byte { return c.red.redact(b) }
+
+// RedactString is [Credentials.Redact] for a string.
+func (c *Credentials) RedactString(s string) string {
+	if out := c.red.redact([]byte(s)); len(out) != len(s) || string(out) != s {
+		return string(out)
 	}
-	return b
+	return s
 }

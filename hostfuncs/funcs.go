@@ -172,7 +172,7 @@ func errorSet(ctx context.Context, mod api.Module, stack []uint64) {
 		return
 	}
 	msg, _ := readString(mod, ptr, min(n, maxErrorMessage))
-	c.errCode, c.errMsg, c.hasError = code, sanitize(msg), true
+	c.errCode, c.errMsg, c.hasError = code, c.scrub(sanitize(msg)), true
 	ret(stack, 0)
 }
 
@@ -210,6 +210,12 @@ func httpRequest(ctx context.Context, mod api.Module, stack []uint64) {
 		return
 	}
 	c.resp = nil
+	// Every attempt counts against the budget before anything else is
+	// done or logged for it.
+	if !c.spend(ctx, "", nil) {
+		ret(stack, StatusLimit)
+		return
+	}
 	// The method, the URL and the header become strings at once: read them
 	// as such.
 	var strs [3]string

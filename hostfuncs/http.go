@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -16,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/latchkey/latchkey/secret"
 )
 
 // HTTPOptions is the network policy and limits of one store's guest. The
@@ -301,27 +304,91 @@ var allowedMethods = map[string]bool{
 	"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true,
 }
 
-// refused records and logs a refusal of the policy.
+// negotiated lists request headers the host owns on a client that redacts
+// responses: with them a guest could have a server encode (gzip, another
+// charset), cut (ranges) or digest what it echoes, so that the bytes
+// redaction sees are not the bytes the guest reads. The transport
+// negotiates gzip itself and decodes it.
+var negotiated = map[string]bool{
+	"Accept-Encoding": true, "Accept-Charset": true, "Range": true, "If-Range": true,
+	"Want-Digest": true, "Want-Repr-Digest": true, "Want-Content-Digest": true,
+}
+
+// refused records and logs a refusal. The reason is redacted first: it may
+// quote a URL or a header a server sent. Past [MaxRefusalLogs] refusals a
+// call's refusals are counted, not logged ([Call.Finish] logs the count).
 func (c *Call) refused(format string, args ...any) {
-	c.refusal = fmt.Sprintf(format, args...)
-	c.logger().Warn("request refused by the host's network policy", "reason", c.refusal)
+	c.refusals++
+	c.refusal = c.scrub(fmt.Sprintf(format, args...))
+	if c.refusals-c.suppressed > MaxRefusalLogs {
+		c.suppressed++
+		return
+	}
+	c.logger().Warn("request refused by the host's network policy", "store", c.Module, "reason", c.refusal)
+}
+
+// noteOutbound records one request into the fetch's note, when the
+// context carries one; host and path are redacted (a redirect may have
+// put a credential there).
+func (c *Call) noteOutbound(ctx context.Context, method string, u *url.URL, status int, creds []string, refused string) {
+	n := secret.NoteFrom(ctx)
+	if n == nil {
+		return
+	}
+	o := secret.Outbound{Method: truncate(method, 16), Status: status, Credentials: creds, Refused: refused}
+	if u != nil {
+		o.Host, o.Path = c.scrub(u.Host), c.scrub(u.Path)
+	}
+	n.AddOutbound(o)
+}
+
+// budget returns the requests one call may make, redirects included.
+func (c *Call) budget() int {
+	if c.HTTP == nil {
+		return DefaultMaxRequests
+	}
+	return orDefault(c.HTTP.opts.MaxRequests, DefaultMaxRequests)
+}
+
+// spend counts one request (or redirect hop) against the call's budget,
+// refusing it when the budget is spent. Every attempt counts, refused ones
+// too, so that a guest cannot make the host do unbounded work.
+func (c *Call) spend(ctx context.Context, method string, u *url.URL) bool {
+	if c.requests >= c.budget() {
+		if c.requests == c.budget() {
+			c.refused("more than %d requests in one call", c.budget())
+			c.noteOutbound(ctx, method, u, 0, nil, c.refusal)
+		} else {
+			c.refusals++
+			c.suppressed++
+		}
+		c.requests = c.budget() + 1
+		return false
+	}
+	c.requests++
+	return true
 }
 
 // do makes one guest request, following redirects. It returns the status
-// code or a negative status.
+// code or a negative status. The caller counted the first hop against the
+// call's budget; do counts every redirect.
 func (cl *Client) do(ctx context.Context, c *Call, method, rawURL, rawHeader string, body []byte) (*response, int32) {
 	o := &cl.opts
+	refuse := func(u *url.URL, status int32, format string, args ...any) (*response, int32) {
+		c.refused(format, args...)
+		c.noteOutbound(ctx, method, u, 0, nil, c.refusal)
+		return nil, status
+	}
 	if !allowedMethods[method] {
-		c.refused("method %q is not allowed", truncate(method, 16))
-		return nil, StatusArgument
+		return refuse(nil, StatusArgument, "method %q is not allowed", truncate(method, 16))
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil || !u.IsAbs() {
-		c.refused("URL is not an absolute http(s) URL")
-		return nil, StatusArgument
+		return refuse(nil, StatusArgument, "URL is not an absolute http(s) URL")
 	}
 	header, status := cl.parseHeader(c, rawHeader)
 	if status < 0 {
+		c.noteOutbound(ctx, method, u, 0, nil, c.refusal)
 		return nil, status
 	}
 	// The call's own deadline is usually the sooner one; a context of the
@@ -338,22 +405,28 @@ func (cl *Client) do(ctx context.Context, c *Call, method, rawURL, rawHeader str
 		maxRedirects = DefaultMaxRedirects
 	}
 	for hop := 0; ; hop++ {
-		if c.requests >= orDefault(o.MaxRequests, DefaultMaxRequests) {
-			c.refused("more than %d requests in one call", orDefault(o.MaxRequests, DefaultMaxRequests))
+		if hop > 0 && !c.spend(ctx, method, u) {
 			return nil, StatusLimit
 		}
-		c.requests++
 		if r := cl.checkURL(u); r != nil {
 			if hop > 0 {
 				r.Reason = "redirect to " + redactURL(u) + ": " + r.Reason
 			}
-			c.refused("%s", r.Reason)
-			return nil, r.Status
+			return refuse(u, r.Status, "%s", r.Reason)
 		}
-		resp, status := cl.send(ctx, c, method, u, header, body)
+		if hop > 0 && o.Redact != nil {
+			// A bound server that reflects a credential into a Location
+			// would have the host carry it to the next host in the URL.
+			if s := u.String(); string(o.Redact([]byte(s))) != s {
+				return refuse(u, StatusCredential, "redirect to %s: its URL holds a credential's value; not followed", redactURL(u))
+			}
+		}
+		resp, creds, status := cl.send(ctx, c, method, u, header, body)
 		if status < 0 {
+			c.noteOutbound(ctx, method, u, 0, creds, c.refusal)
 			return nil, status
 		}
+		c.noteOutbound(ctx, method, u, resp.StatusCode, creds, "")
 		loc := resp.Header.Get("Location")
 		redirect := resp.StatusCode == 301 || resp.StatusCode == 302 || resp.StatusCode == 303 ||
 			resp.StatusCode == 307 || resp.StatusCode == 308
@@ -381,13 +454,36 @@ func (cl *Client) do(ctx context.Context, c *Call, method, rawURL, rawHeader str
 	}
 }
 
-func (cl *Client) send(ctx context.Context, c *Call, method string, u *url.URL, header http.Header, body []byte) (*http.Response, int32) {
+// hopState collects what the request hook did to one hop.
+type hopState struct {
+	creds []string // credentials substituted
+}
+
+type hopKey struct{}
+
+func hopFrom(ctx context.Context) *hopState {
+	h, _ := ctx.Value(hopKey{}).(*hopState)
+	return h
+}
+
+func (cl *Client) send(ctx context.Context, c *Call, method string, u *url.URL, header http.Header, body []byte) (*http.Response, []string, int32) {
+	var hs *hopState
+	if cl.opts.Hook != nil {
+		hs = &hopState{}
+		ctx = context.WithValue(ctx, hopKey{}, hs)
+	}
+	creds := func() []string {
+		if hs == nil {
+			return nil
+		}
+		return hs.creds
+	}
 	// u is parsed and checked already: the request takes it as is rather
 	// than printing and parsing it again. An empty Host sends u's.
 	req, err := http.NewRequestWithContext(ctx, method, "", bytes.NewReader(body))
 	if err != nil {
 		c.refused("request cannot be built: %v", err)
-		return nil, StatusArgument
+		return nil, nil, StatusArgument
 	}
 	req.URL = u
 	if len(body) == 0 {
@@ -403,10 +499,10 @@ func (cl *Client) send(ctx context.Context, c *Call, method string, u *url.URL, 
 			var r *Refusal
 			if errors.As(err, &r) {
 				c.refused("%s", r.Reason)
-				return nil, r.Status
+				return nil, creds(), r.Status
 			}
 			c.refused("request hook refused %s", redactURL(u))
-			return nil, StatusNotAllowed
+			return nil, creds(), StatusNotAllowed
 		}
 	}
 	resp, err := cl.transport.RoundTrip(req)
@@ -414,12 +510,44 @@ func (cl *Client) send(ctx context.Context, c *Call, method string, u *url.URL, 
 		var r *Refusal
 		if errors.As(err, &r) {
 			c.refused("%s %s: %s", method, redactURL(u), r.Reason)
-			return nil, r.Status
+			return nil, creds(), r.Status
 		}
-		c.logger().Warn("guest HTTP request failed", "method", method, "url", redactURL(u), "error", scrubErr(err, u))
-		return nil, StatusNetwork
+		c.logger().Warn("guest HTTP request failed", "store", c.Module, "method", method, "url", redactURL(u), "error", scrubErr(err, u))
+		return nil, creds(), StatusNetwork
 	}
-	return resp, 0
+	if cl.opts.Redact != nil {
+		if why := undecodable(resp); why != "" {
+			resp.Body.Close()
+			c.refused("response of %s: %s; a store with credentials reads only whole, unencoded responses, so that redaction sees what the module reads", redactURL(u), why)
+			return nil, creds(), StatusNotAllowed
+		}
+	}
+	return resp, creds(), 0
+}
+
+// undecodable says why redaction could not be trusted to see the bytes a
+// guest would read from resp: an encoding the transport did not undo, a
+// part of a representation, or a charset other than an ASCII superset.
+func undecodable(resp *http.Response) string {
+	if ce := resp.Header.Values("Content-Encoding"); len(ce) > 0 {
+		for _, v := range ce {
+			for _, e := range strings.Split(v, ",") {
+				if e = strings.TrimSpace(strings.ToLower(e)); e != "" && e != "identity" {
+					return fmt.Sprintf("Content-Encoding %q", truncate(e, 32))
+				}
+			}
+		}
+	}
+	if resp.StatusCode == http.StatusPartialContent || resp.Header.Get("Content-Range") != "" {
+		return "partial content (206 or Content-Range)"
+	}
+	if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type")); err == nil {
+		cs := strings.ToLower(params["charset"])
+		if strings.HasPrefix(cs, "utf-16") || strings.HasPrefix(cs, "utf-32") || strings.HasPrefix(cs, "ucs-") {
+			return fmt.Sprintf("charset %q", truncate(cs, 32))
+		}
+	}
+	return ""
 }
 
 func (cl *Client) readResponse(c *Call, resp *http.Response) (*response, int32) {
@@ -430,9 +558,11 @@ func (cl *Client) readResponse(c *Call, resp *http.Response) (*response, int32) 
 		c.refused("response body of %d bytes exceeds the limit of %d bytes", resp.ContentLength, maxBody)
 		return nil, StatusTooLarge
 	}
+	// The whole body is read and redacted before the guest reads any of
+	// it: a value cannot straddle two of the guest's reads unseen.
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		c.logger().Warn("guest HTTP response could not be read", "error", err.Error())
+		c.logger().Warn("guest HTTP response could not be read", "store", c.Module, "error", err.Error())
 		return nil, StatusNetwork
 	}
 	if int64(len(body)) > maxBody {
@@ -499,7 +629,7 @@ func (cl *Client) parseHeader(c *Call, raw string) (http.Header, int32) {
 			return nil, StatusArgument
 		}
 		name = http.CanonicalHeaderKey(name)
-		if hopByHop[name] {
+		if hopByHop[name] || o.Redact != nil && negotiated[name] {
 			continue // the host writes these itself
 		}
 		h.Add(name, strings.TrimSpace(value))

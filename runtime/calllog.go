@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/latchkey/latchkey/secret"
 )
@@ -16,23 +17,45 @@ import (
 // well print what it fetched while debugging; the agent's logs must not
 // carry it. The per-call caps on logs and output bound what is held.
 type callLog struct {
-	next    slog.Handler
-	attrs   []slog.Attr
-	records *[]slog.Record
+	next  slog.Handler
+	attrs []slog.Attr
+	held  *held
 }
 
+// held is what a call log holds, shared by its WithAttrs copies.
+type held struct {
+	records []slog.Record
+	bytes   int // an estimate of what records hold
+	dropped int // records not held: over maxHeldBytes
+}
+
+// maxHeldBytes bounds what one call's log holds. The guest's own log and
+// output have caps of their own, and the host's refusals are capped per
+// call; this bounds what is left, whatever it is.
+const maxHeldBytes = 64 << 10
+
 func newCallLog(next slog.Handler) *callLog {
-	return &callLog{next: next, records: new([]slog.Record)}
+	return &callLog{next: next, held: &held{}}
 }
 
 func (h *callLog) Enabled(ctx context.Context, l slog.Level) bool { return h.next.Enabled(ctx, l) }
 
 func (h *callLog) Handle(_ context.Context, r slog.Record) error {
+	size := len(r.Message) + 64
+	r.Attrs(func(a slog.Attr) bool {
+		size += len(a.Key) + len(a.Value.String())
+		return true
+	})
+	if h.held.bytes+size > maxHeldBytes {
+		h.held.dropped++
+		return nil
+	}
+	h.held.bytes += size
 	r = r.Clone()
 	if len(h.attrs) > 0 {
 		r.AddAttrs(h.attrs...)
 	}
-	*h.records = append(*h.records, r)
+	h.held.records = append(h.held.records, r)
 	return nil
 }
 
@@ -49,11 +72,18 @@ func (h *callLog) WithGroup(string) slog.Handler { return h }
 // flush passes the held records on, with every occurrence of the values in
 // result (see secretsIn) replaced by [secret.Redacted].
 func (h *callLog) flush(ctx context.Context, result []byte) {
-	if len(*h.records) == 0 {
+	defer func() { *h.held = held{records: h.held.records[:0]} }()
+	if d := h.held.dropped; d > 0 {
+		r := slog.NewRecord(time.Now(), slog.LevelWarn, "log records of the call over its cap were dropped", 0)
+		r.AddAttrs(slog.Int("records", d), slog.Int("cap_bytes", maxHeldBytes))
+		r.AddAttrs(h.attrs...)
+		defer func() { _ = h.next.Handle(ctx, r) }()
+	}
+	if len(h.held.records) == 0 {
 		return
 	}
 	values := secretsIn(result)
-	for _, r := range *h.records {
+	for _, r := range h.held.records {
 		if len(values) == 0 {
 			_ = h.next.Handle(ctx, r)
 			continue
@@ -65,7 +95,6 @@ func (h *callLog) flush(ctx context.Context, result []byte) {
 		})
 		_ = h.next.Handle(ctx, out)
 	}
-	*h.records = (*h.records)[:0]
 }
 
 // minRedact is the shortest value blanked out: shorter ones would match

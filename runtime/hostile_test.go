@@ -5,13 +5,17 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	goruntime "runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/hostfuncs"
 	w "github.com/latchkey/latchkey/internal/wasmtest"
 	lkruntime "github.com/latchkey/latchkey/runtime"
 	"github.com/latchkey/latchkey/secret"
@@ -492,4 +496,94 @@ func TestGuestLogsRedacted(t *testing.T) {
 		t.Fatalf("the secret reached the log:\n%s", out)
 	}
 	mustContain(t, "log", out, "module=careless", "fetched [REDACTED]", "value=[REDACTED]", "stream=stdout")
+}
+
+// lineCounter counts log lines and keeps the first few kilobytes.
+type lineCounter struct {
+	mu    sync.Mutex
+	lines int
+	head  strings.Builder
+}
+
+func (l *lineCounter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines += strings.Count(string(p), "\n")
+	if l.head.Len() < 8<<10 {
+		l.head.Write(p)
+	}
+	return len(p), nil
+}
+
+// TestRefusalFlood makes one call issue 10^6 requests the host refuses (a
+// method no server knows): the call finishes, every attempt counts against
+// max_requests, the log gets a bounded number of lines, and the heap stays
+// small — sampled with runtime.ReadMemStats while the call runs.
+func TestRefusalFlood(t *testing.T) {
+	const attempts = 1_000_000
+	flood := w.Guest(w.Code(
+		w.Loop,
+		w.I32Const(0), w.I32Const(4), w.I32Const(0), w.I32Const(4),
+		w.I32Const(0), w.I32Const(0), w.I32Const(0), w.I32Const(0),
+		w.Call(w.FnHTTPRequest), w.Drop,
+		w.LocalGet(0), w.I32Const(1), w.I32Add, w.LocalSet(0),
+		w.LocalGet(0), w.I32Const(attempts), w.I32LtU, w.BrIf(0),
+		w.End,
+		w.I32Const(0), w.LocalGet(0), w.I32Store(0),
+		w.I32Const(0), w.I32Const(4), w.Call(w.FnResultSet), w.Drop, w.I32Const(0)))
+	flood.Funcs[0].Locals = []byte{w.I32}
+	tests := []struct {
+		name        string
+		maxRequests int
+	}{
+		{"default budget", 0},
+		{"budget as large as the flood", attempts},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			logs := &lineCounter{}
+			opts := lkruntime.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))}
+			opts.HTTP.MaxRequests = tc.maxRequests
+			m, err := loadBytes(t, "flood", flood.Encode(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			goruntime.GC()
+			var peak atomic.Uint64
+			done := make(chan struct{})
+			sampled := make(chan struct{})
+			go func() {
+				defer close(sampled)
+				var ms goruntime.MemStats
+				for {
+					goruntime.ReadMemStats(&ms)
+					if ms.HeapAlloc > peak.Load() {
+						peak.Store(ms.HeapAlloc)
+					}
+					select {
+					case <-done:
+						return
+					case <-time.After(10 * time.Millisecond):
+					}
+				}
+			}()
+			v, err := m.Get(context.Background(), lkruntime.Request{Name: "x"})
+			close(done)
+			<-sampled
+			if err != nil {
+				t.Fatalf("the flooding call did not finish within its time limit: %v", err)
+			}
+			if n := binary.LittleEndian.Uint32(v.Reveal()); n != attempts {
+				t.Fatalf("the guest made %d attempts, want %d", n, attempts)
+			}
+			if logs.lines > hostfuncs.MaxRefusalLogs+4 {
+				t.Errorf("%d log lines for one call:\n%s", logs.lines, logs.head.String())
+			}
+			mustContain(t, "log", logs.head.String(), "store=flood", "not logged", "suppressed=")
+			if p := peak.Load(); p > 64<<20 {
+				t.Errorf("heap peaked at %d MiB during the flood", p>>20)
+			}
+			t.Logf("%d log lines, heap peak %.1f MiB", logs.lines, float64(peak.Load())/(1<<20))
+		})
+	}
 }

@@ -138,6 +138,7 @@ type Module struct {
 	config   []byte
 	log      *slog.Logger
 	http     *hostfuncs.Client
+	redact   func([]byte) []byte // nil: nothing to redact from errors
 	rt       wazero.Runtime
 	cm       wazero.CompiledModule
 	ownCache *Cache
@@ -220,8 +221,15 @@ func LoadBytes(ctx context.Context, wasm []byte, opts Options) (*Module, error) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if opts.HTTP.Redact != nil {
+		// Every line the module's log gets — the host's refusals, the
+		// guest's log, its stdout and stderr — passes the credentials'
+		// redactor, whoever wrote it.
+		log = slog.New(hostfuncs.RedactHandler(log.Handler(), opts.HTTP.Redact))
+	}
 	m := &Module{
 		name:   opts.Name,
+		redact: opts.HTTP.Redact,
 		limits: limits,
 		config: config,
 		log:    log.With("module", opts.Name),
@@ -298,7 +306,7 @@ func (m *Module) Warm(ctx context.Context, n int) error {
 // (and ctx's error when ctx ended).
 func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
 	fail := func(kind, err error) (secret.Value, error) {
-		return secret.Value{}, &Error{Module: m.name, Op: getOp(req.Name), Err: err, Kind: kind}
+		return secret.Value{}, &Error{Module: m.name, Op: getOp(req.Name), Err: m.scrub(err), Kind: kind}
 	}
 	if m.closed.Load() {
 		return fail(secret.ErrUnavailable, ErrClosed)
@@ -337,6 +345,7 @@ func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
 	var stack [1]uint64
 	err = in.get.CallWithStack(hostfuncs.WithCall(cctx, call), stack[:])
 	in.out.end()
+	call.Finish()
 	result, _ := call.Result()
 	in.clog.flush(ctx, result)
 	if call.LogDropped() > 0 {
@@ -382,6 +391,29 @@ func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
 }
 
 func getOp(name string) string { return "get " + strconv.Quote(name) }
+
+// scrub makes sure no text of err carries a credential: whatever a server
+// or the guest sent that reached an error's text is redacted. errors.Is
+// and errors.As still see the original chain.
+func (m *Module) scrub(err error) error {
+	if m.redact == nil || err == nil {
+		return err
+	}
+	msg := err.Error()
+	if red := string(m.redact([]byte(msg))); red != msg {
+		return &redactedError{msg: red, err: err}
+	}
+	return err
+}
+
+// redactedError is an error whose text was redacted.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // explain turns an error of a guest call into words: a time-out, an exit
 // (a Go guest's fatal error exits), or a trap.

@@ -1,0 +1,251 @@
+package hostfuncs
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/latchkey/latchkey/internal/wasmtest"
+	"github.com/latchkey/latchkey/secret"
+)
+
+// echoCred is the value the redaction tests plant: it holds the characters
+// that escapes treat specially (/, +, ", \, =, &, <).
+const echoCred = `Ech0/Pl4nted+"tok"\en=&<9f3Kz`
+
+// echoEncodings are the transforms the echo server applies to what it
+// echoes, each a plausible server behaviour. pre is a prefix the guest
+// chose, placed before the value inside the encoding.
+var echoEncodings = map[string]func(pre, v string) string{
+	"raw":            func(pre, v string) string { return pre + v },
+	"upper":          func(pre, v string) string { return strings.ToUpper(pre + v) },
+	"hex":            func(pre, v string) string { return hex.EncodeToString([]byte(pre + v)) },
+	"HEX":            func(pre, v string) string { return strings.ToUpper(hex.EncodeToString([]byte(pre + v))) },
+	"base64":         func(pre, v string) string { return base64.StdEncoding.EncodeToString([]byte(pre + v)) },
+	"base64url":      func(pre, v string) string { return base64.URLEncoding.EncodeToString([]byte(pre + v)) },
+	"base64raw":      func(pre, v string) string { return base64.RawStdEncoding.EncodeToString([]byte(pre + v)) },
+	"base64rawurl":   func(pre, v string) string { return base64.RawURLEncoding.EncodeToString([]byte(pre + v)) },
+	"base64mime":     func(pre, v string) string { return wrap(base64.StdEncoding.EncodeToString([]byte(pre+v)), 8) },
+	"base64pct":      func(pre, v string) string { return url.QueryEscape(base64.StdEncoding.EncodeToString([]byte(pre + v))) },
+	"base64jsonpre":  func(pre, v string) string { return jsonEsc(base64.StdEncoding.EncodeToString([]byte(pre+v)), true) },
+	"query":          func(pre, v string) string { return url.QueryEscape(pre + v) },
+	"path":           func(pre, v string) string { return url.PathEscape(pre + v) },
+	"pct-all-lower":  func(pre, v string) string { return pctEvery(pre+v, "%%%02x", 1) },
+	"pct-all-upper":  func(pre, v string) string { return pctEvery(pre+v, "%%%02X", 1) },
+	"pct-partial":    func(pre, v string) string { return pctEvery(pre+v, "%%%02x", 2) },
+	"pct-mixed-case": func(pre, v string) string { return mixCase(pctEvery(pre+v, "%%%02x", 1)) },
+	"json":           func(pre, v string) string { return jsonEsc(pre+v, false) },
+	"json-slash":     func(pre, v string) string { return jsonEsc(pre+v, true) },
+	"json-u-all":     func(pre, v string) string { return pctEvery(pre+v, `\u%04x`, 1) },
+	"json-u-upper":   func(pre, v string) string { return pctEvery(pre+v, `\u%04X`, 1) },
+	"json-u-mixed":   func(pre, v string) string { return pctEvery(pre+v, `\u%04x`, 3) },
+	"json-in-pct":    func(pre, v string) string { return url.QueryEscape(jsonEsc(pre+v, true)) },
+	"html":           func(pre, v string) string { return html.EscapeString(pre + v) },
+	"html-numeric":   func(pre, v string) string { return pctEvery(pre+v, "&#%d;", 2) },
+	"python-bytes":   func(pre, v string) string { return pctEvery(pre+v, `\x%02x`, 1) },
+	"jwt-claim": func(pre, v string) string {
+		claims, _ := json.Marshal(map[string]string{"sub": pre + v})
+		return "eyJhbGciOiJub25lIn0." + base64.RawURLEncoding.EncodeToString(claims) + "."
+	},
+	"truncated": func(pre, v string) string { return (pre + v)[:len(pre)+len(v)/2+1] },
+	"tail":      func(pre, v string) string { return v[len(v)/2-1:] },
+}
+
+func wrap(s string, n int) string {
+	var b strings.Builder
+	for len(s) > n {
+		b.WriteString(s[:n] + "\r\n")
+		s = s[n:]
+	}
+	return b.String() + s
+}
+
+func jsonEsc(s string, slash bool) string {
+	j, _ := json.Marshal(s)
+	out := string(j[1 : len(j)-1])
+	if slash {
+		out = strings.ReplaceAll(out, "/", `\/`)
+	}
+	return out
+}
+
+// pctEvery writes every step-th byte of s with format, the others as is.
+func pctEvery(s, format string, step int) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if i%step == 0 {
+			fmt.Fprintf(&b, format, s[i])
+		} else {
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+func mixCase(s string) string {
+	b := []byte(s)
+	for i := range b {
+		if i%2 == 0 {
+			b[i] = bytes.ToUpper(b[i : i+1])[0]
+		} else {
+			b[i] = bytes.ToLower(b[i : i+1])[0]
+		}
+	}
+	return string(b)
+}
+
+func echoCreds(t testing.TB) *Credentials {
+	t.Helper()
+	c, err := NewCredentials([]Credential{{Name: "tok", Value: secret.StringValue(echoCred), Hosts: []string{"h"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestRedactEncodings plants the credential in every encoding, behind
+// prefixes of 0 to 2 bytes (the three base64 alignments) and in context:
+// what comes out holds no encoding the leak oracle knows, and says where
+// the value was.
+func TestRedactEncodings(t *testing.T) {
+	creds := echoCreds(t)
+	for name, enc := range echoEncodings {
+		for _, pre := range []string{"", "x", "xy", "xyz"} {
+			t.Run(fmt.Sprintf("%s/prefix%d", name, len(pre)), func(t *testing.T) {
+				echo := enc(pre, echoCred)
+				in := `{"before":"ok","echo":"` + echo + `","after":"ok"}`
+				out := creds.Redact([]byte(in))
+				if leak := wasmtest.FindLeak(out, []byte(echoCred)); leak != "" {
+					t.Fatalf("the %s form survives: %s", leak, out)
+				}
+				if !bytes.Contains(out, []byte("[REDACTED:tok]")) {
+					t.Fatalf("nothing redacted: %s", out)
+				}
+				if !bytes.HasPrefix(out, []byte(`{"before":"ok","echo":"`)) || !bytes.HasSuffix(out, []byte(`","after":"ok"}`)) {
+					t.Errorf("redaction spilled over its context: %s", out)
+				}
+			})
+		}
+	}
+}
+
+// TestRedactLeavesOtherText checks that text sharing short runs with the
+// value (a token of the same family, as Vault's hvs. prefix or a JWT's
+// header) is left alone.
+func TestRedactLeavesOtherText(t *testing.T) {
+	const cred = "hvs.CAESIJ3xkPl4ntedZ8wq1RtYvBn5mK0aLs9dEf"
+	c, err := NewCredentials([]Credential{{Name: "vault", Value: secret.StringValue(cred), Hosts: []string{"h"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []string{
+		`{"auth":{"client_token":"hvs.CAESIJ9qQ2hildTokenOther7Yy","accessor":"x"}}`,
+		"plain text, nothing to see",
+		strings.Repeat("a", 10000),
+		`%zz \u12 &#; &#xZZ; \x \`,
+	}
+	for _, in := range tests {
+		if out := c.Redact([]byte(in)); string(out) != in {
+			t.Errorf("Redact(%.60q) changed it: %.80q", in, out)
+		}
+	}
+}
+
+// FuzzRedact plants the credential, encoded as the echo server would, in
+// arbitrary context: no encoding the oracle knows may survive, and
+// redaction never panics on arbitrary text.
+func FuzzRedact(f *testing.F) {
+	creds := echoCreds(f)
+	names := make([]string, 0, len(echoEncodings))
+	for n := range echoEncodings {
+		names = append(names, n)
+	}
+	slicesSort(names)
+	f.Add("", "", uint8(0), "", false)
+	f.Add(`{"a":"`, `"}`, uint8(4), "xy", true)
+	f.Add(`\u00`, `%`, uint8(9), "x", true)
+	f.Add("&#", ";", uint8(20), "", true)
+	f.Fuzz(func(t *testing.T, before, after string, enc uint8, pre string, plant bool) {
+		if len(pre) > 2 {
+			pre = pre[:2]
+		}
+		in := before + after
+		if plant {
+			in = before + echoEncodings[names[int(enc)%len(names)]](pre, echoCred) + after
+		}
+		out := creds.Redact([]byte(in))
+		if !plant {
+			return
+		}
+		if leak := wasmtest.FindLeak(out, []byte(echoCred)); leak != "" && wasmtest.FindLeak([]byte(before+after), []byte(echoCred)) == "" {
+			t.Fatalf("%s form survives in %q", leak, out)
+		}
+	})
+}
+
+func slicesSort(s []string) {
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+}
+
+// TestFold8 checks the eight-byte folds against the byte-wise ones.
+func TestFold8(t *testing.T) {
+	var buf [8]byte
+	for i := range 1 << 16 {
+		for k := range buf {
+			buf[k] = byte((i*131 + k*977 + (i>>3)*k) % 256)
+		}
+		if i < 256 {
+			buf = [8]byte{byte(i), 'A', 'Z', '+', '-', '_', '@', '['}
+		}
+		x := binary.LittleEndian.Uint64(buf[:])
+		var wantT, wantB [8]byte
+		for k, c := range buf {
+			wantT[k], wantB[k] = foldText(c), foldB64(c)
+		}
+		if got := fold8Text(x); got != binary.LittleEndian.Uint64(wantT[:]) {
+			t.Fatalf("fold8Text(%q) = %x, want %q", buf, got, wantT)
+		}
+		if got := fold8B64(x); got != binary.LittleEndian.Uint64(wantB[:]) {
+			t.Fatalf("fold8B64(%q) = %x, want %q", buf, got, wantB)
+		}
+	}
+}
+
+// FuzzRedactValue redacts arbitrary text for an arbitrary value: it never
+// panics, and neither the value nor its base64 at any alignment survives
+// when planted.
+func FuzzRedactValue(f *testing.F) {
+	f.Add([]byte("\x00\xff\r\nabcdefgh"), []byte("%41\\u0041&#65;"), uint8(1))
+	f.Add([]byte("aaaaaaaaaaaaaaaaaaaa"), []byte(strings.Repeat("a", 100)), uint8(2))
+	f.Fuzz(func(t *testing.T, value, text []byte, align uint8) {
+		if len(value) < MinCredentialLen || bytes.ContainsAny(value, "\r\n") {
+			t.Skip()
+		}
+		r := newRedactor([]string{"v"}, [][]byte{value})
+		_ = r.redact(text)
+		pre := bytes.Repeat([]byte{'q'}, int(align%3))
+		for _, planted := range [][]byte{value, []byte(base64.StdEncoding.EncodeToString(append(pre, value...)))} {
+			in := append(append(bytes.Clone(text), planted...), text...)
+			out := r.redact(in)
+			if bytes.Contains(out, value) {
+				t.Fatalf("the value survives in %q", out)
+			}
+			if core := b64Core(value, len(pre)); len(core) > 0 && bytes.Contains(out, core) {
+				t.Fatalf("its base64 survives in %q", out)
+			}
+		}
+	})
+}
