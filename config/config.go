@@ -10,7 +10,8 @@
 // into a map, so LATCHKEY_STORES__AWS__REGION=eu-west-1 sets
 // stores.aws.region. Values are read as YAML scalars or flow lists, so
 // LATCHKEY_STORES__APP__ALLOW='[APP_*, DB_*]' sets a list. LATCHKEY_CONFIG,
-// LATCHKEY_WORKFLOW and LATCHKEY_LOG_LEVEL belong to the CLI and are skipped.
+// LATCHKEY_WORKFLOW, LATCHKEY_LOG_LEVEL, LATCHKEY_SERVER, LATCHKEY_TOKEN and
+// LATCHKEY_TOKEN_FILE belong to the CLI and are skipped.
 //
 // # Cache
 //
@@ -80,9 +81,11 @@ type Agent struct {
 	// Cache holds each store's cache settings, by store name (see
 	// [CacheConfig]); every declared store has one.
 	Cache map[string]CacheConfig
+	// Serve is the `serve:` section, read by `latchkey serve`.
+	Serve Serve
 }
 
-var topKeys = map[string]bool{"default_store": true, "concurrency": true, "timeout": true, "stores": true, "cache": true}
+var topKeys = map[string]bool{"default_store": true, "concurrency": true, "timeout": true, "stores": true, "cache": true, "serve": true}
 
 // Load reads and validates the agent config. Every problem found is
 // reported, joined; errors name the file and the key.
@@ -162,7 +165,7 @@ func position(path string, err error) string {
 // envKey maps LATCHKEY_STORES__AWS__REGION to stores.aws.region.
 func envKey(k, v string) (string, any) {
 	switch k {
-	case "LATCHKEY_CONFIG", "LATCHKEY_WORKFLOW", "LATCHKEY_LOG_LEVEL":
+	case "LATCHKEY_CONFIG", "LATCHKEY_WORKFLOW", "LATCHKEY_LOG_LEVEL", "LATCHKEY_SERVER", "LATCHKEY_TOKEN", "LATCHKEY_TOKEN_FILE":
 		return "", nil
 	}
 	k = strings.ToLower(strings.TrimPrefix(k, EnvPrefix))
@@ -196,7 +199,7 @@ func fromKoanf(k *koanf.Koanf, path string) (*Agent, error) {
 	raw := k.Raw()
 	for _, key := range sortedKeys(raw) {
 		if !topKeys[key] {
-			bad(key, "unknown key (known: cache, concurrency, default_store, stores, timeout)")
+			bad(key, "unknown key (known: cache, concurrency, default_store, serve, stores, timeout)")
 		}
 	}
 	if v, ok := raw["default_store"]; ok {
@@ -290,6 +293,14 @@ func fromKoanf(k *koanf.Koanf, path string) (*Agent, error) {
 		a.Stores[name] = sc
 		a.Cache[name] = storeCache.over(topCache).config()
 		checkCache(name, a.Cache[name], bad)
+	}
+	if v, ok := raw["serve"]; ok {
+		a.Serve = parseServe(v, bad)
+		if sm := a.Serve.SecretsManagerStore; sm != "" && stores != nil {
+			if _, ok := stores[sm]; !ok {
+				bad("serve.secretsmanager_store", "%q is not one of the declared stores (%s)", sm, strings.Join(sortedKeys(stores), ", "))
+			}
+		}
 	}
 	if a.DefaultStore != "" && stores != nil {
 		if _, ok := stores[a.DefaultStore]; !ok {
