@@ -74,6 +74,7 @@ type Resolver struct {
 	concurrency  int
 	log          *slog.Logger
 	obs          Observer
+	handover     handover // stores a Rebuild took over
 }
 
 type boundStore struct {
@@ -86,11 +87,18 @@ type boundStore struct {
 	keyer    secret.Keyer // nil when the store has no canonical keys
 	owned    bool         // the Resolver closes store
 	rule     *policy.Rule // nil: no rule
+	cfg      StoreConfig  // what it was built from, for Rebuild
 }
 
 // New builds every store of cfg. It reports every bad store at once, joined,
 // and closes the stores it built when any fails.
 func New(ctx context.Context, cfg Config) (*Resolver, error) {
+	return buildResolver(ctx, cfg, nil)
+}
+
+// buildResolver builds a Resolver for cfg, taking a store from reuse when it
+// returns one instead of building it.
+func buildResolver(ctx context.Context, cfg Config, reuse func(name string, sc StoreConfig) *boundStore) (*Resolver, error) {
 	r := &Resolver{
 		stores:       map[string]*boundStore{},
 		defaultStore: cfg.DefaultStore,
@@ -120,7 +128,13 @@ func New(ctx context.Context, cfg Config) (*Resolver, error) {
 			errs = append(errs, err)
 			continue
 		}
-		b := &boundStore{name: name, typ: sc.Type, document: sc.Secret, store: sc.Store}
+		if reuse != nil {
+			if b := reuse(name, sc); b != nil {
+				r.stores[name] = b
+				continue
+			}
+		}
+		b := &boundStore{name: name, typ: sc.Type, document: sc.Secret, store: sc.Store, cfg: sc}
 		if b.store == nil {
 			st, err := build(ctx, name, sc, r.log)
 			if err != nil {
@@ -221,7 +235,7 @@ func list(names []string) string {
 func (r *Resolver) Close() error {
 	var errs []error
 	for _, b := range r.stores {
-		if b.owned {
+		if b.owned && !r.handover.has(b.name) {
 			if err := b.store.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("closing store %q: %w", b.name, err))
 			}

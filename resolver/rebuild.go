@@ -1,0 +1,86 @@
+package resolver
+
+import (
+	"context"
+	"reflect"
+	"sort"
+	"sync"
+)
+
+// Changes says what [Resolver.Rebuild] did with each store.
+type Changes struct {
+	// Kept names the stores whose configuration is unchanged: the new
+	// Resolver uses the same store (and whatever it holds, a cache too).
+	Kept []string
+	// Built names the stores that are new or whose configuration changed.
+	Built []string
+	// Removed names the stores cfg no longer declares.
+	Removed []string
+}
+
+// Rebuild returns a Resolver for cfg that takes over every store of r whose
+// configuration (type, secret document and settings) is unchanged, and
+// builds only the others: a reloaded agent config rebuilds the stores that
+// changed and keeps the rest warm. Stores given as [StoreConfig.Store] are
+// never taken over (their owner decides).
+//
+// r stays usable until it is closed, so that resolutions in flight finish
+// on it; closing r then closes only the stores the new Resolver did not
+// take over. When cfg is bad, Rebuild reports every problem as [New] does
+// and r is unchanged. Rebuild must not be called concurrently with r's
+// Close.
+func (r *Resolver) Rebuild(ctx context.Context, cfg Config) (*Resolver, Changes, error) {
+	var ch Changes
+	var took []string
+	reuse := func(name string, sc StoreConfig) *boundStore {
+		old, ok := r.stores[name]
+		if !ok || !old.owned || sc.Store != nil || !reflect.DeepEqual(old.cfg, sc) {
+			return nil
+		}
+		took = append(took, name)
+		return old
+	}
+	nr, err := buildResolver(ctx, cfg, reuse)
+	if err != nil {
+		return nil, Changes{}, err
+	}
+	for _, name := range took {
+		r.handover.add(name)
+	}
+	for _, name := range nr.StoreNames() {
+		if r.handover.has(name) && nr.stores[name] == r.stores[name] {
+			ch.Kept = append(ch.Kept, name)
+		} else {
+			ch.Built = append(ch.Built, name)
+		}
+	}
+	for name := range r.stores {
+		if _, ok := nr.stores[name]; !ok {
+			ch.Removed = append(ch.Removed, name)
+		}
+	}
+	sort.Strings(ch.Removed)
+	return nr, ch, nil
+}
+
+// handover records the stores a Rebuild took over, which Close then leaves
+// open.
+type handover struct {
+	mu    sync.Mutex
+	names map[string]bool
+}
+
+func (h *handover) add(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.names == nil {
+		h.names = map[string]bool{}
+	}
+	h.names[name] = true
+}
+
+func (h *handover) has(name string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.names[name]
+}
