@@ -73,14 +73,25 @@ func FormatOf(name string, data []byte) Format {
 // Read reads and decodes a workflow from r; name is used for errors and to
 // pick the format.
 func Read(name string, r io.Reader) (resolver.Workflow, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	data, err := ReadAll(name, r)
 	if err != nil {
-		return resolver.Workflow{}, fmt.Errorf("workflow %s: %w", name, err)
-	}
-	if len(data) > MaxSize {
-		return resolver.Workflow{}, fmt.Errorf("workflow %s: larger than %d bytes", name, MaxSize)
+		return resolver.Workflow{}, err
 	}
 	return Decode(name, FormatOf(name, data), data)
+}
+
+// ReadAll reads a workflow document from r without decoding it, refusing
+// one larger than MaxSize; name is used for errors. `latchkey --server`
+// sends what it reads to the server, which decodes it.
+func ReadAll(name string, r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("workflow %s: %w", name, err)
+	}
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("workflow %s: larger than %d bytes", name, MaxSize)
+	}
+	return data, nil
 }
 
 // node is a format-neutral view of a parsed document.

@@ -1,0 +1,415 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/latchkey/latchkey/config"
+	"github.com/latchkey/latchkey/resolver"
+)
+
+// Defaults of the serve section's settings (config.Serve's zero values).
+const (
+	DefaultSocketMode        os.FileMode = 0o660
+	DefaultGracePeriod                   = 10 * time.Second
+	DefaultMaxBodyBytes                  = 1 << 20
+	DefaultMaxHeaderBytes                = 16 << 10
+	DefaultReadHeaderTimeout             = 5 * time.Second
+	DefaultReadTimeout                   = 10 * time.Second
+	DefaultIdleTimeout                   = 60 * time.Second
+	DefaultMaxConnections                = 256
+	// writeMargin is how much longer than a resolution's timeout a
+	// response may take to write when serve.write_timeout is unset.
+	writeMargin = 10 * time.Second
+)
+
+// Config configures a [Server]. Only Load is required.
+type Config struct {
+	// Load loads the agent config, at start and on every Reload.
+	Load func() (*config.Agent, error)
+	// Logger receives the server's records (default: discard). No record
+	// carries a value or a token.
+	Logger *slog.Logger
+	// Observer, when not nil, is told about every fetch and resolution
+	// besides the server's own metrics (an audit log).
+	Observer resolver.Observer
+	// Authorizer, when not nil, builds from each loaded agent config (at
+	// start and on every reload) the check every request passes once its
+	// caller is known. An error refuses the config, as a bad store does.
+	Authorizer func(agent *config.Agent) (Authorizer, error)
+	// Getenv reads the variables tokens come from (default os.Getenv).
+	Getenv func(string) string
+}
+
+// Server is the resident agent. Its methods may be called concurrently.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	opts    options
+	metrics *metrics
+	obs     resolver.Observer
+	http    *http.Server
+
+	reloadMu sync.Mutex // one Load/Rebuild at a time
+	gen      atomic.Pointer[generation]
+	lns      []*listener
+	ready    chan struct{}
+}
+
+// options are the serve section's settings with defaults applied.
+type options struct {
+	socket     string // "" for none
+	socketMode os.FileMode
+	tcp        string
+	allowNonLB bool
+	smStore    string
+	grace      time.Duration
+	maxBody    int64
+	maxHeader  int
+	readHeader time.Duration
+	read       time.Duration
+	write      time.Duration
+	idle       time.Duration
+	maxConns   int
+}
+
+// listenerSettings returns o without what a reload does apply.
+func (o options) listenerSettings() options {
+	o.write, o.smStore = 0, ""
+	return o
+}
+
+func optionsFrom(a *config.Agent, getenv func(string) string) options {
+	s := a.Serve
+	o := options{socket: s.Socket, socketMode: s.SocketMode, tcp: s.TCP, allowNonLB: s.AllowNonLoopback,
+		smStore: s.SecretsManagerStore, grace: s.GracePeriod, maxBody: s.MaxBodyBytes, maxHeader: s.MaxHeaderBytes,
+		readHeader: s.ReadHeaderTimeout, read: s.ReadTimeout, write: s.WriteTimeout, idle: s.IdleTimeout, maxConns: s.MaxConnections}
+	switch o.socket {
+	case "":
+		o.socket = DefaultSocketPath(getenv)
+	case "none":
+		o.socket = ""
+	}
+	def := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if o.socketMode == 0 {
+		o.socketMode = DefaultSocketMode
+	}
+	def(&o.grace, DefaultGracePeriod)
+	def(&o.readHeader, DefaultReadHeaderTimeout)
+	def(&o.read, DefaultReadTimeout)
+	def(&o.idle, DefaultIdleTimeout)
+	def(&o.write, a.Timeout+writeMargin)
+	if o.maxBody == 0 {
+		o.maxBody = DefaultMaxBodyBytes
+	}
+	if o.maxHeader == 0 {
+		o.maxHeader = DefaultMaxHeaderBytes
+	}
+	if o.maxConns == 0 {
+		o.maxConns = DefaultMaxConnections
+	}
+	return o
+}
+
+// generation is one loaded agent config and what was built from it.
+// Requests hold it while they run; once retired, the last one out closes
+// its resolver (which closes only the stores a newer generation did not
+// take over).
+type generation struct {
+	agent     *config.Agent
+	res       *resolver.Resolver // nil until the stores are built
+	tokens    tokens
+	authorize Authorizer
+
+	mu      sync.Mutex
+	users   int
+	retired bool
+	log     *slog.Logger
+}
+
+func (g *generation) acquire() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.retired {
+		return false
+	}
+	g.users++
+	return true
+}
+
+func (g *generation) release() {
+	g.mu.Lock()
+	g.users--
+	last := g.retired && g.users == 0
+	g.mu.Unlock()
+	if last {
+		g.close()
+	}
+}
+
+func (g *generation) retire() {
+	g.mu.Lock()
+	g.retired = true
+	last := g.users == 0
+	g.mu.Unlock()
+	if last {
+		g.close()
+	}
+}
+
+func (g *generation) close() {
+	if g.res == nil {
+		return
+	}
+	if err := g.res.Close(); err != nil {
+		g.log.Warn("closing the stores of a replaced config", "err", err)
+	}
+}
+
+// New loads the agent config and reads the tokens. It opens nothing:
+// [Server.Listen] does.
+func New(cfg Config) (*Server, error) {
+	if cfg.Load == nil {
+		return nil, errors.New("server: Config.Load is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, ready: make(chan struct{})}
+	agent, err := cfg.Load()
+	if err != nil {
+		return nil, err
+	}
+	g, err := s.prepare(agent)
+	if err != nil {
+		return nil, err
+	}
+	s.gen.Store(g)
+	s.opts = optionsFrom(agent, cfg.Getenv)
+	s.metrics = newMetrics()
+	s.obs = resolver.Observers(s.metrics, cfg.Observer)
+	s.http = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: s.opts.readHeader,
+		ReadTimeout:       s.opts.read,
+		WriteTimeout:      s.opts.write,
+		IdleTimeout:       s.opts.idle,
+		MaxHeaderBytes:    s.opts.maxHeader,
+		ConnContext:       connContext,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	return s, nil
+}
+
+// prepare reads what a generation needs besides its stores: the tokens
+// and the authorizer.
+func (s *Server) prepare(agent *config.Agent) (*generation, error) {
+	g := &generation{agent: agent, log: s.log}
+	var errs []error
+	t, err := readTokens(agent.Serve.Tokens, s.cfg.Getenv)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	g.tokens = t
+	if s.cfg.Authorizer != nil {
+		a, err := s.cfg.Authorizer(agent)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		g.authorize = a
+	}
+	if err := errors.Join(errs...); err != nil {
+		where := "agent config"
+		if agent.Path != "" {
+			where += " " + agent.Path
+		}
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	return g, nil
+}
+
+// Listen opens the unix socket and the TCP listener the serve section asks
+// for. A stale socket is removed; a live one is an error wrapping
+// [ErrSocketInUse]; a path that is not a socket is an error and left alone.
+func (s *Server) Listen() error {
+	if s.opts.socket == "" && s.opts.tcp == "" {
+		return errors.New("serve: nothing to listen on: serve.socket is none and serve.tcp is unset")
+	}
+	if s.opts.socket != "" {
+		l, err := listenUnix(s.opts.socket, s.opts.socketMode)
+		if err != nil {
+			return err
+		}
+		s.lns = append(s.lns, newListener(l, overUnix, s.opts.maxConns))
+	}
+	if s.opts.tcp != "" {
+		l, err := listenTCP(s.opts.tcp, s.opts.allowNonLB)
+		if err != nil {
+			s.closeListeners()
+			return err
+		}
+		s.lns = append(s.lns, newListener(l, overTCP, s.opts.maxConns))
+	}
+	return nil
+}
+
+func (s *Server) closeListeners() {
+	for _, l := range s.lns {
+		_ = l.Close()
+	}
+	s.lns = nil
+}
+
+// Addrs returns the addresses Listen opened: the unix socket, then TCP.
+func (s *Server) Addrs() []net.Addr {
+	out := make([]net.Addr, 0, len(s.lns))
+	for _, l := range s.lns {
+		out = append(out, l.Addr())
+	}
+	return out
+}
+
+// Ready is closed once every store is built and requests are served.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Serve serves on the listeners Listen opened: it answers /healthz at once,
+// builds every store (the API answers 503 not_ready meanwhile), and serves
+// until ctx ends. Then it stops accepting, waits up to the grace period for
+// the requests in flight, closes the stores and returns nil. A store that
+// cannot be built ends Serve with the error.
+func (s *Server) Serve(ctx context.Context) error {
+	if len(s.lns) == 0 {
+		return errors.New("serve: Listen first")
+	}
+	served := make(chan error, len(s.lns))
+	for _, l := range s.lns {
+		go func(l *listener) { served <- s.http.Serve(l) }(l)
+		s.log.Info("listening", "addr", l.Addr().String(), "network", l.Addr().Network())
+	}
+	g := s.gen.Load()
+	res, err := resolver.New(ctx, s.resolverConfig(g.agent))
+	if err != nil {
+		s.drain(context.Background())
+		return fmt.Errorf("agent config %s: %w", g.agent.Path, err)
+	}
+	s.swap(&generation{agent: g.agent, res: res, tokens: g.tokens, authorize: g.authorize, log: s.log})
+	s.metrics.ready.Set(1)
+	close(s.ready)
+	s.log.Info("ready", "stores", len(res.StoreNames()))
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.drain(context.Background())
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	s.drain(context.Background())
+	return nil
+}
+
+// drain stops accepting, waits up to the grace period for in-flight
+// requests, then closes what is left and the stores.
+func (s *Server) drain(ctx context.Context) {
+	s.metrics.ready.Set(0)
+	ctx, cancel := context.WithTimeout(ctx, s.opts.grace)
+	defer cancel()
+	start := time.Now()
+	if err := s.http.Shutdown(ctx); err != nil {
+		s.log.Warn("grace period over: closing the connections still open", "grace", s.opts.grace)
+		_ = s.http.Close()
+	}
+	s.closeListeners()
+	if g := s.gen.Swap(nil); g != nil {
+		g.retire()
+	}
+	s.log.Info("stopped", "drained_in", time.Since(start).Round(time.Millisecond))
+}
+
+func (s *Server) resolverConfig(a *config.Agent) resolver.Config {
+	rc := a.ResolverConfig(s.log)
+	rc.Observer = resolver.Observers(s.obs, rc.Observer)
+	return rc
+}
+
+// swap makes g the current generation and retires the previous one.
+func (s *Server) swap(g *generation) {
+	if old := s.gen.Swap(g); old != nil {
+		old.retire()
+	}
+}
+
+// acquire returns the current generation, held until release.
+func (s *Server) acquire() *generation {
+	for {
+		g := s.gen.Load()
+		if g == nil {
+			return nil
+		}
+		if g.acquire() {
+			return g
+		}
+	}
+}
+
+// Reload loads the agent config again. When it is good, stores whose
+// settings changed are rebuilt (dropping what they cached), new tokens and
+// the authorizer take effect, and requests in flight finish on the old
+// config; when it is bad, the error reports every problem and the old
+// config keeps serving. Listener settings (socket, tcp, limits) need a
+// restart; a change to them is logged and ignored.
+func (s *Server) Reload(ctx context.Context) (resolver.Changes, error) {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	ch, err := s.reload(ctx)
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	s.metrics.reloads.WithLabelValues(outcome).Inc()
+	return ch, err
+}
+
+func (s *Server) reload(ctx context.Context) (resolver.Changes, error) {
+	cur := s.acquire()
+	if cur == nil {
+		return resolver.Changes{}, errors.New("reload: the server is stopping")
+	}
+	defer cur.release()
+	if cur.res == nil {
+		return resolver.Changes{}, errors.New("reload: the stores are still being built; try again once /readyz answers")
+	}
+	agent, err := s.cfg.Load()
+	if err != nil {
+		return resolver.Changes{}, err
+	}
+	g, err := s.prepare(agent)
+	if err != nil {
+		return resolver.Changes{}, err
+	}
+	res, ch, err := cur.res.Rebuild(ctx, s.resolverConfig(agent))
+	if err != nil {
+		return resolver.Changes{}, fmt.Errorf("agent config %s: %w", agent.Path, err)
+	}
+	g.res = res
+	if o := optionsFrom(agent, s.cfg.Getenv); o.listenerSettings() != s.opts.listenerSettings() {
+		s.log.Warn("serve settings changed (socket, tcp, limits, time-outs): restart latchkey serve to apply them; the stores, tokens and timeout were reloaded")
+	}
+	s.swap(g)
+	return ch, nil
+}

@@ -1,0 +1,701 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/config"
+	"github.com/latchkey/latchkey/secret"
+)
+
+// memStore is the store of type "servertest-mem": the values of its
+// "values" setting, counting its calls. It stands in for a store so that
+// these tests exercise the server; the end-to-end tests in cmd/latchkey run
+// the real stores against their loopback servers.
+type memStore struct {
+	values map[string]string
+	delay  time.Duration
+	calls  *atomic.Int64
+}
+
+var memCalls sync.Map // store name → *atomic.Int64
+
+func (m *memStore) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+	m.calls.Add(1)
+	if m.delay > 0 {
+		select {
+		case <-time.After(m.delay):
+		case <-ctx.Done():
+			return secret.Value{}, ctx.Err()
+		}
+	}
+	if req.Name == "denied" {
+		return secret.Value{}, fmt.Errorf("mem: %q: %w", req.Name, secret.ErrPermissionDenied)
+	}
+	v, ok := m.values[req.Name]
+	if !ok {
+		return secret.Value{}, fmt.Errorf("mem: %q: %w", req.Name, secret.ErrNotFound)
+	}
+	return secret.StringValue(v), nil
+}
+
+func (m *memStore) Close() error { return nil }
+
+func init() {
+	secret.Register("servertest-mem", func(_ context.Context, spec secret.Spec) (secret.Store, error) {
+		st := &memStore{values: map[string]string{}}
+		if vals, ok := spec.Settings["values"].(map[string]any); ok {
+			for k, v := range vals {
+				st.values[k] = fmt.Sprint(v)
+			}
+		}
+		if d, ok := spec.Settings["delay"].(string); ok {
+			st.delay, _ = time.ParseDuration(d)
+		}
+		if _, bad := spec.Settings["fail"]; bad {
+			return nil, &secret.ConfigError{Store: spec.Name, Key: "fail", Msg: "planted build failure"}
+		}
+		c, _ := memCalls.LoadOrStore(spec.Name, &atomic.Int64{})
+		st.calls = c.(*atomic.Int64)
+		return st, nil
+	})
+}
+
+const (
+	plantedValue = "pl4nted-server-value"
+	plantedName  = "planted-secret-name"
+	testToken    = "test-token-0123456789abcdef"
+)
+
+// harness is a server started in-process on a temp socket and loopback TCP.
+type harness struct {
+	t      *testing.T
+	dir    string
+	cfg    string // the agent config file
+	srv    *Server
+	sock   string
+	tcp    string
+	unix   *http.Client
+	plain  *http.Client
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// baseConfig returns an agent config whose store "mem" (the default)
+// holds the planted values; serve settings are added to it.
+func baseConfig(dir string, serve string) string {
+	return fmt.Sprintf(`default_store: mem
+timeout: 5s
+stores:
+  mem:
+    type: servertest-mem
+    values:
+      db: '{"username":"etl","password":"%s"}'
+      %s: '%s'
+      token: tok-%s
+  other:
+    type: servertest-mem
+    values:
+      x: other-x
+serve:
+  socket: %s
+  tcp: 127.0.0.1:0
+  token_file: %s
+%s`, plantedValue, plantedName, plantedValue, plantedValue, filepath.Join(dir, "s.sock"), filepath.Join(dir, "token"), serve)
+}
+
+func start(t *testing.T, extra string, mod func(*Config)) *harness {
+	t.Helper()
+	dir := shortTempDir(t)
+	h := &harness{t: t, dir: dir, cfg: filepath.Join(dir, "agent.yaml")}
+	write(t, filepath.Join(dir, "token"), testToken+"\n")
+	write(t, h.cfg, baseConfig(dir, extra))
+	cfg := Config{Load: func() (*config.Agent, error) {
+		return config.Load(config.Options{Path: h.cfg, Environ: []string{}})
+	}}
+	if mod != nil {
+		mod(&cfg)
+	}
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	h.srv = srv
+	addrs := srv.Addrs()
+	h.sock, h.tcp = addrs[0].String(), addrs[1].String()
+	h.unix = unixClient(h.sock)
+	h.plain = &http.Client{Timeout: 10 * time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel, h.done = cancel, make(chan error, 1)
+	go func() { h.done <- srv.Serve(ctx) }()
+	select {
+	case <-srv.Ready():
+	case err := <-h.done:
+		t.Fatalf("serve: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("server not ready after 10s")
+	}
+	t.Cleanup(h.stop)
+	return h
+}
+
+func (h *harness) stop() {
+	h.cancel()
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("serve returned %v", err)
+		}
+		h.done <- nil
+	case <-time.After(15 * time.Second):
+		h.t.Error("serve did not return after its context ended")
+	}
+}
+
+// shortTempDir is a temp dir short enough for a unix socket path (108 bytes).
+func shortTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "lks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func unixClient(path string) *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		}}}
+}
+
+type reply struct {
+	status int
+	body   string
+	header http.Header
+}
+
+func (h *harness) do(c *http.Client, base, method, path string, body string, hdr ...string) reply {
+	h.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, base+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return reply{resp.StatusCode, string(b), resp.Header}
+}
+
+func (h *harness) overUnix(method, path, body string, hdr ...string) reply {
+	h.t.Helper()
+	return h.do(h.unix, "http://latchkey", method, path, body, hdr...)
+}
+
+func (h *harness) overTCP(method, path, body string, hdr ...string) reply {
+	h.t.Helper()
+	return h.do(h.plain, "http://"+h.tcp, method, path, body, hdr...)
+}
+
+func errorCode(t *testing.T, r reply) string {
+	t.Helper()
+	var eb ErrorBody
+	if err := json.Unmarshal([]byte(r.body), &eb); err != nil {
+		t.Fatalf("error body is not JSON: %v: %q", err, r.body)
+	}
+	return eb.Error.Code
+}
+
+func TestEndpoints(t *testing.T) {
+	h := start(t, "", nil)
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		body   string
+		status int
+		code   string   // error code, for errors
+		wants  []string // substrings of the body
+	}{
+		{"resolve", "POST", "/v1/resolve?name=wf.yaml", "fields:\n  user: secret:///db#username\n  pw: secret://mem/db#password\n  lit: plain\n", 200, "",
+			[]string{`"name":"pw","value":"` + plantedValue + `","secret":true`, `"name":"lit","value":"plain"`}},
+		{"resolve json by content type", "POST", "/v1/resolve", `{"fields":{"x":"secret://other/x"}}`, 200, "", []string{`"value":"other-x"`}},
+		{"resolve every failed field", "POST", "/v1/resolve?name=wf.yaml", "fields:\n  a: secret://mem/nope\n  b: secret://mem/denied\n  c: secret://mem/db#nokey\n", 422, CodeResolutionFailed,
+			[]string{"3 field(s) failed to resolve", `"field":"a"`, `"kind":"not_found"`, `"field":"b"`, `"kind":"permission_denied"`, `"field":"c"`}},
+		{"resolve undeclared store", "POST", "/v1/resolve?name=wf.yaml", "fields:\n  a: secret://nostore/x\n", 400, CodeWorkflowInvalid, []string{`which the agent config does not declare`}},
+		{"resolve malformed yaml", "POST", "/v1/resolve?name=wf.yaml", "fields: [unclosed\n", 400, CodeWorkflowInvalid, []string{"workflow wf.yaml"}},
+		{"resolve malformed json", "POST", "/v1/resolve?name=wf.json", `{"fields": {"a": }`, 400, CodeWorkflowInvalid, []string{"workflow wf.json"}},
+		{"resolve bad reference", "POST", "/v1/resolve?name=wf.yaml", "fields:\n  a: secret:/mem/db\n", 400, CodeWorkflowInvalid, []string{"wf.yaml"}},
+		{"resolve empty body", "POST", "/v1/resolve", "", 400, CodeWorkflowInvalid, nil},
+		{"resolve bad format", "POST", "/v1/resolve?format=xml", "fields: {}", 400, CodeBadRequest, []string{"xml"}},
+		{"resolve by GET", "GET", "/v1/resolve", "", 405, CodeMethod, []string{"wants POST"}},
+		{"check", "POST", "/v1/check?name=wf.yaml", "fields:\n  a: secret://mem/db#password\n  b: secret://mem/nope\n  c: secret://mem/nope?default=d\n", 200, "",
+			[]string{`"outcome":"ok"`, `"outcome":"failed"`, `"outcome":"defaulted"`, `"name":"mem"`}},
+		{"check offline", "POST", "/v1/check?offline=true", "fields:\n  a: secret://mem/db#password\n", 200, "", []string{`"outcome":"planned"`, `"name":"other"`}},
+		{"secret", "GET", "/v1/secret?ref=" + escape("secret://mem/db#password"), "", 200, "", []string{`"value":"` + plantedValue + `"`, `"store":"mem"`}},
+		{"secret default store", "GET", "/v1/secret?ref=" + escape("secret:///token"), "", 200, "", []string{`"value":"tok-` + plantedValue + `"`}},
+		{"secret optional absent", "GET", "/v1/secret?ref=" + escape("secret://mem/nope?optional"), "", 200, "", []string{`"omitted":true`}},
+		{"secret not found", "GET", "/v1/secret?ref=" + escape("secret://mem/nope"), "", 404, CodeResolutionFailed, []string{`"kind":"not_found"`}},
+		{"secret denied", "GET", "/v1/secret?ref=" + escape("secret://mem/denied"), "", 403, CodeResolutionFailed, []string{`"kind":"permission_denied"`}},
+		{"secret missing ref", "GET", "/v1/secret", "", 400, CodeBadRequest, []string{"?ref="}},
+		{"secret bad ref", "GET", "/v1/secret?ref=" + escape("secret:/x"), "", 400, CodeBadRequest, []string{"at byte"}},
+		{"secret undeclared store", "GET", "/v1/secret?ref=" + escape("secret://nope/x"), "", 400, CodeBadRequest, []string{"does not declare"}},
+		{"invalidate one", "POST", "/v1/invalidate", `{"store":"mem","secret":"db"}`, 200, "", []string{`"dropped":`}},
+		{"invalidate store", "POST", "/v1/invalidate", `{"store":"mem"}`, 200, "", []string{`"dropped":`}},
+		{"invalidate all", "POST", "/v1/invalidate", `{"all":true}`, 200, "", []string{`"dropped":`}},
+		{"invalidate nothing said", "POST", "/v1/invalidate", `{}`, 400, CodeBadRequest, []string{"say what to invalidate"}},
+		{"invalidate unknown store", "POST", "/v1/invalidate", `{"store":"nope"}`, 400, CodeBadRequest, []string{"not declared"}},
+		{"invalidate unknown key", "POST", "/v1/invalidate", `{"stor":"mem"}`, 400, CodeBadRequest, []string{"unknown field"}},
+		{"invalidate malformed", "POST", "/v1/invalidate", `{"store":`, 400, CodeBadRequest, nil},
+		{"invalidate all and store", "POST", "/v1/invalidate", `{"all":true,"store":"mem"}`, 400, CodeBadRequest, nil},
+		{"healthz", "GET", "/healthz", "", 200, "", []string{`"ok"`}},
+		{"readyz", "GET", "/readyz", "", 200, "", []string{`"ready"`, `"mem"`}},
+		{"ping", "GET", "/ping", "", 200, "", []string{"healthy"}},
+		{"metrics", "GET", "/metrics", "", 200, "", []string{"latchkey_http_requests_total"}},
+		{"unknown endpoint", "GET", "/v2/nothing", "", 404, CodeNoEndpoint, []string{"/v1/resolve"}},
+		{"root", "GET", "/", "", 404, CodeNoEndpoint, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := h.overUnix(tc.method, tc.path, tc.body)
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			}
+			if tc.code != "" {
+				if got := errorCode(t, r); got != tc.code {
+					t.Errorf("code %q, want %q: %s", got, tc.code, r.body)
+				}
+			}
+			for _, w := range tc.wants {
+				if !strings.Contains(r.body, w) {
+					t.Errorf("body lacks %s:\n%s", w, r.body)
+				}
+			}
+			if tc.status != 200 && strings.Contains(r.body, plantedValue) {
+				t.Errorf("an error answer holds the planted value: %s", r.body)
+			}
+			if r.header.Get("Cache-Control") != "no-store" {
+				t.Errorf("Cache-Control = %q", r.header.Get("Cache-Control"))
+			}
+		})
+	}
+}
+
+func escape(s string) string {
+	r := strings.NewReplacer("#", "%23", "?", "%3F", "&", "%26", "%", "%25")
+	return r.Replace(s)
+}
+
+func TestTCPNeedsToken(t *testing.T) {
+	h := start(t, "", nil)
+	tests := []struct {
+		name   string
+		path   string
+		hdr    []string
+		status int
+	}{
+		{"no token", "/readyz", nil, 401},
+		{"wrong token", "/readyz", []string{TokenHeader, "wrong-token-0123456789"}, 401},
+		{"token prefix", "/readyz", []string{TokenHeader, testToken[:len(testToken)-1]}, 401},
+		{"token with newline", "/readyz", []string{TokenHeader, testToken + "x"}, 401},
+		{"latchkey header", "/readyz", []string{TokenHeader, testToken}, 200},
+		{"aws agent header", "/readyz", []string{AWSTokenHeader, testToken}, 200},
+		{"vault header", "/readyz", []string{VaultTokenHeader, testToken}, 200},
+		{"unknown endpoint without token", "/nothing", nil, 401},
+		{"metrics without token", "/metrics", nil, 401},
+		{"sm agent without token", "/secretsmanager/get?secretId=db", nil, 401},
+		{"sm agent with its token", "/secretsmanager/get?secretId=db", []string{AWSTokenHeader, testToken}, 200},
+		{"ping without token", "/ping", nil, 200},
+		{"forwarded with token", "/readyz", []string{TokenHeader, testToken, "X-Forwarded-For", "10.0.0.1"}, 400},
+		{"forwarded ping", "/ping", []string{"X-Forwarded-For", "10.0.0.1"}, 400},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := h.overTCP("GET", tc.path, "", tc.hdr...)
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			}
+			if strings.Contains(r.body, testToken) {
+				t.Errorf("the answer holds the token: %s", r.body)
+			}
+		})
+	}
+	// The unix socket refuses a forwarded request too.
+	if r := h.overUnix("GET", "/readyz", "", "X-Forwarded-For", "10.0.0.1"); r.status != 400 {
+		t.Fatalf("forwarded over unix: %d %s", r.status, r.body)
+	}
+}
+
+func TestCallers(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]secret.Caller{}
+	var fromCtx secret.Caller
+	h := start(t, "", func(c *Config) {
+		c.Authorizer = func(*config.Agent) (Authorizer, error) {
+			return func(ctx context.Context, caller secret.Caller, endpoint string) error {
+				mu.Lock()
+				defer mu.Unlock()
+				seen[endpoint] = caller
+				fromCtx, _ = secret.CallerFrom(ctx)
+				if endpoint == "invalidate" && caller.Kind == secret.CallerToken {
+					return fmt.Errorf("token %q may not invalidate: %w", caller.Token, secret.ErrNotAllowed)
+				}
+				return nil
+			}, nil
+		}
+	})
+	if r := h.overUnix("GET", "/readyz", ""); r.status != 200 {
+		t.Fatal(r.body)
+	}
+	exe, _ := os.Executable()
+	mu.Lock()
+	c := seen["readyz"]
+	want := secret.Caller{Kind: secret.CallerUnix, UID: os.Getuid(), GID: os.Getgid(), PID: os.Getpid(), Exe: exe}
+	if c != want || fromCtx != want {
+		t.Errorf("unix caller = %+v (in ctx %+v), want %+v", c, fromCtx, want)
+	}
+	mu.Unlock()
+	if r := h.overTCP("GET", "/readyz", "", TokenHeader, testToken); r.status != 200 {
+		t.Fatal(r.body)
+	}
+	mu.Lock()
+	if c := seen["readyz"]; c.Kind != secret.CallerToken || c.Token != config.DefaultTokenName {
+		t.Errorf("token caller = %+v", c)
+	}
+	mu.Unlock()
+	r := h.overTCP("POST", "/v1/invalidate", `{"all":true}`, TokenHeader, testToken)
+	if r.status != 403 || errorCode(t, r) != CodeForbidden || !strings.Contains(r.body, "may not invalidate") {
+		t.Fatalf("authorizer refusal: %d %s", r.status, r.body)
+	}
+	if r := h.overUnix("POST", "/v1/invalidate", `{"all":true}`); r.status != 200 {
+		t.Fatalf("unix invalidate: %d %s", r.status, r.body)
+	}
+}
+
+func TestBodyCap(t *testing.T) {
+	h := start(t, "  max_body_bytes: 2KiB\n", nil)
+	big := "fields:\n  a: " + strings.Repeat("x", 4096) + "\n"
+	r := h.overUnix("POST", "/v1/resolve", big)
+	if r.status != 413 || errorCode(t, r) != CodeTooLarge {
+		t.Fatalf("declared length over the cap: %d %s", r.status, r.body)
+	}
+	// Without a Content-Length (chunked), the cap holds while reading.
+	req, _ := http.NewRequest("POST", "http://latchkey/v1/resolve", io.MultiReader(strings.NewReader(big)))
+	req.ContentLength = -1
+	resp, err := h.unix.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 413 {
+		t.Fatalf("chunked body over the cap: %d %s", resp.StatusCode, b)
+	}
+	// Under the cap is fine.
+	if r := h.overUnix("POST", "/v1/resolve", "fields:\n  a: b\n"); r.status != 200 {
+		t.Fatalf("small body: %d %s", r.status, r.body)
+	}
+}
+
+func TestHeaderCap(t *testing.T) {
+	h := start(t, "  max_header_bytes: 4KiB\n", nil)
+	req, _ := http.NewRequest("GET", "http://latchkey/healthz", nil)
+	req.Header.Set("X-Big", strings.Repeat("y", 64<<10))
+	resp, err := h.unix.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("oversized headers: %d", resp.StatusCode)
+	}
+}
+
+// TestSlowClient: a client that sends half a request and stalls is cut off
+// at the read time-out, and others are served meanwhile.
+func TestSlowClient(t *testing.T) {
+	h := start(t, "  read_header_timeout: 300ms\n  read_timeout: 600ms\n", nil)
+	tests := []struct {
+		name string
+		send string
+	}{
+		{"stalls in the headers", "POST /v1/resolve HTTP/1.1\r\nHost: x\r\n"},
+		{"stalls in the body", "POST /v1/resolve HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nfields:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.Dial("unix", h.sock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := io.WriteString(c, tc.send); err != nil {
+				t.Fatal(err)
+			}
+			if r := h.overUnix("GET", "/healthz", ""); r.status != 200 {
+				t.Fatalf("another client while one stalls: %d", r.status)
+			}
+			start := time.Now()
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, err = io.ReadAll(c)
+			if took := time.Since(start); err != nil || took > 3*time.Second {
+				t.Fatalf("stalled connection: closed after %v (err %v)", took, err)
+			}
+		})
+	}
+}
+
+func TestMetricsHoldNoSecretNames(t *testing.T) {
+	h := start(t, "", nil)
+	for _, ref := range []string{"secret://mem/" + plantedName, "secret://mem/db#password", "secret://mem/nope-" + plantedName} {
+		h.overUnix("GET", "/v1/secret?ref="+escape(ref), "")
+	}
+	h.overUnix("POST", "/v1/resolve", "fields:\n  "+plantedName+": secret://mem/"+plantedName+"\n")
+	h.overUnix("GET", "/secretsmanager/get?secretId="+plantedName, "")
+	h.overUnix("GET", "/"+plantedName, "")
+	r := h.overUnix("GET", "/metrics", "")
+	for _, bad := range []string{plantedName, plantedValue, "password", "nope"} {
+		if strings.Contains(r.body, bad) {
+			t.Errorf("/metrics holds %q", bad)
+		}
+	}
+	for _, want := range []string{
+		`latchkey_fetches_total{cache="none",outcome="ok",store="mem",type="servertest-mem"}`,
+		`latchkey_fetches_total{cache="none",outcome="not_found",store="mem",type="servertest-mem"}`,
+		`latchkey_http_requests_total{code="404",endpoint="unknown"}`,
+		`latchkey_http_requests_total{code="200",endpoint="secretsmanager"}`,
+		`latchkey_resolutions_total{operation="resolve",outcome="ok"}`,
+		`latchkey_upstream_calls_total{outcome="ok",store="mem",type="servertest-mem"}`,
+		`latchkey_http_request_duration_seconds_bucket{endpoint="secret"`,
+		"latchkey_ready 1",
+	} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+func TestSocketPaths(t *testing.T) {
+	dir := shortTempDir(t)
+	t.Run("not a socket is left alone", func(t *testing.T) {
+		p := filepath.Join(dir, "file.sock")
+		write(t, p, "keep me")
+		_, err := listenUnix(p, 0o660)
+		if err == nil || !strings.Contains(err.Error(), "is not a socket") {
+			t.Fatalf("err = %v", err)
+		}
+		if b, _ := os.ReadFile(p); string(b) != "keep me" {
+			t.Fatal("the file was touched")
+		}
+	})
+	t.Run("a directory is left alone", func(t *testing.T) {
+		p := filepath.Join(dir, "adir")
+		if err := os.Mkdir(p, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := listenUnix(p, 0o660); err == nil || !strings.Contains(err.Error(), "is not a socket") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("live socket is refused", func(t *testing.T) {
+		p := filepath.Join(dir, "live.sock")
+		l, err := listenUnix(p, 0o660)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		_, err = listenUnix(p, 0o660)
+		if !errors.Is(err, ErrSocketInUse) || !strings.Contains(err.Error(), "another latchkey serve is listening") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("stale socket is replaced", func(t *testing.T) {
+		p := filepath.Join(dir, "stale.sock")
+		l, err := net.ListenUnix("unix", &net.UnixAddr{Name: p, Net: "unix"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.SetUnlinkOnClose(false)
+		l.Close() // the socket file stays, as after kill -9
+		l2, err := listenUnix(p, 0o660)
+		if err != nil {
+			t.Fatalf("stale socket: %v", err)
+		}
+		defer l2.Close()
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm() != 0o660 {
+			t.Fatalf("mode = %v, %v", fi.Mode(), err)
+		}
+	})
+	t.Run("missing directory", func(t *testing.T) {
+		if _, err := listenUnix(filepath.Join(dir, "no", "such", "x.sock"), 0o660); err == nil || !strings.Contains(err.Error(), "RuntimeDirectory") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+func TestNotLoopback(t *testing.T) {
+	if _, err := listenTCP("0.0.0.0:0", false); err == nil || !strings.Contains(err.Error(), "not loopback") {
+		t.Fatalf("err = %v", err)
+	}
+	l, err := listenTCP("127.0.0.1:0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+}
+
+func TestTokens(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "short"), "short\n")
+	write(t, filepath.Join(dir, "good"), testToken+"\r\n")
+	env := map[string]string{"GOOD": "env-token-0123456789"}
+	_, err := readTokens(map[string]config.TokenSource{
+		"short":   {File: filepath.Join(dir, "short")},
+		"missing": {File: filepath.Join(dir, "missing")},
+		"unset":   {Env: "UNSET"},
+	}, func(k string) string { return env[k] })
+	for _, want := range []string{`"short"`, "5 bytes", `"missing"`, "no such file", `"unset"`, "variable UNSET"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	tk, err := readTokens(map[string]config.TokenSource{"f": {File: filepath.Join(dir, "good")}, "e": {Env: "GOOD"}},
+		func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for presented, want := range map[string]string{testToken: "f", "env-token-0123456789": "e", "": "", testToken + "\n": ""} {
+		if got, _ := tk.match(presented); got != want {
+			t.Errorf("match(%q) = %q, want %q", presented, got, want)
+		}
+	}
+}
+
+// TestReload: a good config rebuilds the changed store and keeps the
+// other; a bad one is refused, every problem reported, the old one serving.
+func TestReload(t *testing.T) {
+	h := start(t, "", nil)
+	before, _ := memCalls.Load("other")
+	if r := h.overUnix("GET", "/v1/secret?ref="+escape("secret://other/x"), ""); !strings.Contains(r.body, "other-x") {
+		t.Fatal(r.body)
+	}
+	cfg := strings.Replace(baseConfig(h.dir, ""), "x: other-x", "x: other-x2", 1)
+	write(t, h.cfg, cfg)
+	ch, err := h.srv.Reload(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(ch.Kept, ",") != "mem" || strings.Join(ch.Built, ",") != "other" {
+		t.Fatalf("changes = %+v", ch)
+	}
+	if r := h.overUnix("GET", "/v1/secret?ref="+escape("secret://other/x"), ""); !strings.Contains(r.body, "other-x2") {
+		t.Fatalf("after reload: %s", r.body)
+	}
+	_ = before
+
+	// A bad config: two problems, both reported; the old config serves on.
+	bad := strings.Replace(cfg, "type: servertest-mem\n    values:\n      x:", "type: servertest-mem\n    fail: yes\n    values:\n      x:", 1)
+	bad = strings.Replace(bad, "timeout: 5s", "timeout: never", 1)
+	write(t, h.cfg, bad)
+	if _, err := h.srv.Reload(context.Background()); err == nil || !strings.Contains(err.Error(), "timeout") {
+		t.Fatalf("bad config: %v", err)
+	}
+	write(t, h.cfg, strings.Replace(cfg, "type: servertest-mem\n    values:\n      x:", "type: servertest-mem\n    fail: yes\n    values:\n      x:", 1))
+	if _, err := h.srv.Reload(context.Background()); err == nil || !strings.Contains(err.Error(), "planted build failure") {
+		t.Fatalf("store that cannot be built: %v", err)
+	}
+	if r := h.overUnix("GET", "/v1/secret?ref="+escape("secret://other/x"), ""); !strings.Contains(r.body, "other-x2") {
+		t.Fatalf("after a refused reload: %s", r.body)
+	}
+	// A new token takes effect on reload; the old one stops working.
+	write(t, filepath.Join(h.dir, "token"), "rotated-token-0123456789\n")
+	write(t, h.cfg, cfg)
+	if _, err := h.srv.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.overTCP("GET", "/readyz", "", TokenHeader, testToken); r.status != 401 {
+		t.Fatalf("old token after rotation: %d", r.status)
+	}
+	if r := h.overTCP("GET", "/readyz", "", TokenHeader, "rotated-token-0123456789"); r.status != 200 {
+		t.Fatalf("new token after rotation: %d", r.status)
+	}
+	r := h.overUnix("GET", "/metrics", "")
+	if !strings.Contains(r.body, `latchkey_config_reloads_total{outcome="error"} 2`) || !strings.Contains(r.body, `latchkey_config_reloads_total{outcome="ok"} 2`) {
+		t.Errorf("reload metrics:\n%s", grep(r.body, "reloads"))
+	}
+}
+
+// TestDrain: a request in flight when the server is told to stop is
+// answered; new connections are refused; Serve returns nil.
+func TestDrain(t *testing.T) {
+	h := start(t, "  grace_period: 5s\n", nil)
+	write(t, h.cfg, strings.Replace(baseConfig(h.dir, "  grace_period: 5s\n"), "x: other-x", "x: other-x\n    delay: 700ms", 1))
+	if _, err := h.srv.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan reply, 1)
+	go func() { got <- h.overUnix("GET", "/v1/secret?ref="+escape("secret://other/x"), "") }()
+	time.Sleep(200 * time.Millisecond)
+	h.cancel()
+	r := <-got
+	if r.status != 200 || !strings.Contains(r.body, "other-x") {
+		t.Fatalf("in-flight request during drain: %d %s", r.status, r.body)
+	}
+	select {
+	case err := <-h.done:
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.done <- nil
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return")
+	}
+	if _, err := os.Stat(h.sock); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket left behind after a clean stop: %v", err)
+	}
+}
+
+func grep(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

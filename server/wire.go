@@ -1,0 +1,190 @@
+package server
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/latchkey/latchkey/resolver"
+	"github.com/latchkey/latchkey/secret"
+)
+
+// Error codes of [ErrorBody]: what a client branches on.
+const (
+	CodeBadRequest       = "bad_request"        // malformed query or body
+	CodeUnauthorized     = "unauthorized"       // no token, or a wrong one (TCP)
+	CodeForbidden        = "forbidden"          // refused: X-Forwarded-For, or the authorizer
+	CodeNoEndpoint       = "no_such_endpoint"   // unknown path
+	CodeMethod           = "method_not_allowed" // known path, wrong method
+	CodeTooLarge         = "too_large"          // the body exceeds serve.max_body_bytes
+	CodeNotReady         = "not_ready"          // the stores are still being built
+	CodeWorkflowInvalid  = "workflow_invalid"   // the workflow cannot be decoded or planned
+	CodeResolutionFailed = "resolution_failed"  // one or more fields failed
+	CodeInternal         = "internal"           // a bug; see the agent's log
+)
+
+// ErrorBody is the JSON of every error response.
+type ErrorBody struct {
+	Error APIError `json:"error"`
+}
+
+// APIError says what went wrong. Message is the text `latchkey` prints for
+// the same failure; Fields lists each failed field of a resolution.
+type APIError struct {
+	Code    string       `json:"code"`
+	Message string       `json:"message"`
+	Fields  []FieldError `json:"fields,omitempty"`
+}
+
+// FieldError is one failed field: which store and secret, and the kind of
+// failure ([resolver.ErrorKind]: not_found, permission_denied, unavailable…).
+// It never holds a value.
+type FieldError struct {
+	Field   string `json:"field"`
+	Store   string `json:"store"`
+	Secret  string `json:"secret"`
+	Key     string `json:"key,omitempty"`
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+// fieldErrors converts a resolution's errors for the wire.
+func fieldErrors(err error) []FieldError {
+	var rerr *resolver.Error
+	if !errors.As(err, &rerr) {
+		return nil
+	}
+	out := make([]FieldError, 0, len(rerr.Fields))
+	for _, f := range rerr.Fields {
+		out = append(out, fieldError(f))
+	}
+	return out
+}
+
+func fieldError(f *resolver.FieldError) FieldError {
+	return FieldError{Field: f.Field, Store: f.Store, Secret: f.Secret, Key: strings.Join(f.Key, "."),
+		Kind: resolver.ErrorKind(f.Err), Message: f.Err.Error()}
+}
+
+// Value carries a value on the wire: as a string when it is UTF-8, else as
+// base64, so that binary secrets arrive byte for byte.
+type Value struct {
+	String *string `json:"value,omitempty"`
+	Base64 string  `json:"value_base64,omitempty"`
+}
+
+func wireValue(v secret.Value) Value {
+	b := v.Reveal()
+	if utf8.Valid(b) {
+		s := string(b)
+		return Value{String: &s}
+	}
+	return Value{Base64: base64.StdEncoding.EncodeToString(b)}
+}
+
+// Bytes returns the value's bytes.
+func (v Value) Bytes() ([]byte, error) {
+	if v.String != nil {
+		return []byte(*v.String), nil
+	}
+	b, err := base64.StdEncoding.DecodeString(v.Base64)
+	if err != nil {
+		return nil, fmt.Errorf("value_base64: %w", err)
+	}
+	return b, nil
+}
+
+// ResolveResponse is the answer to POST /v1/resolve: every field, in
+// workflow order.
+type ResolveResponse struct {
+	Workflow string          `json:"workflow,omitempty"`
+	Fields   []ResolvedField `json:"fields"`
+}
+
+// ResolvedField is one resolved field.
+type ResolvedField struct {
+	Name string `json:"name"`
+	// Env is the variable name the workflow asked `latchkey exec` to use.
+	Env string `json:"env,omitempty"`
+	Value
+	// Secret says the value came from a store (mask it); Defaulted that the
+	// reference's default was used.
+	Secret    bool `json:"secret,omitempty"`
+	Defaulted bool `json:"defaulted,omitempty"`
+}
+
+// Result rebuilds the resolver's result from the wire.
+func (r *ResolveResponse) Result() (*resolver.Result, error) {
+	res := &resolver.Result{}
+	for _, f := range r.Fields {
+		b, err := f.Bytes()
+		if err != nil {
+			return nil, fmt.Errorf("field %q: %w", f.Name, err)
+		}
+		res.Fields = append(res.Fields, resolver.Resolved{Name: f.Name, Env: f.Env, Value: secret.NewValue(b),
+			Secret: f.Secret, Defaulted: f.Defaulted})
+	}
+	return res, nil
+}
+
+// CheckResponse is the answer to POST /v1/check: each field's plan and
+// outcome, and how each store it uses authenticates. It holds no value.
+type CheckResponse struct {
+	Fields []CheckedField `json:"fields"`
+	Stores []StoreInfo    `json:"stores,omitempty"`
+}
+
+// Outcomes of a [CheckedField].
+const (
+	OutcomeOK        = "ok"
+	OutcomeDefaulted = "defaulted"
+	OutcomeOmitted   = "omitted"
+	OutcomeFailed    = "failed"
+	OutcomePlanned   = "planned" // offline: nothing was fetched
+)
+
+// CheckedField is one field of a check.
+type CheckedField struct {
+	Field string `json:"field"`
+	// Store, Type, Secret, Version and Key are empty for a literal.
+	Store   string      `json:"store,omitempty"`
+	Type    string      `json:"type,omitempty"`
+	Secret  string      `json:"secret,omitempty"`
+	Version string      `json:"version,omitempty"`
+	Key     string      `json:"key,omitempty"`
+	Outcome string      `json:"outcome"`
+	Error   *FieldError `json:"error,omitempty"`
+}
+
+// StoreInfo is how one store authenticates ([secret.Identity]).
+type StoreInfo struct {
+	Name     string   `json:"name"`
+	Summary  string   `json:"summary,omitempty"`
+	Reported bool     `json:"reported"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// SecretResponse is the answer to GET /v1/secret.
+type SecretResponse struct {
+	Ref   string `json:"ref"`
+	Store string `json:"store"`
+	Value
+	// Omitted is true when an optional reference names nothing.
+	Omitted bool `json:"omitted,omitempty"`
+}
+
+// InvalidateRequest is the body of POST /v1/invalidate: one secret (Store
+// and Secret, optionally Version), one store (Store), or everything (All).
+type InvalidateRequest struct {
+	Store   string `json:"store,omitempty"`
+	Secret  string `json:"secret,omitempty"`
+	Version string `json:"version,omitempty"`
+	All     bool   `json:"all,omitempty"`
+}
+
+// InvalidateResponse says how many cache entries were dropped.
+type InvalidateResponse struct {
+	Dropped int `json:"dropped"`
+}
