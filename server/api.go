@@ -168,8 +168,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b.Bytes())
 }
 
-func writeError(w http.ResponseWriter, status int, code, msg string, fields ...FieldError) {
-	writeJSON(w, status, ErrorBody{Error: APIError{Code: code, Message: msg, Fields: fields}})
+func writeError(w http.ResponseWriter, status int, code, msg string, errs ...resolver.ErrorJSON) {
+	writeJSON(w, status, ErrorBody{Error: APIError{Code: code, Message: msg, Errors: errs}})
 }
 
 // readBody reads a request body of at most the configured cap; over it, it
@@ -240,7 +240,7 @@ func withTimeout(ctx context.Context, g *generation) (context.Context, context.C
 func resolutionError(w http.ResponseWriter, err error) {
 	var rerr *resolver.Error
 	if errors.As(err, &rerr) {
-		writeError(w, http.StatusUnprocessableEntity, CodeResolutionFailed, err.Error(), fieldErrors(err)...)
+		writeError(w, http.StatusUnprocessableEntity, CodeResolutionFailed, err.Error(), resolver.ErrorsJSON(err)...)
 		return
 	}
 	writeError(w, http.StatusBadRequest, CodeWorkflowInvalid, err.Error())
@@ -321,7 +321,7 @@ func (s *Server) serveSecret(w http.ResponseWriter, r *http.Request, g *generati
 	if err != nil {
 		var rerr *resolver.Error
 		if errors.As(err, &rerr) && len(rerr.Fields) == 1 {
-			fe := fieldError(rerr.Fields[0])
+			fe := resolver.FieldErrorJSON(rerr.Fields[0])
 			writeError(w, kindStatus(fe.Kind), CodeResolutionFailed, err.Error(), fe)
 			return
 		}

@@ -136,12 +136,12 @@ func (c *Client) Resolve(ctx context.Context, name string, doc []byte) (*Resolve
 }
 
 // Check checks the workflow document doc; offline fetches nothing.
-func (c *Client) Check(ctx context.Context, name string, doc []byte, offline bool) (*CheckResponse, error) {
+func (c *Client) Check(ctx context.Context, name string, doc []byte, offline bool) (*CheckReport, error) {
 	q := url.Values{"name": {name}}
 	if offline {
 		q.Set("offline", "true")
 	}
-	var out CheckResponse
+	var out CheckReport
 	if err := c.do(ctx, http.MethodPost, "/v1/check", q, doc, &out); err != nil {
 		return nil, err
 	}

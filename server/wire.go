@@ -2,9 +2,7 @@ package server
 
 import (
 	"encoding/base64"
-	"errors"
 	"fmt"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/latchkey/latchkey/resolver"
@@ -31,41 +29,12 @@ type ErrorBody struct {
 }
 
 // APIError says what went wrong. Message is the text `latchkey` prints for
-// the same failure; Fields lists each failed field of a resolution.
+// the same failure; Errors lists each problem in the schema of `latchkey
+// check --format json` (one per failed field of a resolution).
 type APIError struct {
-	Code    string       `json:"code"`
-	Message string       `json:"message"`
-	Fields  []FieldError `json:"fields,omitempty"`
-}
-
-// FieldError is one failed field: which store and secret, and the kind of
-// failure ([resolver.ErrorKind]: not_found, permission_denied, unavailable…).
-// It never holds a value.
-type FieldError struct {
-	Field   string `json:"field"`
-	Store   string `json:"store"`
-	Secret  string `json:"secret"`
-	Key     string `json:"key,omitempty"`
-	Kind    string `json:"kind"`
-	Message string `json:"message"`
-}
-
-// fieldErrors converts a resolution's errors for the wire.
-func fieldErrors(err error) []FieldError {
-	var rerr *resolver.Error
-	if !errors.As(err, &rerr) {
-		return nil
-	}
-	out := make([]FieldError, 0, len(rerr.Fields))
-	for _, f := range rerr.Fields {
-		out = append(out, fieldError(f))
-	}
-	return out
-}
-
-func fieldError(f *resolver.FieldError) FieldError {
-	return FieldError{Field: f.Field, Store: f.Store, Secret: f.Secret, Key: strings.Join(f.Key, "."),
-		Kind: resolver.ErrorKind(f.Err), Message: f.Err.Error()}
+	Code    string               `json:"code"`
+	Message string               `json:"message"`
+	Errors  []resolver.ErrorJSON `json:"errors,omitempty"`
 }
 
 // Value carries a value on the wire: as a string when it is UTF-8, else as
@@ -127,43 +96,6 @@ func (r *ResolveResponse) Result() (*resolver.Result, error) {
 			Secret: f.Secret, Defaulted: f.Defaulted})
 	}
 	return res, nil
-}
-
-// CheckResponse is the answer to POST /v1/check: each field's plan and
-// outcome, and how each store it uses authenticates. It holds no value.
-type CheckResponse struct {
-	Fields []CheckedField `json:"fields"`
-	Stores []StoreInfo    `json:"stores,omitempty"`
-}
-
-// Outcomes of a [CheckedField].
-const (
-	OutcomeOK        = "ok"
-	OutcomeDefaulted = "defaulted"
-	OutcomeOmitted   = "omitted"
-	OutcomeFailed    = "failed"
-	OutcomePlanned   = "planned" // offline: nothing was fetched
-)
-
-// CheckedField is one field of a check.
-type CheckedField struct {
-	Field string `json:"field"`
-	// Store, Type, Secret, Version and Key are empty for a literal.
-	Store   string      `json:"store,omitempty"`
-	Type    string      `json:"type,omitempty"`
-	Secret  string      `json:"secret,omitempty"`
-	Version string      `json:"version,omitempty"`
-	Key     string      `json:"key,omitempty"`
-	Outcome string      `json:"outcome"`
-	Error   *FieldError `json:"error,omitempty"`
-}
-
-// StoreInfo is how one store authenticates ([secret.Identity]).
-type StoreInfo struct {
-	Name     string   `json:"name"`
-	Summary  string   `json:"summary,omitempty"`
-	Reported bool     `json:"reported"`
-	Warnings []string `json:"warnings,omitempty"`
 }
 
 // SecretResponse is the answer to GET /v1/secret.

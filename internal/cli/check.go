@@ -6,49 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/latchkey/latchkey/resolver"
+	"github.com/latchkey/latchkey/server"
 )
 
 // checkReport is what check found, printed as a table or (--format json)
-// as this JSON object. It never holds a value.
-type checkReport struct {
-	OK       bool                 `json:"ok"`
-	Offline  bool                 `json:"offline"`
-	Workflow string               `json:"workflow,omitempty"`
-	Fields   []checkField         `json:"fields"`
-	Stores   []checkStore         `json:"stores"`
-	Errors   []resolver.ErrorJSON `json:"errors"`
-}
-
-// checkField is one row of the check table.
-type checkField struct {
-	Field   string `json:"field"`
-	Store   string `json:"store,omitempty"`
-	Type    string `json:"type"` // the store's type, or "literal"
-	Secret  string `json:"secret,omitempty"`
-	Version string `json:"version,omitempty"`
-	Key     string `json:"key,omitempty"`
-	// Status is "ok", "default" (absent: default used), "omitted" (optional,
-	// absent), "failed", or "planned" (--offline: nothing was fetched).
-	Status string              `json:"status"`
-	Error  *resolver.ErrorJSON `json:"error,omitempty"`
-}
-
-// checkStore is a store the workflow uses (every store, offline): how it
-// authenticates and its configuration warnings.
-type checkStore struct {
-	Name     string   `json:"name"`
-	Identity string   `json:"identity,omitempty"`
-	Warnings []string `json:"warnings"`
-	// Rule is the store's secrets rule, when it has one: patterns only.
-	Rule *checkRule `json:"secrets_rule,omitempty"`
-}
+// as JSON: the same report a server's /v1/check answers with.
+type checkReport = server.CheckReport
 
 func (a *app) checkCmd() *cobra.Command {
 	var offline bool
@@ -77,13 +45,13 @@ or workflow that cannot be loaded still prints that object, with "errors".`,
 			var buf bytes.Buffer
 			if format == "json" {
 				if rep == nil {
-					rep = &checkReport{Offline: offline, Fields: []checkField{}, Stores: []checkStore{}, Errors: loadErrorsJSON(err)}
+					rep = &checkReport{Offline: offline, Fields: []server.CheckField{}, Stores: []server.CheckStore{}, Errors: loadErrorsJSON(err)}
 				}
 				enc := json.NewEncoder(&buf)
 				enc.SetIndent("", "  ")
 				_ = enc.Encode(rep) // plain strings and slices always encode
 			} else if rep != nil {
-				rep.writeTable(&buf)
+				writeTable(rep, &buf)
 			}
 			if _, werr := cmd.OutOrStdout().Write(buf.Bytes()); werr != nil {
 				return fail(ExitInternal, fmt.Errorf("writing the report: %w", werr))
@@ -99,93 +67,42 @@ or workflow that cannot be loaded still prints that object, with "errors".`,
 		},
 	}
 	cmd.Flags().BoolVar(&offline, "offline", false, "validate and print the plan without fetching anything")
+	a.serverFlags(cmd)
 	cmd.Flags().StringVarP(&format, "format", "f", "table", "output format: table or json")
 	return cmd
 }
 
-// check loads everything and checks the workflow. It returns a nil report
-// when the config or workflow cannot be loaded, and a report with an
+// check checks the workflow, through a running server when --server is
+// given, else by building the stores here. It returns a nil report when
+// the config or workflow cannot be loaded, and a report with an
 // ExitResolution error when a field fails.
 func (a *app) check(ctx context.Context, offline bool) (*checkReport, error) {
-	agent, r, wf, err := a.load(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	plan, err := r.Plan(wf)
-	if err != nil {
-		return nil, fail(ExitConfig, err)
-	}
-	rep := &checkReport{Offline: offline, Workflow: wf.Name, Fields: []checkField{}, Stores: []checkStore{}, Errors: []resolver.ErrorJSON{}}
-	statuses := map[string]resolver.FieldStatus{}
-	if !offline {
+	var rep *checkReport
+	if a.server != "" {
+		c, name, doc, err := a.remote()
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		if rep, err = c.Check(ctx, name, doc, offline); err != nil {
+			return nil, remoteError(err)
+		}
+	} else {
+		agent, r, wf, err := a.load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer r.Close()
 		ctx, cancel := context.WithTimeout(ctx, agent.Timeout)
 		defer cancel()
-		list, err := r.Check(ctx, wf)
-		if err != nil {
+		if rep, err = server.Check(ctx, r, wf, offline); err != nil {
 			return nil, fail(ExitConfig, err)
 		}
-		for _, st := range list {
-			statuses[st.Step.Field] = st
-		}
 	}
-	used := map[string]bool{}
-	failed := 0
-	for _, st := range plan.Steps {
-		row := checkField{Field: st.Field, Type: "literal", Status: "ok"}
-		if st.Ref != nil {
-			row.Store, row.Type, row.Secret, row.Version = st.Store, st.StoreType, st.Request.Name, st.Request.Version
-			row.Key = strings.Join(st.Ref.Key, ".")
-			used[st.Store] = true
-		}
-		if offline {
-			row.Status = "planned"
-		} else {
-			fs := statuses[st.Field]
-			switch fs.Outcome {
-			case resolver.Defaulted:
-				row.Status = "default"
-			case resolver.Omitted:
-				row.Status = "omitted"
-			case resolver.Failed:
-				row.Status = "failed"
-				e := resolver.FieldErrorJSON(fs.Err)
-				row.Error = &e
-				rep.Errors = append(rep.Errors, e)
-				failed++
-			}
-		}
-		rep.Fields = append(rep.Fields, row)
-	}
-	var names []string
-	for _, n := range r.StoreNames() {
-		if offline || used[n] {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		st := checkStore{Name: n, Warnings: []string{}}
-		if id, ok := r.Identity(n); ok {
-			st.Identity = id.Summary
-			st.Warnings = append(st.Warnings, id.Warnings...)
-		}
-		if desc, origin, ok := r.Rule(n); ok {
-			st.Rule = &checkRule{Origin: origin, Patterns: desc}
-		}
-		rep.Stores = append(rep.Stores, st)
-	}
-	rep.OK = failed == 0
-	if failed > 0 {
-		return rep, fail(ExitResolution, fmt.Errorf("%d of %d field(s) failed to resolve", failed, len(plan.Steps)))
+	if failed := rep.Failed(); failed > 0 {
+		return rep, fail(ExitResolution, fmt.Errorf("%d of %d field(s) failed to resolve", failed, len(rep.Fields)))
 	}
 	return rep, nil
-}
-
-// checkRule is a store's secrets rule as check shows it.
-type checkRule struct {
-	Origin   string `json:"origin"`
-	Patterns string `json:"patterns"`
 }
 
 // loadErrorsJSON is the "errors" list of a check that could not load its
@@ -209,7 +126,7 @@ func loadErrorsJSON(err error) []resolver.ErrorJSON {
 }
 
 // writeTable prints the report as the check table, then the stores.
-func (rep *checkReport) writeTable(out *bytes.Buffer) {
+func writeTable(rep *checkReport, out *bytes.Buffer) {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	if rep.Offline {
 		fmt.Fprintln(tw, "FIELD\tSTORE\tTYPE\tSECRET\tVERSION\tKEY")
@@ -226,7 +143,7 @@ func (rep *checkReport) writeTable(out *bytes.Buffer) {
 		if rep.Offline {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Field, dash(f.Store), f.Type, dash(f.Secret), dash(f.Version), dash(f.Key))
 		} else {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Field, dash(f.Store), dash(f.Secret), dash(f.Key), f.statusWords())
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Field, dash(f.Store), dash(f.Secret), dash(f.Key), statusWords(f))
 		}
 	}
 	_ = tw.Flush() // a bytes.Buffer does not fail
@@ -250,7 +167,7 @@ func (rep *checkReport) writeTable(out *bytes.Buffer) {
 }
 
 // statusWords words a field's status for the check table.
-func (f checkField) statusWords() string {
+func statusWords(f server.CheckField) string {
 	switch f.Status {
 	case "default":
 		return "ok (absent: default used)"

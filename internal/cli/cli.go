@@ -52,6 +52,8 @@ type app struct {
 	sets       []string
 	logLevel   string
 	log        *slog.Logger
+	server     string // --server: use a running latchkey serve
+	tokenFile  string
 }
 
 // Main runs the latchkey command with args (without the program name) and
@@ -118,7 +120,7 @@ exec returns its command's code (126 cannot run it, 127 no such command).`,
 		lvl = "warn"
 	}
 	pf.StringVar(&a.logLevel, "log-level", lvl, "log level on stderr: debug, info, warn, error [$LATCHKEY_LOG_LEVEL]")
-	root.AddCommand(a.resolveCmd(), a.execCmd(), a.checkCmd(), a.versionCmd(), a.moduleCmd())
+	root.AddCommand(a.resolveCmd(), a.execCmd(), a.checkCmd(), a.versionCmd(), a.moduleCmd(), a.serveCmd())
 	internalErrors(root)
 	return root
 }
@@ -197,6 +199,23 @@ func (a *app) readWorkflow() (resolver.Workflow, error) {
 // resolve loads everything and resolves the workflow under the config's
 // timeout.
 func (a *app) resolve(ctx context.Context) (*resolver.Result, error) {
+	if a.server != "" {
+		c, name, doc, err := a.remote()
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		resp, err := c.Resolve(ctx, name, doc)
+		if err != nil {
+			return nil, remoteError(err)
+		}
+		res, err := resp.Result()
+		if err != nil {
+			return nil, fail(ExitInternal, fmt.Errorf("%s: %w", c.Addr(), err))
+		}
+		a.log.Info("resolved workflow", "workflow", resp.Workflow, "fields", len(res.Fields), "server", c.Addr())
+		return res, nil
+	}
 	agent, r, wf, err := a.load(ctx)
 	if err != nil {
 		return nil, err

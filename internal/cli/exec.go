@@ -73,6 +73,7 @@ prints on stdout or stderr with "` + mask.Marker + `".`,
 	cmd.Flags().BoolVar(&cleanEnv, "clean-env", false, "start COMMAND from an empty environment plus the resolved fields")
 	cmd.Flags().BoolVar(&doMask, "mask", false, "replace resolved secret values in COMMAND's stdout and stderr")
 	ef.register(cmd)
+	a.serverFlags(cmd)
 	return cmd
 }
 

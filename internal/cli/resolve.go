@@ -75,6 +75,7 @@ printed unless every field resolves.`,
 	cmd.Flags().StringVarP(&format, "format", "f", "json", "output format: json, env or dotenv")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file (mode 0600) instead of stdout")
 	ef.register(cmd)
+	a.serverFlags(cmd)
 	return cmd
 }
 

@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"errors"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/latchkey/latchkey/config"
+	"github.com/latchkey/latchkey/server"
+)
+
+func (a *app) serveCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the resident agent: an HTTP API on a unix socket (and loopback TCP)",
+		Long: `Serve the agent config's stores over HTTP until SIGTERM or SIGINT: on a unix
+socket (serve.socket; default $XDG_RUNTIME_DIR/latchkey.sock, else
+/run/latchkey/latchkey.sock), whose callers are known by their uid, gid and
+pid, and, when serve.tcp is set, on loopback TCP, where every request needs a
+token. See docs/serve.md for the API and the serve: settings.
+
+SIGHUP reloads the agent config: a bad one is reported and the old one keeps
+serving; stores whose settings changed are rebuilt. SIGTERM stops accepting,
+lets requests in flight finish within serve.grace_period, and exits 0.
+
+Exit codes: 0 stopped by a signal, 2 usage error, 3 config error, a store
+that cannot be built, or a socket that cannot be used (another server is on
+it, or the path is not a socket).`,
+		Example: `  latchkey serve -c /etc/latchkey/agent.yaml
+  curl --unix-socket $XDG_RUNTIME_DIR/latchkey.sock 'http://l/v1/secret?ref=secret://aws/prod/db%23password'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if a.configPath == "" {
+				return fail(ExitUsage, errors.New("no agent config: give --config FILE (or set LATCHKEY_CONFIG)"))
+			}
+			if !cmd.Flags().Changed("log-level") && os.Getenv("LATCHKEY_LOG_LEVEL") == "" {
+				a.logLevel = "info" // a service says when it listens, reloads and stops
+				if err := a.setup(cmd, nil); err != nil {
+					return err
+				}
+			}
+			load := func() (*config.Agent, error) {
+				return config.Load(config.Options{Path: a.configPath, Set: a.sets})
+			}
+			srv, err := server.New(server.Config{Load: load, Logger: a.log})
+			if err != nil {
+				return fail(ExitConfig, err)
+			}
+			if err := srv.Listen(); err != nil {
+				return fail(ExitConfig, err)
+			}
+			ctx := cmd.Context()
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go func() {
+				for {
+					select {
+					case <-hup:
+						ch, err := srv.Reload(ctx)
+						if err != nil {
+							a.log.Error("reload refused; the previous config keeps serving", "err", err)
+							continue
+						}
+						a.log.Info("reloaded the agent config", "kept", ch.Kept, "rebuilt", ch.Built, "removed", ch.Removed)
+					case <-ctx.Done():
+						return
+					}
+				}
+			}()
+			if err := srv.Serve(ctx); err != nil {
+				return fail(ExitConfig, err)
+			}
+			return nil
+		},
+	}
+}
