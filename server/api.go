@@ -224,7 +224,7 @@ func (s *Server) readWorkflow(w http.ResponseWriter, r *http.Request) (resolver.
 	}
 	wf, err := workflow.Decode(name, f, data)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, CodeWorkflowInvalid, err.Error())
+		writeError(w, http.StatusBadRequest, CodeWorkflowInvalid, err.Error(), resolver.ErrorsJSON(err)...)
 		return resolver.Workflow{}, false
 	}
 	return wf, true
@@ -243,7 +243,7 @@ func resolutionError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusUnprocessableEntity, CodeResolutionFailed, err.Error(), resolver.ErrorsJSON(err)...)
 		return
 	}
-	writeError(w, http.StatusBadRequest, CodeWorkflowInvalid, err.Error())
+	writeError(w, http.StatusBadRequest, CodeWorkflowInvalid, err.Error(), resolver.ErrorsJSON(err)...)
 }
 
 func (s *Server) serveResolve(w http.ResponseWriter, r *http.Request, g *generation) {
@@ -275,7 +275,7 @@ func (s *Server) serveCheck(w http.ResponseWriter, r *http.Request, g *generatio
 	defer cancel()
 	out, err := Check(ctx, g.res, wf, offline)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, CodeWorkflowInvalid, err.Error())
+		writeError(w, http.StatusBadRequest, CodeWorkflowInvalid, err.Error(), resolver.ErrorsJSON(err)...)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)

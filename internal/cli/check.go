@@ -114,6 +114,10 @@ func loadErrorsJSON(err error) []resolver.ErrorJSON {
 		return resolver.ErrorsJSON(err)
 	}
 	list := resolver.ErrorsJSON(ee.err)
+	var re *server.ResponseError
+	if errors.As(ee.err, &re) && len(re.Errors) > 0 {
+		list = append([]resolver.ErrorJSON(nil), re.Errors...) // as the server's resolver split them
+	}
 	for i := range list {
 		switch {
 		case ee.code == ExitUsage:
