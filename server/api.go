@@ -312,7 +312,11 @@ func (s *Server) serveSecret(w http.ResponseWriter, r *http.Request, g *generati
 	wf := resolver.Workflow{Name: "secret", Fields: []resolver.Field{{Name: "value", Source: secret.Source{Ref: &ref}}}}
 	plan, err := g.res.Plan(wf)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, CodeBadRequest, err.Error())
+		status, code := http.StatusBadRequest, CodeBadRequest
+		if errors.Is(err, secret.ErrNotAllowed) {
+			status, code = http.StatusForbidden, CodeForbidden // a secrets rule refused it
+		}
+		writeError(w, status, code, err.Error(), resolver.ErrorsJSON(err)...)
 		return
 	}
 	ctx, cancel := withTimeout(r.Context(), g)

@@ -309,7 +309,7 @@ func TestServeLifecycle(t *testing.T) {
 	writeFile(t, dir, "agent.yaml", cfg("DEMO_DB", ""))
 	srv.signal(syscall.SIGHUP)
 	srv.waitLog("reloaded the agent config")
-	if a := get(t, srv.unix, "GET", tokRef, ""); a.status != 403 || !strings.Contains(a.body, "not_allowed") {
+	if a := get(t, srv.unix, "GET", tokRef, ""); a.status != 403 || !strings.Contains(a.body, "not_allowed") || !strings.Contains(a.body, "no allow pattern matches") {
 		t.Fatalf("after reload the variable is no longer allowed: %d %s", a.status, a.body)
 	}
 
