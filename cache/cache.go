@@ -118,16 +118,42 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 		s.c.bypasses.Add(1)
 		return s.fill(ctx, key, req, true, note)
 	}
+	if v, ok, err := s.lookup(key, note, true); ok {
+		return v, err
+	}
+	return s.fill(ctx, key, req, false, note)
+}
+
+// Lookup answers req from a fresh entry, without calling the store or
+// waiting for anything, and reports whether it could: it is Get's hit
+// path, for a caller (the resolver) that saves a goroutine per hit. A
+// remembered not-found, a bypass (WithRefresh) and a closed cache are
+// not answered.
+func (s *Store) Lookup(ctx context.Context, req secret.Request) (secret.Value, bool) {
+	if ctx.Err() != nil || refreshRequested(ctx) {
+		return secret.Value{}, false
+	}
+	v, ok, _ := s.lookup(s.SecretKey(req), secret.NoteFrom(ctx), false)
+	return v, ok
+}
+
+// lookup answers from a fresh entry for key, counting the hit and starting
+// a refresh-ahead when the entry is near its end; negative entries answer
+// only when negOK.
+func (s *Store) lookup(key string, note *secret.FetchNote, negOK bool) (secret.Value, bool, error) {
 	now := s.set.now()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return secret.Value{}, s.closedError()
+		if negOK {
+			return secret.Value{}, true, s.closedError()
+		}
+		return secret.Value{}, false, nil
 	}
 	e := s.entries[key]
-	if e == nil || !now.Before(e.expires) {
+	if e == nil || !now.Before(e.expires) || e.negative && !negOK {
 		s.mu.Unlock()
-		return s.fill(ctx, key, req, false, note)
+		return secret.Value{}, false, nil
 	}
 	s.lru.MoveToFront(e.elem)
 	if e.negative {
@@ -137,7 +163,7 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 		if note != nil {
 			note.SetCache(secret.CacheNegative)
 		}
-		return secret.Value{}, err
+		return secret.Value{}, true, err
 	}
 	v := secret.NewValue(e.buf) // copied under the lock: buf is zeroed when dropped
 	version := e.version
@@ -157,7 +183,7 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 			note.SetVersion(version)
 		}
 	}
-	return v, nil
+	return v, true, nil
 }
 
 func (s *Store) closedError() error {

@@ -420,6 +420,18 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 			order = append(order, k)
 		}
 	}
+	// Cache hits answer at once, without a goroutine each: a cached
+	// resolution costs what its look-ups cost.
+	misses := order[:0:0]
+	for _, k := range order {
+		if val, ok := r.lookupOne(ctx, workflow, plan, k, reqs[k]); ok {
+			fr := results[k]
+			fr.val, fr.done = val, true
+			continue
+		}
+		misses = append(misses, k)
+	}
+	order = misses
 	if len(order) == 0 {
 		return results
 	}
@@ -511,6 +523,36 @@ func (r *Resolver) observeFetch(ctx context.Context, workflow string, plan *Plan
 	r.obs.Fetched(ctx, ev)
 }
 
+// lookupOne answers k from its store's cache when the cache holds a fresh
+// value, telling the observer as a fetch would, and reports whether it
+// did. It is used only when the cache is the outermost layer of the store:
+// a layer in front of it (policy) must see every request.
+func (r *Resolver) lookupOne(ctx context.Context, workflow string, plan *Plan, k fetchKey, req secret.Request) (secret.Value, bool) {
+	b := r.stores[k.store]
+	if b.cache == nil || b.store != secret.Store(b.cache) {
+		return secret.Value{}, false
+	}
+	start := time.Now()
+	fctx, note := ctx, (*secret.FetchNote)(nil)
+	if r.obs != nil {
+		note = &secret.FetchNote{}
+		fctx = secret.WithFetchNote(ctx, note)
+	}
+	val, ok := b.cache.Lookup(fctx, req)
+	if !ok {
+		return secret.Value{}, false
+	}
+	took := time.Since(start)
+	r.log.DebugContext(ctx, "fetched secret", "store", k.store, "secret", req.Name,
+		"version", req.Version, "duration", took, "ok", true, "cache", "hit")
+	if r.obs != nil {
+		r.observeFetch(ctx, workflow, plan, k, req, start, took, note, nil)
+	}
+	return val, true
+}
+
+// fetchOne fetches req from store. (Cache hits are answered by lookupOne
+// instead: a check added here belongs there too.)
 func (r *Resolver) fetchOne(ctx context.Context, store string, req secret.Request) (v secret.Value, err error) {
 	if err := ctx.Err(); err != nil {
 		return secret.Value{}, err

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -156,4 +157,18 @@ func TestResolverSpellings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzValidSecretName checks the hand-written name check against the
+// regular expression it replaced, byte boundaries included.
+func FuzzValidSecretName(f *testing.F) {
+	re := regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
+	for _, s := range []string{"", "a", "prod/db", "a b", "x\n", "é", "@-+=._/", strings.Repeat("a", 512), strings.Repeat("a", 513), "a\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := validSecretName(s), re.MatchString(s); got != want {
+			t.Fatalf("validSecretName(%q) = %v, the expression says %v", s, got, want)
+		}
+	})
 }
