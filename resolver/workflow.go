@@ -53,7 +53,8 @@ func (s Step) key() fetchKey { return fetchKey{store: s.Store, id: s.id} }
 // Plan validates wf against the configured stores and returns the fetches a
 // resolution would make. Every problem (an empty or duplicate field name, an
 // undeclared store, a reference with no secret, a secret the store's rule
-// refuses) is reported, joined.
+// refuses, a request the store reports it can never serve through
+// [secret.RequestChecker]) is reported, joined.
 func (r *Resolver) Plan(wf Workflow) (*Plan, error) {
 	p := &Plan{}
 	var errs []error
@@ -104,6 +105,12 @@ func (r *Resolver) Plan(wf Workflow) (*Plan, error) {
 		}
 		if b.rule != nil {
 			if err := b.rule.Check(step.Request); err != nil {
+				errs = append(errs, fmt.Errorf("%s: field %q: %w", where, f.Name, err))
+				continue
+			}
+		}
+		if rc, ok := b.raw.(secret.RequestChecker); ok {
+			if err := rc.CheckRequest(step.Request); err != nil {
 				errs = append(errs, fmt.Errorf("%s: field %q: %w", where, f.Name, err))
 				continue
 			}

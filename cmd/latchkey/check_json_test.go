@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -76,5 +77,18 @@ func TestCheckJSON(t *testing.T) {
 	}
 	if rep.OK || len(rep.Errors) == 0 || rep.Errors[0].Kind != "invalid_config" || rep.Errors[0].Store != "demo" || rep.Errors[0].Setting != "bogus" {
 		t.Errorf("bad config report: %+v", rep)
+	}
+}
+
+// TestCheckOfflineStaticProblems checks that a reference the store can
+// never serve (a version on the env store) fails check --offline with exit
+// 3, naming the field, as resolve does.
+func TestCheckOfflineStaticProblems(t *testing.T) {
+	wf := writeFile(t, t.TempDir(), "wf.yaml", "fields:\n  pw: secret://demo/DEMO_DB?version=2#password\n")
+	for _, args := range [][]string{{"check", "--offline"}, {"check"}, {"resolve"}} {
+		r := latchkey(t, run{args: append(args, "-c", "agent.yaml", "-w", wf)})
+		if r.code != 3 || !strings.Contains(r.stderr, `field "pw"`) || !strings.Contains(r.stderr, "no versions") {
+			t.Errorf("%v: exit %d, want 3 naming the field: %s", args, r.code, r.stderr)
+		}
 	}
 }
