@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/latchkey/latchkey/secret"
 )
@@ -26,8 +27,14 @@ type VaultUnreachableError struct {
 	NoSuchHost bool
 	// StatusCode is the vault's last HTTP status, or 0 when none came back.
 	StatusCode int
-	Err        error
+	// Wait is the vault's Retry-After on a 429 or 503 answer, or 0.
+	Wait time.Duration
+	Err  error
 }
+
+// RetryAfter returns how long the vault asked the client to wait before
+// trying again (its Retry-After header), or 0.
+func (e *VaultUnreachableError) RetryAfter() time.Duration { return e.Wait }
 
 // Error implements error. The message names what failed and never holds a secret value.
 func (e *VaultUnreachableError) Error() string {
@@ -35,6 +42,8 @@ func (e *VaultUnreachableError) Error() string {
 	case e.NoSuchHost:
 		return fmt.Sprintf("azure store %q: vault %s not found: its host name does not resolve (check vault_name, vault_domain or the secret URL): %v",
 			e.Store, e.Vault, e.Err)
+	case e.StatusCode == http.StatusTooManyRequests:
+		return fmt.Sprintf("azure store %q: vault %s throttled the request (Key Vault allows 4,000 secret transactions per 10 s per vault; lower protection.rate or spread secrets over vaults): %v", e.Store, e.Vault, e.Err)
 	case e.StatusCode != 0:
 		return fmt.Sprintf("azure store %q: vault %s unavailable: %v", e.Store, e.Vault, e.Err)
 	}

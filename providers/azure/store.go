@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -185,7 +187,7 @@ func (s *Store) classify(ctx context.Context, t target, err error) error {
 			return fmt.Errorf("azure store %q: vault %s: secret %q: the vault rejected the request (%s: %s): %w",
 				s.name, t.vault, t.name, code, msg, secret.ErrInvalidConfig)
 		}
-		return &VaultUnreachableError{Store: s.name, Vault: t.vault, StatusCode: re.StatusCode,
+		return &VaultUnreachableError{Store: s.name, Vault: t.vault, StatusCode: re.StatusCode, Wait: retryAfter(re.RawResponse),
 			Err: fmt.Errorf("HTTP %d %s: %s", re.StatusCode, code, msg)}
 	}
 	var dnsErr *net.DNSError
@@ -263,4 +265,22 @@ func (s *Store) Describe() secret.Identity {
 func (s *Store) Close() error {
 	s.hc.CloseIdleConnections()
 	return nil
+}
+
+// retryAfter reads a response's Retry-After: seconds, or an HTTP date.
+func retryAfter(resp *http.Response) time.Duration {
+	if resp == nil {
+		return 0
+	}
+	v := resp.Header.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0)
+	}
+	return 0
 }

@@ -1,0 +1,404 @@
+package protect
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/latchkey/latchkey/providers/aws"
+	"github.com/latchkey/latchkey/providers/aws/awstest"
+	"github.com/latchkey/latchkey/providers/azure"
+	"github.com/latchkey/latchkey/providers/azure/azuretest"
+	"github.com/latchkey/latchkey/providers/gcp"
+	"github.com/latchkey/latchkey/providers/gcp/gcptest"
+	"github.com/latchkey/latchkey/secret"
+)
+
+const planted = "protect-planted-value-4471"
+
+// awsStore starts a loopback Secrets Manager holding "db" and returns a
+// real aws store on it whose SDK makes one attempt per call, so that every
+// retry counted is protection's.
+func awsStore(t *testing.T) (*awstest.Server, *aws.Store) {
+	t.Helper()
+	srv := awstest.Start(t)
+	srv.Isolate(t)
+	c := srv.AddUser("alice")
+	srv.PutString("db", planted)
+	st, err := aws.New(context.Background(), "sm", aws.Options{
+		Region: srv.Region, Endpoint: srv.URL, AuthMethod: aws.AuthAccessKeys,
+		AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, MaxAttempts: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return srv, st
+}
+
+// recorder replaces sleeping with recording the delays asked for.
+type recorder struct {
+	mu     sync.Mutex
+	delays []time.Duration
+}
+
+func (r *recorder) sleep(_ context.Context, d time.Duration) error {
+	r.mu.Lock()
+	r.delays = append(r.delays, d)
+	r.mu.Unlock()
+	return nil
+}
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// wrap wraps st with s and the seams, returning the inner *Store too.
+func wrap(t *testing.T, st secret.Store, s Settings, rec *recorder, clk *clock) (secret.Store, *Store) {
+	t.Helper()
+	w := Wrap("sm", st, s, nil)
+	var p *Store
+	switch v := w.(type) {
+	case *Store:
+		p = v
+	case *versioned:
+		p = v.Store
+	default:
+		t.Fatalf("Wrap returned %T", w)
+	}
+	if rec != nil {
+		p.sleep = rec.sleep
+	}
+	if clk != nil {
+		p.now = clk.now
+	}
+	return w, p
+}
+
+func ctx(t *testing.T, d time.Duration) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return c
+}
+
+func settings() Settings {
+	s := Defaults("wasm")
+	s.Rate, s.Burst = 1000, 100
+	s.Retry = Retry{Max: 3, BaseDelay: 100 * time.Millisecond, MaxDelay: 10 * time.Second}
+	s.Breaker = Breaker{Threshold: 3, CoolOff: 30 * time.Second}
+	return s
+}
+
+func TestRateLimitBoundsCalls(t *testing.T) {
+	srv, st := awsStore(t)
+	s := settings()
+	s.Rate, s.Burst = 20, 5
+	w, _ := wrap(t, st, s, nil, nil)
+	c := ctx(t, 400*time.Millisecond)
+	start := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var ok, limited int
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := w.Get(c, secret.Request{Name: "db"})
+			mu.Lock()
+			defer mu.Unlock()
+			var le *LimitError
+			switch {
+			case err == nil:
+				ok++
+			case errors.As(err, &le):
+				limited++
+				if !strings.Contains(err.Error(), `store "sm"`) || !strings.Contains(err.Error(), "protection.rate") || !errors.Is(err, secret.ErrUnavailable) {
+					t.Errorf("limit error does not name the store and the setting: %v", err)
+				}
+			default:
+				t.Errorf("unexpected error: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	calls := srv.Count("GetSecretValue")
+	// A token bucket of 5 filling at 20/s admits at most 5 + 20·t calls.
+	if max := 5 + int(20*elapsed.Seconds()) + 1; calls > max {
+		t.Errorf("%d calls reached the server in %s; the rate allows at most %d", calls, elapsed, max)
+	}
+	if calls != ok || ok < 5 || ok+limited != 100 {
+		t.Errorf("calls %d, ok %d, limited %d: want every admitted call answered and the rest refused", calls, ok, limited)
+	}
+}
+
+func TestRetryHonoursRetryAfter(t *testing.T) {
+	tests := []struct {
+		name       string
+		retryAfter string
+		check      func(t *testing.T, delays []time.Duration)
+	}{
+		{name: "with Retry-After", retryAfter: "3", check: func(t *testing.T, delays []time.Duration) {
+			for _, d := range delays {
+				if d != 3*time.Second {
+					t.Errorf("delay %s; want the vault's Retry-After of 3s", d)
+				}
+			}
+		}},
+		{name: "without Retry-After", check: func(t *testing.T, delays []time.Duration) {
+			for i, d := range delays {
+				if ceil := 100 * time.Millisecond << i; d < 0 || d > ceil {
+					t.Errorf("delay %d is %s; want full jitter within [0, %s]", i, d, ceil)
+				}
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := azuretest.Start(t)
+			srv.SetSecret("db", planted)
+			st, err := azure.New("kv", azure.Options{
+				VaultName: srv.VaultName, VaultDomain: srv.VaultDomain, AuthMethod: azure.ServicePrincipal,
+				TenantID: srv.TenantID, ClientID: srv.ClientID, ClientSecretFile: srv.ClientSecretFile,
+				AuthorityHost: srv.AuthorityHost, CAFile: srv.CAFile, Dial: srv.Dial,
+				LookupEnv: func(string) (string, bool) { return "", false },
+				MaxRetries: -1, // the SDK's own retries off: protection's are counted
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = st.Close() })
+			rec := &recorder{}
+			w, _ := wrap(t, st, settings(), rec, nil)
+			srv.Throttle(2, tc.retryAfter)
+			v, err := w.Get(ctx(t, 20*time.Second), secret.Request{Name: "db"})
+			if err != nil || v.RevealString() != planted {
+				t.Fatalf("Get after throttling: %v", err)
+			}
+			if n := srv.Stats().SecretGets; n != 3 {
+				t.Errorf("%d vault transactions; want 3 (two throttled, one served)", n)
+			}
+			if len(rec.delays) != 2 {
+				t.Fatalf("%d back-off sleeps; want 2", len(rec.delays))
+			}
+			tc.check(t, rec.delays)
+		})
+	}
+}
+
+func TestRetryThrottlingCodes(t *testing.T) {
+	t.Run("AWS ThrottlingException", func(t *testing.T) {
+		srv, st := awsStore(t)
+		rec := &recorder{}
+		w, _ := wrap(t, st, settings(), rec, nil)
+		srv.FailNext("db", 2, awstest.ThrottlingException)
+		if _, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"}); err != nil {
+			t.Fatal(err)
+		}
+		if n := srv.Count("GetSecretValue"); n != 3 || len(rec.delays) != 2 {
+			t.Errorf("%d calls, %d sleeps; want 3 calls and 2 sleeps", n, len(rec.delays))
+		}
+	})
+	t.Run("GCP RESOURCE_EXHAUSTED", func(t *testing.T) {
+		srv := gcptest.Start(t, gcptest.Options{Secrets: []gcptest.Secret{
+			{Project: "demo-project", ID: "db", Versions: []gcptest.Version{{Data: []byte(planted)}}}}})
+		cfg := gcp.Config{Endpoint: srv.Addr, Insecure: true, Project: "demo-project", MaxAttempts: 1}
+		st, err := gcp.New(context.Background(), "gsm", cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		rec := &recorder{}
+		w, _ := wrap(t, st, settings(), rec, nil)
+		srv.FailNext(codes.ResourceExhausted, 1)
+		if _, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"}); err != nil {
+			t.Fatal(err)
+		}
+		if n := srv.Count("AccessSecretVersion"); n != 2 || len(rec.delays) != 1 {
+			t.Errorf("%d calls, %d sleeps; want 2 calls and 1 sleep", n, len(rec.delays))
+		}
+	})
+	t.Run("not found is not retried", func(t *testing.T) {
+		srv, st := awsStore(t)
+		rec := &recorder{}
+		w, _ := wrap(t, st, settings(), rec, nil)
+		if _, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "missing"}); !errors.Is(err, secret.ErrNotFound) {
+			t.Fatalf("err = %v; want not found", err)
+		}
+		if n := srv.Count("GetSecretValue"); n != 1 || len(rec.delays) != 0 {
+			t.Errorf("%d calls, %d sleeps; want 1 call, no retry", n, len(rec.delays))
+		}
+	})
+	t.Run("no sleep past the deadline", func(t *testing.T) {
+		srv, st := awsStore(t)
+		rec := &recorder{}
+		s := settings()
+		s.Retry.BaseDelay, s.Retry.MaxDelay = 5*time.Second, 5*time.Second
+		w, _ := wrap(t, st, s, rec, nil)
+		srv.FailNext("db", 1, awstest.InternalServiceError)
+		// Full jitter may draw a short delay: retry until a draw exceeds the deadline.
+		_, err := w.Get(ctx(t, time.Millisecond*200), secret.Request{Name: "db"})
+		for _, d := range rec.delays {
+			if d > 200*time.Millisecond {
+				t.Errorf("slept %s past a 200ms deadline", d)
+			}
+		}
+		if err != nil && !errors.Is(err, secret.ErrUnavailable) {
+			t.Errorf("err = %v; want the store's own unavailable error", err)
+		}
+	})
+}
+
+func TestBreaker(t *testing.T) {
+	srv, st := awsStore(t)
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := settings()
+	s.Retry.Max = 0
+	w, _ := wrap(t, st, s, &recorder{}, clk)
+	srv.FailNext("db", 4, awstest.InternalServiceError)
+	for i := range 3 {
+		if _, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"}); !errors.Is(err, secret.ErrUnavailable) {
+			t.Fatalf("call %d: err = %v; want unavailable", i, err)
+		}
+	}
+	clk.add(10 * time.Second)
+	_, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"})
+	var oe *OpenError
+	if !errors.As(err, &oe) || !errors.Is(err, secret.ErrUnavailable) {
+		t.Fatalf("err = %v; want the breaker's OpenError", err)
+	}
+	for _, want := range []string{`store "sm"`, "failing fast for another 20s", "3 consecutive failures", "InternalServiceError"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if n := srv.Count("GetSecretValue"); n != 3 {
+		t.Errorf("%d calls reached the server; want 3 (the open breaker sends none)", n)
+	}
+
+	// Cooled off: one call goes through; it fails (the fourth fault), so
+	// the breaker opens again at once.
+	clk.add(21 * time.Second)
+	if _, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"}); errors.As(err, &oe) || !errors.Is(err, secret.ErrUnavailable) {
+		t.Fatalf("trial call: err = %v; want the store's failure", err)
+	}
+	if _, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"}); !errors.As(err, &oe) {
+		t.Fatalf("after a failed trial: err = %v; want the breaker open again", err)
+	}
+	clk.add(31 * time.Second)
+	if v, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"}); err != nil || v.RevealString() != planted {
+		t.Fatalf("after recovery: %v", err)
+	}
+	if _, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"}); err != nil {
+		t.Fatalf("closed again: %v", err)
+	}
+	if n := srv.Count("GetSecretValue"); n != 6 {
+		t.Errorf("%d calls; want 6", n)
+	}
+	if strings.Contains(err.Error(), planted) {
+		t.Error("an error holds the value")
+	}
+}
+
+func TestInFlightBound(t *testing.T) {
+	srv, st := awsStore(t)
+	srv.PutString("slow", "x")
+	srv.Slow("slow")
+	s := settings()
+	s.MaxInFlight = 2
+	w, p := wrap(t, st, s, nil, nil)
+	hold, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, _ = w.Get(hold, secret.Request{Name: "slow"}) }()
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(p.inFlight) < 2; { // both slow calls are in flight
+		if time.Now().After(deadline) {
+			t.Fatal("the slow calls never started")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	_, err := w.Get(ctx(t, 50*time.Millisecond), secret.Request{Name: "db"})
+	var le *LimitError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), "2 calls already in flight (protection.max_in_flight)") {
+		t.Errorf("err = %v; want the in-flight bound named", err)
+	}
+	cancel()
+	wg.Wait()
+	// The server records a slow call when the client hangs up.
+	for deadline := time.Now().Add(2 * time.Second); srv.Count("GetSecretValue") < 2 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if n := srv.Count("GetSecretValue"); n != 2 {
+		t.Errorf("%d calls; want 2 (the third waited and gave up)", n)
+	}
+}
+
+func TestCapabilities(t *testing.T) {
+	_, st := awsStore(t)
+	w := Wrap("sm", st, settings(), nil)
+	if _, ok := w.(secret.Versioner); !ok {
+		t.Error("a wrapped Versioner is no longer one")
+	}
+	plain := Wrap("p", plainStore{}, settings(), nil)
+	if _, ok := plain.(secret.Versioner); ok {
+		t.Error("a wrapped store claims a capability it lacks")
+	}
+	off := Defaults("env")
+	if got := Wrap("e", plainStore{}, off, nil); got != (plainStore{}) {
+		t.Errorf("disabled protection wrapped the store: %T", got)
+	}
+}
+
+func TestProbesUseTheirOwnBucket(t *testing.T) {
+	srv, st := awsStore(t)
+	s := settings()
+	s.Rate, s.Burst = 1000, 100
+	s.ProbeRate, s.ProbeBurst = 0.001, 2
+	w, _ := wrap(t, st, s, nil, nil)
+	v := w.(secret.Versioner)
+	for i := range 2 {
+		if _, err := v.CurrentVersion(ctx(t, time.Second), secret.Request{Name: "db"}); err != nil {
+			t.Fatalf("probe %d: %v", i, err)
+		}
+	}
+	_, err := v.CurrentVersion(ctx(t, time.Second), secret.Request{Name: "db"})
+	if !strings.Contains(fmt_(err), "version probe") {
+		t.Errorf("third probe: err = %v; want the probe rate limit", err)
+	}
+	if _, err := w.Get(ctx(t, time.Second), secret.Request{Name: "db"}); err != nil {
+		t.Errorf("fetches share no bucket with probes: %v", err)
+	}
+	if n := srv.Count("DescribeSecret"); n != 2 {
+		t.Errorf("%d DescribeSecret calls; want 2", n)
+	}
+}
+
+func fmt_(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+type plainStore struct{}
+
+func (plainStore) Get(context.Context, secret.Request) (secret.Value, error) {
+	return secret.StringValue("x"), nil
+}
+func (plainStore) Close() error { return nil }

@@ -1,0 +1,276 @@
+package protect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/latchkey/latchkey/secret"
+)
+
+// Store is a [secret.Store] behind protection. Build it with [Wrap]; it is
+// safe for concurrent use, as the store it wraps must be.
+type Store struct {
+	name     string
+	inner    secret.Store
+	set      Settings
+	log      *slog.Logger
+	fetches  *rate.Limiter
+	probes   *rate.Limiter
+	inFlight chan struct{}
+
+	// Seams for tests: the clock and the back-off sleep.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+
+	mu        sync.Mutex
+	failures  int       // consecutive unavailable answers
+	openUntil time.Time // the breaker fails fast until then
+	lastErr   string    // the last unavailable answer, for OpenError
+}
+
+// Wrap returns st behind the protection s, or st itself when s.Disabled.
+// name is the store's name in the agent config, for errors and logs. The
+// result offers [secret.Versioner] and [secret.Keyer] exactly when st does
+// (version probes are protected too, on their own rate). Close closes st.
+// s must be valid ([Settings.Validate]); Wrap panics otherwise, as a
+// programming error.
+func Wrap(name string, st secret.Store, s Settings, log *slog.Logger) secret.Store {
+	if s.Disabled {
+		return st
+	}
+	if err := s.validate(name); err != nil {
+		panic("protect: Wrap with invalid settings: " + err.Error())
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &Store{
+		name: name, inner: st, set: s, log: log,
+		fetches:  rate.NewLimiter(rate.Limit(s.Rate), s.Burst),
+		probes:   rate.NewLimiter(rate.Limit(s.ProbeRate), s.ProbeBurst),
+		inFlight: make(chan struct{}, s.MaxInFlight),
+		now:      time.Now,
+		sleep:    sleepCtx,
+	}
+	return p.shaped()
+}
+
+// shaped returns p with exactly the optional capabilities of its store.
+func (p *Store) shaped() secret.Store {
+	_, isV := p.inner.(secret.Versioner)
+	k, isK := p.inner.(secret.Keyer)
+	switch {
+	case isV && isK:
+		return struct {
+			*versioned
+			secret.Keyer
+		}{&versioned{p}, k}
+	case isV:
+		return &versioned{p}
+	case isK:
+		return struct {
+			*Store
+			secret.Keyer
+		}{p, k}
+	}
+	return p
+}
+
+// versioned is a [Store] whose store is a [secret.Versioner].
+type versioned struct{ *Store }
+
+// CurrentVersion asks the store for the version, under the probe rate,
+// the in-flight bound, retries and the breaker.
+func (v *versioned) CurrentVersion(ctx context.Context, req secret.Request) (string, error) {
+	var out string
+	err := v.do(ctx, v.probes, "version probe", func(ctx context.Context) (err error) {
+		out, err = v.inner.(secret.Versioner).CurrentVersion(ctx, req)
+		return err
+	})
+	return out, err
+}
+
+// Get fetches from the store under the rate limit, the in-flight bound,
+// retries and the breaker.
+func (p *Store) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+	var out secret.Value
+	err := p.do(ctx, p.fetches, "fetch", func(ctx context.Context) (err error) {
+		out, err = p.inner.Get(ctx, req)
+		return err
+	})
+	return out, err
+}
+
+// Close closes the store.
+func (p *Store) Close() error { return p.inner.Close() }
+
+// Unwrap returns the protected store.
+func (p *Store) Unwrap() secret.Store { return p.inner }
+
+// RetryAfterer is implemented by store errors that carry the backend's
+// Retry-After: how long it asked the client to wait before trying again.
+type RetryAfterer interface {
+	RetryAfter() time.Duration
+}
+
+func (p *Store) do(ctx context.Context, lim *rate.Limiter, what string, call func(context.Context) error) error {
+	if err := p.admit(); err != nil {
+		return err
+	}
+	select {
+	case p.inFlight <- struct{}{}:
+	default:
+		select {
+		case p.inFlight <- struct{}{}:
+		case <-ctx.Done():
+			return &LimitError{Store: p.name, What: what, InFlight: p.set.MaxInFlight, Err: ctx.Err()}
+		}
+	}
+	defer func() { <-p.inFlight }()
+	for attempt := 0; ; attempt++ {
+		if err := lim.Wait(ctx); err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				err = cerr
+			}
+			return &LimitError{Store: p.name, What: what, Rate: float64(lim.Limit()), Burst: lim.Burst(), Err: err}
+		}
+		err := call(ctx)
+		if err == nil {
+			p.succeeded()
+			return nil
+		}
+		if ctx.Err() != nil || !errors.Is(err, secret.ErrUnavailable) {
+			// The caller's deadline, or an answer (not found, denied)
+			// that a retry would not change: not the store's outage.
+			if !errors.Is(err, secret.ErrUnavailable) {
+				p.succeeded()
+			}
+			return err
+		}
+		if attempt >= p.set.Retry.Max {
+			p.failed(err)
+			return err
+		}
+		delay := p.backoff(attempt)
+		var ra RetryAfterer
+		if errors.As(err, &ra) && ra.RetryAfter() > delay {
+			delay = min(ra.RetryAfter(), p.set.Retry.MaxDelay)
+		}
+		if dl, ok := ctx.Deadline(); ok && p.now().Add(delay).After(dl) {
+			// Sleeping would only end in the caller's deadline: report
+			// the store's answer now.
+			p.failed(err)
+			return err
+		}
+		p.log.DebugContext(ctx, "retrying store call", "store", p.name, "what", what, "attempt", attempt+1, "delay", delay, "error", err)
+		if serr := p.sleep(ctx, delay); serr != nil {
+			return err
+		}
+	}
+}
+
+// backoff is full jitter: uniform in [0, min(MaxDelay, BaseDelay·2ⁿ)].
+func (p *Store) backoff(attempt int) time.Duration {
+	ceil := p.set.Retry.BaseDelay << min(attempt, 30)
+	if ceil <= 0 || ceil > p.set.Retry.MaxDelay {
+		ceil = p.set.Retry.MaxDelay
+	}
+	return rand.N(ceil + 1)
+}
+
+// admit refuses a call while the breaker is open.
+func (p *Store) admit() error {
+	if p.set.Breaker.Threshold == 0 {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if now := p.now(); now.Before(p.openUntil) {
+		return &OpenError{Store: p.name, Failures: p.set.Breaker.Threshold, Remaining: p.openUntil.Sub(now), Last: p.lastErr}
+	}
+	return nil
+}
+
+func (p *Store) succeeded() {
+	p.mu.Lock()
+	p.failures = 0
+	p.mu.Unlock()
+}
+
+// failed counts an unavailable answer and opens the breaker at the
+// threshold. After a cool-off the next call is let through; one more
+// failure opens it again at once (half-open).
+func (p *Store) failed(err error) {
+	if p.set.Breaker.Threshold == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.failures++
+	p.lastErr = err.Error()
+	if p.failures >= p.set.Breaker.Threshold {
+		p.openUntil = p.now().Add(p.set.Breaker.CoolOff)
+		p.failures = p.set.Breaker.Threshold - 1 // half-open once it cools off
+		p.log.Warn("store keeps failing; failing fast", "store", p.name, "cool_off", p.set.Breaker.CoolOff, "error", err)
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// OpenError reports a call refused because the store's breaker is open:
+// it kept failing, and calls fail fast until the cool-off ends. It wraps
+// [secret.ErrUnavailable].
+type OpenError struct {
+	Store     string
+	Failures  int // consecutive failures that opened it
+	Remaining time.Duration
+	Last      string // the last failure's message
+}
+
+// Error implements error.
+func (e *OpenError) Error() string {
+	return fmt.Sprintf("store %q: failing fast for another %s after %d consecutive failures (protection.breaker); last failure: %s",
+		e.Store, e.Remaining.Round(time.Millisecond), e.Failures, e.Last)
+}
+
+// Unwrap returns [secret.ErrUnavailable].
+func (e *OpenError) Unwrap() error { return secret.ErrUnavailable }
+
+// LimitError reports a call that the rate limit or the in-flight bound
+// would have kept waiting past the caller's deadline. It wraps
+// [secret.ErrUnavailable] and the cause.
+type LimitError struct {
+	Store    string
+	What     string // "fetch" or "version probe"
+	Rate     float64
+	Burst    int
+	InFlight int // set when the in-flight bound was full
+	Err      error
+}
+
+// Error implements error.
+func (e *LimitError) Error() string {
+	if e.InFlight > 0 {
+		return fmt.Sprintf("store %q: %s: %d calls already in flight (protection.max_in_flight) until the deadline: %v", e.Store, e.What, e.InFlight, e.Err)
+	}
+	return fmt.Sprintf("store %q: %s: the request rate limit (%g/s, burst %d; protection.rate) would delay it past the deadline: %v", e.Store, e.What, e.Rate, e.Burst, e.Err)
+}
+
+// Unwrap returns [secret.ErrUnavailable] and the cause.
+func (e *LimitError) Unwrap() []error { return []error{secret.ErrUnavailable, e.Err} }
