@@ -46,6 +46,7 @@ import (
 	yamlv3 "gopkg.in/yaml.v3"
 
 	"github.com/latchkey/latchkey/policy"
+	"github.com/latchkey/latchkey/protect"
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
 )
@@ -247,8 +248,11 @@ func fromKoanf(k *koanf.Koanf, path string) (*Agent, error) {
 		}
 		sc := resolver.StoreConfig{Settings: map[string]any{}}
 		var storeCache cacheSection
+		var protection any
 		for sk, sv := range m {
 			switch sk {
+			case "protection":
+				protection = sv
 			case "cache":
 				storeCache = parseCache(key+".cache", sv, bad)
 			case "type":
@@ -289,6 +293,18 @@ func fromKoanf(k *koanf.Koanf, path string) (*Agent, error) {
 			if _, err := policy.Compile(*sc.Secrets, name, nil); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", where, err))
 			}
+		}
+		if set, err := protect.Parse(name, sc.Type, protection); err != nil {
+			// Reported by key, as every other config problem is.
+			for _, e := range unjoin(err) {
+				if ce, ok := e.(*secret.ConfigError); ok {
+					bad(key+"."+ce.Key, "%s", ce.Msg)
+				} else {
+					errs = append(errs, fmt.Errorf("%s: %w", where, e))
+				}
+			}
+		} else {
+			sc.Protection = &set
 		}
 		a.Stores[name] = sc
 		a.Cache[name] = storeCache.over(topCache).config()

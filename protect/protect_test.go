@@ -71,15 +71,11 @@ func (c *clock) add(d time.Duration) {
 func wrap(t *testing.T, st secret.Store, s Settings, rec *recorder, clk *clock) (secret.Store, *Store) {
 	t.Helper()
 	w := Wrap("sm", st, s, nil)
-	var p *Store
-	switch v := w.(type) {
-	case *Store:
-		p = v
-	case *versioned:
-		p = v.Store
-	default:
+	b, ok := w.(interface{ base() *Store })
+	if !ok {
 		t.Fatalf("Wrap returned %T", w)
 	}
+	p := b.base()
 	if rec != nil {
 		p.sleep = rec.sleep
 	}
@@ -175,7 +171,7 @@ func TestRetryHonoursRetryAfter(t *testing.T) {
 				VaultName: srv.VaultName, VaultDomain: srv.VaultDomain, AuthMethod: azure.ServicePrincipal,
 				TenantID: srv.TenantID, ClientID: srv.ClientID, ClientSecretFile: srv.ClientSecretFile,
 				AuthorityHost: srv.AuthorityHost, CAFile: srv.CAFile, Dial: srv.Dial,
-				LookupEnv: func(string) (string, bool) { return "", false },
+				LookupEnv:  func(string) (string, bool) { return "", false },
 				MaxRetries: -1, // the SDK's own retries off: protection's are counted
 			})
 			if err != nil {

@@ -189,7 +189,7 @@ func Parse(store, typ string, raw any) (Settings, error) {
 		duration(".breaker.cool_off", b.CoolOff, &s.Breaker.CoolOff)
 	}
 	if err := s.validate(store); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, err.(interface{ Unwrap() []error }).Unwrap()...)
 	}
 	return s, errors.Join(errs...)
 }
@@ -209,10 +209,11 @@ func (s Settings) validate(store string) error {
 	if s.Burst < 1 || s.Burst > 100000 {
 		bad("burst", "must be from 1 to 100000, not %d", s.Burst)
 	}
-	if s.ProbeRate <= 0 || s.ProbeRate > 100000 {
+	probeOwn := s.ProbeRate != s.Rate || s.ProbeBurst != s.Burst // else reported as rate and burst
+	if probeOwn && (s.ProbeRate <= 0 || s.ProbeRate > 100000) {
 		bad("probe_rate", "must be from 0.001 to 100000 calls per second, not %g", s.ProbeRate)
 	}
-	if s.ProbeBurst < 1 || s.ProbeBurst > 100000 {
+	if probeOwn && (s.ProbeBurst < 1 || s.ProbeBurst > 100000) {
 		bad("probe_burst", "must be from 1 to 100000, not %d", s.ProbeBurst)
 	}
 	if s.MaxInFlight < 1 || s.MaxInFlight > 10000 {

@@ -108,6 +108,9 @@ func (p *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 	return out, err
 }
 
+// base returns p, whatever shape [Store.shaped] gave it.
+func (p *Store) base() *Store { return p }
+
 // Close closes the store.
 func (p *Store) Close() error { return p.inner.Close() }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/latchkey/latchkey/cache"
 	"github.com/latchkey/latchkey/policy"
+	"github.com/latchkey/latchkey/protect"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -65,6 +66,12 @@ type StoreConfig struct {
 	// through whatever the store itself accepts (a store that requires a
 	// rule, such as env, then fails to build).
 	Secrets *policy.Spec
+	// Protection guards the store's backend (package protect): a rate
+	// limit, an in-flight bound, retries and a circuit breaker, directly
+	// around the store, under the cache. Nil means protect.Defaults of the
+	// store's type for a store the Resolver builds, and no protection for
+	// a Store given as is.
+	Protection *protect.Settings
 }
 
 // Resolver resolves workflows against a fixed set of stores.
@@ -146,6 +153,20 @@ func buildResolver(ctx context.Context, cfg Config, reuse func(name string, sc S
 			b.typ = fmt.Sprintf("%T", sc.Store)
 		}
 		b.raw = b.store
+		if pr := sc.Protection; pr != nil || b.owned {
+			set := protect.Defaults(b.typ)
+			if pr != nil {
+				set = *pr
+			}
+			if err := set.Validate(name); err != nil {
+				errs = append(errs, err)
+				if b.owned {
+					_ = b.store.Close()
+				}
+				continue
+			}
+			b.store = protect.Wrap(name, b.store, set, r.log.With("store", name))
+		}
 		if sc.Cache != nil {
 			opts := *sc.Cache
 			opts.Name = name
