@@ -1,9 +1,11 @@
 package aws
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -171,4 +173,60 @@ func FuzzValidSecretName(f *testing.F) {
 			t.Fatalf("validSecretName(%q) = %v, the expression says %v", s, got, want)
 		}
 	})
+}
+
+// TestCacheWhenDown: the aws store behind a cache while its endpoint
+// fails: the cached value is served stale until max_stale, then the cache
+// fails closed naming the store and how stale the value was. A revoked
+// permission is never answered stale.
+func TestCacheWhenDown(t *testing.T) {
+	e := start(t)
+	e.srv.PutString("svc/db", "planted-db-password")
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	c := cache.New(build(t, e.settings()), cache.Options{Name: "sm", TTL: time.Minute, MaxStale: 10 * time.Minute, RefreshAhead: -1, Now: clock})
+	t.Cleanup(func() { _ = c.Close() })
+	req := secret.Request{Name: "svc/db"}
+	if _, err := c.Get(ctx(t), req); err != nil {
+		t.Fatal(err)
+	}
+
+	// Unchanged after the TTL: one DescribeSecret, no GetSecretValue.
+	advance(2 * time.Minute)
+	gets := e.srv.Count("GetSecretValue")
+	if _, err := c.Get(ctx(t), req); err != nil || e.srv.Count("GetSecretValue") != gets || e.srv.Count("DescribeSecret") != 1 {
+		t.Fatalf("version check: %v, %d gets, %d describes", err, e.srv.Count("GetSecretValue")-gets, e.srv.Count("DescribeSecret"))
+	}
+
+	e.srv.FailNext("svc/db", 1000, awstest.InternalServiceError)
+	advance(time.Minute + 5*time.Minute) // 5 min past the renewed TTL
+	note := &secret.FetchNote{}
+	v, err := c.Get(secret.WithFetchNote(ctx(t), note), req)
+	if err != nil || v.RevealString() != "planted-db-password" || note.Cache() != secret.CacheStale {
+		t.Fatalf("down, within max_stale: %v, status %q", err, note.Cache())
+	}
+	advance(6 * time.Minute) // 11 min past
+	_, err = c.Get(ctx(t), req)
+	var se *cache.StaleError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), `store "sm"`) || !strings.Contains(err.Error(), "expired 11m0s ago, beyond max_stale 10m0s") {
+		t.Fatalf("down, beyond max_stale: %v", err)
+	}
+	noLeak(t, err.Error())
+	t.Logf("the error: %v", err)
+
+	// Access revoked while the store answers: no stale answer.
+	e2 := start(t)
+	e2.srv.PutString("svc/db", "planted-db-password")
+	c2 := cache.New(build(t, e2.settings()), cache.Options{Name: "sm", TTL: time.Minute, RefreshAhead: -1, Now: clock})
+	t.Cleanup(func() { _ = c2.Close() })
+	if _, err := c2.Get(ctx(t), req); err != nil {
+		t.Fatal(err)
+	}
+	e2.srv.Deny(e2.srv.UserARN("alice"), "svc/db")
+	advance(2 * time.Minute)
+	if _, err := c2.Get(ctx(t), req); !errors.Is(err, secret.ErrPermissionDenied) {
+		t.Fatalf("revoked: %v; want permission denied, not a stale value", err)
+	}
 }
