@@ -107,8 +107,8 @@ func parseServe(v any, bad func(key, format string, args ...any)) Serve {
 		if !ok {
 			return 0
 		}
-		n, err := parseSize(v)
-		if err != nil || n < lo || n > hi {
+		n, ok := toBytes(v)
+		if !ok || n < lo || n > hi {
 			bad("serve."+key, "must be a size from %d to %d bytes (a number, or with KiB or MiB)", lo, hi)
 		}
 		return n
@@ -248,29 +248,6 @@ func checkTCP(addr string, allowNonLoopback bool) error {
 		return fmt.Errorf("%q is not a loopback address: any host on the network could reach it; use 127.0.0.1 or ::1, or set serve.allow_non_loopback: true", addr)
 	}
 	return nil
-}
-
-// parseSize reads a byte count: a number, or a number with KiB or MiB.
-func parseSize(v any) (int64, error) {
-	if n, ok := toInt(v); ok {
-		return int64(n), nil
-	}
-	s, ok := v.(string)
-	if !ok {
-		return 0, fmt.Errorf("not a size")
-	}
-	mult := int64(1)
-	switch {
-	case strings.HasSuffix(s, "KiB"):
-		mult, s = 1<<10, strings.TrimSuffix(s, "KiB")
-	case strings.HasSuffix(s, "MiB"):
-		mult, s = 1<<20, strings.TrimSuffix(s, "MiB")
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err != nil || n < 0 || n > 1<<40/mult {
-		return 0, fmt.Errorf("not a size")
-	}
-	return n * mult, nil
 }
 
 // fileMode reads permission bits: a number as YAML and TOML read 0660

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"sort"
 	"sync"
+
+	"github.com/latchkey/latchkey/secret"
 )
 
 // Changes says what [Resolver.Rebuild] did with each store.
@@ -83,4 +85,15 @@ func (h *handover) has(name string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.names[name]
+}
+
+// Store returns the named store itself (beneath its cache, if it has one),
+// so that the resident agent can read a store's own counters (a Wasm
+// module's pool). Fetches must go through the Resolver.
+func (r *Resolver) Store(name string) (secret.Store, bool) {
+	b, ok := r.stores[name]
+	if !ok {
+		return nil, false
+	}
+	return b.raw, true
 }

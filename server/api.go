@@ -230,6 +230,15 @@ func (s *Server) readWorkflow(w http.ResponseWriter, r *http.Request) (resolver.
 	return wf, true
 }
 
+// refreshCtx is the request's context, bypassing the cache when the query
+// says refresh=true.
+func refreshCtx(r *http.Request) context.Context {
+	if r.URL.Query().Get("refresh") == "true" {
+		return withRefresh(r.Context())
+	}
+	return r.Context()
+}
+
 // withTimeout bounds a resolution by the agent config's timeout.
 func withTimeout(ctx context.Context, g *generation) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, g.agent.Timeout)
@@ -251,7 +260,7 @@ func (s *Server) serveResolve(w http.ResponseWriter, r *http.Request, g *generat
 	if !ok {
 		return
 	}
-	ctx, cancel := withTimeout(r.Context(), g)
+	ctx, cancel := withTimeout(refreshCtx(r), g)
 	defer cancel()
 	res, err := g.res.Resolve(ctx, wf)
 	if err != nil {
@@ -319,7 +328,7 @@ func (s *Server) serveSecret(w http.ResponseWriter, r *http.Request, g *generati
 		writeError(w, status, code, err.Error(), resolver.ErrorsJSON(err)...)
 		return
 	}
-	ctx, cancel := withTimeout(r.Context(), g)
+	ctx, cancel := withTimeout(refreshCtx(r), g)
 	defer cancel()
 	res, err := g.res.Resolve(ctx, wf)
 	if err != nil {

@@ -3,13 +3,22 @@ package server
 import (
 	"context"
 
+	"github.com/latchkey/latchkey/cache"
 	"github.com/latchkey/latchkey/resolver"
+	"github.com/latchkey/latchkey/secret"
 )
 
-// withRefresh marks a request as bypassing the cache (refreshNow=true).
-// Until the resolver caches, every fetch goes to the store anyway.
-func withRefresh(ctx context.Context) context.Context { return ctx }
+// withRefresh makes the request's fetches bypass the cache (refreshNow=true,
+// ?refresh=true): the store is asked, and its answer replaces the entry.
+func withRefresh(ctx context.Context) context.Context { return cache.WithRefresh(ctx) }
 
 // invalidate drops the cache entries req names and returns how many.
-// Until the resolver caches, there is nothing to drop.
-func invalidate(_ *resolver.Resolver, _ InvalidateRequest) (int, error) { return 0, nil }
+func invalidate(res *resolver.Resolver, req InvalidateRequest) (int, error) {
+	if req.All {
+		return res.Invalidate("", nil)
+	}
+	if req.Secret == "" {
+		return res.Invalidate(req.Store, nil)
+	}
+	return res.Invalidate(req.Store, &secret.Request{Name: req.Secret, Version: req.Version})
+}

@@ -202,6 +202,7 @@ func New(cfg Config) (*Server, error) {
 	s.gen.Store(g)
 	s.opts = optionsFrom(agent, cfg.Getenv)
 	s.metrics = newMetrics()
+	s.metrics.reg.MustRegister(newStoreCollector(s))
 	s.obs = resolver.Observers(s.metrics, cfg.Observer)
 	s.http = &http.Server{
 		Handler:           s.Handler(),
@@ -342,7 +343,7 @@ func (s *Server) drain(ctx context.Context) {
 }
 
 func (s *Server) resolverConfig(a *config.Agent) resolver.Config {
-	rc := a.ResolverConfig(s.log)
+	rc := a.CachedResolverConfig(s.log)
 	rc.Observer = resolver.Observers(s.obs, rc.Observer)
 	return rc
 }

@@ -494,8 +494,8 @@ func TestMetricsHoldNoSecretNames(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		`latchkey_fetches_total{cache="none",outcome="ok",store="mem",type="servertest-mem"}`,
-		`latchkey_fetches_total{cache="none",outcome="not_found",store="mem",type="servertest-mem"}`,
+		`latchkey_fetches_total{cache="miss",outcome="ok",store="mem",type="servertest-mem"}`,
+		`latchkey_fetches_total{cache="miss",outcome="not_found",store="mem",type="servertest-mem"}`,
 		`latchkey_http_requests_total{code="404",endpoint="unknown"}`,
 		`latchkey_http_requests_total{code="200",endpoint="secretsmanager"}`,
 		`latchkey_resolutions_total{operation="resolve",outcome="ok"}`,
@@ -698,4 +698,72 @@ func grep(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+func calls(store string) int64 {
+	c, _ := memCalls.LoadOrStore(store, &atomic.Int64{})
+	return c.(*atomic.Int64).Load()
+}
+
+// TestCache: the server caches every store by default; refresh=true and
+// /v1/invalidate reach the store again; a reload keeps the cache of a
+// store whose settings did not change and drops that of one that did.
+func TestCache(t *testing.T) {
+	h := start(t, "", nil)
+	wf := "fields:\n  a: secret://mem/db#username\n  b: secret://mem/db#password\n  c: secret://mem/token\n  d: secret://other/x\n"
+	mem0, other0 := calls("mem"), calls("other")
+	for i := 0; i < 50; i++ {
+		if r := h.overUnix("POST", "/v1/resolve", wf); r.status != 200 {
+			t.Fatalf("resolve: %d %s", r.status, r.body)
+		}
+	}
+	if got := calls("mem") - mem0; got != 2 {
+		t.Errorf("50 resolutions of 2 mem secrets made %d store calls, want 2", got)
+	}
+	if r := h.overUnix("POST", "/v1/resolve?refresh=true", wf); r.status != 200 || calls("mem")-mem0 != 4 {
+		t.Errorf("refresh=true: %d store calls (want 4): %s", calls("mem")-mem0, r.body)
+	}
+	r := h.overUnix("POST", "/v1/invalidate", `{"store":"mem","secret":"token"}`)
+	if r.status != 200 || !strings.Contains(r.body, `"dropped":1`) {
+		t.Fatalf("invalidate one: %d %s", r.status, r.body)
+	}
+	h.overUnix("POST", "/v1/resolve", wf)
+	if got := calls("mem") - mem0; got != 5 {
+		t.Errorf("after invalidating one secret: %d store calls, want 5", got)
+	}
+	m := h.overUnix("GET", "/metrics", "").body
+	for _, want := range []string{`latchkey_cache_hits_total{store="mem"}`, `latchkey_cache_misses_total{store="mem"}`,
+		`latchkey_cache_invalidations_total{store="mem"} 1`, `latchkey_cache_entries{store="mem"} 2`, `latchkey_cache_bypasses_total{store="mem"} 2`,
+		`latchkey_fetches_total{cache="hit",outcome="ok",store="mem",type="servertest-mem"}`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %s\n%s", want, grep(m, "cache"))
+		}
+	}
+	// Reload with store "other" changed: mem keeps its entries, other
+	// starts empty.
+	write(t, h.cfg, strings.Replace(baseConfig(h.dir, ""), "x: other-x", "x: other-y", 1))
+	if _, err := h.srv.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	memBefore, otherBefore := calls("mem"), calls("other")
+	r = h.overUnix("POST", "/v1/resolve", wf)
+	if !strings.Contains(r.body, "other-y") {
+		t.Fatalf("after reload: %s", r.body)
+	}
+	if calls("mem") != memBefore || calls("other") != otherBefore+1 {
+		t.Errorf("after reload: mem asked %d times (want 0: cache kept), other %d (want 1: rebuilt)",
+			calls("mem")-memBefore, calls("other")-otherBefore)
+	}
+	_ = other0
+	// SM Agent refreshNow=true bypasses too.
+	before := calls("mem")
+	h.overUnix("GET", "/secretsmanager/get?secretId=token", "")
+	h.overUnix("GET", "/secretsmanager/get?secretId=token&refreshNow=true", "")
+	if calls("mem") != before+1 {
+		t.Errorf("refreshNow: %d store calls, want 1", calls("mem")-before)
+	}
+	r = h.overUnix("POST", "/v1/invalidate", `{"all":true}`)
+	if r.status != 200 || strings.Contains(r.body, `"dropped":0`) {
+		t.Fatalf("invalidate all: %s", r.body)
+	}
 }
