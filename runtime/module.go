@@ -119,6 +119,9 @@ type Options struct {
 	// Logger receives the guest's logs, its stdout and stderr, and the
 	// host's refusals, under the attribute module=Name (default: discard).
 	Logger *slog.Logger
+	// Isolation chooses between pooled instances (the default) and a
+	// fresh instance per fetch; see [Isolation].
+	Isolation Isolation
 }
 
 // Request names the secret a call fetches.
@@ -142,6 +145,11 @@ type Module struct {
 	rt       wazero.Runtime
 	cm       wazero.CompiledModule
 	ownCache *Cache
+
+	isolation Isolation
+	// onDiscard, set by tests, sees an instance's memory after it was
+	// overwritten and before it is closed.
+	onDiscard func(mem []byte)
 
 	sem    chan struct{}
 	mu     sync.Mutex
@@ -206,6 +214,9 @@ func LoadBytes(ctx context.Context, wasm []byte, opts Options) (*Module, error) 
 	if err := json.Unmarshal(config, &obj); err != nil {
 		return fail(fmt.Errorf("config is not a JSON object: %w", err))
 	}
+	if opts.Isolation != IsolationPooled && opts.Isolation != IsolationPerCall {
+		return fail(fmt.Errorf("unknown isolation %v", opts.Isolation))
+	}
 	limits := opts.Limits.withDefaults()
 	if limits.MemoryPages > 65536 {
 		return fail(fmt.Errorf("memory limit of %d pages exceeds the 65536 pages of a 32-bit memory", limits.MemoryPages))
@@ -235,6 +246,8 @@ func LoadBytes(ctx context.Context, wasm []byte, opts Options) (*Module, error) 
 		log:    log.With("module", opts.Name),
 		http:   client,
 		sem:    make(chan struct{}, limits.MaxInstances),
+
+		isolation: opts.Isolation,
 	}
 	cache := opts.Cache
 	if cache == nil {
@@ -442,7 +455,7 @@ func (m *Module) Close(ctx context.Context) error {
 	m.idle = nil
 	m.mu.Unlock()
 	for _, in := range idle {
-		_ = in.mod.Close(ctx)
+		m.discard(in)
 	}
 	m.http.Close()
 	return m.closeRuntime(ctx)

@@ -81,10 +81,11 @@ func (m *Module) acquire(ctx context.Context, name string) (*instance, error) {
 	return in, nil
 }
 
-// release returns a healthy instance to the pool and closes any other.
+// release returns a healthy instance to the pool, unless the module
+// isolates calls, and discards any other.
 func (m *Module) release(in *instance, healthy bool) {
 	defer func() { <-m.sem }()
-	if healthy && !m.closed.Load() {
+	if healthy && m.isolation == IsolationPooled && !m.closed.Load() {
 		m.mu.Lock()
 		if !m.closed.Load() {
 			m.idle = append(m.idle, in)
@@ -93,8 +94,7 @@ func (m *Module) release(in *instance, healthy bool) {
 		}
 		m.mu.Unlock()
 	}
-	// Closing a module the runtime already closed is harmless.
-	_ = in.mod.Close(context.Background())
+	m.discard(in)
 }
 
 // start instantiates the module and runs its _initialize.
@@ -124,7 +124,7 @@ func (m *Module) start(ctx context.Context) (*instance, error) {
 	}
 	if init := mod.ExportedFunction(ExportInitialize); init != nil {
 		if _, err := init.Call(ictx); err != nil {
-			_ = mod.Close(ctx)
+			m.discard(&instance{mod: mod})
 			m.stats.crashed.Add(1)
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("%s: %w", ExportInitialize, ctx.Err())

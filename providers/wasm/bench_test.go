@@ -307,3 +307,18 @@ func BenchmarkWarmPoolMinimalGuest(b *testing.B) {
 		}
 	}
 }
+
+// (f) A fetch with isolation: per_call: a fresh instance (instantiation,
+// _initialize, first call, memory overwritten and dropped) per fetch. Its
+// cost over WarmPool is the price of isolation.
+func BenchmarkPerCall(b *testing.B) {
+	guests(b, func(b *testing.B, _ string, wasm []byte) {
+		opts := setupBench(b).opts
+		opts.Isolation = lkruntime.IsolationPerCall
+		st := newBenchStore(b, wasm, opts)
+		get(b, st)
+		for b.Loop() {
+			get(b, st)
+		}
+	})
+}

@@ -14,6 +14,7 @@
 //	allow_private_networks: false          # loopback, RFC 1918, link-local, CGNAT
 //	allow_networks: []                     # CIDRs allowed although private
 //	limits: {memory_mib: 64, timeout: 10s, instances: 8, …}
+//	isolation: pooled                      # or per_call: a fresh instance per fetch
 //	cache_dir: ~/.cache/latchkey/wasm      # on-disk compilation cache
 package wasm
 
@@ -56,6 +57,9 @@ type settings struct {
 	AllowNetworks        []string        `json:"allow_networks"`
 	Limits               limitSettings   `json:"limits"`
 	CacheDir             string          `json:"cache_dir"`
+	// Isolation is "pooled" (the default: instances are reused and keep
+	// their memory between fetches) or "per_call".
+	Isolation string `json:"isolation"`
 	// Credentials are sent by the host, never seen by the module; see
 	// credentials.go and guest-sdk/ABI.md.
 	Credentials map[string]credentialSettings `json:"credentials"`
@@ -192,6 +196,11 @@ func (s *settings) options(store string) (lkruntime.Options, error) {
 		}
 		opts.HTTP.AllowNetworks = append(opts.HTTP.AllowNetworks, p.Masked())
 	}
+	iso, err := lkruntime.ParseIsolation(s.Isolation)
+	if err != nil {
+		bad("isolation", "%v", err)
+	}
+	opts.Isolation = iso
 	if s.SHA256 != "" && s.AllowUnpinned {
 		bad("allow_unpinned", "contradicts sha256: drop one of them")
 	}
@@ -299,8 +308,8 @@ func (s *Store) Describe() secret.Identity {
 	if where == "" {
 		where = "module from memory"
 	}
-	id := secret.Identity{Summary: fmt.Sprintf("Wasm module %s (sha256 %s, %d bytes); network: %s",
-		where, info.SHA256, info.Size, reach(s.opts.HTTP))}
+	id := secret.Identity{Summary: fmt.Sprintf("Wasm module %s (sha256 %s, %d bytes, %s instances); network: %s",
+		where, info.SHA256, info.Size, s.opts.Isolation, reach(s.opts.HTTP))}
 	credSummary, credWarnings := describeCredentials(s.creds)
 	id.Summary += credSummary
 	id.Warnings = append(id.Warnings, credWarnings...)

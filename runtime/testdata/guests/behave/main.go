@@ -18,15 +18,24 @@ func init() { latchkey.Handle(handle) }
 
 func main() {}
 
-var hoard [][]byte
+var (
+	hoard    [][]byte
+	previous []byte
+)
 
 func handle(req latchkey.Request) ([]byte, error) {
 	verb, arg, _ := strings.Cut(req.Name, ":")
 	switch verb {
 	case "echo": // what the guest was asked
 		return []byte("name=" + req.Name + " key=" + req.Key + " version=" + req.Version + " config=" + string(req.Config)), nil
-	case "value":
+	case "value": // remembered for "previous"
+		previous = []byte(arg)
 		return []byte(arg), nil
+	case "previous": // the last "value" this instance returned
+		if previous == nil {
+			return nil, latchkey.NotFound("no previous call in this instance")
+		}
+		return previous, nil
 	case "missing":
 		return nil, latchkey.NotFound("secret " + strconv.Quote(req.Name) + " does not exist")
 	case "denied":
