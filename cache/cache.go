@@ -48,7 +48,8 @@ type entry struct {
 	negative   bool
 	negErr     error
 	expires    time.Time
-	version    string // from the store, when known
+	retryAt    time.Time // after a stale answer: until then, answer stale without asking
+	version    string    // from the store, when known
 	elem       *list.Element
 	refreshing bool
 }
@@ -151,6 +152,18 @@ func (s *Store) lookup(key string, note *secret.FetchNote, negOK bool) (secret.V
 		return secret.Value{}, false, nil
 	}
 	e := s.entries[key]
+	if e != nil && !e.negative && !now.Before(e.expires) && now.Before(e.retryAt) &&
+		s.set.maxStale >= 0 && now.Sub(e.expires) <= s.set.maxStale {
+		// The store failed moments ago: answer stale without asking again.
+		s.lru.MoveToFront(e.elem)
+		v := secret.NewValue(e.buf)
+		s.mu.Unlock()
+		s.c.stale.Add(1)
+		if note != nil {
+			note.SetCache(secret.CacheStale)
+		}
+		return v, true, nil
+	}
 	if e == nil || !now.Before(e.expires) || e.negative && !negOK {
 		s.mu.Unlock()
 		return secret.Value{}, false, nil

@@ -290,6 +290,7 @@ func (s *Store) failed(f *flight, gen uint64, key string, req secret.Request, er
 		age := now.Sub(e.expires)
 		if s.set.maxStale >= 0 && age <= s.set.maxStale {
 			f.val, f.err, f.status = secret.NewValue(e.buf), nil, secret.CacheStale
+			e.retryAt = now.Add(s.set.errorBackoff)
 			s.c.stale.Add(1)
 			s.set.log.Debug("store failed; answering from a stale entry", "store", s.set.name, "expired_ago", age, "error", err)
 			return

@@ -23,6 +23,9 @@ const (
 	DefaultMaxStale = time.Hour
 	// DefaultNegativeTTL is how long a "not found" is remembered.
 	DefaultNegativeTTL = 5 * time.Second
+	// DefaultErrorBackoff is how long stale answers are given without
+	// asking a failing store again.
+	DefaultErrorBackoff = 5 * time.Second
 	// DefaultRefreshConcurrency bounds the background refreshes in flight.
 	DefaultRefreshConcurrency = 4
 	// DefaultRefreshTimeout bounds one background refresh.
@@ -57,6 +60,11 @@ type Options struct {
 	// costs a caller a fetch (0: TTL/5; negative: no refresh-ahead). It is
 	// at most TTL/2.
 	RefreshAhead time.Duration
+	// ErrorBackoff is how long, after a failed fetch was answered from a
+	// stale entry, further requests for it are answered stale without
+	// asking the store again, so that a backend that fails fast is not
+	// asked at the request rate (0: DefaultErrorBackoff; at most the TTL).
+	ErrorBackoff time.Duration
 	// RefreshConcurrency bounds the background refreshes in flight; a
 	// refresh that finds no slot is skipped and the entry is fetched when
 	// it expires (0: DefaultRefreshConcurrency).
@@ -102,6 +110,9 @@ func (o Options) Validate() error {
 	if o.RefreshConcurrency < 0 {
 		bad("refresh_concurrency", "must be a positive number")
 	}
+	if o.ErrorBackoff < 0 {
+		bad("error_backoff", "must be a positive duration")
+	}
 	if o.RefreshTimeout < 0 {
 		bad("refresh_timeout", "must be a positive duration")
 	}
@@ -127,6 +138,7 @@ type settings struct {
 	maxStale           time.Duration // < 0: none
 	negativeTTL        time.Duration // <= 0: none
 	refreshAhead       time.Duration // <= 0: none
+	errorBackoff       time.Duration
 	refreshConcurrency int
 	refreshTimeout     time.Duration
 	leaveOpen          bool
@@ -138,7 +150,7 @@ func (o Options) settings() settings {
 	s := settings{
 		name: o.Name, ttl: o.TTL, maxEntries: o.MaxEntries, maxBytes: o.MaxBytes,
 		maxStale: o.MaxStale, negativeTTL: o.NegativeTTL, refreshAhead: o.RefreshAhead,
-		refreshConcurrency: o.RefreshConcurrency, refreshTimeout: o.RefreshTimeout,
+		errorBackoff: o.ErrorBackoff, refreshConcurrency: o.RefreshConcurrency, refreshTimeout: o.RefreshTimeout,
 		leaveOpen: o.LeaveOpen, now: o.Now, log: o.Logger,
 	}
 	if s.name == "" {
@@ -167,6 +179,12 @@ func (o Options) settings() settings {
 	}
 	if s.refreshAhead > s.ttl/2 {
 		s.refreshAhead = s.ttl / 2
+	}
+	if s.errorBackoff <= 0 {
+		s.errorBackoff = DefaultErrorBackoff
+	}
+	if s.errorBackoff > s.ttl {
+		s.errorBackoff = s.ttl
 	}
 	if s.refreshConcurrency <= 0 {
 		s.refreshConcurrency = DefaultRefreshConcurrency

@@ -24,12 +24,13 @@ type CacheConfig struct {
 }
 
 // cacheKeys are the keys of a cache section, sorted.
-var cacheKeys = []string{"enabled", "max_bytes", "max_entries", "max_stale", "negative_ttl", "refresh_ahead", "ttl"}
+var cacheKeys = []string{"enabled", "error_backoff", "max_bytes", "max_entries", "max_stale", "negative_ttl", "refresh_ahead", "ttl"}
 
 // cacheSection is a parsed cache section; nil fields were not set.
 type cacheSection struct {
 	enabled                                *bool
 	ttl, maxStale, negativeTTL, refreshAhd *time.Duration
+	errorBackoff                           *time.Duration
 	maxEntries                             *int
 	maxBytes                               *int64
 }
@@ -44,7 +45,8 @@ func (c cacheSection) over(base cacheSection) cacheSection {
 	}
 	out := cacheSection{ttl: pick(c.ttl, base.ttl), maxStale: pick(c.maxStale, base.maxStale),
 		negativeTTL: pick(c.negativeTTL, base.negativeTTL), refreshAhd: pick(c.refreshAhd, base.refreshAhd),
-		enabled: c.enabled, maxEntries: c.maxEntries, maxBytes: c.maxBytes}
+		errorBackoff: pick(c.errorBackoff, base.errorBackoff),
+		enabled:      c.enabled, maxEntries: c.maxEntries, maxBytes: c.maxBytes}
 	if out.enabled == nil {
 		out.enabled = base.enabled
 	}
@@ -63,7 +65,7 @@ func (c cacheSection) config() CacheConfig {
 	for _, d := range []struct {
 		src *time.Duration
 		dst *time.Duration
-	}{{c.ttl, &o.TTL}, {c.maxStale, &o.MaxStale}, {c.negativeTTL, &o.NegativeTTL}, {c.refreshAhd, &o.RefreshAhead}} {
+	}{{c.ttl, &o.TTL}, {c.maxStale, &o.MaxStale}, {c.negativeTTL, &o.NegativeTTL}, {c.refreshAhd, &o.RefreshAhead}, {c.errorBackoff, &o.ErrorBackoff}} {
 		if d.src != nil {
 			*d.dst = *d.src
 		}
@@ -103,6 +105,13 @@ func parseCache(key string, v any, bad func(key, format string, args ...any)) ca
 				continue
 			}
 			c.ttl = &d
+		case "error_backoff":
+			d, ok := toDuration(val, false)
+			if !ok || d == 0 {
+				bad(at, "must be a positive duration such as 5s (a bare number is seconds)")
+				continue
+			}
+			c.errorBackoff = &d
 		case "max_stale", "negative_ttl", "refresh_ahead":
 			d, ok := toDuration(val, true)
 			if !ok {

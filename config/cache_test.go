@@ -20,7 +20,7 @@ func TestCacheSections(t *testing.T) {
 		enabled *bool
 		want    cache.Options
 	}{
-		{"app", nil, cache.Options{TTL: time.Minute, MaxStale: 30 * time.Minute, MaxBytes: 16 << 20, NegativeTTL: off, RefreshAhead: 10 * time.Second}},
+		{"app", nil, cache.Options{TTL: time.Minute, MaxStale: 30 * time.Minute, MaxBytes: 16 << 20, NegativeTTL: off, RefreshAhead: 10 * time.Second, ErrorBackoff: 2 * time.Second}},
 		{"other", nil, cache.Options{TTL: 10 * time.Minute, MaxStale: 30 * time.Minute, MaxBytes: 16 << 20}},
 		{"nocache", ptr(false), cache.Options{TTL: 10 * time.Minute, MaxStale: 30 * time.Minute, MaxBytes: 16 << 20}},
 		{"forced", ptr(true), cache.Options{TTL: 10 * time.Minute, MaxStale: 30 * time.Minute, MaxBytes: 16 << 20, MaxEntries: 50}},
@@ -80,12 +80,13 @@ func TestCacheErrors(t *testing.T) {
 	}
 	for _, want := range []string{
 		`key "cache.ttl": must be a duration from 1s to 24h0m0s`,
-		`key "cache.max_stal": unknown cache setting (known: enabled, max_bytes,`,
+		`key "cache.max_stal": unknown cache setting (known: enabled, error_backoff, max_bytes,`,
 		`key "stores.app.cache.enabled": must be true or false`,
 		`key "stores.app.cache.ttl": must be a duration from 1s`,
 		`key "stores.app.cache.max_entries": must be a whole number from 1`,
 		`key "stores.app.cache.max_bytes": must be a positive size`,
 		`key "stores.app.cache.negative_ttl": must be a duration such as 30s or 1h`,
+		`key "stores.app.cache.error_backoff": must be a positive duration`,
 		`key "stores.ahead.cache.refresh_ahead": must be at most half the TTL (30s)`,
 		`key "stores.notmap.cache": must be a map of cache settings`,
 	} {
