@@ -272,3 +272,62 @@ func FuzzParseHeader(f *testing.F) {
 		}
 	})
 }
+
+// TestMetadataOptIn checks that a cloud-metadata address needs
+// allow_metadata even under the widest allow_networks, that the refusal
+// names that setting, and that allow_metadata opens only what it lists.
+func TestMetadataOptIn(t *testing.T) {
+	everything := []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}
+	imds := []netip.Prefix{netip.MustParsePrefix("169.254.169.254/32")}
+	metadata := []string{"169.254.169.254:80", "[fd00:ec2::254]:80", "169.254.170.2:80", "100.100.100.200:80",
+		"168.63.129.16:80", "[::ffff:169.254.169.254]:80", "[64:ff9b::a9fe:a9fe]:80", "[2002:a9fe:a9fe::1]:80"}
+	tests := []struct {
+		name string
+		opts HTTPOptions
+		open map[string]bool // metadata addresses that must be allowed
+	}{
+		{"allow_networks everything", HTTPOptions{AllowNetworks: everything}, nil},
+		{"allow_private_networks", HTTPOptions{AllowPrivateNetworks: true, AllowNetworks: everything}, nil},
+		{"allow_metadata lists one", HTTPOptions{AllowNetworks: everything, AllowMetadata: imds},
+			map[string]bool{"169.254.169.254:80": true, "[::ffff:169.254.169.254]:80": true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := NewClient(tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range metadata {
+				err := c.checkDial("tcp", a, nil)
+				if tc.open[a] {
+					if err != nil {
+						t.Errorf("%s: %v, want allowed", a, err)
+					}
+					continue
+				}
+				if err == nil || !strings.Contains(err.Error(), "cloud-metadata address (allow it with allow_metadata") {
+					t.Errorf("%s: %v, want a refusal naming allow_metadata", a, err)
+				}
+			}
+			if err := c.checkDial("tcp", "8.8.8.8:443", nil); err != nil {
+				t.Errorf("a public address: %v", err)
+			}
+		})
+	}
+	// The names of metadata services are refused by name as well.
+	c, err := NewClient(HTTPOptions{AllowedHosts: []string{"metadata.google.internal"}, AllowNetworks: everything})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse("https://metadata.google.internal/computeMetadata/v1/")
+	if r := c.checkURL(u); r == nil || !strings.Contains(r.Reason, "allow_metadata") {
+		t.Errorf("metadata.google.internal: %v, want a refusal naming allow_metadata", r)
+	}
+	// A refusal of another kind names the settings that really open it.
+	for addr, want := range map[string]string{"10.0.0.1:80": "allow_private_networks or allow_networks", "240.0.0.1:80": "(allow it with allow_networks)"} {
+		c, _ := NewClient(HTTPOptions{})
+		if err := c.checkDial("tcp", addr, nil); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", addr, err, want)
+		}
+	}
+}

@@ -36,11 +36,18 @@ type HTTPOptions struct {
 	AllowHTTP []string
 	// AllowPrivateNetworks lets requests reach loopback, private (RFC 1918,
 	// ULA), link-local and CGNAT addresses. Cloud-metadata addresses stay
-	// refused unless listed in AllowNetworks.
+	// refused: only AllowMetadata opens them.
 	AllowPrivateNetworks bool
 	// AllowNetworks lists address ranges that may be dialled although the
 	// default policy refuses them, e.g. 127.0.0.0/8 for a store on loopback.
+	// It never opens a cloud-metadata address, however wide it is.
 	AllowNetworks []netip.Prefix
+	// AllowMetadata lists the cloud-metadata addresses (see
+	// [MetadataAddresses]) the guest may reach, e.g. 169.254.169.254/32 for
+	// a module that reads instance credentials on purpose. A metadata
+	// address outside it is refused whatever else allows it; the metadata
+	// host names (metadata.google.internal…) are refused unless it is set.
+	AllowMetadata []netip.Prefix
 	// MaxRedirects is how many redirects the host follows, re-checking each
 	// hop against the policy (default 3). Negative hands every 3xx response
 	// to the guest.
@@ -261,6 +268,9 @@ func (c *Client) checkURL(u *url.URL) *Refusal {
 	if !matches(c.allow) {
 		return refuse("host %s is not in the store's allow list (add it to allowed_hosts)", net.JoinHostPort(host, port))
 	}
+	if metadataNames[strings.TrimSuffix(host, ".")] && len(c.opts.AllowMetadata) == 0 {
+		return refuse("host %s is a cloud-metadata service (allow it with allow_metadata)", host)
+	}
 	if u.Scheme == "http" && !matches(c.plain) {
 		return refuse("plain http to %s is not allowed (use https, or add the host to allow_http)", net.JoinHostPort(host, port))
 	}
@@ -275,15 +285,30 @@ func (c *Client) checkDial(network, address string, _ syscall.RawConn) error {
 		return &Refusal{Status: StatusNotAllowed, Reason: "dial " + address + ": not an IP address"}
 	}
 	addr := ap.Addr().Unmap()
+	refuse := func(why, setting string) error {
+		return &Refusal{Status: StatusNotAllowed, Reason: fmt.Sprintf("dial %s refused: %s address (allow it with %s)", address, why, setting)}
+	}
+	if isMetadata(addr) {
+		for _, p := range c.opts.AllowMetadata {
+			if p.Contains(addr) {
+				return nil
+			}
+		}
+		return refuse("cloud-metadata", "allow_metadata; allow_networks and allow_private_networks never open it")
+	}
 	for _, p := range c.opts.AllowNetworks {
 		if p.Contains(addr) {
 			return nil
 		}
 	}
-	if why := refusedAddr(addr, c.opts.AllowPrivateNetworks); why != "" {
-		return &Refusal{Status: StatusNotAllowed, Reason: fmt.Sprintf("dial %s refused: %s address (allow it with allow_networks or allow_private_networks)", address, why)}
+	switch why := refusedAddr(addr, c.opts.AllowPrivateNetworks); why {
+	case "":
+		return nil
+	case "loopback", "private", "link-local", "CGNAT":
+		return refuse(why, "allow_private_networks or allow_networks")
+	default:
+		return refuse(why, "allow_networks")
 	}
-	return nil
 }
 
 type response struct {

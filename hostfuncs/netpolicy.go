@@ -3,7 +3,8 @@ package hostfuncs
 import "net/netip"
 
 // Address ranges refused by default. Cloud-metadata addresses are refused
-// even when private networks are allowed.
+// even when private networks are allowed, and even when AllowNetworks
+// covers them: only AllowMetadata opens them.
 var (
 	metadataAddrs = []netip.Prefix{
 		netip.MustParsePrefix("169.254.169.254/32"), // AWS, GCP, Azure, OpenStack…
@@ -13,6 +14,12 @@ var (
 		netip.MustParsePrefix("168.63.129.16/32"),   // Azure wire server (a public address)
 		netip.MustParsePrefix("fd00:ec2::254/128"),  // AWS IPv6
 		netip.MustParsePrefix("fd00:ec2::23/128"),   // AWS IPv6 DNS/NTP
+	}
+	// metadataNames are the host names of metadata services; they resolve
+	// to metadata addresses, which the dial check refuses anyway.
+	metadataNames = map[string]bool{
+		"metadata.google.internal": true, "metadata.goog": true, "metadata": true,
+		"instance-data": true, "instance-data.ec2.internal": true, "metadata.azure.com": true,
 	}
 	cgnat        = netip.MustParsePrefix("100.64.0.0/10")
 	reservedNets = []netip.Prefix{
@@ -33,6 +40,14 @@ var (
 	}
 	sixToFour = netip.MustParsePrefix("2002::/16")
 )
+
+// MetadataAddresses returns the cloud-metadata addresses the host refuses
+// unless [HTTPOptions].AllowMetadata lists them. IPv4 addresses embedded
+// in IPv6 ones (mapped, NAT64, 6to4) count as the address they reach.
+func MetadataAddresses() []netip.Prefix { return append([]netip.Prefix(nil), metadataAddrs...) }
+
+// isMetadata reports whether addr reaches a cloud-metadata address.
+func isMetadata(addr netip.Addr) bool { return refusedAddr(addr, true) == "cloud-metadata" }
 
 // refusedAddr returns why a guest may not connect to addr by default, or ""
 // when it may. IPv4 addresses embedded in IPv6 ones (mapped, NAT64, 6to4)

@@ -14,7 +14,7 @@ func ExampleInspect() {
 	mod := w.Guest(w.I32Const(0))
 	mod.Imports = append(mod.Imports, w.NewImport("wasi_snapshot_preview1", "path_open",
 		[]byte{w.I32, w.I32, w.I32, w.I32, w.I32, w.I64, w.I64, w.I32, w.I32}, []byte{w.I32}))
-	info, err := lkruntime.Inspect(context.Background(), mod.Encode())
+	info, err := lkruntime.Inspect(context.Background(), mod.Encode(), lkruntime.Limits{})
 	if err != nil {
 		panic(err)
 	}

@@ -290,7 +290,7 @@ func TestRefusedAtLoad(t *testing.T) {
 				t.Fatalf("want ErrIncompatible: %v", err)
 			}
 			mustContain(t, "error", err.Error(), append(tc.want, `wasm module "refused"`)...)
-			info, ierr := lkruntime.Inspect(context.Background(), bin)
+			info, ierr := lkruntime.Inspect(context.Background(), bin, lkruntime.Limits{})
 			if tc.name != "not wasm" && (ierr != nil || len(info.Problems) == 0) {
 				t.Errorf("Inspect must list the problems: %v %+v", ierr, info)
 			}
@@ -324,7 +324,7 @@ func TestTrapInInitialize(t *testing.T) {
 func TestPins(t *testing.T) {
 	ctx := context.Background()
 	bin := w.Guest(w.I32Const(0)).Encode()
-	info, err := lkruntime.Inspect(ctx, bin)
+	info, err := lkruntime.Inspect(ctx, bin, lkruntime.Limits{})
 	if err != nil || len(info.Problems) != 0 || len(info.ABIVersions) != 1 || info.ABIVersions[0] != 1 {
 		t.Fatalf("Inspect: %+v, %v", info, err)
 	}
@@ -586,4 +586,59 @@ func TestRefusalFlood(t *testing.T) {
 			t.Logf("%d log lines, heap peak %.1f MiB", logs.lines, float64(peak.Load())/(1<<20))
 		})
 	}
+}
+
+// TestMemoryOverTheCap checks that a module whose declared memory exceeds
+// the limit is refused by Load and reported so by Inspect, with the same
+// words, and that a smaller one under a larger limit is fine.
+func TestMemoryOverTheCap(t *testing.T) {
+	big := w.Guest(w.I32Const(0))
+	big.MemoryPages = 2000
+	bin := big.Encode()
+	tests := []struct {
+		name   string
+		limits lkruntime.Limits
+		ok     bool
+	}{
+		{"default limit", lkruntime.Limits{}, false},
+		{"smaller limit", lkruntime.Limits{MemoryPages: 1999}, false},
+		{"large enough", lkruntime.Limits{MemoryPages: 2000}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			info, err := lkruntime.Inspect(context.Background(), bin, tc.limits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, lerr := loadBytes(t, "big-memory", bin, lkruntime.Options{Limits: tc.limits})
+			if tc.ok {
+				if len(info.Problems) != 0 || lerr != nil {
+					t.Fatalf("Inspect %v, Load %v; want both fine", info.Problems, lerr)
+				}
+				return
+			}
+			if !errors.Is(lerr, lkruntime.ErrIncompatible) {
+				t.Fatalf("Load: %v, want ErrIncompatible", lerr)
+			}
+			if len(info.Problems) != 1 || !strings.Contains(lerr.Error(), info.Problems[0]) {
+				t.Errorf("Inspect says %q; Load says %v", info.Problems, lerr)
+			}
+			mustContain(t, "problem", strings.Join(info.Problems, ""), "at least 2000 pages", "limits.memory_mib")
+		})
+	}
+}
+
+// TestInitTimeout checks that _initialize runs under Limits.InitTimeout.
+func TestInitTimeout(t *testing.T) {
+	mod := w.Guest(w.I32Const(0))
+	mod.Funcs = append(mod.Funcs, w.Func{Export: "_initialize", Body: w.Code(w.Loop, w.Br(0), w.End)})
+	m, err := loadBytes(t, "slow-init", mod.Encode(), lkruntime.Options{Limits: lkruntime.Limits{InitTimeout: 150 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Get(context.Background(), lkruntime.Request{Name: "x"})
+	if !errors.Is(err, lkruntime.ErrCrashed) {
+		t.Fatalf("want ErrCrashed: %v", err)
+	}
+	mustContain(t, "error", err.Error(), "_initialize ran past its time limit of 150ms")
 }

@@ -78,9 +78,10 @@ func (f Func) String() string {
 
 // Inspect decodes and validates wasm (without running it or compiling it to
 // native code) and reports its imports, exports, declared ABI versions,
-// size, digest, and the problems that would make [Load] refuse it. An
+// size, digest, and the problems that would make [Load] refuse it under
+// limits (zero fields are the defaults; only MemoryPages matters). An
 // error means the bytes are not a valid Wasm module.
-func Inspect(ctx context.Context, wasm []byte) (*Info, error) {
+func Inspect(ctx context.Context, wasm []byte, limits Limits) (*Info, error) {
 	sum := sha256.Sum256(wasm)
 	info := &Info{Size: len(wasm), SHA256: hex.EncodeToString(sum[:])}
 	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
@@ -94,8 +95,64 @@ func Inspect(ctx context.Context, wasm []byte) (*Info, error) {
 		return nil, fmt.Errorf("not a valid Wasm module: %w", err)
 	}
 	describe(cm, info)
-	info.Problems = check(cm, provided)
+	if p := memoryProblem(wasm, limits.withDefaults().MemoryPages); p != "" {
+		info.Problems = append(info.Problems, p)
+	}
+	info.Problems = append(info.Problems, check(cm, provided)...)
 	return info, nil
+}
+
+// memoryProblem says why wasm's memory cannot be had under a cap of
+// limit pages: its declared minimum is larger. "" when it fits or wasm
+// declares no memory of its own.
+func memoryProblem(wasm []byte, limit uint32) string {
+	min, ok := declaredMemoryMin(wasm)
+	if !ok || min <= limit {
+		return ""
+	}
+	return fmt.Sprintf("declares a linear memory of at least %d pages (%d MiB), over the limit of %d pages (%d MiB; limits.memory_mib)",
+		min, min/16, limit, limit/16)
+}
+
+// declaredMemoryMin reads the minimum size, in pages, of the first memory
+// wasm's memory section defines. It reads only the section headers and
+// that one entry, checking every length.
+func declaredMemoryMin(wasm []byte) (uint32, bool) {
+	if len(wasm) < 8 {
+		return 0, false
+	}
+	b := wasm[8:]
+	for len(b) > 0 {
+		id := b[0]
+		size, n := uleb32(b[1:])
+		if n == 0 || uint64(size) > uint64(len(b)-1-n) {
+			return 0, false
+		}
+		body := b[1+n : 1+n+int(size)]
+		b = b[1+n+int(size):]
+		if id != 5 {
+			continue
+		}
+		count, n := uleb32(body)
+		if n == 0 || count == 0 || len(body) < n+1 {
+			return 0, false
+		}
+		min, m := uleb32(body[n+1:]) // after the limits' flags byte
+		return min, m > 0
+	}
+	return 0, false
+}
+
+// uleb32 decodes an unsigned LEB128 of at most 32 bits; n is 0 when b
+// does not start with one.
+func uleb32(b []byte) (v uint32, n int) {
+	for i := 0; i < len(b) && i < 5; i++ {
+		v |= uint32(b[i]&0x7f) << (7 * i)
+		if b[i]&0x80 == 0 {
+			return v, i + 1
+		}
+	}
+	return 0, 0
 }
 
 // provide instantiates the host modules guests may import into r and

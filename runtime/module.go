@@ -33,7 +33,9 @@ type Limits struct {
 	// CallTimeout caps one fetch, HTTP requests included (default 10 s). A
 	// guest still running then is interrupted and its instance discarded.
 	CallTimeout time.Duration
-	// InitTimeout caps a new instance's _initialize (default 10 s).
+	// InitTimeout caps a new instance's instantiation and _initialize
+	// (default 10 s): a module whose runtime takes long to start (a large
+	// Go or Rust guest on a slow machine) may need more.
 	InitTimeout time.Duration
 	// MaxInput caps the bytes handed to the guest per call: config, name,
 	// key and version together (default 64 KiB).
@@ -220,6 +222,9 @@ func LoadBytes(ctx context.Context, wasm []byte, opts Options) (*Module, error) 
 	limits := opts.Limits.withDefaults()
 	if limits.MemoryPages > 65536 {
 		return fail(fmt.Errorf("memory limit of %d pages exceeds the 65536 pages of a 32-bit memory", limits.MemoryPages))
+	}
+	if p := memoryProblem(wasm, limits.MemoryPages); p != "" {
+		return fail(fmt.Errorf("%w: the module %s", ErrIncompatible, p))
 	}
 	if len(config) > limits.MaxInput {
 		return fail(fmt.Errorf("config of %d bytes exceeds the input limit of %d bytes", len(config), limits.MaxInput))

@@ -5,15 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/latchkey/latchkey/hostfuncs"
-	"github.com/latchkey/latchkey/providers/wasm"
+	_ "github.com/latchkey/latchkey/providers/wasm" // the store type module run uses
 	"github.com/latchkey/latchkey/resolver"
 	lkruntime "github.com/latchkey/latchkey/runtime"
 	"github.com/latchkey/latchkey/secret"
@@ -29,21 +28,28 @@ func (a *app) moduleCmd() *cobra.Command {
 }
 
 func (a *app) moduleInspectCmd() *cobra.Command {
-	var asJSON bool
+	var (
+		asJSON    bool
+		memoryMiB int
+	)
 	cmd := &cobra.Command{
 		Use:   "inspect FILE",
 		Short: "Print a module's ABI version, imports, exports, size and sha256, and whether it would load",
 		Long: `Decode and validate a module without running it, and print its size, sha256
 (the value for the store's sha256 pin), declared ABI versions, imports and
-exports, and every reason this host would refuse to load it. Exits 3 when the
-module would be refused.`,
+exports, and every reason this host would refuse to load it under the given
+memory limit (a store's limits.memory_mib; 64 MiB by default). Exits 3 when
+the module would be refused.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			wasmBytes, err := os.ReadFile(args[0])
 			if err != nil {
 				return fail(ExitConfig, fmt.Errorf("module %s: %w", args[0], err))
 			}
-			info, err := lkruntime.Inspect(cmd.Context(), wasmBytes)
+			if memoryMiB < 0 || memoryMiB > 4096 {
+				return fail(ExitUsage, fmt.Errorf("--memory-mib %d: want 1 to 4096", memoryMiB))
+			}
+			info, err := lkruntime.Inspect(cmd.Context(), wasmBytes, lkruntime.Limits{MemoryPages: uint32(memoryMiB) * 16})
 			if err != nil {
 				return fail(ExitConfig, fmt.Errorf("module %s: %w", args[0], err))
 			}
@@ -80,6 +86,7 @@ module would be refused.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.Flags().IntVar(&memoryMiB, "memory-mib", 0, "the memory limit to check against, as a store's limits.memory_mib (default 64)")
 	return cmd
 }
 
@@ -96,10 +103,11 @@ func abiList(v []int) string {
 
 func (a *app) moduleRunCmd() *cobra.Command {
 	var (
-		config, name, version, key, pin  string
-		allowHosts, allowHTTP, allowNets []string
-		allowPrivate                     bool
-		timeout                          time.Duration
+		config, name, version, key, pin             string
+		allowHosts, allowHTTP, allowNets, allowMeta []string
+		creds, credHosts, credBodyPaths, limits     []string
+		allowPrivate                                bool
+		timeout                                     time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE --config JSON --secret NAME",
@@ -107,37 +115,82 @@ func (a *app) moduleRunCmd() *cobra.Command {
 		Long: `Load FILE as a custom store with the given JSON config, fetch one secret
 through it and print the value (or, with --key, one key of a JSON secret) on
 stdout. The host of config.store_url is allowed; --allow-host adds others.
-Without --sha256 the module runs unpinned, with a warning.`,
+Without --sha256 the module runs unpinned, with a warning.
+
+The flags are the settings of a store of type wasm (docs/wasm.md): the
+module sees and does exactly what it would under an agent config holding
+them, and the store's warnings are logged.
+
+Credentials are read from the environment or a file, never from the command
+line: --credential NAME=env:VARIABLE or --credential NAME=file:PATH, bound
+with --credential-host NAME=HOST (repeatable; "host", "host:port",
+"*.domain" or "http://host:port"), and allowed into request bodies with
+--credential-body-path NAME=/path.
+
+--limit KEY=VALUE sets one of the store's limits (memory_mib, timeout,
+init_timeout, instances, max_requests, request_timeout, max_request_bytes,
+max_response_bytes, max_redirects, max_log_bytes, max_stdout_bytes,
+max_input_bytes, max_output_bytes, recycle_mib).`,
 		Example: `  latchkey module run http-json.wasm --secret db --key password \
-    --config '{"store_url": "https://secrets.example.com/v1/{name}"}'`,
+    --config '{"store_url": "https://secrets.example.com/v1/{name}"}'
+
+  API_TOKEN=… latchkey module run vault.wasm --secret db \
+    --config '{"store_url": "https://vault.example.com/v1/secret/data/{name}"}' \
+    --credential vault_token=env:API_TOKEN --credential-host vault_token=vault.example.com \
+    --limit timeout=5s --limit max_requests=4`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if name == "" {
 				return fail(ExitUsage, errors.New("--secret NAME is required"))
 			}
-			if !json.Valid([]byte(config)) || !strings.HasPrefix(strings.TrimSpace(config), "{") {
+			var cfg map[string]any
+			if err := json.Unmarshal([]byte(config), &cfg); err != nil || cfg == nil {
 				return fail(ExitUsage, errors.New("--config must be a JSON object, e.g. '{\"store_url\": \"https://…\"}'"))
 			}
-			opts := lkruntime.Options{
-				SHA256: pin, AllowUnpinned: pin == "", Config: []byte(config), Logger: a.log,
-				HTTP: hostfuncs.HTTPOptions{AllowedHosts: allowHosts, AllowHTTP: allowHTTP, AllowPrivateNetworks: allowPrivate},
+			settings := map[string]any{"module": args[0], "config": cfg}
+			if pin != "" {
+				settings["sha256"] = pin
+			} else {
+				settings["allow_unpinned"] = true
 			}
-			for _, n := range allowNets {
-				p, err := netip.ParsePrefix(n)
-				if err != nil {
-					return fail(ExitUsage, fmt.Errorf("--allow-network %q: want a CIDR such as 127.0.0.0/8", n))
+			for k, v := range map[string][]string{"allowed_hosts": allowHosts, "allow_http": allowHTTP,
+				"allow_networks": allowNets, "allow_metadata": allowMeta} {
+				if len(v) > 0 {
+					settings[k] = v
 				}
-				opts.HTTP.AllowNetworks = append(opts.HTTP.AllowNetworks, p)
+			}
+			if allowPrivate {
+				settings["allow_private_networks"] = true
+			}
+			cs, err := credentialFlags(creds, credHosts, credBodyPaths)
+			if err != nil {
+				return fail(ExitUsage, err)
+			}
+			if len(cs) > 0 {
+				settings["credentials"] = cs
+			}
+			ls, err := limitFlags(limits)
+			if err != nil {
+				return fail(ExitUsage, err)
+			}
+			if len(ls) > 0 {
+				settings["limits"] = ls
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			st, err := wasm.New(ctx, "module", args[0], opts)
+			factory, ok := secret.Lookup("wasm")
+			if !ok {
+				return fail(ExitInternal, errors.New("store type wasm is not linked in"))
+			}
+			st, err := factory(ctx, secret.Spec{Name: "module", Type: "wasm", Settings: settings, Logger: a.log})
 			if err != nil {
 				return fail(ExitConfig, err)
 			}
 			defer st.Close()
-			if pin == "" {
-				a.log.Warn("running an unpinned module", "module", args[0], "sha256", st.Module().Info().SHA256)
+			if d, ok := st.(secret.Describer); ok {
+				for _, w := range d.Describe().Warnings {
+					a.log.Warn(w, "module", args[0])
+				}
 			}
 			r, err := resolver.New(ctx, resolver.Config{Stores: map[string]resolver.StoreConfig{"module": {Store: st}}, Logger: a.log})
 			if err != nil {
@@ -166,7 +219,81 @@ Without --sha256 the module runs unpinned, with a warning.`,
 	f.StringArrayVar(&allowHosts, "allow-host", nil, "a further host the module may reach (repeatable)")
 	f.StringArrayVar(&allowHTTP, "allow-http", nil, "a host that may be reached over plain http (repeatable)")
 	f.StringArrayVar(&allowNets, "allow-network", nil, "a private address range the module may reach, e.g. 127.0.0.1/32 (repeatable)")
+	f.StringArrayVar(&allowMeta, "allow-metadata", nil, "a cloud-metadata address the module may reach, e.g. 169.254.169.254 (repeatable)")
 	f.BoolVar(&allowPrivate, "allow-private-networks", false, "let the module reach loopback and private addresses")
+	f.StringArrayVar(&creds, "credential", nil, "NAME=env:VARIABLE or NAME=file:PATH: a credential the host sends for the module (repeatable)")
+	f.StringArrayVar(&credHosts, "credential-host", nil, "NAME=HOST: a host the credential is bound to (repeatable)")
+	f.StringArrayVar(&credBodyPaths, "credential-body-path", nil, "NAME=/path: a URL path whose request bodies may carry the credential (repeatable)")
+	f.StringArrayVar(&limits, "limit", nil, "KEY=VALUE: one of the store's limits, e.g. timeout=5s or max_requests=4 (repeatable)")
 	f.DurationVar(&timeout, "timeout", 30*time.Second, "deadline of the whole run")
 	return cmd
+}
+
+// credentialFlags turns the --credential* flags into the store's
+// credentials setting. A value is never taken from the command line, where
+// other users see it (ps, /proc) and shells keep it.
+func credentialFlags(creds, hosts, bodyPaths []string) (map[string]any, error) {
+	out := map[string]any{}
+	for _, c := range creds {
+		n, src, ok := strings.Cut(c, "=")
+		kind, ref, _ := strings.Cut(src, ":")
+		if !ok || n == "" || ref == "" || (kind != "env" && kind != "file") {
+			return nil, fmt.Errorf("--credential %s: want NAME=env:VARIABLE or NAME=file:PATH; a value itself is never taken from the command line", credentialFlagName(c))
+		}
+		if _, dup := out[n]; dup {
+			return nil, fmt.Errorf("--credential %s: given twice", n)
+		}
+		out[n] = map[string]any{kind: ref}
+	}
+	for flag, list := range map[string][]string{"hosts": hosts, "body_paths": bodyPaths} {
+		for _, h := range list {
+			n, v, ok := strings.Cut(h, "=")
+			c, known := out[n].(map[string]any)
+			switch {
+			case !ok || v == "":
+				return nil, fmt.Errorf("--credential-%s %q: want NAME=VALUE", map[string]string{"hosts": "host", "body_paths": "body-path"}[flag], h)
+			case !known:
+				return nil, fmt.Errorf("--credential-%s %q: no --credential %s=… given", map[string]string{"hosts": "host", "body_paths": "body-path"}[flag], h, n)
+			}
+			l, _ := c[flag].([]string)
+			c[flag] = append(l, v)
+		}
+	}
+	return out, nil
+}
+
+// credentialFlagName shows what a bad --credential named, without what
+// might be a value pasted by mistake.
+func credentialFlagName(c string) string {
+	n, _, _ := strings.Cut(c, "=")
+	if n == "" {
+		return "(no name)"
+	}
+	return strconv.Quote(truncateFlag(n, 64))
+}
+
+func truncateFlag(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// limitFlags turns --limit KEY=VALUE flags into the store's limits
+// setting: numbers as numbers, the rest (durations) as strings. The store
+// checks keys and values.
+func limitFlags(limits []string) (map[string]any, error) {
+	out := map[string]any{}
+	for _, l := range limits {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("--limit %q: want KEY=VALUE, e.g. timeout=5s", l)
+		}
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			out[k] = n
+		} else {
+			out[k] = v
+		}
+	}
+	return out, nil
 }

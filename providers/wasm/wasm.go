@@ -13,7 +13,8 @@
 //	allow_http: []                         # hosts that may be reached without TLS
 //	allow_private_networks: false          # loopback, RFC 1918, link-local, CGNAT
 //	allow_networks: []                     # CIDRs allowed although private
-//	limits: {memory_mib: 64, timeout: 10s, instances: 8, …}
+//	allow_metadata: []                     # cloud-metadata addresses allowed (never by allow_networks)
+//	limits: {memory_mib: 64, timeout: 10s, init_timeout: 10s, instances: 8, …}
 //	isolation: pooled                      # or per_call: a fresh instance per fetch
 //	cache_dir: ~/.cache/latchkey/wasm      # on-disk compilation cache
 package wasm
@@ -55,6 +56,7 @@ type settings struct {
 	AllowHTTP            []string        `json:"allow_http"`
 	AllowPrivateNetworks bool            `json:"allow_private_networks"`
 	AllowNetworks        []string        `json:"allow_networks"`
+	AllowMetadata        []string        `json:"allow_metadata"`
 	Limits               limitSettings   `json:"limits"`
 	CacheDir             string          `json:"cache_dir"`
 	// Isolation is "pooled" (the default: instances are reused and keep
@@ -68,6 +70,7 @@ type settings struct {
 type limitSettings struct {
 	MemoryMiB        int    `json:"memory_mib"`
 	Timeout          string `json:"timeout"`
+	InitTimeout      string `json:"init_timeout"`
 	Instances        int    `json:"instances"`
 	MaxInputBytes    int    `json:"max_input_bytes"`
 	MaxOutputBytes   int    `json:"max_output_bytes"`
@@ -165,6 +168,7 @@ func (s *settings) options(store string) (lkruntime.Options, error) {
 		Limits: lkruntime.Limits{
 			MemoryPages:   uint32(max(l.MemoryMiB, 0)) * 16,
 			CallTimeout:   duration("limits.timeout", l.Timeout),
+			InitTimeout:   duration("limits.init_timeout", l.InitTimeout),
 			MaxInput:      l.MaxInputBytes,
 			MaxOutput:     l.MaxOutputBytes,
 			MaxLog:        l.MaxLogBytes,
@@ -184,17 +188,24 @@ func (s *settings) options(store string) (lkruntime.Options, error) {
 		},
 	}
 	for _, n := range s.AllowNetworks {
-		p, err := netip.ParsePrefix(n)
-		if err != nil {
-			if a, aerr := netip.ParseAddr(n); aerr == nil {
-				p, err = a.Prefix(a.BitLen())
-			}
-		}
-		if err != nil {
+		p, ok := parsePrefix(n)
+		if !ok {
 			bad("allow_networks", "%q is not a CIDR such as 127.0.0.0/8 or an IP address", n)
 			continue
 		}
-		opts.HTTP.AllowNetworks = append(opts.HTTP.AllowNetworks, p.Masked())
+		opts.HTTP.AllowNetworks = append(opts.HTTP.AllowNetworks, p)
+	}
+	for _, n := range s.AllowMetadata {
+		p, ok := parsePrefix(n)
+		if !ok {
+			bad("allow_metadata", "%q is not a CIDR or an IP address such as 169.254.169.254", n)
+			continue
+		}
+		if !coversMetadata(p) {
+			bad("allow_metadata", "%q holds no cloud-metadata address (%s); other addresses belong in allow_networks", n, metadataList())
+			continue
+		}
+		opts.HTTP.AllowMetadata = append(opts.HTTP.AllowMetadata, p)
 	}
 	iso, err := lkruntime.ParseIsolation(s.Isolation)
 	if err != nil {
@@ -208,6 +219,65 @@ func (s *settings) options(store string) (lkruntime.Options, error) {
 		return opts, err
 	}
 	return opts, nil
+}
+
+// parsePrefix reads a CIDR or a single address.
+func parsePrefix(s string) (netip.Prefix, bool) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		a, aerr := netip.ParseAddr(s)
+		if aerr != nil {
+			return netip.Prefix{}, false
+		}
+		p, _ = a.Unmap().Prefix(a.Unmap().BitLen())
+	}
+	return p.Masked(), true
+}
+
+// coversMetadata reports whether p holds a cloud-metadata address.
+func coversMetadata(p netip.Prefix) bool {
+	for _, m := range hostfuncs.MetadataAddresses() {
+		if p.Overlaps(m) {
+			return true
+		}
+	}
+	return false
+}
+
+func metadataList() string {
+	var s []string
+	for _, m := range hostfuncs.MetadataAddresses() {
+		s = append(s, m.Addr().String())
+	}
+	return strings.Join(s, ", ")
+}
+
+// Widest allow_networks entries that check does not warn about: a /8 of
+// IPv4, a /32 of IPv6 (a site's allocation). Wider ones open more internal
+// address space than one store plausibly needs.
+const (
+	wideIPv4 = 8
+	wideIPv6 = 32
+)
+
+// networkWarnings warns about allow_networks entries wider than a /8 (or
+// /32 for IPv6) or covering cloud-metadata addresses, and about any
+// allow_metadata entry.
+func networkWarnings(o hostfuncs.HTTPOptions) []string {
+	var out []string
+	for _, p := range o.AllowNetworks {
+		if (p.Addr().Is4() && p.Bits() < wideIPv4) || (p.Addr().Is6() && p.Bits() < wideIPv6) {
+			out = append(out, fmt.Sprintf("allow_networks %s is wider than a /%d: the module can reach that much internal address space; list only the store's own range",
+				p, map[bool]int{true: wideIPv4, false: wideIPv6}[p.Addr().Is4()]))
+		}
+		if coversMetadata(p) {
+			out = append(out, fmt.Sprintf("allow_networks %s covers cloud-metadata addresses; they stay refused unless allow_metadata lists them", p))
+		}
+	}
+	for _, p := range o.AllowMetadata {
+		out = append(out, fmt.Sprintf("allow_metadata %s lets the module reach a cloud-metadata service: it can read this machine's instance credentials", p))
+	}
+	return out
 }
 
 // New loads the module at path as store name. opts.Name is set to name.
@@ -322,6 +392,7 @@ func (s *Store) Describe() secret.Identity {
 	if s.opts.HTTP.AllowPrivateNetworks {
 		id.Warnings = append(id.Warnings, "allow_private_networks lets the module reach loopback and internal addresses")
 	}
+	id.Warnings = append(id.Warnings, networkWarnings(s.opts.HTTP)...)
 	return id
 }
 
