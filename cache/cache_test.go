@@ -592,3 +592,54 @@ func TestStoreNotes(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+func TestRefreshAheadBounded(t *testing.T) {
+	up := newCounting("a", "1", "b", "2", "c", "3")
+	clk := newClock()
+	c := newCache(t, up, clk, Options{TTL: time.Minute, RefreshAhead: 10 * time.Second, RefreshConcurrency: 1})
+	for _, n := range []string{"a", "b", "c"} {
+		get(t, c, n)
+	}
+	up.mu.Lock()
+	up.gate = make(chan struct{})
+	up.mu.Unlock()
+	clk.Add(55 * time.Second)
+	for _, n := range []string{"a", "b", "c"} {
+		if got := get(t, c, n); got == "" { // hits, at once, though refreshes are blocked
+			t.Fatal("no value")
+		}
+	}
+	if st := c.Stats(); st.RefreshSkipped != 2 {
+		t.Fatalf("stats %+v; want one refresh running and two skipped", st)
+	}
+	close(up.gate)
+	waitFor(t, "the one refresh", func() bool { return c.Stats().Refreshes == 1 })
+}
+
+// hangingStore ignores its context, as a broken store might.
+type hangingStore struct{ release chan struct{} }
+
+func (h hangingStore) Get(context.Context, secret.Request) (secret.Value, error) {
+	<-h.release
+	return secret.StringValue("late"), nil
+}
+
+func (hangingStore) Close() error { return nil }
+
+func TestCloseWithHungFetch(t *testing.T) {
+	h := hangingStore{release: make(chan struct{})}
+	defer close(h.release)
+	c := New(h, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.Get(ctx, secret.Request{Name: "x"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Get of a hung store: %v", err)
+	}
+	start := time.Now()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > closeGrace+2*time.Second {
+		t.Fatalf("Close waited %v for a store that ignores its context", d)
+	}
+}

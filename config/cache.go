@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -200,7 +201,7 @@ func toDuration(v any, offOK bool) (time.Duration, bool) {
 // toBytes reads a number of bytes, or a number with a binary unit.
 func toBytes(v any) (int64, bool) {
 	if n, ok := toInt(v); ok {
-		return int64(n), true
+		return int64(n), n >= 0
 	}
 	s, ok := v.(string)
 	if !ok {
@@ -212,7 +213,7 @@ func toBytes(v any) (int64, bool) {
 	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}} {
 		if num, ok := strings.CutSuffix(s, u.suffix); ok {
 			n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
-			if err != nil || n < 0 || n > (1<<62)/u.mult {
+			if err != nil || n < 0 || n > math.MaxInt64/u.mult {
 				return 0, false
 			}
 			return n * u.mult, true

@@ -16,8 +16,9 @@
 // # Cache
 //
 // A top-level "cache" section gives every store's cache settings (enabled,
-// ttl, max_entries, max_bytes, max_stale, negative_ttl, refresh_ahead, error_backoff); a
-// store's own "cache" section overrides it key by key ([CacheConfig]).
+// ttl, max_entries, max_bytes, max_stale, negative_ttl, refresh_ahead,
+// error_backoff); a store's own "cache" section overrides it key by key
+// ([CacheConfig]).
 // The one-shot CLI caches only stores whose section says enabled: true
 // ([Agent.ResolverConfig]); the resident agent caches every store unless
 // it says enabled: false ([Agent.CachedResolverConfig]). See docs/cache.md.
