@@ -23,9 +23,28 @@ type Spec struct {
 }
 
 // Decode copies s.Settings into dst, a pointer to a struct with json tags.
-// An unknown setting or a value of the wrong type is a [*ConfigError] naming
-// the store and the setting, so that a typo fails loudly.
+// Every unknown setting (with the closest known one, when one is a typo
+// away) and a value of the wrong type is a [*ConfigError] naming the store
+// and the setting, joined, so that a typo fails loudly and all of them are
+// reported at once.
 func (s Spec) Decode(dst any) error {
+	var errs []error
+	if known := jsonFields(dst); known != nil {
+		unknown := make([]string, 0)
+		for k := range s.Settings {
+			if !contains(known, k) {
+				unknown = append(unknown, k)
+			}
+		}
+		sort.Strings(unknown)
+		for _, k := range unknown {
+			errs = append(errs, &ConfigError{Store: s.Name, Key: k,
+				Msg: fmt.Sprintf("unknown setting for a store of type %q%s (known: %s)", s.Type, didYouMean(k, known), strings.Join(known, ", "))})
+		}
+		if len(errs) > 0 {
+			return errors.Join(errs...)
+		}
+	}
 	raw, err := json.Marshal(s.Settings)
 	if err != nil {
 		return &ConfigError{Store: s.Name, Msg: "settings cannot be encoded: " + err.Error()}
@@ -44,6 +63,15 @@ func (s Spec) Decode(dst any) error {
 		return &ConfigError{Store: s.Name, Msg: err.Error()}
 	}
 	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // Factory builds a [Store] from its [Spec]. It validates every setting and
