@@ -85,14 +85,26 @@ type Agent struct {
 	Cache map[string]CacheConfig
 	// Serve is the `serve:` section, read by `latchkey serve`.
 	Serve Serve
+
+	origins    map[string]string // config key → the override that set it
+	badRules   map[string]bool   // stores whose secrets rule did not compile
+	badDefault bool              // default_store names no declared store
 }
 
 var topKeys = map[string]bool{"default_store": true, "concurrency": true, "timeout": true, "stores": true, "cache": true, "serve": true}
 
 // Load reads and validates the agent config. Every problem found is
-// reported, joined; errors name the file and the key.
+// reported, joined; errors name the file and the key, and for a key set by
+// an override the LATCHKEY_ variable or --set flag it came from.
+//
+// When the config parses but holds problems, Load returns them together
+// with an Agent holding what could be read (the stores without problems in
+// their secrets rule), so that a caller can build those stores and report
+// their settings' problems in the same round, as the CLI does; see
+// [Agent.Annotate].
 func Load(opts Options) (*Agent, error) {
 	k := koanf.New(".")
+	origins := map[string]string{}
 	if opts.Path != "" {
 		parser, err := parserFor(opts.Path)
 		if err != nil {
@@ -110,9 +122,15 @@ func Load(opts Options) (*Agent, error) {
 		environ = os.Environ()
 	}
 	if err := k.Load(env.Provider(".", env.Opt{
-		Prefix:        EnvPrefix,
-		EnvironFunc:   func() []string { return environ },
-		TransformFunc: envKey,
+		Prefix:      EnvPrefix,
+		EnvironFunc: func() []string { return environ },
+		TransformFunc: func(name, v string) (string, any) {
+			key, val := envKey(name, v)
+			if key != "" {
+				origins[key] = name
+			}
+			return key, val
+		},
 	}), nil); err != nil {
 		return nil, fmt.Errorf("agent config from environment: %w", err)
 	}
@@ -124,12 +142,13 @@ func Load(opts Options) (*Agent, error) {
 				return nil, fmt.Errorf("--set %q: want key=value, e.g. stores.aws.region=eu-west-1", kv)
 			}
 			m[key] = scalar(val)
+			origins[key] = "--set " + key + "=…"
 		}
 		if err := k.Load(confmap.Provider(m, "."), nil); err != nil {
 			return nil, fmt.Errorf("--set: %w", err)
 		}
 	}
-	return fromKoanf(k, opts.Path)
+	return fromKoanf(k, opts.Path, origins)
 }
 
 func parserFor(path string) (koanf.Parser, error) {
@@ -188,7 +207,7 @@ func scalar(s string) any {
 	return v
 }
 
-func fromKoanf(k *koanf.Koanf, path string) (*Agent, error) {
+func fromKoanf(k *koanf.Koanf, path string, origins map[string]string) (*Agent, error) {
 	a := &Agent{Path: path, Timeout: DefaultTimeout, Stores: map[string]resolver.StoreConfig{}, Cache: map[string]CacheConfig{}}
 	where := "agent config"
 	if path != "" {
@@ -196,7 +215,8 @@ func fromKoanf(k *koanf.Koanf, path string) (*Agent, error) {
 	}
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: key %q: %s", where, key, fmt.Sprintf(format, args...)))
+		msg := suggestKnown(key, fmt.Sprintf(format, args...))
+		errs = append(errs, fmt.Errorf("%s: key %q%s: %s", where, key, fromOverride(origins, key), msg))
 	}
 	raw := k.Raw()
 	for _, key := range sortedKeys(raw) {
@@ -293,6 +313,7 @@ func fromKoanf(k *koanf.Koanf, path string) (*Agent, error) {
 			// its names is checked again when it is built.
 			if _, err := policy.Compile(*sc.Secrets, name, nil); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", where, err))
+				a.badRule(name)
 			}
 		}
 		if set, err := protect.Parse(name, sc.Type, protection); err != nil {
@@ -322,10 +343,12 @@ func fromKoanf(k *koanf.Koanf, path string) (*Agent, error) {
 	if a.DefaultStore != "" && stores != nil {
 		if _, ok := stores[a.DefaultStore]; !ok {
 			bad("default_store", "%q is not one of the declared stores (%s)", a.DefaultStore, strings.Join(sortedKeys(stores), ", "))
+			a.badDefault = true
 		}
 	}
+	a.origins = origins
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return a.partial(), err
 	}
 	return a, nil
 }

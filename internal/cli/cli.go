@@ -171,6 +171,15 @@ func (a *app) load(ctx context.Context) (*config.Agent, *resolver.Resolver, reso
 	}
 	agent, err := config.Load(config.Options{Path: a.configPath, Set: a.sets})
 	if err != nil {
+		if agent != nil {
+			// Build what could be read, so that the stores' own settings
+			// are reported in this round too, not after the next edit.
+			if r, serr := resolver.New(ctx, agent.ResolverConfig(a.log)); serr != nil {
+				err = errors.Join(err, fmt.Errorf("agent config %s: %w", a.configPath, agent.Annotate(serr)))
+			} else {
+				r.Close()
+			}
+		}
 		return nil, nil, wf, fail(ExitConfig, err)
 	}
 	wf, err = a.readWorkflow()
@@ -179,7 +188,7 @@ func (a *app) load(ctx context.Context) (*config.Agent, *resolver.Resolver, reso
 	}
 	r, err := resolver.New(ctx, agent.ResolverConfig(a.log))
 	if err != nil {
-		return nil, nil, wf, fail(ExitConfig, fmt.Errorf("agent config %s: %w", a.configPath, err))
+		return nil, nil, wf, fail(ExitConfig, fmt.Errorf("agent config %s: %w", a.configPath, agent.Annotate(err)))
 	}
 	return agent, r, wf, nil
 }
