@@ -12,8 +12,9 @@ const (
 	// DefaultTTL is how long an answer is fresh: the AWS Secrets Manager
 	// Agent's default.
 	DefaultTTL = 300 * time.Second
-	// MaxTTL is the longest TTL [Options.Validate] accepts.
-	MaxTTL = 24 * time.Hour
+	// MaxTTL is the longest TTL [Options.Validate] accepts, as the AWS
+	// Secrets Manager Agent: a rotation reaches every caller within it.
+	MaxTTL = time.Hour
 	// DefaultMaxEntries bounds the entries of one store's cache.
 	DefaultMaxEntries = 1000
 	// DefaultMaxBytes bounds the bytes (values and keys) of one store's cache.

@@ -80,7 +80,7 @@ func TestCacheErrors(t *testing.T) {
 		t.Fatal("bad cache settings accepted")
 	}
 	for _, want := range []string{
-		`key "cache.ttl": must be a duration from 1s to 24h0m0s`,
+		`key "cache.ttl": must be a duration from 1s to 1h0m0s`,
 		`key "cache.max_stal": unknown cache setting (known: enabled, error_backoff, max_bytes,`,
 		`key "stores.app.cache.enabled": must be true or false`,
 		`key "stores.app.cache.ttl": must be a duration from 1s`,
