@@ -154,6 +154,23 @@ func (e *UnavailableError) Error() string {
 // Unwrap returns [secret.ErrUnavailable] and the SDK's error.
 func (e *UnavailableError) Unwrap() []error { return []error{secret.ErrUnavailable, e.Err} }
 
+// TimeoutError reports a call that the resolution's deadline (or a
+// cancellation) cut short. It wraps the context's error.
+type TimeoutError struct {
+	Store, Secret string
+	Service       string // "Secrets Manager" or "STS (assuming the role)"
+	What          string // which deadline, and how to raise it
+	Err           error  // context.DeadlineExceeded or context.Canceled
+}
+
+// Error implements error. The message names what failed and never holds a secret value.
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("aws store %q: secret %q: %s while waiting for %s", e.Store, e.Secret, e.What, e.Service)
+}
+
+// Unwrap returns the context's error.
+func (e *TimeoutError) Unwrap() error { return e.Err }
+
 // credentialsFailure marks an error of the store's credentials provider, so
 // that an error the SDK returns can be told to come from getting credentials
 // (and STS) rather than from Secrets Manager.
@@ -193,17 +210,21 @@ var isThrottle = retry.IsErrorThrottles(retry.DefaultThrottles)
 // classify turns an error of GetSecretValue into one of the package's
 // typed errors.
 func (s *Store) classify(ctx context.Context, t target, err error) error {
-	if cerr := ctx.Err(); cerr != nil {
-		if errors.Is(err, cerr) {
-			return fmt.Errorf("aws store %q: secret %q: %w", s.name, t.secretID, err)
-		}
-		return fmt.Errorf("aws store %q: secret %q: %w (%v)", s.name, t.secretID, cerr, err)
-	}
 	var cf *credentialsFailure
 	inCreds := errors.As(err, &cf)
 	service := "Secrets Manager"
 	if inCreds {
-		service = "STS"
+		service = "STS (assuming the role)"
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		// The SDK's text ("operation error Secrets Manager: GetSecretValue,
+		// https response error StatusCode: 0, … context deadline exceeded")
+		// does not say whose deadline it was.
+		what := "the resolution's deadline passed (the agent config's timeout, 30s unless set; --set timeout=1m raises it)"
+		if errors.Is(cerr, context.Canceled) {
+			what = "the resolution was canceled"
+		}
+		return &TimeoutError{Store: s.name, Secret: t.secretID, Service: service, What: what, Err: cerr}
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {

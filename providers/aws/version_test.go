@@ -1,8 +1,11 @@
 package aws
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey/providers/aws/awstest"
 	"github.com/latchkey/latchkey/secret"
@@ -87,5 +90,25 @@ func TestFetchNoteCountsAttempts(t *testing.T) {
 	v, err := st.CurrentVersion(secret.WithFetchNote(ctx(t), note), secret.Request{Name: "plain"})
 	if err != nil || note.Upstream() != 1 || note.Version() != v {
 		t.Errorf("probe: version %q err %v, note upstream %d version %q; want 1 call and the version", v, err, note.Upstream(), note.Version())
+	}
+}
+
+func TestDeadlineSaysWhichTimeout(t *testing.T) {
+	e := start(t)
+	st := build(t, e.settings())
+	c, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := st.Get(c, secret.Request{Name: "slow"})
+	var te *TimeoutError
+	if !errors.As(err, &te) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v; want a TimeoutError wrapping the deadline", err)
+	}
+	for _, want := range []string{`aws store "sm": secret "slow"`, "resolution's deadline passed", "agent config's timeout", "Secrets Manager"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q: %v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "operation error") || strings.Contains(err.Error(), "StatusCode") {
+		t.Errorf("raw SDK text in the error: %v", err)
 	}
 }

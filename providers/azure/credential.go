@@ -9,11 +9,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
@@ -109,8 +111,8 @@ func isKnownAuthority(host string) bool {
 
 // newCredential builds the credential of c's auth method, wrapped so that
 // every failure to get a token is a *TokenError.
-func newCredential(c *config, hc *http.Client) (azcore.TokenCredential, error) {
-	co := azcore.ClientOptions{Transport: hc}
+func newCredential(c *config, hc *http.Client, log *slog.Logger) (azcore.TokenCredential, error) {
+	co := azcore.ClientOptions{Transport: hc, PerRetryPolicies: []policy.Policy{tokenAttempts{log: log}}}
 	co.Retry.MaxRetries = int32(c.IdentityMaxRetries)
 	co.Retry.RetryDelay = c.IdentityRetryDelay
 	co.Retry.TryTimeout = c.IdentityTimeout
@@ -171,13 +173,24 @@ type tokenSource struct {
 
 // GetToken implements azcore.TokenCredential.
 func (t *tokenSource) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	tk, err := t.cred.GetToken(ctx, opts)
+	rec := &attemptLog{}
+	tk, err := t.cred.GetToken(context.WithValue(ctx, attemptKey{}, rec), opts)
 	if err != nil {
 		if ctx.Err() != nil {
-			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+			// The deadline ended during the SDK's retries: its error says
+			// only that; the last attempt's failure says why.
+			if n, last := rec.get(); last != "" {
+				err = fmt.Errorf("%w while retrying, after %d attempt(s); last attempt: %s", ctx.Err(), n, last)
+			} else {
+				err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+			}
 		}
 		reason, unreachable := tokenFailure(err)
-		return tk, &TokenError{Method: t.method, Identity: t.identity, Unreachable: unreachable, Reason: reason, Err: err}
+		te := &TokenError{Method: t.method, Identity: t.identity, Unreachable: unreachable, Reason: reason, Err: err}
+		if h, ok := ctx.Value(tokenErrKey{}).(*tokenErrHolder); ok {
+			h.set(te)
+		}
+		return tk, te
 	}
 	return tk, nil
 }
@@ -235,4 +248,108 @@ func describeIdentityBody(body []byte) string {
 		return "no response body"
 	}
 	return oneLine(string(body), 200)
+}
+
+// attemptLog keeps the outcome of the last token request a GetToken made.
+type attemptLog struct {
+	mu   sync.Mutex
+	n    int
+	last string
+}
+
+func (a *attemptLog) note(outcome string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.n++
+	if outcome != "" {
+		a.last = outcome
+	}
+	return a.n
+}
+
+func (a *attemptLog) get() (int, string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.n, a.last
+}
+
+type attemptKey struct{}
+
+// tokenAttempts is a per-retry policy of the credential's pipeline: it
+// records each token request's failure into the GetToken's attemptLog and
+// logs every attempt at debug level (endpoint without its query, status
+// or error; never a token).
+type tokenAttempts struct{ log *slog.Logger }
+
+func (p tokenAttempts) Do(req *policy.Request) (*http.Response, error) {
+	resp, err := req.Next()
+	raw := req.Raw()
+	endpoint := raw.URL.Scheme + "://" + raw.URL.Host + raw.URL.Path
+	outcome := ""
+	switch {
+	case err != nil:
+		outcome = endpoint + ": " + oneLine(transportError(err), 300)
+	case resp.StatusCode >= 400:
+		outcome = fmt.Sprintf("HTTP %d from %s", resp.StatusCode, endpoint)
+	}
+	n := 0
+	if rec, ok := raw.Context().Value(attemptKey{}).(*attemptLog); ok {
+		n = rec.note(outcome)
+	}
+	if p.log != nil {
+		if outcome == "" {
+			p.log.DebugContext(raw.Context(), "azure: token request", "attempt", n, "endpoint", endpoint, "status", resp.StatusCode)
+		} else {
+			p.log.DebugContext(raw.Context(), "azure: token request failed", "attempt", n, "endpoint", endpoint, "error", outcome)
+		}
+	}
+	return resp, err
+}
+
+// transportError drops the URL (and its query) that net/http puts in
+// front of a transport error: "Get \"…\": dial tcp …" becomes "dial tcp …".
+func transportError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// tokenErrHolder keeps the last token failure of one Get: the SDK's retry
+// policy replaces an error with the bare context error once the deadline
+// has passed, and the store still wants to say why it had no token.
+type tokenErrHolder struct {
+	mu  sync.Mutex
+	err *TokenError
+}
+
+func (h *tokenErrHolder) set(e *TokenError) {
+	h.mu.Lock()
+	h.err = e
+	h.mu.Unlock()
+}
+
+func (h *tokenErrHolder) get() *TokenError {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.err
+}
+
+type tokenErrKey struct{}
+
+// withTokenErrors returns ctx carrying a fresh holder.
+func withTokenErrors(ctx context.Context) (context.Context, *tokenErrHolder) {
+	h := &tokenErrHolder{}
+	return context.WithValue(ctx, tokenErrKey{}, h), h
+}
+
+// or returns the held token failure when the Get failed at its deadline,
+// else err.
+func (h *tokenErrHolder) or(err error) error {
+	var te *TokenError
+	if te2 := h.get(); te2 != nil && !errors.As(err, &te) && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+		return te2
+	}
+	return err
 }

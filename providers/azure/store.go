@@ -72,13 +72,13 @@ func New(name string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, &secret.ConfigError{Store: name, Key: "ca_file", Msg: err.Error()}
 	}
-	cred, err := newCredential(c, hc)
-	if err != nil {
-		return nil, &secret.ConfigError{Store: name, Key: "auth_method", Msg: fmt.Sprintf("building the %s credential: %v", c.AuthMethod, err)}
-	}
 	log := c.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	cred, err := newCredential(c, hc, log)
+	if err != nil {
+		return nil, &secret.ConfigError{Store: name, Key: "auth_method", Msg: fmt.Sprintf("building the %s credential: %v", c.AuthMethod, err)}
 	}
 	s := &Store{
 		name: name, vault: c.vault, domain: c.VaultDomain, who: c.identity,
@@ -86,7 +86,7 @@ func New(name string, o Options) (*Store, error) {
 		opts: azsecrets.ClientOptions{
 			ClientOptions: azcore.ClientOptions{
 				Transport:        hc,
-				Retry:            policy.RetryOptions{MaxRetries: int32(c.MaxRetries), RetryDelay: c.RetryDelay},
+				Retry:            policy.RetryOptions{MaxRetries: int32(c.MaxRetries), RetryDelay: c.RetryDelay, ShouldRetry: shouldRetry},
 				PerRetryPolicies: []policy.Policy{notePolicy{}},
 			},
 			DisableChallengeResourceVerification: c.DisableChallengeResourceVerification,
@@ -147,9 +147,10 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 	if err != nil {
 		return secret.Value{}, fmt.Errorf("azure store %q: vault %s: %w", s.name, t.vault, errors.Join(secret.ErrInvalidConfig, err))
 	}
-	resp, err := c.GetSecret(ctx, t.name, t.version, nil)
+	cctx, tokenErrs := withTokenErrors(ctx)
+	resp, err := c.GetSecret(cctx, t.name, t.version, nil)
 	if err != nil {
-		return secret.Value{}, s.classify(ctx, t, err)
+		return secret.Value{}, s.classify(ctx, t, tokenErrs.or(err))
 	}
 	if resp.Value == nil {
 		return secret.Value{}, fmt.Errorf("azure store %q: vault %s: secret %q: the vault returned no value: %w", s.name, t.vault, t.name, secret.ErrUnavailable)
@@ -163,12 +164,14 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 
 // classify turns an SDK error into one of the package's errors.
 func (s *Store) classify(ctx context.Context, t target, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("azure store %q: vault %s: secret %q: %w", s.name, t.vault, t.name, ctxErr)
-	}
 	var te *TokenError
 	if errors.As(err, &te) {
+		// Also when the deadline ended while getting the token: the token
+		// error keeps the last attempt's failure.
 		return fmt.Errorf("azure store %q: vault %s: secret %q: %w", s.name, t.vault, t.name, te)
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("azure store %q: vault %s: secret %q: %w", s.name, t.vault, t.name, ctxErr)
 	}
 	var re *azcore.ResponseError
 	if errors.As(err, &re) {
@@ -283,4 +286,21 @@ func retryAfter(resp *http.Response) time.Duration {
 		return max(time.Until(t), 0)
 	}
 	return 0
+}
+
+// shouldRetry is the SDK's rule (retry transport errors and 408, 429, 500,
+// 502, 503, 504) except that a host name that definitely does not exist
+// (NXDOMAIN) is not retried: for Key Vault it means there is no vault of
+// that name, and retrying only delays saying so.
+func shouldRetry(resp *http.Response, err error) bool {
+	if err != nil {
+		var de *net.DNSError
+		return !errors.As(err, &de) || !de.IsNotFound
+	}
+	switch resp.StatusCode {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }

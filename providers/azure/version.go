@@ -39,10 +39,11 @@ func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (string,
 	if err != nil {
 		return "", fmt.Errorf("azure store %q: vault %s: %w", s.name, t.vault, errors.Join(secret.ErrInvalidConfig, err))
 	}
-	resp, err := c.GetSecret(ctx, t.name, "", nil)
+	cctx, tokenErrs := withTokenErrors(ctx)
+	resp, err := c.GetSecret(cctx, t.name, "", nil)
 	resp.Value = nil
 	if err != nil {
-		return "", s.classify(ctx, t, err)
+		return "", s.classify(ctx, t, tokenErrs.or(err))
 	}
 	if resp.ID == nil || resp.ID.Version() == "" {
 		return "", fmt.Errorf("azure store %q: vault %s: secret %q: the vault's answer names no version: %w", s.name, t.vault, t.name, secret.ErrUnavailable)

@@ -263,6 +263,12 @@ func retryable(err error) bool {
 
 // classify turns a failed call into the store's typed errors.
 func (s *Store) classify(ctx context.Context, n versionName, attempts int, err error) error {
+	if attempts == 0 {
+		// No call was made: the credentials could not be found, which
+		// credentialsError has already said (a configuration error, not
+		// an outage).
+		return err
+	}
 	if cerr := ctx.Err(); cerr != nil {
 		return fmt.Errorf("gcp store %q: secret %q: %w%s", s.name, n.String(), cerr, rpcDetail(err))
 	}

@@ -526,6 +526,10 @@ func TestAuth(t *testing.T) {
 		if !errors.Is(err, secret.ErrInvalidConfig) || !strings.Contains(err.Error(), "Application Default Credentials") {
 			t.Fatalf("want a plain error about ADC, got %v", err)
 		}
+		// A configuration error, not an outage.
+		if errors.Is(err, secret.ErrUnavailable) || strings.Contains(err.Error(), "attempt(s)") || !strings.Contains(err.Error(), "invalid configuration") {
+			t.Errorf("no credentials reads like an outage: %v", err)
+		}
 		if len(srv.Requests()) != before {
 			t.Error("the store called the service without credentials")
 		}
