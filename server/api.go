@@ -222,7 +222,7 @@ func (s *Server) readWorkflow(w http.ResponseWriter, r *http.Request) (resolver.
 		writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("format %q: use yaml, json or toml", ff))
 		return resolver.Workflow{}, false
 	}
-	wf, err := workflow.Decode(name, f, data)
+	wf, err := s.workflows.decode(name, f, data)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, CodeWorkflowInvalid, err.Error(), resolver.ErrorsJSON(err)...)
 		return resolver.Workflow{}, false

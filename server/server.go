@@ -62,6 +62,8 @@ type Server struct {
 	gen      atomic.Pointer[generation]
 	lns      []*listener
 	ready    chan struct{}
+	// workflows remembers decoded workflow documents.
+	workflows *wfCache
 }
 
 // options are the serve section's settings with defaults applied.
@@ -190,7 +192,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Getenv == nil {
 		cfg.Getenv = os.Getenv
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, ready: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, ready: make(chan struct{}), workflows: newWFCache()}
 	agent, err := cfg.Load()
 	if err != nil {
 		return nil, err

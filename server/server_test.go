@@ -81,7 +81,7 @@ const (
 
 // harness is a server started in-process on a temp socket and loopback TCP.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	cfg    string // the agent config file
 	srv    *Server
@@ -116,12 +116,18 @@ serve:
 %s`, plantedValue, plantedName, plantedValue, plantedValue, filepath.Join(dir, "s.sock"), filepath.Join(dir, "token"), serve)
 }
 
-func start(t *testing.T, extra string, mod func(*Config)) *harness {
+func start(t testing.TB, extra string, mod func(*Config)) *harness {
+	t.Helper()
+	return startWith(t, func(dir string) string { return baseConfig(dir, extra) }, mod)
+}
+
+// startWith starts a server on the agent config doc(dir) returns.
+func startWith(t testing.TB, doc func(dir string) string, mod func(*Config)) *harness {
 	t.Helper()
 	dir := shortTempDir(t)
 	h := &harness{t: t, dir: dir, cfg: filepath.Join(dir, "agent.yaml")}
 	write(t, filepath.Join(dir, "token"), testToken+"\n")
-	write(t, h.cfg, baseConfig(dir, extra))
+	write(t, h.cfg, doc(dir))
 	cfg := Config{Load: func() (*config.Agent, error) {
 		return config.Load(config.Options{Path: h.cfg, Environ: []string{}})
 	}}
@@ -137,7 +143,10 @@ func start(t *testing.T, extra string, mod func(*Config)) *harness {
 	}
 	h.srv = srv
 	addrs := srv.Addrs()
-	h.sock, h.tcp = addrs[0].String(), addrs[1].String()
+	h.sock = addrs[0].String()
+	if len(addrs) > 1 {
+		h.tcp = addrs[1].String()
+	}
 	h.unix = unixClient(h.sock)
 	h.plain = &http.Client{Timeout: 10 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -168,7 +177,7 @@ func (h *harness) stop() {
 }
 
 // shortTempDir is a temp dir short enough for a unix socket path (108 bytes).
-func shortTempDir(t *testing.T) string {
+func shortTempDir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "lks")
 	if err != nil {
@@ -178,7 +187,7 @@ func shortTempDir(t *testing.T) string {
 	return dir
 }
 
-func write(t *testing.T, path, content string) {
+func write(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
