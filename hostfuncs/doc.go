@@ -21,11 +21,13 @@
 // allow list of scheme, host and port; https unless plain http is allowed
 // for the host; no private, loopback, link-local, CGNAT or cloud-metadata
 // address, checked on the resolved IP when the socket is dialed (so DNS
-// rebinding cannot bypass it) unless the operator allows it; no proxy from
-// the environment; hop-by-hop and Host headers dropped; caps on bodies,
-// headers, requests per call and time per request. A refusal is a status
-// the guest can handle ([StatusNotAllowed] and friends), logged under the
-// module's name.
+// rebinding cannot bypass it) unless the operator allows it — metadata
+// addresses only through [HTTPOptions].AllowMetadata; no proxy from the
+// environment; hop-by-hop and Host headers dropped; caps on bodies,
+// headers, requests per call (every attempt counts, refused ones too) and
+// time per request. A refusal is a status the guest can handle
+// ([StatusNotAllowed] and friends), logged under the module's name, at most
+// [MaxRefusalLogs] times per call.
 //
 // # Credentials
 //
@@ -34,5 +36,9 @@
 // value, and the host's [RequestHook] substitutes the value on each hop
 // whose host the credential is bound to, refusing the request otherwise;
 // [HTTPOptions].Redact removes the values from responses before the guest
-// reads them. guest-sdk/ABI.md has the syntax and the threat model.
+// reads them, in every encoding redact.go lists. A client that redacts owns
+// content negotiation (it drops the guest's Accept-Encoding, Range and the
+// like, and refuses encoded or partial responses), and every log line of a
+// call passes the same redaction ([RedactHandler]). guest-sdk/ABI.md has
+// the syntax and the threat model.
 package hostfuncs

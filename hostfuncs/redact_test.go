@@ -249,3 +249,34 @@ func FuzzRedactValue(f *testing.F) {
 		}
 	})
 }
+
+// TestRedactBoundary pins down what redaction does not do, as ABI.md's
+// threat model states it: a run of the value shorter than half of it, and
+// transforms outside the list (reversal, base64 of base64, a hash), pass.
+func TestRedactBoundary(t *testing.T) {
+	creds := echoCreds(t)
+	half := (len(echoCred) + 1) / 2
+	reversed := []byte(echoCred)
+	for i, j := 0, len(reversed)-1; i < j; i, j = i+1, j-1 {
+		reversed[i], reversed[j] = reversed[j], reversed[i]
+	}
+	double := base64.StdEncoding.EncodeToString([]byte(base64.StdEncoding.EncodeToString([]byte(echoCred))))
+	tests := []struct {
+		name     string
+		in       string
+		redacted bool
+	}{
+		{"a run of half the value", "<" + echoCred[:half] + ">", true},
+		{"a run one byte shorter", "<" + echoCred[:half-1] + ">", false},
+		{"reversed", string(reversed), false},
+		{"base64 of base64", double, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := string(creds.Redact([]byte(tc.in)))
+			if got := out != tc.in; got != tc.redacted {
+				t.Errorf("Redact(%q) = %q: redacted %v, want %v", tc.in, out, got, tc.redacted)
+			}
+		})
+	}
+}

@@ -337,7 +337,7 @@ func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
 	}
 	in, err := m.acquire(ctx, req.Name)
 	if err != nil {
-		return secret.Value{}, err
+		return secret.Value{}, m.scrub(err)
 	}
 	call := &hostfuncs.Call{
 		Module: m.name,

@@ -117,3 +117,22 @@ func assertNoEncodingInGuest(t *testing.T, st *Store) {
 		t.Fatalf("scanned %d instances, want 1", n)
 	}
 }
+
+// TestOutboundInFetchNote checks that a fetch through a real module
+// records its requests into the resolver's note: method, host, path
+// without the query, status and the credentials substituted, never a
+// value.
+func TestOutboundInFetchNote(t *testing.T) {
+	srv, host := startReflector(t)
+	bound := &echoServer{host: host}
+	st := probeStore(t, srv.URL, bound, bound, map[string]any{"X-Token": "{{latchkey.credential:tok}}"}, nil)
+	note := &secret.FetchNote{}
+	if _, err := st.Get(secret.WithFetchNote(context.Background(), note), secret.Request{Name: "/echo?enc=raw&pre=q"}); err != nil {
+		t.Fatal(err)
+	}
+	got := note.Outbound()
+	want := secret.Outbound{Method: "GET", Host: host, Path: "/echo", Status: 200, Credentials: []string{"tok"}}
+	if len(got) != 1 || fmt.Sprint(got[0]) != fmt.Sprint(want) {
+		t.Errorf("outbound %+v, want [%+v]", got, want)
+	}
+}
