@@ -3,6 +3,8 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -642,4 +644,71 @@ func TestCloseWithHungFetch(t *testing.T) {
 	if d := time.Since(start); d > closeGrace+2*time.Second {
 		t.Fatalf("Close waited %v for a store that ignores its context", d)
 	}
+}
+
+// TestNoValueInLogsOrErrors drives a cache through every path (miss, hit,
+// refresh-ahead, version check, stale, beyond max_stale, negative,
+// invalidate, close) with a debug logger, and checks that neither the log
+// nor any error holds the value.
+func TestNoValueInLogsOrErrors(t *testing.T) {
+	const plant = "planted-secret-value-8086"
+	var logs strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewJSONHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	base := newCounting("db", plant)
+	clk := newClock()
+	c := newCache(t, noting{versioned{base}, 0}, clk, Options{TTL: time.Minute, MaxStale: time.Minute, RefreshAhead: 10 * time.Second, Logger: log})
+	var errs []error
+	try := func(name string) {
+		if _, err := c.Get(context.Background(), secret.Request{Name: name}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	try("db")
+	try("db")
+	clk.Add(55 * time.Second)
+	try("db") // starts a refresh-ahead
+	waitFor(t, "the refresh", func() bool { return c.Stats().Refreshes == 1 })
+	clk.Add(2 * time.Minute)
+	try("db") // version check
+	base.setFail(errors.Join(errors.New("connection reset"), secret.ErrUnavailable))
+	clk.Add(90 * time.Second)
+	try("db") // stale
+	clk.Add(2 * time.Minute)
+	try("db") // beyond max_stale
+	try("missing")
+	try("missing")
+	try("panic")
+	c.InvalidateAll()
+	_ = c.Close()
+	if len(errs) < 3 {
+		t.Fatalf("only %d errors: the paths were not all taken", len(errs))
+	}
+	mu.Lock()
+	text := logs.String()
+	mu.Unlock()
+	if !strings.Contains(text, "stale") {
+		t.Fatalf("the debug log did not record the stale answer: %s", text)
+	}
+	for _, s := range append([]string{text}, errorStrings(errs)...) {
+		if strings.Contains(s, plant) {
+			t.Fatalf("the value leaked: %s", s)
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func errorStrings(errs []error) []string {
+	out := make([]string, len(errs))
+	for i, e := range errs {
+		out[i] = fmt.Sprintf("%v %+v %#v", e, e, e)
+	}
+	return out
 }
