@@ -60,5 +60,5 @@ func Example_resolveFile() {
 	// Output:
 	// password = [REDACTED], revealed 6 bytes
 	// 1 field(s) failed to resolve:
-	//   field "api_token": store "demo": secret "DEMO_API_TOKEN": env store "demo": variable "DEMO_API_TOKEN" is not set in the agent's environment: secret not found
+	//   field "api_token": env store "demo": variable "DEMO_API_TOKEN" is not set in the agent's environment: secret not found
 }

@@ -85,6 +85,6 @@ func ExampleNew() {
 	fmt.Println(err)
 	// Output:
 	// 2 field(s) failed to resolve:
-	//   field "a": store "app": secret "EXAMPLE_UNSET": env store "app": variable "EXAMPLE_UNSET" is not set in the agent's environment: secret not found
-	//   field "b": store "app": secret "HOME": env store "app": variable "HOME" is not in the store's allow list (EXAMPLE_*); add it to "allow" if workflows may read it: not allowed
+	//   field "a": env store "app": variable "EXAMPLE_UNSET" is not set in the agent's environment: secret not found
+	//   field "b": env store "app": variable "HOME" is not in the store's allow list (EXAMPLE_*); add it to "allow" if workflows may read it: not allowed
 }

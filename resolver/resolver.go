@@ -212,6 +212,9 @@ func build(ctx context.Context, name string, sc StoreConfig, log *slog.Logger) (
 	st, err := f(ctx, secret.Spec{Name: name, Type: sc.Type, Settings: sc.Settings,
 		Logger: log.With("store", name, "type", sc.Type)})
 	if err != nil {
+		if namesStore(err, name) {
+			return nil, err // every problem already says `store "NAME": setting …`
+		}
 		return nil, fmt.Errorf("store %q (type %s): %w", name, sc.Type, err)
 	}
 	return st, nil
