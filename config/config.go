@@ -85,13 +85,19 @@ type Agent struct {
 	Cache map[string]CacheConfig
 	// Serve is the `serve:` section, read by `latchkey serve`.
 	Serve Serve
+	// Audit is the audit section (see [AuditConfig]).
+	Audit AuditConfig
+	// Callers is the callers section: who may use the resident agent, and
+	// which stores and secrets each may read (docs/policy.md).
+	Callers []policy.CallerSpec
 
 	origins    map[string]string // config key → the override that set it
 	badRules   map[string]bool   // stores whose secrets rule did not compile
 	badDefault bool              // default_store names no declared store
 }
 
-var topKeys = map[string]bool{"default_store": true, "concurrency": true, "timeout": true, "stores": true, "cache": true, "serve": true}
+var topKeys = map[string]bool{"default_store": true, "concurrency": true, "timeout": true, "stores": true, "cache": true, "serve": true,
+	"audit": true, "callers": true}
 
 // Load reads and validates the agent config. Every problem found is
 // reported, joined; errors name the file and the key, and for a key set by
@@ -221,7 +227,7 @@ func fromKoanf(k *koanf.Koanf, path string, origins map[string]string) (*Agent, 
 	raw := k.Raw()
 	for _, key := range sortedKeys(raw) {
 		if !topKeys[key] {
-			bad(key, "unknown key (known: cache, concurrency, default_store, serve, stores, timeout)")
+			bad(key, "unknown key (known: %s)", strings.Join(sortedKeys(topKeys), ", "))
 		}
 	}
 	if v, ok := raw["default_store"]; ok {
@@ -340,6 +346,21 @@ func fromKoanf(k *koanf.Koanf, path string, origins map[string]string) (*Agent, 
 			}
 		}
 	}
+	if v, ok := raw["audit"]; ok {
+		parseAudit(v, &a.Audit, bad)
+	}
+	if v, ok := raw["callers"]; ok {
+		a.Callers = parseCallers(v, stores, bad)
+		names := map[string]policy.Namer{}
+		for n := range a.Stores {
+			names[n] = nil
+		}
+		// Overlaps and patterns, with every other problem; the stores' own
+		// reading of their names is checked when the agent builds them.
+		if _, err := policy.CompileCallers(cloneCallers(a.Callers), names); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+		}
+	}
 	if a.DefaultStore != "" && stores != nil {
 		if _, ok := stores[a.DefaultStore]; !ok {
 			bad("default_store", "%q is not one of the declared stores (%s)", a.DefaultStore, strings.Join(sortedKeys(stores), ", "))
@@ -351,6 +372,24 @@ func fromKoanf(k *koanf.Koanf, path string, origins map[string]string) (*Agent, 
 		return a.partial(), err
 	}
 	return a, nil
+}
+
+// cloneCallers copies specs deeply enough that compiling them (which fills
+// in rule origins) leaves the originals as loaded.
+func cloneCallers(specs []policy.CallerSpec) []policy.CallerSpec {
+	out := make([]policy.CallerSpec, len(specs))
+	for i, sp := range specs {
+		out[i] = sp
+		out[i].Stores = map[string]*policy.Spec{}
+		for k, v := range sp.Stores {
+			if v != nil {
+				c := *v
+				v = &c
+			}
+			out[i].Stores[k] = v
+		}
+	}
+	return out
 }
 
 func toInt(v any) (int, bool) {

@@ -250,6 +250,10 @@ func (p Pattern) versionMatches(v string) bool {
 // Refusal is the error of a request a rule refuses. It wraps
 // [secret.ErrNotAllowed] and holds names only.
 type Refusal struct {
+	// Field is the workflow field whose reference was refused, when the
+	// resolver knows it (it is not part of the message: the resolver's
+	// own wrapping names the field).
+	Field  string
 	Origin string // the rule: "stores.aws.secrets"
 	Store  string
 	Secret string // the name as the reference wrote it

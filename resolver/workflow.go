@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/latchkey/latchkey/policy"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -105,6 +106,10 @@ func (r *Resolver) Plan(wf Workflow) (*Plan, error) {
 		}
 		if b.rule != nil {
 			if err := b.rule.Check(step.Request); err != nil {
+				var ref *policy.Refusal
+				if errors.As(err, &ref) {
+					ref.Field = f.Name
+				}
 				errs = append(errs, fmt.Errorf("%s: field %q: %w", where, f.Name, err))
 				continue
 			}

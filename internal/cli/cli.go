@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/config"
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/workflow"
@@ -54,6 +55,8 @@ type app struct {
 	log        *slog.Logger
 	server     string // --server: use a running latchkey serve
 	tokenFile  string
+	auditPath  string     // --audit-log
+	audit      *audit.Log // the open audit log, if any
 }
 
 // Main runs the latchkey command with args (without the program name) and
@@ -66,6 +69,7 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	root.SetOut(stdio.Out)
 	root.SetErr(stdio.Err)
 	err := root.ExecuteContext(ctx)
+	a.closeAudit()
 	if err == nil {
 		return ExitOK
 	}
@@ -114,6 +118,7 @@ exec returns its command's code (126 cannot run it, 127 no such command).`,
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.configPath, "config", "c", os.Getenv("LATCHKEY_CONFIG"), "agent config file (.yaml, .json, .toml) [$LATCHKEY_CONFIG]")
 	pf.StringVarP(&a.wfPath, "workflow", "w", os.Getenv("LATCHKEY_WORKFLOW"), "workflow file, or - for stdin [$LATCHKEY_WORKFLOW]")
+	pf.StringVar(&a.auditPath, "audit-log", "", `append an audit record of every fetch and resolution to FILE (created 0600), or "stderr" (docs/audit.md)`)
 	pf.StringArrayVar(&a.sets, "set", nil, "override an agent config key, e.g. --set stores.aws.region=eu-west-1 (repeatable)")
 	lvl := os.Getenv("LATCHKEY_LOG_LEVEL")
 	if lvl == "" {
@@ -152,6 +157,7 @@ func (a *app) setup(cmd *cobra.Command, _ []string) error {
 		return fail(ExitUsage, fmt.Errorf("--log-level %q: use debug, info, warn or error", a.logLevel))
 	}
 	a.log = slog.New(slog.NewTextHandler(a.io.Err, &slog.HandlerOptions{Level: level}))
+	cmd.SetContext(withCaller(cmd.Context()))
 	return nil
 }
 
@@ -186,7 +192,15 @@ func (a *app) load(ctx context.Context) (*config.Agent, *resolver.Resolver, reso
 	if err != nil {
 		return nil, nil, wf, fail(ExitConfig, err)
 	}
-	r, err := resolver.New(ctx, agent.ResolverConfig(a.log))
+	rc := agent.ResolverConfig(a.log)
+	obs, err := a.openAudit(agent)
+	if err != nil {
+		return nil, nil, wf, fail(ExitConfig, err)
+	}
+	if obs != nil {
+		rc.Observer = resolver.Observers(rc.Observer, obs)
+	}
+	r, err := resolver.New(ctx, rc)
 	if err != nil {
 		return nil, nil, wf, fail(ExitConfig, fmt.Errorf("agent config %s: %w", a.configPath, agent.Annotate(err)))
 	}

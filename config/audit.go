@@ -1,0 +1,156 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/latchkey/latchkey/policy"
+)
+
+// AuditStderr is the audit file value that writes records to stderr.
+const AuditStderr = "stderr"
+
+// AuditConfig is the audit section:
+//
+//	audit:
+//	  file: /var/log/latchkey/audit.jsonl   # or "stderr"
+//	  required: true                        # fail a resolution that cannot be recorded
+//	  enabled: false                        # turn the resident agent's default log off
+//
+// The one-shot CLI writes an audit log only when File is set (or
+// --audit-log is given); `latchkey serve` writes one unless Enabled is
+// false, to stderr when File is empty.
+type AuditConfig struct {
+	File     string
+	Required bool
+	// Disabled is set by enabled: false.
+	Disabled bool
+}
+
+func parseAudit(v any, a *AuditConfig, bad func(key, format string, args ...any)) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		bad("audit", "must be a map, e.g. {file: /var/log/latchkey/audit.jsonl, required: true}")
+		return
+	}
+	for _, k := range sortedKeys(m) {
+		key := "audit." + k
+		switch k {
+		case "file":
+			s, ok := m[k].(string)
+			if !ok || s == "" {
+				bad(key, "must be a file path, or %q", AuditStderr)
+			}
+			a.File = s
+		case "required":
+			b, ok := toBool(m[k])
+			if !ok {
+				bad(key, "must be true or false")
+			}
+			a.Required = b
+		case "enabled":
+			b, ok := toBool(m[k])
+			if !ok {
+				bad(key, "must be true or false")
+			}
+			a.Disabled = !b
+		default:
+			bad(key, "unknown key (known: enabled, file, required)")
+		}
+	}
+	if a.Disabled && a.Required {
+		bad("audit.required", "the audit log cannot be both required and disabled")
+	}
+}
+
+// parseCallers reads the callers section:
+//
+//	callers:
+//	  etl:
+//	    uids: [1001]
+//	    gids: [2000]
+//	    tokens: [ci]            # names of serve tokens
+//	    stores:
+//	      prod: {allow: ["etl/*"]}
+//	      app: {}               # whatever the store's own rule allows
+func parseCallers(v any, stores map[string]any, bad func(key, format string, args ...any)) []policy.CallerSpec {
+	m, ok := v.(map[string]any)
+	if !ok {
+		bad("callers", "must be a map of caller names to {uids, gids, tokens, stores}")
+		return nil
+	}
+	var out []policy.CallerSpec
+	for _, name := range sortedKeys(m) {
+		key := "callers." + name
+		cm, ok := m[name].(map[string]any)
+		if !ok {
+			bad(key, "must be a map with uids, gids or tokens, and stores")
+			continue
+		}
+		sp := policy.CallerSpec{Name: name, Stores: map[string]*policy.Spec{}}
+		for _, k := range sortedKeys(cm) {
+			switch k {
+			case "uids":
+				sp.UIDs = parseIDs(key+".uids", cm[k], bad)
+			case "gids":
+				sp.GIDs = parseIDs(key+".gids", cm[k], bad)
+			case "tokens":
+				list, ok := cm[k].([]any)
+				if !ok {
+					bad(key+".tokens", "must be a list of token names")
+					continue
+				}
+				for i, t := range list {
+					s, ok := t.(string)
+					if !ok || s == "" {
+						bad(fmt.Sprintf("%s.tokens[%d]", key, i), "must be a token name")
+						continue
+					}
+					sp.Tokens = append(sp.Tokens, s)
+				}
+			case "stores":
+				sm, ok := cm[k].(map[string]any)
+				if !ok {
+					bad(key+".stores", "must be a map of store names to rules ({} for the store's own rule)")
+					continue
+				}
+				for _, st := range sortedKeys(sm) {
+					sk := key + ".stores." + st
+					if _, declared := stores[st]; !declared {
+						names := sortedKeys(stores)
+						sort.Strings(names)
+						bad(sk, "no store %q is declared (declared: %v)", st, names)
+						continue
+					}
+					if r, ok := sm[st].(map[string]any); ok && len(r) == 0 {
+						sp.Stores[st] = nil
+						continue
+					}
+					sp.Stores[st] = parseRule(sk, sm[st], bad)
+				}
+			default:
+				bad(key+"."+k, "unknown key (known: gids, stores, tokens, uids)")
+			}
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
+func parseIDs(key string, v any, bad func(key, format string, args ...any)) []int {
+	list, ok := v.([]any)
+	if !ok {
+		bad(key, "must be a list of numeric ids, e.g. [1001]")
+		return nil
+	}
+	var out []int
+	for i, x := range list {
+		n, ok := toInt(x)
+		if !ok || n < 0 {
+			bad(fmt.Sprintf("%s[%d]", key, i), "must be a numeric id (0 or more)")
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}

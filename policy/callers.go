@@ -1,0 +1,215 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/latchkey/latchkey/secret"
+)
+
+// CallerSpec is one entry of the agent config's callers section: who the
+// entry matches (unix peers by uid or gid, clients by token name) and which
+// stores, and which secrets of each, they may use.
+type CallerSpec struct {
+	// Name names the entry in errors and in the audit log ("callers.NAME").
+	Name   string
+	UIDs   []int
+	GIDs   []int
+	Tokens []string
+	// Stores maps each store the caller may use to a rule over its secrets
+	// that applies on top of the store's own; a nil rule adds nothing.
+	Stores map[string]*Spec
+}
+
+// CallerRule is a compiled caller entry. It is immutable and safe for
+// concurrent use.
+type CallerRule struct {
+	name   string
+	stores map[string]*Rule // nil value: the store's own rule only
+}
+
+// Name returns the entry's name.
+func (c *CallerRule) Name() string { return c.name }
+
+// Stores returns the names of the stores the caller may use, sorted.
+func (c *CallerRule) Stores() []string {
+	out := make([]string, 0, len(c.stores))
+	for s := range c.stores {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Rule returns the caller's rule for store: ok is false when the caller
+// may not use the store at all, and rule is nil when the caller may use
+// whatever the store's own rule allows.
+func (c *CallerRule) Rule(store string) (rule *Rule, ok bool) {
+	rule, ok = c.stores[store]
+	return rule, ok
+}
+
+// Callers is the compiled callers section.
+type Callers struct {
+	rules  map[string]*CallerRule
+	uids   map[int]string
+	gids   map[int]string
+	tokens map[string]string
+}
+
+// CallerRefusal is the error of a caller no entry names. It wraps
+// [secret.ErrNotAllowed] and names the caller (never a token's value).
+type CallerRefusal struct {
+	Caller secret.Caller
+}
+
+// Error implements error.
+func (e *CallerRefusal) Error() string {
+	return fmt.Sprintf("%s is not named by any entry of the agent's callers section, so it may not use the agent; add it there: %v",
+		e.Caller, secret.ErrNotAllowed)
+}
+
+// Unwrap returns [secret.ErrNotAllowed].
+func (e *CallerRefusal) Unwrap() error { return secret.ErrNotAllowed }
+
+// CompileCallers checks specs against the declared stores (name → the
+// store's [Namer], nil for exact names) and returns the callers section.
+// Every problem is reported, joined: a store no store declares, a uid, gid
+// or token two entries claim, an entry that matches no one or may use no
+// store, and every bad pattern.
+func CompileCallers(specs []CallerSpec, stores map[string]Namer) (*Callers, error) {
+	c := &Callers{rules: map[string]*CallerRule{}, uids: map[int]string{}, gids: map[int]string{}, tokens: map[string]string{}}
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), secret.ErrInvalidConfig))
+	}
+	declared := make([]string, 0, len(stores))
+	for s := range stores {
+		declared = append(declared, s)
+	}
+	sort.Strings(declared)
+	for _, sp := range specs {
+		key := "callers." + sp.Name
+		if _, dup := c.rules[sp.Name]; dup {
+			bad("%s: defined twice", key)
+			continue
+		}
+		if len(sp.UIDs)+len(sp.GIDs)+len(sp.Tokens) == 0 {
+			bad("%s: matches no caller: give uids, gids or tokens", key)
+		}
+		if len(sp.Stores) == 0 {
+			bad("%s.stores: names no store, so the caller could use nothing: list the stores it may use", key)
+		}
+		claim := func(what string, m map[string]string, id string) {
+			if prev, taken := m[id]; taken {
+				bad("%s.%s: %s is already matched by callers.%s: a caller must be matched by one entry only", key, what, id, prev)
+				return
+			}
+			m[id] = sp.Name
+		}
+		for _, u := range sp.UIDs {
+			if u < 0 {
+				bad("%s.uids: %d is not a uid", key, u)
+				continue
+			}
+			if prev, taken := c.uids[u]; taken {
+				bad("%s.uids: uid %d is already matched by callers.%s: a caller must be matched by one entry only", key, u, prev)
+				continue
+			}
+			c.uids[u] = sp.Name
+		}
+		for _, g := range sp.GIDs {
+			if g < 0 {
+				bad("%s.gids: %d is not a gid", key, g)
+				continue
+			}
+			if prev, taken := c.gids[g]; taken {
+				bad("%s.gids: gid %d is already matched by callers.%s: a caller must be matched by one entry only", key, g, prev)
+				continue
+			}
+			c.gids[g] = sp.Name
+		}
+		for _, t := range sp.Tokens {
+			if t == "" {
+				bad("%s.tokens: empty token name", key)
+				continue
+			}
+			claim("tokens", c.tokens, fmt.Sprintf("token %q", t))
+		}
+		rule := &CallerRule{name: sp.Name, stores: map[string]*Rule{}}
+		for _, st := range sortedStores(sp.Stores) {
+			n, ok := stores[st]
+			if !ok {
+				bad("%s.stores.%s: no store %q is declared (declared: %s)", key, st, st, strings.Join(declared, ", "))
+				continue
+			}
+			spec := sp.Stores[st]
+			if spec == nil {
+				rule.stores[st] = nil
+				continue
+			}
+			if spec.Origin == "" {
+				spec.Origin = key + ".stores." + st
+			}
+			r, err := Compile(*spec, st, n)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			rule.stores[st] = r
+		}
+		c.rules[sp.Name] = rule
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func sortedStores(m map[string]*Spec) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Match returns the entry that names caller: a unix peer by its uid, else
+// by its gid; a token client by its token's name. Any other caller, and one
+// no entry names, is refused with a [*CallerRefusal].
+func (c *Callers) Match(caller secret.Caller) (*CallerRule, error) {
+	name := ""
+	switch caller.Kind {
+	case secret.CallerUnix:
+		if n, ok := c.uids[caller.UID]; ok && caller.UID >= 0 {
+			name = n
+		} else if n, ok := c.gids[caller.GID]; ok && caller.GID >= 0 {
+			name = n
+		}
+	case secret.CallerToken:
+		name = c.tokens[fmt.Sprintf("token %q", caller.Token)]
+	}
+	if name == "" {
+		return nil, &CallerRefusal{Caller: caller}
+	}
+	return c.rules[name], nil
+}
+
+// Names returns the entries' names, sorted.
+func (c *Callers) Names() []string {
+	out := make([]string, 0, len(c.rules))
+	for n := range c.rules {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Rule returns the entry named name.
+func (c *Callers) Rule(name string) (*CallerRule, bool) {
+	r, ok := c.rules[name]
+	return r, ok
+}
