@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/resolver"
+	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/secret"
 	"github.com/latchkey/latchkey/workflow"
 )
@@ -116,7 +117,7 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, CodeMethod, fmt.Sprintf("%s wants %s, not %s", r.URL.Path, rt.method, r.Method))
 		return
 	}
-	ctx := secret.WithCaller(r.Context(), caller)
+	ctx := audit.WithRequest(secret.WithCaller(r.Context(), caller), audit.NewRequestID())
 	if g.authorize != nil && !rt.open {
 		if err := g.authorize(ctx, caller, rt.name); err != nil {
 			s.log.Info("refused by policy", "caller", caller.String(), "endpoint", rt.name)

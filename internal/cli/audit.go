@@ -32,6 +32,7 @@ func withCaller(ctx context.Context) context.Context {
 func (a *app) openAudit(agent *config.Agent) (resolver.Observer, error) {
 	path := a.auditPath
 	if path == "" && !agent.Audit.Disabled {
+		// The config's file, when the flag names none.
 		path = agent.Audit.File
 	}
 	if path == "" {
@@ -49,6 +50,20 @@ func (a *app) openAudit(agent *config.Agent) (resolver.Observer, error) {
 	}
 	a.audit = l
 	return observer.New(l), nil
+}
+
+// openServeAudit opens the resident agent's audit log: on unless the
+// config turns it off, to stderr unless it names a file (or --audit-log
+// does).
+func (a *app) openServeAudit(agent *config.Agent) (resolver.Observer, error) {
+	if agent.Audit.Disabled && a.auditPath == "" {
+		a.log.Warn("the audit log is turned off (audit.enabled: false): no record of who read which secret will be kept")
+		return nil, nil
+	}
+	if a.auditPath == "" && agent.Audit.File == "" {
+		a.auditPath = config.AuditStderr
+	}
+	return a.openAudit(agent)
 }
 
 // closeAudit closes the audit log, if one was opened.

@@ -23,7 +23,9 @@ pid, and, when serve.tcp is set, on loopback TCP, where every request needs a
 token. See docs/serve.md for the API and the serve: settings.
 
 SIGHUP reloads the agent config: a bad one is reported and the old one keeps
-serving; stores whose settings changed are rebuilt. SIGTERM stops accepting,
+serving; stores whose settings changed are rebuilt. It also reopens the audit
+log file (after logrotate). The audit log (docs/audit.md) is on by default,
+to stderr; audit.file sends it to a file, audit.enabled: false turns it off. SIGTERM stops accepting,
 lets requests in flight finish within serve.grace_period, and exits 0.
 
 Exit codes: 0 stopped by a signal, 2 usage error, 3 config error, a store
@@ -45,7 +47,15 @@ it, or the path is not a socket).`,
 			load := func() (*config.Agent, error) {
 				return config.Load(config.Options{Path: a.configPath, Set: a.sets})
 			}
-			srv, err := server.New(server.Config{Load: load, Logger: a.log})
+			agent, err := load()
+			if err != nil {
+				return fail(ExitConfig, err)
+			}
+			obs, err := a.openServeAudit(agent)
+			if err != nil {
+				return fail(ExitConfig, err)
+			}
+			srv, err := server.New(server.Config{Load: load, Logger: a.log, Observer: obs})
 			if err != nil {
 				return fail(ExitConfig, err)
 			}
@@ -60,6 +70,9 @@ it, or the path is not a socket).`,
 				for {
 					select {
 					case <-hup:
+						if a.audit != nil {
+							_ = a.audit.Reopen() // logrotate moved it; an error is logged and the old file kept
+						}
 						ch, err := srv.Reload(ctx)
 						if err != nil {
 							a.log.Error("reload refused; the previous config keeps serving", "err", err)
