@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/audit"
+	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
 	"github.com/latchkey/latchkey/workflow"
 )

@@ -11,8 +11,10 @@ type recorder struct {
 	errs []string
 }
 
-func (r *recorder) Errorf(format string, args ...any) { r.errs = append(r.errs, fmt.Sprintf(format, args...)) }
-func (r *recorder) Helper()                           {}
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+func (r *recorder) Helper() {}
 
 func TestRecordsCatches(t *testing.T) {
 	good := `{"schema":"latchkey.audit","version":1,"time":"2026-12-01T09:28:57Z","event":"resolution","caller":{"kind":"cli"},"workflow":"w","outcome":"ok","duration_ms":1}`
