@@ -1,11 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -775,4 +777,77 @@ func TestCache(t *testing.T) {
 	if r.status != 200 || strings.Contains(r.body, `"dropped":0`) {
 		t.Fatalf("invalidate all: %s", r.body)
 	}
+}
+
+// TestPanicIsContained: a handler bug (here an authorizer that panics with
+// a planted value) answers 500 and logs no panic value.
+func TestPanicIsContained(t *testing.T) {
+	var logs syncBuf
+	h := start(t, "", func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c.Authorizer = func(*config.Agent) (Authorizer, error) {
+			return func(context.Context, secret.Caller, string) error { panic("boom " + plantedValue) }, nil
+		}
+	})
+	r := h.overUnix("GET", "/readyz", "")
+	if r.status != 500 || errorCode(t, r) != CodeInternal || strings.Contains(r.body, plantedValue) {
+		t.Fatalf("panicking handler: %d %s", r.status, r.body)
+	}
+	if r := h.overUnix("GET", "/healthz", ""); r.status != 500 {
+		t.Fatalf("the server must keep serving after a panic: %d", r.status)
+	}
+	if strings.Contains(logs.String(), plantedValue) || !strings.Contains(logs.String(), "handler panicked") {
+		t.Fatalf("log:\n%s", logs.String())
+	}
+}
+
+// TestConnectionCap: connections over serve.max_connections wait for a
+// slot instead of being served at once, and are served when one frees.
+func TestConnectionCap(t *testing.T) {
+	h := start(t, "  max_connections: 2\n", nil)
+	var held []net.Conn
+	for i := 0; i < 2; i++ {
+		c, err := net.Dial("unix", h.sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		held = append(held, c)
+	}
+	// Both slots are taken once the server has accepted them.
+	time.Sleep(100 * time.Millisecond)
+	got := make(chan reply, 1)
+	go func() { got <- h.do(unixClient(h.sock), "http://latchkey", "GET", "/healthz", "") }()
+	select {
+	case r := <-got:
+		t.Fatalf("a third connection was served while two were open: %d", r.status)
+	case <-time.After(300 * time.Millisecond):
+	}
+	held[0].Close()
+	select {
+	case r := <-got:
+		if r.status != 200 {
+			t.Fatalf("after a slot freed: %d", r.status)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiting connection was never served")
+	}
+}
+
+// syncBuf is a log sink the server writes from many goroutines.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

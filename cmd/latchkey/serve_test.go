@@ -378,3 +378,40 @@ func TestServeLifecycle(t *testing.T) {
 		t.Fatal("the regular file was changed")
 	}
 }
+
+// TestServeFromPython runs examples/serve/resolve.py, the standard-library
+// Python client docs/serve.md shows, against the server.
+func TestServeFromPython(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3 on PATH")
+	}
+	dir := shortDir(t)
+	sock := filepath.Join(dir, "s.sock")
+	example, _ := filepath.Abs("../../examples/env")
+	agent := writeFile(t, dir, "agent.yaml", mustRead(t, filepath.Join(example, "agent.yaml"))+"serve:\n  socket: "+sock+"\n")
+	serve(t, agent, sock)
+	script, _ := filepath.Abs("../../examples/serve/resolve.py")
+	runPy := func(wf string) (string, string, int) {
+		cmd := exec.Command(py, script, sock, wf)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if xe, ok := err.(*exec.ExitError); ok {
+			code = xe.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), errb.String(), code
+	}
+	out, stderr, code := runPy(filepath.Join(example, "workflow.yaml"))
+	if code != 0 || !strings.Contains(out, "password="+plantedPassword+"\n") || !strings.Contains(out, "region=eu-west-1\n") {
+		t.Fatalf("resolve.py: exit %d\n%s\n%s", code, out, stderr)
+	}
+	bad := writeFile(t, dir, "bad.yaml", "fields:\n  a: secret://demo/DEMO_NOPE\n  b: secret://demo/DEMO_DB#nokey\n")
+	out, stderr, code = runPy(bad)
+	if code != 4 || out != "" || !strings.Contains(stderr, `field "a"`) || !strings.Contains(stderr, `field "b"`) {
+		t.Fatalf("resolve.py on a failing workflow: exit %d\n%s\n%s", code, out, stderr)
+	}
+}
