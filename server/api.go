@@ -41,10 +41,6 @@ var routes = map[string]route{
 	"/ping":               {name: "ping", method: http.MethodGet, open: true, serve: (*Server).servePing},
 }
 
-// Handler returns the server's HTTP handler. Serve uses it; an embedder
-// may mount it on listeners of its own, whose requests then carry no
-// caller and are refused unless they come through Listen's listeners.
-func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 // statusWriter records the status for metrics.
 type statusWriter struct {

@@ -207,7 +207,7 @@ func New(cfg Config) (*Server, error) {
 	s.metrics.reg.MustRegister(newStoreCollector(s))
 	s.obs = resolver.Observers(s.metrics, cfg.Observer)
 	s.http = &http.Server{
-		Handler:           s.Handler(),
+		Handler:           http.HandlerFunc(s.serveHTTP),
 		ReadHeaderTimeout: s.opts.readHeader,
 		ReadTimeout:       s.opts.read,
 		WriteTimeout:      s.opts.write,

@@ -851,3 +851,25 @@ func (s *syncBuf) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestStoreBuildFailure: a store that cannot be built ends Serve with an
+// error naming it, and the socket is gone.
+func TestStoreBuildFailure(t *testing.T) {
+	dir := shortTempDir(t)
+	p := filepath.Join(dir, "agent.yaml")
+	write(t, p, fmt.Sprintf("stores:\n  bad:\n    type: servertest-mem\n    fail: yes\nserve:\n  socket: %s\n", filepath.Join(dir, "s.sock")))
+	srv, err := New(Config{Load: func() (*config.Agent, error) { return config.Load(config.Options{Path: p, Environ: []string{}}) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	err = srv.Serve(context.Background())
+	if err == nil || !strings.Contains(err.Error(), `store "bad"`) || !strings.Contains(err.Error(), "planted build failure") {
+		t.Fatalf("Serve = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "s.sock")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket left behind: %v", err)
+	}
+}
