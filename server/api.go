@@ -41,7 +41,6 @@ var routes = map[string]route{
 	"/ping":               {name: "ping", method: http.MethodGet, open: true, serve: (*Server).servePing},
 }
 
-
 // statusWriter records the status for metrics.
 type statusWriter struct {
 	http.ResponseWriter
