@@ -47,6 +47,7 @@ type IO struct {
 }
 
 type app struct {
+	usedEnv    []string // after a local resolve: the variables its stores use
 	io         IO
 	configPath string
 	wfPath     string
@@ -254,6 +255,7 @@ func (a *app) resolve(ctx context.Context) (*resolver.Result, error) {
 		}
 		return nil, fail(ExitConfig, err)
 	}
+	a.usedEnv = r.UsedEnv()
 	a.log.Info("resolved workflow", "workflow", wf.Name, "fields", len(res.Fields))
 	return res, nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 )
 
 func (a *app) execCmd() *cobra.Command {
-	var cleanEnv, doMask bool
+	var cleanEnv, doMask, keepStoreEnv bool
 	var ef envFlags
 	cmd := &cobra.Command{
 		Use:   "exec [flags] -- COMMAND [ARGS...]",
@@ -30,6 +31,13 @@ when a signal N ended it).
 Variable names: a field's "env" setting, else --env-prefix followed by the
 field name upper-cased (--env-case preserve keeps its case), with every
 character outside A-Z, a-z, 0-9 and _ replaced by _.
+
+The command inherits latchkey's environment except the variables the
+configured stores use: those they authenticate with (AWS_SECRET_ACCESS_KEY,
+AZURE_CLIENT_SECRET, GOOGLE_APPLICATION_CREDENTIALS, a client_secret_env or
+credential's variable…) and those the env store served as secrets (passed
+as the fields instead). --keep-store-env keeps them; --clean-env starts from
+an empty environment.
 
 --mask replaces any resolved secret value (3 bytes or longer) that COMMAND
 prints on stdout or stderr with "` + mask.Marker + `".`,
@@ -57,6 +65,9 @@ prints on stdout or stderr with "` + mask.Marker + `".`,
 			var env []string
 			if !cleanEnv {
 				env = os.Environ()
+				if !keepStoreEnv {
+					env = a.dropStoreEnv(env)
+				}
 			}
 			for _, p := range pairs {
 				env = append(env, p.name+"="+string(p.value))
@@ -72,9 +83,36 @@ prints on stdout or stderr with "` + mask.Marker + `".`,
 	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().BoolVar(&cleanEnv, "clean-env", false, "start COMMAND from an empty environment plus the resolved fields")
 	cmd.Flags().BoolVar(&doMask, "mask", false, "replace resolved secret values in COMMAND's stdout and stderr")
+	cmd.Flags().BoolVar(&keepStoreEnv, "keep-store-env", false, "pass COMMAND the variables the stores authenticate with or served (dropped by default)")
 	ef.register(cmd)
 	a.serverFlags(cmd)
 	return cmd
+}
+
+// dropStoreEnv removes from env the variables the stores of the last
+// resolution use, logging their names (never their values).
+func (a *app) dropStoreEnv(env []string) []string {
+	if len(a.usedEnv) == 0 {
+		return env
+	}
+	drop := map[string]bool{}
+	for _, n := range a.usedEnv {
+		drop[n] = true
+	}
+	out := env[:0:0]
+	var dropped []string
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if drop[name] {
+			dropped = append(dropped, name)
+			continue
+		}
+		out = append(out, kv)
+	}
+	if len(dropped) > 0 {
+		a.log.Debug("not passing the stores' own variables to the command (--keep-store-env passes them)", "variables", dropped)
+	}
+	return out
 }
 
 // maskWaitDelay is how long exec --mask keeps reading the command's output

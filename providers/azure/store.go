@@ -56,6 +56,8 @@ type Store struct {
 
 	mu      sync.Mutex
 	clients map[string]*azsecrets.Client // by vault base URL
+
+	secretEnv string // the variable client_secret_env names, for UsedEnv
 }
 
 // New returns a Store named name (the name appears in errors). It checks
@@ -82,7 +84,7 @@ func New(name string, o Options) (*Store, error) {
 	}
 	s := &Store{
 		name: name, vault: c.vault, domain: c.VaultDomain, who: c.identity,
-		cred: cred, hc: hc, log: log, clients: map[string]*azsecrets.Client{},
+		cred: cred, hc: hc, log: log, clients: map[string]*azsecrets.Client{}, secretEnv: c.ClientSecretEnv,
 		opts: azsecrets.ClientOptions{
 			ClientOptions: azcore.ClientOptions{
 				Transport:        hc,

@@ -45,6 +45,7 @@ type Store struct {
 	name   string
 	allow  []string // nil: governed by the resolver's secrets rule only
 	lookup func(string) (string, bool)
+	read   readSet // variables served, for UsedEnv
 }
 
 type settings struct {
@@ -102,6 +103,9 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 			s.name, req.Name, strings.Join(s.allow, ", "), secret.ErrNotAllowed)
 	}
 	v, ok := s.lookup(req.Name)
+	if ok {
+		s.read.add(req.Name)
+	}
 	if !ok {
 		return secret.Value{}, fmt.Errorf("env store %q: variable %q is not set in the agent's environment: %w", s.name, req.Name, secret.ErrNotFound)
 	}

@@ -1,0 +1,24 @@
+package aws
+
+import "github.com/latchkey/latchkey/secret"
+
+var _ secret.EnvUser = (*Store)(nil)
+
+// sdkCredentialEnv are the variables through which the SDK's default chain
+// (and assume_role on top of it) takes credentials.
+var sdkCredentialEnv = []string{
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
+}
+
+// UsedEnv implements [secret.EnvUser]: the credential variables of the
+// SDK's default chain, and those the access_keys settings name.
+func (s *Store) UsedEnv() []string {
+	out := append([]string(nil), sdkCredentialEnv...)
+	for _, v := range []string{s.opts.AccessKeyIDEnv, s.opts.SecretAccessKeyEnv, s.opts.SessionTokenEnv} {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}

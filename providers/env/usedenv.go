@@ -1,0 +1,42 @@
+package env
+
+import (
+	"sort"
+	"sync"
+
+	"github.com/latchkey/latchkey/secret"
+)
+
+var _ secret.EnvUser = (*Store)(nil)
+
+// UsedEnv implements [secret.EnvUser]: the variables the store has served
+// as secrets. `latchkey exec` hands their values to its command as the
+// workflow's fields, under the fields' names, and not a second time under
+// the variables' own names.
+func (s *Store) UsedEnv() []string { return s.read.names() }
+
+// readSet is a set of variable names, safe for concurrent use.
+type readSet struct {
+	mu sync.Mutex
+	m  map[string]bool
+}
+
+func (r *readSet) add(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]bool{}
+	}
+	r.m[name] = true
+}
+
+func (r *readSet) names() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.m))
+	for n := range r.m {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
