@@ -23,7 +23,7 @@ import (
 // by ?enc= (see echoEncodings) behind the prefix ?pre=, compressed when
 // asked (Accept-Encoding) or not, cut to the asked Range, reflected into
 // a redirect's Location or a malformed header line.
-func startEchoServer(t *testing.T) *httptest.Server {
+func startEchoServer(t testing.TB) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := r.Header.Get("X-Token")
@@ -62,6 +62,12 @@ func startEchoServer(t *testing.T) *httptest.Server {
 			w.WriteHeader(http.StatusPartialContent)
 			w.Write(body[:10])
 			return
+		case "/big":
+			// A 256 KiB document with the echo once, in the middle.
+			w.Write(bigBody[:len(bigBody)/2])
+			w.Write(body)
+			w.Write(bigBody[len(bigBody)/2:])
+			return
 		case "/header":
 			w.Header().Set("X-Echo", echo)
 			return
@@ -99,6 +105,8 @@ func startEchoServer(t *testing.T) *httptest.Server {
 	return srv
 }
 
+var bigBody = bytes.Repeat([]byte(`{"name":"item","value":"value-0001-abcdefghijklmnop"},`), 256<<10/54)
+
 type logSink struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -119,6 +127,18 @@ func (s *logSink) String() string {
 // echoClient is a client for srv with the credential "tok" bound to it.
 func echoClient(t *testing.T, srv *httptest.Server, opts HTTPOptions) *Client {
 	t.Helper()
+	c := newEchoClient(t, srv, opts)
+	t.Cleanup(c.Close)
+	return c
+}
+
+// echoClientB is echoClient for a benchmark; the caller closes it.
+func echoClientB(b *testing.B, srv *httptest.Server) *Client {
+	return newEchoClient(b, srv, HTTPOptions{})
+}
+
+func newEchoClient(t testing.TB, srv *httptest.Server, opts HTTPOptions) *Client {
+	t.Helper()
 	host := strings.TrimPrefix(srv.URL, "http://")
 	opts.AllowedHosts, opts.AllowHTTP, opts.AllowPrivateNetworks = []string{host}, []string{host}, true
 	creds, err := NewCredentials([]Credential{{Name: "tok", Value: secret.StringValue(echoCred), Hosts: []string{"http://" + host}}})
@@ -130,7 +150,6 @@ func echoClient(t *testing.T, srv *httptest.Server, opts HTTPOptions) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(c.Close)
 	return c
 }
 

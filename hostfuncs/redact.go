@@ -42,18 +42,22 @@ import (
 //     that quotes a header cut to a fixed width, after a prefix the guest
 //     chose, shows a prefix of the value whose length the guest chooses.
 //     At most a run shorter than half of a form can go unseen.
-//   - Exactly, in one pass. Every [minGram]-byte window of every form is in
-//     a table. A run of at least g bytes contains a window starting at a
-//     multiple of g-minGram+1, so the text is probed only there (one load,
-//     fold and hash per probe; most probes end at a bit-set test); a hit
-//     is extended both ways as far as it agrees with the form.
+//   - Exactly, in one pass per kind of form. Every [window]-byte window of
+//     every form is in a table. A run of at least g bytes contains a window
+//     starting at a multiple of g-window+1, so the text is probed only
+//     there (one load, fold and hash per probe; most probes end at a
+//     bit-set test); a hit is extended both ways as far as it agrees with
+//     the form.
 
 const (
 	// maxDecodeRounds bounds nested escapes: %5Cu0041 is two layers.
 	maxDecodeRounds = 3
-	// minGram is the shortest run of a form that is blanked out, and the
-	// width of the table's windows.
+	// minGram is the shortest run of a form that is blanked out.
 	minGram = 8
+	// window is the width of the tables' windows: narrower windows let
+	// probes be further apart (g-window+1), at the cost of more hits on
+	// the bit set that the window map then turns down.
+	window = 4
 	// filterBits sizes the bit set in front of the window table.
 	filterBits = 1 << 16
 )
@@ -63,7 +67,6 @@ const (
 type redactor struct {
 	labels [][]byte
 	tables [2]table // 0: text forms, 1: base64 forms
-	stride int      // distance between probes
 }
 
 // form is one encoded form of a value, already folded.
@@ -78,6 +81,7 @@ type table struct {
 	filter  [filterBits / 64]uint64
 	windows map[uint64][]ref
 	forms   []*form
+	stride  int // distance between probes: the shortest gram, less window, plus 1
 }
 
 type ref struct {
@@ -95,10 +99,11 @@ func (t *table) add(f *form) {
 	}
 	t.forms = append(t.forms, f)
 	if t.windows == nil {
-		t.windows = map[uint64][]ref{}
+		t.windows, t.stride = map[uint64][]ref{}, 1<<30
 	}
-	for o := 0; o+minGram <= len(f.b); o++ {
-		w := binary.LittleEndian.Uint64(f.b[o:])
+	t.stride = min(t.stride, f.gram-window+1)
+	for o := 0; o+window <= len(f.b); o++ {
+		w := uint64(binary.LittleEndian.Uint32(f.b[o:]))
 		t.windows[w] = append(t.windows[w], ref{f, o})
 		h := hash(w)
 		t.filter[h/64] |= 1 << (h % 64)
@@ -170,7 +175,7 @@ func isB64(c byte) bool {
 // by the caller: where spans of two values cover the same text, the first
 // one's label wins).
 func newRedactor(names []string, values [][]byte) *redactor {
-	r := &redactor{stride: 1 << 30}
+	r := &redactor{}
 	add := func(t int, b []byte, label int) {
 		b = dropBreaks(b) // line breaks are ignored
 		for i, c := range b {
@@ -179,9 +184,7 @@ func newRedactor(names []string, values [][]byte) *redactor {
 		if len(b) < minGram {
 			return // only values of MinCredentialLen or more are redacted
 		}
-		f := &form{b: b, gram: max(minGram, (len(b)+1)/2), label: label}
-		r.tables[t].add(f)
-		r.stride = min(r.stride, f.gram-minGram+1)
+		r.tables[t].add(&form{b: b, gram: max(minGram, (len(b)+1)/2), label: label})
 	}
 	for i, v := range values {
 		r.labels = append(r.labels, []byte("[REDACTED:"+names[i]+"]"))
@@ -311,14 +314,17 @@ func (r *redactor) redact(b []byte) []byte {
 	return append(out, b[at:]...)
 }
 
-// match probes l's text every stride bytes and extends every hit.
+// match probes l's text at each table's stride and extends every hit.
 func (r *redactor) match(l *layer, spans []span) []span {
 	text := l.text
-	for p := 0; p+minGram <= len(text); p += r.stride {
-		x := binary.LittleEndian.Uint64(text[p:])
-		for t := range r.tables {
-			tb := &r.tables[t]
-			w := x
+	for t := range r.tables {
+		tb := &r.tables[t]
+		if len(tb.forms) == 0 {
+			continue
+		}
+		for p := 0; p+window <= len(text); p += tb.stride {
+			x := uint64(binary.LittleEndian.Uint32(text[p:]))
+			var w uint64
 			if t == 0 {
 				w = fold8Text(x)
 			} else {
@@ -361,7 +367,7 @@ func extend(text []byte, p int, rf ref, fold func(byte) byte) (int, int, bool) {
 	for p-left > 0 && o-left > 0 && fold(text[p-left-1]) == f.b[o-left-1] {
 		left++
 	}
-	right := minGram
+	right := window
 	for p+right < len(text) && o+right < len(f.b) && fold(text[p+right]) == f.b[o+right] {
 		right++
 	}
@@ -422,31 +428,36 @@ func nextEscape(s []byte, i int, next *[3]int) int {
 // holds none. Line breaks an escape decodes to are dropped.
 func decodeLayer(l *layer) (*layer, bool) {
 	src := l.text
-	out := &layer{below: l}
-	var rb [2 * utf8.UTFMax]byte
+	// Locals, not fields of a heap object, while the loop appends: no
+	// write barrier per escape.
+	var (
+		text  []byte
+		edits []edit
+		rb    [2 * utf8.UTFMax]byte
+	)
 	next := [3]int{-1, -1, -1}
-	copied := 0 // src[:copied] is in out.text or stands for an edit
+	copied := 0 // src[:copied] is in text or stands for an edit
 	for i := nextEscape(src, 0, &next); i < len(src); i = nextEscape(src, i, &next) {
 		b, n := unescape1(src[i:], rb[:0])
 		if n == 0 {
 			i++
 			continue
 		}
-		if out.text == nil {
-			out.text = make([]byte, 0, len(src))
+		if text == nil {
+			text = make([]byte, 0, len(src))
+			edits = make([]edit, 0, bytes.Count(src[i:], []byte{src[i]})+16)
 		}
-		out.text = append(out.text, src[copied:i]...)
+		text = append(text, src[copied:i]...)
 		b = dropBreaks(b)
-		out.edits = append(out.edits, edit{at: int32(len(out.text)), n: int32(len(b)), from: int32(i), m: int32(n)})
-		out.text = append(out.text, b...)
+		edits = append(edits, edit{at: int32(len(text)), n: int32(len(b)), from: int32(i), m: int32(n)})
+		text = append(text, b...)
 		i += n
 		copied = i
 	}
-	if out.text == nil {
+	if text == nil {
 		return nil, false
 	}
-	out.text = append(out.text, src[copied:]...)
-	return out, true
+	return &layer{text: append(text, src[copied:]...), below: l, edits: edits}, true
 }
 
 // unescape1 decodes the escape at the start of s into buf, returning the

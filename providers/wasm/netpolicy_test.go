@@ -25,7 +25,8 @@ func TestMetadataNeedsItsOwnSetting(t *testing.T) {
 	}{
 		{"everything allowed but metadata", map[string]any{"allow_networks": []any{"0.0.0.0/0", "::/0"}},
 			"allow_metadata", []string{"allow_networks 0.0.0.0/0 is wider than a /8", "allow_networks ::/0 is wider than a /32",
-				"0.0.0.0/0 covers cloud-metadata addresses; they stay refused unless allow_metadata lists them"}},
+				"0.0.0.0/0 covers cloud-metadata addresses; they stay refused unless allow_metadata lists them",
+				"allowed_hosts lists 169.254.169.254, a cloud-metadata address"}},
 		{"a /8 is not wide", map[string]any{"allow_networks": []any{"10.0.0.0/8", "127.0.0.1"}}, "", nil},
 		{"metadata allowed", map[string]any{"allow_metadata": []any{"169.254.169.254"}}, "",
 			[]string{"allow_metadata 169.254.169.254/32 lets the module reach a cloud-metadata service"}},

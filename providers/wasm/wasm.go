@@ -274,6 +274,17 @@ func networkWarnings(o hostfuncs.HTTPOptions) []string {
 			out = append(out, fmt.Sprintf("allow_networks %s covers cloud-metadata addresses; they stay refused unless allow_metadata lists them", p))
 		}
 	}
+	if len(o.AllowMetadata) == 0 {
+		for _, h := range o.AllowedHosts {
+			host := strings.Trim(h, "[]")
+			if hh, _, err := net.SplitHostPort(h); err == nil {
+				host = hh
+			}
+			if a, err := netip.ParseAddr(host); err == nil && coversMetadata(netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())) {
+				out = append(out, fmt.Sprintf("allowed_hosts lists %s, a cloud-metadata address: requests to it are refused unless allow_metadata lists it", h))
+			}
+		}
+	}
 	for _, p := range o.AllowMetadata {
 		out = append(out, fmt.Sprintf("allow_metadata %s lets the module reach a cloud-metadata service: it can read this machine's instance credentials", p))
 	}
