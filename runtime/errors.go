@@ -25,6 +25,10 @@ var (
 	ErrCrashed = errors.New("module instance crashed")
 	// ErrClosed: the module was closed.
 	ErrClosed = errors.New("module is closed")
+	// ErrUndeclaredPolicy: the module declares (in its capability section)
+	// a host the store's network policy does not allow. It was not
+	// compiled.
+	ErrUndeclaredPolicy = errors.New("module declares a host the store does not allow")
 )
 
 // Error reports a failure of one module: Module names it (the store's name

@@ -52,6 +52,9 @@ type Info struct {
 	// Problems lists why this host would refuse the module; empty when it
 	// would load it.
 	Problems []string
+	// Capabilities is the module's capability declaration, nil when it
+	// has none (a malformed one is a problem).
+	Capabilities *Capabilities `json:",omitempty"`
 }
 
 // Func is an import or export. Kind is "func" or "memory"; Params and
@@ -99,6 +102,9 @@ func Inspect(ctx context.Context, wasm []byte, limits Limits) (*Info, error) {
 		info.Problems = append(info.Problems, p)
 	}
 	info.Problems = append(info.Problems, check(cm, provided)...)
+	if info.Capabilities, err = ParseCapabilities(wasm); err != nil {
+		info.Problems = append(info.Problems, err.Error())
+	}
 	return info, nil
 }
 

@@ -167,6 +167,9 @@ type ModuleInfo struct {
 	SHA256   string
 	Unpinned bool
 	CacheDir string // "" for an in-memory cache
+	// Capabilities is what the module declares in its capability section;
+	// nil when it has none.
+	Capabilities *Capabilities
 }
 
 // Load reads the module at path and loads it as [LoadBytes] does.
@@ -233,6 +236,15 @@ func LoadBytes(ctx context.Context, wasm []byte, opts Options) (*Module, error) 
 	if err != nil {
 		return fail(err)
 	}
+	caps, err := ParseCapabilities(wasm)
+	if err != nil {
+		return fail(err)
+	}
+	if err := checkCapabilities(caps, config, client.CheckURL); err != nil {
+		client.Close()
+		return fail(fmt.Errorf("%w: the module %w", ErrUndeclaredPolicy, err))
+	}
+	info.Capabilities = caps
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -38,6 +39,9 @@ func TestWasm(t *testing.T) {
 				!strings.Contains(r.stdout, "status:  loadable") || !strings.Contains(r.stdout, settings["sha256"].(string)) {
 				t.Fatalf("module inspect: %d\n%s\n%s", r.code, r.stdout, r.stderr)
 			}
+			if want := map[string]string{"go": "capabilities: none declared", "rust": "hosts:       config:store_url"}[g.Lang]; !strings.Contains(r.stdout, want) {
+				t.Errorf("module inspect lacks %q:\n%s", want, r.stdout)
+			}
 			notWasm := writeFile(t, dir, "x.wasm", "\x00asm\x01\x00\x00\x00garbage")
 			if r = latchkey(t, run{args: []string{"module", "inspect", notWasm}}); r.code != 3 {
 				t.Fatalf("inspect of a broken module: exit %d: %s", r.code, r.stderr)
@@ -56,5 +60,49 @@ func TestWasm(t *testing.T) {
 			}
 			noLeak(t, "stderr", r.stderr, pw, srv.Token)
 		})
+	}
+}
+
+// TestModuleAnnotate adds a capability declaration to the Go build of
+// http-json with `module annotate`, sees it in `module inspect`, and has
+// the agent refuse the module when it declares a host the store does not
+// allow, naming the host and the module.
+func TestModuleAnnotate(t *testing.T) {
+	srv := wasmstoretest.Start(t, map[string][]byte{"db": []byte("annotated-pl4nted")})
+	mod := wasmstoretest.BuildHTTPJSON(t)
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.json", `{"version": 1, "hosts": ["config:store_url"], "config": ["store_url", "header"]}`)
+	out := filepath.Join(dir, "annotated.wasm")
+	r := latchkey(t, run{args: []string{"module", "annotate", mod, "--capabilities", good, "-o", out}})
+	if r.code != 0 || !strings.Contains(r.stdout, "sha256") {
+		t.Fatalf("module annotate: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = latchkey(t, run{args: []string{"module", "inspect", out}})
+	if r.code != 0 || !strings.Contains(r.stdout, "hosts:       config:store_url") || !strings.Contains(r.stdout, "config:      store_url, header") {
+		t.Fatalf("inspect of the annotated module: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = latchkey(t, run{args: []string{"module", "annotate", out, "--capabilities", good, "-o", out + "2"}}); r.code != 3 ||
+		!strings.Contains(r.stderr, "already has a latchkey.capabilities section") {
+		t.Fatalf("annotating twice: %d %s", r.code, r.stderr)
+	}
+	settings := srv.Settings(t, out, "")
+	modCfg, _ := json.Marshal(settings["config"])
+	args := []string{"module", "run", "--config", string(modCfg), "--secret", "db", "--allow-http", srv.HostPort(), "--allow-network", "127.0.0.1/32"}
+	if r = latchkey(t, run{args: append(args, out)}); r.code != 0 || strings.TrimSpace(r.stdout) != "annotated-pl4nted" {
+		t.Fatalf("module run of the annotated module: %d %q %s", r.code, r.stdout, r.stderr)
+	}
+
+	evil := writeFile(t, dir, "evil.json", `{"version": 1, "hosts": ["config:store_url", "exfil.example"]}`)
+	bad := filepath.Join(dir, "evil.wasm")
+	if r = latchkey(t, run{args: []string{"module", "annotate", mod, "--capabilities", evil, "-o", bad}}); r.code != 0 {
+		t.Fatalf("module annotate: %d %s", r.code, r.stderr)
+	}
+	r = mustFail(t, run{args: append(args, bad)}, 3, `wasm module "module"`, "declares host exfil.example", "not in the store's allow list")
+	noLeak(t, "stderr", r.stderr, "annotated-pl4nted")
+
+	broken := writeFile(t, dir, "broken.json", `{"version": 1, "hosts": ["*.example.com"]}`)
+	if r = latchkey(t, run{args: []string{"module", "annotate", mod, "--capabilities", broken, "-o", bad}}); r.code != 3 ||
+		!strings.Contains(r.stderr, `host "*.example.com"`) {
+		t.Fatalf("annotate with a wildcard host: %d %s", r.code, r.stderr)
 	}
 }

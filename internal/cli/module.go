@@ -23,7 +23,7 @@ func (a *app) moduleCmd() *cobra.Command {
 		Use:   "module",
 		Short: "Inspect a custom-store Wasm module, or resolve one secret through it",
 	}
-	cmd.AddCommand(a.moduleInspectCmd(), a.moduleRunCmd())
+	cmd.AddCommand(a.moduleInspectCmd(), a.moduleRunCmd(), a.moduleAnnotateCmd())
 	return cmd
 }
 
@@ -70,6 +70,7 @@ the module would be refused.`,
 				for _, f := range info.Exports {
 					fmt.Fprintf(out, "  %s\n", f)
 				}
+				writeCapabilities(out, info.Capabilities)
 				if len(info.Problems) == 0 {
 					fmt.Fprintln(out, "status:  loadable")
 				} else {

@@ -394,6 +394,9 @@ func (s *Store) Describe() secret.Identity {
 	credSummary, credWarnings := describeCredentials(s.creds)
 	id.Summary += credSummary
 	id.Warnings = append(id.Warnings, credWarnings...)
+	capSummary, capWarnings := s.describeCapabilities()
+	id.Summary += capSummary
+	id.Warnings = append(id.Warnings, capWarnings...)
 	if info.Unpinned {
 		id.Warnings = append(id.Warnings, fmt.Sprintf("module is not pinned: set sha256: %s so that a replaced file is refused", info.SHA256))
 	}

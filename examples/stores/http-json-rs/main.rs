@@ -27,6 +27,13 @@ struct HttpJson {
 
 export_store!(HttpJson);
 
+// What the module will do, for `latchkey module inspect` and the agent's
+// load-time check: it calls only the host of its store_url, and needs no
+// credential of its own (a header may hold the operator's placeholders).
+latchkey_guest::capabilities!(
+    r#"{"version":1,"hosts":["config:store_url"],"config":["store_url","secret_name","header","field","version_param"]}"#
+);
+
 impl Store for HttpJson {
     /// new reads the store's config. Unknown keys are errors, so that a
     /// misspelt key does not go unnoticed. Messages name keys, never values.

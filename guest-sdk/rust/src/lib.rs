@@ -133,6 +133,39 @@ macro_rules! export_store {
     };
 }
 
+/// capabilities! declares what the module will do, in its
+/// `latchkey.capabilities` custom section (ABI.md, "Capability
+/// declaration"): a JSON object with `version` (1), `hosts`, `credentials`
+/// and `config`. The agent refuses to load the module when a declared host
+/// is not allowed by the store's network policy, and `latchkey check` names
+/// declared credentials the store does not configure. Use it once, with a
+/// string literal:
+///
+/// ```ignore
+/// latchkey_guest::capabilities!(r#"{"version": 1, "hosts": ["config:store_url"],
+///     "credentials": ["api_token"], "config": ["store_url"]}"#);
+/// ```
+#[macro_export]
+macro_rules! capabilities {
+    ($json:expr) => {
+        const _: () = {
+            const JSON: &str = $json;
+            #[used]
+            #[link_section = "latchkey.capabilities"]
+            static CAPABILITIES: [u8; JSON.len()] = {
+                let b = JSON.as_bytes();
+                let mut out = [0u8; JSON.len()];
+                let mut i = 0;
+                while i < b.len() {
+                    out[i] = b[i];
+                    i += 1;
+                }
+                out
+            };
+        };
+    };
+}
+
 #[doc(hidden)]
 pub mod __private {
     use super::*;
