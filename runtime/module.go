@@ -236,15 +236,6 @@ func LoadBytes(ctx context.Context, wasm []byte, opts Options) (*Module, error) 
 	if err != nil {
 		return fail(err)
 	}
-	caps, err := ParseCapabilities(wasm)
-	if err != nil {
-		return fail(err)
-	}
-	if err := checkCapabilities(caps, config, client.CheckURL); err != nil {
-		client.Close()
-		return fail(fmt.Errorf("%w: the module %w", ErrUndeclaredPolicy, err))
-	}
-	info.Capabilities = caps
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -301,6 +292,20 @@ func LoadBytes(ctx context.Context, wasm []byte, opts Options) (*Module, error) 
 		m.closeRuntime(ctx)
 		return fail(fmt.Errorf("%w: the module %s", ErrIncompatible, strings.Join(problems, "; it ")))
 	}
+	// After compiling, which checked the binary's framing: a capability
+	// problem is then about the section itself.
+	caps, err := ParseCapabilities(wasm)
+	if err == nil {
+		err = checkCapabilities(caps, config, client.CheckURL)
+		if err != nil {
+			err = fmt.Errorf("%w: the module %w", ErrUndeclaredPolicy, err)
+		}
+	}
+	if err != nil {
+		m.closeRuntime(ctx)
+		return fail(err)
+	}
+	m.info.Capabilities = caps
 	return m, nil
 }
 
