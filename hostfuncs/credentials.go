@@ -365,11 +365,3 @@ func (c *Credentials) refuse(u *url.URL, format string, args ...any) *Refusal {
 // matched. See redact.go for the method; it cannot catch a value a server
 // transformed otherwise, and ABI.md's threat model says what that means.
 func (c *Credentials) Redact(b []byte) []byte { return c.red.redact(b) }
-
-// RedactString is [Credentials.Redact] for a string.
-func (c *Credentials) RedactString(s string) string {
-	if out := c.red.redact([]byte(s)); len(out) != len(s) || string(out) != s {
-		return string(out)
-	}
-	return s
-}

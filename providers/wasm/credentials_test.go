@@ -188,7 +188,7 @@ func TestCredentialRefused(t *testing.T) {
 			}
 			noValue(t, "error", err.Error())
 			l := logs.String()
-			for _, want := range append(tc.log, "module=probe") {
+			for _, want := range append(tc.log, "module=probe", "store=probe") {
 				if !strings.Contains(l, want) {
 					t.Errorf("log lacks %s: %s", want, l)
 				}
