@@ -139,6 +139,11 @@ type generation struct {
 	users   int
 	retired bool
 	log     *slog.Logger
+	// prev is the generation this one replaced: it closes first, since
+	// its requests may still use stores this one took over and would
+	// close. closed is closed once this generation's stores are.
+	prev   *generation
+	closed chan struct{}
 }
 
 func (g *generation) acquire() bool {
@@ -171,13 +176,24 @@ func (g *generation) retire() {
 	}
 }
 
+// close closes the generation's stores once the one it replaced has
+// closed its own, without blocking the caller.
 func (g *generation) close() {
-	if g.res == nil {
-		return
-	}
-	if err := g.res.Close(); err != nil {
-		g.log.Warn("closing the stores of a replaced config", "err", err)
-	}
+	g.mu.Lock()
+	prev := g.prev
+	g.prev = nil
+	g.mu.Unlock()
+	go func() {
+		if prev != nil {
+			<-prev.closed
+		}
+		if g.res != nil {
+			if err := g.res.Close(); err != nil {
+				g.log.Warn("closing the stores of a replaced config", "err", err)
+			}
+		}
+		close(g.closed)
+	}()
 }
 
 // New loads the agent config and reads the tokens. It opens nothing:
@@ -222,7 +238,7 @@ func New(cfg Config) (*Server, error) {
 // prepare reads what a generation needs besides its stores: the tokens
 // and the authorizer.
 func (s *Server) prepare(agent *config.Agent) (*generation, error) {
-	g := &generation{agent: agent, log: s.log}
+	g := &generation{agent: agent, log: s.log, closed: make(chan struct{})}
 	var errs []error
 	t, err := readTokens(agent.Serve.Tokens, s.cfg.Getenv)
 	if err != nil {
@@ -310,7 +326,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.drain(context.Background())
 		return fmt.Errorf("agent config %s: %w", g.agent.Path, err)
 	}
-	s.swap(&generation{agent: g.agent, res: res, tokens: g.tokens, authorize: g.authorize, log: s.log})
+	s.swap(&generation{agent: g.agent, res: res, tokens: g.tokens, authorize: g.authorize, log: s.log, closed: make(chan struct{})})
 	s.metrics.ready.Set(1)
 	close(s.ready)
 	s.log.Info("ready", "stores", len(res.StoreNames()))
@@ -340,6 +356,11 @@ func (s *Server) drain(ctx context.Context) {
 	s.closeListeners()
 	if g := s.gen.Swap(nil); g != nil {
 		g.retire()
+		select { // the stores close once the last request lets go
+		case <-g.closed:
+		case <-ctx.Done():
+			s.log.Warn("requests still hold the stores after the grace period; exiting without closing them")
+		}
 	}
 	s.log.Info("stopped", "drained_in", time.Since(start).Round(time.Millisecond))
 }
@@ -352,6 +373,7 @@ func (s *Server) resolverConfig(a *config.Agent) resolver.Config {
 
 // swap makes g the current generation and retires the previous one.
 func (s *Server) swap(g *generation) {
+	g.prev = s.gen.Load()
 	if old := s.gen.Swap(g); old != nil {
 		old.retire()
 	}

@@ -30,6 +30,7 @@ type memStore struct {
 	values map[string]string
 	delay  time.Duration
 	calls  *atomic.Int64
+	closed atomic.Bool
 }
 
 var memCalls sync.Map // store name → *atomic.Int64
@@ -43,6 +44,9 @@ func (m *memStore) Get(ctx context.Context, req secret.Request) (secret.Value, e
 			return secret.Value{}, ctx.Err()
 		}
 	}
+	if m.closed.Load() {
+		return secret.Value{}, fmt.Errorf("mem: closed while fetching: %w", secret.ErrUnavailable)
+	}
 	if req.Name == "denied" {
 		return secret.Value{}, fmt.Errorf("mem: %q: %w", req.Name, secret.ErrPermissionDenied)
 	}
@@ -53,7 +57,10 @@ func (m *memStore) Get(ctx context.Context, req secret.Request) (secret.Value, e
 	return secret.StringValue(v), nil
 }
 
-func (m *memStore) Close() error { return nil }
+func (m *memStore) Close() error {
+	m.closed.Store(true)
+	return nil
+}
 
 func init() {
 	secret.Register("servertest-mem", func(_ context.Context, spec secret.Spec) (secret.Store, error) {
@@ -871,5 +878,34 @@ func TestStoreBuildFailure(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "s.sock")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("socket left behind: %v", err)
+	}
+}
+
+// TestReloadTwiceInFlight: a request in flight on a config two reloads old
+// still finishes, although the store it uses was kept by the first reload
+// and replaced by the second.
+func TestReloadTwiceInFlight(t *testing.T) {
+	slow := func(x, y string) string {
+		return strings.Replace(strings.Replace(baseConfig("DIR", ""), "x: other-x", "x: "+x+"\n    delay: 600ms", 1), "token: tok-", "token: "+y+"tok-", 1)
+	}
+	h := startWith(t, func(dir string) string { return strings.ReplaceAll(slow("other-x", ""), "DIR", dir) }, nil)
+	got := make(chan reply, 1)
+	go func() { got <- h.overUnix("GET", "/v1/secret?ref="+escape("secret://other/x"), "") }()
+	time.Sleep(150 * time.Millisecond)
+	// Reload 1 keeps "other" (only "mem" changes); reload 2 replaces it.
+	write(t, h.cfg, strings.ReplaceAll(slow("other-x", "y"), "DIR", h.dir))
+	if ch, err := h.srv.Reload(context.Background()); err != nil || strings.Join(ch.Kept, ",") != "other" {
+		t.Fatalf("reload 1: %v %+v", err, ch)
+	}
+	write(t, h.cfg, strings.ReplaceAll(slow("other-z", "y"), "DIR", h.dir))
+	if ch, err := h.srv.Reload(context.Background()); err != nil || strings.Join(ch.Built, ",") != "other" {
+		t.Fatalf("reload 2: %v %+v", err, ch)
+	}
+	r := <-got
+	if r.status != 200 || !strings.Contains(r.body, "other-x") {
+		t.Fatalf("the request in flight across two reloads: %d %s", r.status, r.body)
+	}
+	if r := h.overUnix("GET", "/v1/secret?ref="+escape("secret://other/x"), ""); !strings.Contains(r.body, "other-z") {
+		t.Fatalf("after both reloads: %s", r.body)
 	}
 }
