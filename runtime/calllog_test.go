@@ -45,3 +45,34 @@ func TestCallLogRedactsTheResult(t *testing.T) {
 		})
 	}
 }
+
+// TestCallLogBounded checks that what one call's log holds is bounded in
+// bytes, whoever logs, and that the records dropped are counted in one
+// line at the end.
+func TestCallLogBounded(t *testing.T) {
+	var buf bytes.Buffer
+	cl := newCallLog(slog.NewTextHandler(&buf, nil))
+	log := slog.New(cl)
+	line := strings.Repeat("x", 100)
+	for range 100_000 {
+		log.Warn(line, "k", line)
+	}
+	if cl.held.bytes > maxHeldBytes {
+		t.Errorf("the call log holds %d bytes, over %d", cl.held.bytes, maxHeldBytes)
+	}
+	cl.flush(context.Background(), nil)
+	out := buf.String()
+	lines := strings.Count(out, "\n")
+	if lines > maxHeldBytes/200+2 || !strings.Contains(out, "log records of the call over its cap were dropped") {
+		t.Errorf("%d lines; want the cap's worth and a summary: %.300s", lines, out)
+	}
+	if !strings.Contains(out, "records=") {
+		t.Errorf("the summary does not count the records: %s", out[len(out)-300:])
+	}
+	buf.Reset()
+	log.Info("next call")
+	cl.flush(context.Background(), nil)
+	if strings.Contains(buf.String(), "dropped") {
+		t.Errorf("the count carried over to the next call: %s", buf.String())
+	}
+}
