@@ -45,7 +45,7 @@ var echoEncodings = map[string]func(pre, v string) string{
 	"json-slash":     func(pre, v string) string { return jsonEsc(pre+v, true) },
 	"json-u-all":     func(pre, v string) string { return pctEvery(pre+v, `\u%04x`, 1) },
 	"json-u-upper":   func(pre, v string) string { return pctEvery(pre+v, `\u%04X`, 1) },
-	"json-u-mixed":   func(pre, v string) string { return pctEvery(pre+v, `\u%04x`, 3) },
+	"json-u-mixed":   func(pre, v string) string { return jsonMixed(pre + v) },
 	"json-in-pct":    func(pre, v string) string { return url.QueryEscape(jsonEsc(pre+v, true)) },
 	"html":           func(pre, v string) string { return html.EscapeString(pre + v) },
 	"html-numeric":   func(pre, v string) string { return pctEvery(pre+v, "&#%d;", 2) },
@@ -84,6 +84,20 @@ func pctEvery(s, format string, step int) string {
 			fmt.Fprintf(&b, format, s[i])
 		} else {
 			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// jsonMixed writes every third character as \uXXXX and the others as a
+// JSON encoder would: a valid JSON string, mixing both kinds of escape.
+func jsonMixed(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if i%3 == 0 {
+			fmt.Fprintf(&b, `\u%04x`, s[i])
+		} else {
+			b.WriteString(jsonEsc(s[i:i+1], false))
 		}
 	}
 	return b.String()
@@ -130,6 +144,17 @@ func TestRedactEncodings(t *testing.T) {
 				}
 				if !bytes.HasPrefix(out, []byte(`{"before":"ok","echo":"`)) || !bytes.HasSuffix(out, []byte(`","after":"ok"}`)) {
 					t.Errorf("redaction spilled over its context: %s", out)
+				}
+				// Nothing of the value survives after the label; before
+				// it, only the prefix's own encoding may.
+				if name != "jwt-claim" && !bytes.HasSuffix(out, []byte(`[REDACTED:tok]","after":"ok"}`)) {
+					t.Errorf("Redact left the end of the %s form: %s", name, out)
+				}
+				// Without a prefix, a whole encoding goes: not one byte of
+				// it may survive at either edge.
+				whole := pre == "" && name != "jwt-claim" && name != "truncated" && name != "tail"
+				if want := `{"before":"ok","echo":"[REDACTED:tok]","after":"ok"}`; whole && string(out) != want {
+					t.Errorf("Redact left part of the %s form: %s", name, out)
 				}
 			})
 		}
@@ -261,21 +286,30 @@ func TestRedactBoundary(t *testing.T) {
 		reversed[i], reversed[j] = reversed[j], reversed[i]
 	}
 	double := base64.StdEncoding.EncodeToString([]byte(base64.StdEncoding.EncodeToString([]byte(echoCred))))
+	// Invalid JSON: the value's own backslash left bare before an escape
+	// reads as an escaped backslash, which splits the echo in two runs.
+	ambiguous := strings.Replace(jsonEsc(echoCred, false), `\\en`, `\u005c\u0065n`, 1)
+	ambiguous = strings.Replace(ambiguous, `\u005c`, `\`, 1)
 	tests := []struct {
 		name     string
 		in       string
 		redacted bool
+		survives string // what is left of the value, if anything
 	}{
-		{"a run of half the value", "<" + echoCred[:half] + ">", true},
-		{"a run one byte shorter", "<" + echoCred[:half-1] + ">", false},
-		{"reversed", string(reversed), false},
-		{"base64 of base64", double, false},
+		{"a run of half the value", "<" + echoCred[:half] + ">", true, ""},
+		{"a run one byte shorter", "<" + echoCred[:half-1] + ">", false, echoCred[:half-1]},
+		{"reversed", string(reversed), false, string(reversed)},
+		{"base64 of base64", double, false, double},
+		{"ambiguous escapes split the value", ambiguous, true, `u0065n=\u0026\u003c9f3Kz`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			out := string(creds.Redact([]byte(tc.in)))
 			if got := out != tc.in; got != tc.redacted {
 				t.Errorf("Redact(%q) = %q: redacted %v, want %v", tc.in, out, got, tc.redacted)
+			}
+			if tc.survives != "" && !strings.Contains(out, tc.survives) {
+				t.Errorf("Redact(%q) = %q: the boundary moved (%q no longer survives): update ABI.md", tc.in, out, tc.survives)
 			}
 		})
 	}
