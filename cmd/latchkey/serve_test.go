@@ -196,7 +196,9 @@ func get(t *testing.T, c *http.Client, method, url, body string, hdr ...string) 
 func TestServeSameAsCLI(t *testing.T) {
 	dir := shortDir(t)
 	example, _ := filepath.Abs("../../examples/env")
-	agent := writeFile(t, dir, "agent.yaml", strings.ReplaceAll(mustRead(t, filepath.Join(example, "agent.yaml")), "timeout: 10s", "timeout: 10s\nserve:\n  socket: "+filepath.Join(dir, "s.sock")))
+	tokenFile := writeFile(t, dir, "token", "cli-token-0123456789abcdef\n")
+	agent := writeFile(t, dir, "agent.yaml", strings.ReplaceAll(mustRead(t, filepath.Join(example, "agent.yaml")), "timeout: 10s",
+		"timeout: 10s\nserve:\n  socket: "+filepath.Join(dir, "s.sock")+"\n  tcp: 127.0.0.1:0\n  token_file: "+tokenFile))
 	env := []string{"DEMO_BIN=\xff\xfe"}
 	srv := serve(t, agent, filepath.Join(dir, "s.sock"), env...)
 	wfDir := t.TempDir()
@@ -240,17 +242,28 @@ func TestServeSameAsCLI(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			local := latchkey(t, run{args: append([]string{tc.args[0], "-c", agent}, tc.args[1:]...), stdin: tc.stdin, env: env, dir: dir})
-			remote := latchkey(t, run{args: append([]string{tc.args[0], "--server", "unix://" + srv.sock}, tc.args[1:]...), stdin: tc.stdin, env: env, dir: dir})
-			if local != remote {
-				t.Fatalf("with and without --server differ:\nlocal:  exit %d\n%s\n%s\nremote: exit %d\n%s\n%s",
-					local.code, local.stdout, local.stderr, remote.code, remote.stdout, remote.stderr)
+			for _, server := range []struct{ addr, tokenFile string }{{"unix://" + srv.sock, ""}, {"tcp://" + srv.tcp, tokenFile}} {
+				args := append([]string{tc.args[0], "--server", server.addr}, tc.args[1:]...)
+				if server.tokenFile != "" {
+					args = append([]string{tc.args[0], "--server", server.addr, "--token-file", server.tokenFile}, tc.args[1:]...)
+				}
+				remote := latchkey(t, run{args: args, stdin: tc.stdin, env: env, dir: dir})
+				if local != remote {
+					t.Fatalf("with and without --server %s differ:\nlocal:  exit %d\n%s\n%s\nremote: exit %d\n%s\n%s",
+						server.addr, local.code, local.stdout, local.stderr, remote.code, remote.stdout, remote.stderr)
+				}
+				noLeak(t, "stderr", remote.stderr, plantedOther)
 			}
-			noLeak(t, "stderr", remote.stderr, plantedOther)
 		})
 	}
 	// LATCHKEY_SERVER does what --server does.
 	r := mustResolve(t, run{args: []string{"resolve", "-w", wf}, env: []string{"LATCHKEY_SERVER=unix://" + srv.sock}, dir: dir}, plantedPassword)
 	noLeak(t, "stderr", r.stderr, plantedPassword)
+	// TCP with the token in LATCHKEY_TOKEN; without one, or a wrong one, a clear error.
+	mustResolve(t, run{args: []string{"resolve", "--server", "tcp://" + srv.tcp, "-w", wf}, env: []string{"LATCHKEY_TOKEN=cli-token-0123456789abcdef"}, dir: dir}, plantedPassword)
+	mustFail(t, run{args: []string{"resolve", "--server", "tcp://" + srv.tcp, "-w", wf}}, 2, "TCP needs a token")
+	r = mustFail(t, run{args: []string{"resolve", "--server", "tcp://" + srv.tcp, "-w", wf}, env: []string{"LATCHKEY_TOKEN=wrong-token-0123456789"}}, 3, "not one of the agent's tokens")
+	noLeak(t, "stderr", r.stderr, "cli-token-0123456789abcdef", "wrong-token-0123456789")
 	// A server that is not running is a clear error.
 	mustFail(t, run{args: []string{"resolve", "--server", "unix://" + filepath.Join(dir, "none.sock"), "-w", wf}}, 3, "cannot reach latchkey serve", "none.sock")
 	mustFail(t, run{args: []string{"resolve", "--server", "http://x", "-w", wf}}, 2, "unix:///PATH or tcp://HOST:PORT")
