@@ -265,7 +265,30 @@ func (s *Server) prepare(agent *config.Agent) (*generation, error) {
 // Listen opens the unix socket and the TCP listener the serve section asks
 // for. A stale socket is removed; a live one is an error wrapping
 // [ErrSocketInUse]; a path that is not a socket is an error and left alone.
+//
+// Under systemd socket activation (LISTEN_PID, LISTEN_FDS) it serves the
+// sockets systemd passed instead, and serve.socket and serve.tcp are
+// ignored; a TCP one still needs a token.
 func (s *Server) Listen() error {
+	act, err := activated(s.cfg.Getenv, s.opts.allowNonLB)
+	if err != nil {
+		return err
+	}
+	if len(act) > 0 {
+		for _, p := range act {
+			if p.t == overTCP && len(s.gen.Load().tokens.names) == 0 {
+				for _, a := range act {
+					_ = a.l.Close()
+				}
+				return fmt.Errorf("socket activation: systemd passed a TCP socket (%s), which needs a token: set serve.token_file or serve.token_env", p.l.Addr())
+			}
+		}
+		for _, p := range act {
+			s.lns = append(s.lns, newListener(p.l, p.t, s.opts.maxConns))
+		}
+		s.log.Info("using the sockets systemd passed; serve.socket and serve.tcp are ignored", "sockets", len(act))
+		return nil
+	}
 	if s.opts.socket == "" && s.opts.tcp == "" {
 		return errors.New("serve: nothing to listen on: serve.socket is none and serve.tcp is unset")
 	}

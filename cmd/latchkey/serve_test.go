@@ -73,11 +73,17 @@ func serve(t *testing.T, agent, sock string, env ...string) *served {
 
 func startServe(t *testing.T, agent, sock string, env ...string) *served {
 	t.Helper()
-	s := &served{t: t, sock: sock, stderr: &syncBuffer{}, exited: make(chan struct{}), unix: unixHTTP(sock)}
-	s.cmd = exec.Command(bin, "serve", "-c", agent)
-	s.cmd.Env = append(baseEnv(), env...)
+	cmd := exec.Command(bin, "serve", "-c", agent)
+	cmd.Env = append(baseEnv(), env...)
+	cmd.Dir = filepath.Dir(agent)
+	return startCmd(t, cmd, sock)
+}
+
+// startCmd starts cmd, a latchkey serve that will listen on sock.
+func startCmd(t *testing.T, cmd *exec.Cmd, sock string) *served {
+	t.Helper()
+	s := &served{t: t, cmd: cmd, sock: sock, stderr: &syncBuffer{}, exited: make(chan struct{}), unix: unixHTTP(sock)}
 	s.cmd.Stderr = s.stderr
-	s.cmd.Dir = filepath.Dir(agent)
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -426,5 +432,60 @@ func TestServeFromPython(t *testing.T) {
 	out, stderr, code = runPy(bad)
 	if code != 4 || out != "" || !strings.Contains(stderr, `field "a"`) || !strings.Contains(stderr, `field "b"`) {
 		t.Fatalf("resolve.py on a failing workflow: exit %d\n%s\n%s", code, out, stderr)
+	}
+}
+
+// TestServeSocketActivation passes a unix and a TCP socket as systemd does
+// (LISTEN_PID, LISTEN_FDS, descriptors 3 and 4): the server serves them,
+// ignores serve.socket, asks TCP callers for the token, and on SIGTERM
+// leaves the socket file to its owner.
+func TestServeSocketActivation(t *testing.T) {
+	dir := shortDir(t)
+	sock := filepath.Join(dir, "act.sock")
+	ul, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ul.SetUnlinkOnClose(false)
+	uf, _ := ul.File()
+	ul.Close()
+	tl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf, _ := tl.(*net.TCPListener).File()
+	tcpAddr := tl.Addr().String()
+	tl.Close()
+	tok := writeFile(t, dir, "token", "act-token-0123456789abcdef\n")
+	agent := writeFile(t, dir, "agent.yaml", "stores:\n  demo:\n    type: env\n    allow: [DEMO_*]\nserve:\n  socket: "+filepath.Join(dir, "ignored.sock")+"\n  token_file: "+tok+"\n")
+	// sh's $$ is the pid latchkey keeps after exec, as systemd sets it.
+	cmd := exec.Command("sh", "-c", `LISTEN_PID=$$ LISTEN_FDS=2 exec "$0" serve -c "$1"`, bin, agent)
+	cmd.Env, cmd.Dir, cmd.ExtraFiles = baseEnv(), dir, []*os.File{uf, tf}
+	srv := startCmd(t, cmd, sock)
+	srv.waitReady()
+	uf.Close()
+	tf.Close()
+	if a := get(t, srv.unix, "GET", "http://l/v1/secret?ref=secret://demo/DEMO_API_TOKEN", ""); a.status != 200 || !strings.Contains(a.body, plantedToken) {
+		t.Fatalf("over the passed unix socket: %d %s", a.status, a.body)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "ignored.sock")); !os.IsNotExist(err) {
+		t.Errorf("serve.socket was created under socket activation: %v", err)
+	}
+	tcp := &http.Client{Timeout: 10 * time.Second}
+	if a := get(t, tcp, "GET", "http://"+tcpAddr+"/readyz", ""); a.status != 401 {
+		t.Errorf("passed TCP socket without a token: %d", a.status)
+	}
+	if a := get(t, tcp, "GET", "http://"+tcpAddr+"/readyz", "", "X-Latchkey-Token", "act-token-0123456789abcdef"); a.status != 200 {
+		t.Errorf("passed TCP socket with the token: %d %s", a.status, a.body)
+	}
+	srv.signal(syscall.SIGTERM)
+	if srv.code != 0 {
+		t.Fatalf("exit %d:\n%s", srv.code, srv.stderr.String())
+	}
+	if _, err := os.Lstat(sock); err != nil {
+		t.Errorf("the passed socket's file was removed; it belongs to the socket unit: %v", err)
+	}
+	if !strings.Contains(srv.stderr.String(), "using the sockets systemd passed") {
+		t.Errorf("log:\n%s", srv.stderr.String())
 	}
 }
