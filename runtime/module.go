@@ -203,6 +203,9 @@ func LoadBytes(ctx context.Context, wasm []byte, opts Options) (*Module, error) 
 	sum := sha256.Sum256(wasm)
 	digest := hex.EncodeToString(sum[:])
 	info := ModuleInfo{Size: len(wasm), SHA256: digest}
+	if err := CheckPin(opts.SHA256); err != nil {
+		return fail(err)
+	}
 	switch pin := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(opts.SHA256), "sha256:")); {
 	case pin == "" && !opts.AllowUnpinned:
 		return fail(fmt.Errorf("%w: set sha256 to %s (or allow_unpinned: true)", ErrUnpinned, digest))

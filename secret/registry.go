@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -54,7 +55,12 @@ func (s Spec) Decode(dst any) error {
 	if err := dec.Decode(dst); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return &ConfigError{Store: s.Name, Key: te.Field, Msg: fmt.Sprintf("must be a %s, not a %s", te.Type, te.Value)}
+			msg := fmt.Sprintf("must be a %s, not a %s", te.Type, te.Value)
+			if te.Type.Kind() == reflect.String && te.Value == "number" {
+				// YAML reads 0123…789 as a number, and a long one loses digits.
+				msg += ": quote it (\"…\") so that the config file keeps it as written, digits and all"
+			}
+			return &ConfigError{Store: s.Name, Key: te.Field, Msg: msg}
 		}
 		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 			return &ConfigError{Store: s.Name, Key: strings.Trim(f, `"`),

@@ -215,6 +215,9 @@ func (s *settings) options(store string) (lkruntime.Options, error) {
 	if s.SHA256 != "" && s.AllowUnpinned {
 		bad("allow_unpinned", "contradicts sha256: drop one of them")
 	}
+	if err := lkruntime.CheckPin(s.SHA256); err != nil {
+		bad("sha256", "%v", err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return opts, err
 	}
