@@ -131,6 +131,7 @@ func (a *app) runChild(args, env []string, doMask bool, secrets [][]byte) error 
 		return fail(code, fmt.Errorf("exec %s: %w", args[0], err))
 	}
 	c := exec.Command(path, args[1:]...)
+	dieWithParent(c)
 	c.Env = env
 	c.Stdin = a.io.In
 	var outs []*mask.Writer
