@@ -69,7 +69,7 @@ func TestModuleRunCredentials(t *testing.T) {
 	probe := wasmtest.Build(t, "providers/wasm/testdata/guests/credprobe")
 	cfg, _ := json.Marshal(map[string]any{"url": srv.URL, "header": map[string]string{"X-Token": "{{latchkey.credential:tok}}"}})
 	env := []string{"LK_SANDBOX_TOK=" + sandboxCred}
-	base := []string{"module", "run", probe, "--config", string(cfg), "--allow-host", host, "--allow-http", host, "--allow-network", "127.0.0.1/32",
+	base := []string{"module", "run", probe, "--store-config", string(cfg), "--allow-host", host, "--allow-http", host, "--allow-network", "127.0.0.1/32",
 		"--credential", "tok=env:LK_SANDBOX_TOK", "--credential-host", "tok=http://" + host}
 	for _, req := range []string{"/echo?enc=raw", "/echo?enc=base64&pre=a", "/echo?enc=base64&pre=ab", "/echo?enc=hex", "/echo?enc=url", "/forbidden"} {
 		r := latchkey(t, run{args: append(base, "--secret", req), env: env})

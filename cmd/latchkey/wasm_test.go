@@ -48,13 +48,13 @@ func TestWasm(t *testing.T) {
 			}
 
 			modCfg, _ := json.Marshal(settings["config"])
-			r = latchkey(t, run{args: []string{"module", "run", mod, "--config", string(modCfg), "--secret", "db", "--key", "password",
+			r = latchkey(t, run{args: []string{"module", "run", mod, "--store-config", string(modCfg), "--secret", "db", "--key", "password",
 				"--allow-http", srv.HostPort(), "--allow-network", "127.0.0.1/32", "--sha256", settings["sha256"].(string)}})
 			if r.code != 0 || strings.TrimSpace(r.stdout) != pw {
 				t.Fatalf("module run: %d %q %s", r.code, r.stdout, r.stderr)
 			}
 			// Without the loopback allowance the host refuses the dial.
-			r = latchkey(t, run{args: []string{"module", "run", mod, "--config", string(modCfg), "--secret", "db", "--allow-http", srv.HostPort()}})
+			r = latchkey(t, run{args: []string{"module", "run", mod, "--store-config", string(modCfg), "--secret", "db", "--allow-http", srv.HostPort()}})
 			if r.code != 4 || r.stdout != "" {
 				t.Fatalf("module run to loopback without allowance: %d %q %s", r.code, r.stdout, r.stderr)
 			}
@@ -87,7 +87,7 @@ func TestModuleAnnotate(t *testing.T) {
 	}
 	settings := srv.Settings(t, out, "")
 	modCfg, _ := json.Marshal(settings["config"])
-	args := []string{"module", "run", "--config", string(modCfg), "--secret", "db", "--allow-http", srv.HostPort(), "--allow-network", "127.0.0.1/32"}
+	args := []string{"module", "run", "--store-config", string(modCfg), "--secret", "db", "--allow-http", srv.HostPort(), "--allow-network", "127.0.0.1/32"}
 	if r = latchkey(t, run{args: append(args, out)}); r.code != 0 || strings.TrimSpace(r.stdout) != "annotated-pl4nted" {
 		t.Fatalf("module run of the annotated module: %d %q %s", r.code, r.stdout, r.stderr)
 	}

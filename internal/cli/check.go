@@ -36,7 +36,7 @@ With --format json the same is printed as one JSON object: {"ok", "offline",
 "status", "error"}], "stores": [{"name", "identity", "warnings"}], "errors":
 [{"kind", "field", "store", "secret", "key", "setting", "message"}]}. A config
 or workflow that cannot be loaded still prints that object, with "errors".`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "table" && format != "json" {
 				return fail(ExitUsage, fmt.Errorf("--format %q: use table or json", format))
@@ -69,6 +69,7 @@ or workflow that cannot be loaded still prints that object, with "errors".`,
 	cmd.Flags().BoolVar(&offline, "offline", false, "validate and print the plan without fetching anything")
 	a.serverFlags(cmd)
 	cmd.Flags().StringVarP(&format, "format", "f", "table", "output format: table or json")
+	_ = cmd.RegisterFlagCompletionFunc("format", completeValues("table", "json"))
 	return cmd
 }
 

@@ -126,7 +126,14 @@ exec returns its command's code (126 cannot run it, 127 no such command).`,
 		lvl = "warn"
 	}
 	pf.StringVar(&a.logLevel, "log-level", lvl, "log level on stderr: debug, info, warn, error [$LATCHKEY_LOG_LEVEL]")
-	root.AddCommand(a.resolveCmd(), a.execCmd(), a.checkCmd(), a.versionCmd(), a.moduleCmd(), a.serveCmd())
+	_ = root.RegisterFlagCompletionFunc("log-level", completeValues("debug", "info", "warn", "error"))
+	_ = root.RegisterFlagCompletionFunc("config", completeConfigFiles)
+	_ = root.RegisterFlagCompletionFunc("workflow", completeConfigFiles)
+	version, module := a.versionCmd(), a.moduleCmd()
+	hideGlobals(version)
+	hideGlobals(module, "log-level")
+	root.AddCommand(a.resolveCmd(), a.execCmd(), a.checkCmd(), version, module, a.serveCmd())
+	setupCompletion(root)
 	internalErrors(root)
 	return root
 }

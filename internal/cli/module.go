@@ -111,9 +111,10 @@ func (a *app) moduleRunCmd() *cobra.Command {
 		timeout                                     time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "run FILE --config JSON --secret NAME",
+		Use:   "run FILE --store-config JSON --secret NAME",
 		Short: "Resolve one secret through a module, without an agent config",
-		Long: `Load FILE as a custom store with the given JSON config, fetch one secret
+		Long: `Load FILE as a custom store with the JSON config of --store-config (the
+store's "config" setting; not an agent config file), fetch one secret
 through it and print the value (or, with --key, one key of a JSON secret) on
 stdout. The host of config.store_url is allowed; --allow-host adds others.
 Without --sha256 the module runs unpinned, with a warning.
@@ -133,20 +134,27 @@ init_timeout, instances, max_requests, request_timeout, max_request_bytes,
 max_response_bytes, max_redirects, max_log_bytes, max_stdout_bytes,
 max_input_bytes, max_output_bytes, recycle_mib).`,
 		Example: `  latchkey module run http-json.wasm --secret db --key password \
-    --config '{"store_url": "https://secrets.example.com/v1/{name}"}'
+    --store-config '{"store_url": "https://secrets.example.com/v1/{name}"}'
 
   API_TOKEN=… latchkey module run vault.wasm --secret db \
-    --config '{"store_url": "https://vault.example.com/v1/secret/data/{name}"}' \
+    --store-config '{"store_url": "https://vault.example.com/v1/secret/data/{name}"}' \
     --credential vault_token=env:API_TOKEN --credential-host vault_token=vault.example.com \
     --limit timeout=5s --limit max_requests=4`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := refuseGlobals(cmd, map[string]string{
+				"config":   "module run takes the store's JSON config as --store-config JSON (--config/-c names an agent config file elsewhere)",
+				"workflow": "module run resolves the one secret --secret names",
+				"set":      "module run's settings are its own flags (--allow-host, --limit, …)",
+			}); err != nil {
+				return err
+			}
 			if name == "" {
 				return fail(ExitUsage, errors.New("--secret NAME is required"))
 			}
 			var cfg map[string]any
 			if err := json.Unmarshal([]byte(config), &cfg); err != nil || cfg == nil {
-				return fail(ExitUsage, errors.New("--config must be a JSON object, e.g. '{\"store_url\": \"https://…\"}'"))
+				return fail(ExitUsage, errors.New("--store-config must be a JSON object, e.g. '{\"store_url\": \"https://…\"}'"))
 			}
 			settings := map[string]any{"module": args[0], "config": cfg}
 			if pin != "" {
@@ -212,7 +220,7 @@ max_input_bytes, max_output_bytes, recycle_mib).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&config, "config", "{}", "the store's JSON config handed to the module")
+	f.StringVar(&config, "store-config", "{}", "the store's JSON config handed to the module (its \"config\" setting)")
 	f.StringVar(&name, "secret", "", "the secret to fetch (required)")
 	f.StringVar(&version, "version", "", "the secret's version")
 	f.StringVar(&key, "key", "", "a dot-separated key inside a JSON secret")

@@ -46,7 +46,7 @@ result goes to a file created with mode 0600 instead of stdout. Nothing is
 printed unless every field resolves.`,
 		Example: `  latchkey resolve -c agent.yaml -w workflow.yaml
   latchkey resolve -c agent.yaml -w workflow.yaml -f env -o /run/secrets/wf.env`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			namer, err := ef.namer()
 			if err != nil {
@@ -73,6 +73,7 @@ printed unless every field resolves.`,
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "json", "output format: json, env or dotenv")
+	_ = cmd.RegisterFlagCompletionFunc("format", completeValues("json", "env", "dotenv"))
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file (mode 0600) instead of stdout")
 	ef.register(cmd)
 	a.serverFlags(cmd)
