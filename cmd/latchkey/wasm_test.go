@@ -71,7 +71,7 @@ func TestModuleAnnotate(t *testing.T) {
 	srv := wasmstoretest.Start(t, map[string][]byte{"db": []byte("annotated-pl4nted")})
 	mod := wasmstoretest.BuildHTTPJSON(t)
 	dir := t.TempDir()
-	good := writeFile(t, dir, "good.json", `{"version": 1, "hosts": ["config:store_url"], "config": ["store_url", "header"]}`)
+	good := writeFile(t, dir, "good.json", `{"version": 1, "hosts": ["config:store_url"], "credentials": ["store_token"], "config": ["store_url", "header"]}`)
 	out := filepath.Join(dir, "annotated.wasm")
 	r := latchkey(t, run{args: []string{"module", "annotate", mod, "--capabilities", good, "-o", out}})
 	if r.code != 0 || !strings.Contains(r.stdout, "sha256") {
@@ -91,6 +91,18 @@ func TestModuleAnnotate(t *testing.T) {
 	if r = latchkey(t, run{args: append(args, out)}); r.code != 0 || strings.TrimSpace(r.stdout) != "annotated-pl4nted" {
 		t.Fatalf("module run of the annotated module: %d %q %s", r.code, r.stdout, r.stderr)
 	}
+
+	// check: the declared credential the store lacks is a warning; a
+	// module without the section gets a note.
+	annotated := srv.Settings(t, out, "")
+	annotated["type"] = "wasm"
+	plain := srv.Settings(t, mod, "")
+	plain["type"] = "wasm"
+	cfg, _ := json.Marshal(map[string]any{"stores": map[string]any{"annotated": annotated, "plain": plain}})
+	agent := writeFile(t, dir, "agent.json", string(cfg))
+	wf := writeFile(t, dir, "wf.yaml", "fields:\n  a: secret://annotated/db\n  b: secret://plain/db\n")
+	r = mustResolve(t, run{args: []string{"check", "--offline", "-c", agent, "-w", wf}},
+		`module declares credential "store_token", which the store does not configure`, "capabilities: none declared")
 
 	evil := writeFile(t, dir, "evil.json", `{"version": 1, "hosts": ["config:store_url", "exfil.example"]}`)
 	bad := filepath.Join(dir, "evil.wasm")
