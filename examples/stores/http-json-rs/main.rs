@@ -4,7 +4,7 @@
 //! the JSON document it receives. Its configuration is described in
 //! README.md; `build.sh` next to it is the command that builds it.
 
-use latchkey_guest::{export_store, http, Error, Json, Kind, Request, Store};
+use latchkey_guest::{export_store, http, quote, Error, Json, Kind, Request, Store};
 
 struct HttpJson {
     /// Where secrets live. `{name}` and `{version}` are replaced by the
@@ -49,7 +49,7 @@ impl Store for HttpJson {
         config.members(|key, v| {
             let string = |v: Json| match v.as_str() {
                 Ok(s) => Ok(s.into_owned()),
-                Err(_) => Err(Error::invalid_config(format!("{:?}: want a string", key))),
+                Err(_) => Err(Error::invalid_config(format!("{}: want a string", quote(key)))),
             };
             match key {
                 "store_url" => c.store_url = string(v)?,
@@ -68,10 +68,10 @@ impl Store for HttpJson {
                             c.header.push((name.to_string(), s.into_owned()));
                             Ok(())
                         }
-                        Err(_) => Err(Error::invalid_config(format!("\"header\": the value of {:?} is not a string", name))),
+                        Err(_) => Err(Error::invalid_config(format!("\"header\": the value of {} is not a string", quote(name)))),
                     })?;
                 }
-                _ => return Err(Error::invalid_config(format!("unknown key {:?}", key))),
+                _ => return Err(Error::invalid_config(format!("unknown key {}", quote(key)))),
             }
             Ok(())
         })?;
@@ -89,10 +89,10 @@ impl Store for HttpJson {
         let url = secret_url(&mut self.last, &self.store_url, &self.version_param, name, &req.version);
         let resp = http::HttpRequest::get(url).headers(self.header.iter().map(|(k, v)| (k, v))).send()?;
         match resp.status {
-            404 => return Err(Error::not_found(format!("secret {:?} (HTTP 404)", name))),
-            401 | 403 => return Err(Error::permission_denied(format!("secret {:?}: HTTP {}", name, resp.status))),
+            404 => return Err(Error::not_found(format!("secret {} (HTTP 404)", quote(name)))),
+            401 | 403 => return Err(Error::permission_denied(format!("secret {}: HTTP {}", quote(name), resp.status))),
             200..=299 => {}
-            s => return Err(Error::unavailable(format!("secret {:?}: HTTP {}", name, s))),
+            s => return Err(Error::unavailable(format!("secret {}: HTTP {}", quote(name), s))),
         }
         if self.field.is_empty() {
             return Ok(resp.into_body());
@@ -156,6 +156,10 @@ fn escape(s: &str, query: bool) -> String {
     out
 }
 
+// Messages quote names with the SDK's JSON quote rather than {:?}: Debug
+// formatting of strings pulls Unicode tables into the module (about a
+// sixth of its size), and every byte is validated before the first fetch.
+
 /// select_field walks path into a JSON document: a string is returned
 /// unquoted, anything else as JSON. Messages name keys, never values.
 fn select_field(doc: &[u8], path: &[String], name: &str) -> Result<Vec<u8>, Error> {
@@ -163,10 +167,11 @@ fn select_field(doc: &[u8], path: &[String], name: &str) -> Result<Vec<u8>, Erro
     let keys: Vec<&str> = path.iter().map(String::as_str).collect();
     match Json::new(doc).lookup(&keys) {
         Err(_) => Err(Error::unavailable(format!(
-            "secret {:?}: the response is not JSON, so field {:?} cannot be selected",
-            name, field
+            "secret {}: the response is not JSON, so field {} cannot be selected",
+            quote(name),
+            quote(&field)
         ))),
-        Ok(None) => Err(Error::not_found(format!("secret {:?}: field {:?} not in the response", name, field))),
+        Ok(None) => Err(Error::not_found(format!("secret {}: field {} not in the response", quote(name), quote(&field)))),
         Ok(Some(v)) => match v.as_str() {
             Ok(s) => Ok(s.into_owned().into_bytes()),
             Err(_) => Ok(v.bytes().to_vec()),

@@ -68,7 +68,9 @@ impl From<JsonError> for crate::Error {
 impl fmt::Debug for Json<'_> {
     /// Debug shows the value's kind and size, never its text.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Json({:?}, {} bytes)", self.kind(), self.end - self.start)
+        f.write_str("Json(")?;
+        fmt::Debug::fmt(&self.kind(), f)?;
+        write!(f, ", {} bytes)", self.end - self.start)
     }
 }
 
