@@ -2,11 +2,17 @@
 // nothing but Go: it builds the http-json custom store
 // (examples/stores/http-json) to WebAssembly, starts a small secret store on
 // loopback, writes an agent config with that Wasm store and an env store,
-// and runs `latchkey resolve` on a workflow that uses both.
+// prints them, shows with `latchkey check` which store each field comes
+// from, and runs `latchkey resolve` on the workflow.
 //
 // Run it from the repository root:
 //
-//	go run ./examples/quickstart
+//	go run ./examples/quickstart               # files in a temporary directory, removed after
+//	go run ./examples/quickstart -keep ./qs    # the agent config and workflow kept in ./qs
+//
+// The first run compiles latchkey with the cloud SDKs it links (AWS, Azure,
+// GCP): that takes minutes on a small machine, once; later runs start in
+// seconds.
 //
 // The module is built with
 //
@@ -21,6 +27,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -37,9 +44,11 @@ import (
 )
 
 func main() {
+	keep := flag.String("keep", "", "write the agent config and workflow to this directory and keep them")
+	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	code, err := run(ctx, os.Stdout, os.Stderr)
+	code, err := run(ctx, *keep, os.Stdout, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
@@ -57,19 +66,27 @@ const (
 	dbSecret   = `{"username":"orders_app","password":"quickstart-s3cr3t"}`
 )
 
-// run does the whole demo and returns latchkey's exit code.
-func run(ctx context.Context, stdout, stderr io.Writer) (int, error) {
+// run does the whole demo and returns latchkey's exit code. With keep set,
+// the generated files go to that directory and stay there.
+func run(ctx context.Context, keep string, stdout, stderr io.Writer) (int, error) {
 	root, err := repoRoot()
 	if err != nil {
 		return 0, err
 	}
-	dir, err := os.MkdirTemp("", "latchkey-quickstart-")
-	if err != nil {
+	dir := keep
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "latchkey-quickstart-"); err != nil {
+			return 0, err
+		}
+		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return 0, err
 	}
-	defer os.RemoveAll(dir)
+	if dir, err = filepath.Abs(dir); err != nil {
+		return 0, err
+	}
 
-	fmt.Fprintln(stderr, "quickstart: building examples/stores/http-json to WebAssembly…")
+	fmt.Fprintln(stderr, "quickstart: building examples/stores/http-json to WebAssembly (the first run also compiles it for this machine; later runs use the cache)…")
 	module := filepath.Join(dir, "http-json.wasm")
 	build := exec.CommandContext(ctx, "go", "build", "-buildmode=c-shared", "-trimpath", "-o", module, ".")
 	build.Dir = filepath.Join(root, "examples", "stores", "http-json")
@@ -95,7 +112,7 @@ func run(ctx context.Context, stdout, stderr io.Writer) (int, error) {
 
 	agent := filepath.Join(dir, "agent.yaml")
 	workflow := filepath.Join(dir, "workflow.yaml")
-	if err := os.WriteFile(agent, []byte(fmt.Sprintf(`# A custom store as a sandboxed Wasm module, and the agent's environment.
+	agentYAML := fmt.Sprintf(`# A custom store as a sandboxed Wasm module, and the agent's environment.
 default_store: custom
 stores:
   custom:
@@ -116,24 +133,36 @@ stores:
   app:
     type: env
     allow: ["QUICKSTART_*"]
-`, module, hex.EncodeToString(sum[:]), addr, addr, addr)), 0o600); err != nil {
-		return 0, err
-	}
-	if err := os.WriteFile(workflow, []byte(`name: orders-sync
+`, module, hex.EncodeToString(sum[:]), addr, addr, addr)
+	const workflowYAML = `name: orders-sync
 fields:
-  host: db.internal.example.com
-  username: secret:///db#username
-  password: secret://custom/db#password
-  region: secret://app/QUICKSTART_REGION?default=eu-west-1
-`), 0o600); err != nil {
-		return 0, err
+  host: db.internal.example.com                 # a literal
+  username: secret:///db#username               # the default store (custom): key of secret db
+  password: secret://custom/db#password         # the Wasm store, named
+  region: secret://app/QUICKSTART_REGION?default=eu-west-1   # the env store, with a default
+`
+	for _, f := range []struct{ path, text string }{{agent, agentYAML}, {workflow, workflowYAML}} {
+		if err := os.WriteFile(f.path, []byte(f.text), 0o600); err != nil {
+			return 0, err
+		}
+		fmt.Fprintf(stderr, "\n--- %s\n%s", f.path, f.text)
 	}
 	// The agent's own credential for the store, as an operator would export it.
 	if err := os.Setenv("QUICKSTART_STORE_TOKEN", storeToken); err != nil {
 		return 0, err
 	}
-	fmt.Fprintf(stderr, "quickstart: latchkey resolve -c %s -w %s\n", agent, workflow)
-	return cli.Main(ctx, []string{"resolve", "-c", agent, "-w", workflow}, cli.IO{In: strings.NewReader(""), Out: stdout, Err: stderr}), nil
+	stdio := cli.IO{In: strings.NewReader(""), Out: stderr, Err: stderr}
+	fmt.Fprintf(stderr, "\nquickstart: which store each field comes from (no values): latchkey check -c %s -w %s\n", agent, workflow)
+	if code := cli.Main(ctx, []string{"check", "-c", agent, "-w", workflow}, stdio); code != 0 {
+		return code, nil
+	}
+	fmt.Fprintf(stderr, "\nquickstart: latchkey resolve -c %s -w %s\n", agent, workflow)
+	stdio.Out = stdout
+	code := cli.Main(ctx, []string{"resolve", "-c", agent, "-w", workflow}, stdio)
+	if keep != "" {
+		fmt.Fprintf(stderr, "quickstart: kept %s and %s (the demo store they name stopped with the quickstart)\n", agent, workflow)
+	}
+	return code, nil
 }
 
 // serveSecrets is the demo store: GET /secrets/db with the bearer token.

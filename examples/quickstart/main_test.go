@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +20,8 @@ func TestQuickstart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var out, errb bytes.Buffer
-	code, err := run(ctx, &out, &errb)
+	keep := t.TempDir()
+	code, err := run(ctx, keep, &out, &errb)
 	if err != nil || code != 0 {
 		t.Fatalf("run: code %d, %v\n%s", code, err, errb.String())
 	}
@@ -26,5 +29,21 @@ func TestQuickstart(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %s:\n%s", want, out.String())
 		}
+	}
+	// It shows what it did: the generated files, and which store each
+	// field came from, and keeps the files when asked.
+	for _, want := range []string{"--- " + filepath.Join(keep, "agent.yaml"), "type: wasm", "--- " + filepath.Join(keep, "workflow.yaml"),
+		"password: secret://custom/db#password", "STORE", "password  custom  db", "region    app     QUICKSTART_REGION", "ok (absent: default used)"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errb.String())
+		}
+	}
+	for _, f := range []string{"agent.yaml", "workflow.yaml"} {
+		if _, err := os.Stat(filepath.Join(keep, f)); err != nil {
+			t.Errorf("-keep: %v", err)
+		}
+	}
+	if strings.Contains(errb.String(), "quickstart-s3cr3t") {
+		t.Errorf("stderr holds the password:\n%s", errb.String())
 	}
 }
