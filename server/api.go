@@ -263,7 +263,7 @@ func (s *Server) serveResolve(w http.ResponseWriter, r *http.Request, g *generat
 		resolutionError(w, err)
 		return
 	}
-	out := ResolveResponse{Workflow: wf.Name, Fields: make([]ResolvedField, 0, len(res.Fields))}
+	out := ResolveResponse{Workflow: wf.Name, Fields: make([]ResolvedField, 0, len(res.Fields)), UsedEnv: g.res.UsedEnv()}
 	for _, f := range res.Fields {
 		out.Fields = append(out.Fields, ResolvedField{Name: f.Name, Env: f.Env, Value: wireValue(f.Value), Secret: f.Secret, Defaulted: f.Defaulted})
 	}

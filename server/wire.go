@@ -70,6 +70,10 @@ func (v Value) Bytes() ([]byte, error) {
 type ResolveResponse struct {
 	Workflow string          `json:"workflow,omitempty"`
 	Fields   []ResolvedField `json:"fields"`
+	// UsedEnv names the variables the server's stores authenticate with or
+	// served ([resolver.Resolver.UsedEnv]): `latchkey exec --server` leaves
+	// them out of its command's environment, as it does without a server.
+	UsedEnv []string `json:"used_env,omitempty"`
 }
 
 // ResolvedField is one resolved field.

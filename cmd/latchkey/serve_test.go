@@ -239,6 +239,8 @@ func TestServeSameAsCLI(t *testing.T) {
 		{"check json undeclared", []string{"check", "-f", "json", "-w", undeclared}, ""},
 		{"check undeclared", []string{"check", "-w", undeclared}, ""},
 		{"exec", []string{"exec", "-w", wf, "--", "sh", "-c", `echo "pw=$PASSWORD tok=$ORDERS_API_TOKEN"; exit 7`}, ""},
+		{"exec drops the stores' variables", []string{"exec", "-w", wf, "--", "sh", "-c", `echo "db=${DEMO_DB:-unset} tok=${DEMO_API_TOKEN:-unset}"`}, ""},
+		{"exec keep-store-env", []string{"exec", "--keep-store-env", "-w", wf, "--", "sh", "-c", `echo "tok=${DEMO_API_TOKEN:-unset}"`}, ""},
 		{"exec mask", []string{"exec", "--mask", "-w", wf, "--", "sh", "-c", `echo "pw=$PASSWORD"`}, ""},
 		{"exec binary", []string{"exec", "-w", binary, "--", "sh", "-c", `printf %s "$B" | od -An -tx1`}, ""},
 		{"exec failures", []string{"exec", "-w", bad, "--", "true"}, ""},

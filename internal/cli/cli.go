@@ -244,6 +244,7 @@ func (a *app) resolve(ctx context.Context) (*resolver.Result, error) {
 		if err != nil {
 			return nil, fail(ExitInternal, fmt.Errorf("%s: %w", c.Addr(), err))
 		}
+		a.usedEnv = resp.UsedEnv
 		a.log.Info("resolved workflow", "workflow", resp.Workflow, "fields", len(res.Fields), "server", c.Addr())
 		return res, nil
 	}
