@@ -1,6 +1,7 @@
 package wasm
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -39,6 +40,65 @@ func TestIsolationSetting(t *testing.T) {
 				Settings: settingsFor(t, srv, module, map[string]any{"isolation": "per-call"})}, sharedCache)
 			if err == nil || !strings.Contains(err.Error(), "isolation") || !strings.Contains(err.Error(), "per_call") {
 				t.Fatalf("a misspelt isolation: %v", err)
+			}
+		})
+	}
+}
+
+// TestPooledMemoryAfterAFetch scans a pooled instance's whole memory after
+// fetches: the Rust SDK overwrites what it owns (the response it read, the
+// result it handed over), so nothing of the secrets is left for the next
+// fetch to read, whether small, larger than the SDK's first read buffer,
+// or selected from a JSON field. The Go SDK leaves them in
+// its heap — the scan finds them there, which is also what shows the scan
+// works — as ABI.md says of pooled instances.
+func TestPooledMemoryAfterAFetch(t *testing.T) {
+	large := []byte("large-planted-" + strings.Repeat("0123456789abcdef", 200))
+	secrets := map[string][]byte{
+		"plain": planted["plain"],
+		"large": large,
+		"doc":   []byte(`{"password":"field-planted-pw","other":"x"}`),
+	}
+	for _, g := range wasmstoretest.Guests {
+		t.Run(g.Lang, func(t *testing.T) {
+			srv := wasmstoretest.Start(t, secrets)
+			module := g.Build(t)
+			for _, tc := range []struct {
+				name, field string
+				want        []byte
+			}{
+				{"plain", "", secrets["plain"]},
+				{"large", "", large},
+				{"doc", "password", []byte("field-planted-pw")},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					s := settingsFor(t, srv, module, map[string]any{"limits": map[string]any{"instances": 1}})
+					if tc.field != "" {
+						s["config"].(map[string]any)["field"] = tc.field
+					}
+					st, err := fromSpec(context.Background(), secret.Spec{Name: "scan", Type: "wasm", Settings: s}, sharedCache)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer st.Close()
+					for range 2 {
+						v, err := st.Get(context.Background(), secret.Request{Name: tc.name})
+						if err != nil || v.RevealString() != string(tc.want) {
+							t.Fatalf("Get = %v", err)
+						}
+					}
+					probe := tc.want[:16] // any 16 bytes of the value
+					found := 0
+					if n := st.Module().ScanIdleMemory(func(mem []byte) { found += bytes.Count(mem, probe) }); n != 1 {
+						t.Fatalf("scanned %d instances", n)
+					}
+					switch {
+					case g.Lang == "rust" && found > 0:
+						t.Errorf("the Rust guest's pooled memory holds the secret %d times after the fetch", found)
+					case g.Lang == "go" && found == 0:
+						t.Errorf("the scan found nothing in the Go guest, which does not wipe: it would not notice a leak")
+					}
+				})
 			}
 		})
 	}

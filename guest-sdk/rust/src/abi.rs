@@ -91,7 +91,14 @@ pub(crate) fn read_into(out: &mut Vec<u8>, read: impl Fn(*mut u8, i32) -> i32) -
     }
     let mut n = n as usize;
     if n > out.capacity() {
-        out.reserve(n);
+        // The host wrote the first capacity bytes, which may be a secret:
+        // overwrite them before the buffer is freed (reserve would copy
+        // them and free the old block as is).
+        let cap = out.capacity();
+        // SAFETY: the host initialised [0, cap) (ABI: min(len, limit)).
+        unsafe { out.set_len(cap) };
+        crate::wipe(out);
+        *out = Vec::with_capacity(n);
         let m = read(out.as_mut_ptr(), len32(out.capacity()));
         if m < 0 {
             return Err(m);
