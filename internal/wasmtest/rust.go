@@ -140,6 +140,11 @@ func RustTest(tb testing.TB, file string) {
 	tb.Helper()
 	rs := FindRust(tb)
 	root := RepoRoot(tb)
+	// Reading the sources here, not only in rustc, lets go test's cache
+	// see them: a changed .rs file reruns the test.
+	if _, err := digest(filepath.Dir(filepath.Join(root, file)), filepath.Join(root, filepath.Dir(RustSDK))); err != nil {
+		tb.Fatal(err)
+	}
 	tmp := tb.TempDir()
 	bin := filepath.Join(tmp, "test")
 	args := []string{"--edition", "2021", "--test", "-o", bin, filepath.Join(root, file)}
