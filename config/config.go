@@ -360,6 +360,13 @@ func fromKoanf(k *koanf.Koanf, path string, origins map[string]string) (*Agent, 
 		if _, err := policy.CompileCallers(cloneCallers(a.Callers), names); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 		}
+		for _, c := range a.Callers {
+			for _, tok := range c.Tokens {
+				if _, ok := a.Serve.Tokens[tok]; !ok {
+					bad("callers."+c.Name+".tokens", "no token %q is declared in serve.tokens (declared: %s)", tok, strings.Join(sortedKeys(a.Serve.Tokens), ", "))
+				}
+			}
+		}
 	}
 	if a.DefaultStore != "" && stores != nil {
 		if _, ok := stores[a.DefaultStore]; !ok {

@@ -41,6 +41,11 @@ type Config struct {
 	// Observer, when not nil, is told about every fetch and resolution
 	// (the audit log, metrics).
 	Observer Observer
+	// Withheld names stores that exist but that this Resolver may not use,
+	// each with the reason (the resident agent builds one Resolver per
+	// caller entry): a reference to one fails while planning with the
+	// reason, wrapping secret.ErrNotAllowed, and DefaultStore may name one.
+	Withheld map[string]string
 }
 
 // StoreConfig configures one named store.
@@ -66,6 +71,10 @@ type StoreConfig struct {
 	// through whatever the store itself accepts (a store that requires a
 	// rule, such as env, then fails to build).
 	Secrets *policy.Spec
+	// Caller, when not nil, is a further rule that must also let a
+	// reference through: a caller entry's rule for this store, in the
+	// resident agent. It is checked after Secrets, the same way.
+	Caller *policy.Spec
 	// Protection guards the store's backend (package protect): a rate
 	// limit, an in-flight bound, retries and a circuit breaker, directly
 	// around the store, under the cache. Nil means protect.Defaults of the
@@ -82,6 +91,7 @@ type Resolver struct {
 	log          *slog.Logger
 	obs          Observer
 	handover     handover // stores a Rebuild took over
+	withheld     map[string]string
 }
 
 type boundStore struct {
@@ -94,6 +104,7 @@ type boundStore struct {
 	keyer    secret.Keyer // nil when the store has no canonical keys
 	owned    bool         // the Resolver closes store
 	rule     *policy.Rule // nil: no rule
+	caller   *policy.Rule // the caller entry's rule; nil: none
 	cfg      StoreConfig  // what it was built from, for Rebuild
 }
 
@@ -184,12 +195,18 @@ func buildResolver(ctx context.Context, cfg Config, reuse func(name string, sc S
 			errs = append(errs, err)
 		}
 		b.rule = rule
+		if sc.Caller != nil {
+			if b.caller, err = policy.Compile(*sc.Caller, name, policy.NamerOf(b.raw)); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
+	r.withheld = cfg.Withheld
 	if r.defaultStore == "" && len(cfg.Stores) == 1 {
 		r.defaultStore = names[0]
 	}
 	if r.defaultStore != "" {
-		if _, ok := cfg.Stores[r.defaultStore]; !ok {
+		if _, ok := cfg.Stores[r.defaultStore]; !ok && cfg.Withheld[r.defaultStore] == "" {
 			errs = append(errs, fmt.Errorf("default_store %q is not a declared store (declared: %s)", r.defaultStore, list(names)))
 		}
 	}

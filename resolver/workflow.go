@@ -92,6 +92,10 @@ func (r *Resolver) Plan(wf Workflow) (*Plan, error) {
 			continue
 		}
 		b, ok := r.stores[step.Store]
+		if why := r.withheld[step.Store]; !ok && why != "" {
+			errs = append(errs, fmt.Errorf("%s: field %q: store %q: %s: %w", where, f.Name, step.Store, why, secret.ErrNotAllowed))
+			continue
+		}
 		if !ok {
 			errs = append(errs, fmt.Errorf("%s: field %q uses store %q, which the agent config does not declare (declared: %s)",
 				where, f.Name, step.Store, list(r.StoreNames())))
@@ -104,15 +108,13 @@ func (r *Resolver) Plan(wf Workflow) (*Plan, error) {
 				where, f.Name, step.Store))
 			continue
 		}
-		if b.rule != nil {
-			if err := b.rule.Check(step.Request); err != nil {
-				var ref *policy.Refusal
-				if errors.As(err, &ref) {
-					ref.Field = f.Name
-				}
-				errs = append(errs, fmt.Errorf("%s: field %q: %w", where, f.Name, err))
-				continue
+		if err := checkRules(step.Request, b.rule, b.caller); err != nil {
+			var ref *policy.Refusal
+			if errors.As(err, &ref) {
+				ref.Field = f.Name
 			}
+			errs = append(errs, fmt.Errorf("%s: field %q: %w", where, f.Name, err))
+			continue
 		}
 		if rc, ok := b.raw.(secret.RequestChecker); ok {
 			if err := rc.CheckRequest(step.Request); err != nil {
@@ -127,6 +129,19 @@ func (r *Resolver) Plan(wf Workflow) (*Plan, error) {
 		return nil, fmt.Errorf("workflow %q: %w", wf.Name, err)
 	}
 	return p, nil
+}
+
+// checkRules returns the first refusal of the rules that are set.
+func checkRules(req secret.Request, rules ...*policy.Rule) error {
+	for _, rule := range rules {
+		if rule == nil {
+			continue
+		}
+		if err := rule.Check(req); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ParseField returns the field name whose value is written as s: a literal,

@@ -113,6 +113,15 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := audit.WithRequest(secret.WithCaller(r.Context(), caller), audit.NewRequestID())
+	if g.callers != nil && rt.stores {
+		entry, err := g.callers.Match(caller)
+		if err != nil {
+			s.log.Warn("refused a caller no callers entry names", "caller", caller.String(), "endpoint", rt.name)
+			writeError(w, http.StatusForbidden, CodeForbidden, err.Error())
+			return
+		}
+		ctx = withEntry(ctx, entry.Name())
+	}
 	if g.authorize != nil && !rt.open {
 		if err := g.authorize(ctx, caller, rt.name); err != nil {
 			s.log.Info("refused by policy", "caller", caller.String(), "endpoint", rt.name)
@@ -248,6 +257,11 @@ func resolutionError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusUnprocessableEntity, CodeResolutionFailed, err.Error(), resolver.ErrorsJSON(err)...)
 		return
 	}
+	if errors.Is(err, secret.ErrNotAllowed) {
+		// A secrets rule or the caller's entry refused a reference.
+		writeError(w, http.StatusForbidden, CodeForbidden, err.Error(), resolver.ErrorsJSON(err)...)
+		return
+	}
 	writeError(w, http.StatusBadRequest, CodeWorkflowInvalid, err.Error(), resolver.ErrorsJSON(err)...)
 }
 
@@ -258,7 +272,7 @@ func (s *Server) serveResolve(w http.ResponseWriter, r *http.Request, g *generat
 	}
 	ctx, cancel := withTimeout(refreshCtx(r), g)
 	defer cancel()
-	res, err := g.res.Resolve(ctx, wf)
+	res, err := g.resolverFor(ctx).Resolve(ctx, wf)
 	if err != nil {
 		resolutionError(w, err)
 		return
@@ -278,7 +292,7 @@ func (s *Server) serveCheck(w http.ResponseWriter, r *http.Request, g *generatio
 	}
 	ctx, cancel := withTimeout(r.Context(), g)
 	defer cancel()
-	out, err := Check(ctx, g.res, wf, offline)
+	out, err := Check(ctx, g.resolverFor(ctx), wf, offline)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, CodeWorkflowInvalid, err.Error(), resolver.ErrorsJSON(err)...)
 		return
@@ -315,8 +329,11 @@ func (s *Server) serveSecret(w http.ResponseWriter, r *http.Request, g *generati
 		return
 	}
 	wf := resolver.Workflow{Name: "secret", Fields: []resolver.Field{{Name: "value", Source: secret.Source{Ref: &ref}}}}
-	plan, err := g.res.Plan(wf)
+	plan, err := g.resolverFor(r.Context()).Plan(wf)
 	if err != nil {
+		// Resolve fails the same way, without fetching, and tells the
+		// observers (the audit log records the refusal).
+		_, _ = g.resolverFor(r.Context()).Resolve(r.Context(), wf)
 		status, code := http.StatusBadRequest, CodeBadRequest
 		if errors.Is(err, secret.ErrNotAllowed) {
 			status, code = http.StatusForbidden, CodeForbidden // a secrets rule refused it
@@ -326,7 +343,7 @@ func (s *Server) serveSecret(w http.ResponseWriter, r *http.Request, g *generati
 	}
 	ctx, cancel := withTimeout(refreshCtx(r), g)
 	defer cancel()
-	res, err := g.res.Resolve(ctx, wf)
+	res, err := g.resolverFor(ctx).Resolve(ctx, wf)
 	if err != nil {
 		var rerr *resolver.Error
 		if errors.As(err, &rerr) && len(rerr.Fields) == 1 {
@@ -369,11 +386,12 @@ func (s *Server) serveInvalidate(w http.ResponseWriter, r *http.Request, g *gene
 		writeError(w, http.StatusBadRequest, CodeBadRequest, `"version" needs "secret"`)
 		return
 	}
-	if req.Store != "" && !hasStore(g.res, req.Store) {
-		writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("store %q is not declared (declared: %s)", req.Store, strings.Join(g.res.StoreNames(), ", ")))
+	res := g.resolverFor(r.Context())
+	if req.Store != "" && !hasStore(res, req.Store) {
+		writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("store %q is not declared (declared: %s)", req.Store, strings.Join(res.StoreNames(), ", ")))
 		return
 	}
-	n, err := invalidate(g.res, req)
+	n, err := invalidate(res, req)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, CodeBadRequest, err.Error())
 		return

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"sort"
@@ -46,8 +47,11 @@ type tokens struct {
 
 // readTokens reads every token of the serve section, reporting every
 // problem at once. Errors name the token and its source, never its value.
-func readTokens(srcs map[string]config.TokenSource, getenv func(string) string) (tokens, error) {
-	var t tokens
+// With revoke (a reload), a token file that is gone or empty revokes its
+// token instead: it is left out, named in revoked, and the reload goes on,
+// so that deleting one token's file and reloading shuts out that client
+// alone.
+func readTokens(srcs map[string]config.TokenSource, getenv func(string) string, revoke bool) (t tokens, revoked []string, err error) {
 	var errs []error
 	names := make([]string, 0, len(srcs))
 	for n := range srcs {
@@ -60,6 +64,10 @@ func readTokens(srcs map[string]config.TokenSource, getenv func(string) string) 
 		if src.File != "" {
 			where = "file " + src.File
 			b, err := os.ReadFile(src.File)
+			if revoke && (errors.Is(err, fs.ErrNotExist) || err == nil && strings.TrimSpace(string(b)) == "") {
+				revoked = append(revoked, name)
+				continue
+			}
 			if err != nil {
 				errs = append(errs, fmt.Errorf("serve token %q: %w", name, err))
 				continue
@@ -76,7 +84,7 @@ func readTokens(srcs map[string]config.TokenSource, getenv func(string) string) 
 		t.names = append(t.names, name)
 		t.digests = append(t.digests, sha256.Sum256([]byte(val)))
 	}
-	return t, errors.Join(errs...)
+	return t, revoked, errors.Join(errs...)
 }
 
 // match returns the name of the token presented, or false.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/config"
+	"github.com/latchkey/latchkey/policy"
 	"github.com/latchkey/latchkey/resolver"
 )
 
@@ -134,6 +135,10 @@ type generation struct {
 	res       *resolver.Resolver // nil until the stores are built
 	tokens    tokens
 	authorize Authorizer
+	// callers is the compiled callers section (nil: every caller that the
+	// transport lets in uses res); byEntry holds each entry's Resolver.
+	callers *policy.Callers
+	byEntry map[string]*resolver.Resolver
 
 	mu      sync.Mutex
 	users   int
@@ -187,6 +192,11 @@ func (g *generation) close() {
 		if prev != nil {
 			<-prev.closed
 		}
+		for name, r := range g.byEntry {
+			if err := r.Close(); err != nil {
+				g.log.Warn("closing the stores of a replaced config", "caller_entry", name, "err", err)
+			}
+		}
 		if g.res != nil {
 			if err := g.res.Close(); err != nil {
 				g.log.Warn("closing the stores of a replaced config", "err", err)
@@ -213,7 +223,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := s.prepare(agent)
+	g, err := s.prepare(agent, false)
 	if err != nil {
 		return nil, err
 	}
@@ -237,14 +247,20 @@ func New(cfg Config) (*Server, error) {
 
 // prepare reads what a generation needs besides its stores: the tokens
 // and the authorizer.
-func (s *Server) prepare(agent *config.Agent) (*generation, error) {
+func (s *Server) prepare(agent *config.Agent, reload bool) (*generation, error) {
 	g := &generation{agent: agent, log: s.log, closed: make(chan struct{})}
 	var errs []error
-	t, err := readTokens(agent.Serve.Tokens, s.cfg.Getenv)
+	t, revoked, err := readTokens(agent.Serve.Tokens, s.cfg.Getenv, reload)
 	if err != nil {
 		errs = append(errs, err)
 	}
+	for _, name := range revoked {
+		s.log.Warn("token revoked: its file is gone or empty, so clients presenting it are refused from now on", "token", name)
+	}
 	g.tokens = t
+	if g.callers, err = compileCallers(agent); err != nil {
+		errs = append(errs, err)
+	}
 	if s.cfg.Authorizer != nil {
 		a, err := s.cfg.Authorizer(agent)
 		if err != nil {
@@ -349,7 +365,13 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.drain(context.Background())
 		return fmt.Errorf("agent config %s: %w", g.agent.Path, err)
 	}
-	s.swap(&generation{agent: g.agent, res: res, tokens: g.tokens, authorize: g.authorize, log: s.log, closed: make(chan struct{})})
+	entries, err := s.buildEntries(ctx, g.agent, nil)
+	if err != nil {
+		_ = res.Close()
+		s.drain(context.Background())
+		return fmt.Errorf("agent config %s: %w", g.agent.Path, err)
+	}
+	s.swap(&generation{agent: g.agent, res: res, tokens: g.tokens, authorize: g.authorize, callers: g.callers, byEntry: entries, log: s.log, closed: make(chan struct{})})
 	s.metrics.ready.Set(1)
 	close(s.ready)
 	s.log.Info("ready", "stores", len(res.StoreNames()))
@@ -446,7 +468,7 @@ func (s *Server) reload(ctx context.Context) (resolver.Changes, error) {
 	if err != nil {
 		return resolver.Changes{}, err
 	}
-	g, err := s.prepare(agent)
+	g, err := s.prepare(agent, true)
 	if err != nil {
 		return resolver.Changes{}, err
 	}
@@ -454,7 +476,11 @@ func (s *Server) reload(ctx context.Context) (resolver.Changes, error) {
 	if err != nil {
 		return resolver.Changes{}, fmt.Errorf("agent config %s: %w", agent.Path, err)
 	}
-	g.res = res
+	entries, err := s.buildEntries(ctx, agent, cur.byEntry)
+	if err != nil {
+		return resolver.Changes{}, fmt.Errorf("agent config %s: %w", agent.Path, err)
+	}
+	g.res, g.byEntry = res, entries
 	if o := optionsFrom(agent, s.cfg.Getenv); o.listenerSettings() != s.opts.listenerSettings() {
 		s.log.Warn("serve settings changed (socket, tcp, limits, time-outs): restart latchkey serve to apply them; the stores, tokens and timeout were reloaded")
 	}

@@ -602,18 +602,18 @@ func TestTokens(t *testing.T) {
 	write(t, filepath.Join(dir, "short"), "short\n")
 	write(t, filepath.Join(dir, "good"), testToken+"\r\n")
 	env := map[string]string{"GOOD": "env-token-0123456789"}
-	_, err := readTokens(map[string]config.TokenSource{
+	_, _, err := readTokens(map[string]config.TokenSource{
 		"short":   {File: filepath.Join(dir, "short")},
 		"missing": {File: filepath.Join(dir, "missing")},
 		"unset":   {Env: "UNSET"},
-	}, func(k string) string { return env[k] })
+	}, func(k string) string { return env[k] }, false)
 	for _, want := range []string{`"short"`, "5 bytes", `"missing"`, "no such file", `"unset"`, "variable UNSET"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}
 	}
-	tk, err := readTokens(map[string]config.TokenSource{"f": {File: filepath.Join(dir, "good")}, "e": {Env: "GOOD"}},
-		func(k string) string { return env[k] })
+	tk, _, err := readTokens(map[string]config.TokenSource{"f": {File: filepath.Join(dir, "good")}, "e": {Env: "GOOD"}},
+		func(k string) string { return env[k] }, false)
 	if err != nil {
 		t.Fatal(err)
 	}

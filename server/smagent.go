@@ -80,8 +80,9 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request, g *
 	}
 	ref := secret.Ref{Store: g.agent.Serve.SecretsManagerStore, Name: id, Version: versionID + stage}
 	wf := resolver.Workflow{Name: "secretsmanager", Fields: []resolver.Field{{Name: "SecretString", Source: secret.Source{Ref: &ref}}}}
-	plan, err := g.res.Plan(wf)
+	plan, err := g.resolverFor(r.Context()).Plan(wf)
 	if err != nil {
+		_, _ = g.resolverFor(r.Context()).Resolve(r.Context(), wf) // records the refusal
 		writeAWSError(w, http.StatusBadRequest, "InvalidParameterException", err.Error())
 		return
 	}
@@ -89,7 +90,7 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request, g *
 	rec := &fetchRecord{}
 	ctx, cancel := withTimeout(withRecord(r.Context(), rec), g)
 	defer cancel()
-	res, err := g.res.Resolve(ctx, wf)
+	res, err := g.resolverFor(ctx).Resolve(ctx, wf)
 	if err != nil {
 		kind := resolver.ErrorKind(err)
 		var rerr *resolver.Error

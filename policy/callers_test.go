@@ -1,0 +1,60 @@
+package policy
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/latchkey/latchkey/secret"
+)
+
+func TestCallersMatch(t *testing.T) {
+	c, err := CompileCallers([]CallerSpec{
+		{Name: "etl", UIDs: []int{1001}, GIDs: []int{3000}, Tokens: []string{"ci"}, Stores: map[string]*Spec{"aws": {Allow: []Entry{{Name: "etl/*"}}}}},
+		{Name: "ops", GIDs: []int{2000}, Stores: map[string]*Spec{"aws": nil}},
+	}, map[string]Namer{"aws": nil, "app": nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		caller secret.Caller
+		want   string // "" for refused
+	}{
+		{"by uid", secret.Caller{Kind: secret.CallerUnix, UID: 1001, GID: 1001}, "etl"},
+		{"uid wins over gid", secret.Caller{Kind: secret.CallerUnix, UID: 1001, GID: 2000}, "etl"},
+		{"by gid", secret.Caller{Kind: secret.CallerUnix, UID: 1500, GID: 2000}, "ops"},
+		{"by token", secret.Caller{Kind: secret.CallerToken, Token: "ci"}, "etl"},
+		{"unknown uid", secret.Caller{Kind: secret.CallerUnix, UID: 1002, GID: 1002}, ""},
+		{"unknown token", secret.Caller{Kind: secret.CallerToken, Token: "other"}, ""},
+		{"a token name is not a uid", secret.Caller{Kind: secret.CallerToken, Token: "1001"}, ""},
+		{"cli", secret.Caller{Kind: secret.CallerCLI, UID: 1001}, ""},
+		{"unknown uid -1", secret.Caller{Kind: secret.CallerUnix, UID: -1, GID: -1}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := c.Match(tc.caller)
+			if tc.want == "" {
+				var cr *CallerRefusal
+				if !errors.As(err, &cr) || !errors.Is(err, secret.ErrNotAllowed) || !strings.Contains(err.Error(), tc.caller.String()) {
+					t.Fatalf("Match(%v) = %v, %v; want a refusal naming the caller", tc.caller, r, err)
+				}
+				return
+			}
+			if err != nil || r.Name() != tc.want {
+				t.Fatalf("Match(%v) = %v, %v; want %s", tc.caller, r, err, tc.want)
+			}
+		})
+	}
+	etl, _ := c.Rule("etl")
+	if rule, ok := etl.Rule("aws"); !ok || rule.Check(secret.Request{Name: "bi/db"}) == nil {
+		t.Error("etl's aws rule lets bi/db through")
+	}
+	if _, ok := etl.Rule("app"); ok {
+		t.Error("etl may use a store its entry does not name")
+	}
+	ops, _ := c.Rule("ops")
+	if rule, ok := ops.Rule("aws"); !ok || rule != nil {
+		t.Errorf("ops's aws entry should add no rule: %v %v", rule, ok)
+	}
+}
