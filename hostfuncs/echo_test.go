@@ -253,12 +253,15 @@ func TestOutboundNotes(t *testing.T) {
 	client.do(ctx, call, "GET", srv.URL+"/echo?q=secret-query", "X-Token: {{latchkey.credential:tok}}\n", nil)
 	client.do(ctx, call, "GET", srv.URL+"/redirect", "X-Token: {{latchkey.credential:tok}}\n", nil)
 	client.do(ctx, call, "GET", "https://elsewhere.example/x", "", nil)
+	srv.CloseClientConnections()
+	client.do(ctx, call, "GET", srv.URL+"/malformed", "", nil) // fails: no refusal to record
 	got := note.Outbound()
 	want := []secret.Outbound{
 		{Method: "GET", Host: host, Path: "/echo", Status: 200, Credentials: []string{"tok"}},
 		{Method: "GET", Host: host, Path: "/redirect", Status: 302, Credentials: []string{"tok"}},
 		{Method: "GET", Host: host, Path: "/landing", Refused: "redirect to http://" + host + "/landing: its URL holds a credential's value; not followed"},
 		{Method: "GET", Host: "elsewhere.example", Path: "/x", Refused: "host elsewhere.example:443 is not in the store's allow list (add it to allowed_hosts)"},
+		{Method: "GET", Host: host, Path: "/malformed"},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("outbound notes:\n got %+v\nwant %+v", got, want)

@@ -446,18 +446,30 @@ func (cl *Client) do(ctx context.Context, c *Call, method, rawURL, rawHeader str
 				return refuse(u, StatusCredential, "redirect to %s: its URL holds a credential's value; not followed", redactURL(u))
 			}
 		}
+		before := c.refusals
 		resp, creds, status := cl.send(ctx, c, method, u, header, body)
 		if status < 0 {
-			c.noteOutbound(ctx, method, u, 0, creds, c.refusal)
+			why := "" // a failure, not a refusal
+			if c.refusals > before {
+				why = c.refusal
+			}
+			c.noteOutbound(ctx, method, u, 0, creds, why)
 			return nil, status
 		}
-		c.noteOutbound(ctx, method, u, resp.StatusCode, creds, "")
 		loc := resp.Header.Get("Location")
 		redirect := resp.StatusCode == 301 || resp.StatusCode == 302 || resp.StatusCode == 303 ||
 			resp.StatusCode == 307 || resp.StatusCode == 308
 		if !redirect || loc == "" || maxRedirects < 0 {
-			return cl.readResponse(c, resp)
+			before := c.refusals
+			r, st := cl.readResponse(c, resp)
+			why := ""
+			if st < 0 && c.refusals > before {
+				why = c.refusal // the answer came, and the host refused it
+			}
+			c.noteOutbound(ctx, method, u, resp.StatusCode, creds, why)
+			return r, st
 		}
+		c.noteOutbound(ctx, method, u, resp.StatusCode, creds, "")
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
 		if hop >= maxRedirects {
