@@ -81,6 +81,9 @@ func TestIsolation(t *testing.T) {
 				if n := m.ScanIdleMemory(func([]byte) {}); n != 0 {
 					t.Errorf("%d idle instances", n)
 				}
+				if err := m.Warm(context.Background(), 2); err != nil || m.Stats().Created != 2 {
+					t.Errorf("Warm in per_call mode started instances: %v, %+v", err, m.Stats())
+				}
 				mustBeWiped(t, dropped(), 2)
 			})
 

@@ -319,8 +319,12 @@ func (m *Module) Name() string { return m.name }
 func (m *Module) Info() ModuleInfo { return m.info }
 
 // Warm starts instances until n are idle (at most the instance limit), so
-// that the next fetches do not pay for _initialize.
+// that the next fetches do not pay for _initialize. With
+// [IsolationPerCall] it does nothing: no instance is kept.
 func (m *Module) Warm(ctx context.Context, n int) error {
+	if m.isolation == IsolationPerCall {
+		return nil
+	}
 	n = min(n, m.limits.MaxInstances)
 	var got []*instance
 	defer func() {
