@@ -18,6 +18,9 @@ import (
 	"github.com/latchkey/latchkey/workflow"
 )
 
+// proxyHeaders are the headers a forwarding proxy adds (canonical form).
+var proxyHeaders = []string{"X-Forwarded-For", "Forwarded", "X-Real-Ip"}
+
 // route is one endpoint.
 type route struct {
 	name   string // the endpoint's name in metrics and for the Authorizer
@@ -88,10 +91,12 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A proxy in front would make every client look local: refuse, as the
-	// AWS Secrets Manager Agent does.
-	if _, proxied := r.Header["X-Forwarded-For"]; proxied {
-		writeError(w, http.StatusBadRequest, CodeForbidden, "requests with X-Forwarded-For are refused: the agent must not sit behind a proxy")
-		return
+	// AWS Secrets Manager Agent refuses X-Forwarded-For.
+	for _, h := range proxyHeaders {
+		if _, proxied := r.Header[h]; proxied {
+			writeError(w, http.StatusBadRequest, CodeForbidden, "requests with "+h+" are refused: the agent must not sit behind a proxy")
+			return
+		}
 	}
 	g := s.acquire()
 	if g == nil {

@@ -43,6 +43,8 @@ type Authorizer func(ctx context.Context, caller secret.Caller, endpoint string)
 type tokens struct {
 	names   []string
 	digests [][sha256.Size]byte
+	// warnings name token files any user may read.
+	warnings []string
 }
 
 // readTokens reads every token of the serve section, reporting every
@@ -71,6 +73,9 @@ func readTokens(srcs map[string]config.TokenSource, getenv func(string) string, 
 			if err != nil {
 				errs = append(errs, fmt.Errorf("serve token %q: %w", name, err))
 				continue
+			}
+			if fi, err := os.Stat(src.File); err == nil && fi.Mode().Perm()&0o004 != 0 {
+				t.warnings = append(t.warnings, fmt.Sprintf("serve token %q: file %s is readable by every user of the machine, who could then call the agent over TCP: chmod 0600 it (0640 for the agent's group)", name, src.File))
 			}
 			val = strings.TrimRight(string(b), "\r\n")
 		} else {

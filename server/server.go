@@ -258,6 +258,9 @@ func (s *Server) prepare(agent *config.Agent, reload bool) (*generation, error) 
 		s.log.Warn("token revoked: its file is gone or empty, so clients presenting it are refused from now on", "token", name)
 	}
 	g.tokens = t
+	for _, w := range t.warnings {
+		s.log.Warn(w)
+	}
 	if g.callers, err = compileCallers(agent); err != nil {
 		errs = append(errs, err)
 	}

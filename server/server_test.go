@@ -360,6 +360,9 @@ func TestTCPNeedsToken(t *testing.T) {
 		{"ping without token", "/ping", nil, 200},
 		{"forwarded with token", "/readyz", []string{TokenHeader, testToken, "X-Forwarded-For", "10.0.0.1"}, 400},
 		{"forwarded ping", "/ping", []string{"X-Forwarded-For", "10.0.0.1"}, 400},
+		{"forwarded header", "/readyz", []string{TokenHeader, testToken, "Forwarded", "for=10.0.0.1"}, 400},
+		{"x-real-ip", "/readyz", []string{TokenHeader, testToken, "x-real-ip", "10.0.0.1"}, 400},
+		{"empty x-forwarded-for", "/readyz", []string{TokenHeader, testToken, "X-Forwarded-For", ""}, 400},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -616,6 +619,16 @@ func TestTokens(t *testing.T) {
 		func(k string) string { return env[k] }, false)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(tk.warnings) != 0 {
+		t.Errorf("a 0600 token file drew warnings: %v", tk.warnings)
+	}
+	if err := os.Chmod(filepath.Join(dir, "good"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	open, _, err := readTokens(map[string]config.TokenSource{"f": {File: filepath.Join(dir, "good")}}, nil, false)
+	if err != nil || len(open.warnings) != 1 || !strings.Contains(open.warnings[0], "readable by every user") || strings.Contains(open.warnings[0], testToken) {
+		t.Errorf("a world-readable token file: %v %v", err, open.warnings)
 	}
 	for presented, want := range map[string]string{testToken: "f", "env-token-0123456789": "e", "": "", testToken + "\n": ""} {
 		if got, _ := tk.match(presented); got != want {
