@@ -14,7 +14,7 @@ import (
 // Go and in Rust (examples/stores/http-json-rs) —
 // against a loopback store, and exercises `module inspect` and `module run`.
 func TestWasm(t *testing.T) {
-	for _, g := range wasmstoretest.Guests {
+	for _, g := range wasmstoretest.Guests() {
 		t.Run(g.Lang, func(t *testing.T) {
 			const pw = "wasm-pl4nted-pw"
 			srv := wasmstoretest.Start(t, map[string][]byte{

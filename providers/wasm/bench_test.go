@@ -45,7 +45,7 @@ func setupBenchT(b testing.TB) *benchEnv {
 		// caller would stop it for the others.
 		bench.srv = wasmstoretest.Start(&noCleanup{TB: b}, map[string][]byte{"db": []byte("bench-planted-value")})
 		bench.wasm = map[string][]byte{}
-		for _, g := range wasmstoretest.Guests {
+		for _, g := range wasmstoretest.Guests() {
 			if g.Lang == "rust" && !w.RustAvailable() {
 				continue // its sub-benchmarks skip
 			}
@@ -71,7 +71,7 @@ func (noCleanup) Cleanup(func()) {}
 // guests runs f once per guest language, as a sub-benchmark.
 func guests(b *testing.B, f func(b *testing.B, lang string, wasm []byte)) {
 	env := setupBench(b)
-	for _, g := range wasmstoretest.Guests {
+	for _, g := range wasmstoretest.Guests() {
 		b.Run(g.Lang, func(b *testing.B) {
 			wasm := env.wasm[g.Lang]
 			if wasm == nil {

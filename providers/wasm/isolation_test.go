@@ -15,7 +15,7 @@ import (
 // instance per fetch and pools none; a misspelt value is a config error
 // naming the key.
 func TestIsolationSetting(t *testing.T) {
-	for _, g := range wasmstoretest.Guests {
+	for _, g := range wasmstoretest.Guests() {
 		t.Run(g.Lang, func(t *testing.T) {
 			srv := wasmstoretest.Start(t, planted)
 			module := g.Build(t)
@@ -59,7 +59,7 @@ func TestPooledMemoryAfterAFetch(t *testing.T) {
 		"large": large,
 		"doc":   []byte(`{"password":"field-planted-pw","other":"x"}`),
 	}
-	for _, g := range wasmstoretest.Guests {
+	for _, g := range wasmstoretest.Guests() {
 		t.Run(g.Lang, func(t *testing.T) {
 			srv := wasmstoretest.Start(t, secrets)
 			module := g.Build(t)

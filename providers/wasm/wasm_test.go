@@ -37,7 +37,7 @@ var planted = map[string][]byte{
 }
 
 func TestConformance(t *testing.T) {
-	for _, g := range wasmstoretest.Guests {
+	for _, g := range wasmstoretest.Guests() {
 		t.Run(g.Lang, func(t *testing.T) {
 			srv := wasmstoretest.Start(t, planted)
 			module := g.Build(t)
@@ -85,7 +85,7 @@ func settingsFor(t *testing.T, srv *wasmstoretest.Server, module string, overrid
 }
 
 func TestVersionsAndFields(t *testing.T) {
-	for _, g := range wasmstoretest.Guests {
+	for _, g := range wasmstoretest.Guests() {
 		t.Run(g.Lang, func(t *testing.T) {
 			srv := wasmstoretest.Start(t, planted)
 			module := g.Build(t)

@@ -118,14 +118,16 @@ func BuildHTTPJSONRust(tb testing.TB) string {
 	return wasmtest.BuildRust(tb, "examples/stores/http-json-rs")
 }
 
+// Guest is one build of the http-json store.
+type Guest struct {
+	Lang  string                  // "go" or "rust"
+	Build func(testing.TB) string // builds it (or skips) and returns the .wasm path
+}
+
 // Guests lists the builds of the http-json store, by language, for tests
 // that run against each.
-var Guests = []struct {
-	Lang  string
-	Build func(testing.TB) string
-}{
-	{"go", BuildHTTPJSON},
-	{"rust", BuildHTTPJSONRust},
+func Guests() []Guest {
+	return []Guest{{"go", BuildHTTPJSON}, {"rust", BuildHTTPJSONRust}}
 }
 
 // Settings returns the settings of a "wasm" store (the agent config's
