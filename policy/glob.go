@@ -11,31 +11,52 @@ const maxPattern = 2048
 
 // match reports whether name matches the glob pattern, in which '*'
 // matches any run of characters and '?' exactly one. It runs in
-// O(len(pattern)·len(name)) at worst: it never backtracks exponentially.
+// O(len(pattern)·len(name)) at worst: it never backtracks exponentially,
+// and it does not allocate.
 func match(pattern, name string) bool {
-	p, n := []rune(pattern), []rune(name)
 	pi, ni := 0, 0
 	star, mark := -1, 0
-	for ni < len(n) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == n[ni]):
-			pi++
-			ni++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, ni
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			ni = mark
-		default:
+	for ni < len(name) {
+		if pi < len(pattern) {
+			switch pc := pattern[pi]; {
+			case pc == '*':
+				star, mark = pi, ni
+				pi++
+				continue
+			case pc == '?':
+				_, n := utf8.DecodeRuneInString(name[ni:])
+				pi++
+				ni += n
+				continue
+			case pc < utf8.RuneSelf:
+				if pc == name[ni] {
+					pi++
+					ni++
+					continue
+				}
+			default:
+				pr, pn := utf8.DecodeRuneInString(pattern[pi:])
+				nr, nn := utf8.DecodeRuneInString(name[ni:])
+				if pr == nr {
+					pi += pn
+					ni += nn
+					continue
+				}
+			}
+		}
+		if star < 0 {
 			return false
 		}
+		// Let the last star take one more character and try again.
+		pi = star + 1
+		_, n := utf8.DecodeRuneInString(name[mark:])
+		mark += n
+		ni = mark
 	}
-	for pi < len(p) && p[pi] == '*' {
+	for pi < len(pattern) && pattern[pi] == '*' {
 		pi++
 	}
-	return pi == len(p)
+	return pi == len(pattern)
 }
 
 // covers reports whether every name that glob b matches is also matched by

@@ -294,11 +294,14 @@ func (e *Refusal) Unwrap() error { return secret.ErrNotAllowed }
 
 // Check returns nil when the rule lets req through, else a [*Refusal].
 func (r *Rule) Check(req secret.Request) error {
-	refuse := &Refusal{Origin: r.origin, Store: r.store, Secret: req.Name, Version: req.Version}
+	refusal := func() *Refusal {
+		return &Refusal{Origin: r.origin, Store: r.store, Secret: req.Name, Version: req.Version}
+	}
 	sub, err := r.namer.PolicySubject(req)
 	if err != nil {
 		// A name the store cannot read is refused here rather than left to
 		// the store: the rule cannot vouch for it.
+		refuse := refusal()
 		refuse.Why = err.Error()
 		return refuse
 	}
@@ -312,6 +315,7 @@ func (r *Rule) Check(req secret.Request) error {
 			hit = hit || match(d.Name, a)
 		}
 		if hit {
+			refuse := refusal()
 			refuse.Deny = &d.Written
 			return refuse
 		}
@@ -328,6 +332,7 @@ func (r *Rule) Check(req secret.Request) error {
 			return nil
 		}
 	}
+	refuse := refusal()
 	for _, a := range r.allow {
 		refuse.Allow = append(refuse.Allow, a.Written)
 	}

@@ -137,3 +137,25 @@ func TestString(t *testing.T) {
 		t.Fatalf("String() = %s, want %s", got, want)
 	}
 }
+
+// FuzzRule compiles arbitrary patterns and checks arbitrary names: no
+// panic, and a rule that compiles refuses every name a deny pattern
+// matches.
+func FuzzRule(f *testing.F) {
+	f.Add("app/*", "app/admin*", "app/admin-db", "v1")
+	f.Add("*", "?", "x", "")
+	f.Add("a?c", "**", "abc", "current")
+	f.Fuzz(func(t *testing.T, allow, deny, name, version string) {
+		r, err := Compile(Spec{Origin: "o", Allow: []Entry{{Name: allow}}, Deny: []Entry{{Name: deny}}}, "s", nil)
+		if err != nil {
+			return
+		}
+		err = r.Check(secret.Request{Name: name, Version: version})
+		if match(deny, name) && err == nil {
+			t.Fatalf("deny %q matches %q but Check let it through", deny, name)
+		}
+		if err == nil && !match(allow, name) {
+			t.Fatalf("allow %q does not match %q but Check let it through", allow, name)
+		}
+	})
+}

@@ -108,6 +108,17 @@ func TestServeCallers(t *testing.T) {
 	biWF := wf("bi.yaml", "  a: secret://app/APP_BI\n  p: secret://aws/bi/db#password\n")
 	server := "unix://" + sock
 
+	t.Run("check --offline shows the callers and the audit log, without values", func(t *testing.T) {
+		r := latchkey(t, run{args: []string{"check", "--offline", "-c", agent, "-w", etlWF}, env: env, dir: dir})
+		for _, want := range []string{"CALLERS (latchkey serve; anyone else is refused)", "  etl: uids 1001; tokens ci-etl", `    aws: allow "etl/*"`,
+			"    memo: the store's own rule", "latchkey serve: " + log} {
+			if r.code != 0 || !strings.Contains(r.stdout, want) {
+				t.Errorf("check --offline: exit %d, lacks %q:\n%s%s", r.code, want, r.stdout, r.stderr)
+			}
+		}
+		noLeak(t, "check output", r.stdout+r.stderr, etlTok, biTok, "etl-pl4nted-pw", alice.SecretAccessKey)
+	})
+
 	t.Run("each uid sees only its own", func(t *testing.T) {
 		if r := asUser(t, 1001, dir, "resolve", "--server", server, "-w", etlWF); r.code != 0 || !strings.Contains(r.stdout, "etl-pl4nted-pw") || !strings.Contains(r.stdout, "etl-app-value") {
 			t.Fatalf("uid 1001, its own workflow: %d %s %s", r.code, r.stdout, r.stderr)

@@ -52,6 +52,9 @@ or workflow that cannot be loaded still prints that object, with "errors".`,
 				_ = enc.Encode(rep) // plain strings and slices always encode
 			} else if rep != nil {
 				writeTable(rep, &buf)
+				if offline && a.agent != nil {
+					writePolicy(&buf, a.agent, a.auditPath)
+				}
 			}
 			if _, werr := cmd.OutOrStdout().Write(buf.Bytes()); werr != nil {
 				return fail(ExitInternal, fmt.Errorf("writing the report: %w", werr))
@@ -94,6 +97,7 @@ func (a *app) check(ctx context.Context, offline bool) (*checkReport, error) {
 			return nil, err
 		}
 		defer r.Close()
+		a.agent = agent
 		ctx, cancel := context.WithTimeout(ctx, agent.Timeout)
 		defer cancel()
 		if rep, err = server.Check(ctx, r, wf, offline); err != nil {

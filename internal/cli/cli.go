@@ -56,8 +56,9 @@ type app struct {
 	log        *slog.Logger
 	server     string // --server: use a running latchkey serve
 	tokenFile  string
-	auditPath  string     // --audit-log
-	audit      *audit.Log // the open audit log, if any
+	auditPath  string        // --audit-log
+	audit      *audit.Log    // the open audit log, if any
+	agent      *config.Agent // the loaded agent config, once check loaded it
 }
 
 // Main runs the latchkey command with args (without the program name) and
