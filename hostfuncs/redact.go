@@ -34,9 +34,11 @@ import (
 //     alignments; for each, the characters that depend on the value alone
 //     (the "core") are precomputed, for the value and for its hex, JSON-
 //     and URL-escaped forms (a server may base64 a JSON document that holds
-//     it, as a JWT does). A match is widened by one base64 character on
-//     each side, since the characters at a core's edges hold some of the
-//     value's bits mixed with the neighbours'.
+//     it, as a JWT does), and for the base64 of its base64 (a server that
+//     base64s a Basic authorization header). A match is widened to the
+//     whole run of base64 characters around it and its padding, since the
+//     characters at a core's edges hold some of the value's bits mixed
+//     with the neighbours'.
 //   - Truncated echoes. Each form matches not only whole but as any run of
 //     at least half its length (and at least [minGram] bytes): a server
 //     that quotes a header cut to a fixed width, after a prefix the guest
@@ -201,8 +203,33 @@ func newRedactor(names []string, values [][]byte) *redactor {
 				add(1, b64Core(t, a), i)
 			}
 		}
+		// base64 of base64: a server that base64s a header which already
+		// was (Basic auth, a value sent with the |base64 filter). The inner
+		// core is what the value alone fixes, in either alphabet.
+		for a := range 3 {
+			inner := b64Core(v, a)
+			for _, alpha := range [][]byte{inner, urlAlphabet(inner)} {
+				for a2 := range 3 {
+					add(1, b64Core(alpha, a2), i)
+				}
+			}
+		}
 	}
 	return r
+}
+
+// urlAlphabet returns standard base64 text in the URL alphabet.
+func urlAlphabet(b []byte) []byte {
+	out := bytes.Clone(b)
+	for i, c := range out {
+		switch c {
+		case '+':
+			out[i] = '-'
+		case '/':
+			out[i] = '_'
+		}
+	}
+	return out
 }
 
 // b64Core returns the characters of the standard base64 encoding of t,
@@ -226,7 +253,12 @@ func b64Core(t []byte, a int) []byte {
 type span struct {
 	lo, hi int
 	label  int
+	// score ranks matches for the label: the share of its form a match
+	// covers, then its length (before any widening).
+	score [2]int
 }
+
+func better(a, b [2]int) bool { return a[0] > b[0] || a[0] == b[0] && a[1] > b[1] }
 
 // layer is a view of the original text: itself, or decoded, or without
 // line breaks. edits say where its bytes differ from the layer below.
@@ -298,12 +330,12 @@ func (r *redactor) redact(b []byte) []byte {
 	out := make([]byte, 0, len(b))
 	at := 0
 	for i := 0; i < len(spans); {
-		lo, hi, label, best := spans[i].lo, spans[i].hi, spans[i].label, spans[i].hi-spans[i].lo
-		// Overlapping spans merge, under the label of the longest.
+		lo, hi, label, best := spans[i].lo, spans[i].hi, spans[i].label, spans[i].score
+		// Overlapping spans merge, under the label of the longest match.
 		for i++; i < len(spans) && spans[i].lo <= hi; i++ {
 			hi = max(hi, spans[i].hi)
-			if n := spans[i].hi - spans[i].lo; n > best {
-				label, best = spans[i].label, n
+			if better(spans[i].score, best) {
+				label, best = spans[i].label, spans[i].score
 			}
 		}
 		lo = max(lo, at)
@@ -338,13 +370,15 @@ func (r *redactor) match(l *layer, spans []span) []span {
 				if !ok {
 					continue
 				}
+				score := [2]int{(j - i) << 16 / len(rf.f.b), j - i}
 				if t == 1 {
-					// Widen by one base64 character each side: a core's
-					// edges share bits with the value; padding follows.
-					if i > 0 && isB64(text[i-1]) {
+					// Widen to the whole base64 run and its padding: the
+					// characters at a core's edges share bits with the
+					// value (two of them when it was encoded twice).
+					for i > 0 && isB64(text[i-1]) {
 						i--
 					}
-					if j < len(text) && isB64(text[j]) {
+					for j < len(text) && isB64(text[j]) {
 						j++
 					}
 					for n := 0; n < 2 && j < len(text) && text[j] == '='; n++ {
@@ -352,7 +386,7 @@ func (r *redactor) match(l *layer, spans []span) []span {
 					}
 				}
 				lo, hi := l.orig(i, j)
-				spans = append(spans, span{lo, hi, rf.f.label})
+				spans = append(spans, span{lo, hi, rf.f.label, score})
 			}
 		}
 	}
