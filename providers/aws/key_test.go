@@ -121,10 +121,14 @@ func TestResolverSpellings(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
 		cache       *cache.Options
-		first, more int // GetSecretValue calls of the first resolution, of the next three
+		// GetSecretValue calls of the first resolution (at least minFirst,
+		// at most 3), of the next three. Cached, the first resolution's
+		// fetches race: one that starts after another's answer taught the
+		// store its account is a cache hit, so it makes 1 to 3 calls.
+		minFirst, more int
 	}{
 		{"uncached", nil, 3, 3},
-		{"cached", &cache.Options{TTL: time.Minute}, 3, 0},
+		{"cached", &cache.Options{TTL: time.Minute}, 1, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, err := resolver.New(ctx(t), resolver.Config{Stores: map[string]resolver.StoreConfig{
@@ -147,8 +151,8 @@ func TestResolverSpellings(t *testing.T) {
 				}
 				return e.srv.Count("GetSecretValue") - before
 			}
-			if n := resolve(); n != tc.first {
-				t.Fatalf("first resolution: %d GetSecretValue calls, want %d", n, tc.first)
+			if n := resolve(); n < tc.minFirst || n > 3 {
+				t.Fatalf("first resolution: %d GetSecretValue calls, want %d to 3 (one per spelling at most)", n, tc.minFirst)
 			}
 			more := 0
 			for range 3 {
