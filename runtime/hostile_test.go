@@ -544,6 +544,11 @@ func TestRefusalFlood(t *testing.T) {
 			logs := &lineCounter{}
 			opts := lkruntime.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))}
 			opts.HTTP.MaxRequests = tc.maxRequests
+			// What is asserted is that the flood ends on its own, with
+			// bounded logs and heap, not how fast: 10^6 refusals take about
+			// 1.5 s, but ten times that under -race on a busy machine, so
+			// the call's limit is set well above the default's 10 s.
+			opts.Limits.CallTimeout = 2 * time.Minute
 			m, err := loadBytes(t, "flood", flood.Encode(), opts)
 			if err != nil {
 				t.Fatal(err)
