@@ -132,3 +132,19 @@ func TestRelativeLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeMapsEveryDoc checks that the README's map links every file of
+// docs/.
+func TestReadmeMapsEveryDoc(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	for _, d := range docs {
+		link := "(docs/" + filepath.Base(d) + ")"
+		if !strings.Contains(string(data), link) {
+			t.Errorf("README.md does not link docs/%s: add a line to its Documentation table", filepath.Base(d))
+		}
+	}
+}
