@@ -21,8 +21,8 @@ type exercise struct {
 	//   test     a test (file, name) runs what the block shows;
 	//   snippet  the block is, line for line, in file, inside test or example name;
 	//   run      this package runs the block itself (see runBlock);
-	//   ci       the script file (.ci/run, scripts/test.sh) runs it: file contains name;
-	//   bench    the benchmarks the block measures exist (file is their package).
+	//   ci       the script file (.ci/run, scripts/test.sh) runs it: file contains name.
+	// Blocks of `go test` commands need no entry (see goTestBlock).
 	kind, file, name string
 }
 
@@ -36,19 +36,14 @@ var exercised = map[string]exercise{
 	"README.md: bash scripts/build.sh bin/latchkey":                                                                  {"test", "cmd/latchkey/version_test.go", "TestBuildScriptStampsVersion"},
 	"README.md: latchkey completion bash > ~/.local/share/bash-completion/completions/latchkey":                      {kind: "run"},
 	"README.md: // resolveFile resolves a workflow file with the stores an agent config":                             {"snippet", "resolver/example_embed_test.go", "Example_resolveFile"},
-	"docs/cache.md: go test -run '^$' -bench . -benchtime 2s -count 3 ./cache/":                                      {"bench", "cache", ""},
 	"docs/operations.md: bash scripts/test.sh":                                                                       {"ci", ".ci/run", "bash scripts/test.sh"},
 	"docs/operations.md: apt-get install -y etcd-server":                                                             {"ci", ".ci/run", "apt-get install -y -qq --no-install-recommends etcd-server"},
-	"docs/performance.md: go test -run '^$' -bench . -benchtime 2s -count 3 ./providers/wasm/":                       {"bench", "providers/wasm", ""},
-	"docs/performance.md: go test -run '^$' -bench . -benchtime 2s -count 1 ./providers/wasm/":                       {"bench", "providers/wasm", ""},
 	"docs/policy.md: $ latchkey check --offline -c agent.yaml -w wf.yaml":                                            {"test", "cmd/latchkey/main_test.go", "TestBadInput"},
 	"docs/serve.md: latchkey serve -c /etc/latchkey/agent.yaml                       # foreground; SIGTERM stops it": {"test", "cmd/latchkey/serve_test.go", "TestServeSameAsCLI"},
 	"docs/serve.md: S=/run/latchkey/latchkey.sock":                                                                   {"test", "server/server_test.go", "TestEndpoints"},
 	`docs/stores.md: import _ "github.com/latchkey/latchkey/providers/aws" // registers type "aws"`:                  {"ci", "providers/standard/standard.go", `_ "github.com/latchkey/latchkey/providers/aws"`},
 	"docs/stores.md: srv := awstest.Start(t)":                                                                        {"snippet", "providers/aws/awstest/docs_test.go", "TestDocsSnippet"},
-	"docs/stores.md: go test -race ./providers/gcp/...   # runs the real client against a loopback Secret Manager":   {"ci", "scripts/test.sh", "go test -race -count=1 ./..."},
 	"docs/stores.md: srv := gcptest.Start(t, gcptest.Options{Secrets: []gcptest.Secret{":                             {"snippet", "providers/gcp/gcptest/docs_test.go", "TestDocsSnippet"},
-	"docs/wasm.md: go test ./providers/wasm/ ./runtime/ ./hostfuncs/     # test":                                     {"ci", "scripts/test.sh", "go test -race -count=1 ./..."},
 }
 
 // commandLangs are the fence languages of command blocks.
@@ -89,6 +84,10 @@ func TestEveryBlockIsExercised(t *testing.T) {
 				continue
 			}
 			key := blockKey(b)
+			if pkgs, bench, ok := goTestBlock(b); ok {
+				checkGoTest(t, key, pkgs, bench)
+				continue
+			}
 			seen[key] = true
 			ex, ok := exercised[key]
 			if !ok {
@@ -131,22 +130,66 @@ func checkExercise(t *testing.T, key string, b block, ex exercise) {
 		if !strings.Contains(read(ex.file), ex.name) {
 			t.Errorf("%s: %s does not hold %q", key, ex.file, ex.name)
 		}
-	case "bench":
-		files, _ := filepath.Glob(filepath.Join(root, ex.file, "*_test.go"))
-		found := false
-		for _, f := range files {
-			data, _ := os.ReadFile(f)
-			found = found || bytes.Contains(data, []byte("\nfunc Benchmark"))
-		}
-		if !found {
-			t.Errorf("%s: package %s has no benchmarks", key, ex.file)
-		}
 	case "run":
 		if _, ok := runners[key]; !ok {
 			t.Errorf("%s: kind run but no runner", key)
 		}
 	default:
 		t.Errorf("%s: unknown kind %q", key, ex.kind)
+	}
+}
+
+// goTestBlock reports whether every command of b is `go test`: such a
+// block needs no registration, since scripts/test.sh runs every test of
+// the module; it returns the packages named and whether benchmarks are.
+func goTestBlock(b block) (pkgs []string, bench, ok bool) {
+	n := 0
+	for _, l := range strings.Split(b.text, "\n") {
+		l, _, _ = strings.Cut(l, "#")
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) < 2 || f[0] != "go" || f[1] != "test" {
+			return nil, false, false
+		}
+		n++
+		for _, a := range f[2:] {
+			switch {
+			case strings.HasPrefix(a, "./"):
+				pkgs = append(pkgs, strings.TrimSuffix(strings.TrimSuffix(a, "..."), "/"))
+			case a == "-bench" || strings.HasPrefix(a, "-bench="):
+				bench = true
+			}
+		}
+	}
+	return pkgs, bench, n > 0
+}
+
+// checkGoTest checks that the packages a `go test` block names exist and,
+// for -bench, hold benchmarks.
+func checkGoTest(t *testing.T, key string, pkgs []string, bench bool) {
+	t.Helper()
+	if len(pkgs) == 0 {
+		t.Errorf("%s: a go test command naming no ./package", key)
+	}
+	for _, p := range pkgs {
+		files, _ := filepath.Glob(filepath.Join(root, p, "*_test.go"))
+		if len(files) == 0 {
+			t.Errorf("%s: %s has no tests", key, p)
+			continue
+		}
+		if !bench {
+			continue
+		}
+		found := false
+		for _, f := range files {
+			data, _ := os.ReadFile(f)
+			found = found || bytes.Contains(data, []byte("\nfunc Benchmark"))
+		}
+		if !found {
+			t.Errorf("%s: %s has no benchmarks", key, p)
+		}
 	}
 }
 
