@@ -2,7 +2,10 @@ package resolver
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"sync"
 
@@ -28,25 +31,25 @@ type Changes struct {
 //
 // r stays usable until it is closed, so that resolutions in flight finish
 // on it; closing r then closes only the stores the new Resolver did not
-// take over. When cfg is bad, Rebuild reports every problem as [New] does
+// take over. A new Resolver that will not be used after all (a later step
+// of a reload failed) is given up with [Resolver.Discard], not Close. When cfg is bad, Rebuild reports every problem as [New] does
 // and r is unchanged. Rebuild must not be called concurrently with r's
 // Close.
 func (r *Resolver) Rebuild(ctx context.Context, cfg Config) (*Resolver, Changes, error) {
 	var ch Changes
-	var took []string
 	reuse := func(name string, sc StoreConfig) *boundStore {
 		old, ok := r.stores[name]
 		if !ok || !old.owned || sc.Store != nil || !reflect.DeepEqual(old.cfg, sc) {
 			return nil
 		}
-		took = append(took, name)
 		return old
 	}
 	nr, err := buildResolver(ctx, cfg, reuse)
 	if err != nil {
 		return nil, Changes{}, err
 	}
-	for _, name := range took {
+	nr.from = r
+	for _, name := range nr.took {
 		r.handover.add(name)
 	}
 	for _, name := range nr.StoreNames() {
@@ -65,6 +68,34 @@ func (r *Resolver) Rebuild(ctx context.Context, cfg Config) (*Resolver, Changes,
 	return nr, ch, nil
 }
 
+// Discard gives up a Resolver that [Resolver.Rebuild] returned and that
+// will not be used: it closes the stores it built and gives those it took
+// over back to the Resolver it was rebuilt from, which closes them in its
+// turn. On any other Resolver it is Close.
+func (r *Resolver) Discard() error {
+	err := r.closeBuilt()
+	if r.from != nil {
+		for _, name := range r.took {
+			r.from.handover.remove(name)
+		}
+	}
+	return err
+}
+
+// closeBuilt closes the stores r owns but did not take over from another
+// Resolver.
+func (r *Resolver) closeBuilt() error {
+	var errs []error
+	for _, b := range r.stores {
+		if b.owned && !slices.Contains(r.took, b.name) && !r.handover.has(b.name) {
+			if err := b.store.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("closing store %q: %w", b.name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // handover records the stores a Rebuild took over, which Close then leaves
 // open.
 type handover struct {
@@ -79,6 +110,12 @@ func (h *handover) add(name string) {
 		h.names = map[string]bool{}
 	}
 	h.names[name] = true
+}
+
+func (h *handover) remove(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.names, name)
 }
 
 func (h *handover) has(name string) bool {

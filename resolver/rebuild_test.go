@@ -63,9 +63,17 @@ func TestRebuild(t *testing.T) {
 	before := map[string]int{"a": builds.built["a"], "b": builds.built["b"], "c": builds.built["c"], "d": builds.built["d"]}
 	builds.Unlock()
 
-	// A bad config leaves the old resolver as it was.
+	// A bad config leaves the old resolver as it was: the store the
+	// failed rebuild had taken over (a) is not closed.
+	closedBefore := closed("a")
 	if _, _, err := old.Rebuild(ctx, storeCfg("a", "1", "b", "bad")); err == nil || !strings.Contains(err.Error(), "planted bad setting") {
 		t.Fatalf("bad config: %v", err)
+	}
+	if closed("a") != closedBefore {
+		t.Fatal("a failed rebuild closed a store the old resolver still serves")
+	}
+	if _, err := old.Resolve(ctx, wf("x", "secret://a/s")); err != nil {
+		t.Fatalf("old resolver after a failed rebuild: %v", err)
 	}
 	nr, ch, err := old.Rebuild(ctx, storeCfg("a", "1", "b", "2", "d", "1"))
 	if err != nil {
@@ -110,5 +118,41 @@ func TestRebuild(t *testing.T) {
 	defer builds.Unlock()
 	if builds.closed["a"] != closedA+1 {
 		t.Errorf("closing the new resolver must close store a once: %d", builds.closed["a"]-closedA)
+	}
+}
+
+func closed(name string) int {
+	builds.Lock()
+	defer builds.Unlock()
+	return builds.closed[name]
+}
+
+// TestRebuildDiscard: a rebuilt Resolver given up with Discard closes what
+// it built and leaves what it took over to the old one.
+func TestRebuildDiscard(t *testing.T) {
+	ctx := context.Background()
+	old, err := New(ctx, storeCfg("a", "1", "b", "1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nr, _, err := old.Rebuild(ctx, storeCfg("a", "1", "b", "2", "d", "1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, d := closed("a"), closed("b"), closed("d")
+	if err := nr.Discard(); err != nil {
+		t.Fatal(err)
+	}
+	if closed("a") != a || closed("b") != b+1 || closed("d") != d+1 {
+		t.Fatalf("Discard closed a %d, b %d, d %d times; want 0, 1, 1", closed("a")-a, closed("b")-b, closed("d")-d)
+	}
+	if _, err := old.Resolve(ctx, wf("x", "secret://a/s")); err != nil {
+		t.Fatalf("old resolver after Discard: %v", err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if closed("a") != a+1 || closed("b") != b+2 {
+		t.Fatalf("closing the old resolver after Discard: a %d, b %d; want 1, 2", closed("a")-a, closed("b")-b)
 	}
 }

@@ -91,6 +91,10 @@ type Resolver struct {
 	log          *slog.Logger
 	obs          Observer
 	handover     handover // stores a Rebuild took over
+	// from and took are, for a Resolver that Rebuild returned, the one it
+	// was rebuilt from and the stores it took over from it.
+	from *Resolver
+	took []string
 	withheld     map[string]string
 }
 
@@ -149,6 +153,7 @@ func buildResolver(ctx context.Context, cfg Config, reuse func(name string, sc S
 		if reuse != nil {
 			if b := reuse(name, sc); b != nil {
 				r.stores[name] = b
+				r.took = append(r.took, name)
 				continue
 			}
 		}
@@ -211,7 +216,7 @@ func buildResolver(ctx context.Context, cfg Config, reuse func(name string, sc S
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		_ = r.Close()
+		_ = r.closeBuilt() // not the stores it took over: they still serve
 		return nil, err
 	}
 	return r, nil

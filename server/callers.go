@@ -73,9 +73,8 @@ func entryConfig(base resolver.Config, entry policy.CallerSpec) resolver.Config 
 }
 
 // buildEntries builds (or, on reload, rebuilds from old) one Resolver per
-// caller entry. On error it closes what it built at start-up; on reload it
-// closes nothing, since a rebuilt Resolver shares stores with the one still
-// serving (a failed reload may so leave a store open until exit).
+// caller entry. On error it gives up what it built: a rebuilt Resolver
+// hands the stores it took over back to the one still serving.
 func (s *Server) buildEntries(ctx context.Context, agent *config.Agent, old map[string]*resolver.Resolver) (map[string]*resolver.Resolver, error) {
 	out := map[string]*resolver.Resolver{}
 	base := s.resolverConfig(agent)
@@ -98,10 +97,8 @@ func (s *Server) buildEntries(ctx context.Context, agent *config.Agent, old map[
 		out[e.Name] = r
 	}
 	if err := errors.Join(errs...); err != nil {
-		if old == nil {
-			for _, r := range out {
-				_ = r.Close()
-			}
+		for _, r := range out {
+			_ = r.Discard()
 		}
 		return nil, err
 	}

@@ -481,6 +481,7 @@ func (s *Server) reload(ctx context.Context) (resolver.Changes, error) {
 	}
 	entries, err := s.buildEntries(ctx, agent, cur.byEntry)
 	if err != nil {
+		_ = res.Discard() // cur keeps serving with its stores
 		return resolver.Changes{}, fmt.Errorf("agent config %s: %w", agent.Path, err)
 	}
 	g.res, g.byEntry = res, entries

@@ -673,6 +673,10 @@ func TestReload(t *testing.T) {
 	if r := h.overUnix("GET", "/v1/secret?ref="+escape("secret://other/x"), ""); !strings.Contains(r.body, "other-x2") {
 		t.Fatalf("after a refused reload: %s", r.body)
 	}
+	// The store the refused reload would have kept still serves, fetching.
+	if r := h.overUnix("GET", "/v1/secret?refresh=true&ref="+escape("secret://mem/token"), ""); r.status != 200 {
+		t.Fatalf("a kept store after a refused reload: %d %s", r.status, r.body)
+	}
 	// A new token takes effect on reload; the old one stops working.
 	write(t, filepath.Join(h.dir, "token"), "rotated-token-0123456789\n")
 	write(t, h.cfg, cfg)
