@@ -93,9 +93,9 @@ type Resolver struct {
 	handover     handover // stores a Rebuild took over
 	// from and took are, for a Resolver that Rebuild returned, the one it
 	// was rebuilt from and the stores it took over from it.
-	from *Resolver
-	took []string
-	withheld     map[string]string
+	from     *Resolver
+	took     []string
+	withheld map[string]string
 }
 
 type boundStore struct {
