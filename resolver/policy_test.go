@@ -31,7 +31,7 @@ func TestRuleBeforeCache(t *testing.T) {
 		Stores: map[string]resolver.StoreConfig{"s": {Store: st, Cache: &cache.Options{},
 			Secrets: &policy.Spec{Origin: "stores.s.secrets", Allow: []policy.Entry{{Name: "app/*"}}},
 			Caller:  &policy.Spec{Origin: "callers.etl.stores.s", Allow: []policy.Entry{{Name: "app/etl*"}}}}},
-		Withheld: map[string]string{"other": "callers.etl does not name this store"},
+		Withheld: map[string]string{"other": "callers.etl.stores"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ func TestRuleBeforeCache(t *testing.T) {
 	}{
 		{"store rule refuses", "secret://s/other/x", "rule stores.s.secrets"},
 		{"caller rule refuses", "secret://s/app/bi", "rule callers.etl.stores.s"},
-		{"withheld store", "secret://other/x", `store "other": callers.etl does not name this store`},
+		{"withheld store", "secret://other/x", `store "other": secret "x" is refused by rule callers.etl.stores: it does not list this store`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -42,9 +42,10 @@ type Config struct {
 	// (the audit log, metrics).
 	Observer Observer
 	// Withheld names stores that exist but that this Resolver may not use,
-	// each with the reason (the resident agent builds one Resolver per
-	// caller entry): a reference to one fails while planning with the
-	// reason, wrapping secret.ErrNotAllowed, and DefaultStore may name one.
+	// each with the rule that withholds it ("callers.etl.stores": the
+	// resident agent builds one Resolver per caller entry). A reference to
+	// one fails while planning with a [*policy.Refusal] naming that rule,
+	// and DefaultStore may name one.
 	Withheld map[string]string
 }
 

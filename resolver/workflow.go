@@ -92,8 +92,10 @@ func (r *Resolver) Plan(wf Workflow) (*Plan, error) {
 			continue
 		}
 		b, ok := r.stores[step.Store]
-		if why := r.withheld[step.Store]; !ok && why != "" {
-			errs = append(errs, fmt.Errorf("%s: field %q: store %q: %s: %w", where, f.Name, step.Store, why, secret.ErrNotAllowed))
+		if rule := r.withheld[step.Store]; !ok && rule != "" {
+			req := ref.Request("")
+			errs = append(errs, fmt.Errorf("%s: field %q: %w", where, f.Name, &policy.Refusal{Field: f.Name, Origin: rule,
+				Store: step.Store, Secret: req.Name, Version: req.Version, Why: "it does not list this store"}))
 			continue
 		}
 		if !ok {

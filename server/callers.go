@@ -57,7 +57,7 @@ func entryConfig(base resolver.Config, entry policy.CallerSpec) resolver.Config 
 	for name, sc := range base.Stores {
 		spec, ok := entry.Stores[name]
 		if !ok {
-			rc.Withheld[name] = fmt.Sprintf("callers.%s does not name this store, so its callers may not use it", entry.Name)
+			rc.Withheld[name] = "callers." + entry.Name + ".stores"
 			continue
 		}
 		if spec != nil {

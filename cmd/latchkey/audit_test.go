@@ -78,6 +78,11 @@ func newFleet(t *testing.T) *fleet {
 	ws := wasmstoretest.Start(t, map[string][]byte{"db": []byte(doc("wasm"))})
 	wsettings := ws.Settings(t, wasmstoretest.BuildHTTPJSON(t), "")
 	wsettings["type"] = "wasm"
+	// The module's token is a host-held credential: the module writes only
+	// its placeholder, and the audit log names the credential.
+	wsettings["config"].(map[string]any)["header"] = map[string]any{"Authorization": "Bearer {{latchkey.credential:store_token}}"}
+	wsettings["credentials"] = map[string]any{"store_token": map[string]any{"env": "E2E_WASM_TOKEN", "hosts": []any{"http://" + ws.HostPort()}}}
+	f.env = append(f.env, "E2E_WASM_TOKEN="+ws.Token)
 	f.stores["wasm"] = wsettings
 	f.planted = append(f.planted, ws.Token)
 
@@ -151,7 +156,8 @@ func (f *fleet) checkFetches(t *testing.T, recs []audit.Record, kind string) {
 			continue
 		}
 		if k[0] == "wasm" {
-			if len(r.Outbound) != 1 || r.Outbound[0].Method != "GET" || r.Outbound[0].Path != "/secrets/db" || r.Outbound[0].Status != 200 {
+			if len(r.Outbound) != 1 || r.Outbound[0].Method != "GET" || r.Outbound[0].Path != "/secrets/db" || r.Outbound[0].Status != 200 ||
+				strings.Join(r.Outbound[0].Credentials, ",") != "store_token" {
 				t.Errorf("wasm fetch record's outbound requests: %+v", r.Outbound)
 			}
 		}
@@ -243,6 +249,8 @@ func TestAuditServe(t *testing.T) {
 			t.Errorf("unix caller is not the client process: %+v", r.Caller)
 		}
 	}
+
+	mustFail(t, run{args: []string{"resolve", "--server", "unix://" + sock, "--audit-log", filepath.Join(dir, "x.jsonl"), "-w", wf}, dir: dir}, 2, "with --server the server")
 
 	if err := os.Rename(log, log+".1"); err != nil {
 		t.Fatal(err)
