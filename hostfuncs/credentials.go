@@ -359,7 +359,8 @@ func (c *Credentials) refuse(u *url.URL, format string, args ...any) *Refusal {
 // "[REDACTED:NAME]", in each form a server plausibly echoes it: as is (in
 // any letter case), in hex, base64 (standard or URL alphabet, padded or
 // not, line-wrapped, at each of the three alignments a prefix can give
-// it, of the value or of its hex, JSON- or URL-escaped forms), beneath up
+// it, of the value or of its hex, JSON- or URL-escaped forms or of its
+// base64; the whole base64 run holding it goes), beneath up
 // to three layers of JSON, \x, percent and HTML escapes, and cut to any
 // run of at least half of such a form. It returns b itself when nothing
 // matched. See redact.go for the method; it cannot catch a value a server
