@@ -73,6 +73,10 @@ func init() {
 		if d, ok := spec.Settings["delay"].(string); ok {
 			st.delay, _ = time.ParseDuration(d)
 		}
+		if d, ok := spec.Settings["build_delay"].(string); ok {
+			bd, _ := time.ParseDuration(d)
+			time.Sleep(bd)
+		}
 		if _, bad := spec.Settings["fail"]; bad {
 			return nil, &secret.ConfigError{Store: spec.Name, Key: "fail", Msg: "planted build failure"}
 		}
@@ -924,5 +928,42 @@ func TestReloadTwiceInFlight(t *testing.T) {
 	}
 	if r := h.overUnix("GET", "/v1/secret?ref="+escape("secret://other/x"), ""); !strings.Contains(r.body, "other-z") {
 		t.Fatalf("after both reloads: %s", r.body)
+	}
+}
+
+// TestNotReadyWhileBuilding: while the stores are being built, /healthz
+// answers, /readyz and the API answer 503 not_ready, then all serve.
+func TestNotReadyWhileBuilding(t *testing.T) {
+	dir := shortTempDir(t)
+	p := filepath.Join(dir, "agent.yaml")
+	write(t, p, fmt.Sprintf("stores:\n  slow:\n    type: servertest-mem\n    build_delay: 800ms\n    values: {a: b}\nserve:\n  socket: %s\n", filepath.Join(dir, "s.sock")))
+	srv, err := New(Config{Load: func() (*config.Agent, error) { return config.Load(config.Options{Path: p, Environ: []string{}}) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	defer func() { cancel(); <-done }()
+	h := &harness{t: t, unix: unixClient(filepath.Join(dir, "s.sock"))}
+	time.Sleep(100 * time.Millisecond)
+	if r := h.overUnix("GET", "/healthz", ""); r.status != 200 {
+		t.Errorf("/healthz while building: %d", r.status)
+	}
+	if r := h.overUnix("GET", "/readyz", ""); r.status != 503 {
+		t.Errorf("/readyz while building: %d %s", r.status, r.body)
+	}
+	if r := h.overUnix("GET", "/v1/secret?ref="+escape("secret://slow/a"), ""); r.status != 503 || errorCode(t, r) != CodeNotReady {
+		t.Errorf("/v1/secret while building: %d %s", r.status, r.body)
+	}
+	if _, err := srv.Reload(context.Background()); err == nil || !strings.Contains(err.Error(), "still being built") {
+		t.Errorf("reload while building: %v", err)
+	}
+	<-srv.Ready()
+	if r := h.overUnix("GET", "/v1/secret?ref="+escape("secret://slow/a"), ""); r.status != 200 {
+		t.Errorf("/v1/secret once ready: %d %s", r.status, r.body)
 	}
 }
