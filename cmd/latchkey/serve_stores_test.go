@@ -334,6 +334,39 @@ fields:
 		noLeak(t, "/metrics", a.body, append(storeValues, "prod/db", "prod/bin", "DEMO_DB", serveToken)...)
 	})
 
+	t.Run("reload keeps unchanged stores warm", func(t *testing.T) {
+		metric := func(name string) string {
+			for _, l := range strings.Split(get(t, srv.unix, "GET", "http://l/metrics", "").body, "\n") {
+				if strings.HasPrefix(l, name+" ") {
+					return strings.TrimPrefix(l, name+" ")
+				}
+			}
+			return ""
+		}
+		checkResolved("before reload", get(t, srv.unix, "POST", "http://l/v1/resolve", wf))
+		created := metric(`latchkey_wasm_instances_created_total{store="custom"}`)
+		awsCalls, azCalls, gcpCalls := aw.Count("GetSecretValue"), az.Stats().SecretGets, gc.Count("AccessSecretVersion")
+		// Change the aws store only (max_attempts), and reload.
+		cfg["stores"].(map[string]any)["aws"].(map[string]any)["max_attempts"] = 2
+		raw, _ := json.MarshalIndent(cfg, "", "  ")
+		writeFile(t, dir, "agent.json", string(raw))
+		srv.signal(syscall.SIGHUP)
+		line := srv.waitLog("reloaded the agent config")
+		if !strings.Contains(line, "rebuilt=[aws]") || !strings.Contains(line, "custom") || !strings.Contains(line, "kv") {
+			t.Fatalf("reload: %s", line)
+		}
+		checkResolved("after reload", get(t, srv.unix, "POST", "http://l/v1/resolve", wf))
+		if n := aw.Count("GetSecretValue") - awsCalls; n != 2 {
+			t.Errorf("the rebuilt aws store fetched %d times, want 2 (its cache was dropped)", n)
+		}
+		if az.Stats().SecretGets != azCalls || gc.Count("AccessSecretVersion") != gcpCalls {
+			t.Errorf("unchanged stores fetched again after the reload: azure %d, gcp %d", az.Stats().SecretGets-azCalls, gc.Count("AccessSecretVersion")-gcpCalls)
+		}
+		if got := metric(`latchkey_wasm_instances_created_total{store="custom"}`); got != created || got == "" {
+			t.Errorf("the wasm store's pool was rebuilt: %s instances created, %s before", got, created)
+		}
+	})
+
 	// kill -9: nothing on disk holds a value, and a restart on the stale
 	// socket serves again.
 	srv.signal(syscall.SIGKILL)
