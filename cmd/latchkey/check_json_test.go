@@ -92,3 +92,26 @@ func TestCheckOfflineStaticProblems(t *testing.T) {
 		}
 	}
 }
+
+// TestAllProblemsAtOnce checks that the config's top level, a store's own
+// settings and the workflow are reported in one round, an override's
+// problem naming the variable it came from.
+func TestAllProblemsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	agent := writeFile(t, dir, "agent.yaml", "timeot: 5s\nstores:\n  demo:\n    type: env\n    allow: [DEMO_*]\n    bogus: 1\n")
+	wf := writeFile(t, dir, "wf.yaml", "fields:\n  a: secrets://demo/DEMO_DB\n")
+	r := latchkey(t, run{args: []string{"check", "--offline", "-c", agent, "-w", wf}, env: []string{"LATCHKEY_STORES__DEMO__REGOIN=x"}})
+	if r.code != 3 {
+		t.Fatalf("exit %d, want 3: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		`key "timeot": unknown key`, `did you mean "timeout"?`,
+		`setting "bogus": unknown setting`,
+		`setting "regoin": unknown setting`, "(from LATCHKEY_STORES__DEMO__REGOIN)",
+		`wf.yaml:2 (field "a"): "secrets://"`,
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}

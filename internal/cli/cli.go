@@ -188,21 +188,18 @@ func (a *app) load(ctx context.Context) (*config.Agent, *resolver.Resolver, reso
 		}
 	}
 	agent, err := config.Load(config.Options{Path: a.configPath, Set: a.sets})
-	if err != nil {
+	wf, werr := a.readWorkflow()
+	if err != nil || werr != nil {
+		// Report every problem in one round: the config's, the stores'
+		// own settings (building what could be read), the workflow's.
 		if agent != nil {
-			// Build what could be read, so that the stores' own settings
-			// are reported in this round too, not after the next edit.
 			if r, serr := resolver.New(ctx, agent.ResolverConfig(a.log)); serr != nil {
 				err = errors.Join(err, fmt.Errorf("agent config %s: %w", a.configPath, agent.Annotate(serr)))
 			} else {
 				r.Close()
 			}
 		}
-		return nil, nil, wf, fail(ExitConfig, err)
-	}
-	wf, err = a.readWorkflow()
-	if err != nil {
-		return nil, nil, wf, fail(ExitConfig, err)
+		return nil, nil, wf, fail(ExitConfig, errors.Join(err, werr))
 	}
 	rc := agent.ResolverConfig(a.log)
 	obs, err := a.openAudit(agent)
