@@ -125,6 +125,7 @@ func newListener(l net.Listener, t transport, max int) *listener {
 	return &listener{Listener: l, transport: t, slots: make(chan struct{}, max), done: make(chan struct{})}
 }
 
+// Accept waits for a free slot, then for a connection.
 func (l *listener) Accept() (net.Conn, error) {
 	select {
 	case l.slots <- struct{}{}:
@@ -144,6 +145,7 @@ func (l *listener) Accept() (net.Conn, error) {
 	return wc, nil
 }
 
+// Close stops Accept, including one waiting for a slot.
 func (l *listener) Close() error {
 	l.closeOnce.Do(func() { close(l.done) })
 	return l.Listener.Close()

@@ -23,7 +23,7 @@ import (
 type SecretValueOutput struct {
 	ARN           string   `json:"ARN"`
 	Name          string   `json:"Name"`
-	VersionId     string   `json:"VersionId,omitempty"` //nolint:revive // AWS's spelling
+	VersionId     string   `json:"VersionId,omitempty"` // AWS's spelling, so that the JSON matches
 	SecretString  *string  `json:"SecretString,omitempty"`
 	SecretBinary  []byte   `json:"SecretBinary,omitempty"`
 	VersionStages []string `json:"VersionStages"`
