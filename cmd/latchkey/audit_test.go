@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -273,4 +274,39 @@ func TestAuditServe(t *testing.T) {
 		t.Errorf("the rotated file gained records after SIGHUP:\n%s", old)
 	}
 	noLeak(t, "server log", srv.stderr.String(), f.planted...)
+}
+
+// TestAuditServeDefault: without an audit section, `latchkey serve` writes
+// the audit log to stderr, one JSON line per record between its text log
+// lines; audit.enabled: false turns it off, with a warning.
+func TestAuditServeDefault(t *testing.T) {
+	for _, enabled := range []bool{true, false} {
+		t.Run(fmt.Sprint("enabled=", enabled), func(t *testing.T) {
+			dir := shortDir(t)
+			sock := filepath.Join(dir, "s.sock")
+			extra := ""
+			if !enabled {
+				extra = "audit: {enabled: false}\n"
+			}
+			agent := writeFile(t, dir, "agent.yaml", "stores:\n  demo: {type: env, secrets: {allow: [\"DEMO_*\"]}}\n"+extra+"serve:\n  socket: "+sock+"\n")
+			srv := serve(t, agent, sock)
+			if a := get(t, srv.unix, "GET", "http://l/v1/secret?ref=secret://demo/DEMO_API_TOKEN", ""); a.status != 200 {
+				t.Fatalf("%d %s", a.status, a.body)
+			}
+			srv.signal(syscall.SIGTERM)
+			var lines []byte
+			for _, l := range strings.Split(srv.stderr.String(), "\n") {
+				if strings.HasPrefix(l, "{") {
+					lines = append(lines, l+"\n"...)
+				}
+			}
+			recs := audittest.Records(t, lines, []byte(plantedToken))
+			if enabled && (len(recs) != 2 || recs[0].Secret != "DEMO_API_TOKEN" || recs[1].Event != audit.EventResolution) {
+				t.Fatalf("audit records on stderr: %+v\n%s", recs, srv.stderr.String())
+			}
+			if !enabled && (len(recs) != 0 || !strings.Contains(srv.stderr.String(), "the audit log is turned off")) {
+				t.Fatalf("audit turned off, yet: %+v\n%s", recs, srv.stderr.String())
+			}
+		})
+	}
 }

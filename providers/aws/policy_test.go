@@ -49,6 +49,8 @@ func TestPolicy(t *testing.T) {
 			{Name: "deny over allow", Ref: "secret://s/prod/admin", Refused: `deny "prod/admin*"`},
 			{Name: "denied name, spelled as a full ARN", Ref: "secret://s/" + arnOf("prod/admin"), Refused: `deny "prod/admin*"`},
 			{Name: "denied name, spelled as a partial ARN", Ref: "secret://s/" + partial("prod/admin"), Refused: `deny "prod/admin*"`},
+			{Name: "denied name in another account", Ref: "secret://s/arn:aws:secretsmanager:" + awstest.DefaultRegion + ":999999999999:secret:prod/admin-AbCdEf",
+				Refused: `deny "prod/admin*"`},
 			{Name: "allowed name, spelled as an ARN of an account the store does not know as its own",
 				Ref: "secret://s/" + arnOf("prod/db"), Refused: "no allow pattern matches it"},
 			{Name: "version allowed", Ref: "secret://s/rotating?version=AWSPREVIOUS"},
@@ -89,9 +91,18 @@ func TestPolicyPatternErrors(t *testing.T) {
 			t.Errorf("pattern %q accepted", p)
 		}
 	}
+	// An ARN whose name only looks suffixed is denied under both readings.
+	rule, err := policy.Compile(policy.Spec{Origin: "o", Deny: []policy.Entry{{Name: "team/x-backup"}}}, "sm", st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	looks := "arn:aws:secretsmanager:" + awstest.DefaultRegion + ":" + awstest.DefaultAccount + ":secret:team/x-backup"
+	if err := rule.Check(secret.Request{Name: looks}); err == nil {
+		t.Error("a partial ARN whose name looks suffixed slipped past a deny of its name")
+	}
 	// A literal random suffix in an ARN pattern is dropped, like a
 	// reference's: the pattern then covers the secret however it is named.
-	rule, err := policy.Compile(policy.Spec{Origin: "o", Deny: []policy.Entry{{Name: e.srv.ARN("prod/db")}}}, "sm", st)
+	rule, err = policy.Compile(policy.Spec{Origin: "o", Deny: []policy.Entry{{Name: e.srv.ARN("prod/db")}}}, "sm", st)
 	if err != nil {
 		t.Fatal(err)
 	}

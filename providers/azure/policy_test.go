@@ -36,6 +36,8 @@ func TestPolicy(t *testing.T) {
 			{Name: "deny over allow", Ref: "secret://s/app-admin", Refused: `deny "app-admin*"`},
 			{Name: "deny over allow, other letter case", Ref: "secret://s/APP-Admin", Refused: `deny "app-admin*"`},
 			{Name: "denied name, spelled as a URL", Ref: "secret://s/" + srv.SecretURL("APP-ADMIN", ""), Refused: `deny "app-admin*"`},
+			{Name: "denied name in another vault of the domain", Ref: "secret://s/https://othervault.vault.azure.net/secrets/App-Admin",
+				Refused: `deny "app-admin*"`},
 			{Name: "allowed name in another vault of the domain", Ref: "secret://s/https://othervault.vault.azure.net/secrets/app-db",
 				Refused: "no allow pattern matches it"},
 			{Name: "version allowed (current)", Ref: "secret://s/rotating"},
