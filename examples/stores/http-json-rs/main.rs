@@ -15,6 +15,8 @@ struct HttpJson {
     secret_name: String,
     /// Sent with every request, in config order.
     header: Vec<(String, String)>,
+    /// header, encoded once for the host.
+    header_block: Vec<u8>,
     /// A field of the JSON response to return, as a path of keys.
     field: Vec<String>,
     /// The query parameter carrying the version when store_url has no
@@ -42,6 +44,7 @@ impl Store for HttpJson {
             store_url: String::new(),
             secret_name: String::new(),
             header: Vec::new(),
+            header_block: Vec::new(),
             field: Vec::new(),
             version_param: "version".to_string(),
             last: None,
@@ -78,6 +81,7 @@ impl Store for HttpJson {
         if c.store_url.is_empty() {
             return Err(Error::invalid_config("\"store_url\" is required"));
         }
+        c.header_block = http::encode_header(c.header.iter().map(|(k, v)| (k, v)));
         Ok(c)
     }
 
@@ -87,7 +91,7 @@ impl Store for HttpJson {
             return Err(Error::invalid_config("no secret name: the request names none and \"secret_name\" is not set"));
         }
         let url = secret_url(&mut self.last, &self.store_url, &self.version_param, name, &req.version);
-        let resp = http::HttpRequest::get(url).headers(self.header.iter().map(|(k, v)| (k, v))).send()?;
+        let resp = http::HttpRequest::get(url).header_block(&self.header_block).send()?;
         match resp.status {
             404 => return Err(Error::not_found(format!("secret {} (HTTP 404)", quote(name)))),
             401 | 403 => return Err(Error::permission_denied(format!("secret {}: HTTP {}", quote(name), resp.status))),

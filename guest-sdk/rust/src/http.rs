@@ -1,5 +1,7 @@
 //! HTTP through the host (ABI.md, `http_request` and `http_response_read`).
 
+use std::borrow::Cow;
+
 use crate::abi;
 use crate::error::{HostCode, HostError};
 
@@ -10,7 +12,7 @@ use crate::error::{HostCode, HostError};
 pub struct HttpRequest<'a> {
     method: &'a str,
     url: &'a str,
-    header: Vec<u8>,
+    header: Cow<'a, [u8]>,
     body: &'a [u8],
 }
 
@@ -18,7 +20,7 @@ impl<'a> HttpRequest<'a> {
     /// new starts a request with a method (`GET`, `HEAD`, `POST`, `PUT`,
     /// `PATCH`, `DELETE`, `OPTIONS`) and an absolute URL.
     pub fn new(method: &'a str, url: &'a str) -> HttpRequest<'a> {
-        HttpRequest { method, url, header: Vec::new(), body: &[] }
+        HttpRequest { method, url, header: Cow::Borrowed(&[]), body: &[] }
     }
 
     /// get starts a GET request.
@@ -31,10 +33,17 @@ impl<'a> HttpRequest<'a> {
     /// break; a value may hold credential placeholders
     /// ([`crate::credential`]).
     pub fn header(mut self, name: &str, value: &str) -> HttpRequest<'a> {
-        self.header.extend_from_slice(name.as_bytes());
-        self.header.extend_from_slice(b": ");
-        self.header.extend_from_slice(value.as_bytes());
-        self.header.push(b'\n');
+        let h = self.header.to_mut();
+        h.reserve(name.len() + value.len() + 3);
+        push_header(h, name, value);
+        self
+    }
+
+    /// header_block sets all header lines at once from a block built with
+    /// [`encode_header`], replacing any added before: a store that sends
+    /// the same headers with every request encodes them once.
+    pub fn header_block(mut self, block: &'a [u8]) -> HttpRequest<'a> {
+        self.header = Cow::Borrowed(block);
         self
     }
 
@@ -72,6 +81,23 @@ impl<'a> HttpRequest<'a> {
         abi::read_response(abi::PART_BODY, &mut body).map_err(|c| fail(c, ": reading the response"))?;
         Ok(HttpResponse { status: status as u16, body, header })
     }
+}
+
+fn push_header(h: &mut Vec<u8>, name: &str, value: &str) {
+    h.extend_from_slice(name.as_bytes());
+    h.extend_from_slice(b": ");
+    h.extend_from_slice(value.as_bytes());
+    h.push(b'\n');
+}
+
+/// encode_header returns header lines in the host's format (`Name:
+/// value\n` each), for [`HttpRequest::header_block`].
+pub fn encode_header<K: AsRef<str>, V: AsRef<str>>(h: impl IntoIterator<Item = (K, V)>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (k, v) in h {
+        push_header(&mut out, k.as_ref(), v.as_ref());
+    }
+    out
 }
 
 /// get sends a GET request with the given header lines.
@@ -132,5 +158,24 @@ impl std::fmt::Debug for HttpResponse {
     /// secret.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "HttpResponse {{ status: {}, body: {} bytes }}", self.status, self.body.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_lines() {
+        assert_eq!(encode_header([("Authorization", "Bearer x"), ("Accept", "*/*")]), b"Authorization: Bearer x\nAccept: */*\n");
+        let r = HttpRequest::get("https://s").header("A", "1").header("B", "2");
+        assert_eq!(&*r.header, b"A: 1\nB: 2\n");
+        let block = encode_header([("C", "3")]);
+        assert_eq!(&*HttpRequest::get("https://s").header("A", "1").header_block(&block).header, b"C: 3\n");
+        let resp = HttpResponse { status: 200, body: Vec::new(), header: b"Content-Type: text/plain\nX-Id: 7\n".to_vec() };
+        assert_eq!(resp.header("content-type"), Some("text/plain"));
+        assert_eq!(resp.header("x-id"), Some("7"));
+        assert_eq!(resp.header("missing"), None);
+        assert_eq!(resp.headers().count(), 2);
     }
 }
