@@ -231,10 +231,15 @@ func TestServeCallers(t *testing.T) {
 	noLeak(t, "server log", srv.stderr.String(), "etl-pl4nted-pw", "bi-pl4nted-pw", etlTok, biTok)
 }
 
-// TestServeCallersBadConfig: a callers section with problems stops serve at
-// start-up (exit 3) with every problem named.
+// TestServeCallersBadConfig: a callers section with problems, or an audit
+// file that cannot be opened, stops serve at start-up (exit 3) with every
+// problem named.
 func TestServeCallersBadConfig(t *testing.T) {
 	dir := shortDir(t)
+	noAudit := writeFile(t, dir, "noaudit.yaml", "stores:\n  app: {type: env, secrets: {allow: [\"APP_*\"]}}\naudit: {file: "+dir+"}\nserve:\n  socket: "+filepath.Join(dir, "a.sock")+"\n")
+	if r := latchkey(t, run{args: []string{"serve", "-c", noAudit}, dir: dir}); r.code != 3 || !strings.Contains(r.stderr, "audit log "+dir+": open "+dir+": is a directory") {
+		t.Fatalf("serve with a directory as its audit file: exit %d: %s", r.code, r.stderr)
+	}
 	tok := writeFile(t, dir, "t.token", "tok-0123456789abcdef")
 	agent := writeFile(t, dir, "agent.yaml", `stores:
   app: {type: env, secrets: {allow: ["APP_*"]}}
