@@ -145,7 +145,7 @@ func build(file string, root *node) (resolver.Workflow, error) {
 			}
 		case "fields":
 		default:
-			errs = append(errs, fmt.Errorf("%s: unknown key %q (known: name, fields)", at(root.vals[k]), k))
+			errs = append(errs, fmt.Errorf("%s: unknown key %q (known: name, fields)%s", at(root.vals[k]), k, didYouMean(k, "name", "fields")))
 		}
 	}
 	if wf.Name == "" {
@@ -176,6 +176,15 @@ func build(file string, root *node) (resolver.Workflow, error) {
 }
 
 const fieldKeys = "ref, literal, store, secret, key, version, optional, default, env"
+
+// didYouMean returns `: did you mean "x"?` when word is a typo of one of
+// known, else "".
+func didYouMean(word string, known ...string) string {
+	if s := secret.Suggest(word, known); s != "" {
+		return fmt.Sprintf(": did you mean %q?", s)
+	}
+	return ""
+}
 
 var knownFieldKeys = map[string]bool{"ref": true, "literal": true, "store": true, "secret": true,
 	"key": true, "version": true, "optional": true, "default": true, "env": true}
@@ -223,7 +232,7 @@ func decodeField(name string, n *node) (resolver.Field, error) {
 	}
 	for _, k := range n.keys {
 		if !knownFieldKeys[k] {
-			errs = append(errs, fmt.Errorf("unknown key %q (known: %s)", k, fieldKeys))
+			errs = append(errs, fmt.Errorf("unknown key %q (known: %s)%s", k, fieldKeys, didYouMean(k, strings.Split(fieldKeys, ", ")...)))
 		}
 	}
 	f.Env, _ = get("env")
