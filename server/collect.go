@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/latchkey/latchkey/cache"
+	"github.com/latchkey/latchkey/resolver"
 	lkruntime "github.com/latchkey/latchkey/runtime"
 )
 
@@ -82,7 +83,9 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.poolMemory
 }
 
-// Collect implements prometheus.Collector.
+// Collect implements prometheus.Collector. With a callers section, each
+// caller entry has stores of its own: a store's series are then the sums
+// over the entries' copies of it.
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	g := c.s.acquire()
 	if g == nil {
@@ -92,24 +95,54 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	if g.res == nil {
 		return
 	}
-	for store, st := range g.res.CacheStats() {
-		for _, cc := range c.cacheCounters {
-			ch <- prometheus.MustNewConstMetric(cc.desc, prometheus.CounterValue, float64(cc.get(st)), store)
+	resolvers := []*resolver.Resolver{g.res}
+	if len(g.byEntry) > 0 {
+		resolvers = resolvers[:0]
+		for _, r := range g.byEntry {
+			resolvers = append(resolvers, r)
 		}
-		ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(st.Entries), store)
-		ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(st.Bytes), store)
 	}
-	for _, store := range g.res.StoreNames() {
-		raw, _ := g.res.Store(store)
-		ps, ok := raw.(poolStore)
-		if !ok {
-			continue
+	type series struct {
+		desc  *prometheus.Desc
+		store string
+	}
+	sums := map[series]float64{}
+	var order []series
+	add := func(d *prometheus.Desc, store string, v float64) {
+		k := series{d, store}
+		if _, ok := sums[k]; !ok {
+			order = append(order, k)
 		}
-		st := ps.Module().Stats()
-		for _, pc := range c.poolCounters {
-			ch <- prometheus.MustNewConstMetric(pc.desc, prometheus.CounterValue, float64(pc.get(st)), store)
+		sums[k] += v
+	}
+	for _, r := range resolvers {
+		for store, st := range r.CacheStats() {
+			for _, cc := range c.cacheCounters {
+				add(cc.desc, store, float64(cc.get(st)))
+			}
+			add(c.entries, store, float64(st.Entries))
+			add(c.bytes, store, float64(st.Bytes))
 		}
-		ch <- prometheus.MustNewConstMetric(c.poolIdle, prometheus.GaugeValue, float64(st.Idle), store)
-		ch <- prometheus.MustNewConstMetric(c.poolMemory, prometheus.GaugeValue, float64(st.IdleMemory), store)
+		for _, store := range r.StoreNames() {
+			raw, _ := r.Store(store)
+			ps, ok := raw.(poolStore)
+			if !ok {
+				continue
+			}
+			st := ps.Module().Stats()
+			for _, pc := range c.poolCounters {
+				add(pc.desc, store, float64(pc.get(st)))
+			}
+			add(c.poolIdle, store, float64(st.Idle))
+			add(c.poolMemory, store, float64(st.IdleMemory))
+		}
+	}
+	for _, k := range order {
+		typ := prometheus.CounterValue
+		switch k.desc {
+		case c.entries, c.bytes, c.poolIdle, c.poolMemory:
+			typ = prometheus.GaugeValue
+		}
+		ch <- prometheus.MustNewConstMetric(k.desc, typ, sums[k], k.store)
 	}
 }

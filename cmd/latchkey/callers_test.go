@@ -192,6 +192,12 @@ func TestServeCallers(t *testing.T) {
 		if got := ask(biTok, "recall"); got != "nothing" {
 			t.Fatalf("bi was served by etl's instance: recalled %q", got)
 		}
+		// Each entry started an instance of its own: the store's series is
+		// the sum over the entries' pools.
+		m := get(t, srv.unix, "GET", "http://l/metrics", "")
+		if !strings.Contains(m.body, `latchkey_wasm_instances_created_total{store="memo"} 2`) {
+			t.Errorf("metrics do not show one instance per entry:\n%s", grepLines(m.body, "latchkey_wasm"))
+		}
 	})
 
 	t.Run("a revoked token file stops working on reload", func(t *testing.T) {
@@ -269,4 +275,14 @@ callers:
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
 	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
