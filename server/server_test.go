@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -965,5 +966,42 @@ func TestNotReadyWhileBuilding(t *testing.T) {
 	<-srv.Ready()
 	if r := h.overUnix("GET", "/v1/secret?ref="+escape("secret://slow/a"), ""); r.status != 200 {
 		t.Errorf("/v1/secret once ready: %d %s", r.status, r.body)
+	}
+}
+
+// TestIdleAndWriteTimeouts: a keep-alive connection left idle is closed at
+// idle_timeout, and an answer that takes longer than write_timeout is cut
+// off rather than held open.
+func TestIdleAndWriteTimeouts(t *testing.T) {
+	h := startWith(t, func(dir string) string {
+		return strings.Replace(baseConfig(dir, "  idle_timeout: 300ms\n  write_timeout: 400ms\n"), "x: other-x", "x: other-x\n    delay: 1s", 1)
+	}, nil)
+	c, err := net.Dial("unix", h.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: l\r\n\r\n")
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("first request: %v", err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	start := time.Now()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := br.ReadByte(); err != io.EOF || time.Since(start) > 3*time.Second {
+		t.Fatalf("idle connection: read %v after %v, want EOF near 300ms", err, time.Since(start))
+	}
+	start = time.Now()
+	r, err := h.unix.Get("http://latchkey/v1/secret?ref=" + escape("secret://other/x"))
+	if err == nil {
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		t.Fatalf("an answer slower than write_timeout arrived: %d %s", r.StatusCode, b)
+	}
+	if time.Since(start) > 3*time.Second {
+		t.Fatalf("the slow answer held the connection %v", time.Since(start))
 	}
 }
