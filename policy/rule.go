@@ -104,10 +104,18 @@ type Rule struct {
 	deny   []Pattern
 }
 
-// exact is the Namer of stores that have none.
+// exact is the Namer of stores that have none: names are matched as
+// written, except that dot segments are refused.
 type exact struct{}
 
 func (exact) PolicySubject(req secret.Request) (Subject, error) {
+	// Such a store may use names as paths (a Wasm module building a URL):
+	// "app/../admin" matches "app/*" but could reach "admin".
+	for _, seg := range strings.Split(req.Name, "/") {
+		if seg == "." || seg == ".." {
+			return Subject{}, errors.New(`the name has a "." or ".." segment, which a store that treats names as paths could resolve outside the rule's patterns`)
+		}
+	}
 	v := req.Version
 	if v == "" {
 		v = Current

@@ -31,6 +31,7 @@ func TestPolicy(t *testing.T) {
 			{Name: "denied: no allow pattern", Ref: "secret://s/other", Refused: "no allow pattern matches it"},
 			{Name: "deny over allow", Ref: "secret://s/app/admin", Refused: `deny "app/admin*"`},
 			{Name: "names are exact: another letter case is another name", Ref: "secret://s/App/db", Refused: "no allow pattern"},
+			{Name: "a dot segment could leave the pattern", Ref: "secret://s/app/../other", Refused: `"." or ".." segment`},
 			{Name: "version allowed", Ref: "secret://s/app/db?version=v1"},
 			{Name: "version denied over a name allow", Ref: "secret://s/app/db?version=v0", Refused: `deny "app/db" (versions v0)`},
 		},
