@@ -270,9 +270,12 @@ func TestServeSameAsCLI(t *testing.T) {
 			}
 		})
 	}
-	// LATCHKEY_SERVER does what --server does.
+	// LATCHKEY_SERVER does what --server does; an explicit -c wins over it
+	// (not over --server).
 	r := mustResolve(t, run{args: []string{"resolve", "-w", wf}, env: []string{"LATCHKEY_SERVER=unix://" + srv.sock}, dir: dir}, plantedPassword)
 	noLeak(t, "stderr", r.stderr, plantedPassword)
+	mustResolve(t, run{args: []string{"resolve", "-c", agent, "-w", wf}, env: []string{"LATCHKEY_SERVER=unix://" + filepath.Join(dir, "none.sock")}, dir: dir}, plantedPassword)
+	mustFail(t, run{args: []string{"resolve", "-c", agent, "--server", "unix://" + filepath.Join(dir, "none.sock"), "-w", wf}, dir: dir}, 3, "cannot reach latchkey serve")
 	// TCP with the token in LATCHKEY_TOKEN; without one, or a wrong one, a clear error.
 	mustResolve(t, run{args: []string{"resolve", "--server", "tcp://" + srv.tcp, "-w", wf}, env: []string{"LATCHKEY_TOKEN=cli-token-0123456789abcdef"}, dir: dir}, plantedPassword)
 	mustFail(t, run{args: []string{"resolve", "--server", "tcp://" + srv.tcp, "-w", wf}}, 2, "TCP needs a token")

@@ -166,6 +166,9 @@ func (a *app) setup(cmd *cobra.Command, _ []string) error {
 		return fail(ExitUsage, fmt.Errorf("--log-level %q: use debug, info, warn or error", a.logLevel))
 	}
 	a.log = slog.New(slog.NewTextHandler(a.io.Err, &slog.HandlerOptions{Level: level}))
+	if f := cmd.Flags().Lookup("server"); f != nil && !f.Changed && cmd.Flags().Changed("config") {
+		a.server = "" // an explicit --config wins over LATCHKEY_SERVER; only --server wins over it
+	}
 	if a.auditPath != "" && a.server != "" {
 		return fail(ExitUsage, errors.New("--audit-log records the fetches this process makes; with --server the server makes them and keeps the audit log (docs/audit.md): drop one of the two"))
 	}
