@@ -46,3 +46,32 @@ func TestSecretsRuleErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestAuditAndCallers(t *testing.T) {
+	a, err := Load(Options{Environ: []string{}, Set: []string{
+		"stores.app.type=env", "stores.app.secrets.allow=[APP_*]",
+		"audit.file=/var/log/latchkey/audit.jsonl", "audit.required=true",
+		"callers.etl.uids=[1001]", "callers.etl.stores.app.allow=[APP_ETL]",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Audit != (AuditConfig{File: "/var/log/latchkey/audit.jsonl", Required: true}) {
+		t.Errorf("audit = %+v", a.Audit)
+	}
+	if len(a.Callers) != 1 || a.Callers[0].Name != "etl" || a.Callers[0].UIDs[0] != 1001 ||
+		a.Callers[0].Stores["app"] == nil || a.Callers[0].Stores["app"].Allow[0].Name != "APP_ETL" {
+		t.Errorf("callers = %+v", a.Callers)
+	}
+	_, err = Load(Options{Environ: []string{}, Set: []string{
+		"stores.app.type=env", "stores.app.secrets.allow=[APP_*]",
+		"audit.file=", "audit.required=maybe", "audit.enabled=false", "audit.colour=red",
+		"callers.x.uids=[-1]", "callers.x.stores.nope.allow=[a]", "callers.x.pets=[cat]",
+	}})
+	for _, w := range []string{"must be a file path", "must be true or false", `"audit.colour"`, "unknown key (known: enabled, file, required)",
+		`"callers.x.uids[0]": must be a numeric id`, `"callers.x.stores.nope"`, `no store "nope" is declared`, `"callers.x.pets"`, "unknown key (known: gids, stores, tokens, uids)"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("errors lack %q:\n%v", w, err)
+		}
+	}
+}
