@@ -1,11 +1,16 @@
 package config
 
 import (
+	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	yamlv3 "gopkg.in/yaml.v3"
 )
 
 func loadServe(t *testing.T, serve string) (*Agent, error) {
@@ -93,4 +98,41 @@ func TestServeErrors(t *testing.T) {
 	if n := strings.Count(err.Error(), "\n") + 1; n != 4 {
 		t.Errorf("want 4 problems (tcp twice: address and token), got %d:\n%v", n, err)
 	}
+}
+
+// FuzzServe feeds arbitrary serve sections to the parser: it must report
+// problems, never panic, and accept a TCP address only when it is
+// host:port with a loopback IP or localhost (unless non-loopback is allowed).
+func FuzzServe(f *testing.F) {
+	for _, s := range []string{
+		"socket: /run/x.sock\nsocket_mode: 0660\ntcp: 127.0.0.1:2773\ntoken_env: T\n",
+		"tcp: '[::1]:0'\ntokens: {a: {file: /f}, b: {env: B}}\n",
+		"tcp: 0.0.0.0:1\nallow_non_loopback: true\ntoken_file: /t\n",
+		"max_body_bytes: 4MiB\nmax_header_bytes: 1KiB\nmax_connections: 1\ngrace_period: 1ms\n",
+		"socket_mode: '0o600'\nread_timeout: 1h\n",
+		"tokens: [x]\n", "- a\n", "tcp: ':'\n", "tcp: '[fe80::1%eth0]:80'\ntoken_env: T\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		var v any
+		if yamlv3.Unmarshal([]byte(doc), &v) != nil {
+			return
+		}
+		problems := 0
+		s := parseServe(v, func(key, format string, args ...any) {
+			problems++
+			if !strings.HasPrefix(key, "serve") {
+				t.Fatalf("problem under key %q", key)
+			}
+			_ = fmt.Sprintf(format, args...)
+		})
+		if problems == 0 && s.TCP != "" && !s.AllowNonLoopback {
+			host, _, err := net.SplitHostPort(s.TCP)
+			ip, perr := netip.ParseAddr(host)
+			if err != nil || (host != "localhost" && (perr != nil || !ip.IsLoopback())) {
+				t.Fatalf("accepted tcp %q", s.TCP)
+			}
+		}
+	})
 }
