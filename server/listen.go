@@ -27,6 +27,10 @@ func DefaultSocketPath(getenv func(string) string) string {
 	return "/run/latchkey/latchkey.sock"
 }
 
+// maxSocketPath is the longest unix socket path Linux accepts (sun_path
+// holds 108 bytes with the terminating NUL).
+const maxSocketPath = 107
+
 // ErrSocketInUse is wrapped by the error of [Server.Listen] when another
 // process is serving on the socket path.
 var ErrSocketInUse = errors.New("another latchkey serve is listening")
@@ -35,6 +39,9 @@ var ErrSocketInUse = errors.New("another latchkey serve is listening")
 // on (left by a process that was killed) is removed; a live one, or a path
 // that is not a socket, is an error and is left alone.
 func listenUnix(path string, mode os.FileMode) (*net.UnixListener, error) {
+	if len(path) > maxSocketPath {
+		return nil, fmt.Errorf("socket %s: the path is %d bytes; a unix socket's may be at most %d: choose a shorter serve.socket", path, len(path), maxSocketPath)
+	}
 	fi, err := os.Lstat(path)
 	switch {
 	case err == nil && fi.Mode()&fs.ModeSocket == 0:

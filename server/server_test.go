@@ -587,6 +587,12 @@ func TestSocketPaths(t *testing.T) {
 			t.Fatalf("mode = %v, %v", fi.Mode(), err)
 		}
 	})
+	t.Run("path too long", func(t *testing.T) {
+		p := filepath.Join(dir, strings.Repeat("x", 120)+".sock")
+		if _, err := listenUnix(p, 0o660); err == nil || !strings.Contains(err.Error(), "at most 107") {
+			t.Fatalf("err = %v", err)
+		}
+	})
 	t.Run("missing directory", func(t *testing.T) {
 		if _, err := listenUnix(filepath.Join(dir, "no", "such", "x.sock"), 0o660); err == nil || !strings.Contains(err.Error(), "RuntimeDirectory") {
 			t.Fatalf("err = %v", err)
