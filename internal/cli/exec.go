@@ -20,6 +20,9 @@ import (
 func (a *app) execCmd() *cobra.Command {
 	var cleanEnv, doMask, keepStoreEnv bool
 	var ef envFlags
+	var wf watchFlags
+	var onChange string
+	var grace time.Duration
 	cmd := &cobra.Command{
 		Use:   "exec [flags] -- COMMAND [ARGS...]",
 		Short: "Run a command with the workflow's fields as environment variables",
@@ -40,9 +43,19 @@ as the fields instead). --keep-store-env keeps them; --clean-env starts from
 an empty environment.
 
 --mask replaces any resolved secret value (3 bytes or longer) that COMMAND
-prints on stdout or stderr with "` + mask.Marker + `".`,
+prints on stdout or stderr with "` + mask.Marker + `".
+
+--watch[=INTERVAL] keeps re-checking the secrets (a metadata call per
+secret where the store reports versions, else a fetch compared in memory)
+and, when a value changes, restarts COMMAND with the new values: SIGTERM,
+then SIGKILL if it has not exited after --grace. --on-change=signal:HUP
+sends a signal instead and leaves it running (its environment cannot
+change: for commands that reload from elsewhere). A failed re-check is
+logged and the command keeps running. latchkey exits when COMMAND exits on
+its own, with its code. See docs/rotation.md.`,
 		Example: `  latchkey exec -c agent.yaml -w workflow.yaml -- ./run-sync.sh
-  latchkey exec --clean-env --mask -c agent.yaml -w wf.yaml -- env`,
+  latchkey exec --clean-env --mask -c agent.yaml -w wf.yaml -- env
+  latchkey exec --watch=1m -c agent.yaml -w wf.yaml -- ./connector`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return fail(ExitUsage, errors.New("exec needs a command to run: latchkey exec [flags] -- COMMAND [ARGS...]"))
@@ -53,6 +66,24 @@ prints on stdout or stderr with "` + mask.Marker + `".`,
 			namer, err := ef.namer()
 			if err != nil {
 				return err
+			}
+			interval, err := wf.interval(cmd)
+			if err != nil {
+				return err
+			}
+			if interval == 0 && (cmd.Flags().Changed("on-change") || cmd.Flags().Changed("grace")) {
+				return fail(ExitUsage, errors.New("--on-change and --grace act on changes that only --watch looks for: add --watch"))
+			}
+			if interval > 0 {
+				action, err := parseChangeAction(onChange)
+				if err != nil {
+					return err
+				}
+				if grace <= 0 {
+					return fail(ExitUsage, fmt.Errorf("--grace=%s: must be positive", grace))
+				}
+				return a.execWatch(cmd.Context(), execWatch{args: args, namer: namer, cleanEnv: cleanEnv, keepEnv: keepStoreEnv, mask: doMask,
+					interval: interval, action: action, grace: grace})
 			}
 			res, err := a.resolve(cmd.Context())
 			if err != nil {
@@ -84,6 +115,9 @@ prints on stdout or stderr with "` + mask.Marker + `".`,
 	cmd.Flags().BoolVar(&cleanEnv, "clean-env", false, "start COMMAND from an empty environment plus the resolved fields")
 	cmd.Flags().BoolVar(&doMask, "mask", false, "replace resolved secret values in COMMAND's stdout and stderr")
 	cmd.Flags().BoolVar(&keepStoreEnv, "keep-store-env", false, "pass COMMAND the variables the stores authenticate with or served (dropped by default)")
+	wf.register(cmd)
+	cmd.Flags().StringVar(&onChange, "on-change", "restart", "with --watch, when a value changes: restart (SIGTERM, --grace, SIGKILL, start again with the new values) or signal:NAME (send it, keep it running)")
+	cmd.Flags().DurationVar(&grace, "grace", DefaultGrace, "with --watch and --on-change=restart: how long the command has to exit after SIGTERM before SIGKILL")
 	ef.register(cmd)
 	a.serverFlags(cmd)
 	return cmd
@@ -119,16 +153,25 @@ func (a *app) dropStoreEnv(env []string) []string {
 // after the command itself exited.
 const maskWaitDelay = 2 * time.Second
 
-func (a *app) runChild(args, env []string, doMask bool, secrets [][]byte) error {
-	path, err := exec.LookPath(args[0])
+// lookCommand finds the command to run. As a shell does, it fails with
+// 127 when there is no such command and 126 when there is one that cannot
+// be run (not executable, a directory).
+func lookCommand(name string) (string, error) {
+	path, err := exec.LookPath(name)
 	if err != nil {
-		// As a shell does: 127 when there is no such command, 126 when there
-		// is one that cannot be run (not executable, a directory).
 		code := ExitCannotRun
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
 			code = ExitNoCommand
 		}
-		return fail(code, fmt.Errorf("exec %s: %w", args[0], err))
+		return "", fail(code, fmt.Errorf("exec %s: %w", name, err))
+	}
+	return path, nil
+}
+
+func (a *app) runChild(args, env []string, doMask bool, secrets [][]byte) error {
+	path, err := lookCommand(args[0])
+	if err != nil {
+		return err
 	}
 	c := exec.Command(path, args[1:]...)
 	dieWithParent(c)
@@ -169,9 +212,15 @@ func (a *app) runChild(args, env []string, doMask bool, secrets [][]byte) error 
 	for _, m := range outs {
 		_ = m.Flush()
 	}
+	return a.exitOf(args[0], c, err)
+}
+
+// exitOf turns the end of a command into latchkey's exit: the command's
+// own code, 128+N when signal N ended it.
+func (a *app) exitOf(name string, c *exec.Cmd, err error) error {
 	if errors.Is(err, exec.ErrWaitDelay) {
 		// The command exited; something it left behind held its output.
-		a.log.Warn("stopped reading output of a process the command left running", "command", args[0], "after", maskWaitDelay)
+		a.log.Warn("stopped reading output of a process the command left running", "command", name, "after", maskWaitDelay)
 		err = nil
 		if code := c.ProcessState.ExitCode(); code != 0 {
 			return fail(code, errors.New(""))
@@ -188,7 +237,7 @@ func (a *app) runChild(args, env []string, doMask bool, secrets [][]byte) error 
 		}
 		return fail(code, errors.New("")) // the child spoke for itself
 	}
-	return fail(ExitInternal, fmt.Errorf("exec %s: %w", args[0], err))
+	return fail(ExitInternal, fmt.Errorf("exec %s: %w", name, err))
 }
 
 var _ io.Writer = (*mask.Writer)(nil)

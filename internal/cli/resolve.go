@@ -35,17 +35,24 @@ func (e *envFlags) namer() (envNamer, error) {
 }
 
 func (a *app) resolveCmd() *cobra.Command {
-	var format, output string
+	var format, output, onChange string
 	var ef envFlags
+	var wf watchFlags
 	cmd := &cobra.Command{
 		Use:   "resolve",
 		Short: "Resolve a workflow's fields and print them",
 		Long: `Resolve every field of the workflow and print the result as JSON (default),
 as shell "export" lines (-f env) or as a dotenv file (-f dotenv). With -o the
 result goes to a file created with mode 0600 instead of stdout. Nothing is
-printed unless every field resolves.`,
+printed unless every field resolves.
+
+With -o FILE --watch[=INTERVAL], latchkey keeps running: it re-checks the
+secrets every INTERVAL and rewrites FILE (atomically, mode 0600) only when
+a value changed, then runs --on-change CMD if given. SIGINT or SIGTERM
+ends it (exit 0). See docs/rotation.md.`,
 		Example: `  latchkey resolve -c agent.yaml -w workflow.yaml
-  latchkey resolve -c agent.yaml -w workflow.yaml -f env -o /run/secrets/wf.env`,
+  latchkey resolve -c agent.yaml -w workflow.yaml -f env -o /run/secrets/wf.env
+  latchkey resolve -c agent.yaml -w wf.yaml -f dotenv -o /run/secrets/wf.env --watch=1m --on-change 'systemctl reload app'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			namer, err := ef.namer()
@@ -56,6 +63,19 @@ printed unless every field resolves.`,
 			case "json", "env", "dotenv":
 			default:
 				return fail(ExitUsage, fmt.Errorf("--format %q: use json, env or dotenv", format))
+			}
+			interval, err := wf.interval(cmd)
+			if err != nil {
+				return err
+			}
+			if interval > 0 {
+				if output == "" {
+					return fail(ExitUsage, errors.New("--watch needs --output FILE: output already written to stdout cannot be re-rendered in place"))
+				}
+				return a.resolveWatch(cmd.Context(), output, format, namer, interval, onChange)
+			}
+			if onChange != "" {
+				return fail(ExitUsage, errors.New("--on-change runs when --watch sees a change: add --watch"))
 			}
 			res, err := a.resolve(cmd.Context())
 			if err != nil {
@@ -75,6 +95,8 @@ printed unless every field resolves.`,
 	cmd.Flags().StringVarP(&format, "format", "f", "json", "output format: json, env or dotenv")
 	_ = cmd.RegisterFlagCompletionFunc("format", completeValues("json", "env", "dotenv"))
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file (mode 0600) instead of stdout")
+	wf.register(cmd)
+	cmd.Flags().StringVar(&onChange, "on-change", "", "with --watch: a command (run by /bin/sh -c, without the secrets in its environment) to run after each rewrite")
 	ef.register(cmd)
 	a.serverFlags(cmd)
 	return cmd

@@ -1,0 +1,258 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/latchkey/latchkey/cache"
+	"github.com/latchkey/latchkey/resolver"
+)
+
+// Watch intervals: `--watch` alone re-checks every DefaultWatchInterval
+// (Vault Agent renders non-leased secrets every 5 minutes); no interval
+// below MinWatchInterval is accepted, so that a typo cannot turn an agent
+// into a tight loop against a cloud's API.
+const (
+	DefaultWatchInterval = 5 * time.Minute
+	MinWatchInterval     = time.Second
+	// DefaultGrace is how long a restarted command has between SIGTERM
+	// and SIGKILL.
+	DefaultGrace = 10 * time.Second
+)
+
+// watchFlags are the flags exec and resolve share for --watch.
+type watchFlags struct {
+	watch string // "" when not watching
+}
+
+func (w *watchFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&w.watch, "watch", "",
+		fmt.Sprintf("re-check the secrets every INTERVAL (--watch alone: %s; at least %s) and act when a value changes", DefaultWatchInterval, MinWatchInterval))
+	cmd.Flags().Lookup("watch").NoOptDefVal = DefaultWatchInterval.String()
+}
+
+// interval returns the watch interval, 0 when not watching.
+func (w *watchFlags) interval(cmd *cobra.Command) (time.Duration, error) {
+	if !cmd.Flags().Changed("watch") {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(w.watch)
+	if err != nil {
+		return 0, fail(ExitUsage, fmt.Errorf("--watch=%s: not a duration; write e.g. --watch=30s or --watch=5m (--watch alone means %s)", w.watch, DefaultWatchInterval))
+	}
+	if d < MinWatchInterval {
+		return 0, fail(ExitUsage, fmt.Errorf("--watch=%s: the interval must be at least %s (each check costs a metadata call per secret, or a fetch where the store has no version probe)", w.watch, MinWatchInterval))
+	}
+	return d, nil
+}
+
+// watcher re-checks one workflow's secrets with a long-lived resolver.
+// An unchanged secret whose store has version probes costs one metadata
+// call per check; the others are fetched and compared by digest, in
+// memory only.
+type watcher struct {
+	r       *resolver.Resolver
+	wf      resolver.Workflow
+	timeout time.Duration
+	log     *slog.Logger
+	vers    resolver.Versions
+	digest  [sha256.Size]byte
+}
+
+// startWatch loads the config and the workflow, resolves it once and
+// learns its versions.
+func (a *app) startWatch(ctx context.Context) (*watcher, *resolver.Result, error) {
+	if a.server != "" {
+		return nil, nil, fail(ExitUsage, errors.New("--watch with --server is not supported: the server cannot yet tell a client that a resolution changed; run --watch without --server"))
+	}
+	agent, r, wf, err := a.load(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	w := &watcher{r: r, wf: wf, timeout: agent.Timeout, log: a.log}
+	res, err := w.fetch(ctx)
+	if err != nil {
+		r.Close()
+		return nil, nil, err
+	}
+	a.usedEnv = r.UsedEnv()
+	w.digest = digestOf(res)
+	w.vers = w.versions(ctx)
+	return w, res, nil
+}
+
+func (w *watcher) close() { w.r.Close() }
+
+// fetch resolves the workflow under the config's timeout, past any cache.
+func (w *watcher) fetch(ctx context.Context) (*resolver.Result, error) {
+	ctx, cancel := context.WithTimeout(cache.WithRefresh(ctx), w.timeout)
+	defer cancel()
+	res, err := w.r.Resolve(ctx, w.wf)
+	if err != nil {
+		var rerr *resolver.Error
+		if errors.As(err, &rerr) {
+			return nil, fail(ExitResolution, err)
+		}
+		return nil, fail(ExitConfig, err)
+	}
+	return res, nil
+}
+
+func (w *watcher) versions(ctx context.Context) resolver.Versions {
+	ctx, cancel := context.WithTimeout(ctx, w.timeout)
+	defer cancel()
+	v, err := w.r.Versions(ctx, w.wf)
+	if err != nil {
+		return resolver.Versions{Unprobed: 1}
+	}
+	return v
+}
+
+// check returns the new result when a value changed, nil when none did.
+// When every secret's version is known and none moved, nothing is fetched.
+func (w *watcher) check(ctx context.Context) (*resolver.Result, error) {
+	vers := w.versions(ctx)
+	if vers.Same(w.vers) {
+		w.log.Debug("watch: versions unchanged", "workflow", w.wf.Name)
+		return nil, nil
+	}
+	res, err := w.fetch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Probed again after the fetch would cost another round of calls; the
+	// versions seen before it are at worst older than the values, which
+	// only means one more fetch on the next check.
+	w.vers = vers
+	d := digestOf(res)
+	if d == w.digest {
+		w.log.Debug("watch: fetched; values unchanged", "workflow", w.wf.Name, "unprobed", vers.Unprobed)
+		return nil, nil
+	}
+	w.digest = d
+	return res, nil
+}
+
+// digestOf hashes every field's name, variable and value. It stays in
+// memory: it tells whether values changed, and is never logged or written.
+func digestOf(res *resolver.Result) [sha256.Size]byte {
+	h := sha256.New()
+	for _, f := range res.Fields {
+		for _, part := range [][]byte{[]byte(f.Name), []byte(f.Env), f.Value.Reveal()} {
+			var n [8]byte
+			l := len(part)
+			for i := range n {
+				n[i] = byte(l >> (8 * i))
+			}
+			h.Write(n[:])
+			h.Write(part)
+		}
+	}
+	var d [sha256.Size]byte
+	copy(d[:], h.Sum(nil))
+	return d
+}
+
+// changeAction is what exec --watch does when a value changes.
+type changeAction struct {
+	restart bool
+	sig     syscall.Signal
+}
+
+var signalNames = map[string]syscall.Signal{
+	"HUP": syscall.SIGHUP, "INT": syscall.SIGINT, "QUIT": syscall.SIGQUIT, "TERM": syscall.SIGTERM,
+	"USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2, "WINCH": syscall.SIGWINCH, "ALRM": syscall.SIGALRM,
+}
+
+func parseChangeAction(s string) (changeAction, error) {
+	if s == "restart" {
+		return changeAction{restart: true}, nil
+	}
+	name, ok := strings.CutPrefix(s, "signal:")
+	if ok {
+		name = strings.TrimPrefix(strings.ToUpper(name), "SIG")
+		if sig, known := signalNames[name]; known {
+			return changeAction{sig: sig}, nil
+		}
+		if n, err := strconv.Atoi(name); err == nil && n > 0 && n < 32 && n != int(syscall.SIGKILL) && n != int(syscall.SIGSTOP) {
+			return changeAction{sig: syscall.Signal(n)}, nil
+		}
+	}
+	return changeAction{}, fail(ExitUsage, fmt.Errorf("--on-change=%s: use restart, or signal:NAME (HUP, INT, QUIT, TERM, USR1, USR2, WINCH, ALRM, or a number)", s))
+}
+
+// runOnChange runs resolve --watch's --on-change command with /bin/sh -c,
+// in latchkey's own environment (never the secrets), and logs its failure.
+func (a *app) runOnChange(ctx context.Context, command string) {
+	c := exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	c.Stdout, c.Stderr, c.Env = a.io.Err, a.io.Err, os.Environ()
+	if err := c.Run(); err != nil {
+		a.log.Warn("watch: the --on-change command failed", "command", command, "error", err)
+	}
+}
+
+// resolveWatch writes the rendered workflow to output, then re-checks it
+// every interval and rewrites output only when a value changed, running
+// onChange after each rewrite. It returns on SIGINT or SIGTERM (nil) or
+// when ctx ends.
+func (a *app) resolveWatch(ctx context.Context, output, format string, namer envNamer, interval time.Duration, onChange string) error {
+	w, res, err := a.startWatch(ctx)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	write := func(res *resolver.Result) error {
+		var buf bytes.Buffer
+		if err := render(&buf, format, res, namer); err != nil {
+			return err
+		}
+		return writePrivate(output, buf.Bytes())
+	}
+	if err := write(res); err != nil {
+		return err
+	}
+	a.log.Info("watch: wrote the workflow's fields", "workflow", w.wf.Name, "output", output, "interval", interval)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-sigs:
+			return nil
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+			next, err := w.check(ctx)
+			if err != nil {
+				a.log.Warn("watch: re-checking the secrets failed; the file keeps its current values", "workflow", w.wf.Name, "output", output, "error", err)
+				continue
+			}
+			if next == nil {
+				continue
+			}
+			if err := write(next); err != nil {
+				a.log.Warn("watch: rewriting the file failed; it keeps its previous values", "output", output, "error", err)
+				continue
+			}
+			a.log.Info("watch: a secret changed; rewrote the file", "workflow", w.wf.Name, "output", output)
+			if onChange != "" {
+				a.runOnChange(ctx, onChange)
+			}
+		}
+	}
+}
