@@ -75,3 +75,22 @@ func TestAuditAndCallers(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSecretsRule loads arbitrary rule text (a YAML flow value, as an
+// override gives it) for allow and deny: never a panic, and a rule that
+// loads keeps its patterns as written.
+func FuzzSecretsRule(f *testing.F) {
+	f.Add("[app/*, {name: db, versions: [current]}]", "[app/admin*]")
+	f.Add("[]", "x")
+	f.Add("[{name: [a]}]", "[{versions: 3}]")
+	f.Fuzz(func(t *testing.T, allow, deny string) {
+		a, err := Load(Options{Environ: []string{}, Set: []string{"stores.s.type=aws", "stores.s.secrets.allow=" + allow, "stores.s.secrets.deny=" + deny}})
+		if err != nil {
+			return
+		}
+		spec := a.Stores["s"].Secrets
+		if spec == nil || len(spec.Allow)+len(spec.Deny) == 0 {
+			t.Fatalf("a rule loaded without patterns: %+v", spec)
+		}
+	})
+}
