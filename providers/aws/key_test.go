@@ -119,8 +119,8 @@ func TestResolverSpellings(t *testing.T) {
 		w.Fields = append(w.Fields, resolver.Field{Name: fmt.Sprintf("f%d", i), Source: src})
 	}
 	for _, tc := range []struct {
-		name        string
-		cache       *cache.Options
+		name  string
+		cache *cache.Options
 		// GetSecretValue calls of the first resolution (at least minFirst,
 		// at most 3), of the next three. Cached, the first resolution's
 		// fetches race: one that starts after another's answer taught the
