@@ -370,7 +370,8 @@ fields:
 	// kill -9: nothing on disk holds a value, and a restart on the stale
 	// socket serves again.
 	srv.signal(syscall.SIGKILL)
-	for _, d := range []string{dir, home, tmp} {
+	cacheDir, _ := wasmSettings["cache_dir"].(string) // the Wasm compilation cache
+	for _, d := range []string{dir, home, tmp, cacheDir} {
 		scanForValues(t, d, append(storeValues, awsBinary)...) // the token file holds the token, by design
 	}
 	noLeak(t, "server log", srv.stderr.String(), append(storeValues, serveToken)...)
