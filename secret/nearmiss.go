@@ -87,35 +87,39 @@ func nearMiss(s string) *NearMissError {
 	return interpolation(s)
 }
 
-// skeleton is the start of a string read as ASCII: each rune folded to the
-// lower-case ASCII letter or sign it looks like, with the byte offset it
-// came from.
-type skeleton struct {
-	text string
-	off  []int // off[i] is the byte offset in the original of text[i]; off[len(text)] its end
-}
-
 // maxSkeleton bounds how many runes of a string the prefix checks read.
 const maxSkeleton = 24
 
+// skeleton is the start of a string read as ASCII: each rune folded to the
+// lower-case ASCII letter or sign it looks like, with the byte offset it
+// came from. It lives on the stack: the check runs on every literal.
+type skeleton struct {
+	buf [maxSkeleton]byte
+	n   int
+	off [maxSkeleton + 1]int // off[i] is the byte offset in the original of text()[i]; off[n] its end
+}
+
+func (sk *skeleton) text() []byte { return sk.buf[:sk.n] }
+
 // skeletonOf reads up to maxSkeleton runes of s from byte start, dropping
 // invisible format characters (zero-width spaces, BOMs).
-func skeletonOf(s string, start int) skeleton {
-	var b []byte
-	var off []int
+func skeletonOf(sk *skeleton, s string, start int) {
 	i := start
-	for n := 0; i < len(s) && n < maxSkeleton; n++ {
-		r, size := utf8.DecodeRuneInString(s[i:])
+	for runes := 0; i < len(s) && runes < maxSkeleton; runes++ {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
 		if c, ok := asciiLookalike(r); ok {
-			b = append(b, c)
-			off = append(off, i)
+			sk.buf[sk.n], sk.off[sk.n] = c, i
+			sk.n++
 		} else if !unicode.Is(unicode.Cf, r) {
-			b = append(b, 0) // no ASCII look-alike: matches nothing
-			off = append(off, i)
+			sk.buf[sk.n], sk.off[sk.n] = 0, i // no ASCII look-alike: matches nothing
+			sk.n++
 		}
 		i += size
 	}
-	return skeleton{text: string(b), off: append(off, i)}
+	sk.off[sk.n] = i
 }
 
 // asciiLookalike returns the lower-case ASCII character r is or imitates:
@@ -123,7 +127,11 @@ func skeletonOf(s string, start int) skeleton {
 // common Cyrillic or Greek homoglyph or colon/slash look-alike.
 func asciiLookalike(r rune) (byte, bool) {
 	if r < utf8.RuneSelf {
-		return byte(unicode.ToLower(r)), true
+		c := byte(r)
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		return c, true
 	}
 	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
 		if f < utf8.RuneSelf {
@@ -174,13 +182,15 @@ func disguisedPrefix(s string) *NearMissError {
 		}
 		start += size
 	}
-	sk := skeletonOf(s, start)
+	var sk skeleton
+	skeletonOf(&sk, s, start)
+	text := sk.text()
 	found := func(n int, why string) *NearMissError {
 		end := sk.off[n]
 		return &NearMissError{Pos: 0, Found: quote(s[:end]), Why: why}
 	}
-	for _, p := range []string{RefPrefix, LiteralPrefix} {
-		if strings.HasPrefix(sk.text, p) {
+	for _, p := range [...]string{RefPrefix, LiteralPrefix} {
+		if len(text) >= len(p) && string(text[:len(p)]) == p {
 			// s itself does not start with p (ParseSource saw to that), so
 			// something precedes it or a character only looks like ASCII.
 			why := "look-alike characters in the prefix"
@@ -191,11 +201,11 @@ func disguisedPrefix(s string) *NearMissError {
 		}
 	}
 	const want = "secret://"
-	if n, d := prefixDistance(sk.text, want); d <= 1 {
+	if n, d := prefixDistance(text, want); d <= 1 {
 		return found(n, fmt.Sprintf("one typo away from %q", want))
 	}
-	if colon := strings.IndexByte(sk.text, ':'); colon > 0 && colon+1 < len(sk.text) && sk.text[colon+1] != ' ' {
-		if d := osaDistance(sk.text[:colon], "secret"); d <= 1 {
+	if colon := bytesIndexByte(text, ':'); colon > 0 && colon+1 < len(text) && text[colon+1] != ' ' && colon <= len("secret")+1 {
+		if d := osaDistance(text[:colon], "secret"); d <= 1 {
 			return found(colon+1, fmt.Sprintf("one typo away from %q", "secret:"))
 		}
 	}
@@ -216,15 +226,14 @@ func foreignReference(s string) *NearMissError {
 	if !isScheme(scheme) {
 		return nil
 	}
-	lower := strings.ToLower(scheme)
-	if strings.HasPrefix(lower, "ref+") {
+	if hasPrefixFold(scheme, "ref+") {
 		return &NearMissError{Found: quote(s[:colon+1]), Why: "vals' reference syntax"}
 	}
 	next := s[colon+1]
 	for _, f := range foreignSchemes {
 		// Without a slash, only a letter may follow: "vault:8200" is a
 		// host and port, "vault:secret/data/db" a reference.
-		if lower == f.scheme && (next == '/' || !f.slash && isLetter(next)) {
+		if strings.EqualFold(scheme, f.scheme) && (next == '/' || !f.slash && isLetter(next)) {
 			return &NearMissError{Found: quote(s[:colon+1]), Why: f.tool}
 		}
 	}
@@ -290,39 +299,77 @@ func quote(s string) string {
 	return s[:n] + "…"
 }
 
-// prefixDistance returns the prefix of text closest to want and its
-// optimal-string-alignment distance (Levenshtein plus transpositions).
-func prefixDistance(text, want string) (n, dist int) {
-	dist = len(want) + 1
-	for j := 0; j <= len(text); j++ {
-		if d := osaDistance(text[:j], want); d < dist {
-			n, dist = j, d
+func bytesIndexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
 		}
+	}
+	return -1
+}
+
+// prefixDistance returns the length of the prefix of text closest to want
+// and its optimal-string-alignment distance (Levenshtein plus
+// transpositions): one table whose rows are text's prefixes, three rows at
+// a time on the stack. A prefix longer than want by two or more is at least
+// two typos away, so only that many rows are computed.
+func prefixDistance(text []byte, want string) (n, dist int) {
+	const maxWant = 15
+	if len(want) > maxWant {
+		panic("secret: prefixDistance beyond its table")
+	}
+	var buf [3][maxWant + 1]int
+	prev2, prev, cur := buf[0][:len(want)+1], buf[1][:len(want)+1], buf[2][:len(want)+1]
+	for j := range prev {
+		prev[j] = j
+	}
+	n, dist = 0, len(want)
+	for i := 1; i <= min(len(text), len(want)+1); i++ {
+		cur[0] = i
+		for j := 1; j <= len(want); j++ {
+			cost := 1
+			if text[i-1] == want[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && text[i-1] == want[j-2] && text[i-2] == want[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		if cur[len(want)] < dist {
+			n, dist = i, cur[len(want)]
+		}
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return n, dist
 }
 
-// osaDistance is the optimal string alignment distance of a and b.
-func osaDistance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
+// osaDistance is the optimal string alignment distance of a and b, with
+// three rolling rows (on the stack for short b).
+func osaDistance[T string | []byte](a T, b string) int {
+	var buf [3][32]int
+	var prev2, prev, cur []int
+	if len(b) < len(buf[0]) {
+		prev2, prev, cur = buf[0][:len(b)+1], buf[1][:len(b)+1], buf[2][:len(b)+1]
+	} else {
+		prev2, prev, cur = make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
 	}
-	for j := range d[0] {
-		d[0][j] = j
+	for j := range prev {
+		prev[j] = j
 	}
 	for i := 1; i <= len(a); i++ {
+		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
 			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+				cur[j] = min(cur[j], prev2[j-2]+1)
 			}
 		}
+		prev2, prev, cur = prev, cur, prev2
 	}
-	return d[len(a)][len(b)]
+	return prev[len(b)]
 }

@@ -169,3 +169,24 @@ func FuzzParseSource(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParseSource measures what the near-miss rule costs a literal,
+// against parsing a reference of about the same length (the baseline: every
+// workflow string goes through one or the other).
+func BenchmarkParseSource(b *testing.B) {
+	for _, bc := range []struct{ name, in string }{
+		{"reference", "secret://aws/prod/db#password"},
+		{"literal host", "db.internal.example.com:5432"},
+		{"literal url", "https://api.example.com/v1/orders"},
+		{"literal long", strings.Repeat("x", 200)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ParseSource(bc.in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
