@@ -500,3 +500,36 @@ func TestServeSocketActivation(t *testing.T) {
 		t.Errorf("log:\n%s", srv.stderr.String())
 	}
 }
+
+// TestServeFromCurl runs the curl commands docs/serve.md shows.
+func TestServeFromCurl(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("no curl on PATH")
+	}
+	dir := shortDir(t)
+	sock := filepath.Join(dir, "s.sock")
+	example, _ := filepath.Abs("../../examples/env")
+	agent := writeFile(t, dir, "agent.yaml", mustRead(t, filepath.Join(example, "agent.yaml"))+"serve:\n  socket: "+sock+"\n")
+	serve(t, agent, sock)
+	wf := filepath.Join(example, "workflow.yaml")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"readyz", []string{"--unix-socket", sock, "http://l/readyz"}, `"status":"ready"`},
+		{"resolve", []string{"--unix-socket", sock, "--data-binary", "@" + wf, "http://l/v1/resolve?name=workflow.yaml"}, `"value":"` + plantedPassword + `"`},
+		{"secret", []string{"--unix-socket", sock, "http://l/v1/secret?ref=secret://demo/DEMO_DB%23password"}, `"value":"` + plantedPassword + `"`},
+		{"invalidate", []string{"--unix-socket", sock, "-d", `{"store":"demo","secret":"DEMO_DB"}`, "http://l/v1/invalidate"}, `"dropped":`},
+		{"sm agent", []string{"--unix-socket", sock, "http://l/secretsmanager/get?secretId=DEMO_API_TOKEN"}, `"SecretString":"` + plantedToken + `"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := exec.Command(curl, append([]string{"-sS", "--fail-with-body"}, tc.args...)...).CombinedOutput()
+			if err != nil || !strings.Contains(string(out), tc.want) {
+				t.Fatalf("curl %v: %v\n%s", tc.args, err, out)
+			}
+		})
+	}
+}
