@@ -81,6 +81,18 @@ func TestModuleAnnotate(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "hosts:       config:store_url") || !strings.Contains(r.stdout, "config:      store_url, header") {
 		t.Fatalf("inspect of the annotated module: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// The example's own declaration, as its README builds it.
+	example := filepath.Join(dir, "example.wasm")
+	exampleCaps, err := filepath.Abs("../../examples/stores/http-json/capabilities.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r = latchkey(t, run{args: []string{"module", "annotate", mod, "--capabilities", exampleCaps, "-o", example}}); r.code != 0 {
+		t.Fatalf("annotate with the example's capabilities.json: %d %s", r.code, r.stderr)
+	}
+	if r = latchkey(t, run{args: []string{"module", "inspect", example}}); r.code != 0 || !strings.Contains(r.stdout, "config:      store_url, secret_name, header, field, version_param") {
+		t.Fatalf("inspect of the example annotated: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	if r = latchkey(t, run{args: []string{"module", "annotate", out, "--capabilities", good, "-o", out + "2"}}); r.code != 3 ||
 		!strings.Contains(r.stderr, "already has a latchkey.capabilities section") {
 		t.Fatalf("annotating twice: %d %s", r.code, r.stderr)
