@@ -78,3 +78,24 @@ func TestFlagValueCompletion(t *testing.T) {
 		t.Errorf("-c completion: %q", r.stdout)
 	}
 }
+
+// TestPinFormatFromYAML checks, through a real agent config file, that an
+// all-digit sha256 that YAML reads as a number says to quote it, and that a
+// pin that is no digest is a format error, not a digest mismatch.
+func TestPinFormatFromYAML(t *testing.T) {
+	dir := t.TempDir()
+	wf := writeFile(t, dir, "wf.yaml", "fields:\n  a: secret://custom/db\n")
+	tests := []struct{ name, pin, want string }{
+		{"digits", strings.Repeat("1234567890", 6) + "1234", "quote it"},
+		{"not hex", strings.Repeat("g", 64), "not a SHA-256 digest"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			agent := writeFile(t, dir, tc.name+".yaml", "stores:\n  custom:\n    type: wasm\n    module: ./none.wasm\n    sha256: "+tc.pin+"\n")
+			r := latchkey(t, run{args: []string{"check", "--offline", "-c", agent, "-w", wf}})
+			if r.code != 3 || !strings.Contains(r.stderr, `setting "sha256"`) || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "does not match") {
+				t.Errorf("exit %d, want 3 with %q:\n%s", r.code, tc.want, r.stderr)
+			}
+		})
+	}
+}
