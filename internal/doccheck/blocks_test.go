@@ -40,6 +40,8 @@ var exercised = map[string]exercise{
 	"docs/operations.md: apt-get install -y etcd-server":                                                             {"ci", ".ci/run", "apt-get install -y -qq --no-install-recommends etcd-server"},
 	"docs/policy.md: $ latchkey check --offline -c agent.yaml -w wf.yaml":                                            {"test", "cmd/latchkey/main_test.go", "TestBadInput"},
 	"docs/serve.md: latchkey serve -c /etc/latchkey/agent.yaml                       # foreground; SIGTERM stops it": {"test", "cmd/latchkey/serve_test.go", "TestServeSameAsCLI"},
+	"docs/rotation.md: latchkey exec --watch=1m -c agent.yaml -w workflow.yaml -- ./connector":                       {"test", "cmd/latchkey/watch_test.go", "TestExecWatchRestartsOnRotation"},
+	`docs/rotation.md: latchkey resolve -c agent.yaml -w wf.yaml -f dotenv -o /run/secrets/wf.env \`:                 {"test", "cmd/latchkey/watch_test.go", "TestResolveWatchRewritesOnlyOnChange"},
 	"docs/serve.md: S=/run/latchkey/latchkey.sock":                                                                   {"test", "server/server_test.go", "TestEndpoints"},
 	`docs/stores.md: import _ "github.com/latchkey/latchkey/providers/aws" // registers type "aws"`:                  {"ci", "providers/standard/standard.go", `_ "github.com/latchkey/latchkey/providers/aws"`},
 	"docs/stores.md: srv := awstest.Start(t)":                                                                        {"snippet", "providers/aws/awstest/docs_test.go", "TestDocsSnippet"},
