@@ -91,9 +91,16 @@ func findRust() *Rust {
 // with the wasm32-wasi target exists.
 func BuildRust(tb testing.TB, dir string) string {
 	tb.Helper()
+	return BuildRustDir(tb, filepath.Join(RepoRoot(tb), dir))
+}
+
+// BuildRustDir is [BuildRust] for a directory given by its absolute path
+// (a test's temporary directory holding a main.rs, say).
+func BuildRustDir(tb testing.TB, src string) string {
+	tb.Helper()
 	rs := FindRust(tb)
 	root := RepoRoot(tb)
-	src := filepath.Join(root, dir)
+	dir := filepath.Base(src)
 	key, err := digest(src, filepath.Join(root, filepath.Dir(RustSDK)))
 	if err != nil {
 		tb.Fatal(err)

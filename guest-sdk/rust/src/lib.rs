@@ -21,7 +21,7 @@
 //!         let bearer = format!("Bearer {}", credential("api_token"));
 //!         let resp = http::get(&url, &[("Authorization", &bearer)])?; // a refusal is "not allowed"
 //!         match resp.status {
-//!             200 => Ok(resp.body),
+//!             200 => Ok(resp.into_body()),
 //!             404 => Err(Error::not_found(format!("secret {:?}", req.name))),
 //!             s => Err(Error::unavailable(format!("HTTP {}", s))),
 //!         }
