@@ -100,3 +100,18 @@ func (r *Resolver) Versions(ctx context.Context, wf Workflow) (Versions, error) 
 	wg.Wait()
 	return out, nil
 }
+
+// Principal asks the named store who it acts as ([secret.Principaler]);
+// ok is false when the store cannot say.
+func (r *Resolver) Principal(ctx context.Context, store string) (who string, ok bool, err error) {
+	b, found := r.stores[store]
+	if !found {
+		return "", false, nil
+	}
+	p, can := b.raw.(secret.Principaler)
+	if !can {
+		return "", false, nil
+	}
+	who, err = p.Principal(ctx)
+	return who, true, err
+}

@@ -24,3 +24,14 @@ type Versioner interface {
 type Keyer interface {
 	SecretKey(req Request) string
 }
+
+// Principaler is an optional [Store] capability: it reports the principal
+// the store actually acts as — an ARN, an application and object ID, a
+// service account's email — which a configuration that names a default
+// credential chain does not say. It may call the backend (AWS
+// GetCallerIdentity) or report what the store's last authentication
+// learned; it never returns a credential. `latchkey check` (online) prints
+// it. It may be called concurrently.
+type Principaler interface {
+	Principal(ctx context.Context) (string, error)
+}

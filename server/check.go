@@ -37,9 +37,12 @@ type CheckField struct {
 // CheckStore is a store the workflow uses (every store, offline): how it
 // authenticates and its configuration warnings.
 type CheckStore struct {
-	Name     string   `json:"name"`
-	Identity string   `json:"identity,omitempty"`
-	Warnings []string `json:"warnings"`
+	Name     string `json:"name"`
+	Identity string `json:"identity,omitempty"`
+	// Principal is who the store actually acted as (online only, when the
+	// store can say: secret.Principaler), or why it could not be learned.
+	Principal string   `json:"principal,omitempty"`
+	Warnings  []string `json:"warnings"`
 	// Rule is the store's secrets rule, when it has one: patterns only.
 	Rule *CheckRule `json:"secrets_rule,omitempty"`
 }
@@ -108,6 +111,14 @@ func Check(ctx context.Context, r *resolver.Resolver, wf resolver.Workflow, offl
 		if id, ok := r.Identity(n); ok {
 			st.Identity = id.Summary
 			st.Warnings = append(st.Warnings, id.Warnings...)
+		}
+		if !offline {
+			if who, ok, err := r.Principal(ctx, n); ok {
+				st.Principal = who
+				if err != nil {
+					st.Principal = "unknown: " + err.Error()
+				}
+			}
 		}
 		if desc, origin, ok := r.Rule(n); ok {
 			st.Rule = &CheckRule{Origin: origin, Patterns: desc}

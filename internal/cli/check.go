@@ -166,6 +166,9 @@ func writeTable(rep *checkReport, out *bytes.Buffer) {
 			id = "(identity not reported)"
 		}
 		fmt.Fprintf(out, "  %s: %s\n", st.Name, id)
+		if st.Principal != "" {
+			fmt.Fprintf(out, "    principal used: %s\n", st.Principal)
+		}
 		if st.Rule != nil {
 			fmt.Fprintf(out, "    secrets rule (%s): %s\n", st.Rule.Origin, st.Rule.Patterns)
 		}

@@ -48,7 +48,8 @@ type Store struct {
 	opts     Options
 	region   string
 	client   *secretsmanager.Client
-	identity string // how the store authenticates, for Describe
+	sts      *sts.Client // GetCallerIdentity, for Principal
+	identity string      // how the store authenticates, for Describe
 	log      *slog.Logger
 	closed   atomic.Bool
 	keys     keyTable // what answers taught about secrets' identity (key.go)
@@ -145,6 +146,12 @@ func New(ctx context.Context, name string, opts Options) (*Store, error) {
 		s.identity = kp.describe()
 	}
 
+	s.sts = sts.NewFromConfig(cfg, func(o *sts.Options) {
+		o.Credentials = markingProvider{creds}
+		if opts.STSEndpoint != "" {
+			o.BaseEndpoint = aws.String(opts.STSEndpoint)
+		}
+	})
 	s.client = secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
 		o.Credentials = markingProvider{creds}
 		o.APIOptions = append(o.APIOptions, noteAttempts)

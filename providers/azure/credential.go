@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
@@ -169,6 +171,7 @@ type tokenSource struct {
 	cred     azcore.TokenCredential
 	method   AuthMethod
 	identity string
+	seen     atomic.Pointer[tokenClaims] // the last token's claims
 }
 
 // GetToken implements azcore.TokenCredential.
@@ -192,7 +195,49 @@ func (t *tokenSource) GetToken(ctx context.Context, opts policy.TokenRequestOpti
 		}
 		return tk, te
 	}
+	t.seen.Store(claimsOf(tk.Token))
 	return tk, nil
+}
+
+// tokenClaims are the claims of an access token that say whom it was
+// issued to. The token itself is never kept.
+type tokenClaims struct {
+	AppID  string `json:"appid"` // v1 tokens
+	AZP    string `json:"azp"`   // v2 tokens
+	OID    string `json:"oid"`
+	TID    string `json:"tid"`
+	UPN    string `json:"upn"`
+	Opaque bool   `json:"-"` // not a JWT
+}
+
+// claimsOf reads a JWT's payload without checking its signature: the
+// vault checks the token; this only reports whom it names.
+func claimsOf(token string) *tokenClaims {
+	parts := strings.Split(token, ".")
+	var c tokenClaims
+	if len(parts) != 3 {
+		return &tokenClaims{Opaque: true}
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil || json.Unmarshal(b, &c) != nil {
+		return &tokenClaims{Opaque: true}
+	}
+	if c.AppID == "" {
+		c.AppID = c.AZP
+	}
+	return &c
+}
+
+// String names the principal, for check.
+func (c *tokenClaims) String() string {
+	if c.Opaque {
+		return "a token that is not a JWT (its principal cannot be read)"
+	}
+	s := fmt.Sprintf("application (client) ID %s, object ID %s, tenant %s", c.AppID, c.OID, c.TID)
+	if c.UPN != "" {
+		s = c.UPN + ", " + s
+	}
+	return s
 }
 
 // tokenFailure summarises why a credential failed, in one line, and says

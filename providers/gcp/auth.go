@@ -28,6 +28,9 @@ type identity struct {
 	adc *lazyADC
 	// principal names the identity in errors and Describe.
 	principal string
+	// target and caller are set for impersonation: the account acted as,
+	// and whose credentials ask to act as it.
+	target, caller string
 	// summary and warnings feed Describe.
 	summary  string
 	warnings []string
@@ -89,13 +92,16 @@ func newIdentity(store string, cfg Config) (*identity, error) {
 		TargetPrincipal: cfg.ImpersonateServiceAccount,
 		Scopes:          secretmanager.DefaultAuthScopes(),
 		Credentials:     base,
+		Client:          cfg.TokenClient,
 		Logger:          slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		return nil, &secret.ConfigError{Store: store, Key: "impersonate_service_account", Msg: err.Error()}
 	}
 	id.creds = creds
-	id.principal = fmt.Sprintf("service account %q (impersonated)", cfg.ImpersonateServiceAccount)
+	id.caller = baseName
+	id.target = cfg.ImpersonateServiceAccount
+	id.principal = fmt.Sprintf("service account %q (impersonated by %s)", cfg.ImpersonateServiceAccount, baseName)
 	id.summary = fmt.Sprintf("service account %s (impersonated, using %s)", cfg.ImpersonateServiceAccount, baseName)
 	return id, nil
 }

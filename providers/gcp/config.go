@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -84,6 +85,10 @@ type Config struct {
 	// Logger receives debug records about retries, never values
 	// (default: discard).
 	Logger *slog.Logger
+	// TokenClient, when not nil, is the HTTP client AuthImpersonate uses
+	// to ask the IAM Credentials API for the impersonated account's tokens
+	// (a proxy, a test server). It has no setting.
+	TokenClient *http.Client
 }
 
 // settings is the agent config form of [Config].

@@ -140,3 +140,24 @@ func (e *ChecksumError) Error() string {
 
 // Unwrap returns [secret.ErrUnavailable].
 func (e *ChecksumError) Unwrap() error { return secret.ErrUnavailable }
+
+// ImpersonationError reports that IAM refused the caller's credentials the
+// impersonated account's token: the caller lacks
+// iam.serviceAccounts.getAccessToken on the target (or the target does not
+// exist). It wraps [secret.ErrPermissionDenied] and the cause.
+type ImpersonationError struct {
+	Store    string
+	Resource string
+	Caller   string // whose credentials asked
+	Target   string // the service account to impersonate
+	Err      error
+}
+
+// Error implements error. The message names what failed and never holds a secret value.
+func (e *ImpersonationError) Error() string {
+	return fmt.Sprintf("gcp store %q: secret %q: %s may not impersonate service account %s: permission denied by IAM (grant the caller roles/iam.serviceAccountTokenCreator on %s, and check that the account exists) (IAM Credentials API: %v)",
+		e.Store, e.Resource, e.Caller, e.Target, e.Target, e.Err)
+}
+
+// Unwrap returns [secret.ErrPermissionDenied] and the cause.
+func (e *ImpersonationError) Unwrap() []error { return []error{secret.ErrPermissionDenied, e.Err} }

@@ -273,6 +273,15 @@ func (s *Store) classify(ctx context.Context, n versionName, attempts int, err e
 		return fmt.Errorf("gcp store %q: secret %q: %w%s", s.name, n.String(), cerr, rpcDetail(err))
 	}
 	resource := n.String()
+	if s.id.target != "" {
+		// The token exchange's failure reaches us as the RPC's
+		// UNAUTHENTICATED ("per-RPC creds failed … impersonate: status
+		// code 403"): it is the caller being refused the target's token.
+		if msg := status.Convert(err).Message(); strings.Contains(msg, "impersonate: status code 403") || strings.Contains(msg, "impersonate: status code 404") {
+			_, iam, _ := strings.Cut(msg, "impersonate: ")
+			return &ImpersonationError{Store: s.name, Resource: resource, Caller: s.id.caller, Target: s.id.target, Err: errors.New(iam)}
+		}
+	}
 	switch status.Code(err) {
 	case codes.NotFound:
 		return &NotFoundError{Store: s.name, Project: n.Project, Location: n.Location, Secret: n.Secret, Version: n.Version, Err: err}

@@ -28,6 +28,8 @@ package azuretest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -372,10 +374,29 @@ type grant struct {
 }
 
 // issue records and returns a new access token. s.mu must be held.
+//
+// The token is shaped as Entra ID's are, a JWT whose claims say whom it was
+// issued to (aud, iss, tid, appid, oid, exp); its signature is random: the
+// vault accepts only tokens this Server recorded.
 func (s *Server) issue(g grant) string {
-	tok := "fake-at." + randHex(24)
+	enc := base64.RawURLEncoding
+	header, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "RS256", "kid": "azuretest"})
+	claims, _ := json.Marshal(map[string]any{
+		"aud": g.audience, "iss": "https://sts.windows.net/" + g.tenant + "/", "tid": g.tenant,
+		"appid": g.appID, "oid": ObjectIDOf(g.appID), "iat": time.Now().Unix(), "exp": g.expires.Unix(),
+	})
+	tok := enc.EncodeToString(header) + "." + enc.EncodeToString(claims) + "." + randHex(32)
 	s.tokens[tok] = g
 	return tok
+}
+
+// ObjectIDOf returns the object ID the Server gives the service principal
+// or managed identity whose application (client) ID is appID, as the oid
+// claim of its tokens.
+func ObjectIDOf(appID string) string {
+	h := sha256.Sum256([]byte("oid:" + appID))
+	x := hex.EncodeToString(h[:16])
+	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
 }
 
 type storedSecret struct {

@@ -68,7 +68,7 @@ func (s *Server) vaultHandler() http.Handler {
 					"Caller: appid=%s;oid=%s;iss=https://sts.windows.net/%s/ Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action' "+
 					"Resource: '/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/latchkey-test/providers/microsoft.keyvault/vaults/%s/secrets/%s' "+
 					"Assignment: (not found) DenyAssignmentId: null DecisionReason: null Vault: %s;location=westeurope",
-				g.appID, g.appID, g.tenant, s.VaultName, strings.ToLower(name), s.VaultName), "ForbiddenByRbac")
+				g.appID, ObjectIDOf(g.appID), g.tenant, s.VaultName, strings.ToLower(name), s.VaultName), "ForbiddenByRbac")
 			return
 		case fail:
 			vaultError(w, http.StatusServiceUnavailable, "ServiceUnavailable", "The service is temporarily unavailable. Please retry later.", "")
