@@ -72,7 +72,8 @@ var foreignSchemes = []struct {
 //     quotes, with look-alike characters read as the ASCII letters they
 //     imitate, s starts with "secret:" or "literal:", or with a text one
 //     typo (a character added, dropped or changed, or two swapped) away from
-//     "secret://", or with a scheme one typo from "secret" ("secrets:…");
+//     "secret://", or with a scheme one typo from "secret" or "literal"
+//     ("secrets:…", "litral:…");
 //  2. another tool's reference syntax: a vals "ref+…:" scheme, one of
 //     foreignSchemes, an App Service "@Microsoft.KeyVault(…)" reference;
 //  3. an interpolation expression anywhere: ${…}, $(…) or {{…}}, which
@@ -204,9 +205,11 @@ func disguisedPrefix(s string) *NearMissError {
 	if n, d := prefixDistance(text, want); d <= 1 {
 		return found(n, fmt.Sprintf("one typo away from %q", want))
 	}
-	if colon := bytesIndexByte(text, ':'); colon > 0 && colon+1 < len(text) && text[colon+1] != ' ' && colon <= len("secret")+1 {
-		if d := osaDistance(text[:colon], "secret"); d <= 1 {
-			return found(colon+1, fmt.Sprintf("one typo away from %q", "secret:"))
+	if colon := bytesIndexByte(text, ':'); colon > 0 && colon+1 < len(text) && text[colon+1] != ' ' && colon <= len("literal")+1 {
+		for _, p := range [...]string{"secret", "literal"} {
+			if d := osaDistance(text[:colon], p); d <= 1 {
+				return found(colon+1, fmt.Sprintf("one typo away from %q", p+":"))
+			}
 		}
 	}
 	return nil

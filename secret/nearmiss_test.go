@@ -33,6 +33,8 @@ func TestNearMiss(t *testing.T) {
 		{"quoted", `"secret://app/X"`, `"secret:`, "quotes"},
 		{"angle brackets", "<secret://app/X>", "<secret:", "quotes"},
 		{"leading space literal", " literal:x", " literal:", "whitespace"},
+		{"literal typo", "litral:secret://x", "litral:", `"literal:"`},
+		{"literal plural", "literals:${X}", "literals:", `"literal:"`},
 		{"cyrillic s", "ѕecret://app/X", "ѕecret:", "look-alike"},
 		{"cyrillic e and c", "sеcrеt://app/X", "sеcrеt:", "look-alike"},
 		{"full width", "ｓｅｃｒｅｔ：／／app/X", "ｓｅｃｒｅｔ：", "look-alike"},
