@@ -53,6 +53,16 @@ func TestHelpHidesGlobalsThatDoNotApply(t *testing.T) {
 	if !strings.Contains(r.stdout, "--workflow") {
 		t.Errorf("resolve --help lost its global flags:\n%s", r.stdout)
 	}
+	// Nor does the shell offer them there.
+	for _, args := range [][]string{{"__complete", "version", "--"}, {"__complete", "module", "run", "x", "--"}, {"__complete", "completion", "bash", "--"}} {
+		r := latchkey(t, run{args: args})
+		if strings.Contains(r.stdout, "--workflow") || strings.Contains(r.stdout, "--set") {
+			t.Errorf("%v offers global flags:\n%s", args, r.stdout)
+		}
+	}
+	if r := latchkey(t, run{args: []string{"__complete", "check", "--"}}); !strings.Contains(r.stdout, "--workflow") {
+		t.Errorf("check's completion lost --workflow:\n%s", r.stdout)
+	}
 }
 
 // TestFlagValueCompletion checks the completions offered for -f and

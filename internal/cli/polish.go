@@ -44,6 +44,7 @@ var shells = []string{"bash", "zsh", "fish", "powershell"}
 // adjusted: an unknown shell (tcsh) is a usage error rather than help with
 // exit 0, and the global flags, which do not apply to it, are not shown.
 func setupCompletion(root *cobra.Command) {
+	globals := root.PersistentFlags()
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		if c.Name() != "completion" {
@@ -56,26 +57,22 @@ func setupCompletion(root *cobra.Command) {
 			}
 			return fail(ExitUsage, fmt.Errorf("no completion for shell %q: use %s", args[0], strings.Join(shells, ", ")))
 		}
-		hideGlobals(c)
+		hideGlobals(c, globals)
 	}
 }
 
-// hideGlobals leaves the global flags out of cmd's help (and its
-// subcommands'), but those named in keep: they do not apply to it.
-func hideGlobals(cmd *cobra.Command, keep ...string) {
-	help := cmd.HelpFunc()
-	cmd.SetHelpFunc(func(c *cobra.Command, args []string) {
-		var hidden []*pflag.Flag
-		c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
-			if !f.Hidden && !slices.Contains(keep, f.Name) {
-				f.Hidden = true
-				hidden = append(hidden, f)
-			}
-		})
-		help(c, args)
-		for _, f := range hidden {
-			f.Hidden = false
+// hideGlobals leaves the global flags, but those named in keep, out of
+// cmd's and its subcommands' help and completion: they do not apply there.
+// It shadows each with a hidden persistent flag of cmd sharing its value,
+// so that one given anyway still parses (and refuseGlobals can see it).
+func hideGlobals(cmd *cobra.Command, globals *pflag.FlagSet, keep ...string) {
+	globals.VisitAll(func(f *pflag.Flag) {
+		if slices.Contains(keep, f.Name) || cmd.PersistentFlags().Lookup(f.Name) != nil {
+			return
 		}
+		shadow := *f
+		shadow.Hidden = true
+		cmd.PersistentFlags().AddFlag(&shadow)
 	})
 }
 
