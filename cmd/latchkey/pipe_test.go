@@ -69,3 +69,30 @@ func exitCode(err error) int {
 	}
 	return -1
 }
+
+// TestFullDisk checks that output to /dev/full (ENOSPC) is exit 1 naming
+// the error, for every command that prints.
+func TestFullDisk(t *testing.T) {
+	for _, args := range [][]string{{"resolve", "-f", "dotenv"}, {"check", "-f", "json"}, {"check", "--offline"}, {"version"}, {"--version"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+			if err != nil {
+				t.Skipf("no /dev/full: %v", err)
+			}
+			defer full.Close()
+			if !strings.Contains(args[0], "version") {
+				args = append(args, example...)
+			}
+			cmd := exec.Command(bin, args...)
+			cmd.Dir = "../../examples/env"
+			cmd.Env = baseEnv()
+			var errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = full, &errb
+			err = cmd.Run()
+			if exitCode(err) != 1 || !strings.Contains(errb.String(), "no space left") {
+				t.Errorf("%v to /dev/full: %v (exit %d), stderr %q; want exit 1 naming the error", args, err, exitCode(err), errb.String())
+			}
+			noLeak(t, "stderr", errb.String(), planted...)
+		})
+	}
+}
