@@ -94,7 +94,10 @@ func (r *Resolver) Versions(ctx context.Context, wf Workflow) (Versions, error) 
 				}
 				return
 			}
-			out.ByFetch[p.k.store+"/"+strings.ReplaceAll(p.k.id, "\x00", "?version=")] = v
+			// Keyed by the request as written, not the store's canonical
+			// key, which may change as the store learns (an ARN from an
+			// answer): the same workflow must give the same keys.
+			out.ByFetch[p.k.store+"/"+p.req.Name+"?version="+p.req.Version] = v
 		})
 	}
 	wg.Wait()

@@ -35,6 +35,7 @@ type route struct {
 var routes = map[string]route{
 	"/v1/resolve":         {name: "resolve", method: http.MethodPost, stores: true, serve: (*Server).serveResolve},
 	"/v1/check":           {name: "check", method: http.MethodPost, stores: true, serve: (*Server).serveCheck},
+	"/v1/watch":           {name: "watch", method: http.MethodPost, stores: true, serve: (*Server).serveWatch},
 	"/v1/secret":          {name: "secret", method: http.MethodGet, stores: true, serve: (*Server).serveSecret},
 	"/v1/invalidate":      {name: "invalidate", method: http.MethodPost, stores: true, serve: (*Server).serveInvalidate},
 	"/secretsmanager/get": {name: "secretsmanager", method: http.MethodGet, stores: true, serve: (*Server).serveSecretsManager},
@@ -111,7 +112,7 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !known {
-		writeError(w, http.StatusNotFound, CodeNoEndpoint, fmt.Sprintf("no endpoint %s (see docs/serve.md: /v1/resolve, /v1/check, /v1/secret, /v1/invalidate, /secretsmanager/get, /healthz, /readyz, /metrics)", r.URL.Path))
+		writeError(w, http.StatusNotFound, CodeNoEndpoint, fmt.Sprintf("no endpoint %s (see docs/serve.md: /v1/resolve, /v1/check, /v1/watch, /v1/secret, /v1/invalidate, /secretsmanager/get, /healthz, /readyz, /metrics)", r.URL.Path))
 		return
 	}
 	if r.Method != rt.method && !(rt.method == http.MethodGet && r.Method == http.MethodHead) {

@@ -60,6 +60,7 @@ type Server struct {
 	http    *http.Server
 
 	reloadMu sync.Mutex // one Load/Rebuild at a time
+	watch    watchStates
 	gen      atomic.Pointer[generation]
 	lns      []*listener
 	ready    chan struct{}

@@ -274,3 +274,43 @@ func TestWatchBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestExecWatchThroughServer: with --server, the resident agent does the
+// checking (POST /v1/watch, a long poll) and the client restarts its
+// command once when the secret rotates; while unchanged, the server makes
+// metadata calls only.
+func TestExecWatchThroughServer(t *testing.T) {
+	e := newWatchEnv(t)
+	dir := shortDir(t)
+	sock := filepath.Join(dir, "s.sock")
+	agent := writeFile(t, dir, "agent.yaml", fmt.Sprintf(
+		"stores:\n  aws:\n    type: aws\n    region: %s\n    endpoint: %s\n    max_attempts: 1\nserve:\n  socket: %s\n", e.srv.Region, e.srv.URL, sock))
+	serve(t, agent, sock, e.env...)
+	log := filepath.Join(e.dir, "child.log")
+	script := fmt.Sprintf(`echo "start $PASSWORD" >> %s; trap 'echo term >> %s; exit 0' TERM; while :; do sleep 0.05; done`, log, log)
+	p := e.start(t, "exec", "--server", "unix://"+sock, "--watch=1s", "-w", e.wf, "--", "sh", "-c", script)
+	waitFor(t, log, "start "+e.v1, 15*time.Second)
+	time.Sleep(2*interval + interval/2)
+	if n := e.srv.Count("GetSecretValue"); n != 1 {
+		t.Errorf("%d GetSecretValue calls while unchanged; want 1", n)
+		for _, c := range e.srv.Calls() {
+			t.Logf("%s %s %s %d", c.Action, c.SecretID, c.VersionStage, c.Status)
+		}
+	}
+	if got := lines(t, log); len(got) != 1 {
+		t.Fatalf("restarted while nothing changed: %q", got)
+	}
+	e.srv.PutString("rot", e.v2)
+	if took := waitFor(t, log, "start "+e.v2, 4*interval); took > interval+interval/2 {
+		t.Errorf("the restart came %s after the rotation; want within one interval", took)
+	}
+	time.Sleep(interval)
+	want := []string{"start=" + e.v1, "term", "start=" + e.v2}
+	if got := lines(t, log); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("child log %q; want %q", got, want)
+	}
+	if code := p.stop(t, syscall.SIGTERM); code != 0 {
+		t.Errorf("exit %d\n%s", code, p.errors())
+	}
+	noLeak(t, "stderr", p.errors(), e.v1, e.v2)
+}

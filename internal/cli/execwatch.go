@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -45,7 +46,7 @@ func (a *app) execWatch(ctx context.Context, o execWatch) error {
 	if err != nil {
 		return err
 	}
-	w, res, err := a.startWatch(ctx)
+	w, res, err := a.startWatch(ctx, o.interval)
 	if err != nil {
 		return err
 	}
@@ -62,8 +63,10 @@ func (a *app) execWatch(ctx context.Context, o execWatch) error {
 	if err != nil {
 		return err
 	}
-	ticker := time.NewTicker(o.interval)
-	defer ticker.Stop()
+	stop := make(chan struct{})
+	stopChecks := sync.OnceFunc(func() { close(stop) })
+	defer stopChecks()
+	changes := w.changes(ctx, stop)
 	stopping := false
 	for {
 		select {
@@ -73,20 +76,13 @@ func (a *app) execWatch(ctx context.Context, o execWatch) error {
 		case s := <-sigs:
 			if s == syscall.SIGINT || s == syscall.SIGTERM {
 				stopping = true
+				stopChecks() // the command is asked to stop: no restart after it
 			}
 			_ = ch.c.Process.Signal(s)
 		case <-ctx.Done():
 			return a.exitOf(o.args[0], ch.c, a.stop(ch, o))
-		case <-ticker.C:
+		case next := <-changes:
 			if stopping {
-				continue
-			}
-			next, err := w.check(ctx)
-			if err != nil {
-				a.log.Warn("watch: re-checking the secrets failed; the command keeps its current values", "workflow", w.wf.Name, "error", err)
-				continue
-			}
-			if next == nil {
 				continue
 			}
 			if !o.action.restart {
@@ -101,7 +97,6 @@ func (a *app) execWatch(ctx context.Context, o execWatch) error {
 			if ch, err = a.startChild(path, o, next, secrets); err != nil {
 				return err
 			}
-			ticker.Reset(o.interval)
 		}
 	}
 }

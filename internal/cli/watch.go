@@ -19,6 +19,7 @@ import (
 
 	"github.com/latchkey/latchkey/cache"
 	"github.com/latchkey/latchkey/resolver"
+	"github.com/latchkey/latchkey/server"
 )
 
 // Watch intervals: `--watch` alone re-checks every DefaultWatchInterval
@@ -62,27 +63,52 @@ func (w *watchFlags) interval(cmd *cobra.Command) (time.Duration, error) {
 // watcher re-checks one workflow's secrets with a long-lived resolver.
 // An unchanged secret whose store has version probes costs one metadata
 // call per check; the others are fetched and compared by digest, in
-// memory only.
+// memory only. With --server, the server does the checking and the
+// watcher long-polls it (POST /v1/watch).
 type watcher struct {
-	r       *resolver.Resolver
-	wf      resolver.Workflow
-	timeout time.Duration
-	log     *slog.Logger
-	vers    resolver.Versions
-	digest  [sha256.Size]byte
+	r        *resolver.Resolver
+	wf       resolver.Workflow
+	timeout  time.Duration
+	interval time.Duration
+	log      *slog.Logger
+	vers     resolver.Versions
+	digest   [sha256.Size]byte
+
+	remote      *server.Client
+	name, token string
+	doc         []byte
 }
 
-// startWatch loads the config and the workflow, resolves it once and
-// learns its versions.
-func (a *app) startWatch(ctx context.Context) (*watcher, *resolver.Result, error) {
+// startWatch loads the config and the workflow (or reaches the server),
+// resolves it once and learns its versions.
+func (a *app) startWatch(ctx context.Context, interval time.Duration) (*watcher, *resolver.Result, error) {
 	if a.server != "" {
-		return nil, nil, fail(ExitUsage, errors.New("--watch with --server is not supported: the server cannot yet tell a client that a resolution changed; run --watch without --server"))
+		c, name, doc, err := a.remote()
+		if err != nil {
+			return nil, nil, err
+		}
+		w := &watcher{remote: c, name: name, doc: doc, interval: interval, log: a.log}
+		resp, err := c.Watch(ctx, name, doc, "", interval, server.MaxWatchWait)
+		if err != nil {
+			c.Close()
+			return nil, nil, remoteError(err)
+		}
+		res, err := resp.Result()
+		if err != nil {
+			c.Close()
+			return nil, nil, fail(ExitInternal, fmt.Errorf("%s: %w", c.Addr(), err))
+		}
+		w.token, w.wf.Name, a.usedEnv = resp.Token, resp.Workflow, resp.UsedEnv
+		return w, res, nil
 	}
 	agent, r, wf, err := a.load(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	w := &watcher{r: r, wf: wf, timeout: agent.Timeout, log: a.log}
+	w := &watcher{r: r, wf: wf, timeout: agent.Timeout, interval: interval, log: a.log}
+	// Versions first: a rotation between the two is then seen as a change
+	// at the next check, never hidden.
+	w.vers = w.versions(ctx)
 	res, err := w.fetch(ctx)
 	if err != nil {
 		r.Close()
@@ -90,11 +116,68 @@ func (a *app) startWatch(ctx context.Context) (*watcher, *resolver.Result, error
 	}
 	a.usedEnv = r.UsedEnv()
 	w.digest = digestOf(res)
-	w.vers = w.versions(ctx)
 	return w, res, nil
 }
 
-func (w *watcher) close() { w.r.Close() }
+// changes checks in the background and sends each changed result; a
+// failed check is logged and the next one tried. Checks stop when stop is
+// closed or ctx ends. Locally a check runs every interval; against a
+// server each check is a long poll that does the waiting itself.
+func (w *watcher) changes(ctx context.Context, stop <-chan struct{}) <-chan *resolver.Result {
+	out := make(chan *resolver.Result)
+	go func() {
+		pause := w.interval
+		for {
+			if w.remote != nil {
+				pause = 0
+			}
+			t := time.NewTimer(pause)
+			select {
+			case <-stop:
+				t.Stop()
+				return
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			next, err := w.check(ctx)
+			if err != nil {
+				w.log.Warn("watch: re-checking the secrets failed; keeping the current values", "workflow", w.wf.Name, "error", err)
+				if w.remote != nil {
+					pause = w.interval // do not hammer a server that fails
+					t := time.NewTimer(pause)
+					select {
+					case <-stop:
+					case <-ctx.Done():
+					case <-t.C:
+					}
+					t.Stop()
+				}
+				continue
+			}
+			if next == nil {
+				continue
+			}
+			select {
+			case out <- next:
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
+func (w *watcher) close() {
+	if w.remote != nil {
+		w.remote.Close()
+		return
+	}
+	w.r.Close()
+}
 
 // fetch resolves the workflow under the config's timeout, past any cache.
 func (w *watcher) fetch(ctx context.Context) (*resolver.Result, error) {
@@ -124,6 +207,21 @@ func (w *watcher) versions(ctx context.Context) resolver.Versions {
 // check returns the new result when a value changed, nil when none did.
 // When every secret's version is known and none moved, nothing is fetched.
 func (w *watcher) check(ctx context.Context) (*resolver.Result, error) {
+	if w.remote != nil {
+		resp, err := w.remote.Watch(ctx, w.name, w.doc, w.token, w.interval, server.MaxWatchWait)
+		if err != nil {
+			return nil, remoteError(err)
+		}
+		if !resp.Changed {
+			return nil, nil
+		}
+		res, err := resp.Result()
+		if err != nil {
+			return nil, err
+		}
+		w.token = resp.Token
+		return res, nil
+	}
 	vers := w.versions(ctx)
 	if vers.Same(w.vers) {
 		w.log.Debug("watch: versions unchanged", "workflow", w.wf.Name)
@@ -133,9 +231,9 @@ func (w *watcher) check(ctx context.Context) (*resolver.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Probed again after the fetch would cost another round of calls; the
-	// versions seen before it are at worst older than the values, which
-	// only means one more fetch on the next check.
+	// Probed before the fetch: the versions are at worst older than the
+	// values, which means one more fetch on the next check, never a
+	// change missed.
 	w.vers = vers
 	d := digestOf(res)
 	if d == w.digest {
@@ -209,7 +307,7 @@ func (a *app) runOnChange(ctx context.Context, command string) {
 // onChange after each rewrite. It returns on SIGINT or SIGTERM (nil) or
 // when ctx ends.
 func (a *app) resolveWatch(ctx context.Context, output, format string, namer envNamer, interval time.Duration, onChange string) error {
-	w, res, err := a.startWatch(ctx)
+	w, res, err := a.startWatch(ctx, interval)
 	if err != nil {
 		return err
 	}
@@ -228,23 +326,16 @@ func (a *app) resolveWatch(ctx context.Context, output, format string, namer env
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
+	stop := make(chan struct{})
+	defer close(stop)
+	changes := w.changes(ctx, stop)
 	for {
 		select {
 		case <-sigs:
 			return nil
 		case <-ctx.Done():
 			return nil
-		case <-ticker.C:
-			next, err := w.check(ctx)
-			if err != nil {
-				a.log.Warn("watch: re-checking the secrets failed; the file keeps its current values", "workflow", w.wf.Name, "output", output, "error", err)
-				continue
-			}
-			if next == nil {
-				continue
-			}
+		case next := <-changes:
 			if err := write(next); err != nil {
 				a.log.Warn("watch: rewriting the file failed; it keeps its previous values", "output", output, "error", err)
 				continue
