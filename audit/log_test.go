@@ -14,6 +14,7 @@ import (
 	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/audit/audittest"
 	"github.com/latchkey/latchkey/audit/observer"
+	"github.com/latchkey/latchkey/internal/logbuf"
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
 )
@@ -110,7 +111,7 @@ func TestReopenAfterRotation(t *testing.T) {
 // TestConcurrentLinesDoNotInterleave writes from many goroutines and
 // checks that every line is whole.
 func TestConcurrentLinesDoNotInterleave(t *testing.T) {
-	var buf lockedBuffer
+	var buf logbuf.Buffer
 	l := audit.New(&buf, audit.Options{})
 	var wg sync.WaitGroup
 	for i := 0; i < 32; i++ {
@@ -127,23 +128,6 @@ func TestConcurrentLinesDoNotInterleave(t *testing.T) {
 	if recs := audittest.Records(t, buf.Bytes()); len(recs) != 32*50 {
 		t.Fatalf("%d records, want %d", len(recs), 32*50)
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]byte(nil), l.b.Bytes()...)
 }
 
 // failing fails every write after the first n.

@@ -11,9 +11,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/logbuf"
 	"github.com/latchkey/latchkey/internal/wasmtest"
 	"github.com/latchkey/latchkey/secret"
 )
@@ -107,23 +107,6 @@ func startEchoServer(t testing.TB) *httptest.Server {
 
 var bigBody = bytes.Repeat([]byte(`{"name":"item","value":"value-0001-abcdefghijklmnop"},`), 256<<10/54)
 
-type logSink struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *logSink) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *logSink) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // echoClient is a client for srv with the credential "tok" bound to it.
 func echoClient(t *testing.T, srv *httptest.Server, opts HTTPOptions) *Client {
 	t.Helper()
@@ -191,7 +174,7 @@ func TestHostOwnsNegotiation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var logs logSink
+			var logs logbuf.Buffer
 			call := &Call{Module: "echo", HTTP: client, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 			resp, status := client.do(context.Background(), call, "GET", srv.URL+tc.path,
 				tc.header+"X-Token: {{latchkey.credential:tok}}\n", nil)
@@ -280,7 +263,7 @@ func TestRefusalBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs logSink
+	var logs logbuf.Buffer
 	call := &Call{Module: "flood", HTTP: client, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	statuses := map[int32]int{}
 	for range 1000 {

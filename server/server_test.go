@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/config"
+	"github.com/latchkey/latchkey/internal/logbuf"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -817,7 +817,7 @@ func TestCache(t *testing.T) {
 // TestPanicIsContained: a handler bug (here an authorizer that panics with
 // a planted value) answers 500 and logs no panic value.
 func TestPanicIsContained(t *testing.T) {
-	var logs syncBuf
+	var logs logbuf.Buffer
 	h := start(t, "", func(c *Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		c.Authorizer = func(*config.Agent) (Authorizer, error) {
@@ -867,24 +867,6 @@ func TestConnectionCap(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the waiting connection was never served")
 	}
-}
-
-// syncBuf is a log sink the server writes from many goroutines.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestStoreBuildFailure: a store that cannot be built ends Serve with an

@@ -13,29 +13,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/logbuf"
 )
-
-// syncBuffer collects a process's stderr while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // served is a `latchkey serve` process.
 type served struct {
@@ -43,7 +26,7 @@ type served struct {
 	cmd    *exec.Cmd
 	sock   string
 	tcp    string // host:port, when serve.tcp is set
-	stderr *syncBuffer
+	stderr *logbuf.Buffer
 	exited chan struct{}
 	code   int
 	unix   *http.Client
@@ -82,7 +65,7 @@ func startServe(t *testing.T, agent, sock string, env ...string) *served {
 // startCmd starts cmd, a latchkey serve that will listen on sock.
 func startCmd(t *testing.T, cmd *exec.Cmd, sock string) *served {
 	t.Helper()
-	s := &served{t: t, cmd: cmd, sock: sock, stderr: &syncBuffer{}, exited: make(chan struct{}), unix: unixHTTP(sock)}
+	s := &served{t: t, cmd: cmd, sock: sock, stderr: &logbuf.Buffer{}, exited: make(chan struct{}), unix: unixHTTP(sock)}
 	s.cmd.Stderr = s.stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,39 +1,20 @@
 package azure_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/logbuf"
 	"github.com/latchkey/latchkey/providers/azure"
 	"github.com/latchkey/latchkey/providers/azure/azuretest"
 	"github.com/latchkey/latchkey/secret"
 )
-
-// syncBuffer is a log sink safe for the SDK's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestDeadlineDuringTokenRetriesKeepsTheLastError(t *testing.T) {
 	srv := azuretest.Start(t)
@@ -44,7 +25,7 @@ func TestDeadlineDuringTokenRetriesKeepsTheLastError(t *testing.T) {
 	o := miOptions(srv)
 	o.IdentityMaxRetries = 20
 	o.IdentityRetryDelay = 50 * time.Millisecond
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	st := newStore(t, o)
 

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/logbuf"
 	"github.com/latchkey/latchkey/internal/wasmtest"
 	"github.com/latchkey/latchkey/secret"
 )
@@ -59,27 +60,10 @@ func (s *echoServer) received() []string {
 	return append([]string(nil), s.got...)
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // probeStore builds a wasm store running the credprobe guest against
 // target, with credential "tok" bound to bound, both servers allowed, and one
 // instance, so that the instance a test scans is the one that served.
-func probeStore(t *testing.T, target string, bound, other *echoServer, header map[string]any, logs *syncBuffer) *Store {
+func probeStore(t *testing.T, target string, bound, other *echoServer, header map[string]any, logs *logbuf.Buffer) *Store {
 	t.Helper()
 	t.Setenv(credEnv, plantedCred)
 	module := wasmtest.Build(t, "providers/wasm/testdata/guests/credprobe")
@@ -176,7 +160,7 @@ func TestCredentialRefused(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var logs syncBuffer
+			var logs logbuf.Buffer
 			st := probeStore(t, tc.target, bound, other, map[string]any{"X-Token": tc.header}, &logs)
 			name := tc.req
 			_, err := st.Get(context.Background(), secret.Request{Name: name})

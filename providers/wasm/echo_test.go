@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/logbuf"
 	"github.com/latchkey/latchkey/internal/wasmtest"
 	"github.com/latchkey/latchkey/secret"
 )
@@ -80,7 +81,7 @@ func TestEchoesNeverReachTheGuest(t *testing.T) {
 		for k, v := range extra {
 			header[k] = v
 		}
-		var logs syncBuffer
+		var logs logbuf.Buffer
 		st := probeStore(t, srv.URL, bound, bound, header, &logs)
 		for enc := range echoes {
 			for _, pre := range []string{"", "a", "ab"} {
