@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/hostfuncs"
+	"github.com/latchkey/latchkey/internal/logbuf"
 	w "github.com/latchkey/latchkey/internal/wasmtest"
 	lkruntime "github.com/latchkey/latchkey/runtime"
 	"github.com/latchkey/latchkey/secret"
@@ -42,36 +43,30 @@ func stillServes(t *testing.T, m *lkruntime.Module, req string, want string) {
 	}
 }
 
-// TestHostileGoGuest runs the misbehaviours of a Go guest: each fails with
-// an error naming the module, discards the instance, and the module then
-// serves a good request from a fresh instance.
-func TestHostileGoGuest(t *testing.T) {
-	path := behave(t)
-	tests := []struct {
-		name    string
-		req     string
-		limits  lkruntime.Limits
-		want    []error
-		msg     string
-		crashed bool
-	}{
-		{"infinite loop", "spin", lkruntime.Limits{CallTimeout: 300 * time.Millisecond},
-			[]error{context.DeadlineExceeded, lkruntime.ErrCrashed, secret.ErrUnavailable}, "time limit of 300ms", true},
-		{"sleep for an hour", "sleep", lkruntime.Limits{CallTimeout: 300 * time.Millisecond},
-			[]error{context.DeadlineExceeded, lkruntime.ErrCrashed}, "time limit", true},
-		{"out of memory", "oom", lkruntime.Limits{MemoryPages: 512},
-			[]error{lkruntime.ErrCrashed, secret.ErrUnavailable}, "instance crashed", true},
-		{"result over the cap", "big:2000000", lkruntime.Limits{MaxOutput: 1 << 20},
-			[]error{lkruntime.ErrCrashed}, "exceeds the limit of 1048576 bytes", false},
-		{"panic", "panic", lkruntime.Limits{},
-			[]error{secret.ErrUnavailable}, "handler panicked", false},
-		{"input over the cap", "value:" + strings.Repeat("x", 100), lkruntime.Limits{MaxInput: 64},
-			[]error{secret.ErrInvalidConfig}, "input limit", false},
-	}
+// hostileCase is one misbehaviour of a guest: the request that triggers it,
+// the limits it runs under, the errors it must wrap, text its error and log
+// must hold, and whether the instance must be discarded.
+type hostileCase struct {
+	name    string
+	req     string
+	limits  lkruntime.Limits
+	want    []error
+	msg     string
+	log     []string
+	crashed bool
+}
+
+// runHostile loads the guest at path as module name for each case, warms an
+// instance, makes the hostile call and checks that it fails with an error
+// naming the module, that neither the error nor the log holds the guest's
+// "secret-looking" panic text, and that the module then serves a good
+// request (from a fresh instance when the case crashed).
+func runHostile(t *testing.T, path, name string, tests []hostileCase) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			logs := &logBuffer{}
-			m := load(t, path, lkruntime.Options{Name: "hostile-go", Limits: tc.limits, Logger: logs.logger()})
+			logs := &logbuf.Buffer{}
+			m := load(t, path, lkruntime.Options{Name: name, Limits: tc.limits, Logger: logs.Logger()})
 			stillServes(t, m, "value:ok", "ok") // an instance is warm before the hostile call
 			start := time.Now()
 			_, err := m.Get(context.Background(), lkruntime.Request{Name: tc.req})
@@ -83,24 +78,42 @@ func TestHostileGoGuest(t *testing.T) {
 					t.Errorf("error does not wrap %v: %v", want, err)
 				}
 			}
-			mustContain(t, "error", err.Error(), `wasm module "hostile-go"`, tc.msg)
-			if tc.req == "oom" {
-				mustContain(t, "log", logs.String(), "module=hostile-go", "stream=stderr", "out of memory")
-			}
+			mustContain(t, "error", err.Error(), fmt.Sprintf("wasm module %q", name), tc.msg)
+			mustContain(t, "log", logs.String(), tc.log...)
 			if strings.Contains(err.Error()+logs.String(), "secret-looking") {
-				t.Error("a panic value reached an error or the log")
+				t.Errorf("a panic's message reached the error or the log:\n%v\n%s", err, logs)
 			}
 			if took := time.Since(start); took > 20*time.Second {
 				t.Errorf("containment took %v", took)
 			}
 			before := m.Stats()
 			stillServes(t, m, "value:again", "again")
-			after := m.Stats()
-			if tc.crashed && after.Created != before.Created+1 {
+			if after := m.Stats(); tc.crashed && after.Created != before.Created+1 {
 				t.Errorf("the crashed instance was reused (created %d → %d)", before.Created, after.Created)
 			}
 		})
 	}
+}
+
+// TestHostileGoGuest runs the misbehaviours of a Go guest: each fails with
+// an error naming the module, discards the instance, and the module then
+// serves a good request from a fresh instance.
+func TestHostileGoGuest(t *testing.T) {
+	runHostile(t, behave(t), "hostile-go", []hostileCase{
+		{name: "infinite loop", req: "spin", limits: lkruntime.Limits{CallTimeout: 300 * time.Millisecond},
+			want: []error{context.DeadlineExceeded, lkruntime.ErrCrashed, secret.ErrUnavailable}, msg: "time limit of 300ms", crashed: true},
+		{name: "sleep for an hour", req: "sleep", limits: lkruntime.Limits{CallTimeout: 300 * time.Millisecond},
+			want: []error{context.DeadlineExceeded, lkruntime.ErrCrashed}, msg: "time limit", crashed: true},
+		{name: "out of memory", req: "oom", limits: lkruntime.Limits{MemoryPages: 512},
+			want: []error{lkruntime.ErrCrashed, secret.ErrUnavailable}, msg: "instance crashed",
+			log: []string{"module=hostile-go", "stream=stderr", "out of memory"}, crashed: true},
+		{name: "result over the cap", req: "big:2000000", limits: lkruntime.Limits{MaxOutput: 1 << 20},
+			want: []error{lkruntime.ErrCrashed}, msg: "exceeds the limit of 1048576 bytes"},
+		{name: "panic", req: "panic",
+			want: []error{secret.ErrUnavailable}, msg: "handler panicked"},
+		{name: "input over the cap", req: "value:" + strings.Repeat("x", 100), limits: lkruntime.Limits{MaxInput: 64},
+			want: []error{secret.ErrInvalidConfig}, msg: "input limit"},
+	})
 }
 
 // TestCallerDeadlineInterrupts checks that a caller's deadline sooner than
@@ -124,8 +137,8 @@ func TestCallerDeadlineInterrupts(t *testing.T) {
 }
 
 func TestRecycleAndOutput(t *testing.T) {
-	logs := &logBuffer{}
-	m := load(t, behave(t), lkruntime.Options{Name: "noisy", Logger: logs.logger(),
+	logs := &logbuf.Buffer{}
+	m := load(t, behave(t), lkruntime.Options{Name: "noisy", Logger: logs.Logger(),
 		Limits: lkruntime.Limits{RecycleMemory: 24 << 20}})
 	stillServes(t, m, "grow:30", "grown")
 	if s := m.Stats(); s.Recycled != 1 || s.Idle != 0 {
@@ -426,8 +439,8 @@ func TestHostileHTTP(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			logs := &logBuffer{}
-			tc.opts.Name, tc.opts.Logger = "netguest", logs.logger()
+			logs := &logbuf.Buffer{}
+			tc.opts.Name, tc.opts.Logger = "netguest", logs.Logger()
 			m := load(t, behave(t), tc.opts)
 			v, err := m.Get(context.Background(), lkruntime.Request{Name: tc.req})
 			if tc.want == nil {
@@ -487,8 +500,8 @@ func TestConcurrentHostile(t *testing.T) {
 // secret it returns does not put it in the agent's log: what a guest says
 // during a call is held until the call ends and the result is blanked out.
 func TestGuestLogsRedacted(t *testing.T) {
-	logs := &logBuffer{}
-	m := load(t, behave(t), lkruntime.Options{Name: "careless", Logger: logs.logger()})
+	logs := &logbuf.Buffer{}
+	m := load(t, behave(t), lkruntime.Options{Name: "careless", Logger: logs.Logger()})
 	const planted = "careless-planted-secret"
 	stillServes(t, m, "leak:"+planted, planted)
 	out := logs.String()

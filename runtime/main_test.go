@@ -1,12 +1,9 @@
 package runtime_test
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/latchkey/latchkey/internal/wasmtest"
@@ -26,28 +23,6 @@ func TestMain(m *testing.M) {
 		defer sharedCache.Close(context.Background())
 		return m.Run()
 	}())
-}
-
-// logBuffer collects log records as text, safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 func behave(t testing.TB) string { return wasmtest.Build(t, "runtime/testdata/guests/behave") }
