@@ -102,41 +102,29 @@ func CompileCallers(specs []CallerSpec, stores map[string]Namer) (*Callers, erro
 		if len(sp.Stores) == 0 {
 			bad("%s.stores: names no store, so the caller could use nothing: list the stores it may use", key)
 		}
-		claim := func(what string, m map[string]string, id string) {
-			if prev, taken := m[id]; taken {
-				bad("%s.%s: %s is already matched by callers.%s: a caller must be matched by one entry only", key, what, id, prev)
-				return
-			}
-			m[id] = sp.Name
+		taken := func(field, id, prev string) {
+			bad("%s.%s: %s is already matched by callers.%s: a caller must be matched by one entry only", key, field, id, prev)
 		}
 		for _, u := range sp.UIDs {
 			if u < 0 {
 				bad("%s.uids: %d is not a uid", key, u)
-				continue
+			} else if prev, dup := claim(c.uids, u, sp.Name); dup {
+				taken("uids", fmt.Sprintf("uid %d", u), prev)
 			}
-			if prev, taken := c.uids[u]; taken {
-				bad("%s.uids: uid %d is already matched by callers.%s: a caller must be matched by one entry only", key, u, prev)
-				continue
-			}
-			c.uids[u] = sp.Name
 		}
 		for _, g := range sp.GIDs {
 			if g < 0 {
 				bad("%s.gids: %d is not a gid", key, g)
-				continue
+			} else if prev, dup := claim(c.gids, g, sp.Name); dup {
+				taken("gids", fmt.Sprintf("gid %d", g), prev)
 			}
-			if prev, taken := c.gids[g]; taken {
-				bad("%s.gids: gid %d is already matched by callers.%s: a caller must be matched by one entry only", key, g, prev)
-				continue
-			}
-			c.gids[g] = sp.Name
 		}
 		for _, t := range sp.Tokens {
 			if t == "" {
 				bad("%s.tokens: empty token name", key)
-				continue
+			} else if prev, dup := claim(c.tokens, t, sp.Name); dup {
+				taken("tokens", fmt.Sprintf("token %q", t), prev)
 			}
-			claim("tokens", c.tokens, fmt.Sprintf("token %q", t))
 		}
 		rule := &CallerRule{name: sp.Name, stores: map[string]*Rule{}}
 		for _, st := range sortedStores(sp.Stores) {
@@ -177,6 +165,15 @@ func sortedStores(m map[string]*Spec) []string {
 	return out
 }
 
+// claim records owner as the entry that matches id, or returns the entry that
+// already does.
+func claim[K comparable](m map[K]string, id K, owner string) (prev string, dup bool) {
+	if prev, dup = m[id]; !dup {
+		m[id] = owner
+	}
+	return prev, dup
+}
+
 // Match returns the entry that names caller: a unix peer by its uid, else
 // by its gid; a token client by its token's name. Any other caller, and one
 // no entry names, is refused with a [*CallerRefusal].
@@ -190,7 +187,7 @@ func (c *Callers) Match(caller secret.Caller) (*CallerRule, error) {
 			name = n
 		}
 	case secret.CallerToken:
-		name = c.tokens[fmt.Sprintf("token %q", caller.Token)]
+		name = c.tokens[caller.Token]
 	}
 	if name == "" {
 		return nil, &CallerRefusal{Caller: caller}

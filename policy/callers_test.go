@@ -58,3 +58,48 @@ func TestCallersMatch(t *testing.T) {
 		t.Errorf("ops's aws entry should add no rule: %v %v", rule, ok)
 	}
 }
+
+// TestCompileCallersRefuses: every bad entry is reported, naming its field
+// and, for an id two entries claim, the entry that claimed it first.
+func TestCompileCallersRefuses(t *testing.T) {
+	aws := map[string]*Spec{"aws": nil}
+	tests := []struct {
+		name  string
+		specs []CallerSpec
+		want  []string
+	}{
+		{"uid claimed twice", []CallerSpec{{Name: "a", UIDs: []int{1001}, Stores: aws}, {Name: "b", UIDs: []int{1001}, Stores: aws}},
+			[]string{`callers.b.uids: uid 1001 is already matched by callers.a`}},
+		{"gid claimed twice", []CallerSpec{{Name: "a", GIDs: []int{7}, Stores: aws}, {Name: "b", GIDs: []int{7}, Stores: aws}},
+			[]string{`callers.b.gids: gid 7 is already matched by callers.a`}},
+		{"token claimed twice", []CallerSpec{{Name: "a", Tokens: []string{"ci"}, Stores: aws}, {Name: "b", Tokens: []string{"x", "ci"}, Stores: aws}},
+			[]string{`callers.b.tokens: token "ci" is already matched by callers.a`}},
+		{"a uid and a gid of the same number are different callers", []CallerSpec{{Name: "a", UIDs: []int{5}, Stores: aws}, {Name: "b", GIDs: []int{5}, Stores: aws}},
+			nil},
+		{"negative ids and an empty token", []CallerSpec{{Name: "a", UIDs: []int{-1}, GIDs: []int{-2}, Tokens: []string{""}, Stores: aws}},
+			[]string{"callers.a.uids: -1 is not a uid", "callers.a.gids: -2 is not a gid", "callers.a.tokens: empty token name"}},
+		{"defined twice", []CallerSpec{{Name: "a", UIDs: []int{1}, Stores: aws}, {Name: "a", UIDs: []int{2}, Stores: aws}},
+			[]string{"callers.a: defined twice"}},
+		{"matches no one and may use nothing", []CallerSpec{{Name: "a"}},
+			[]string{"callers.a: matches no caller", "callers.a.stores: names no store"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := CompileCallers(tc.specs, map[string]Namer{"aws": nil})
+			if tc.want == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, secret.ErrInvalidConfig) {
+				t.Fatalf("want ErrInvalidConfig, got %v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not contain %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
