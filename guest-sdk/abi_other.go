@@ -11,3 +11,4 @@ func errorSet(int32, []byte) int32               { return int32(HostErrState) }
 func logWrite(int32, string) int32               { return int32(HostErrState) }
 func httpRequest(_, _ string, _, _ []byte) int32 { return int32(HostErrState) }
 func httpResponseRead(int32, []byte) int32       { return int32(HostErrState) }
+func versionSet(string) int32                    { return int32(HostErrState) }

@@ -28,6 +28,9 @@ func hostHTTPRequest(method unsafe.Pointer, methodLen uint32, url unsafe.Pointer
 //go:wasmimport latchkey_v1 http_response_read
 func hostHTTPResponseRead(part int32, buf unsafe.Pointer, limit uint32) int32
 
+//go:wasmimport latchkey_v1 version_set
+func hostVersionSet(ptr unsafe.Pointer, n uint32) int32
+
 // latchkeyGet is the entry point the host calls once per secret fetch.
 //
 //go:wasmexport latchkey_get
@@ -70,6 +73,15 @@ func httpRequest(method, url string, header, body []byte) int32 {
 		ptr(header), uint32(len(header)), ptr(body), uint32(len(body)))
 	runtime.KeepAlive(method)
 	runtime.KeepAlive(url)
+	return r
+}
+
+// versionSet is referenced only by SetResultVersion, so a module that never
+// records a version does not import version_set and loads on a host of
+// ABI 1.0 too.
+func versionSet(v string) int32 {
+	r := hostVersionSet(unsafe.Pointer(unsafe.StringData(v)), uint32(len(v)))
+	runtime.KeepAlive(v)
 	return r
 }
 

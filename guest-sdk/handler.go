@@ -114,22 +114,42 @@ func readString(kind int32) (string, HostCode) {
 // serve runs one call: it reads the request, runs the handler and hands
 // the result or the error to the host.
 func serve() {
-	defer func() {
-		if recover() != nil {
-			// The panic value may hold anything, even a secret: say only
-			// that it happened.
-			setError(CodeUnavailable, "the module's handler panicked")
-		}
-	}()
+	defer recoverCall()
 	if handler == nil {
 		setError(CodeUnavailable, "the module registered no handler (call latchkey.Handle from init)")
 		return
 	}
+	req, ok := readRequest()
+	if !ok {
+		return
+	}
+	out, err := handler(req)
+	if err != nil {
+		code, msg := toError(err)
+		setError(code, msg)
+		return
+	}
+	// On failure (too large) the host records the reason itself.
+	resultSet(out)
+}
+
+// recoverCall turns a handler's panic into an error of the call.
+func recoverCall() {
+	if recover() != nil {
+		// The panic value may hold anything, even a secret: say only
+		// that it happened.
+		setError(CodeUnavailable, "the module's handler panicked")
+	}
+}
+
+// readRequest reads the config (once per instance) and the request; on
+// failure it has set the call's error.
+func readRequest() (Request, bool) {
 	if !haveCfg {
 		b, c := readInput(inputConfig)
 		if c != 0 {
 			setError(CodeUnavailable, "reading the config: "+c.String())
-			return
+			return Request{}, false
 		}
 		config, haveCfg = append([]byte(nil), b...), true
 	}
@@ -142,16 +162,62 @@ func serve() {
 	}
 	if c != 0 {
 		setError(CodeUnavailable, "reading the request: "+c.String())
+		return Request{}, false
+	}
+	return req, true
+}
+
+// VersionHandler reports the current version of the secret req names
+// without fetching its value (ABI 1.1, latchkey_version): an opaque string
+// of 1 to 256 printable bytes that changes whenever the value changes —
+// a revision, a version number, an ETag. It returns the same errors as a
+// [Handler]: [NotFound] for a missing secret. Register one with package
+// version, which adds the export.
+type VersionHandler func(req Request) (string, error)
+
+// ServeVersion runs one call of the latchkey_version export with h: it
+// reads the request, runs h and hands the version or the error to the
+// host. Package version's export calls it; a module calls it only from an
+// export of its own.
+func ServeVersion(h VersionHandler) {
+	defer recoverCall()
+	if h == nil {
+		setError(CodeUnavailable, "the module registered no version handler")
 		return
 	}
-	out, err := handler(req)
+	req, ok := readRequest()
+	if !ok {
+		return
+	}
+	v, err := h(req)
 	if err != nil {
 		code, msg := toError(err)
 		setError(code, msg)
 		return
 	}
-	// On failure (too large) the host records the reason itself.
-	resultSet(out)
+	if v == "" {
+		setError(CodeUnavailable, "the version handler returned an empty version")
+		return
+	}
+	resultSet([]byte(v))
+}
+
+// SetResultVersion records, from a [Handler], the version of the value it
+// is about to return, in the terms its [VersionHandler] reports (ABI 1.1,
+// version_set): a cache keeps the value and later asks for the current
+// version only, fetching again when it differs. Record the version that
+// came with the value (Vault's metadata.version, etcd's mod_revision),
+// never one read before or after it. It fails with a [*HostError]: too
+// large (over 256 bytes), an invalid argument (empty, or control
+// characters), or out of order (called twice, or outside a fetch).
+//
+// A module that calls it imports version_set, which hosts of ABI 1.0 do
+// not provide: they refuse to load it.
+func SetResultVersion(v string) error {
+	if c := versionSet(v); c < 0 {
+		return &HostError{Op: "version_set", Code: HostCode(c)}
+	}
+	return nil
 }
 
 func setError(code Code, msg string) {

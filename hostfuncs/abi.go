@@ -8,6 +8,15 @@ const ModuleName = "latchkey_v1"
 // ABI v1. It takes and returns nothing and is never called.
 const ABIMarkerExport = "latchkey_abi_v1"
 
+// VersionExport is the optional guest export (ABI 1.1) that reports the
+// current version of a secret without its payload. The host calls it only
+// when a module exports it.
+const VersionExport = "latchkey_version"
+
+// MaxVersion caps a version string, whether a guest returns it from
+// [VersionExport] or records it with version_set (ABI 1.1).
+const MaxVersion = 256
+
 // Status codes that host functions return to guests (negative i32). They are
 // part of the ABI; see guest-sdk/ABI.md.
 const (

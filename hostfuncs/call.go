@@ -50,7 +50,13 @@ type Call struct {
 	// discards them. When HTTP redacts responses, every record is redacted
 	// the same way before it reaches Logger (see [RedactHandler]).
 	Logger *slog.Logger
+	// VersionCall says the call serves [VersionExport]: its result is a
+	// version string (at most [MaxVersion] bytes), and version_set is out
+	// of order.
+	VersionCall bool
 
+	version    string
+	hasVersion bool
 	result     []byte
 	hasResult  bool
 	errCode    int32
@@ -83,6 +89,10 @@ func callFrom(ctx context.Context) *Call {
 // Result returns the bytes the guest set with result_set, if it did.
 func (c *Call) Result() ([]byte, bool) { return c.result, c.hasResult }
 
+// Version returns the version the guest recorded with version_set for the
+// result it returned, if it did.
+func (c *Call) Version() (string, bool) { return c.version, c.hasVersion }
+
 // GuestError returns the code and message the guest set with error_set.
 func (c *Call) GuestError() (code int32, msg string, ok bool) { return c.errCode, c.errMsg, c.hasError }
 
@@ -98,6 +108,9 @@ func (c *Call) Refusal() string { return c.refusal }
 func (c *Call) LogDropped() int { return c.dropped }
 
 func (c *Call) maxResult() int {
+	if c.VersionCall {
+		return MaxVersion
+	}
 	if c.Limits.MaxResult > 0 {
 		return c.Limits.MaxResult
 	}

@@ -41,6 +41,7 @@ var functions = []struct {
 	{"http_request", []string{"method_ptr", "method_len", "url_ptr", "url_len",
 		"header_ptr", "header_len", "body_ptr", "body_len"}, httpRequest},
 	{"http_response_read", []string{"part", "buf", "limit"}, httpResponseRead},
+	{"version_set", []string{"ptr", "len"}, versionSet},
 }
 
 func ret(stack []uint64, v int32) { stack[0] = api.EncodeI32(v) }
@@ -142,6 +143,10 @@ func resultSet(ctx context.Context, mod api.Module, stack []uint64) {
 	case c == nil || c.hasResult || c.hasError:
 		ret(stack, StatusState)
 		return
+	case int64(n) > int64(c.maxResult()) && c.VersionCall:
+		c.setFault("%s returned a version of %d bytes, over the limit of %d bytes", VersionExport, n, c.maxResult())
+		ret(stack, StatusTooLarge)
+		return
 	case int64(n) > int64(c.maxResult()):
 		c.setFault("result of %d bytes exceeds the limit of %d bytes", n, c.maxResult())
 		ret(stack, StatusTooLarge)
@@ -154,6 +159,41 @@ func resultSet(ctx context.Context, mod api.Module, stack []uint64) {
 	}
 	c.result, c.hasResult = b, true
 	ret(stack, 0)
+}
+
+// versionSet records the version of the result a latchkey_get call returns
+// (ABI 1.1), so that caches can later compare it with what
+// latchkey_version reports. A version is 1 to MaxVersion bytes of
+// printable UTF-8.
+func versionSet(ctx context.Context, mod api.Module, stack []uint64) {
+	ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
+	c := callFrom(ctx)
+	switch {
+	case c == nil || c.VersionCall || c.hasVersion:
+		ret(stack, StatusState)
+		return
+	case n > MaxVersion:
+		ret(stack, StatusTooLarge)
+		return
+	}
+	v, ok := readString(mod, ptr, n)
+	if !ok {
+		ret(stack, StatusMemory)
+		return
+	}
+	if !ValidVersion(v) {
+		ret(stack, StatusArgument)
+		return
+	}
+	c.version, c.hasVersion = v, true
+	ret(stack, 0)
+}
+
+// ValidVersion reports whether v may be a version: 1 to [MaxVersion]
+// bytes of valid UTF-8 without control characters, since versions are
+// logged and shown.
+func ValidVersion(v string) bool {
+	return v != "" && len(v) <= MaxVersion && sanitize(v) == v
 }
 
 func errorSet(ctx context.Context, mod api.Module, stack []uint64) {

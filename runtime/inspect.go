@@ -22,6 +22,9 @@ const (
 	ExportMemory     = "memory"
 	ExportGet        = "latchkey_get"
 	ExportInitialize = "_initialize"
+	// ExportVersion is optional (ABI 1.1): it reports a secret's current
+	// version without its payload; see [Module.Version].
+	ExportVersion = hostfuncs.VersionExport
 )
 
 const wasiModule = wasi_snapshot_preview1.ModuleName
@@ -257,6 +260,7 @@ func check(cm wazero.CompiledModule, provided map[string]map[string]api.Function
 	}
 	expect(ExportGet, []api.ValueType{api.ValueTypeI32}, true)
 	expect(ExportInitialize, nil, false)
+	expect(ExportVersion, []api.ValueType{api.ValueTypeI32}, false)
 	if _, ok := exports[hostfuncs.ABIMarkerExport]; !ok {
 		var declared []string
 		for name := range exports {

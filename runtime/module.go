@@ -149,6 +149,8 @@ type Module struct {
 	ownCache *Cache
 
 	isolation Isolation
+	// canVersion: the module exports latchkey_version.
+	canVersion bool
 	// onDiscard, set by tests, sees an instance's memory after it was
 	// overwritten and before it is closed.
 	onDiscard func(mem []byte)
@@ -309,6 +311,7 @@ func LoadBytes(ctx context.Context, wasm []byte, opts Options) (*Module, error) 
 		return fail(err)
 	}
 	m.info.Capabilities = caps
+	_, m.canVersion = m.cm.ExportedFunctions()[ExportVersion]
 	return m, nil
 }
 
@@ -333,7 +336,7 @@ func (m *Module) Warm(ctx context.Context, n int) error {
 		}
 	}()
 	for range n {
-		in, err := m.acquire(ctx, "(warm-up)")
+		in, err := m.acquire(ctx, getOp("(warm-up)"))
 		if err != nil {
 			return err
 		}
@@ -345,10 +348,66 @@ func (m *Module) Warm(ctx context.Context, n int) error {
 // Get fetches one secret through a pooled instance. Errors are [*Error]s
 // naming the module and the secret; a guest's typed error is a
 // [*GuestError] inside, and every error wraps a sentinel of package secret
-// (and ctx's error when ctx ended).
+// (and ctx's error when ctx ended). The version the guest recorded for the
+// value (version_set, ABI 1.1), if any, goes to ctx's [secret.FetchNote].
 func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
-	fail := func(kind, err error) (secret.Value, error) {
-		return secret.Value{}, &Error{Module: m.name, Op: getOp(req.Name), Err: m.scrub(err), Kind: kind}
+	out, ver, err := m.call(ctx, req, false)
+	if err != nil {
+		return secret.Value{}, err
+	}
+	if n := secret.NoteFrom(ctx); n != nil && ver != "" {
+		n.SetVersion(ver)
+	}
+	return secret.NewValue(out), nil
+}
+
+// CanVersion reports whether the module exports latchkey_version (ABI
+// 1.1), so that [Module.Version] can answer.
+func (m *Module) CanVersion() bool { return m.canVersion }
+
+// ErrNoVersion: the module does not export latchkey_version; only a fetch
+// tells whether its secret changed. It wraps [errors.ErrUnsupported].
+var ErrNoVersion = fmt.Errorf("module does not export %s: %w", ExportVersion, errors.ErrUnsupported)
+
+// Version asks the module's latchkey_version export for the current
+// version of req's secret, without its payload: an opaque string of 1 to
+// 256 printable bytes that changes when the value changes. It runs under
+// the same limits, network policy, credentials and request budget as a
+// fetch. A module without the export answers an error wrapping
+// [ErrNoVersion]; a missing secret is an error wrapping
+// [secret.ErrNotFound].
+func (m *Module) Version(ctx context.Context, req Request) (string, error) {
+	if !m.canVersion {
+		return "", &Error{Module: m.name, Op: versionOp(req.Name), Err: ErrNoVersion, Kind: secret.ErrUnavailable}
+	}
+	out, _, err := m.call(ctx, req, true)
+	if err != nil {
+		return "", err
+	}
+	v := string(out)
+	if !hostfuncs.ValidVersion(v) {
+		return "", &Error{Module: m.name, Op: versionOp(req.Name), Kind: secret.ErrUnavailable,
+			Err: fmt.Errorf("%s returned %s: a version is 1 to %d bytes of printable UTF-8", ExportVersion, describeBadVersion(v), hostfuncs.MaxVersion)}
+	}
+	return v, nil
+}
+
+func describeBadVersion(v string) string {
+	if v == "" {
+		return "an empty version"
+	}
+	return "a version that is not printable UTF-8"
+}
+
+// call runs one guest call: latchkey_get, or latchkey_version when
+// version. It returns the result and the version recorded with it.
+func (m *Module) call(ctx context.Context, req Request, version bool) ([]byte, string, error) {
+	op, export := getOp(req.Name), ExportGet
+	if version {
+		op, export = versionOp(req.Name), ExportVersion
+	}
+	fail := func(kind, err error) ([]byte, string, error) {
+		return nil, "", &Error{Module: m.name, Op: op, Err: m.scrub(err), Kind: kind}
 	}
 	if m.closed.Load() {
 		return fail(secret.ErrUnavailable, ErrClosed)
@@ -359,15 +418,20 @@ func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
 	if n := len(m.config) + len(req.Name) + len(req.Key) + len(req.Version); n > m.limits.MaxInput {
 		return fail(secret.ErrInvalidConfig, fmt.Errorf("request of %d bytes exceeds the input limit of %d bytes", n, m.limits.MaxInput))
 	}
-	in, err := m.acquire(ctx, req.Name)
+	in, err := m.acquire(ctx, op)
 	if err != nil {
-		return secret.Value{}, m.scrub(err)
+		return nil, "", m.scrub(err)
+	}
+	fn := in.get
+	if version {
+		fn = in.ver
 	}
 	call := &hostfuncs.Call{
-		Module: m.name,
-		Input:  hostfuncs.Input{Config: m.config, Name: req.Name, Key: req.Key, Version: req.Version},
-		Limits: hostfuncs.CallLimits{MaxResult: m.limits.MaxOutput, MaxLog: m.limits.MaxLog},
-		HTTP:   m.http,
+		Module:      m.name,
+		Input:       hostfuncs.Input{Config: m.config, Name: req.Name, Key: req.Key, Version: req.Version},
+		Limits:      hostfuncs.CallLimits{MaxResult: m.limits.MaxOutput, MaxLog: m.limits.MaxLog},
+		HTTP:        m.http,
+		VersionCall: version,
 	}
 	// What the guest logs or prints is held until the call ends, so that
 	// the secret it returns can be blanked out of it.
@@ -385,10 +449,13 @@ func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
 	}
 	in.out.begin()
 	var stack [1]uint64
-	err = in.get.CallWithStack(hostfuncs.WithCall(cctx, call), stack[:])
+	err = fn.CallWithStack(hostfuncs.WithCall(cctx, call), stack[:])
 	in.out.end()
 	call.Finish()
 	result, _ := call.Result()
+	if version {
+		result = nil // a version is no secret: nothing to blank out
+	}
 	in.clog.flush(ctx, result)
 	if call.LogDropped() > 0 {
 		m.log.Warn("guest log over the per-call cap was dropped", "bytes", call.LogDropped())
@@ -422,15 +489,18 @@ func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
 		return fail(codeSentinel(code), ge)
 	}
 	if status := api.DecodeI32(stack[0]); status != 0 {
-		return fail(secret.ErrUnavailable, fmt.Errorf("%s returned status %d without an error", ExportGet, status))
+		return fail(secret.ErrUnavailable, fmt.Errorf("%s returned status %d without an error", export, status))
 	}
 	out, ok := call.Result()
 	if !ok {
-		return fail(secret.ErrUnavailable, fmt.Errorf("%s returned without setting a result or an error", ExportGet))
+		return fail(secret.ErrUnavailable, fmt.Errorf("%s returned without setting a result or an error", export))
 	}
 	m.stats.calls.Add(1)
-	return secret.NewValue(out), nil
+	ver, _ := call.Version()
+	return out, ver, nil
 }
+
+func versionOp(name string) string { return "version " + strconv.Quote(name) }
 
 func getOp(name string) string { return "get " + strconv.Quote(name) }
 

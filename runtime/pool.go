@@ -21,6 +21,7 @@ import (
 type instance struct {
 	mod api.Module
 	get api.Function
+	ver api.Function // nil: the module does not export latchkey_version
 	out *output
 	// clog holds what the guest says during a call (see callLog), and log
 	// writes to it; both are made once, since an instance serves one call
@@ -58,12 +59,12 @@ func (m *Module) Stats() Stats {
 }
 
 // acquire takes an idle instance or starts one, waiting while
-// MaxInstances are busy.
-func (m *Module) acquire(ctx context.Context, name string) (*instance, error) {
+// MaxInstances are busy. op names the call in errors.
+func (m *Module) acquire(ctx context.Context, op string) (*instance, error) {
 	select {
 	case m.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, &Error{Module: m.name, Op: getOp(name), Err: fmt.Errorf("waiting for a free instance: %w", ctx.Err()), Kind: secret.ErrUnavailable}
+		return nil, &Error{Module: m.name, Op: op, Err: fmt.Errorf("waiting for a free instance: %w", ctx.Err()), Kind: secret.ErrUnavailable}
 	}
 	m.mu.Lock()
 	if n := len(m.idle); n > 0 {
@@ -76,7 +77,7 @@ func (m *Module) acquire(ctx context.Context, name string) (*instance, error) {
 	in, err := m.start(ctx)
 	if err != nil {
 		<-m.sem
-		return nil, &Error{Module: m.name, Op: getOp(name), Err: err, Kind: secret.ErrUnavailable}
+		return nil, &Error{Module: m.name, Op: op, Err: err, Kind: secret.ErrUnavailable}
 	}
 	return in, nil
 }
@@ -136,7 +137,7 @@ func (m *Module) start(ctx context.Context) (*instance, error) {
 		}
 	}
 	m.stats.created.Add(1)
-	in := &instance{mod: mod, get: mod.ExportedFunction(ExportGet), out: out, clog: newCallLog(m.log.Handler())}
+	in := &instance{mod: mod, get: mod.ExportedFunction(ExportGet), ver: mod.ExportedFunction(ExportVersion), out: out, clog: newCallLog(m.log.Handler())}
 	in.log = slog.New(in.clog)
 	return in, nil
 }

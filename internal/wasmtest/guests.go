@@ -9,6 +9,7 @@ const (
 	FnLog
 	FnHTTPRequest
 	FnHTTPResponseRead
+	FnVersionSet
 )
 
 func i32s(n int) []byte {
@@ -29,6 +30,7 @@ func HostImports() []Import {
 		{"latchkey_v1", "log", i32s(3), r},
 		{"latchkey_v1", "http_request", i32s(8), r},
 		{"latchkey_v1", "http_response_read", i32s(3), r},
+		{"latchkey_v1", "version_set", i32s(2), r},
 	}
 }
 

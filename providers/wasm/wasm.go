@@ -85,7 +85,11 @@ type limitSettings struct {
 }
 
 func factory(ctx context.Context, spec secret.Spec) (secret.Store, error) {
-	return fromSpec(ctx, spec, nil)
+	st, err := fromSpec(ctx, spec, nil)
+	if err != nil {
+		return nil, err
+	}
+	return st.Shaped(), nil
 }
 
 // fromSpec builds a store from its settings, with cache (nil: the one
@@ -381,6 +385,29 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 	return s.mod.Get(ctx, lkruntime.Request{Name: req.Name, Version: req.Version})
 }
 
+// Shaped returns s as the store the agent uses: a [*Versioned] when the
+// module exports latchkey_version (ABI 1.1), so that it is a
+// [secret.Versioner] exactly then, and s itself otherwise, so that caches
+// and --watch fetch instead of probing a module that cannot answer.
+func (s *Store) Shaped() secret.Store {
+	if s.mod.CanVersion() {
+		return &Versioned{s}
+	}
+	return s
+}
+
+// Versioned is a [Store] whose module exports latchkey_version: a
+// [secret.Versioner]. [Store.Shaped] makes it.
+type Versioned struct{ *Store }
+
+// CurrentVersion asks the module's latchkey_version export for the
+// current version of req's secret: a metadata call in the module's
+// backend, under the same network policy, credentials, request budget and
+// limits as a fetch. A missing secret wraps [secret.ErrNotFound].
+func (v *Versioned) CurrentVersion(ctx context.Context, req secret.Request) (string, error) {
+	return v.mod.Version(ctx, lkruntime.Request{Name: req.Name, Version: req.Version})
+}
+
 // Module returns the loaded module, for its Info and Stats.
 func (s *Store) Module() *lkruntime.Module { return s.mod }
 
@@ -426,4 +453,6 @@ func (s *Store) Close() error { return s.mod.Close(context.Background()) }
 var (
 	_ secret.Store     = (*Store)(nil)
 	_ secret.Describer = (*Store)(nil)
+	_ secret.Versioner = (*Versioned)(nil)
+	_ secret.Describer = (*Versioned)(nil)
 )

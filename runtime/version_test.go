@@ -1,0 +1,203 @@
+package runtime_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	w "github.com/latchkey/latchkey/internal/wasmtest"
+	lkruntime "github.com/latchkey/latchkey/runtime"
+	"github.com/latchkey/latchkey/secret"
+)
+
+// storeBytes writes s into memory at addr, one byte at a time.
+func storeBytes(addr int32, s string) []byte {
+	var out []byte
+	for i := range len(s) {
+		out = append(out, w.Code(w.I32Const(addr+int32(i)), w.I32Const(int32(s[i])), w.I32Store8(0))...)
+	}
+	return out
+}
+
+// expectStatus runs call (which leaves an i32) and traps unless it is want.
+func expectStatus(call []byte, want int32) []byte {
+	return w.Code(w.Block, call, w.I32Const(want), w.I32Eq, w.BrIf(0), w.Unreachable, w.End)
+}
+
+// setResult returns code that sets the result to s (stored at 0) and
+// returns 0.
+func setResult(s string) []byte {
+	return w.Code(storeBytes(0, s), w.I32Const(0), w.I32Const(int32(len(s))), w.Call(w.FnResultSet), w.Drop, w.I32Const(0))
+}
+
+// versioned returns a guest whose latchkey_get records version "v7" and
+// returns "value", and whose latchkey_version runs body.
+func versioned(body []byte) w.Module {
+	get := w.Code(storeBytes(100, "v7"),
+		expectStatus(w.Code(w.I32Const(100), w.I32Const(2), w.Call(w.FnVersionSet)), 0),
+		// A second version_set is out of order.
+		expectStatus(w.Code(w.I32Const(100), w.I32Const(2), w.Call(w.FnVersionSet)), -7),
+		setResult("value"))
+	m := w.Guest(get)
+	m.Funcs = append(m.Funcs, w.Func{Export: "latchkey_version", Results: []byte{w.I32}, Body: body})
+	return m
+}
+
+func TestVersionExport(t *testing.T) {
+	m, err := loadBytes(t, "versioned", versioned(setResult("v7")).Encode(), lkruntime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.CanVersion() {
+		t.Fatal("CanVersion = false for a module exporting latchkey_version")
+	}
+	v, err := m.Version(context.Background(), lkruntime.Request{Name: "db"})
+	if err != nil || v != "v7" {
+		t.Fatalf("Version = %q, %v; want v7", v, err)
+	}
+	note := &secret.FetchNote{}
+	val, err := m.Get(secret.WithFetchNote(context.Background(), note), lkruntime.Request{Name: "db"})
+	if err != nil || val.RevealString() != "value" {
+		t.Fatalf("Get = %q, %v", val.RevealString(), err)
+	}
+	if note.Version() != "v7" {
+		t.Fatalf("the fetch recorded version %q, want the v7 the guest set with version_set", note.Version())
+	}
+}
+
+// TestOldModuleHasNoVersion: a module of ABI 1.0 (no latchkey_version)
+// loads and serves as before, and Version says it cannot answer with an
+// error wrapping errors.ErrUnsupported, without running the guest.
+func TestOldModuleHasNoVersion(t *testing.T) {
+	m, err := loadBytes(t, "old", w.Guest(setResult("value")).Encode(), lkruntime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.CanVersion() {
+		t.Fatal("CanVersion = true for a module without latchkey_version")
+	}
+	stillServes(t, m, "db", "value")
+	_, err = m.Version(context.Background(), lkruntime.Request{Name: "db"})
+	if !errors.Is(err, errors.ErrUnsupported) || !errors.Is(err, lkruntime.ErrNoVersion) || !strings.Contains(err.Error(), `wasm module "old"`) {
+		t.Fatalf("Version of an old module = %v; want ErrNoVersion naming the module", err)
+	}
+	if s := m.Stats(); s.Created != 1 || s.Calls != 1 {
+		t.Fatalf("stats %+v: Version ran the guest", s)
+	}
+}
+
+// TestHostileVersionExport: a version export that traps, loops, returns an
+// oversized, empty or unprintable version, or no result, fails with an
+// error naming the module and the call, within the call's time limit, and
+// the module then serves a fetch from a fresh instance.
+func TestHostileVersionExport(t *testing.T) {
+	limits := lkruntime.Limits{CallTimeout: 300 * time.Millisecond}
+	tests := []struct {
+		name string
+		body []byte
+		want []error
+		msg  string
+	}{
+		{"trap", w.Code(w.Unreachable, w.I32Const(0)), []error{lkruntime.ErrCrashed, secret.ErrUnavailable}, "instance discarded"},
+		{"infinite loop", w.Code(w.Loop, w.Br(0), w.End, w.I32Const(0)),
+			[]error{lkruntime.ErrCrashed, context.DeadlineExceeded, secret.ErrUnavailable}, "time limit of 300ms"},
+		{"oversized version", w.Code(w.I32Const(0), w.I32Const(4096), w.Call(w.FnResultSet), w.Drop, w.I32Const(0)),
+			[]error{lkruntime.ErrCrashed, secret.ErrUnavailable}, "latchkey_version returned a version of 4096 bytes, over the limit of 256 bytes"},
+		{"empty version", w.Code(w.I32Const(0), w.I32Const(0), w.Call(w.FnResultSet), w.Drop, w.I32Const(0)),
+			[]error{secret.ErrUnavailable}, "an empty version"},
+		{"control characters", w.Code(w.I32Const(0), w.I32Const(4), w.Call(w.FnResultSet), w.Drop, w.I32Const(0)),
+			[]error{secret.ErrUnavailable}, "not printable"},
+		{"no result", w.I32Const(0), []error{secret.ErrUnavailable}, "latchkey_version returned without setting a result"},
+		{"not found", w.Code(w.I32Const(1), w.I32Const(0), w.I32Const(0), w.Call(w.FnErrorSet), w.Drop, w.I32Const(0)),
+			[]error{secret.ErrNotFound}, "not found"},
+		{"version_set in a version call", w.Code(
+			expectStatus(w.Code(w.I32Const(0), w.I32Const(1), w.Call(w.FnVersionSet)), -7), setResult("v1")), nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := loadBytes(t, "hostile-version", versioned(tc.body).Encode(), lkruntime.Options{Limits: limits})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			v, err := m.Version(context.Background(), lkruntime.Request{Name: "db"})
+			if took := time.Since(start); took > 5*time.Second {
+				t.Fatalf("Version took %v", took)
+			}
+			if tc.want == nil {
+				if err != nil || v != "v1" {
+					t.Fatalf("Version = %q, %v", v, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Version = %q, want an error", v)
+			}
+			for _, want := range tc.want {
+				if !errors.Is(err, want) {
+					t.Errorf("error %v does not wrap %v", err, want)
+				}
+			}
+			if msg := err.Error(); !strings.Contains(msg, `wasm module "hostile-version": version "db"`) || !strings.Contains(msg, tc.msg) {
+				t.Fatalf("error %q does not name the module and the call, or lacks %q", msg, tc.msg)
+			}
+			stillServes(t, m, "db", "value")
+		})
+	}
+}
+
+// TestVersionSetRefusals: version_set refuses an oversized version (-3), an
+// empty one or one with control characters (-2) and a bad range (-1); the
+// fetch then records no version.
+func TestVersionSetRefusals(t *testing.T) {
+	get := w.Code(
+		expectStatus(w.Code(w.I32Const(0), w.I32Const(257), w.Call(w.FnVersionSet)), -3),
+		expectStatus(w.Code(w.I32Const(0), w.I32Const(0), w.Call(w.FnVersionSet)), -2),
+		expectStatus(w.Code(w.I32Const(0), w.I32Const(4), w.Call(w.FnVersionSet)), -2),
+		expectStatus(w.Code(w.I32Const(65530), w.I32Const(10), w.Call(w.FnVersionSet)), -1),
+		setResult("value"))
+	m, err := loadBytes(t, "refusals", w.Guest(get).Encode(), lkruntime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := &secret.FetchNote{}
+	if _, err := m.Get(secret.WithFetchNote(context.Background(), note), lkruntime.Request{Name: "db"}); err != nil {
+		t.Fatal(err)
+	}
+	if note.Version() != "" {
+		t.Fatalf("recorded version %q after refusals", note.Version())
+	}
+}
+
+// TestVersionSharesTheBudget: a version call makes its requests through the
+// same host functions as a fetch, under the same per-call request budget
+// and network policy: with max_requests 2, the third attempt is refused
+// with LIMIT.
+func TestVersionSharesTheBudget(t *testing.T) {
+	req := w.Code(w.I32Const(0), w.I32Const(3), w.I32Const(0), w.I32Const(0),
+		w.I32Const(0), w.I32Const(0), w.I32Const(0), w.I32Const(0), w.Call(w.FnHTTPRequest))
+	body := w.Code(storeBytes(0, "GET"),
+		expectStatus(req, -2), expectStatus(req, -2), expectStatus(req, -5), setResult("v1"))
+	opts := lkruntime.Options{}
+	opts.HTTP.MaxRequests = 2
+	m, err := loadBytes(t, "budget", versioned(body).Encode(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := m.Version(context.Background(), lkruntime.Request{Name: "db"}); err != nil || v != "v1" {
+		t.Fatalf("Version = %q, %v (a trap means a request was not refused as expected)", v, err)
+	}
+}
+
+// TestVersionExportSignature: a latchkey_version with the wrong signature
+// is refused at load, naming the export.
+func TestVersionExportSignature(t *testing.T) {
+	mod := w.Guest(setResult("value"))
+	mod.Funcs = append(mod.Funcs, w.Func{Export: "latchkey_version"})
+	_, err := loadBytes(t, "badsig", mod.Encode(), lkruntime.Options{})
+	if !errors.Is(err, lkruntime.ErrIncompatible) || !strings.Contains(err.Error(), `exports "latchkey_version" with the wrong signature`) {
+		t.Fatalf("load = %v", err)
+	}
+}
