@@ -25,6 +25,6 @@ func ExampleInspect() {
 	}
 	// Output:
 	// ABI versions: [1]
-	// imports: 7 first: func latchkey_v1.input_read(i32, i32, i32) (i32)
+	// imports: 8 first: func latchkey_v1.input_read(i32, i32, i32) (i32)
 	// problem: imports wasi_snapshot_preview1.path_open, which the sandbox does not provide (no filesystem, sockets or other WASI calls beyond clocks, random, exit and stdout/stderr)
 }
