@@ -354,7 +354,7 @@ func TestTCPNeedsToken(t *testing.T) {
 		{"no token", "/readyz", nil, 401},
 		{"wrong token", "/readyz", []string{TokenHeader, "wrong-token-0123456789"}, 401},
 		{"token prefix", "/readyz", []string{TokenHeader, testToken[:len(testToken)-1]}, 401},
-		{"token with newline", "/readyz", []string{TokenHeader, testToken + "x"}, 401},
+		{"token plus a byte", "/readyz", []string{TokenHeader, testToken + "x"}, 401},
 		{"latchkey header", "/readyz", []string{TokenHeader, testToken}, 200},
 		{"aws agent header", "/readyz", []string{AWSTokenHeader, testToken}, 200},
 		{"vault header", "/readyz", []string{VaultTokenHeader, testToken}, 200},
@@ -380,9 +380,11 @@ func TestTCPNeedsToken(t *testing.T) {
 			}
 		})
 	}
-	// The unix socket refuses a forwarded request too.
-	if r := h.overUnix("GET", "/readyz", "", "X-Forwarded-For", "10.0.0.1"); r.status != 400 {
-		t.Fatalf("forwarded over unix: %d %s", r.status, r.body)
+	// The unix socket refuses a forwarded request too, by any of the headers.
+	for _, hdr := range []string{"X-Forwarded-For", "Forwarded", "X-Real-IP"} {
+		if r := h.overUnix("GET", "/readyz", "", hdr, "10.0.0.1"); r.status != 400 {
+			t.Errorf("%s over unix: %d %s", hdr, r.status, r.body)
+		}
 	}
 }
 
