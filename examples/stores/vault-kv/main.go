@@ -5,6 +5,18 @@
 //	X-Vault-Token: {{latchkey.credential:vault_token}}
 //	X-Vault-Namespace: {namespace}            (when configured)
 //
+// It also answers version probes (ABI 1.1, latchkey_version) from the
+// secret's metadata, without its data:
+//
+//	GET {vault_addr}/v1/{mount}/metadata/{name}
+//
+// whose current_version (or, for a request that names a version, that
+// version's entry) is the version; a fetch records the version Vault
+// returned with the data (data.metadata.version), so that the agent's
+// cache renews an unchanged secret with one metadata call. The token's
+// policy needs "read" on {mount}/metadata/{name} for probes; without it a
+// probe is refused and the agent fetches instead.
+//
 // The token is a credential the operator declares on the store; the module
 // sends only its placeholder and never holds the value. It returns the
 // secret's data (data.data) as JSON, for the agent to look keys up in, or
@@ -25,6 +37,7 @@ import (
 
 	latchkey "github.com/latchkey/latchkey/guest-sdk"
 	"github.com/latchkey/latchkey/guest-sdk/jsonconfig"
+	"github.com/latchkey/latchkey/guest-sdk/version"
 )
 
 type config struct {
@@ -43,7 +56,20 @@ type config struct {
 	Field string `json:"field"`
 }
 
-func init() { jsonconfig.Handle(get) }
+func init() {
+	jsonconfig.Handle(get)
+	version.HandleConfig(parseConfig, current)
+}
+
+// parseConfig decodes the config for the version handler, as jsonconfig
+// does for fetches.
+func parseConfig(doc latchkey.JSON) (*config, error) {
+	c := new(config)
+	if err := json.Unmarshal(doc, c); err != nil {
+		return nil, latchkey.InvalidConfig("the store's config does not decode: " + err.Error())
+	}
+	return c, nil
+}
 
 func main() {}
 
@@ -80,15 +106,7 @@ func get(cfg *config, req latchkey.Request) ([]byte, error) {
 		u += "?version=" + strconv.Itoa(n)
 		what += " version " + strconv.Itoa(n)
 	}
-	header := map[string]string{
-		"X-Vault-Token":   latchkey.Credential(cfg.TokenCredential),
-		"X-Vault-Request": "true",
-		"Accept":          "application/json",
-	}
-	if cfg.Namespace != "" {
-		header["X-Vault-Namespace"] = cfg.Namespace
-	}
-	resp, err := latchkey.Get(u, header)
+	resp, err := latchkey.Get(u, vaultHeader(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -98,6 +116,11 @@ func get(cfg *config, req latchkey.Request) ([]byte, error) {
 	case resp.Status == 200 && parsed && kv.Data != nil:
 		if isNull(kv.Data.Data) {
 			return nil, gone(what, &kv)
+		}
+		if m := kv.Data.Metadata; m != nil && m.Version > 0 {
+			// The version Vault answered with, for the cache's later
+			// probes; a refusal only costs a fetch instead.
+			_ = latchkey.SetResultVersion(strconv.Itoa(m.Version))
 		}
 		return pick(cfg, what, kv.Data.Data)
 	case resp.Status == 404:
@@ -114,6 +137,89 @@ func get(cfg *config, req latchkey.Request) ([]byte, error) {
 	}
 	// 429, 500, 502, 503 (sealed, standby without forwarding)…
 	return nil, latchkey.Unavailable(what + ": " + vaultErrors(&kv, resp.Status))
+}
+
+func vaultHeader(cfg *config) map[string]string {
+	header := map[string]string{
+		"X-Vault-Token":   latchkey.Credential(cfg.TokenCredential),
+		"X-Vault-Request": "true",
+		"Accept":          "application/json",
+	}
+	if cfg.Namespace != "" {
+		header["X-Vault-Namespace"] = cfg.Namespace
+	}
+	return header
+}
+
+// metadataResponse is Vault's answer to a KV v2 metadata read.
+type metadataResponse struct {
+	Errors []string `json:"errors"`
+	Data   *struct {
+		CurrentVersion int `json:"current_version"`
+		Versions       map[string]struct {
+			DeletionTime string `json:"deletion_time"`
+			Destroyed    bool   `json:"destroyed"`
+		} `json:"versions"`
+	} `json:"data"`
+}
+
+// current answers a version probe from the secret's metadata: the current
+// version (or the one asked for) while its data exists. A deleted or
+// destroyed version is not found, as a fetch of it would be.
+func current(cfg *config, req latchkey.Request) (string, error) {
+	base, err := checkConfig(cfg)
+	if err != nil {
+		return "", err
+	}
+	name := strings.Trim(req.Name, "/")
+	if name == "" {
+		return "", latchkey.InvalidConfig("no secret path: name one in the reference, e.g. secret://vault/app/db#password")
+	}
+	what := "secret " + strconv.Quote(cfg.Mount+"/"+name)
+	want := 0
+	if req.Version != "" {
+		n, err := strconv.Atoi(req.Version)
+		if err != nil || n < 1 {
+			return "", latchkey.InvalidConfig(what + ": version " + strconv.Quote(req.Version) + " is not a positive whole number")
+		}
+		want = n
+	}
+	resp, err := latchkey.Get(base+"/v1/"+escapePath(cfg.Mount)+"/metadata/"+escapePath(name), vaultHeader(cfg))
+	if err != nil {
+		return "", err
+	}
+	var md metadataResponse
+	parsed := json.Unmarshal(resp.Body, &md) == nil
+	kv := &kvResponse{Errors: md.Errors}
+	switch {
+	case resp.Status == 200 && parsed && md.Data != nil:
+	case resp.Status == 404:
+		return "", latchkey.NotFound(what + " does not exist (or the mount is not KV version 2)")
+	case resp.Status == 401 || resp.Status == 403:
+		return "", latchkey.PermissionDenied(what + ": Vault refused the token reading the metadata (the policy needs read on " +
+			cfg.Mount + "/metadata/" + name + "): " + vaultErrors(kv, resp.Status))
+	case resp.Status == 400:
+		return "", latchkey.InvalidConfig(what + ": Vault rejected the request: " + vaultErrors(kv, resp.Status))
+	case resp.Status == 200:
+		return "", latchkey.Unavailable(what + ": Vault's answer is not a KV version 2 metadata read")
+	default:
+		return "", latchkey.Unavailable(what + ": " + vaultErrors(kv, resp.Status))
+	}
+	n := md.Data.CurrentVersion
+	if want != 0 {
+		n = want
+		what += " version " + strconv.Itoa(n)
+	}
+	v, ok := md.Data.Versions[strconv.Itoa(n)]
+	switch {
+	case n < 1 || !ok:
+		return "", latchkey.NotFound(what + " does not exist")
+	case v.Destroyed:
+		return "", latchkey.NotFound(what + ": version " + strconv.Itoa(n) + " was destroyed")
+	case v.DeletionTime != "":
+		return "", latchkey.NotFound(what + ": version " + strconv.Itoa(n) + " was deleted at " + v.DeletionTime)
+	}
+	return strconv.Itoa(n), nil
 }
 
 func checkConfig(cfg *config) (string, error) {

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,6 +47,9 @@ type Options struct {
 	Secrets map[string][]Version
 	// Denied lists paths the token's policy does not grant read on.
 	Denied []string
+	// DeniedMetadata lists paths whose data the token may read but not
+	// their metadata ({mount}/metadata/{path}), a common narrow policy.
+	DeniedMetadata []string
 	// Sealed makes every request answer 503 "Vault is sealed".
 	Sealed bool
 }
@@ -61,7 +65,10 @@ const DefaultToken = "hvs.vaultkvtest-Pl4nted-T0ken-e1d7"
 // versions are 404 {"errors":[]}; deleted and destroyed versions are 404
 // with their metadata, as Vault answers. GET /v1/auth/token/lookup-self
 // answers with the token's own id, as Vault does: a module that calls it
-// must receive it redacted.
+// must receive it redacted. GET /v1/{mount}/metadata/{path} answers
+// Vault's metadata read (current_version, versions with their
+// deletion_time and destroyed), under the same token and namespace checks
+// and its own policy ([Options.DeniedMetadata]).
 type Server struct {
 	// URL is Vault's address (VAULT_ADDR): http://127.0.0.1:PORT.
 	URL string
@@ -72,6 +79,29 @@ type Server struct {
 	srv      *httptest.Server
 	mu       sync.Mutex
 	received []string // X-Vault-Token values received, for leak checks
+
+	// DataCalls and MetadataCalls count the KV reads served (with any
+	// answer), so that tests tell a fetch from a version probe.
+	DataCalls, MetadataCalls atomic.Int64
+}
+
+// Put writes a new version of the secret at path, as `vault kv put` does,
+// and returns its number.
+func (s *Server) Put(path string, data map[string]any) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.opts.Secrets == nil {
+		s.opts.Secrets = map[string][]Version{}
+	}
+	s.opts.Secrets[path] = append(s.opts.Secrets[path], Version{Data: data})
+	return len(s.opts.Secrets[path])
+}
+
+// versions returns a copy of path's versions.
+func (s *Server) versions(path string) []Version {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Version(nil), s.opts.Secrets[path]...)
 }
 
 // Start starts a server and stops it when the test ends.
@@ -154,7 +184,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}})
 		return
 	}
+	if mount, rest, ok := strings.Cut(path, "/metadata/"); ok && mount == s.opts.Mount {
+		s.MetadataCalls.Add(1)
+		s.metadata(w, r, rest)
+		return
+	}
 	mount, rest, _ := strings.Cut(path, "/data/")
+	if mount == s.opts.Mount {
+		s.DataCalls.Add(1)
+	}
 	if mount != s.opts.Mount {
 		writeJSON(w, http.StatusNotFound, errorsBody(fmt.Sprintf("no handler for route %q. route entry not found.", path)))
 		return
@@ -169,7 +207,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	versions := s.opts.Secrets[rest]
+	versions := s.versions(rest)
 	if len(versions) == 0 {
 		writeJSON(w, http.StatusNotFound, errorsBody())
 		return
@@ -204,6 +242,49 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, map[string]any{
 		"request_id": "0b1e8f0e-5d4c-4b1e-9f1e-000000000001", "lease_id": "", "renewable": false, "lease_duration": 0,
 		"data":      map[string]any{"data": data, "metadata": meta},
+		"wrap_info": nil, "warnings": nil, "auth": nil,
+	})
+}
+
+// metadata answers GET /v1/{mount}/metadata/{path} as Vault does: the
+// secret's versions (never their data) and current_version.
+func (s *Server) metadata(w http.ResponseWriter, r *http.Request, path string) {
+	if r.Method != http.MethodGet {
+		writeJSON(w, http.StatusMethodNotAllowed, errorsBody("unsupported operation"))
+		return
+	}
+	for _, d := range s.opts.DeniedMetadata {
+		if d == path {
+			writeJSON(w, http.StatusForbidden, errorsBody("1 error occurred:\n\t* permission denied\n\n"))
+			return
+		}
+	}
+	versions := s.versions(path)
+	if len(versions) == 0 {
+		writeJSON(w, http.StatusNotFound, errorsBody())
+		return
+	}
+	byNumber := map[string]any{}
+	for i, v := range versions {
+		n := i + 1
+		del := ""
+		if v.Deleted {
+			del = created.Add(time.Hour).Format(time.RFC3339Nano)
+		}
+		byNumber[strconv.Itoa(n)] = map[string]any{
+			"created_time":  created.Add(time.Duration(n) * time.Minute).Format(time.RFC3339Nano),
+			"deletion_time": del, "destroyed": v.Destroyed,
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"request_id": "0b1e8f0e-5d4c-4b1e-9f1e-000000000002", "lease_id": "", "renewable": false, "lease_duration": 0,
+		"data": map[string]any{
+			"cas_required": false, "created_time": created.Add(time.Minute).Format(time.RFC3339Nano),
+			"current_version": len(versions), "custom_metadata": nil, "delete_version_after": "0s",
+			"max_versions": 0, "oldest_version": 0,
+			"updated_time": created.Add(time.Duration(len(versions)) * time.Minute).Format(time.RFC3339Nano),
+			"versions":     byNumber,
+		},
 		"wrap_info": nil, "warnings": nil, "auth": nil,
 	})
 }

@@ -1,0 +1,135 @@
+package vaultkvtest_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/cache"
+	"github.com/latchkey/latchkey/examples/stores/vaultkvtest"
+	"github.com/latchkey/latchkey/secret"
+)
+
+// TestCurrentVersion: the module answers version probes from KV v2
+// metadata alone (the server counts metadata and data reads), through the
+// same credential substitution, and records the call in the fetch note.
+func TestCurrentVersion(t *testing.T) {
+	srv := vaultkvtest.Start(t, vaultkvtest.Options{Secrets: secrets(), DeniedMetadata: []string{"team a/api"}})
+	t.Setenv(vaultkvtest.TokenEnv, srv.Token)
+	st := newStore(t, srv.Settings(t, vaultkvtest.BuildModule(t), nil))
+	tests := []struct {
+		name, secret, version string
+		want                  string
+		err                   error
+	}{
+		{"current", "app/db", "", "2", nil},
+		{"a named version", "app/db", "1", "1", nil},
+		{"current after deleted and destroyed ones", "rotated", "", "3", nil},
+		{"a deleted version", "rotated", "2", "", secret.ErrNotFound},
+		{"a destroyed version", "rotated", "1", "", secret.ErrNotFound},
+		{"a version past the last", "app/db", "9", "", secret.ErrNotFound},
+		{"missing", "absent", "", "", secret.ErrNotFound},
+		{"metadata not granted", "team a/api", "", "", secret.ErrPermissionDenied},
+		{"a bad version", "app/db", "x", "", secret.ErrInvalidConfig},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			data, meta := srv.DataCalls.Load(), srv.MetadataCalls.Load()
+			note := &secret.FetchNote{}
+			ctx := secret.WithFetchNote(context.Background(), note)
+			got, err := st.CurrentVersion(ctx, secret.Request{Name: tc.secret, Version: tc.version})
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) || !strings.Contains(err.Error(), `wasm module "vault": version`) {
+					t.Fatalf("CurrentVersion = %q, %v; want %v naming the module", got, err, tc.err)
+				}
+				noLeak(t, "the error", err.Error())
+			} else if err != nil || got != tc.want {
+				t.Fatalf("CurrentVersion = %q, %v; want %q", got, err, tc.want)
+			}
+			if d := srv.DataCalls.Load() - data; d != 0 {
+				t.Fatalf("a version probe read the data %d times", d)
+			}
+			wantMeta := int64(1)
+			if tc.err == secret.ErrInvalidConfig {
+				wantMeta = 0
+			}
+			if m := srv.MetadataCalls.Load() - meta; m != wantMeta {
+				t.Fatalf("metadata reads = %d, want %d", m, wantMeta)
+			}
+			if out := note.Outbound(); int64(len(out)) != wantMeta ||
+				wantMeta == 1 && (!strings.Contains(out[0].Path, "/v1/secret/metadata/") || len(out[0].Credentials) != 1 || out[0].Credentials[0] != "vault_token") {
+				t.Fatalf("fetch note outbound = %+v, want the one metadata read with credential vault_token", out)
+			}
+		})
+	}
+	v, err := st.CurrentVersion(context.Background(), secret.Request{Name: "app/db"})
+	if err != nil || v != "2" {
+		t.Fatalf("CurrentVersion = %q, %v", v, err)
+	}
+	srv.Put("app/db", map[string]any{"password": "vault-v3-pw"})
+	if v, err := st.CurrentVersion(context.Background(), secret.Request{Name: "app/db"}); err != nil || v != "3" {
+		t.Fatalf("after a put, CurrentVersion = %q, %v; want 3", v, err)
+	}
+	if !srv.ReceivedToken() {
+		t.Fatal("the server never received the token")
+	}
+}
+
+// TestFetchRecordsVersion: a fetch records the version Vault returned with
+// the data, in the same terms as the probe.
+func TestFetchRecordsVersion(t *testing.T) {
+	srv := vaultkvtest.Start(t, vaultkvtest.Options{Secrets: secrets()})
+	t.Setenv(vaultkvtest.TokenEnv, srv.Token)
+	st := newStore(t, srv.Settings(t, vaultkvtest.BuildModule(t), nil))
+	for _, tc := range []struct{ version, want string }{{"", "2"}, {"1", "1"}} {
+		note := &secret.FetchNote{}
+		if _, err := st.Get(secret.WithFetchNote(context.Background(), note), secret.Request{Name: "app/db", Version: tc.version}); err != nil {
+			t.Fatal(err)
+		}
+		if note.Version() != tc.want {
+			t.Fatalf("fetch of version %q recorded %q, want %q", tc.version, note.Version(), tc.want)
+		}
+	}
+}
+
+// TestCacheRenewsWithMetadata: a cache in front of the store keeps an
+// unchanged entry past its TTL with one metadata read and no data read,
+// and fetches once the secret was rotated. A token allowed the data but
+// not the metadata costs a fetch per expiry, never a wrong answer.
+func TestCacheRenewsWithMetadata(t *testing.T) {
+	srv := vaultkvtest.Start(t, vaultkvtest.Options{Secrets: secrets(), DeniedMetadata: []string{"team a/api"}})
+	t.Setenv(vaultkvtest.TokenEnv, srv.Token)
+	st := newStore(t, srv.Settings(t, vaultkvtest.BuildModule(t), nil))
+	now := time.Unix(1_800_000_000, 0)
+	c := cache.New(st, cache.Options{Name: "vault", TTL: time.Minute, LeaveOpen: true, Now: func() time.Time { return now }})
+	defer c.Close()
+	get := func(name, wantIn string, data, meta int64) {
+		t.Helper()
+		v, err := c.Get(context.Background(), secret.Request{Name: name})
+		if err != nil || !strings.Contains(v.RevealString(), wantIn) {
+			t.Fatalf("Get(%s) = %d bytes, %v; want it to hold %q", name, len(v.RevealString()), err, wantIn)
+		}
+		if d, m := srv.DataCalls.Load(), srv.MetadataCalls.Load(); d != data || m != meta {
+			t.Fatalf("after Get(%s): data reads %d, metadata reads %d; want %d and %d", name, d, m, data, meta)
+		}
+	}
+	get("app/db", pwV2, 1, 0)
+	get("app/db", pwV2, 1, 0) // fresh
+	for range 3 {
+		now = now.Add(2 * time.Minute)
+		get("app/db", pwV2, 1, srv.MetadataCalls.Load()+1) // expired, unchanged: metadata only
+	}
+	if s := c.Stats(); s.VersionChecks != 3 || s.VersionUnchanged != 3 {
+		t.Fatalf("cache stats %+v, want 3 checks, 3 unchanged", s)
+	}
+	srv.Put("app/db", map[string]any{"password": "vault-v3-rotated"})
+	now = now.Add(2 * time.Minute)
+	get("app/db", "vault-v3-rotated", 2, 4) // changed: probe, then fetch
+
+	data, meta := srv.DataCalls.Load(), srv.MetadataCalls.Load()
+	get("team a/api", apiK, data+1, meta)
+	now = now.Add(2 * time.Minute)
+	get("team a/api", apiK, data+2, meta+1) // the probe is refused: fetched
+}
