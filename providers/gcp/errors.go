@@ -57,7 +57,10 @@ type PermissionDeniedError struct {
 	Principal string
 	// Unauthenticated is set when the credentials themselves were refused.
 	Unauthenticated bool
-	Err             error
+	// Probe is set for a version probe (GetSecretVersion), which needs
+	// secretmanager.versions.get rather than versions.access.
+	Probe bool
+	Err   error
 }
 
 // Error implements error. The message names what failed and never holds a secret value.
@@ -66,8 +69,12 @@ func (e *PermissionDeniedError) Error() string {
 		return fmt.Sprintf("gcp store %q: secret %q: the service did not authenticate %s; check the store's auth settings%s",
 			e.Store, e.Resource, e.Principal, rpcDetail(e.Err))
 	}
-	return fmt.Sprintf("gcp store %q: secret %q: permission denied to %s (or the project or secret does not exist); grant it roles/secretmanager.secretAccessor on the secret%s",
-		e.Store, e.Resource, e.Principal, rpcDetail(e.Err))
+	role := "roles/secretmanager.secretAccessor"
+	if e.Probe {
+		role = "roles/secretmanager.viewer (a version probe needs secretmanager.versions.get; without it --watch fetches instead)"
+	}
+	return fmt.Sprintf("gcp store %q: secret %q: permission denied to %s (or the project or secret does not exist); grant it %s on the secret%s",
+		e.Store, e.Resource, e.Principal, role, rpcDetail(e.Err))
 }
 
 // Unwrap returns [secret.ErrPermissionDenied] and the status error.

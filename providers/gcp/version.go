@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
@@ -35,7 +36,12 @@ func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (string,
 		return err
 	})
 	if err != nil {
-		return "", s.classify(ctx, n, attempts, err)
+		err = s.classify(ctx, n, attempts, err)
+		var pe *PermissionDeniedError
+		if errors.As(err, &pe) && !pe.Unauthenticated {
+			pe.Probe = true
+		}
+		return "", err
 	}
 	switch v.GetState() {
 	case secretmanagerpb.SecretVersion_DISABLED, secretmanagerpb.SecretVersion_DESTROYED:

@@ -2,6 +2,7 @@ package gcp_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -88,5 +89,8 @@ func TestCurrentVersionNeedsViewer(t *testing.T) {
 	var pe *gcp.PermissionDeniedError
 	if !errors.As(err, &pe) || !errors.Is(err, secret.ErrPermissionDenied) {
 		t.Fatalf("err = %v; want a PermissionDeniedError", err)
+	}
+	if !strings.Contains(err.Error(), "roles/secretmanager.viewer") || !strings.Contains(err.Error(), "secretmanager.versions.get") {
+		t.Errorf("a refused probe names the wrong role: %v", err)
 	}
 }
