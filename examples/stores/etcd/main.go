@@ -3,7 +3,14 @@
 //
 //	POST {endpoint}/v3/kv/range   {"key": base64(prefix+name), "revision": "N"}
 //
-// and returns the key's value as stored. With authentication enabled in
+// and returns the key's value as stored. It answers version probes (ABI
+// 1.1, latchkey_version) with the key's mod_revision, from the same range
+// request with keys_only set, which returns no value:
+//
+//	POST {endpoint}/v3/kv/range   {"key": base64(prefix+name), "keys_only": true}
+//
+// and a fetch records the mod_revision that came with the value, so that
+// the agent's cache renews an unchanged key with a keys-only read. With authentication enabled in
 // etcd, it either logs in with a user name and a password credential
 //
 //	POST {endpoint}/v3/auth/authenticate
@@ -30,6 +37,7 @@ import (
 
 	latchkey "github.com/latchkey/latchkey/guest-sdk"
 	"github.com/latchkey/latchkey/guest-sdk/jsonconfig"
+	"github.com/latchkey/latchkey/guest-sdk/version"
 )
 
 type config struct {
@@ -50,7 +58,20 @@ type config struct {
 	TokenCredential string `json:"token_credential"`
 }
 
-func init() { jsonconfig.Handle(get) }
+func init() {
+	jsonconfig.Handle(get)
+	version.HandleConfig(parseConfig, current)
+}
+
+// parseConfig decodes the config for the version handler, as jsonconfig
+// does for fetches.
+func parseConfig(doc latchkey.JSON) (*config, error) {
+	c := new(config)
+	if err := json.Unmarshal(doc, c); err != nil {
+		return nil, latchkey.InvalidConfig("the store's config does not decode: " + err.Error())
+	}
+	return c, nil
+}
 
 func main() {}
 
@@ -76,37 +97,67 @@ const (
 )
 
 func get(cfg *config, req latchkey.Request) ([]byte, error) {
-	base, err := checkConfig(cfg)
+	body, what, err := rangeKey(cfg, req, false)
 	if err != nil {
 		return nil, err
 	}
+	return value(body, what)
+}
+
+// current answers a version probe: the key's mod_revision, from a
+// keys-only range request (at the revision asked for, if any).
+func current(cfg *config, req latchkey.Request) (string, error) {
+	body, what, err := rangeKey(cfg, req, true)
+	if err != nil {
+		return "", err
+	}
+	kv, err := firstKV(body, what)
+	if err != nil {
+		return "", err
+	}
+	if kv.ModRevision == "" {
+		return "", latchkey.Unavailable(what + ": the gateway's answer has no mod_revision")
+	}
+	return kv.ModRevision, nil
+}
+
+// rangeKey asks the gateway for the key req names (its value, or only its
+// metadata when keysOnly) and returns the 200 answer's body.
+func rangeKey(cfg *config, req latchkey.Request, keysOnly bool) ([]byte, string, error) {
+	base, err := checkConfig(cfg)
+	if err != nil {
+		return nil, "", err
+	}
 	key := cfg.Prefix + req.Name
 	if key == "" {
-		return nil, latchkey.InvalidConfig("no key: name one in the reference, e.g. secret://etcd/db")
+		return nil, "", latchkey.InvalidConfig("no key: name one in the reference, e.g. secret://etcd/db")
 	}
 	what := "key " + strconv.Quote(key)
-	body := map[string]string{"key": base64.StdEncoding.EncodeToString([]byte(key))}
+	body := map[string]any{"key": base64.StdEncoding.EncodeToString([]byte(key))}
+	if keysOnly {
+		body["keys_only"] = true
+	}
 	if req.Version != "" {
 		n, err := strconv.ParseInt(req.Version, 10, 64)
 		if err != nil || n < 1 {
-			return nil, latchkey.InvalidConfig(what + ": version " + strconv.Quote(req.Version) + " is not a revision (a positive whole number)")
+			return nil, "", latchkey.InvalidConfig(what + ": version " + strconv.Quote(req.Version) + " is not a revision (a positive whole number)")
 		}
 		body["revision"] = strconv.FormatInt(n, 10)
-		what += " at revision " + body["revision"]
+		what += " at revision " + strconv.FormatInt(n, 10)
 	}
 	payload, _ := json.Marshal(body)
 	for attempt := 0; ; attempt++ {
 		header, err := authHeader(cfg, base, what, attempt > 0)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		header["Content-Type"] = "application/json"
 		resp, err := latchkey.Do(latchkey.HTTPRequest{Method: "POST", URL: base + "/v3/kv/range", Header: header, Body: payload})
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if resp.Status == 200 {
-			return value(resp.Body, what)
+			return resp.Body, what, nil
 		}
 		ge := parseError(resp)
 		// A login token expires (auth-token-ttl): log in again, once.
@@ -114,7 +165,7 @@ func get(cfg *config, req latchkey.Request) ([]byte, error) {
 			session = ""
 			continue
 		}
-		return nil, mapError(ge, resp.Status, what)
+		return nil, "", mapError(ge, resp.Status, what)
 	}
 }
 
@@ -176,21 +227,39 @@ func login(cfg *config, base, what string) error {
 	return nil
 }
 
-func value(body []byte, what string) ([]byte, error) {
+// kv is one key of a range answer. The gateway renders int64 fields as
+// JSON strings.
+type kv struct {
+	Value       string `json:"value"`
+	ModRevision string `json:"mod_revision"`
+}
+
+func firstKV(body []byte, what string) (kv, error) {
 	var out struct {
-		KVs []struct {
-			Value string `json:"value"`
-		} `json:"kvs"`
+		KVs []kv `json:"kvs"`
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
-		return nil, latchkey.Unavailable(what + ": the gateway's answer is not JSON")
+		return kv{}, latchkey.Unavailable(what + ": the gateway's answer is not JSON")
 	}
 	if len(out.KVs) == 0 {
-		return nil, latchkey.NotFound(what + " does not exist")
+		return kv{}, latchkey.NotFound(what + " does not exist")
 	}
-	v, err := base64.StdEncoding.DecodeString(out.KVs[0].Value)
+	return out.KVs[0], nil
+}
+
+func value(body []byte, what string) ([]byte, error) {
+	kv, err := firstKV(body, what)
+	if err != nil {
+		return nil, err
+	}
+	v, err := base64.StdEncoding.DecodeString(kv.Value)
 	if err != nil {
 		return nil, latchkey.Unavailable(what + ": the value is not base64")
+	}
+	if kv.ModRevision != "" {
+		// The revision that came with the value, for the cache's later
+		// probes; a refusal only costs a fetch instead.
+		_ = latchkey.SetResultVersion(kv.ModRevision)
 	}
 	return v, nil
 }
