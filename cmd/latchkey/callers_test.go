@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -30,16 +29,7 @@ func asUser(t *testing.T, uid int, dir string, args ...string) result {
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=/nonexistent"}
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid), Groups: []uint32{0}}}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if xe, ok := err.(*exec.ExitError); ok {
-		code = xe.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running as uid %d: %v", uid, err)
-	}
-	return result{stdout: out.String(), stderr: errb.String(), code: code}
+	return collect(t, cmd)
 }
 
 // tokenGet asks the server over TCP for one reference with a token.

@@ -76,6 +76,13 @@ func latchkey(t *testing.T, r run) result {
 		cmd.Dir = "../../examples/env"
 	}
 	cmd.Stdin = strings.NewReader(r.stdin)
+	return collect(t, cmd)
+}
+
+// collect runs cmd and returns its output and exit code; a command that
+// cannot be run at all fails the test.
+func collect(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -83,7 +90,7 @@ func latchkey(t *testing.T, r run) result {
 	if xe, ok := err.(*exec.ExitError); ok {
 		code = xe.ExitCode()
 	} else if err != nil {
-		t.Fatalf("running latchkey: %v", err)
+		t.Fatalf("running %s: %v", filepath.Base(cmd.Path), err)
 	}
 	return result{out.String(), errb.String(), code}
 }

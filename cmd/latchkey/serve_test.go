@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -406,17 +405,8 @@ func TestServeFromPython(t *testing.T) {
 	serve(t, agent, sock)
 	script, _ := filepath.Abs("../../examples/serve/resolve.py")
 	runPy := func(wf string) (string, string, int) {
-		cmd := exec.Command(py, script, sock, wf)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		if xe, ok := err.(*exec.ExitError); ok {
-			code = xe.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return out.String(), errb.String(), code
+		r := collect(t, exec.Command(py, script, sock, wf))
+		return r.stdout, r.stderr, r.code
 	}
 	out, stderr, code := runPy(filepath.Join(example, "workflow.yaml"))
 	if code != 0 || !strings.Contains(out, "password="+plantedPassword+"\n") || !strings.Contains(out, "region=eu-west-1\n") {
