@@ -50,6 +50,10 @@ type Options struct {
 	// DeniedMetadata lists paths whose data the token may read but not
 	// their metadata ({mount}/metadata/{path}), a common narrow policy.
 	DeniedMetadata []string
+	// EchoToken makes refusals quote the token they refused, as a badly
+	// behaved proxy in front of Vault might: the module must receive it
+	// redacted.
+	EchoToken bool
 	// Sealed makes every request answer 503 "Vault is sealed".
 	Sealed bool
 }
@@ -255,7 +259,11 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request, path string) {
 	}
 	for _, d := range s.opts.DeniedMetadata {
 		if d == path {
-			writeJSON(w, http.StatusForbidden, errorsBody("1 error occurred:\n\t* permission denied\n\n"))
+			msg := "1 error occurred:\n\t* permission denied\n\n"
+			if s.opts.EchoToken {
+				msg = "permission denied for token " + r.Header.Get("X-Vault-Token")
+			}
+			writeJSON(w, http.StatusForbidden, errorsBody(msg))
 			return
 		}
 	}

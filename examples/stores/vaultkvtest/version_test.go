@@ -133,3 +133,30 @@ func TestCacheRenewsWithMetadata(t *testing.T) {
 	now = now.Add(2 * time.Minute)
 	get("team a/api", apiK, data+2, meta+1) // the probe is refused: fetched
 }
+
+// TestVersionUnderPolicy: a probe goes through the host functions of a
+// fetch: a token reflected by the server reaches the module redacted (and
+// so its error), and a credential not bound to the server is refused
+// before anything is sent.
+func TestVersionUnderPolicy(t *testing.T) {
+	srv := vaultkvtest.Start(t, vaultkvtest.Options{Secrets: secrets(), DeniedMetadata: []string{"app/db"}, EchoToken: true})
+	t.Setenv(vaultkvtest.TokenEnv, srv.Token)
+	module := vaultkvtest.BuildModule(t)
+	st := newStore(t, srv.Settings(t, module, nil))
+	_, err := st.CurrentVersion(context.Background(), secret.Request{Name: "app/db"})
+	if !errors.Is(err, secret.ErrPermissionDenied) || !strings.Contains(err.Error(), "[REDACTED:vault_token]") {
+		t.Fatalf("CurrentVersion = %v; want permission denied quoting the token redacted", err)
+	}
+	noLeak(t, "the error", err.Error())
+
+	s := srv.Settings(t, module, nil)
+	s["credentials"] = map[string]any{"vault_token": map[string]any{"env": vaultkvtest.TokenEnv, "hosts": []any{"https://vault.example.com"}}}
+	unbound := newStore(t, s)
+	before := srv.MetadataCalls.Load()
+	_, err = unbound.CurrentVersion(context.Background(), secret.Request{Name: "app/db"})
+	if !errors.Is(err, secret.ErrNotAllowed) || srv.MetadataCalls.Load() != before {
+		t.Fatalf("CurrentVersion with an unbound credential = %v (metadata reads %d → %d); want not allowed, nothing sent",
+			err, before, srv.MetadataCalls.Load())
+	}
+	noLeak(t, "the error", err.Error())
+}
