@@ -2,6 +2,9 @@ package runtime_test
 
 import (
 	"context"
+	"errors"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,4 +40,67 @@ func TestHostileRustGuest(t *testing.T) {
 		{name: "result over the cap", req: "big:2000000", limits: lkruntime.Limits{MaxOutput: 1 << 20},
 			want: []error{lkruntime.ErrCrashed}, msg: "exceeds the limit of 1048576 bytes", crashed: true},
 	})
+}
+
+// TestRustVersionProbe: a Rust guest exported with export_store!(T,
+// versioned) answers version probes and records the version of what it
+// fetches; a probe that panics or returns an oversized or empty version is
+// a clear error naming the module, and the module serves on. A Rust guest
+// exported the 1.0 way has no latchkey_version and imports no
+// version_set.
+func TestRustVersionProbe(t *testing.T) {
+	m, err := lkruntime.Load(context.Background(), wasmtest.BuildRust(t, "runtime/testdata/guests/version-rs"),
+		lkruntime.Options{Name: "version-rs", AllowUnpinned: true, Cache: sharedCache, Limits: lkruntime.Limits{CallTimeout: 2 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(context.Background())
+	if !m.CanVersion() {
+		t.Fatal("export_store!(T, versioned) exported no latchkey_version")
+	}
+	if v, err := m.Version(context.Background(), lkruntime.Request{Name: "db"}); err != nil || v != "v-db" {
+		t.Fatalf("Version = %q, %v", v, err)
+	}
+	for _, name := range []string{"db", "twice"} {
+		note := &secret.FetchNote{}
+		v, err := m.Get(secret.WithFetchNote(context.Background(), note), lkruntime.Request{Name: name})
+		if err != nil || v.RevealString() != "value of "+name || note.Version() != "v-"+name {
+			t.Fatalf("Get(%s) = %q, %v, version %q", name, v.RevealString(), err, note.Version())
+		}
+	}
+	tests := []struct {
+		name string
+		want error
+		msg  string
+	}{
+		{"panic", lkruntime.ErrCrashed, "instance discarded"},
+		{"big", lkruntime.ErrCrashed, "a version of 300 bytes, over the limit of 256 bytes"},
+		{"empty", secret.ErrUnavailable, "empty version"},
+		{"absent", secret.ErrNotFound, `secret "absent"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := m.Version(context.Background(), lkruntime.Request{Name: tc.name})
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), `wasm module "version-rs": version "`+tc.name+`"`) || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("Version(%s) = %v; want %v naming the module, with %q", tc.name, err, tc.want, tc.msg)
+			}
+			if v, err := m.Version(context.Background(), lkruntime.Request{Name: "db"}); err != nil || v != "v-db" {
+				t.Fatalf("after it, Version = %q, %v", v, err)
+			}
+		})
+	}
+
+	b, err := os.ReadFile(behaveRust(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := lkruntime.Inspect(context.Background(), b, lkruntime.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range append(info.Imports, info.Exports...) {
+		if f.Name == "version_set" || f.Name == "latchkey_version" {
+			t.Fatalf("a Rust guest exported with export_store!(T) has %s", f)
+		}
+	}
 }

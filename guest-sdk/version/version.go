@@ -27,8 +27,8 @@ func Handle(h latchkey.VersionHandler) { handler = h }
 
 // HandleConfig registers h as the module's version handler, with the
 // store's JSON config parsed by parse once, at the first version call, as
-// [latchkey.HandleConfig] does for fetches (the two parse separately: an
-// instance may serve only one kind of call).
+// [latchkey.HandleConfig] does for fetches (each handler parses its own
+// copy, once per instance).
 func HandleConfig[C any](parse func(config latchkey.JSON) (C, error), h func(cfg C, req latchkey.Request) (string, error)) {
 	var (
 		cfg    C

@@ -25,6 +25,8 @@ extern "C" {
         body_len: i32,
     ) -> i32;
     fn http_response_read(part: i32, buf: *mut u8, limit: i32) -> i32;
+    // ABI 1.1: imported only by a module that calls set_result_version.
+    fn version_set(ptr: *const u8, len: i32) -> i32;
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -47,6 +49,9 @@ mod native {
         STATE
     }
     pub unsafe fn http_response_read(_: i32, _: *mut u8, _: i32) -> i32 {
+        STATE
+    }
+    pub unsafe fn version_set(_: *const u8, _: i32) -> i32 {
         STATE
     }
 }
@@ -151,4 +156,9 @@ pub(crate) fn request(method: &str, url: &str, header: &[u8], body: &[u8]) -> i3
             len32(body.len()),
         )
     }
+}
+
+pub(crate) fn set_version(v: &str) -> i32 {
+    // SAFETY: as set_result.
+    unsafe { version_set(v.as_ptr(), len32(v.len())) }
 }

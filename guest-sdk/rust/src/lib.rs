@@ -97,6 +97,33 @@ pub trait Store: Sized {
     fn get(&mut self, req: &Request) -> Result<Vec<u8>, Error>;
 }
 
+/// Versioned is a [`Store`] that can tell a secret's current version
+/// without fetching its value (ABI 1.1, `latchkey_version`): Vault KV v2
+/// metadata, an etcd `mod_revision`, an ETag. Export it with
+/// `export_store!(T, versioned)`; the agent's cache and `--watch` then ask
+/// for the version, and fetch only when it changed.
+pub trait Versioned: Store {
+    /// current_version returns an opaque version of 1 to 256 printable
+    /// bytes that changes whenever the value `get` would return changes,
+    /// in the terms `get` records with [`set_result_version`]; a missing
+    /// secret is [`Error::not_found`]. It never fetches the value.
+    fn current_version(&mut self, req: &Request) -> Result<String, Error>;
+}
+
+/// set_result_version records, from [`Store::get`], the version of the
+/// value it returns, in the terms [`Versioned::current_version`] reports
+/// (ABI 1.1, `version_set`): record the version that came with the value,
+/// never one read before or after it. A module that calls it imports
+/// `version_set`, which hosts of ABI 1.0 refuse at load. The host refuses
+/// a version over 256 bytes (`TooLarge`), an empty one or one with control
+/// characters (`Argument`), and a second call (`State`).
+pub fn set_result_version(version: &str) -> Result<(), HostError> {
+    match abi::set_version(version) {
+        0 => Ok(()),
+        c => Err(HostError { op: "version_set".to_string(), code: HostCode::from_status(c) }),
+    }
+}
+
 /// wipe overwrites buf with zeros in a way the compiler does not elide: use
 /// it on a copy of a secret before dropping it.
 pub fn wipe(buf: &mut [u8]) {
@@ -114,18 +141,34 @@ pub fn wipe(buf: &mut [u8]) {
 }
 
 /// export_store! exports a [`Store`] type as the module's entry points:
-/// `latchkey_get` and the ABI marker `latchkey_abi_v1`. Use it once, in the
-/// crate that builds the module.
+/// `latchkey_get` and the ABI marker `latchkey_abi_v1`; with
+/// `export_store!(T, versioned)`, for a [`Versioned`] store, also
+/// `latchkey_version` (ABI 1.1). Use it once, in the crate that builds the
+/// module.
 #[macro_export]
 macro_rules! export_store {
     ($store:ty) => {
+        $crate::export_store!(@get $store);
+    };
+    ($store:ty, versioned) => {
+        $crate::export_store!(@get $store);
+
+        #[no_mangle]
+        pub extern "C" fn latchkey_version() -> i32 {
+            // SAFETY: as in latchkey_get; the host never runs both at once
+            // in one instance.
+            unsafe { $crate::__private::serve_version(&mut *::core::ptr::addr_of_mut!(__LATCHKEY_STATE)) }
+        }
+    };
+    (@get $store:ty) => {
+        static mut __LATCHKEY_STATE: $crate::__private::State<$store> = $crate::__private::State::new();
+
         #[no_mangle]
         pub extern "C" fn latchkey_get() -> i32 {
-            static mut STATE: $crate::__private::State<$store> = $crate::__private::State::new();
             // SAFETY: the host runs one call at a time per instance and a
             // wasm32 module without threads has one thread, so this is the
-            // only reference to STATE while it lives.
-            unsafe { $crate::__private::serve(&mut *::core::ptr::addr_of_mut!(STATE)) }
+            // only reference to the state while it lives.
+            unsafe { $crate::__private::serve(&mut *::core::ptr::addr_of_mut!(__LATCHKEY_STATE)) }
         }
 
         #[no_mangle]
@@ -184,6 +227,43 @@ pub mod __private {
 
     /// serve runs one call of latchkey_get.
     pub fn serve<S: Store>(state: &mut State<S>) -> i32 {
+        let (store, req) = match prepare(state) {
+            Ok(v) => v,
+            Err(e) => return fail(&e),
+        };
+        match store.get(req) {
+            Ok(mut v) => {
+                // On failure (too large) the host records the reason itself.
+                abi::set_result(&v);
+                wipe(&mut v);
+            }
+            Err(e) => {
+                fail(&e);
+            }
+        }
+        0
+    }
+
+    /// serve_version runs one call of latchkey_version.
+    pub fn serve_version<S: Versioned>(state: &mut State<S>) -> i32 {
+        let (store, req) = match prepare(state) {
+            Ok(v) => v,
+            Err(e) => return fail(&e),
+        };
+        match store.current_version(req) {
+            Ok(v) if v.is_empty() => fail(&Error::unavailable("the store returned an empty version")),
+            Ok(v) => {
+                // The host refuses a version over 256 bytes itself.
+                abi::set_result(v.as_bytes());
+                0
+            }
+            Err(e) => fail(&e),
+        }
+    }
+
+    /// prepare builds the store at an instance's first call and reads the
+    /// request.
+    fn prepare<S: Store>(state: &mut State<S>) -> Result<(&mut S, &Request), Error> {
         if state.store.is_none() {
             std::panic::set_hook(Box::new(|info| {
                 let msg = match info.location() {
@@ -207,7 +287,7 @@ pub mod __private {
         }
         let store = match state.store.as_mut() {
             Some(Ok(s)) => s,
-            Some(Err(e)) => return fail(e),
+            Some(Err(e)) => return Err(e.clone()),
             None => unreachable!(),
         };
         for (kind, s) in [
@@ -215,21 +295,9 @@ pub mod __private {
             (abi::INPUT_KEY, &mut state.req.key),
             (abi::INPUT_VERSION, &mut state.req.version),
         ] {
-            if let Err(e) = read_string(kind, s) {
-                return fail(&e);
-            }
+            read_string(kind, s)?;
         }
-        match store.get(&state.req) {
-            Ok(mut v) => {
-                // On failure (too large) the host records the reason itself.
-                abi::set_result(&v);
-                wipe(&mut v);
-            }
-            Err(e) => {
-                fail(&e);
-            }
-        }
-        0
+        Ok((store, &state.req))
     }
 
     fn host(code: i32) -> HostError {
