@@ -2,6 +2,7 @@ package vaultkvtest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/latchkey/latchkey/cache"
 	"github.com/latchkey/latchkey/examples/stores/vaultkvtest"
+	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -159,4 +161,44 @@ func TestVersionUnderPolicy(t *testing.T) {
 			err, before, srv.MetadataCalls.Load())
 	}
 	noLeak(t, "the error", err.Error())
+}
+
+// TestWatchProbes: built from its settings as the agent builds it (the
+// wasm factory, upstream protection, a cache), the store answers the
+// resolver's version probes — what exec --watch and resolve --watch ask
+// every interval — with metadata reads only, and they move on a put.
+func TestWatchProbes(t *testing.T) {
+	srv := vaultkvtest.Start(t, vaultkvtest.Options{Secrets: secrets()})
+	t.Setenv(vaultkvtest.TokenEnv, srv.Token)
+	r, err := resolver.New(context.Background(), resolver.Config{Stores: map[string]resolver.StoreConfig{
+		"vault": {Type: "wasm", Settings: roundTrip(srv.Settings(t, vaultkvtest.BuildModule(t), nil)), Cache: &cache.Options{TTL: time.Minute}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	wf := workflow(t, map[string]string{"password": "secret://vault/app/db#password", "user": "secret://vault/app/db#username"})
+	v1, err := r.Versions(context.Background(), wf)
+	if err != nil || v1.Unprobed != 0 || len(v1.ByFetch) != 1 {
+		t.Fatalf("Versions = %+v, %v; want one probed secret", v1, err)
+	}
+	again, _ := r.Versions(context.Background(), wf)
+	if !v1.Same(again) {
+		t.Fatalf("unchanged secret: %v then %v", v1, again)
+	}
+	srv.Put("app/db", map[string]any{"username": "etl", "password": "vault-v3-watch"})
+	v3, _ := r.Versions(context.Background(), wf)
+	if v1.Same(v3) || !strings.HasSuffix(v3.String(), "@3") {
+		t.Fatalf("after a put: %v then %v", v1, v3)
+	}
+	if d, m := srv.DataCalls.Load(), srv.MetadataCalls.Load(); d != 0 || m != 3 {
+		t.Fatalf("data reads %d, metadata reads %d; want 0 and 3", d, m)
+	}
+}
+
+func roundTrip(s map[string]any) map[string]any {
+	b, _ := json.Marshal(s)
+	var out map[string]any
+	json.Unmarshal(b, &out)
+	return out
 }
