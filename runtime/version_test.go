@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -199,5 +200,39 @@ func TestVersionExportSignature(t *testing.T) {
 	_, err := loadBytes(t, "badsig", mod.Encode(), lkruntime.Options{})
 	if !errors.Is(err, lkruntime.ErrIncompatible) || !strings.Contains(err.Error(), `exports "latchkey_version" with the wrong signature`) {
 		t.Fatalf("load = %v", err)
+	}
+}
+
+// TestVersionLengthBoundary: a version of exactly 256 bytes passes, one of
+// 257 fails the probe; version_set takes 256 and refuses 257.
+func TestVersionLengthBoundary(t *testing.T) {
+	long := strings.Repeat("x", 257)
+	for _, n := range []int{256, 257} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			get := w.Code(storeBytes(0, long[:n]),
+				expectStatus(w.Code(w.I32Const(0), w.I32Const(int32(n)), w.Call(w.FnVersionSet)), map[int]int32{256: 0, 257: -3}[n]),
+				setResult("value"))
+			mod := w.Guest(get)
+			mod.Funcs = append(mod.Funcs, w.Func{Export: "latchkey_version", Results: []byte{w.I32},
+				Body: w.Code(storeBytes(0, long[:n]), w.I32Const(0), w.I32Const(int32(n)), w.Call(w.FnResultSet), w.Drop, w.I32Const(0))})
+			m, err := loadBytes(t, "boundary", mod.Encode(), lkruntime.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := m.Version(context.Background(), lkruntime.Request{Name: "db"})
+			if n == 256 && (err != nil || v != long[:256]) {
+				t.Fatalf("a 256-byte version: %d bytes, %v", len(v), err)
+			}
+			if n == 257 && !errors.Is(err, lkruntime.ErrCrashed) {
+				t.Fatalf("a 257-byte version: %v, want ErrCrashed", err)
+			}
+			note := &secret.FetchNote{}
+			if _, err := m.Get(secret.WithFetchNote(context.Background(), note), lkruntime.Request{Name: "db"}); err != nil {
+				t.Fatal(err)
+			}
+			if want := map[int]string{256: long[:256], 257: ""}[n]; note.Version() != want {
+				t.Fatalf("recorded a %d-byte version, want %d", len(note.Version()), len(want))
+			}
+		})
 	}
 }
