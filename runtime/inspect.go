@@ -50,8 +50,11 @@ type Info struct {
 	// ABIVersions lists the ABI versions the module declares by its
 	// latchkey_abi_vN exports, ascending.
 	ABIVersions []int
-	Imports     []Func
-	Exports     []Func // functions and memories, sorted by name
+	// VersionProbe reports whether the module exports latchkey_version
+	// (ABI 1.1): its store can answer version probes without fetching.
+	VersionProbe bool
+	Imports      []Func
+	Exports      []Func // functions and memories, sorted by name
 	// Problems lists why this host would refuse the module; empty when it
 	// would load it.
 	Problems []string
@@ -198,6 +201,9 @@ func describe(cm wazero.CompiledModule, info *Info) {
 	for name, d := range cm.ExportedFunctions() {
 		info.Exports = append(info.Exports, Func{Name: name, Kind: "func",
 			Params: types(d.ParamTypes()), Results: types(d.ResultTypes())})
+		if name == ExportVersion {
+			info.VersionProbe = true
+		}
 		if v, ok := strings.CutPrefix(name, "latchkey_abi_v"); ok {
 			if n, err := strconv.Atoi(v); err == nil && n > 0 {
 				info.ABIVersions = append(info.ABIVersions, n)

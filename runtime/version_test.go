@@ -54,6 +54,11 @@ func TestVersionExport(t *testing.T) {
 	if !m.CanVersion() {
 		t.Fatal("CanVersion = false for a module exporting latchkey_version")
 	}
+	for wasm, want := range map[string]bool{string(versioned(setResult("v7")).Encode()): true, string(w.Guest(setResult("v")).Encode()): false} {
+		if info, err := lkruntime.Inspect(context.Background(), []byte(wasm), lkruntime.Limits{}); err != nil || info.VersionProbe != want {
+			t.Fatalf("Inspect: VersionProbe = %v, %v; want %v", info.VersionProbe, err, want)
+		}
+	}
 	v, err := m.Version(context.Background(), lkruntime.Request{Name: "db"})
 	if err != nil || v != "v7" {
 		t.Fatalf("Version = %q, %v; want v7", v, err)

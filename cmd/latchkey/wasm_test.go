@@ -36,7 +36,8 @@ func TestWasm(t *testing.T) {
 
 			r = latchkey(t, run{args: []string{"module", "inspect", mod}})
 			if r.code != 0 || !strings.Contains(r.stdout, "abi:     v1") || !strings.Contains(r.stdout, "latchkey_v1.http_request") ||
-				!strings.Contains(r.stdout, "status:  loadable") || !strings.Contains(r.stdout, settings["sha256"].(string)) {
+				!strings.Contains(r.stdout, "status:  loadable") || !strings.Contains(r.stdout, settings["sha256"].(string)) ||
+				!strings.Contains(r.stdout, "probes:  none") {
 				t.Fatalf("module inspect: %d\n%s\n%s", r.code, r.stdout, r.stderr)
 			}
 			if want := map[string]string{"go": "capabilities: none declared", "rust": "hosts:       config:store_url"}[g.Lang]; !strings.Contains(r.stdout, want) {

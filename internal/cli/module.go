@@ -62,6 +62,11 @@ the module would be refused.`,
 				}
 			} else {
 				fmt.Fprintf(out, "file:    %s\nsize:    %d bytes\nsha256:  %s\nabi:     %s\n", args[0], info.Size, info.SHA256, abiList(info.ABIVersions))
+				if info.VersionProbe {
+					fmt.Fprintln(out, "probes:  version (latchkey_version, ABI 1.1): an unchanged secret costs a probe, not a fetch")
+				} else {
+					fmt.Fprintln(out, "probes:  none: caches and --watch fetch to learn whether a secret changed")
+				}
 				fmt.Fprintln(out, "imports:")
 				for _, f := range info.Imports {
 					fmt.Fprintf(out, "  %s\n", f)
