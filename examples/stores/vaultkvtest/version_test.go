@@ -1,15 +1,20 @@
 package vaultkvtest_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/latchkey/latchkey/cache"
 	"github.com/latchkey/latchkey/examples/stores/vaultkvtest"
+	"github.com/latchkey/latchkey/internal/cli"
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
 )
@@ -201,4 +206,56 @@ func roundTrip(s map[string]any) map[string]any {
 	var out map[string]any
 	json.Unmarshal(b, &out)
 	return out
+}
+
+// TestResolveWatch runs `latchkey resolve -o FILE --watch=1s` (in process)
+// on the Vault store: while the secret is unchanged each check is one
+// metadata read and no data read, and a put rewrites the file within an
+// interval, with one more data read.
+func TestResolveWatch(t *testing.T) {
+	srv := vaultkvtest.Start(t, vaultkvtest.Options{Secrets: secrets()})
+	t.Setenv(vaultkvtest.TokenEnv, srv.Token)
+	dir := t.TempDir()
+	s := srv.Settings(t, vaultkvtest.BuildModule(t), nil)
+	s["type"] = "wasm"
+	b, _ := json.Marshal(map[string]any{"stores": map[string]any{"vault": s}})
+	agent, wf, out := filepath.Join(dir, "agent.json"), filepath.Join(dir, "wf.yaml"), filepath.Join(dir, "out.json")
+	os.WriteFile(agent, b, 0o600)
+	os.WriteFile(wf, []byte("fields:\n  password: secret://vault/app/db#password\n"), 0o600)
+	ctx, cancel := context.WithCancel(context.Background())
+	var errb bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- cli.Main(ctx, []string{"resolve", "-c", agent, "-w", wf, "-o", out, "--watch=1s"},
+			cli.IO{In: strings.NewReader(""), Out: io.Discard, Err: &errb})
+	}()
+	defer func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("resolve --watch did not stop when its context ended")
+		}
+		noLeak(t, "stderr", errb.String())
+	}()
+	waitFile := func(want string, d time.Duration) {
+		t.Helper()
+		for start := time.Now(); time.Since(start) < d; time.Sleep(20 * time.Millisecond) {
+			if b, _ := os.ReadFile(out); strings.Contains(string(b), want) {
+				return
+			}
+		}
+		t.Fatalf("%s does not hold the expected value after %s; stderr:\n%s", out, d, errb.String())
+	}
+	waitFile(pwV2, 15*time.Second)
+	data, meta := srv.DataCalls.Load(), srv.MetadataCalls.Load()
+	time.Sleep(2500 * time.Millisecond)
+	if d, m := srv.DataCalls.Load()-data, srv.MetadataCalls.Load()-meta; d != 0 || m < 2 {
+		t.Fatalf("in 2.5 unchanged intervals: %d data reads, %d metadata reads; want 0 and a probe per interval", d, m)
+	}
+	srv.Put("app/db", map[string]any{"password": "vault-v3-watched"})
+	waitFile("vault-v3-watched", 3*time.Second)
+	if d := srv.DataCalls.Load() - data; d != 1 {
+		t.Fatalf("%d data reads for one rotation, want 1", d)
+	}
 }
