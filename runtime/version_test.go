@@ -241,3 +241,19 @@ func TestVersionLengthBoundary(t *testing.T) {
 		})
 	}
 }
+
+// TestVersionInputLimit: a probe's request is held to the input limit of
+// a fetch, before the guest runs.
+func TestVersionInputLimit(t *testing.T) {
+	m, err := loadBytes(t, "input", versioned(setResult("v1")).Encode(), lkruntime.Options{Limits: lkruntime.Limits{MaxInput: 64}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Version(context.Background(), lkruntime.Request{Name: strings.Repeat("n", 100)})
+	if !errors.Is(err, secret.ErrInvalidConfig) || !strings.Contains(err.Error(), "exceeds the input limit of 64 bytes") {
+		t.Fatalf("Version with an oversized request = %v", err)
+	}
+	if s := m.Stats(); s.Created != 0 {
+		t.Fatalf("the guest ran: %+v", s)
+	}
+}
