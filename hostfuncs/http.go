@@ -599,7 +599,11 @@ func (cl *Client) readResponse(c *Call, resp *http.Response) (*response, int32) 
 	// it: a value cannot straddle two of the guest's reads unseen.
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		c.logger().Warn("guest HTTP response could not be read", "store", c.Module, "error", err.Error())
+		msg := err.Error()
+		if resp.Request != nil && resp.Request.URL != nil {
+			msg = scrubErr(err, resp.Request.URL) // as a failed request's error is
+		}
+		c.logger().Warn("guest HTTP response could not be read", "store", c.Module, "error", msg)
 		return nil, StatusNetwork
 	}
 	if int64(len(body)) > maxBody {

@@ -372,7 +372,10 @@ fields:
 	srv.signal(syscall.SIGKILL)
 	cacheDir, _ := wasmSettings["cache_dir"].(string) // the Wasm compilation cache
 	for _, d := range []string{dir, home, tmp, cacheDir} {
-		scanForValues(t, d, append(storeValues, awsBinary)...) // the token file holds the token, by design
+		n := scanForValues(t, d, append(storeValues, awsBinary)...) // the token file holds the token, by design
+		if (d == dir || d == cacheDir) && n == 0 {
+			t.Errorf("%s held no file to scan: the scan looked in the wrong place", d)
+		}
 	}
 	noLeak(t, "server log", srv.stderr.String(), append(storeValues, serveToken)...)
 	srv = serve(t, agent, sock, env...)
@@ -384,17 +387,28 @@ fields:
 	noLeak(t, "server log", srv.stderr.String(), append(storeValues, serveToken)...)
 }
 
-// scanForValues fails when any file under dir holds one of values.
-func scanForValues(t *testing.T, dir string, values ...string) {
+// scanForValues fails when any file under dir holds one of values, or when
+// dir cannot be walked or read. It returns how many files it read, so a
+// caller can tell an empty (or wrong) directory from a clean one.
+func scanForValues(t *testing.T, dir string, values ...string) int {
 	t.Helper()
-	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
+	if dir == "" {
+		t.Error("scanForValues: no directory given")
+		return 0
+	}
+	files := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
 			return nil
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
-			return nil
+			return err
 		}
+		files++
 		for _, v := range values {
 			if v != "" && bytes.Contains(b, []byte(v)) {
 				t.Errorf("%s holds a planted value", p)
@@ -402,4 +416,8 @@ func scanForValues(t *testing.T, dir string, values ...string) {
 		}
 		return nil
 	})
+	if err != nil {
+		t.Errorf("scanning %s for planted values: %v", dir, err)
+	}
+	return files
 }
