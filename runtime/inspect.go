@@ -155,16 +155,15 @@ func declaredMemoryMin(wasm []byte) (uint32, bool) {
 	return 0, false
 }
 
-// uleb32 decodes an unsigned LEB128 of at most 32 bits; n is 0 when b
-// does not start with one.
+// uleb32 is [leb32] for callers that only need to know whether b starts
+// with a well-formed one: n is 0 when it does not (truncated, over 5 bytes
+// or over 32 bits).
 func uleb32(b []byte) (v uint32, n int) {
-	for i := 0; i < len(b) && i < 5; i++ {
-		v |= uint32(b[i]&0x7f) << (7 * i)
-		if b[i]&0x80 == 0 {
-			return v, i + 1
-		}
+	v, n, err := leb32(b)
+	if err != nil {
+		return 0, 0
 	}
-	return 0, 0
+	return v, n
 }
 
 // provide instantiates the host modules guests may import into r and
