@@ -310,6 +310,93 @@ func TestBreaker(t *testing.T) {
 	}
 }
 
+// TestBreakerOneTrial: once the breaker has cooled off, exactly one call
+// goes to the store as the trial; the callers that come while it is out
+// fail fast (nothing reaches the server) until it answers. A trial whose
+// caller gives up leaves the next call to be the trial; a successful one
+// closes the breaker for everyone.
+func TestBreakerOneTrial(t *testing.T) {
+	srv, st := awsStore(t)
+	srv.PutString("slow", "x")
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := settings()
+	s.Retry.Max = 0
+	w, p := wrap(t, st, s, &recorder{}, clk)
+	srv.FailNext("slow", 3, awstest.InternalServiceError)
+	for i := range 3 {
+		if _, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "slow"}); !errors.Is(err, secret.ErrUnavailable) {
+			t.Fatalf("call %d: err = %v; want unavailable", i, err)
+		}
+	}
+	srv.Slow("slow") // the trial will hang until its caller gives up
+	clk.add(31 * time.Second)
+
+	hold, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	trialDone := make(chan error, 1)
+	go func() {
+		_, err := w.Get(hold, secret.Request{Name: "slow"})
+		trialDone <- err
+	}()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		p.mu.Lock()
+		out := p.trial
+		p.mu.Unlock()
+		if out && len(p.inFlight) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the trial call never started")
+		}
+	}
+	before := srv.Count("GetSecretValue")
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		var oe *OpenError
+		if !errors.As(err, &oe) || !oe.Trial || !errors.Is(err, secret.ErrUnavailable) {
+			t.Fatalf("a call during the trial: err = %v; want the breaker's OpenError naming the trial", err)
+		}
+		if !strings.Contains(err.Error(), "one trial call") || strings.Contains(err.Error(), planted) {
+			t.Fatalf("error %q does not say a trial is out (or holds the value)", err)
+		}
+	}
+	if n := srv.Count("GetSecretValue") - before; n != 0 {
+		t.Errorf("%d calls reached the server during the trial; want 0", n)
+	}
+
+	// The trial's caller gives up: no verdict, so the next call is the trial.
+	cancel()
+	if err := <-trialDone; err == nil {
+		t.Fatal("the abandoned trial succeeded")
+	}
+	if v, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"}); err != nil || v.RevealString() != planted {
+		t.Fatalf("the next trial: %v", err)
+	}
+	// It succeeded: closed for everyone, concurrently.
+	var ok sync.WaitGroup
+	for range 8 {
+		ok.Add(1)
+		go func() {
+			defer ok.Done()
+			if _, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"}); err != nil {
+				t.Errorf("after recovery: %v", err)
+			}
+		}()
+	}
+	ok.Wait()
+}
+
 func TestInFlightBound(t *testing.T) {
 	srv, st := awsStore(t)
 	srv.PutString("slow", "x")

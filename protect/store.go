@@ -32,6 +32,8 @@ type Store struct {
 	mu        sync.Mutex
 	failures  int       // consecutive unavailable answers
 	openUntil time.Time // the breaker fails fast until then
+	halfOpen  bool      // cooled off: one trial call decides
+	trial     bool      // the trial call is in flight
 	lastErr   string    // the last unavailable answer, for OpenError
 }
 
@@ -124,8 +126,14 @@ type RetryAfterer interface {
 }
 
 func (p *Store) do(ctx context.Context, lim *rate.Limiter, what string, call func(context.Context) error) error {
-	if err := p.admit(); err != nil {
+	trial, err := p.admit()
+	if err != nil {
 		return err
+	}
+	if trial {
+		// However the trial ends (an answer, or the caller giving up
+		// before one), the next call may be the trial.
+		defer p.endTrial()
 	}
 	select {
 	case p.inFlight <- struct{}{}:
@@ -188,28 +196,48 @@ func (p *Store) backoff(attempt int) time.Duration {
 	return rand.N(ceil + 1)
 }
 
-// admit refuses a call while the breaker is open.
-func (p *Store) admit() error {
+// admit refuses a call while the breaker is open. Once it has cooled off
+// (half-open), it lets exactly one call through as the trial and keeps
+// refusing the others until that call has answered: a store coming back
+// is not met by every waiting caller at once. trial reports that the
+// caller is the trial and must call endTrial when done.
+func (p *Store) admit() (trial bool, err error) {
 	if p.set.Breaker.Threshold == 0 {
-		return nil
+		return false, nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if now := p.now(); now.Before(p.openUntil) {
-		return &OpenError{Store: p.name, Failures: p.set.Breaker.Threshold, Remaining: p.openUntil.Sub(now), Last: p.lastErr}
+		return false, &OpenError{Store: p.name, Failures: p.set.Breaker.Threshold, Remaining: p.openUntil.Sub(now), Last: p.lastErr}
 	}
-	return nil
+	if !p.halfOpen {
+		return false, nil
+	}
+	if p.trial {
+		return false, &OpenError{Store: p.name, Failures: p.set.Breaker.Threshold, Trial: true, Last: p.lastErr}
+	}
+	p.trial = true
+	return true, nil
+}
+
+// endTrial lets the next call be the trial, unless the trial's answer
+// closed the breaker (succeeded) or opened it again (failed).
+func (p *Store) endTrial() {
+	p.mu.Lock()
+	p.trial = false
+	p.mu.Unlock()
 }
 
 func (p *Store) succeeded() {
 	p.mu.Lock()
 	p.failures = 0
+	p.halfOpen = false
 	p.mu.Unlock()
 }
 
 // failed counts an unavailable answer and opens the breaker at the
-// threshold. After a cool-off the next call is let through; one more
-// failure opens it again at once (half-open).
+// threshold. After a cool-off one trial call is let through; its failure
+// opens the breaker again at once, its success closes it (half-open).
 func (p *Store) failed(err error) {
 	if p.set.Breaker.Threshold == 0 {
 		return
@@ -220,7 +248,8 @@ func (p *Store) failed(err error) {
 	p.lastErr = err.Error()
 	if p.failures >= p.set.Breaker.Threshold {
 		p.openUntil = p.now().Add(p.set.Breaker.CoolOff)
-		p.failures = p.set.Breaker.Threshold - 1 // half-open once it cools off
+		p.failures = p.set.Breaker.Threshold - 1 // one more failure reopens it
+		p.halfOpen = true
 		p.log.Warn("store keeps failing; failing fast", "store", p.name, "cool_off", p.set.Breaker.CoolOff, "error", err)
 	}
 }
@@ -243,11 +272,18 @@ type OpenError struct {
 	Store     string
 	Failures  int // consecutive failures that opened it
 	Remaining time.Duration
-	Last      string // the last failure's message
+	// Trial is set when the cool-off has ended and another call is the
+	// one trial that decides whether the store is back.
+	Trial bool
+	Last  string // the last failure's message
 }
 
 // Error implements error.
 func (e *OpenError) Error() string {
+	if e.Trial {
+		return fmt.Sprintf("store %q: failing fast while one trial call checks whether it is back, after %d consecutive failures (protection.breaker); last failure: %s",
+			e.Store, e.Failures, e.Last)
+	}
 	return fmt.Sprintf("store %q: failing fast for another %s after %d consecutive failures (protection.breaker); last failure: %s",
 		e.Store, e.Remaining.Round(time.Millisecond), e.Failures, e.Last)
 }
