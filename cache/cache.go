@@ -157,10 +157,14 @@ func (s *Store) lookup(key string, note *secret.FetchNote, negOK bool) (secret.V
 		// The store failed moments ago: answer stale without asking again.
 		s.lru.MoveToFront(e.elem)
 		v := secret.NewValue(e.buf)
+		version := e.version
 		s.mu.Unlock()
 		s.c.stale.Add(1)
 		if note != nil {
 			note.SetCache(secret.CacheStale)
+			if version != "" {
+				note.SetVersion(version)
+			}
 		}
 		return v, true, nil
 	}

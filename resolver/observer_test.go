@@ -35,6 +35,7 @@ type noteStore struct{ vals map[string]string }
 func (s noteStore) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
 	if n := secret.NoteFrom(ctx); n != nil {
 		n.AddUpstream()
+		n.SetVersion("v-" + req.Name)
 	}
 	v, ok := s.vals[req.Name]
 	if !ok {
@@ -108,4 +109,32 @@ func mustField(t *testing.T, s string) secret.Source {
 		t.Fatal(err)
 	}
 	return src
+}
+
+// TestResolvedVersion checks that a field carries the version its store
+// said it answered with, with or without an observer, and none for a
+// literal.
+func TestResolvedVersion(t *testing.T) {
+	for _, obs := range []resolver.Observer{nil, &recorder{}} {
+		r, err := resolver.New(context.Background(), resolver.Config{
+			Stores:   map[string]resolver.StoreConfig{"s": {Store: noteStore{vals: map[string]string{"db": `{"u":"x"}`}}}},
+			Observer: obs,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := r.Resolve(context.Background(), resolver.Workflow{Fields: []resolver.Field{
+			{Name: "user", Source: mustField(t, "secret://s/db#u")},
+			{Name: "host", Source: mustField(t, "db.example")},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Fields[0].Version; got != "v-db" {
+			t.Errorf("observer %T: user's version = %q, want v-db (the store's note)", obs, got)
+		}
+		if got := res.Fields[1].Version; got != "" {
+			t.Errorf("a literal has version %q", got)
+		}
+	}
 }

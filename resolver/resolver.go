@@ -332,6 +332,7 @@ func (b *boundStore) secretID(req secret.Request) string {
 
 type fetchResult struct {
 	val  secret.Value
+	ver  string // the version the store said it answered with, if it did
 	err  error
 	doc  *document // parsed on first key look-up
 	done bool
@@ -427,10 +428,11 @@ func (r *Resolver) run(ctx context.Context, workflow string, plan *Plan) (*Resul
 		case step.Ref == nil:
 			res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: secret.StringValue(step.Literal)})
 		default:
-			val, err := lookup(results[step.key()], step.Ref.Key)
+			fr := results[step.key()]
+			val, err := lookup(fr, step.Ref.Key)
 			switch {
 			case err == nil:
-				res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: val, Ref: step.Ref, Secret: true})
+				res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: val, Ref: step.Ref, Secret: true, Version: fr.ver})
 			case errors.Is(err, secret.ErrNotFound) && step.Ref.HasDefault:
 				res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: secret.StringValue(step.Ref.Default), Ref: step.Ref, Defaulted: true})
 				st.Outcome = Defaulted
@@ -471,9 +473,9 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 	// resolution costs what its look-ups cost.
 	misses := order[:0:0]
 	for _, k := range order {
-		if val, ok := r.lookupOne(ctx, workflow, plan, k, reqs[k]); ok {
+		if val, ver, ok := r.lookupOne(ctx, workflow, plan, k, reqs[k]); ok {
 			fr := results[k]
-			fr.val, fr.done = val, true
+			fr.val, fr.ver, fr.done = val, ver, true
 			continue
 		}
 		misses = append(misses, k)
@@ -485,6 +487,7 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 	type done struct {
 		k   fetchKey
 		val secret.Value
+		ver string
 		err error
 	}
 	ch := make(chan done, len(order))
@@ -500,11 +503,8 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 			go func(k fetchKey) {
 				defer func() { <-sem }()
 				start := time.Now()
-				fctx, note := ctx, (*secret.FetchNote)(nil)
-				if r.obs != nil {
-					note = &secret.FetchNote{}
-					fctx = secret.WithFetchNote(ctx, note)
-				}
+				note := &secret.FetchNote{}
+				fctx := secret.WithFetchNote(ctx, note)
 				req := reqs[k]
 				val, err := r.fetchOne(fctx, k.store, req)
 				took := time.Since(start)
@@ -513,13 +513,13 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 				if r.obs != nil {
 					r.observeFetch(ctx, workflow, plan, k, req, start, took, note, err)
 				}
-				ch <- done{k: k, val: val, err: err}
+				ch <- done{k: k, val: val, ver: note.Version(), err: err}
 			}(k)
 		}
 	}()
 	record := func(d done) {
 		fr := results[d.k]
-		fr.val, fr.err, fr.done = d.val, d.err, true
+		fr.val, fr.ver, fr.err, fr.done = d.val, d.ver, d.err, true
 	}
 	for pending := len(order); pending > 0; pending-- {
 		select {
@@ -574,20 +574,16 @@ func (r *Resolver) observeFetch(ctx context.Context, workflow string, plan *Plan
 // value, telling the observer as a fetch would, and reports whether it
 // did. It is used only when the cache is the outermost layer of the store:
 // a layer in front of it (policy) must see every request.
-func (r *Resolver) lookupOne(ctx context.Context, workflow string, plan *Plan, k fetchKey, req secret.Request) (secret.Value, bool) {
+func (r *Resolver) lookupOne(ctx context.Context, workflow string, plan *Plan, k fetchKey, req secret.Request) (secret.Value, string, bool) {
 	b := r.stores[k.store]
 	if b.cache == nil || b.store != secret.Store(b.cache) {
-		return secret.Value{}, false
+		return secret.Value{}, "", false
 	}
 	start := time.Now()
-	fctx, note := ctx, (*secret.FetchNote)(nil)
-	if r.obs != nil {
-		note = &secret.FetchNote{}
-		fctx = secret.WithFetchNote(ctx, note)
-	}
-	val, ok := b.cache.Lookup(fctx, req)
+	note := &secret.FetchNote{}
+	val, ok := b.cache.Lookup(secret.WithFetchNote(ctx, note), req)
 	if !ok {
-		return secret.Value{}, false
+		return secret.Value{}, "", false
 	}
 	took := time.Since(start)
 	r.log.DebugContext(ctx, "fetched secret", "store", k.store, "secret", req.Name,
@@ -595,7 +591,7 @@ func (r *Resolver) lookupOne(ctx context.Context, workflow string, plan *Plan, k
 	if r.obs != nil {
 		r.observeFetch(ctx, workflow, plan, k, req, start, took, note, nil)
 	}
-	return val, true
+	return val, note.Version(), true
 }
 
 // fetchOne fetches req from store. (Cache hits are answered by lookupOne
@@ -631,6 +627,9 @@ type Resolved struct {
 	Secret bool
 	// Defaulted reports that the reference's default was used.
 	Defaulted bool
+	// Version is the version the store said it answered with (an AWS
+	// version ID, a GCP version number…), or "" when it did not say.
+	Version string
 }
 
 // Get returns the field named name.

@@ -11,26 +11,6 @@ import (
 	"github.com/latchkey/latchkey/secret"
 )
 
-// section encodes a custom section named name with payload.
-func section(name string, payload []byte) []byte {
-	body := append(leb(len(name)), name...)
-	body = append(body, payload...)
-	return append(append([]byte{0}, leb(len(body))...), body...)
-}
-
-func leb(n int) []byte {
-	var b []byte
-	for {
-		c := byte(n & 0x7f)
-		n >>= 7
-		if n != 0 {
-			b = append(b, c|0x80)
-			continue
-		}
-		return append(b, c)
-	}
-}
-
 func guestWith(sections ...[]byte) []byte {
 	m := w.Guest(w.Code(w.I32Const(0), w.I32Const(0), w.Call(w.FnResultSet), w.Drop, w.I32Const(0))).Encode()
 	for _, s := range sections {
@@ -48,19 +28,19 @@ func TestParseCapabilities(t *testing.T) {
 		err  string
 	}{
 		{"none", guestWith(), nil, ""},
-		{"other custom section", guestWith(section("name", []byte{1, 2, 3})), nil, ""},
-		{"full", guestWith(section(name, []byte(`{"version":1,"hosts":["config:store_url","api.example.com:8443","http://10.0.0.5:8200"],"credentials":["api_token"],"config":["store_url"]}`))),
+		{"other custom section", guestWith(w.CustomSection("name", []byte{1, 2, 3})), nil, ""},
+		{"full", guestWith(w.CustomSection(name, []byte(`{"version":1,"hosts":["config:store_url","api.example.com:8443","http://10.0.0.5:8200"],"credentials":["api_token"],"config":["store_url"]}`))),
 			&lkruntime.Capabilities{Version: 1, Hosts: []string{"config:store_url", "api.example.com:8443", "http://10.0.0.5:8200"},
 				Credentials: []string{"api_token"}, Config: []string{"store_url"}}, ""},
-		{"not JSON", guestWith(section(name, []byte(`{"version":1,`))), nil, "malformed latchkey.capabilities section"},
-		{"unknown field", guestWith(section(name, []byte(`{"version":1,"hostz":[]}`))), nil, `unknown field "hostz"`},
-		{"trailing data", guestWith(section(name, []byte(`{"version":1} {}`))), nil, "data after the JSON object"},
-		{"version", guestWith(section(name, []byte(`{"version":2}`))), nil, "version 2"},
-		{"wildcard host", guestWith(section(name, []byte(`{"version":1,"hosts":["*.example.com"]}`))), nil, `host "*.example.com"`},
-		{"host with a path", guestWith(section(name, []byte(`{"version":1,"hosts":["https://a.example/x"]}`))), nil, "no wildcard, path or user"},
-		{"ftp", guestWith(section(name, []byte(`{"version":1,"hosts":["ftp://a.example"]}`))), nil, `host "ftp://a.example"`},
-		{"bad credential", guestWith(section(name, []byte(`{"version":1,"credentials":["a b"]}`))), nil, `credential "a b"`},
-		{"twice", guestWith(section(name, []byte(`{"version":1}`)), section(name, []byte(`{"version":1}`))), nil, "appears twice"},
+		{"not JSON", guestWith(w.CustomSection(name, []byte(`{"version":1,`))), nil, "malformed latchkey.capabilities section"},
+		{"unknown field", guestWith(w.CustomSection(name, []byte(`{"version":1,"hostz":[]}`))), nil, `unknown field "hostz"`},
+		{"trailing data", guestWith(w.CustomSection(name, []byte(`{"version":1} {}`))), nil, "data after the JSON object"},
+		{"version", guestWith(w.CustomSection(name, []byte(`{"version":2}`))), nil, "version 2"},
+		{"wildcard host", guestWith(w.CustomSection(name, []byte(`{"version":1,"hosts":["*.example.com"]}`))), nil, `host "*.example.com"`},
+		{"host with a path", guestWith(w.CustomSection(name, []byte(`{"version":1,"hosts":["https://a.example/x"]}`))), nil, "no wildcard, path or user"},
+		{"ftp", guestWith(w.CustomSection(name, []byte(`{"version":1,"hosts":["ftp://a.example"]}`))), nil, `host "ftp://a.example"`},
+		{"bad credential", guestWith(w.CustomSection(name, []byte(`{"version":1,"credentials":["a b"]}`))), nil, `credential "a b"`},
+		{"twice", guestWith(w.CustomSection(name, []byte(`{"version":1}`)), w.CustomSection(name, []byte(`{"version":1}`))), nil, "appears twice"},
 		{"truncated section", append(guestWith(), 0, 50, 4), nil, "runs past the end"},
 		{"broken size", append(guestWith(), 0, 0xff, 0xff, 0xff, 0xff, 0xff), nil, "LEB128"},
 		{"broken name", append(guestWith(), 0, 2, 9, 'a'), nil, "broken name"},
@@ -88,7 +68,7 @@ func TestParseCapabilities(t *testing.T) {
 func FuzzParseCapabilities(f *testing.F) {
 	base := guestWith()
 	f.Add(base)
-	f.Add(guestWith(section(lkruntime.CapabilitiesSection, []byte(`{"version":1,"hosts":["config:store_url"],"credentials":["t"]}`))))
+	f.Add(guestWith(w.CustomSection(lkruntime.CapabilitiesSection, []byte(`{"version":1,"hosts":["config:store_url"],"credentials":["t"]}`))))
 	f.Add(append(append([]byte(nil), base...), 0, 0x80, 0x80))
 	f.Add([]byte("\x00asm\x01\x00\x00\x00\x00\x05\x15latchkey.capabilities{}"))
 	f.Fuzz(func(t *testing.T, wasm []byte) {
@@ -160,7 +140,7 @@ func TestCapabilitiesAtLoad(t *testing.T) {
 		})
 	}
 	t.Run("malformed", func(t *testing.T) {
-		_, err := loadBytes(t, "capmod", guestWith(section(lkruntime.CapabilitiesSection, []byte("{not json"))), policy)
+		_, err := loadBytes(t, "capmod", guestWith(w.CustomSection(lkruntime.CapabilitiesSection, []byte("{not json"))), policy)
 		if !errors.Is(err, lkruntime.ErrCapabilities) || !errors.Is(err, secret.ErrInvalidConfig) {
 			t.Fatalf("load = %v, want ErrCapabilities", err)
 		}

@@ -38,10 +38,7 @@ func NewClient(addr, token string) (*Client, error) {
 			path = DefaultSocketPath(os.Getenv)
 			c.addr = "unix://" + path
 		}
-		var d net.Dialer
-		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, "unix", path)
-		}
+		tr.DialContext = UnixDialer(path)
 		c.base = "http://latchkey"
 	case strings.HasPrefix(addr, "tcp://"):
 		hostport := strings.TrimPrefix(addr, "tcp://")
@@ -57,6 +54,17 @@ func NewClient(addr, token string) (*Client, error) {
 	}
 	c.hc = &http.Client{Transport: tr}
 	return c, nil
+}
+
+// UnixDialer returns a dial function for [http.Transport.DialContext] that
+// connects every request to the unix socket at path, whatever host the
+// request's URL names: how a Go program other than [Client] calls the agent
+// with net/http.
+func UnixDialer(path string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	return func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return d.DialContext(ctx, "unix", path)
+	}
 }
 
 // Addr returns the server's address as the client names it.

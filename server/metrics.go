@@ -95,11 +95,6 @@ func (m *metrics) Fetched(ctx context.Context, ev resolver.FetchEvent) {
 		if upstream == 0 && reachedStore(ev.Note.Cache()) {
 			upstream = 1 // the store counts none of its own
 		}
-		if rec := recordFrom(ctx); rec != nil {
-			rec.mu.Lock()
-			rec.ver = ev.Note.Version()
-			rec.mu.Unlock()
-		}
 	}
 	o := outcome(ev.Kind)
 	m.fetches.WithLabelValues(ev.Store, ev.StoreType, o, cache).Inc()

@@ -209,11 +209,7 @@ func write(t testing.TB, path, content string) {
 }
 
 func unixClient(path string) *http.Client {
-	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", path)
-		}}}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: UnixDialer(path)}}
 }
 
 type reply struct {

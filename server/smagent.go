@@ -1,11 +1,9 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -87,8 +85,7 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request, g *
 		return
 	}
 	step := plan.Steps[0]
-	rec := &fetchRecord{}
-	ctx, cancel := withTimeout(withRecord(r.Context(), rec), g)
+	ctx, cancel := withTimeout(r.Context(), g)
 	defer cancel()
 	res, err := g.resolverFor(ctx).Resolve(ctx, wf)
 	if err != nil {
@@ -101,10 +98,11 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request, g *
 		writeAWSError(w, status, typ, err.Error())
 		return
 	}
-	v, _ := res.Get("SecretString")
+	field := res.Fields[0] // the workflow's one field
+	v := field.Value
 	out := SecretValueOutput{Name: id, VersionId: versionID, CreatedDate: float64(time.Now().UnixMilli()) / 1000}
-	if ver := rec.version(); ver != "" && out.VersionId == "" {
-		out.VersionId = ver
+	if out.VersionId == "" {
+		out.VersionId = field.Version // what the store said it answered with
 	}
 	switch {
 	case step.StoreType == "aws" && strings.HasPrefix(id, "arn:"):
@@ -127,28 +125,4 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request, g *
 		out.SecretBinary = b
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// fetchRecord collects, for one request, what the observer learned about
-// its fetch (the version the store answered with).
-type fetchRecord struct {
-	mu  sync.Mutex
-	ver string
-}
-
-func (f *fetchRecord) version() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.ver
-}
-
-type recordKey struct{}
-
-func withRecord(ctx context.Context, f *fetchRecord) context.Context {
-	return context.WithValue(ctx, recordKey{}, f)
-}
-
-func recordFrom(ctx context.Context) *fetchRecord {
-	f, _ := ctx.Value(recordKey{}).(*fetchRecord)
-	return f
 }

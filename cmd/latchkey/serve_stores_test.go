@@ -79,8 +79,8 @@ func TestServeStores(t *testing.T) {
 	// AWS, with a current and a previous version and a binary secret.
 	aw := awstest.Start(t)
 	alice := aw.AddUser("alice")
-	aw.PutString("prod/db", `{"username":"etl","password":"`+awsOld+`"}`)
-	aw.PutString("prod/db", `{"username":"etl","password":"`+awsPW+`"}`)
+	oldID := aw.PutString("prod/db", `{"username":"etl","password":"`+awsOld+`"}`)
+	curID := aw.PutString("prod/db", `{"username":"etl","password":"`+awsPW+`"}`)
 	aw.PutBinary("prod/bin", []byte(awsBinary))
 	// Azure, through managed identity.
 	az := azuretest.Start(t)
@@ -230,11 +230,11 @@ fields:
 		}
 		if aws.ToString(out.SecretString) != `{"username":"etl","password":"`+awsPW+`"}` || aws.ToString(out.Name) != "prod/db" ||
 			out.CreatedDate == nil || time.Since(*out.CreatedDate) > time.Hour || len(out.VersionStages) != 1 || out.VersionStages[0] != "AWSCURRENT" ||
-			aws.ToString(out.ARN) == "" {
-			t.Errorf("GetSecretValue through the agent endpoint: %+v", out)
+			aws.ToString(out.ARN) == "" || aws.ToString(out.VersionId) != curID {
+			t.Errorf("GetSecretValue through the agent endpoint (want VersionId %s, the store's answer): %+v", curID, out)
 		}
 		prev, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(aw.ARN("prod/db")), VersionStage: aws.String("AWSPREVIOUS")})
-		if err != nil || !strings.Contains(aws.ToString(prev.SecretString), awsOld) || prev.VersionStages[0] != "AWSPREVIOUS" || aws.ToString(prev.ARN) != aw.ARN("prod/db") {
+		if err != nil || !strings.Contains(aws.ToString(prev.SecretString), awsOld) || prev.VersionStages[0] != "AWSPREVIOUS" || aws.ToString(prev.ARN) != aw.ARN("prod/db") || aws.ToString(prev.VersionId) != oldID {
 			t.Errorf("AWSPREVIOUS by ARN: %v %+v", err, prev)
 		}
 		bin, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("prod/bin")})

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/logbuf"
+	"github.com/latchkey/latchkey/server"
 )
 
 // served is a `latchkey serve` process.
@@ -144,11 +144,7 @@ func (s *served) waitLog(want string) string {
 }
 
 func unixHTTP(path string) *http.Client {
-	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", path)
-		}}}
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: server.UnixDialer(path)}}
 }
 
 type answer struct {

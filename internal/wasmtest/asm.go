@@ -114,6 +114,12 @@ func section(out []byte, id byte, payload []byte) []byte {
 	return append(out, payload...)
 }
 
+// CustomSection encodes a custom section (id 0) named n holding payload,
+// to append to an encoded module.
+func CustomSection(n string, payload []byte) []byte {
+	return section(nil, 0, append(name(n), payload...))
+}
+
 func vec(b []byte) []byte { return append(uleb(uint64(len(b))), b...) }
 
 func name(s string) []byte { return append(uleb(uint64(len(s))), s...) }
