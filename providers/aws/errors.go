@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
+	"github.com/latchkey/latchkey/internal/lazy"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -203,7 +203,7 @@ var invalidCodes = map[string]bool{
 	"InvalidParameterException": true, "InvalidRequestException": true, "ValidationException": true, "ValidationError": true,
 }
 
-var principalRE = regexp.MustCompile(`(?:User|Principal): (arn:\S+) is not authorized`)
+var principalRE = lazy.Regexp(`(?:User|Principal): (arn:\S+) is not authorized`)
 
 var isThrottle = retry.IsErrorThrottles(retry.DefaultThrottles)
 
@@ -236,7 +236,7 @@ func (s *Store) classify(ctx context.Context, t target, err error) error {
 			return &DecryptionError{Store: s.name, Secret: t.secretID, Region: s.region, Msg: msg}
 		case deniedCodes[code]:
 			e := &AccessDeniedError{Store: s.name, Secret: t.secretID, Code: code, Msg: msg}
-			if m := principalRE.FindStringSubmatch(msg); m != nil {
+			if m := principalRE().FindStringSubmatch(msg); m != nil {
 				e.Principal = m[1]
 			}
 			if inCreds {

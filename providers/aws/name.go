@@ -2,7 +2,7 @@ package aws
 
 import (
 	"fmt"
-	"regexp"
+	"github.com/latchkey/latchkey/internal/lazy"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -14,7 +14,7 @@ const (
 	VersionIDPrefix = "id:"
 )
 
-var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+var uuidRE = lazy.Regexp(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // validSecretName reports whether s is 1 to 512 letters, digits and
 // /_+=.@- (what Secrets Manager accepts). It is a loop rather than the
@@ -104,7 +104,7 @@ func SelectVersion(v string) (versionID, stage string, err error) {
 			return "", "", fmt.Errorf("version %q: a version ID is 32 to 64 characters", v)
 		}
 		return versionID, "", nil
-	case uuidRE.MatchString(v):
+	case uuidRE().MatchString(v):
 		return v, "", nil
 	case len(v) > 256:
 		return "", "", fmt.Errorf("version of %d characters: a staging label is at most 256", len(v))

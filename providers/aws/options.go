@@ -3,9 +3,9 @@ package aws
 import (
 	"errors"
 	"fmt"
+	"github.com/latchkey/latchkey/internal/lazy"
 	"log/slog"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -140,10 +140,10 @@ func (s settings) options(store string) (Options, error) {
 }
 
 var (
-	envNameRE     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-	externalIDRE  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
-	regionRE      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+	envNameRE     = lazy.Regexp(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	sessionNameRE = lazy.Regexp(`^[\w+=,.@-]{2,64}$`)
+	externalIDRE  = lazy.Regexp(`^[\w+=,.@:/-]+$`)
+	regionRE      = lazy.Regexp(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 )
 
 // validate fills in defaults and checks every option of the store name,
@@ -153,7 +153,7 @@ func (o *Options) validate(name string) error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, &secret.ConfigError{Store: name, Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
-	if o.Region != "" && !regionRE.MatchString(o.Region) {
+	if o.Region != "" && !regionRE().MatchString(o.Region) {
 		bad("region", "%q is not an AWS region name (e.g. eu-west-1)", o.Region)
 	}
 	if o.AuthMethod == "" {
@@ -189,12 +189,12 @@ func (o *Options) validate(name string) error {
 		} else if a, err := arn.Parse(o.RoleARN); err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
 			bad("role_arn", "%q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", o.RoleARN)
 		}
-		if o.ExternalID != "" && (len(o.ExternalID) < 2 || len(o.ExternalID) > 1224 || !externalIDRE.MatchString(o.ExternalID)) {
+		if o.ExternalID != "" && (len(o.ExternalID) < 2 || len(o.ExternalID) > 1224 || !externalIDRE().MatchString(o.ExternalID)) {
 			bad("external_id", "must be 2 to 1224 characters of letters, digits and +=,.@:/-")
 		}
 		if o.SessionName == "" {
 			o.SessionName = defaultSessionName(name)
-		} else if !sessionNameRE.MatchString(o.SessionName) {
+		} else if !sessionNameRE().MatchString(o.SessionName) {
 			bad("session_name", "%q must be 2 to 64 characters of letters, digits and _+=,.@-", o.SessionName)
 		}
 		if o.Duration != 0 && (o.Duration < 15*time.Minute || o.Duration > 12*time.Hour) {
@@ -222,7 +222,7 @@ func (o *Options) validate(name string) error {
 			if *p.file == "" && *p.lit == "" && *p.env == "" {
 				*p.env = p.def
 			}
-			if *p.env != "" && !envNameRE.MatchString(*p.env) {
+			if *p.env != "" && !envNameRE().MatchString(*p.env) {
 				bad(p.envKey, "%q is not an environment variable name", *p.env)
 			}
 		}
@@ -231,7 +231,7 @@ func (o *Options) validate(name string) error {
 				// A token only belongs with a key from the environment.
 				o.SessionTokenEnv = DefaultSessionTokenEnv
 			}
-		} else if !envNameRE.MatchString(o.SessionTokenEnv) {
+		} else if !envNameRE().MatchString(o.SessionTokenEnv) {
 			bad("session_token_env", "%q is not an environment variable name", o.SessionTokenEnv)
 		}
 	}

@@ -2,7 +2,7 @@ package aws
 
 import (
 	"fmt"
-	"regexp"
+	"github.com/latchkey/latchkey/internal/lazy"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -14,9 +14,9 @@ import (
 var (
 	// randomSuffixRE is the "-" and six characters Secrets Manager appends to
 	// a secret's name in its ARN.
-	randomSuffixRE  = regexp.MustCompile(`-[A-Za-z0-9]{6}$`)
-	namePatternRE   = regexp.MustCompile(`^[A-Za-z0-9/_+=.@*?-]{1,512}$`)
-	arnFieldPattern = regexp.MustCompile(`^[A-Za-z0-9*?-]*$`)
+	randomSuffixRE  = lazy.Regexp(`-[A-Za-z0-9]{6}$`)
+	namePatternRE   = lazy.Regexp(`^[A-Za-z0-9/_+=.@*?-]{1,512}$`)
+	arnFieldPattern = lazy.Regexp(`^[A-Za-z0-9*?-]*$`)
 )
 
 // account returns the store's own account when its settings name it (the
@@ -61,7 +61,7 @@ func (s *Store) PolicySubject(req secret.Request) (policy.Subject, error) {
 	a, _ := arn.Parse(req.Name) // parseTarget checked it
 	name := strings.TrimPrefix(a.Resource, "secret:")
 	sub.Name = name
-	if randomSuffixRE.MatchString(name) {
+	if randomSuffixRE().MatchString(name) {
 		sub.Name = name[:len(name)-7]
 		sub.Aliases = []string{name}
 	}
@@ -90,7 +90,7 @@ func (s *Store) PolicyPattern(e policy.Entry) (policy.Pattern, error) {
 		p.Versions = append(p.Versions, v)
 	}
 	if !strings.HasPrefix(e.Name, "arn:") {
-		if !namePatternRE.MatchString(e.Name) {
+		if !namePatternRE().MatchString(e.Name) {
 			return p, fmt.Errorf("a secret name pattern holds only letters, digits, /_+=.@- and the wildcards * and ? (or write an ARN pattern)")
 		}
 		p.Name = e.Name
@@ -101,15 +101,15 @@ func (s *Store) PolicyPattern(e policy.Entry) (policy.Pattern, error) {
 		return p, fmt.Errorf("an ARN pattern reads arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME")
 	}
 	for _, x := range f[1:5] {
-		if x == "" || !arnFieldPattern.MatchString(x) {
+		if x == "" || !arnFieldPattern().MatchString(x) {
 			return p, fmt.Errorf("the ARN's partition, region and account must each be given (write * for any)")
 		}
 	}
 	name := f[6]
-	if !namePatternRE.MatchString(name) {
+	if !namePatternRE().MatchString(name) {
 		return p, fmt.Errorf("the ARN's secret name holds only letters, digits, /_+=.@- and the wildcards * and ?")
 	}
-	if randomSuffixRE.MatchString(name) {
+	if randomSuffixRE().MatchString(name) {
 		name = name[:len(name)-7]
 	}
 	p.Scope = scope(f[1], f[3], f[4])

@@ -3,11 +3,11 @@ package gcp
 import (
 	"errors"
 	"fmt"
+	"github.com/latchkey/latchkey/internal/lazy"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
-	"regexp"
 	"strings"
 	"time"
 
@@ -153,10 +153,10 @@ func (s settings) config(store string) (Config, error) {
 
 var (
 	// Project IDs, optionally domain-scoped ("example.com:proj"), or numbers.
-	projectRE  = regexp.MustCompile(`^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$|^[0-9]{1,19}$`)
-	locationRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+	projectRE  = lazy.Regexp(`^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$|^[0-9]{1,19}$`)
+	locationRE = lazy.Regexp(`^[a-z][a-z0-9-]{0,62}$`)
 	// A service account email, as IAM writes them.
-	emailRE = regexp.MustCompile(`^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`)
+	emailRE = lazy.Regexp(`^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`)
 )
 
 // normalize returns c with defaults filled in, or every problem with it.
@@ -165,10 +165,10 @@ func (c Config) normalize(store string) (Config, error) {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, &secret.ConfigError{Store: store, Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
-	if c.Project != "" && !projectRE.MatchString(c.Project) {
+	if c.Project != "" && !projectRE().MatchString(c.Project) {
 		bad("project", "%q is not a project ID (6 to 30 lowercase letters, digits and hyphens) or project number", c.Project)
 	}
-	if c.Location != "" && !locationRE.MatchString(c.Location) {
+	if c.Location != "" && !locationRE().MatchString(c.Location) {
 		bad("location", "%q is not a Secret Manager location (write a region such as \"europe-west1\")", c.Location)
 	}
 
@@ -204,7 +204,7 @@ func (c Config) normalize(store string) (Config, error) {
 	if c.ImpersonateServiceAccount != "" {
 		if c.Auth != AuthImpersonate {
 			bad("impersonate_service_account", "is used only with auth_method impersonate")
-		} else if !emailRE.MatchString(c.ImpersonateServiceAccount) {
+		} else if !emailRE().MatchString(c.ImpersonateServiceAccount) {
 			bad("impersonate_service_account", "%q is not a service account email (NAME@PROJECT.iam.gserviceaccount.com)", c.ImpersonateServiceAccount)
 		}
 	}

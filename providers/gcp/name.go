@@ -2,7 +2,7 @@ package gcp
 
 import (
 	"fmt"
-	"regexp"
+	"github.com/latchkey/latchkey/internal/lazy"
 	"strings"
 )
 
@@ -35,10 +35,10 @@ func (n versionName) String() string {
 }
 
 var (
-	secretIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+	secretIDRE = lazy.Regexp(`^[A-Za-z0-9_-]{1,255}$`)
 	// A version number, "latest", or an alias (a letter, then up to 62
 	// letters, digits, '-' and '_').
-	versionRE = regexp.MustCompile(`^(?:[1-9][0-9]{0,18}|latest|[A-Za-z][A-Za-z0-9_-]{0,62})$`)
+	versionRE = lazy.Regexp(`^(?:[1-9][0-9]{0,18}|latest|[A-Za-z][A-Za-z0-9_-]{0,62})$`)
 )
 
 // nameError is what parseName returns; the caller wraps it with the store
@@ -69,7 +69,7 @@ func parseName(name, version, location string) (versionName, error) {
 		parts := strings.Split(name, "/")
 		if len(parts) >= 4 && parts[2] == "locations" {
 			n.Location = parts[3]
-			if n.Location == "" || !locationRE.MatchString(n.Location) {
+			if n.Location == "" || !locationRE().MatchString(n.Location) {
 				return n, nameErrorf("%q is not a Secret Manager location", n.Location)
 			}
 			parts = append(parts[:2:2], parts[4:]...)
@@ -85,11 +85,11 @@ func parseName(name, version, location string) (versionName, error) {
 			return n, nameErrorf("not a Secret Manager name: write projects/PROJECT/secrets/SECRET[/versions/VERSION], optionally with locations/LOCATION/ after the project")
 		}
 		n.Project, n.Secret = parts[1], parts[3]
-		if !projectRE.MatchString(n.Project) {
+		if !projectRE().MatchString(n.Project) {
 			return n, nameErrorf("%q is not a project ID or number", n.Project)
 		}
 	}
-	if !secretIDRE.MatchString(n.Secret) {
+	if !secretIDRE().MatchString(n.Secret) {
 		return n, nameErrorf("%q is not a secret ID (1 to 255 letters, digits, '-' and '_')", n.Secret)
 	}
 	switch {
@@ -101,7 +101,7 @@ func parseName(name, version, location string) (versionName, error) {
 	if n.Version == "" {
 		n.Version = "latest"
 	}
-	if !versionRE.MatchString(n.Version) {
+	if !versionRE().MatchString(n.Version) {
 		return n, nameErrorf("%q is not a version: write a version number, \"latest\" or an alias", n.Version)
 	}
 	return n, nil

@@ -2,7 +2,7 @@ package gcp
 
 import (
 	"fmt"
-	"regexp"
+	"github.com/latchkey/latchkey/internal/lazy"
 	"strings"
 
 	"github.com/latchkey/latchkey/policy"
@@ -10,8 +10,8 @@ import (
 )
 
 var (
-	secretPatternRE = regexp.MustCompile(`^[A-Za-z0-9_*?-]{1,255}$`)
-	fieldPatternRE  = regexp.MustCompile(`^[A-Za-z0-9.:*?-]{1,64}$`)
+	secretPatternRE = lazy.Regexp(`^[A-Za-z0-9_*?-]{1,255}$`)
+	fieldPatternRE  = lazy.Regexp(`^[A-Za-z0-9.:*?-]{1,64}$`)
 )
 
 // scopeOf is where a secret lives for the store's secrets rule: its
@@ -69,7 +69,7 @@ func (s *Store) PolicyPattern(e policy.Entry) (policy.Pattern, error) {
 			return p, fmt.Errorf("give versions in the pattern's versions list, not in its name")
 		case len(parts) != 4 || parts[2] != "secrets":
 			return p, fmt.Errorf("a resource name pattern reads projects/PROJECT/secrets/SECRET, optionally with locations/LOCATION/ after the project")
-		case !fieldPatternRE.MatchString(parts[1]) || (location != "" && !fieldPatternRE.MatchString(location)):
+		case !fieldPatternRE().MatchString(parts[1]) || (location != "" && !fieldPatternRE().MatchString(location)):
 			return p, fmt.Errorf("the project and location must each be given (write * for any)")
 		}
 		p.Scope = scopeOf(parts[1], location)
@@ -77,7 +77,7 @@ func (s *Store) PolicyPattern(e policy.Entry) (policy.Pattern, error) {
 	} else if strings.Contains(name, "/") {
 		return p, fmt.Errorf("write a secret ID pattern or projects/PROJECT/secrets/SECRET")
 	}
-	if !secretPatternRE.MatchString(name) {
+	if !secretPatternRE().MatchString(name) {
 		return p, fmt.Errorf("a secret ID pattern holds only letters, digits, '-', '_' and the wildcards * and ?")
 	}
 	p.Name = name
