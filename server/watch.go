@@ -24,8 +24,10 @@ import (
 const (
 	MaxWatchWait     = 8 * time.Second
 	MinWatchInterval = time.Second
-	// maxWatchStates bounds the versions remembered for watch tokens.
-	maxWatchStates = 4096
+	// maxWatchStates bounds the versions remembered for watch tokens, and
+	// maxWatchStatesPerCaller those of one caller.
+	maxWatchStates          = 4096
+	maxWatchStatesPerCaller = 64
 )
 
 // WatchResponse is the answer of POST /v1/watch: Changed with the new
@@ -110,10 +112,27 @@ func (ws *watchStates) put(owner, tok string, snap *resolver.Snapshot) {
 	if ws.m == nil {
 		ws.m = map[string]watchState{}
 	}
-	if _, ok := ws.m[tok]; !ok && len(ws.m) >= maxWatchStates {
-		for k := range ws.m { // forget one; its client pays one fetch
-			delete(ws.m, k)
-			break
+	if _, ok := ws.m[tok]; !ok {
+		// Forget one (its client pays one fetch): the caller's own when it
+		// holds its share, so that no caller can push the others out.
+		mine, victim := 0, ""
+		for k, st := range ws.m {
+			if st.owner == owner {
+				mine++
+				victim = k
+			}
+		}
+		if mine < maxWatchStatesPerCaller {
+			victim = ""
+			if len(ws.m) >= maxWatchStates {
+				for k := range ws.m {
+					victim = k
+					break
+				}
+			}
+		}
+		if victim != "" {
+			delete(ws.m, victim)
 		}
 	}
 	ws.m[tok] = watchState{owner: owner, snap: snap}

@@ -1,0 +1,38 @@
+package server
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/latchkey/latchkey/resolver"
+)
+
+// TestWatchStatesPerCaller: a caller that piles up tokens pushes out only
+// its own, never another caller's, and a token is found only by the
+// caller it was issued to.
+func TestWatchStatesPerCaller(t *testing.T) {
+	var ws watchStates
+	snap := &resolver.Snapshot{}
+	ws.put("victim", "v-token", snap)
+	for i := range 10 * maxWatchStatesPerCaller {
+		ws.put("flooder", fmt.Sprintf("f-%d", i), snap)
+	}
+	if _, ok := ws.get("victim", "v-token"); !ok {
+		t.Error("another caller's flood pushed out the victim's token")
+	}
+	if _, ok := ws.get("flooder", "v-token"); ok {
+		t.Error("a token was found for a caller it was not issued to")
+	}
+	mine := 0
+	for _, st := range ws.m {
+		if st.owner == "flooder" {
+			mine++
+		}
+	}
+	if mine > maxWatchStatesPerCaller {
+		t.Errorf("one caller holds %d states; want at most %d", mine, maxWatchStatesPerCaller)
+	}
+	if _, ok := ws.get("flooder", fmt.Sprintf("f-%d", 10*maxWatchStatesPerCaller-1)); !ok {
+		t.Error("the flooder's newest token was forgotten")
+	}
+}
