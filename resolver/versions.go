@@ -50,8 +50,9 @@ func (v Versions) String() string {
 // current version ([secret.Versioner]: a metadata call, no value), at most
 // the Resolver's concurrency at once. A store without version probes, or
 // a probe that fails, leaves its secrets unprobed; the error is a plan
-// error only. Callers (`--watch`) fetch when anything is unprobed or
-// changed, so an unchanged secret costs one metadata call.
+// error only. [Resolver.Watch] builds change detection on it: it fetches
+// only the secrets unprobed or changed, so an unchanged secret costs one
+// metadata call.
 func (r *Resolver) Versions(ctx context.Context, wf Workflow) (Versions, error) {
 	plan, err := r.Plan(wf)
 	if err != nil {
