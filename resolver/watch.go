@@ -56,11 +56,12 @@ func (r *Resolver) Watch(ctx context.Context, wf Workflow, prev *Snapshot) (*Res
 		_, _ = rand.Read(key)
 		return res, newSnapshot(key, vers, res), nil
 	}
-	// The fields whose secret's version moved or is unknown.
-	version := map[fetchKey]string{}
+	// The fields whose secret's version moved or is unknown. A secret
+	// spelled two ways is probed, and so keyed, by its first spelling.
+	first := map[fetchKey]string{}
 	for _, s := range plan.Steps {
-		if _, ok := version[s.key()]; s.Ref != nil && !ok {
-			version[s.key()] = vers.ByFetch[probeKey(s)]
+		if _, ok := first[s.key()]; s.Ref != nil && !ok {
+			first[s.key()] = probeKey(s)
 		}
 	}
 	stale := Workflow{Name: wf.Name}
@@ -70,7 +71,8 @@ func (r *Resolver) Watch(ctx context.Context, wf Workflow, prev *Snapshot) (*Res
 			continue
 		}
 		refs++
-		if v := version[s.key()]; v == "" || v != prev.versions.ByFetch[probeKey(s)] {
+		k := first[s.key()]
+		if v := vers.ByFetch[k]; v == "" || v != prev.versions.ByFetch[k] {
 			stale.Fields = append(stale.Fields, wf.Fields[i])
 		}
 	}

@@ -3,6 +3,7 @@ package resolver
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -24,7 +25,14 @@ func newMutable(values map[string]string, versions map[string]string) *mutableSt
 	return &mutableStore{values: values, versions: versions, probes: map[string]int{}, gets: map[string]int{}}
 }
 
+// SecretKey makes "alias-NAME" another spelling of NAME, as an ARN is of
+// an AWS secret's name.
+func (m *mutableStore) SecretKey(req secret.Request) string {
+	return strings.TrimPrefix(req.Name, "alias-") + "\x00" + req.Version
+}
+
 func (m *mutableStore) Get(_ context.Context, req secret.Request) (secret.Value, error) {
+	req.Name = strings.TrimPrefix(req.Name, "alias-")
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.gets[req.Name]++
@@ -36,6 +44,7 @@ func (m *mutableStore) Get(_ context.Context, req secret.Request) (secret.Value,
 }
 
 func (m *mutableStore) CurrentVersion(_ context.Context, req secret.Request) (string, error) {
+	req.Name = strings.TrimPrefix(req.Name, "alias-")
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.probes[req.Name]++
@@ -62,9 +71,10 @@ func (m *mutableStore) counts(name string) (probes, gets int) {
 	return m.probes[name], m.gets[name]
 }
 
-// TestWatchCostsAndChanges: one check probes each secret once, fetches
-// only the secret whose version it could not learn (never the whole
-// workflow), and reports a change of either kind of secret.
+// TestWatchCostsAndChanges: one check probes each secret once (a secret
+// spelled two ways too), fetches only the secret whose version it could
+// not learn (never the whole workflow), and reports a change of either
+// kind of secret.
 func TestWatchCostsAndChanges(t *testing.T) {
 	probed := newMutable(map[string]string{"a": "a1", "b": "b1"}, map[string]string{"a": "1", "b": "1"})
 	blind := newMutable(map[string]string{"u": "u1"}, nil)
@@ -74,7 +84,7 @@ func TestWatchCostsAndChanges(t *testing.T) {
 	}
 	defer r.Close()
 	wf := Workflow{Name: "wf"}
-	for _, f := range []struct{ name, ref string }{{"a", "secret://v/a"}, {"b", "secret://v/b"}, {"u", "secret://blind/u"}, {"opt", "secret://v/gone?optional=true"}, {"lit", "literal:x"}} {
+	for _, f := range []struct{ name, ref string }{{"a", "secret://v/a"}, {"b", "secret://v/b"}, {"u", "secret://blind/u"}, {"opt", "secret://v/gone?optional=true"}, {"lit", "literal:x"}, {"a2", "secret://v/alias-a"}} {
 		fld, err := ParseField(f.name, f.ref)
 		if err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"net/http"
 	"net/url"
 	"sync"
@@ -53,10 +54,11 @@ type watchStates struct {
 	m    map[string]watchState
 }
 
-// watchState is what a token stands for: whose it is and the snapshot.
+// watchState is what a token stands for: whose it is, for which
+// workflow, and the snapshot.
 type watchState struct {
-	owner string
-	snap  *resolver.Snapshot
+	owner, wf string
+	snap      *resolver.Snapshot
 }
 
 // watchOwner names the caller as the agent's rules see it: the unix peer's
@@ -68,45 +70,57 @@ func watchOwner(ctx context.Context) string {
 	return fmt.Sprintf("%s\x00%d\x00%d\x00%s\x00%s", c.Kind, c.UID, c.GID, c.Token, entry)
 }
 
-func (ws *watchStates) token(owner string, wf resolver.Workflow, res *resolver.Result) string {
+func (ws *watchStates) token(owner, wf string, res *resolver.Result) string {
 	ws.once.Do(func() { _, _ = rand.Read(ws.key[:]) })
 	h := hmac.New(sha256.New, ws.key[:])
-	part := func(b []byte) {
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], uint64(len(b)))
-		h.Write(n[:])
-		h.Write(b)
+	writePart(h, []byte(owner))
+	writePart(h, []byte(wf))
+	for _, f := range res.Fields {
+		writePart(h, []byte(f.Name))
+		writePart(h, []byte(f.Env))
+		writePart(h, f.Value.Reveal())
 	}
-	part([]byte(owner))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// workflowDigest identifies wf's fields and what each reads (a digest, so
+// that a literal is not kept in memory as written).
+func workflowDigest(wf resolver.Workflow) string {
+	h := sha256.New()
 	for _, f := range wf.Fields {
 		src := "literal:" + f.Source.Literal
 		if f.Source.Ref != nil {
 			src = f.Source.Ref.String()
 		}
-		part([]byte(f.Name))
-		part([]byte(f.Env))
-		part([]byte(src))
-	}
-	for _, f := range res.Fields {
-		part([]byte(f.Name))
-		part([]byte(f.Env))
-		part(f.Value.Reveal())
+		writePart(h, []byte(f.Name))
+		writePart(h, []byte(f.Env))
+		writePart(h, []byte(src))
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// get returns the snapshot tok stands for when tok was issued to owner.
-func (ws *watchStates) get(owner, tok string) (*resolver.Snapshot, bool) {
+// writePart writes b with its length first, so that parts cannot run into
+// each other.
+func writePart(h hash.Hash, b []byte) {
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(len(b)))
+	h.Write(n[:])
+	h.Write(b)
+}
+
+// get returns the snapshot tok stands for when tok was issued to owner
+// for workflow wf ([workflowDigest]).
+func (ws *watchStates) get(owner, wf, tok string) (*resolver.Snapshot, bool) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	st, ok := ws.m[tok]
-	if !ok || st.owner != owner {
+	if !ok || st.owner != owner || st.wf != wf {
 		return nil, false
 	}
 	return st.snap, true
 }
 
-func (ws *watchStates) put(owner, tok string, snap *resolver.Snapshot) {
+func (ws *watchStates) put(owner, wf, tok string, snap *resolver.Snapshot) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if ws.m == nil {
@@ -135,7 +149,7 @@ func (ws *watchStates) put(owner, tok string, snap *resolver.Snapshot) {
 			delete(ws.m, victim)
 		}
 	}
-	ws.m[tok] = watchState{owner: owner, snap: snap}
+	ws.m[tok] = watchState{owner: owner, wf: wf, snap: snap}
 }
 
 // serveWatch answers POST /v1/watch?since=TOKEN&interval=D&wait=D with the
@@ -169,7 +183,8 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generatio
 	interval, wait = max(interval, MinWatchInterval), min(wait, MaxWatchWait)
 	since := q.Get("since")
 	rr := g.resolverFor(r.Context())
-	owner := watchOwner(r.Context())
+	// A token stands for one caller's view of one workflow.
+	owner, wfd := watchOwner(r.Context()), workflowDigest(wf)
 	check := func(prev *resolver.Snapshot) (*resolver.Result, *resolver.Snapshot, error) {
 		ctx, cancel := withTimeout(r.Context(), g)
 		defer cancel()
@@ -183,7 +198,7 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generatio
 		}
 		writeJSON(w, http.StatusOK, out)
 	}
-	snap, known := s.watch.get(owner, since)
+	snap, known := s.watch.get(owner, wfd, since)
 	if known {
 		// The token says nothing about what this caller may read now.
 		if _, err := rr.Plan(wf); err != nil {
@@ -197,8 +212,8 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generatio
 			resolutionError(w, err)
 			return
 		}
-		tok := s.watch.token(owner, wf, res)
-		s.watch.put(owner, tok, next)
+		tok := s.watch.token(owner, wfd, res)
+		s.watch.put(owner, wfd, tok, next)
 		if tok != since {
 			answer(res, tok)
 			return
@@ -233,11 +248,11 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generatio
 			continue
 		case res == nil:
 			snap = next
-			s.watch.put(owner, since, next) // the next poll starts from these versions
+			s.watch.put(owner, wfd, since, next) // the next poll starts from these versions
 			continue
 		}
-		tok := s.watch.token(owner, wf, res)
-		s.watch.put(owner, tok, next)
+		tok := s.watch.token(owner, wfd, res)
+		s.watch.put(owner, wfd, tok, next)
 		if tok != since {
 			answer(res, tok)
 			return
