@@ -485,3 +485,69 @@ func (plainStore) Get(context.Context, secret.Request) (secret.Value, error) {
 	return secret.StringValue("x"), nil
 }
 func (plainStore) Close() error { return nil }
+
+// TestProbeFailuresDoNotOpenTheBreaker: a store that cannot answer version
+// probes (an emulator without GetSecretVersion, a role without
+// secretmanager.versions.get) fails every probe, many times over the
+// breaker's threshold; fetches of the same store keep being served, and a
+// probe is tried once (no retry). While the breaker is open for real
+// fetch failures, a probe fails fast and never takes the trial call.
+func TestProbeFailuresDoNotOpenTheBreaker(t *testing.T) {
+	for _, code := range []codes.Code{codes.Unimplemented, codes.PermissionDenied, codes.Unavailable} {
+		t.Run(code.String(), func(t *testing.T) {
+			srv := gcptest.Start(t, gcptest.Options{Secrets: []gcptest.Secret{{Project: "demo-project", ID: "db", Versions: []gcptest.Version{{Data: []byte(planted)}}}}})
+			st, err := gcp.New(context.Background(), "gcp", gcp.Config{Endpoint: srv.Addr, Insecure: true, Project: "demo-project", MaxAttempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = st.Close() })
+			s := Defaults("gcp")
+			s.Retry.Max = 3
+			s.ProbeRate, s.ProbeBurst = 1000, 100
+			w, _ := wrap(t, st, s, &recorder{}, nil)
+			srv.FailMethod("GetSecretVersion", code)
+			for i := range 3 * s.Breaker.Threshold {
+				if _, err := w.(secret.Versioner).CurrentVersion(ctx(t, 5*time.Second), secret.Request{Name: "db"}); err == nil {
+					t.Fatalf("probe %d succeeded against a server that refuses it", i)
+				}
+			}
+			if n := srv.Count("GetSecretVersion"); n != 3*s.Breaker.Threshold {
+				t.Errorf("%d GetSecretVersion calls; want %d (one per probe, no retries)", n, 3*s.Breaker.Threshold)
+			}
+			v, err := w.Get(ctx(t, 5*time.Second), secret.Request{Name: "db"})
+			if err != nil || v.RevealString() != planted {
+				t.Fatalf("a fetch after %d failed probes: %v; want the value (probes must not open the breaker)", 3*s.Breaker.Threshold, err)
+			}
+		})
+	}
+}
+
+func TestProbeNeverTakesTheTrial(t *testing.T) {
+	srv, st := awsStore(t)
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := settings()
+	s.Retry.Max = 0
+	w, _ := wrap(t, st, s, &recorder{}, clk)
+	srv.FailNext("db", 3, awstest.InternalServiceError)
+	for range 3 {
+		_, _ = w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"})
+	}
+	probes := srv.Count("DescribeSecret")
+	var oe *OpenError
+	if _, err := w.(secret.Versioner).CurrentVersion(ctx(t, time.Second), secret.Request{Name: "db"}); !errors.As(err, &oe) {
+		t.Fatalf("probe while open: err = %v; want OpenError", err)
+	}
+	clk.add(31 * time.Second) // half-open
+	if _, err := w.(secret.Versioner).CurrentVersion(ctx(t, time.Second), secret.Request{Name: "db"}); !errors.As(err, &oe) {
+		t.Fatalf("probe while half-open: err = %v; want OpenError (the trial is a fetch's)", err)
+	}
+	if n := srv.Count("DescribeSecret"); n != probes {
+		t.Errorf("%d probes reached the store while the breaker was not closed", n-probes)
+	}
+	if v, err := w.Get(ctx(t, time.Second), secret.Request{Name: "db"}); err != nil || v.RevealString() != planted {
+		t.Fatalf("the trial fetch: %v", err)
+	}
+	if _, err := w.(secret.Versioner).CurrentVersion(ctx(t, time.Second), secret.Request{Name: "db"}); err != nil {
+		t.Fatalf("probe after the breaker closed: %v", err)
+	}
+}

@@ -88,8 +88,14 @@ func (p *Store) shaped() secret.Store {
 // versioned is a [Store] whose store is a [secret.Versioner].
 type versioned struct{ *Store }
 
-// CurrentVersion asks the store for the version, under the probe rate,
-// the in-flight bound, retries and the breaker.
+// CurrentVersion asks the store for the version, under the probe rate and
+// the in-flight bound. A probe is an optimisation its caller falls back
+// from (to a fetch) whatever its failure, so it is tried once and its
+// outcome is never counted by the breaker: a store that cannot answer
+// probes (not implemented, no permission on metadata) would otherwise
+// open the breaker for every fetch. While the breaker is open or
+// half-open, a probe fails fast and never takes the trial call, which is
+// a fetch's to make.
 func (v *versioned) CurrentVersion(ctx context.Context, req secret.Request) (string, error) {
 	var out string
 	err := v.do(ctx, v.probes, "version probe", func(ctx context.Context) (err error) {
@@ -126,7 +132,8 @@ type RetryAfterer interface {
 }
 
 func (p *Store) do(ctx context.Context, lim *rate.Limiter, what string, call func(context.Context) error) error {
-	trial, err := p.admit()
+	probe := lim == p.probes
+	trial, err := p.admit(probe)
 	if err != nil {
 		return err
 	}
@@ -153,6 +160,9 @@ func (p *Store) do(ctx context.Context, lim *rate.Limiter, what string, call fun
 			return &LimitError{Store: p.name, What: what, Rate: float64(lim.Limit()), Burst: lim.Burst(), Err: err}
 		}
 		err := call(ctx)
+		if probe {
+			return err // see versioned.CurrentVersion
+		}
 		if err == nil {
 			p.succeeded()
 			return nil
@@ -200,8 +210,9 @@ func (p *Store) backoff(attempt int) time.Duration {
 // (half-open), it lets exactly one call through as the trial and keeps
 // refusing the others until that call has answered: a store coming back
 // is not met by every waiting caller at once. trial reports that the
-// caller is the trial and must call endTrial when done.
-func (p *Store) admit() (trial bool, err error) {
+// caller is the trial and must call endTrial when done. A probe is never
+// the trial: it is refused while the breaker is half-open.
+func (p *Store) admit(probe bool) (trial bool, err error) {
 	if p.set.Breaker.Threshold == 0 {
 		return false, nil
 	}
@@ -213,7 +224,7 @@ func (p *Store) admit() (trial bool, err error) {
 	if !p.halfOpen {
 		return false, nil
 	}
-	if p.trial {
+	if p.trial || probe {
 		return false, &OpenError{Store: p.name, Failures: p.set.Breaker.Threshold, Trial: true, Last: p.lastErr}
 	}
 	p.trial = true

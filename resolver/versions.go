@@ -50,15 +50,29 @@ func (v Versions) String() string {
 // current version ([secret.Versioner]: a metadata call, no value), at most
 // the Resolver's concurrency at once. A store without version probes, or
 // a probe that fails, leaves its secrets unprobed; the error is a plan
-// error only. Callers (`--watch`) fetch when anything is unprobed or
-// changed, so an unchanged secret costs one metadata call.
+// error only. [Resolver.Watch] builds change detection on it: it fetches
+// only the secrets unprobed or changed, so an unchanged secret costs one
+// metadata call.
 func (r *Resolver) Versions(ctx context.Context, wf Workflow) (Versions, error) {
 	plan, err := r.Plan(wf)
 	if err != nil {
 		return Versions{}, err
 	}
+	return r.probe(ctx, plan), nil
+}
+
+// probeKey names a step's secret in [Versions.ByFetch]: the request as
+// written, not the store's canonical key, which may change as the store
+// learns (an ARN from an answer): the same workflow must give the same keys.
+func probeKey(s Step) string {
+	return s.Store + "/" + s.Request.Name + "?version=" + s.Request.Version
+}
+
+// probe asks each distinct secret of plan for its version, once.
+func (r *Resolver) probe(ctx context.Context, plan *Plan) Versions {
 	type probe struct {
 		k   fetchKey
+		key string
 		req secret.Request
 		ver secret.Versioner
 	}
@@ -75,7 +89,7 @@ func (r *Resolver) Versions(ctx context.Context, wf Workflow) (Versions, error) 
 			out.Unprobed++
 			continue
 		}
-		probes = append(probes, probe{k: s.key(), req: s.Request, ver: v})
+		probes = append(probes, probe{k: s.key(), key: probeKey(s), req: s.Request, ver: v})
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -94,14 +108,11 @@ func (r *Resolver) Versions(ctx context.Context, wf Workflow) (Versions, error) 
 				}
 				return
 			}
-			// Keyed by the request as written, not the store's canonical
-			// key, which may change as the store learns (an ARN from an
-			// answer): the same workflow must give the same keys.
-			out.ByFetch[p.k.store+"/"+p.req.Name+"?version="+p.req.Version] = v
+			out.ByFetch[p.key] = v
 		})
 	}
 	wg.Wait()
-	return out, nil
+	return out
 }
 
 // Principal asks the named store who it acts as ([secret.Principaler]);

@@ -29,6 +29,8 @@ func FuzzAPI(f *testing.F) {
 		{"/v1/invalidate", "", `{"all":true,"all":false}`},
 		{"/secretsmanager/get", "secretId=db&versionStage=AWSCURRENT&refreshNow=true", ""},
 		{"/secretsmanager/get", "secretId=&versionId=x&versionStage=y", ""},
+		{"/v1/watch", "since=" + strings.Repeat("ab", 32) + "&interval=1s&wait=1s", "fields:\n  a: secret://mem/db#password\n"},
+		{"/v1/watch", "since=%00&interval=-1s&wait=99h", "fields:\n  a: secret://other/x\n"},
 	}
 	for _, s := range seeds {
 		f.Add(s.path, s.query, []byte(s.body))

@@ -5,13 +5,18 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
 	"net/http"
 	"net/url"
 	"sync"
 	"time"
 
 	"github.com/latchkey/latchkey/resolver"
+	"github.com/latchkey/latchkey/secret"
 )
 
 // Watch limits. A long poll holds its connection for at most
@@ -20,8 +25,10 @@ import (
 const (
 	MaxWatchWait     = 8 * time.Second
 	MinWatchInterval = time.Second
-	// maxWatchStates bounds the versions remembered for watch tokens.
-	maxWatchStates = 4096
+	// maxWatchStates bounds the versions remembered for watch tokens, and
+	// maxWatchStatesPerCaller those of one caller.
+	maxWatchStates          = 4096
+	maxWatchStatesPerCaller = 64
 )
 
 // WatchResponse is the answer of POST /v1/watch: Changed with the new
@@ -33,61 +40,126 @@ type WatchResponse struct {
 	ResolveResponse
 }
 
-// watchStates remembers, per token, the versions the resolution had, so
-// that a client's next long poll starts from metadata calls, not a fetch.
-// A token is an HMAC of the resolution's values under a key of this
-// process: it tells whether values changed and nothing about them.
+// watchStates remembers, per token, the snapshot of the resolution it
+// stands for, so that a client's next long poll starts from version probes,
+// not a fetch. A token is an HMAC, under a key of this process, of the
+// caller it was issued to, the workflow and the resolution's values: it
+// tells whether values changed and nothing about them, and it is bound to
+// its caller (another caller presenting it is answered as for an unknown
+// token, so a token is no equality oracle for another caller's secret).
 type watchStates struct {
 	once sync.Once
 	key  [32]byte
 	mu   sync.Mutex
-	m    map[string]resolver.Versions
+	m    map[string]watchState
 }
 
-func (ws *watchStates) token(res *resolver.Result) string {
+// watchState is what a token stands for: whose it is, for which
+// workflow, and the snapshot.
+type watchState struct {
+	owner, wf string
+	snap      *resolver.Snapshot
+}
+
+// watchOwner names the caller as the agent's rules see it: the unix peer's
+// uid and gid, or the token's name, and the callers entry it matched.
+// Not the pid: another process of the same user may read the same secrets.
+func watchOwner(ctx context.Context) string {
+	c, _ := secret.CallerFrom(ctx)
+	entry, _ := ctx.Value(entryKey{}).(string)
+	return fmt.Sprintf("%s\x00%d\x00%d\x00%s\x00%s", c.Kind, c.UID, c.GID, c.Token, entry)
+}
+
+func (ws *watchStates) token(owner, wf string, res *resolver.Result) string {
 	ws.once.Do(func() { _, _ = rand.Read(ws.key[:]) })
 	h := hmac.New(sha256.New, ws.key[:])
+	writePart(h, []byte(owner))
+	writePart(h, []byte(wf))
 	for _, f := range res.Fields {
-		for _, part := range [][]byte{[]byte(f.Name), []byte(f.Env), f.Value.Reveal()} {
-			var n [8]byte
-			for i := range n {
-				n[i] = byte(len(part) >> (8 * i))
-			}
-			h.Write(n[:])
-			h.Write(part)
-		}
+		writePart(h, []byte(f.Name))
+		writePart(h, []byte(f.Env))
+		writePart(h, f.Value.Reveal())
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func (ws *watchStates) get(tok string) (resolver.Versions, bool) {
-	ws.mu.Lock()
-	defer ws.mu.Unlock()
-	v, ok := ws.m[tok]
-	return v, ok
+// workflowDigest identifies wf's fields and what each reads (a digest, so
+// that a literal is not kept in memory as written).
+func workflowDigest(wf resolver.Workflow) string {
+	h := sha256.New()
+	for _, f := range wf.Fields {
+		src := "literal:" + f.Source.Literal
+		if f.Source.Ref != nil {
+			src = f.Source.Ref.String()
+		}
+		writePart(h, []byte(f.Name))
+		writePart(h, []byte(f.Env))
+		writePart(h, []byte(src))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
-func (ws *watchStates) put(tok string, v resolver.Versions) {
+// writePart writes b with its length first, so that parts cannot run into
+// each other.
+func writePart(h hash.Hash, b []byte) {
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(len(b)))
+	h.Write(n[:])
+	h.Write(b)
+}
+
+// get returns the snapshot tok stands for when tok was issued to owner
+// for workflow wf ([workflowDigest]).
+func (ws *watchStates) get(owner, wf, tok string) (*resolver.Snapshot, bool) {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	st, ok := ws.m[tok]
+	if !ok || st.owner != owner || st.wf != wf {
+		return nil, false
+	}
+	return st.snap, true
+}
+
+func (ws *watchStates) put(owner, wf, tok string, snap *resolver.Snapshot) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if ws.m == nil {
-		ws.m = map[string]resolver.Versions{}
+		ws.m = map[string]watchState{}
 	}
-	if len(ws.m) >= maxWatchStates {
-		for k := range ws.m { // forget one; its client pays one fetch
-			delete(ws.m, k)
-			break
+	if _, ok := ws.m[tok]; !ok {
+		// Forget one (its client pays one fetch): the caller's own when it
+		// holds its share, so that no caller can push the others out.
+		mine, victim := 0, ""
+		for k, st := range ws.m {
+			if st.owner == owner {
+				mine++
+				victim = k
+			}
+		}
+		if mine < maxWatchStatesPerCaller {
+			victim = ""
+			if len(ws.m) >= maxWatchStates {
+				for k := range ws.m {
+					victim = k
+					break
+				}
+			}
+		}
+		if victim != "" {
+			delete(ws.m, victim)
 		}
 	}
-	ws.m[tok] = v
+	ws.m[tok] = watchState{owner: owner, wf: wf, snap: snap}
 }
 
 // serveWatch answers POST /v1/watch?since=TOKEN&interval=D&wait=D with the
-// workflow document as the body: it returns as soon as the resolution's
-// values differ from those TOKEN stands for (at once when since is empty
-// or unknown and they differ), checking every interval (at least 1s) with
-// version probes where the stores have them, else by resolving; after
-// wait (at most MaxWatchWait) it answers Changed false.
+// workflow document as the body. A workflow the caller may not read is
+// refused (403) whatever the token. Otherwise it returns as soon as the
+// resolution's values differ from those TOKEN stands for (at once when
+// since is empty, unknown or another caller's and they differ), checking
+// every interval (at least 1s) with [resolver.Resolver.Watch]: one version
+// probe per secret, a fetch only of the secrets whose version moved or is
+// unknown; after wait (at most MaxWatchWait) it answers Changed false.
 func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generation) {
 	wf, ok := s.readWorkflow(w, r)
 	if !ok {
@@ -111,17 +183,12 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generatio
 	interval, wait = max(interval, MinWatchInterval), min(wait, MaxWatchWait)
 	since := q.Get("since")
 	rr := g.resolverFor(r.Context())
-	resolve := func() (*resolver.Result, string, resolver.Versions, error) {
-		ctx, cancel := withTimeout(withRefresh(r.Context()), g)
+	// A token stands for one caller's view of one workflow.
+	owner, wfd := watchOwner(r.Context()), workflowDigest(wf)
+	check := func(prev *resolver.Snapshot) (*resolver.Result, *resolver.Snapshot, error) {
+		ctx, cancel := withTimeout(r.Context(), g)
 		defer cancel()
-		vers, _ := rr.Versions(ctx, wf)
-		res, err := rr.Resolve(ctx, wf)
-		if err != nil {
-			return nil, "", vers, err
-		}
-		tok := s.watch.token(res)
-		s.watch.put(tok, vers)
-		return res, tok, vers, nil
+		return rr.Watch(ctx, wf, prev)
 	}
 	answer := func(res *resolver.Result, tok string) {
 		out := WatchResponse{Changed: true, Token: tok,
@@ -131,18 +198,27 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generatio
 		}
 		writeJSON(w, http.StatusOK, out)
 	}
-	prev, known := s.watch.get(since)
-	if !known {
-		res, tok, _, err := resolve()
+	snap, known := s.watch.get(owner, wfd, since)
+	if known {
+		// The token says nothing about what this caller may read now.
+		if _, err := rr.Plan(wf); err != nil {
+			_, err = rr.Resolve(r.Context(), wf) // tells the audit log
+			resolutionError(w, err)
+			return
+		}
+	} else {
+		res, next, err := check(nil)
 		if err != nil {
 			resolutionError(w, err)
 			return
 		}
+		tok := s.watch.token(owner, wfd, res)
+		s.watch.put(owner, wfd, tok, next)
 		if tok != since {
 			answer(res, tok)
 			return
 		}
-		prev, _ = s.watch.get(tok)
+		snap = next
 	}
 	deadline := time.Now().Add(wait)
 	t := time.NewTimer(interval)
@@ -158,24 +234,30 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generatio
 		case <-t.C:
 		}
 		t.Reset(interval)
-		ctx, cancel := withTimeout(r.Context(), g)
-		vers, err := rr.Versions(ctx, wf)
-		cancel()
-		if err == nil && vers.Same(prev) {
-			continue
-		}
-		res, tok, vers, err := resolve()
-		if err != nil {
+		res, next, err := check(snap)
+		var rerr *resolver.Error
+		switch {
+		case err != nil && !errors.As(err, &rerr):
+			// Refused or unplannable: it would be every time.
+			resolutionError(w, err)
+			return
+		case err != nil:
 			// A store failing now is not a change: the client keeps what it
 			// has and asks again.
 			s.log.Warn("watch: re-checking a workflow failed", "workflow", wf.Name, "error", err)
 			continue
+		case res == nil:
+			snap = next
+			s.watch.put(owner, wfd, since, next) // the next poll starts from these versions
+			continue
 		}
+		tok := s.watch.token(owner, wfd, res)
+		s.watch.put(owner, wfd, tok, next)
 		if tok != since {
 			answer(res, tok)
 			return
 		}
-		prev = vers
+		snap = next
 	}
 }
 

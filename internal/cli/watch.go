@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/latchkey/latchkey/cache"
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/server"
 )
@@ -60,19 +58,19 @@ func (w *watchFlags) interval(cmd *cobra.Command) (time.Duration, error) {
 	return d, nil
 }
 
-// watcher re-checks one workflow's secrets with a long-lived resolver.
-// An unchanged secret whose store has version probes costs one metadata
-// call per check; the others are fetched and compared by digest, in
-// memory only. With --server, the server does the checking and the
-// watcher long-polls it (POST /v1/watch).
+// watcher re-checks one workflow's secrets with a long-lived resolver
+// ([resolver.Resolver.Watch], the change detection the server's watch
+// uses too). An unchanged secret whose store has version probes costs one
+// metadata call per check; the others are fetched and compared by keyed
+// digest, in memory only. With --server, the server does the checking and
+// the watcher long-polls it (POST /v1/watch).
 type watcher struct {
 	r        *resolver.Resolver
 	wf       resolver.Workflow
 	timeout  time.Duration
 	interval time.Duration
 	log      *slog.Logger
-	vers     resolver.Versions
-	digest   [sha256.Size]byte
+	snap     *resolver.Snapshot
 
 	remote      *server.Client
 	name, token string
@@ -106,16 +104,12 @@ func (a *app) startWatch(ctx context.Context, interval time.Duration) (*watcher,
 		return nil, nil, err
 	}
 	w := &watcher{r: r, wf: wf, timeout: agent.Timeout, interval: interval, log: a.log}
-	// Versions first: a rotation between the two is then seen as a change
-	// at the next check, never hidden.
-	w.vers = w.versions(ctx)
-	res, err := w.fetch(ctx)
+	res, err := w.watch(ctx)
 	if err != nil {
 		r.Close()
 		return nil, nil, err
 	}
 	a.usedEnv = r.UsedEnv()
-	w.digest = digestOf(res)
 	return w, res, nil
 }
 
@@ -179,11 +173,13 @@ func (w *watcher) close() {
 	w.r.Close()
 }
 
-// fetch resolves the workflow under the config's timeout, past any cache.
-func (w *watcher) fetch(ctx context.Context) (*resolver.Result, error) {
-	ctx, cancel := context.WithTimeout(cache.WithRefresh(ctx), w.timeout)
+// watch checks the workflow under the config's timeout: the first call
+// resolves it past any cache, the next ones return the new result when a
+// value changed and nil when none did.
+func (w *watcher) watch(ctx context.Context) (*resolver.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, w.timeout)
 	defer cancel()
-	res, err := w.r.Resolve(ctx, w.wf)
+	res, snap, err := w.r.Watch(ctx, w.wf, w.snap)
 	if err != nil {
 		var rerr *resolver.Error
 		if errors.As(err, &rerr) {
@@ -191,17 +187,11 @@ func (w *watcher) fetch(ctx context.Context) (*resolver.Result, error) {
 		}
 		return nil, fail(ExitConfig, err)
 	}
-	return res, nil
-}
-
-func (w *watcher) versions(ctx context.Context) resolver.Versions {
-	ctx, cancel := context.WithTimeout(ctx, w.timeout)
-	defer cancel()
-	v, err := w.r.Versions(ctx, w.wf)
-	if err != nil {
-		return resolver.Versions{Unprobed: 1}
+	if res == nil {
+		w.log.Debug("watch: values unchanged", "workflow", w.wf.Name, "unprobed", snap.Versions().Unprobed)
 	}
-	return v
+	w.snap = snap
+	return res, nil
 }
 
 // check returns the new result when a value changed, nil when none did.
@@ -222,46 +212,7 @@ func (w *watcher) check(ctx context.Context) (*resolver.Result, error) {
 		w.token = resp.Token
 		return res, nil
 	}
-	vers := w.versions(ctx)
-	if vers.Same(w.vers) {
-		w.log.Debug("watch: versions unchanged", "workflow", w.wf.Name)
-		return nil, nil
-	}
-	res, err := w.fetch(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// Probed before the fetch: the versions are at worst older than the
-	// values, which means one more fetch on the next check, never a
-	// change missed.
-	w.vers = vers
-	d := digestOf(res)
-	if d == w.digest {
-		w.log.Debug("watch: fetched; values unchanged", "workflow", w.wf.Name, "unprobed", vers.Unprobed)
-		return nil, nil
-	}
-	w.digest = d
-	return res, nil
-}
-
-// digestOf hashes every field's name, variable and value. It stays in
-// memory: it tells whether values changed, and is never logged or written.
-func digestOf(res *resolver.Result) [sha256.Size]byte {
-	h := sha256.New()
-	for _, f := range res.Fields {
-		for _, part := range [][]byte{[]byte(f.Name), []byte(f.Env), f.Value.Reveal()} {
-			var n [8]byte
-			l := len(part)
-			for i := range n {
-				n[i] = byte(l >> (8 * i))
-			}
-			h.Write(n[:])
-			h.Write(part)
-		}
-	}
-	var d [sha256.Size]byte
-	copy(d[:], h.Sum(nil))
-	return d
+	return w.watch(ctx)
 }
 
 // changeAction is what exec --watch does when a value changes.

@@ -581,7 +581,7 @@ func TestConfigErrors(t *testing.T) {
 		{"duration not a duration", map[string]any{"region": "eu-west-1", "auth_method": "assume_role",
 			"role_arn": "arn:aws:iam::1:role/r", "duration": "an hour"}, []string{"duration"}},
 		{"role settings without assume_role", map[string]any{"region": "eu-west-1", "role_arn": "arn:aws:iam::1:role/r",
-			"sts_endpoint": "http://127.0.0.1:1"}, []string{"role_arn", "sts_endpoint"}},
+			"sts_endpoint": "http://127.0.0.1:1"}, []string{"role_arn"}},
 		{"key settings without access_keys", map[string]any{"region": "eu-west-1", "access_key_id_env": "X",
 			"secret_access_key": "y"}, []string{"access_key_id_env", "secret_access_key"}},
 		{"two sources for one key", map[string]any{"region": "eu-west-1", "auth_method": "access_keys",

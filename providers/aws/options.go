@@ -84,8 +84,9 @@ type Options struct {
 	// endpoint, a test server). Empty honours AWS_ENDPOINT_URL_SECRETS_MANAGER
 	// and AWS_ENDPOINT_URL, then the SDK's regional endpoint.
 	Endpoint string
-	// STSEndpoint overrides the STS endpoint used by AuthAssumeRole. Empty
-	// honours AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL.
+	// STSEndpoint overrides the STS endpoint used by AuthAssumeRole and by
+	// [Store.Principal] (`latchkey check`). Empty honours
+	// AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL.
 	STSEndpoint string
 	// MaxAttempts bounds the attempts of each call, retries included, for
 	// 5xx answers, throttling and network errors (default 3, the SDK's).
@@ -243,9 +244,6 @@ func (o *Options) validate(name string) error {
 		if err := checkEndpoint(ep.val); err != nil {
 			bad(ep.key, "%q: %v", ep.val, err)
 		}
-	}
-	if o.STSEndpoint != "" && o.AuthMethod != AuthAssumeRole {
-		bad("sts_endpoint", "applies only to auth_method assume_role (this store uses %s)", o.AuthMethod)
 	}
 	if o.MaxAttempts < 0 || o.MaxAttempts > 20 {
 		bad("max_attempts", "%d is outside 1 to 20 (0 keeps the SDK's default of 3)", o.MaxAttempts)

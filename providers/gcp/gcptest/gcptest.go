@@ -120,6 +120,7 @@ type Server struct {
 
 	mu       sync.Mutex // guards the fields below and the secrets' versions
 	failures []codes.Code
+	refused  map[string]codes.Code // method → the code every call of it fails with
 	requests []string
 	counts   map[string]int // calls by method
 }
@@ -199,6 +200,36 @@ func (s *Server) FailNext(code codes.Code, n int) {
 	}
 }
 
+// FailMethod makes every later call of method ("GetSecretVersion",
+// "AccessSecretVersion") fail with code before any other check, as a
+// Secret Manager emulator that lacks the method (codes.Unimplemented) or
+// an organisation policy that denies it does. Calls are still counted.
+func (s *Server) FailMethod(method string, code codes.Code) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refused == nil {
+		s.refused = map[string]codes.Code{}
+	}
+	s.refused[method] = code
+}
+
+// refusal returns the error FailMethod set for method, or nil.
+func (s *Server) refusal(method string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	code, ok := s.refused[method]
+	if !ok {
+		return nil
+	}
+	switch code {
+	case codes.PermissionDenied:
+		return status.Errorf(code, "Permission denied on method %s.", method)
+	case codes.Unimplemented:
+		return status.Errorf(code, "Method %s is not implemented.", method)
+	}
+	return status.Error(code, "The service is currently unavailable.")
+}
+
 // Requests returns the resource names of the AccessSecretVersion calls
 // received so far, in order.
 func (s *Server) Requests() []string {
@@ -230,6 +261,9 @@ func (s *Server) AccessSecretVersion(ctx context.Context, req *secretmanagerpb.A
 	s.requests = append(s.requests, req.GetName())
 	s.counts["AccessSecretVersion"]++
 	s.mu.Unlock()
+	if err := s.refusal("AccessSecretVersion"); err != nil {
+		return nil, err
+	}
 	sec, v, versionName, err := s.find(ctx, req.GetName(), "secretmanager.versions.access")
 	if err != nil {
 		return nil, err
@@ -265,6 +299,9 @@ func (s *Server) GetSecretVersion(ctx context.Context, req *secretmanagerpb.GetS
 	s.mu.Lock()
 	s.counts["GetSecretVersion"]++
 	s.mu.Unlock()
+	if err := s.refusal("GetSecretVersion"); err != nil {
+		return nil, err
+	}
 	sec, v, versionName, err := s.find(ctx, req.GetName(), "secretmanager.versions.get")
 	if err != nil {
 		return nil, err
