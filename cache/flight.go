@@ -289,10 +289,12 @@ func (s *Store) failed(f *flight, gen uint64, key string, req secret.Request, er
 	case now.Before(e.expires):
 		// A refresh-ahead failed while the entry is still fresh.
 		f.val, f.err, f.status = secret.NewValue(e.buf), nil, secret.CacheHit
+		f.version, f.detail = e.version, e.detail
 	default:
 		age := now.Sub(e.expires)
 		if s.set.maxStale >= 0 && age <= s.set.maxStale {
 			f.val, f.err, f.status = secret.NewValue(e.buf), nil, secret.CacheStale
+			f.version, f.detail = e.version, e.detail // the answer's, not the failed call's
 			e.retryAt = now.Add(s.set.errorBackoff)
 			s.c.stale.Add(1)
 			s.set.log.Debug("store failed; answering from a stale entry", "store", s.set.name, "expired_ago", age, "error", err)
