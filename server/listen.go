@@ -153,7 +153,7 @@ const (
 	// before that client's first request arrives.
 	minUntrusted = 128
 	// untrustedPerUID is how many untrusted connections one unix uid may
-	// hold at once; its next one closes its oldest.
+	// hold at once; more are closed as soon as they are accepted.
 	untrustedPerUID = 4
 )
 
@@ -190,6 +190,17 @@ func newListener(l net.Listener, t transport, maxConns int) *listener {
 // Accept returns the next connection, waiting first for a trusted slot
 // when its peer is trusted and they are all taken.
 func (l *listener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.accept()
+		if c != nil || err != nil {
+			return c, err
+		}
+	}
+}
+
+// accept accepts one connection; it returns neither a connection nor an
+// error when it closed it at once (a unix uid over its share).
+func (l *listener) accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
@@ -216,37 +227,54 @@ func (l *listener) Accept() (net.Conn, error) {
 			}
 		}
 	}
-	var victims []*conn
 	l.mu.Lock()
 	if l.transport == overUnix {
-		var same []*conn
+		same := 0
 		for _, o := range l.untrusted {
 			if o.caller.UID == wc.caller.UID {
-				same = append(same, o)
+				same++
 			}
 		}
-		if len(same) >= untrustedPerUID {
-			victims = append(victims, same[0])
+		if same >= untrustedPerUID {
+			// Closed before it costs a goroutine: the uid's own
+			// connections are what it has to wait for.
+			l.mu.Unlock()
+			_ = c.Close()
+			return nil, nil
 		}
 	}
-	if n := len(l.untrusted) - len(victims) + 1 - l.maxUntrusted; n > 0 {
-		for _, o := range l.untrusted {
-			if n == 0 {
-				break
-			}
-			if len(victims) == 0 || o != victims[0] {
-				victims = append(victims, o)
-				n--
-			}
-		}
+	var victims []*conn
+	if n := len(l.untrusted) + 1 - l.maxUntrusted; n > 0 {
+		victims = slices.Clone(l.untrusted[:n])
+	}
+	for _, v := range victims {
+		l.evict(v)
 	}
 	l.untrusted = append(l.untrusted, wc)
-	wc.timer = time.AfterFunc(l.life, func() { _ = wc.Close() })
+	wc.timer = time.AfterFunc(l.life, func() {
+		l.mu.Lock()
+		expired := slices.Contains(l.untrusted, wc)
+		if expired {
+			l.evict(wc)
+		}
+		l.mu.Unlock()
+		if expired {
+			_ = wc.Close()
+		}
+	})
 	l.mu.Unlock()
 	for _, v := range victims {
 		_ = v.Close()
 	}
 	return wc, nil
+}
+
+// evict takes c out of the untrusted pool before it is closed, so that a
+// request on it can no longer make it trusted. l.mu must be held.
+func (l *listener) evict(c *conn) {
+	if i := slices.Index(l.untrusted, c); i >= 0 {
+		l.untrusted = slices.Delete(l.untrusted, i, i+1)
+	}
 }
 
 // promote moves c to the trusted connections.

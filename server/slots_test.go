@@ -58,6 +58,7 @@ func TestStrangersCannotTakeSlots(t *testing.T) {
 				}
 				c, err := net.Dial("tcp", h.tcp)
 				if err != nil {
+					time.Sleep(5 * time.Millisecond)
 					continue
 				}
 				br := bufio.NewReader(c)
@@ -78,6 +79,7 @@ func TestStrangersCannotTakeSlots(t *testing.T) {
 					time.Sleep(20 * time.Millisecond)
 				}
 				c.Close()
+				time.Sleep(5 * time.Millisecond) // holding, not flooding (a CPU fight, which nothing bounds)
 			}
 		}(i%2 == 0)
 	}
@@ -164,4 +166,49 @@ func TestUntrustedConnectionEnds(t *testing.T) {
 			t.Errorf("a silent connection was closed after %v, before untrustedLife (%v): nothing else was competing for its slot", took, untrustedLife)
 		}
 	})
+}
+
+// TestStrangerUIDShare: a unix uid that no callers entry names (here the
+// test's own) holds at most untrustedPerUID connections; more are closed at
+// once; each of its connections answers one request, and a refused store
+// read (403) ends it too.
+func TestStrangerUIDShare(t *testing.T) {
+	h := start(t, "callers:\n  other:\n    uids: [4242]\n    stores:\n      mem: {}\n", nil)
+	var conns []net.Conn
+	var readers []*bufio.Reader
+	for range untrustedPerUID + 3 {
+		c, err := net.Dial("unix", h.sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns, readers = append(conns, c), append(readers, bufio.NewReader(c))
+	}
+	var open []int
+	for i, c := range conns {
+		if !closedByServer(c, readers[i], 300*time.Millisecond) {
+			open = append(open, i)
+		}
+	}
+	if len(open) != untrustedPerUID {
+		t.Fatalf("%d of %d connections of a stranger uid stayed open, want %d", len(open), len(conns), untrustedPerUID)
+	}
+	for n, i := range open {
+		req := "GET /healthz HTTP/1.1\r\nHost: l\r\n\r\n"
+		want := 200
+		if n%2 == 1 {
+			req, want = "GET /v1/secret?ref=secret%3A%2F%2Fmem%2Fdb HTTP/1.1\r\nHost: l\r\n\r\n", 403
+		}
+		_ = conns[i].SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(conns[i], req)
+		resp, err := http.ReadResponse(readers[i], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want || !closedByServer(conns[i], readers[i], time.Second) {
+			t.Errorf("stranger request %d: status %d (want %d), and its connection must end after it", n, resp.StatusCode, want)
+		}
+	}
 }
