@@ -50,6 +50,7 @@ type entry struct {
 	expires    time.Time
 	retryAt    time.Time // after a stale answer: until then, answer stale without asking
 	version    string    // from the store, when known
+	detail     secret.VersionDetail
 	elem       *list.Element
 	refreshing bool
 }
@@ -157,7 +158,7 @@ func (s *Store) lookup(key string, note *secret.FetchNote, negOK bool) (secret.V
 		// The store failed moments ago: answer stale without asking again.
 		s.lru.MoveToFront(e.elem)
 		v := secret.NewValue(e.buf)
-		version := e.version
+		version, detail := e.version, e.detail
 		s.mu.Unlock()
 		s.c.stale.Add(1)
 		if note != nil {
@@ -165,6 +166,7 @@ func (s *Store) lookup(key string, note *secret.FetchNote, negOK bool) (secret.V
 			if version != "" {
 				note.SetVersion(version)
 			}
+			note.SetDetail(detail)
 		}
 		return v, true, nil
 	}
@@ -183,7 +185,7 @@ func (s *Store) lookup(key string, note *secret.FetchNote, negOK bool) (secret.V
 		return secret.Value{}, true, err
 	}
 	v := secret.NewValue(e.buf) // copied under the lock: buf is zeroed when dropped
-	version := e.version
+	version, detail := e.version, e.detail
 	refresh := s.set.refreshAhead > 0 && !e.refreshing && e.expires.Sub(now) <= s.set.refreshAhead
 	if refresh {
 		e.refreshing = true
@@ -199,6 +201,7 @@ func (s *Store) lookup(key string, note *secret.FetchNote, negOK bool) (secret.V
 		if version != "" {
 			note.SetVersion(version)
 		}
+		note.SetDetail(detail)
 	}
 	return v, true, nil
 }
@@ -292,11 +295,11 @@ func (s *Store) remove(e *entry) {
 
 // put keeps an answer under key, evicting the least recently used entries
 // beyond the bounds. s.mu must be held.
-func (s *Store) put(key string, req secret.Request, buf []byte, negErr error, version string, now time.Time) {
+func (s *Store) put(key string, req secret.Request, buf []byte, negErr error, version string, detail secret.VersionDetail, now time.Time) {
 	if old := s.entries[key]; old != nil {
 		s.remove(old)
 	}
-	e := &entry{key: key, req: req, buf: buf, negative: negErr != nil, negErr: negErr, version: version}
+	e := &entry{key: key, req: req, buf: buf, negative: negErr != nil, negErr: negErr, version: version, detail: detail}
 	if e.negative {
 		e.expires = now.Add(s.set.negativeTTL)
 	} else {

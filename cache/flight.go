@@ -26,6 +26,7 @@ type flight struct {
 	upstream int
 	outbound []secret.Outbound
 	version  string
+	detail   secret.VersionDetail
 }
 
 // StaleError is returned when the store fails and the cached entry expired
@@ -99,6 +100,7 @@ func (s *Store) fill(ctx context.Context, key string, req secret.Request, bypass
 		if f.version != "" {
 			note.SetVersion(f.version)
 		}
+		note.SetDetail(f.detail)
 	}
 	return f.val, f.err
 }
@@ -184,7 +186,7 @@ func (s *Store) run(ctx context.Context, f *flight, gen uint64, key string, req 
 					s.remove(old)
 				}
 			}
-			s.put(k2, req, buf, nil, f.version, now)
+			s.put(k2, req, buf, nil, f.version, f.detail, now)
 		}
 		s.mu.Unlock()
 		if f.background {
@@ -206,6 +208,7 @@ func (s *Store) call(ctx context.Context, f *flight, fn func(context.Context)) s
 	f.upstream += up
 	s.c.upstream.Add(uint64(up))
 	f.outbound = append(f.outbound, n.Outbound()...)
+	f.detail = n.Detail()
 	return n.Version()
 }
 
@@ -251,7 +254,7 @@ func (s *Store) checkVersion(ctx context.Context, f *flight, gen uint64, key str
 	e.expires = now.Add(s.set.ttl)
 	s.lru.MoveToFront(e.elem)
 	f.val = secret.NewValue(e.buf)
-	f.version = old
+	f.version, f.detail = old, e.detail
 	s.c.versionUnchanged.Add(1)
 	if f.background {
 		s.c.refreshes.Add(1)
@@ -274,7 +277,7 @@ func (s *Store) failed(f *flight, gen uint64, key string, req secret.Request, er
 			s.remove(e)
 		}
 		if current && s.set.negativeTTL > 0 {
-			s.put(key, req, nil, err, "", now)
+			s.put(key, req, nil, err, "", secret.VersionDetail{}, now)
 		}
 	case errors.Is(err, secret.ErrPermissionDenied), errors.Is(err, secret.ErrNotAllowed),
 		errors.Is(err, secret.ErrInvalidConfig):
@@ -286,10 +289,12 @@ func (s *Store) failed(f *flight, gen uint64, key string, req secret.Request, er
 	case now.Before(e.expires):
 		// A refresh-ahead failed while the entry is still fresh.
 		f.val, f.err, f.status = secret.NewValue(e.buf), nil, secret.CacheHit
+		f.version, f.detail = e.version, e.detail
 	default:
 		age := now.Sub(e.expires)
 		if s.set.maxStale >= 0 && age <= s.set.maxStale {
 			f.val, f.err, f.status = secret.NewValue(e.buf), nil, secret.CacheStale
+			f.version, f.detail = e.version, e.detail // the answer's, not the failed call's
 			e.retryAt = now.Add(s.set.errorBackoff)
 			s.c.stale.Add(1)
 			s.set.log.Debug("store failed; answering from a stale entry", "store", s.set.name, "expired_ago", age, "error", err)

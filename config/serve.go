@@ -38,7 +38,9 @@ type Serve struct {
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound a
 	// connection's phases (slow clients).
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
-	// MaxConnections caps the connections served at once per listener.
+	// MaxConnections caps the authorized callers' connections served at once
+	// per listener (peers not yet authenticated have a pool of their own;
+	// docs/serve.md).
 	MaxConnections int
 }
 

@@ -333,6 +333,7 @@ func (b *boundStore) secretID(req secret.Request) string {
 type fetchResult struct {
 	val  secret.Value
 	ver  string // the version the store said it answered with, if it did
+	det  secret.VersionDetail
 	err  error
 	doc  *document // parsed on first key look-up
 	done bool
@@ -432,7 +433,7 @@ func (r *Resolver) run(ctx context.Context, workflow string, plan *Plan) (*Resul
 			val, err := lookup(fr, step.Ref.Key)
 			switch {
 			case err == nil:
-				res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: val, Ref: step.Ref, Secret: true, Version: fr.ver})
+				res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: val, Ref: step.Ref, Secret: true, Version: fr.ver, Detail: fr.det})
 			case errors.Is(err, secret.ErrNotFound) && step.Ref.HasDefault:
 				res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: secret.StringValue(step.Ref.Default), Ref: step.Ref, Defaulted: true})
 				st.Outcome = Defaulted
@@ -473,9 +474,9 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 	// resolution costs what its look-ups cost.
 	misses := order[:0:0]
 	for _, k := range order {
-		if val, ver, ok := r.lookupOne(ctx, workflow, plan, k, reqs[k]); ok {
+		if val, note, ok := r.lookupOne(ctx, workflow, plan, k, reqs[k]); ok {
 			fr := results[k]
-			fr.val, fr.ver, fr.done = val, ver, true
+			fr.val, fr.ver, fr.det, fr.done = val, note.Version(), note.Detail(), true
 			continue
 		}
 		misses = append(misses, k)
@@ -488,6 +489,7 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 		k   fetchKey
 		val secret.Value
 		ver string
+		det secret.VersionDetail
 		err error
 	}
 	ch := make(chan done, len(order))
@@ -513,13 +515,13 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 				if r.obs != nil {
 					r.observeFetch(ctx, workflow, plan, k, req, start, took, note, err)
 				}
-				ch <- done{k: k, val: val, ver: note.Version(), err: err}
+				ch <- done{k: k, val: val, ver: note.Version(), det: note.Detail(), err: err}
 			}(k)
 		}
 	}()
 	record := func(d done) {
 		fr := results[d.k]
-		fr.val, fr.ver, fr.err, fr.done = d.val, d.ver, d.err, true
+		fr.val, fr.ver, fr.det, fr.err, fr.done = d.val, d.ver, d.det, d.err, true
 	}
 	for pending := len(order); pending > 0; pending-- {
 		select {
@@ -574,16 +576,16 @@ func (r *Resolver) observeFetch(ctx context.Context, workflow string, plan *Plan
 // value, telling the observer as a fetch would, and reports whether it
 // did. It is used only when the cache is the outermost layer of the store:
 // a layer in front of it (policy) must see every request.
-func (r *Resolver) lookupOne(ctx context.Context, workflow string, plan *Plan, k fetchKey, req secret.Request) (secret.Value, string, bool) {
+func (r *Resolver) lookupOne(ctx context.Context, workflow string, plan *Plan, k fetchKey, req secret.Request) (secret.Value, *secret.FetchNote, bool) {
 	b := r.stores[k.store]
 	if b.cache == nil || b.store != secret.Store(b.cache) {
-		return secret.Value{}, "", false
+		return secret.Value{}, nil, false
 	}
 	start := time.Now()
 	note := &secret.FetchNote{}
 	val, ok := b.cache.Lookup(secret.WithFetchNote(ctx, note), req)
 	if !ok {
-		return secret.Value{}, "", false
+		return secret.Value{}, nil, false
 	}
 	took := time.Since(start)
 	r.log.DebugContext(ctx, "fetched secret", "store", k.store, "secret", req.Name,
@@ -591,7 +593,7 @@ func (r *Resolver) lookupOne(ctx context.Context, workflow string, plan *Plan, k
 	if r.obs != nil {
 		r.observeFetch(ctx, workflow, plan, k, req, start, took, note, nil)
 	}
-	return val, note.Version(), true
+	return val, note, true
 }
 
 // fetchOne fetches req from store. (Cache hits are answered by lookupOne
@@ -630,6 +632,10 @@ type Resolved struct {
 	// Version is the version the store said it answered with (an AWS
 	// version ID, a GCP version number…), or "" when it did not say.
 	Version string
+	// Detail is what the store said about that version besides its ID
+	// (the aws store: the secret's name and ARN, the version's stages and
+	// creation date, whether the value is stored as text or bytes).
+	Detail secret.VersionDetail
 }
 
 // Get returns the field named name.

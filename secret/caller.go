@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // CallerKind says how a [Caller] was identified.
@@ -107,7 +108,36 @@ type FetchNote struct {
 	upstream int
 	outbound []Outbound
 	version  string
+	detail   VersionDetail
 }
+
+// VersionDetail is what a store said about the version it answered with,
+// beyond its ID, when it says (the aws store does: GetSecretValue's answer
+// carries it). The cache keeps it with the value, and the resident agent's
+// AWS Secrets Manager Agent endpoint answers with it. Zero fields are
+// unknown. A VersionDetail is not modified once recorded.
+type VersionDetail struct {
+	// Name is the secret's name as the store knows it, however the
+	// request spelled it (AWS: the name, when asked by ARN).
+	Name string
+	// ID is the secret's full identifier (AWS: its full ARN, when asked
+	// by name or by partial ARN).
+	ID string
+	// Stages are the labels the version carries (AWS: AWSCURRENT,
+	// AWSPREVIOUS…); nil when the store did not say.
+	Stages []string
+	// Created is when the version was created.
+	Created time.Time
+	// Stored is how the store keeps the value: StoredText or StoredBinary;
+	// "" when it did not say.
+	Stored string
+}
+
+// How a store keeps a value ([VersionDetail.Stored]).
+const (
+	StoredText   = "text"
+	StoredBinary = "binary"
+)
 
 // SetCache records how the cache answered.
 func (n *FetchNote) SetCache(s CacheStatus) {
@@ -135,6 +165,21 @@ func (n *FetchNote) SetVersion(v string) {
 	n.mu.Lock()
 	n.version = v
 	n.mu.Unlock()
+}
+
+// SetDetail records what the store said about the version it answered
+// with.
+func (n *FetchNote) SetDetail(d VersionDetail) {
+	n.mu.Lock()
+	n.detail = d
+	n.mu.Unlock()
+}
+
+// Detail returns the recorded version detail, or the zero VersionDetail.
+func (n *FetchNote) Detail() VersionDetail {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.detail
 }
 
 // Cache returns the recorded cache status.

@@ -45,16 +45,22 @@ var routes = map[string]route{
 	"/ping":               {name: "ping", method: http.MethodGet, open: true, serve: (*Server).servePing},
 }
 
-// statusWriter records the status for metrics.
+// statusWriter records the status for metrics, and ends the connection
+// after a 401 or 403 and after any answer on a connection whose peer has
+// not shown it is an authorized caller: such a peer gets no keep-alive.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	conn   *conn
 }
 
 // WriteHeader records the first status.
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		if code == http.StatusUnauthorized || code == http.StatusForbidden || w.conn == nil || !w.conn.trusted.Load() {
+			w.Header().Set("Connection", "close")
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -62,7 +68,7 @@ func (w *statusWriter) WriteHeader(code int) {
 // Write records 200 when no status was written.
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
 }
@@ -74,7 +80,8 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 	if !known {
 		endpoint = "unknown"
 	}
-	w := &statusWriter{ResponseWriter: rw}
+	c := connFrom(r.Context())
+	w := &statusWriter{ResponseWriter: rw, conn: c}
 	s.metrics.inflight.Inc()
 	defer func() {
 		if p := recover(); p != nil {
@@ -88,7 +95,6 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		s.metrics.observeRequest(endpoint, w.status, time.Since(start))
 	}()
 	w.Header().Set("Cache-Control", "no-store")
-	c := connFrom(r.Context())
 	if c == nil {
 		writeError(w, http.StatusForbidden, CodeForbidden, "request did not come through one of the server's listeners")
 		return
@@ -110,6 +116,14 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 	caller, ok := s.identify(w, r, c, g, rt.open)
 	if !ok {
 		return
+	}
+	if c.transport == overTCP && caller.Token != "" && !c.trusted.Load() {
+		// A valid token; with a callers section, one that an entry names.
+		if g.callers == nil {
+			c.trust()
+		} else if _, err := g.callers.Match(caller); err == nil {
+			c.trust()
+		}
 	}
 	if !known {
 		writeError(w, http.StatusNotFound, CodeNoEndpoint, fmt.Sprintf("no endpoint %s (see docs/serve.md: /v1/resolve, /v1/check, /v1/watch, /v1/secret, /v1/invalidate, /secretsmanager/get, /healthz, /readyz, /metrics)", r.URL.Path))

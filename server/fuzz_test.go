@@ -44,7 +44,7 @@ func FuzzAPI(f *testing.F) {
 		u := &url.URL{Path: path, RawQuery: query}
 		req := httptest.NewRequest(rt.method, "http://latchkey/", bytes.NewReader(body))
 		req.URL = u
-		req = req.WithContext(connContext(req.Context(), &conn{transport: overUnix, release: func() {},
+		req = req.WithContext(connContext(req.Context(), &conn{transport: overUnix,
 			caller: secret.Caller{Kind: secret.CallerUnix, UID: 1, GID: 1, PID: 1}}))
 		w := httptest.NewRecorder()
 		h.srv.serveHTTP(w, req)

@@ -16,7 +16,7 @@ import (
 func BenchmarkHandlerCached(b *testing.B) {
 	h := start(b, "", nil)
 	const wf = "fields:\n  user: secret://mem/db#username\n  password: secret://mem/db#password\n  token: secret://mem/token\n  x: secret://other/x\n"
-	c := &conn{transport: overUnix, release: func() {}, caller: secret.Caller{Kind: secret.CallerUnix, UID: 1, GID: 1, PID: 1}}
+	c := &conn{transport: overUnix, caller: secret.Caller{Kind: secret.CallerUnix, UID: 1, GID: 1, PID: 1}}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

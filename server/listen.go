@@ -9,7 +9,9 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -107,49 +109,198 @@ type conn struct {
 	net.Conn
 	transport transport
 	caller    secret.Caller // for unix peers
-	release   func()
+	l         *listener
+	// trusted is set once the peer is known to be an authorized caller: at
+	// accept for a unix peer that a callers entry names (or any unix peer
+	// when there is no callers section), after a request with a valid
+	// token on TCP. An untrusted connection answers one request and is
+	// closed, lives at most untrustedLife, and is the first to go when too
+	// many are open. Written under l.mu; read anywhere.
+	trusted atomic.Bool
+	timer   *time.Timer // closes it when it is still untrusted at untrustedLife
+	once    sync.Once
 }
 
-// Close releases the connection's slot once.
+// Close closes the connection and releases its slot once.
 func (c *conn) Close() error {
 	err := c.Conn.Close()
-	c.release()
+	c.once.Do(func() { c.l.release(c) })
 	return err
 }
 
-// listener wraps a listener: at most max connections open at once (Accept
-// waits for a slot, so excess clients queue in the kernel's backlog), and
-// each unix connection carries its peer's credentials.
+// trust marks the connection as an authorized caller's: it moves to the
+// listener's trusted slots.
+func (c *conn) trust() {
+	if c.trusted.Load() {
+		return
+	}
+	c.l.promote(c)
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+}
+
+// Limits on connections whose peer has not shown it is an authorized
+// caller (see docs/serve.md, Limits).
+const (
+	// untrustedLife bounds an untrusted connection from accept to close:
+	// long enough for a client to send its first request, too short to
+	// hold a slot.
+	untrustedLife = 2 * time.Second
+	// minUntrusted is the fewest untrusted connections a listener keeps
+	// open before it closes the oldest: the more it keeps, the faster a
+	// stranger must open connections to push out a client's new one
+	// before that client's first request arrives.
+	minUntrusted = 128
+	// untrustedPerUID is how many untrusted connections one unix uid may
+	// hold at once; more are closed as soon as they are accepted.
+	untrustedPerUID = 4
+)
+
+// listener wraps a listener and keeps two pools of connections. Trusted
+// ones (an authorized caller's) number at most max: when a trusted unix
+// peer connects while they are all taken, Accept waits for one to close, so
+// excess clients queue in the kernel's backlog. Untrusted ones (a TCP peer
+// before its token, a unix peer no callers entry names) number at most
+// max(max, minUntrusted): one more closes the oldest. A peer that is not an
+// authorized caller therefore never holds a slot an authorized one needs,
+// and Accept never waits because of it.
 type listener struct {
 	net.Listener
-	transport transport
-	slots     chan struct{}
+	transport    transport
+	max          int
+	maxUntrusted int
+	// trusts says whether a unix peer is an authorized caller, at accept;
+	// nil trusts none until a request shows it.
+	trusts    func(secret.Caller) bool
+	life      time.Duration
+	mu        sync.Mutex
+	trustedN  int
+	untrusted []*conn // in accept order
+	freed     chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
 }
 
-func newListener(l net.Listener, t transport, max int) *listener {
-	return &listener{Listener: l, transport: t, slots: make(chan struct{}, max), done: make(chan struct{})}
+func newListener(l net.Listener, t transport, maxConns int) *listener {
+	return &listener{Listener: l, transport: t, max: maxConns, maxUntrusted: max(maxConns, minUntrusted), life: untrustedLife,
+		freed: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
-// Accept waits for a free slot, then for a connection.
+// Accept returns the next connection, waiting first for a trusted slot
+// when its peer is trusted and they are all taken.
 func (l *listener) Accept() (net.Conn, error) {
-	select {
-	case l.slots <- struct{}{}:
-	case <-l.done:
-		return nil, net.ErrClosed
+	for {
+		c, err := l.accept()
+		if c != nil || err != nil {
+			return c, err
+		}
 	}
+}
+
+// accept accepts one connection; it returns neither a connection nor an
+// error when it closed it at once (a unix uid over its share).
+func (l *listener) accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
-		<-l.slots
 		return nil, err
 	}
-	var once sync.Once
-	wc := &conn{Conn: c, transport: l.transport, release: func() { once.Do(func() { <-l.slots }) }}
+	wc := &conn{Conn: c, transport: l.transport, l: l}
 	if uc, ok := c.(*net.UnixConn); ok {
 		wc.caller = peerCaller(uc)
+		if l.trusts != nil && l.trusts(wc.caller) {
+			for {
+				l.mu.Lock()
+				if l.trustedN < l.max {
+					l.trustedN++
+					wc.trusted.Store(true)
+					l.mu.Unlock()
+					return wc, nil
+				}
+				l.mu.Unlock()
+				select {
+				case <-l.freed:
+				case <-l.done:
+					_ = c.Close()
+					return nil, net.ErrClosed
+				}
+			}
+		}
+	}
+	l.mu.Lock()
+	if l.transport == overUnix {
+		same := 0
+		for _, o := range l.untrusted {
+			if o.caller.UID == wc.caller.UID {
+				same++
+			}
+		}
+		if same >= untrustedPerUID {
+			// Closed before it costs a goroutine: the uid's own
+			// connections are what it has to wait for.
+			l.mu.Unlock()
+			_ = c.Close()
+			return nil, nil
+		}
+	}
+	var victims []*conn
+	if n := len(l.untrusted) + 1 - l.maxUntrusted; n > 0 {
+		victims = slices.Clone(l.untrusted[:n])
+	}
+	for _, v := range victims {
+		l.evict(v)
+	}
+	l.untrusted = append(l.untrusted, wc)
+	wc.timer = time.AfterFunc(l.life, func() {
+		l.mu.Lock()
+		expired := slices.Contains(l.untrusted, wc)
+		if expired {
+			l.evict(wc)
+		}
+		l.mu.Unlock()
+		if expired {
+			_ = wc.Close()
+		}
+	})
+	l.mu.Unlock()
+	for _, v := range victims {
+		_ = v.Close()
 	}
 	return wc, nil
+}
+
+// evict takes c out of the untrusted pool before it is closed, so that a
+// request on it can no longer make it trusted. l.mu must be held.
+func (l *listener) evict(c *conn) {
+	if i := slices.Index(l.untrusted, c); i >= 0 {
+		l.untrusted = slices.Delete(l.untrusted, i, i+1)
+	}
+}
+
+// promote moves c to the trusted connections.
+func (l *listener) promote(c *conn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if i := slices.Index(l.untrusted, c); i >= 0 {
+		l.untrusted = slices.Delete(l.untrusted, i, i+1)
+		l.trustedN++
+		c.trusted.Store(true)
+	}
+}
+
+// release forgets c and frees its slot.
+func (l *listener) release(c *conn) {
+	l.mu.Lock()
+	if c.trusted.Load() {
+		l.trustedN--
+	} else if i := slices.Index(l.untrusted, c); i >= 0 {
+		l.untrusted = slices.Delete(l.untrusted, i, i+1)
+	}
+	l.mu.Unlock()
+	select {
+	case l.freed <- struct{}{}:
+	default:
+	}
 }
 
 // Close stops Accept, including one waiting for a slot.

@@ -15,6 +15,7 @@ import (
 	"github.com/latchkey/latchkey/config"
 	"github.com/latchkey/latchkey/policy"
 	"github.com/latchkey/latchkey/resolver"
+	"github.com/latchkey/latchkey/secret"
 )
 
 // Defaults of the serve section's settings (config.Serve's zero values).
@@ -304,7 +305,7 @@ func (s *Server) Listen() error {
 			}
 		}
 		for _, p := range act {
-			s.lns = append(s.lns, newListener(p.l, p.t, s.opts.maxConns))
+			s.lns = append(s.lns, s.newListener(p.l, p.t))
 		}
 		s.log.Info("using the sockets systemd passed; serve.socket and serve.tcp are ignored", "sockets", len(act))
 		return nil
@@ -317,7 +318,7 @@ func (s *Server) Listen() error {
 		if err != nil {
 			return err
 		}
-		s.lns = append(s.lns, newListener(l, overUnix, s.opts.maxConns))
+		s.lns = append(s.lns, s.newListener(l, overUnix))
 	}
 	if s.opts.tcp != "" {
 		l, err := listenTCP(s.opts.tcp, s.opts.allowNonLB)
@@ -325,9 +326,35 @@ func (s *Server) Listen() error {
 			s.closeListeners()
 			return err
 		}
-		s.lns = append(s.lns, newListener(l, overTCP, s.opts.maxConns))
+		s.lns = append(s.lns, s.newListener(l, overTCP))
 	}
 	return nil
+}
+
+// newListener wraps l with the server's connection limits; a unix peer
+// that a callers entry names (any peer, without a callers section) is an
+// authorized caller from the moment it connects.
+func (s *Server) newListener(l net.Listener, t transport) *listener {
+	ln := newListener(l, t, s.opts.maxConns)
+	if t == overUnix {
+		ln.trusts = s.authorizedPeer
+	}
+	return ln
+}
+
+// authorizedPeer reports whether the current config's callers section
+// names a unix peer (true when it has none: the socket's mode is then the
+// access check).
+func (s *Server) authorizedPeer(c secret.Caller) bool {
+	g := s.gen.Load()
+	if g == nil {
+		return false
+	}
+	if g.callers == nil {
+		return true
+	}
+	_, err := g.callers.Match(c)
+	return err == nil
 }
 
 func (s *Server) closeListeners() {

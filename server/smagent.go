@@ -15,9 +15,14 @@ import (
 // /secretsmanager/get, which is GetSecretValue's response: an application
 // written for that agent (or decoding with an AWS SDK) reads it unchanged.
 //
-// For a store that is not AWS, ARN is arn:latchkey:secretsmanager::STORE:
-// secret:NAME, VersionId is the version the store reported (or the one
-// asked for), and CreatedDate is when Latchkey fetched the value.
+// Each field is what the store said about the version it answered with
+// ([secret.VersionDetail]: an aws store says all of it, as GetSecretValue
+// answered it), else what the request tells: Name is the secretId given,
+// ARN is arn:latchkey:secretsmanager::STORE:secret:NAME, VersionId is the
+// one asked for or the version the store reported, VersionStages the stage
+// asked for (AWSCURRENT when none; [] when asked by versionId),
+// CreatedDate when Latchkey fetched the value, and a value that is not
+// valid UTF-8 is SecretBinary.
 type SecretValueOutput struct {
 	ARN           string   `json:"ARN"`
 	Name          string   `json:"Name"`
@@ -99,30 +104,50 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request, g *
 		return
 	}
 	field := res.Fields[0] // the workflow's one field
-	v := field.Value
-	out := SecretValueOutput{Name: id, VersionId: versionID, CreatedDate: float64(time.Now().UnixMilli()) / 1000}
+	writeJSON(w, http.StatusOK, secretValueOutput(field, step.Store, step.StoreType, id, versionID, stage, time.Now()))
+}
+
+// secretValueOutput is GetSecretValue's answer for field, fetched from store
+// as id (with versionID or stage, as asked) at now: what the store said
+// about the version where it said it (the aws store says everything), else
+// what can be told from the request.
+func secretValueOutput(field resolver.Resolved, store, storeType, id, versionID, stage string, now time.Time) SecretValueOutput {
+	d := field.Detail
+	out := SecretValueOutput{Name: d.Name, ARN: d.ID, VersionId: versionID, VersionStages: d.Stages}
+	if out.Name == "" {
+		out.Name = id
+	}
 	if out.VersionId == "" {
 		out.VersionId = field.Version // what the store said it answered with
 	}
 	switch {
-	case step.StoreType == "aws" && strings.HasPrefix(id, "arn:"):
+	case out.ARN != "":
+	case storeType == "aws" && strings.HasPrefix(id, "arn:"):
 		out.ARN = id
 	default:
-		out.ARN = "arn:latchkey:secretsmanager::" + step.Store + ":secret:" + id
+		out.ARN = "arn:latchkey:secretsmanager::" + store + ":secret:" + id
 	}
 	switch {
+	case out.VersionStages != nil:
 	case stage != "":
 		out.VersionStages = []string{stage}
 	case versionID == "":
 		out.VersionStages = []string{"AWSCURRENT"}
 	default:
-		out.VersionStages = []string{}
+		out.VersionStages = []string{} // the store did not say
 	}
-	if b := v.Reveal(); utf8.Valid(b) {
+	created := now
+	if !d.Created.IsZero() {
+		created = d.Created
+	}
+	out.CreatedDate = float64(created.UnixMilli()) / 1000
+	b := field.Value.Reveal()
+	switch {
+	case d.Stored == secret.StoredBinary, d.Stored == "" && !utf8.Valid(b):
+		out.SecretBinary = b
+	default:
 		str := string(b)
 		out.SecretString = &str
-	} else {
-		out.SecretBinary = b
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out
 }

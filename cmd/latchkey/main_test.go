@@ -17,6 +17,9 @@ import (
 var bin string
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(holdEnv); spec != "" {
+		holdConnections(spec) // TestServeSlots's attacker; never returns
+	}
 	dir, err := os.MkdirTemp("", "latchkey-e2e")
 	if err != nil {
 		panic(err)

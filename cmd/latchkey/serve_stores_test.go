@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -82,6 +83,7 @@ func TestServeStores(t *testing.T) {
 	oldID := aw.PutString("prod/db", `{"username":"etl","password":"`+awsOld+`"}`)
 	curID := aw.PutString("prod/db", `{"username":"etl","password":"`+awsPW+`"}`)
 	aw.PutBinary("prod/bin", []byte(awsBinary))
+	textBinID := aw.PutBinary("prod/textbin", []byte("binary that is valid UTF-8"))
 	// Azure, through managed identity.
 	az := azuretest.Start(t)
 	az.SetSecret("db", `{"password":"`+azurePW+`"}`)
@@ -240,6 +242,49 @@ fields:
 		bin, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("prod/bin")})
 		if err != nil || !bytes.Equal(bin.SecretBinary, []byte(awsBinary)) || bin.SecretString != nil {
 			t.Errorf("binary secret: %v %+v", err, bin)
+		}
+		// What GetSecretValue itself answers, spelling by spelling: the
+		// secret's name and full ARN, the version's stages and creation
+		// date, a blob as SecretBinary — from the store's answer or the
+		// cache's copy of it (each spelling is asked twice).
+		created := func(id string) float64 { return float64(aw.Created("prod/db", id).UnixMilli()) / 1000 }
+		fullARN := aw.ARN("prod/db")
+		partialARN := fullARN[:len(fullARN)-7]
+		for _, tc := range []struct {
+			name    string
+			in      secretsmanager.GetSecretValueInput
+			version string
+			stages  []string
+			value   string
+		}{
+			{"by name", secretsmanager.GetSecretValueInput{SecretId: aws.String("prod/db")}, curID, []string{"AWSCURRENT"}, awsPW},
+			{"by full ARN", secretsmanager.GetSecretValueInput{SecretId: aws.String(fullARN)}, curID, []string{"AWSCURRENT"}, awsPW},
+			{"by partial ARN", secretsmanager.GetSecretValueInput{SecretId: aws.String(partialARN)}, curID, []string{"AWSCURRENT"}, awsPW},
+			{"by versionId", secretsmanager.GetSecretValueInput{SecretId: aws.String("prod/db"), VersionId: aws.String(oldID)}, oldID, []string{"AWSPREVIOUS"}, awsOld},
+			{"by ARN and versionId", secretsmanager.GetSecretValueInput{SecretId: aws.String(fullARN), VersionId: aws.String(curID)}, curID, []string{"AWSCURRENT"}, awsPW},
+			{"by stage", secretsmanager.GetSecretValueInput{SecretId: aws.String(partialARN), VersionStage: aws.String("AWSPREVIOUS")}, oldID, []string{"AWSPREVIOUS"}, awsOld},
+		} {
+			for round := 0; round < 2; round++ {
+				calls := aw.Count("GetSecretValue")
+				out, err := sm.GetSecretValue(ctx, &tc.in)
+				if err != nil {
+					t.Fatalf("%s (round %d): %v", tc.name, round, err)
+				}
+				if n := aw.Count("GetSecretValue") - calls; round == 1 && n != 0 {
+					t.Errorf("%s: the repeat made %d GetSecretValue call(s); it must come from the cache", tc.name, n)
+				}
+				if aws.ToString(out.Name) != "prod/db" || aws.ToString(out.ARN) != fullARN || aws.ToString(out.VersionId) != tc.version ||
+					!slices.Equal(out.VersionStages, tc.stages) || !strings.Contains(aws.ToString(out.SecretString), tc.value) ||
+					out.CreatedDate == nil || float64(out.CreatedDate.UnixMilli())/1000 != created(tc.version) {
+					t.Errorf("%s (round %d): Name %q ARN %q VersionId %q VersionStages %q CreatedDate %v; want prod/db, %s, %s, %q, %v",
+						tc.name, round, aws.ToString(out.Name), aws.ToString(out.ARN), aws.ToString(out.VersionId), out.VersionStages, out.CreatedDate,
+						fullARN, tc.version, tc.stages, aw.Created("prod/db", tc.version))
+				}
+			}
+		}
+		tb, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("prod/textbin")})
+		if err != nil || string(tb.SecretBinary) != "binary that is valid UTF-8" || tb.SecretString != nil || aws.ToString(tb.VersionId) != textBinID {
+			t.Errorf("a binary secret that is valid UTF-8 must stay SecretBinary: %v %+v", err, tb)
 		}
 		_, err = sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("prod/nope")})
 		var nf *smtypes.ResourceNotFoundException

@@ -198,8 +198,16 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 	if out.ARN != nil && out.Name != nil {
 		s.keys.learn(t.secretID, *out.ARN, *out.Name)
 	}
-	if n := secret.NoteFrom(ctx); n != nil && out.VersionId != nil {
-		n.SetVersion(*out.VersionId)
+	if n := secret.NoteFrom(ctx); n != nil {
+		if out.VersionId != nil {
+			n.SetVersion(*out.VersionId)
+		}
+		d := secret.VersionDetail{Name: aws.ToString(out.Name), ID: aws.ToString(out.ARN), Stages: out.VersionStages,
+			Created: aws.ToTime(out.CreatedDate), Stored: secret.StoredText}
+		if out.SecretString == nil {
+			d.Stored = secret.StoredBinary
+		}
+		n.SetDetail(d)
 	}
 	switch {
 	case out.SecretString != nil:

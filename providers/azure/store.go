@@ -158,8 +158,15 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 		return secret.Value{}, fmt.Errorf("azure store %q: vault %s: secret %q: the vault returned no value: %w", s.name, t.vault, t.name, secret.ErrUnavailable)
 	}
 	s.log.Debug("azure: secret fetched", "vault", t.vault, "secret", t.name, "version", resp.ID.Version())
-	if n := secret.NoteFrom(ctx); n != nil && resp.ID != nil {
-		n.SetVersion(resp.ID.Version())
+	if n := secret.NoteFrom(ctx); n != nil {
+		if resp.ID != nil {
+			n.SetVersion(resp.ID.Version())
+		}
+		d := secret.VersionDetail{Stored: secret.StoredText} // Key Vault secrets are strings
+		if resp.Attributes != nil && resp.Attributes.Created != nil {
+			d.Created = *resp.Attributes.Created
+		}
+		n.SetDetail(d)
 	}
 	return secret.StringValue(*resp.Value), nil
 }

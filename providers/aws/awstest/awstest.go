@@ -164,10 +164,11 @@ type storedSecret struct {
 }
 
 type version struct {
-	id     string
-	str    *string
-	bin    []byte
-	stages []string
+	id      string
+	str     *string
+	bin     []byte
+	stages  []string
+	created time.Time
 }
 
 // Start starts a server on 127.0.0.1 in region [DefaultRegion] and account
@@ -258,7 +259,7 @@ func (s *Server) put(name string, v *version, stages []string) string {
 		sec = &storedSecret{name: name, arn: s.arnOf(name), created: s.now()}
 		s.secrets[name] = sec
 	}
-	v.id = newUUID()
+	v.id, v.created = newUUID(), s.now()
 	if len(stages) == 0 {
 		stages = []string{"AWSCURRENT"}
 	}
@@ -282,6 +283,22 @@ func (s *Server) put(name string, v *version, stages []string) string {
 	v.stages = append([]string(nil), stages...)
 	sec.versions = append(sec.versions, v)
 	return v.id
+}
+
+// Created returns when the version id of the secret name was created (what
+// GetSecretValue answers as CreatedDate), or the zero time when there is no
+// such version.
+func (s *Server) Created(name, id string) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sec := s.secrets[name]; sec != nil {
+		for _, v := range sec.versions {
+			if v.id == id {
+				return v.created
+			}
+		}
+	}
+	return time.Time{}
 }
 
 // ARN returns the full ARN of the secret name, with the six random

@@ -157,7 +157,7 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request) {
 			"Name":          sec.name,
 			"VersionId":     v.id,
 			"VersionStages": slices.Clone(v.stages),
-			"CreatedDate":   float64(sec.created.UnixMilli()) / 1000,
+			"CreatedDate":   float64(v.created.UnixMilli()) / 1000, // the version's, as AWS answers
 		}
 		if v.str != nil {
 			out["SecretString"] = *v.str
