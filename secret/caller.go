@@ -107,6 +107,7 @@ type FetchNote struct {
 	upstream int
 	outbound []Outbound
 	version  string
+	refused  error // why a version was refused (CheckVersion)
 }
 
 // SetCache records how the cache answered.
@@ -131,10 +132,27 @@ func (n *FetchNote) AddOutbound(o Outbound) {
 }
 
 // SetVersion records the version the store answered with, when it says.
+// Every store's version passes here on its way to the audit trail and the
+// agent's answers, so here it is checked: a version that breaks
+// [CheckVersion] is not recorded (the note keeps any version recorded
+// before, and [FetchNote.VersionRefused] says why).
 func (n *FetchNote) SetVersion(v string) {
+	err := CheckVersion(v)
 	n.mu.Lock()
-	n.version = v
+	if err != nil {
+		n.refused = err
+	} else {
+		n.version = v
+	}
 	n.mu.Unlock()
+}
+
+// VersionRefused returns why the last version refused by
+// [FetchNote.SetVersion] was, or nil. The error never holds the version.
+func (n *FetchNote) VersionRefused() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.refused
 }
 
 // Cache returns the recorded cache status.
