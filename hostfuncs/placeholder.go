@@ -70,4 +70,3 @@ func placeholderReason(s, where string) string {
 	}
 	return fmt.Sprintf("malformed credential placeholder in %s: want %sNAME%s; it is never sent as is", where, PlaceholderPrefix, placeholderSuffix)
 }
-

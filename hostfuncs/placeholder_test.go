@@ -44,7 +44,7 @@ func TestUnknownPlaceholderRefused(t *testing.T) {
 
 	tests := []struct {
 		name, method, url, header, body string
-		reason                           string // in the refusal, beside the placeholder's name
+		reason                          string // in the refusal, beside the placeholder's name
 	}{
 		{"header", "GET", "/echo", "X-Token: {{latchkey.credential:nope}}", "", "header X-Token"},
 		{"header with a filter", "GET", "/echo", "Authorization: Basic {{latchkey.credential:nope|base64}}", "", "header Authorization"},
