@@ -26,6 +26,9 @@ type flight struct {
 	upstream int
 	outbound []secret.Outbound
 	version  string
+	// versionRefused is why the store's version was refused
+	// (secret.FetchNote.SetVersion), passed on to every waiter's note.
+	versionRefused error
 }
 
 // StaleError is returned when the store fails and the cached entry expired
@@ -98,6 +101,9 @@ func (s *Store) fill(ctx context.Context, key string, req secret.Request, bypass
 		}
 		if f.version != "" {
 			note.SetVersion(f.version)
+		}
+		if f.versionRefused != nil {
+			note.RefuseVersion(f.versionRefused)
 		}
 	}
 	return f.val, f.err
@@ -206,6 +212,9 @@ func (s *Store) call(ctx context.Context, f *flight, fn func(context.Context)) s
 	f.upstream += up
 	s.c.upstream.Add(uint64(up))
 	f.outbound = append(f.outbound, n.Outbound()...)
+	if err := n.VersionRefused(); err != nil {
+		f.versionRefused = err
+	}
 	return n.Version()
 }
 

@@ -147,6 +147,15 @@ func (n *FetchNote) SetVersion(v string) {
 	n.mu.Unlock()
 }
 
+// RefuseVersion records that a version was refused, for err (a layer
+// that ran the store under a note of its own passes on what that note's
+// [FetchNote.VersionRefused] said). err must not hold the version.
+func (n *FetchNote) RefuseVersion(err error) {
+	n.mu.Lock()
+	n.refused = err
+	n.mu.Unlock()
+}
+
 // VersionRefused returns why the last version refused by
 // [FetchNote.SetVersion] was, or nil. The error never holds the version.
 func (n *FetchNote) VersionRefused() error {
