@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,7 +18,7 @@ var ErrBadVersion = secret.ErrBadVersion
 
 // maxEncodedValues caps how many strings of a fetched value are looked for
 // in a version in every encoding; all of them are looked for as they are.
-const maxEncodedValues = 64
+const maxEncodedValues = 16
 
 // checkVersion says why v, a version the module reported with version_set
 // (value is what the call returned) or from latchkey_version (value is
@@ -26,7 +27,8 @@ const maxEncodedValues = 64
 // within its cap, hold no bound credential in any form the redactor
 // recognises, and hold neither the value nor any string or number of a
 // JSON value (of [minRedact] bytes or more) — as they are, or, for those
-// of 8 to 2*MaxVersion bytes, in the encodings the redactor recognises.
+// of 8 bytes up to twice the version's length, in the encodings the
+// redactor recognises.
 // The error names the rule, never v.
 func (m *Module) checkVersion(v string, value []byte) error {
 	if err := hostfuncs.CheckVersion(v); err != nil {
@@ -43,10 +45,22 @@ func (m *Module) checkVersion(v string, value []byte) error {
 		if strings.Contains(v, s) {
 			return fmt.Errorf("%w: it holds the value the call returned, or a string of it; a version must never carry a secret", ErrBadVersion)
 		}
-		if len(s) >= hostfuncs.MinCredentialLen && len(s) <= 2*hostfuncs.MaxVersion && len(encoded) < maxEncodedValues {
+		// Every form of s the redactor knows is at least as long as s once
+		// decoded, and a match is a run of half a form: a string more than
+		// twice as long as v cannot be in it.
+		if len(s) >= hostfuncs.MinCredentialLen && len(s) <= 2*len(v)+1 {
 			encoded = append(encoded, []byte(s))
 		}
 	}
+	// The longest first, so that which ones are looked for does not
+	// depend on the order a JSON object's fields were walked in.
+	slices.SortFunc(encoded, func(a, b []byte) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return bytes.Compare(a, b)
+	})
+	encoded = encoded[:min(len(encoded), maxEncodedValues)]
 	if hostfuncs.HoldsValue([]byte(v), encoded) {
 		return fmt.Errorf("%w: it holds the value the call returned, or a string of it, encoded; a version must never carry a secret", ErrBadVersion)
 	}
