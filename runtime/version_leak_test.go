@@ -77,6 +77,8 @@ func TestVersionCarriesNoSecret(t *testing.T) {
 		{"the value inside", "v1-" + leakValue + "-x", leakValue, "holds the value", leakValue},
 		{"a JSON field of the value", leakPass, leakDoc, "holds the value", leakPass},
 		{"a short JSON field of the value", "rev-" + "app", `{"user":"appx","n":"12345678"}`, "", ""},
+		{"an etcd revision holding a short field by chance", "1054321", `{"port":5432,"password":"` + leakPass + `"}`, "", ""},
+		{"a JSON number of the value", "v-123456789012", `{"account":123456789012}`, "holds the value", "123456789012"},
 		{"the value upper case", strings.ToUpper(leakValue), leakValue, "encoded", leakValue},
 		{"the value in hex", hex.EncodeToString([]byte(leakValue)), leakValue, "encoded", leakValue},
 		{"the value in base64", b64([]byte(leakValue)), leakValue, "encoded", leakValue},
