@@ -27,6 +27,9 @@ type flight struct {
 	outbound []secret.Outbound
 	version  string
 	detail   secret.VersionDetail
+	// versionRefused is why the store's version was refused
+	// (secret.FetchNote.SetVersion), passed on to every waiter's note.
+	versionRefused error
 }
 
 // StaleError is returned when the store fails and the cached entry expired
@@ -101,6 +104,9 @@ func (s *Store) fill(ctx context.Context, key string, req secret.Request, bypass
 			note.SetVersion(f.version)
 		}
 		note.SetDetail(f.detail)
+		if f.versionRefused != nil {
+			note.RefuseVersion(f.versionRefused)
+		}
 	}
 	return f.val, f.err
 }
@@ -209,6 +215,9 @@ func (s *Store) call(ctx context.Context, f *flight, fn func(context.Context)) s
 	s.c.upstream.Add(uint64(up))
 	f.outbound = append(f.outbound, n.Outbound()...)
 	f.detail = n.Detail()
+	if err := n.VersionRefused(); err != nil {
+		f.versionRefused = err
+	}
 	return n.Version()
 }
 

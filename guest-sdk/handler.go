@@ -208,8 +208,11 @@ func ServeVersion(h VersionHandler) {
 // version only, fetching again when it differs. Record the version that
 // came with the value (Vault's metadata.version, etcd's mod_revision),
 // never one read before or after it. It fails with a [*HostError]: too
-// large (over 256 bytes), an invalid argument (empty, or control
-// characters), or out of order (called twice, or outside a fetch).
+// large (over 256 bytes), an invalid argument (empty, or a byte outside
+// printable ASCII '!' to '~'), or out of order (called twice, or outside
+// a fetch). A version is shown in audit records and answers, so the host
+// fails the fetch when it holds the value returned or a bound credential
+// (ABI.md, version_set).
 //
 // A module that calls it imports version_set, which hosts of ABI 1.0 do
 // not provide: they refuse to load it.

@@ -2,11 +2,14 @@ package hostfuncs
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"unicode/utf8"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/latchkey/latchkey/secret"
 )
 
 const i32 = api.ValueTypeI32
@@ -173,6 +176,7 @@ func versionSet(ctx context.Context, mod api.Module, stack []uint64) {
 		ret(stack, StatusState)
 		return
 	case n > MaxVersion:
+		c.logger().Warn("version_set refused", "store", c.Module, "reason", fmt.Sprintf("the version has %d bytes, over the limit of %d", n, MaxVersion))
 		ret(stack, StatusTooLarge)
 		return
 	}
@@ -181,7 +185,9 @@ func versionSet(ctx context.Context, mod api.Module, stack []uint64) {
 		ret(stack, StatusMemory)
 		return
 	}
-	if !ValidVersion(v) {
+	if err := CheckVersion(v); err != nil {
+		// The reason names the rule, never the text.
+		c.logger().Warn("version_set refused", "store", c.Module, "reason", err.Error())
 		ret(stack, StatusArgument)
 		return
 	}
@@ -189,11 +195,18 @@ func versionSet(ctx context.Context, mod api.Module, stack []uint64) {
 	ret(stack, 0)
 }
 
-// ValidVersion reports whether v may be a version: 1 to [MaxVersion]
-// bytes of valid UTF-8 without control characters, since versions are
-// logged and shown.
-func ValidVersion(v string) bool {
-	return v != "" && len(v) <= MaxVersion && sanitize(v) == v
+// ValidVersion reports whether v may be a module's version: see
+// [CheckVersion].
+func ValidVersion(v string) bool { return CheckVersion(v) == nil }
+
+// CheckVersion reports whether v may be a module's version: 1 to
+// [MaxVersion] bytes of printable ASCII, as [secret.CheckVersion] allows
+// of any store's. The error names the rule broken, never v.
+func CheckVersion(v string) error {
+	if len(v) > MaxVersion {
+		return fmt.Errorf("%w: it has %d bytes, over the limit of %d", secret.ErrBadVersion, len(v), MaxVersion)
+	}
+	return secret.CheckVersion(v)
 }
 
 func errorSet(ctx context.Context, mod api.Module, stack []uint64) {

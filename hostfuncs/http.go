@@ -542,6 +542,12 @@ func (cl *Client) send(ctx context.Context, c *Call, method string, u *url.URL, 
 			return nil, creds(), StatusNotAllowed
 		}
 	}
+	// An unknown placeholder is refused whether or not the store has
+	// credentials: without them no hook ran to refuse it.
+	if why := strayPlaceholder(req, body, cl.opts.Hook != nil); why != "" {
+		c.refused("request to %s: %s", redactURL(u), why)
+		return nil, creds(), StatusCredential
+	}
 	resp, err := cl.transport.RoundTrip(req)
 	if err != nil {
 		var r *Refusal

@@ -512,6 +512,9 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 				took := time.Since(start)
 				r.log.DebugContext(ctx, "fetched secret", "store", k.store, "secret", req.Name,
 					"version", req.Version, "duration", took, "ok", err == nil)
+				if bad := note.VersionRefused(); bad != nil {
+					r.log.WarnContext(ctx, "the store answered a version that breaks the rules; it was not used", "store", k.store, "secret", req.Name, "error", bad)
+				}
 				if r.obs != nil {
 					r.observeFetch(ctx, workflow, plan, k, req, start, took, note, err)
 				}

@@ -101,6 +101,15 @@ func (r *Resolver) probe(ctx context.Context, plan *Plan) Versions {
 			v, err := p.ver.CurrentVersion(ctx, p.req)
 			mu.Lock()
 			defer mu.Unlock()
+			if err == nil && v != "" {
+				// A probe's answer is store output like a fetch's version:
+				// checked before anything keeps or compares it.
+				if bad := secret.CheckVersion(v); bad != nil {
+					out.Unprobed++
+					r.log.WarnContext(ctx, "version probe answered a version that breaks the rules; the secret will be fetched", "store", p.k.store, "secret", p.req.Name, "error", bad)
+					return
+				}
+			}
 			if err != nil || v == "" {
 				out.Unprobed++
 				if !errors.Is(err, errors.ErrUnsupported) {

@@ -349,11 +349,19 @@ func (m *Module) Warm(ctx context.Context, n int) error {
 // naming the module and the secret; a guest's typed error is a
 // [*GuestError] inside, and every error wraps a sentinel of package secret
 // (and ctx's error when ctx ended). The version the guest recorded for the
-// value (version_set, ABI 1.1), if any, goes to ctx's [secret.FetchNote].
+// value (version_set, ABI 1.1), if any, goes to ctx's [secret.FetchNote];
+// one that holds the value or a bound credential fails the fetch with an
+// error wrapping [ErrBadVersion] (see checkVersion).
 func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
 	out, ver, err := m.call(ctx, req, false)
 	if err != nil {
 		return secret.Value{}, err
+	}
+	if ver != "" {
+		if err := m.checkVersion(ver, out); err != nil {
+			clear(out)
+			return secret.Value{}, m.versionError(getOp(req.Name), "version_set", err)
+		}
 	}
 	if n := secret.NoteFrom(ctx); n != nil && ver != "" {
 		n.SetVersion(ver)
@@ -371,8 +379,9 @@ var ErrNoVersion = fmt.Errorf("module does not export %s: %w", ExportVersion, er
 
 // Version asks the module's latchkey_version export for the current
 // version of req's secret, without its payload: an opaque string of 1 to
-// 256 printable bytes that changes when the value changes. It runs under
-// the same limits, network policy, credentials and request budget as a
+// 256 bytes of printable ASCII that changes when the value changes, and
+// holds no bound credential (else the probe fails with [ErrBadVersion]).
+// It runs under the same limits, network policy, credentials and request budget as a
 // fetch. A module without the export answers an error wrapping
 // [ErrNoVersion]; a missing secret is an error wrapping
 // [secret.ErrNotFound].
@@ -385,18 +394,10 @@ func (m *Module) Version(ctx context.Context, req Request) (string, error) {
 		return "", err
 	}
 	v := string(out)
-	if !hostfuncs.ValidVersion(v) {
-		return "", &Error{Module: m.name, Op: versionOp(req.Name), Kind: secret.ErrUnavailable,
-			Err: fmt.Errorf("%s returned %s: a version is 1 to %d bytes of printable UTF-8", ExportVersion, describeBadVersion(v), hostfuncs.MaxVersion)}
+	if err := m.checkVersion(v, nil); err != nil {
+		return "", m.versionError(versionOp(req.Name), ExportVersion, err)
 	}
 	return v, nil
-}
-
-func describeBadVersion(v string) string {
-	if v == "" {
-		return "an empty version"
-	}
-	return "a version that is not printable UTF-8"
 }
 
 // call runs one guest call: latchkey_get, or latchkey_version when

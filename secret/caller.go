@@ -109,6 +109,7 @@ type FetchNote struct {
 	outbound []Outbound
 	version  string
 	detail   VersionDetail
+	refused  error // why a version was refused (CheckVersion)
 }
 
 // VersionDetail is what a store said about the version it answered with,
@@ -161,9 +162,18 @@ func (n *FetchNote) AddOutbound(o Outbound) {
 }
 
 // SetVersion records the version the store answered with, when it says.
+// Every store's version passes here on its way to the audit trail and the
+// agent's answers, so here it is checked: a version that breaks
+// [CheckVersion] is not recorded (the note keeps any version recorded
+// before, and [FetchNote.VersionRefused] says why).
 func (n *FetchNote) SetVersion(v string) {
+	err := CheckVersion(v)
 	n.mu.Lock()
-	n.version = v
+	if err != nil {
+		n.refused = err
+	} else {
+		n.version = v
+	}
 	n.mu.Unlock()
 }
 
@@ -180,6 +190,23 @@ func (n *FetchNote) Detail() VersionDetail {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.detail
+}
+
+// RefuseVersion records that a version was refused, for err (a layer
+// that ran the store under a note of its own passes on what that note's
+// [FetchNote.VersionRefused] said). err must not hold the version.
+func (n *FetchNote) RefuseVersion(err error) {
+	n.mu.Lock()
+	n.refused = err
+	n.mu.Unlock()
+}
+
+// VersionRefused returns why the last version refused by
+// [FetchNote.SetVersion] was, or nil. The error never holds the version.
+func (n *FetchNote) VersionRefused() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.refused
 }
 
 // Cache returns the recorded cache status.

@@ -103,8 +103,8 @@ pub trait Store: Sized {
 /// `export_store!(T, versioned)`; the agent's cache and `--watch` then ask
 /// for the version, and fetch only when it changed.
 pub trait Versioned: Store {
-    /// current_version returns an opaque version of 1 to 256 printable
-    /// bytes that changes whenever the value `get` would return changes,
+    /// current_version returns an opaque version of 1 to 256 bytes of
+    /// printable ASCII (`!` to `~`), holding no credential, that changes whenever the value `get` would return changes,
     /// in the terms `get` records with [`set_result_version`]; a missing
     /// secret is [`Error::not_found`]. It never fetches the value.
     fn current_version(&mut self, req: &Request) -> Result<String, Error>;
@@ -115,8 +115,10 @@ pub trait Versioned: Store {
 /// (ABI 1.1, `version_set`): record the version that came with the value,
 /// never one read before or after it. A module that calls it imports
 /// `version_set`, which hosts of ABI 1.0 refuse at load. The host refuses
-/// a version over 256 bytes (`TooLarge`), an empty one or one with control
-/// characters (`Argument`), and a second call (`State`).
+/// a version over 256 bytes (`TooLarge`), an empty one or one with a byte
+/// outside printable ASCII `!` to `~` (`Argument`), and a second call
+/// (`State`); it fails the fetch when the version holds the value returned
+/// or a bound credential (ABI.md, `version_set`).
 pub fn set_result_version(version: &str) -> Result<(), HostError> {
     match abi::set_version(version) {
         0 => Ok(()),

@@ -1,0 +1,103 @@
+package runtime
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/latchkey/latchkey/hostfuncs"
+	"github.com/latchkey/latchkey/secret"
+)
+
+// ErrBadVersion: a module reported a version the host refused — one that
+// breaks [secret.CheckVersion]'s rules or that carries a bound credential
+// or the value its fetch returned. The fetch or probe fails; the version
+// is never shown. It is [secret.ErrBadVersion].
+var ErrBadVersion = secret.ErrBadVersion
+
+// maxEncodedValues caps how many strings of a fetched value are looked for
+// in a version in every encoding; all of them are looked for as they are.
+const maxEncodedValues = 16
+
+// checkVersion says why v, a version the module reported with version_set
+// (value is what the call returned) or from latchkey_version (value is
+// nil), may not be used, or nil. A version reaches the audit trail, logs
+// and the SM Agent endpoint in clear, so it must be printable ASCII
+// within its cap, hold no bound credential in any form the redactor
+// recognises, and hold neither the value nor any string or number of a
+// JSON value, of 8 bytes or more — as they are, or, for those up to twice
+// the version's length, in the encodings the redactor recognises. The
+// error names the rule, never v.
+func (m *Module) checkVersion(v string, value []byte) error {
+	if err := hostfuncs.CheckVersion(v); err != nil {
+		return err
+	}
+	if m.redact != nil {
+		if red := string(m.redact([]byte(v))); red != v {
+			return fmt.Errorf("%w: it holds a credential bound to the store (%s); a version must never carry a secret", ErrBadVersion, credentialNames(red))
+		}
+	}
+	values := secretsIn(value)
+	var encoded [][]byte
+	for _, s := range values {
+		// Shorter strings are too likely to sit in an honest version by
+		// chance (a port 5432 in etcd revision 1054321).
+		if len(s) < hostfuncs.MinCredentialLen {
+			continue
+		}
+		if strings.Contains(v, s) {
+			return fmt.Errorf("%w: it holds the value the call returned, or a string of it; a version must never carry a secret", ErrBadVersion)
+		}
+		// Every form of s the redactor knows is at least as long as s once
+		// decoded, and a match is a run of half a form: a string more than
+		// twice as long as v cannot be in it.
+		if len(s) <= 2*len(v)+1 {
+			encoded = append(encoded, []byte(s))
+		}
+	}
+	// The longest first, so that which ones are looked for does not
+	// depend on the order a JSON object's fields were walked in.
+	slices.SortFunc(encoded, func(a, b []byte) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return bytes.Compare(a, b)
+	})
+	encoded = encoded[:min(len(encoded), maxEncodedValues)]
+	if hostfuncs.HoldsValue([]byte(v), encoded) {
+		return fmt.Errorf("%w: it holds the value the call returned, or a string of it, encoded; a version must never carry a secret", ErrBadVersion)
+	}
+	return nil
+}
+
+// credentialNames lists the [REDACTED:NAME] labels in red, the redacted
+// version: the names are the operator's, so they may be shown.
+func credentialNames(red string) string {
+	var names []string
+	for rest := red; ; {
+		i := strings.Index(rest, "[REDACTED:")
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len("[REDACTED:"):]
+		j := strings.IndexByte(rest, ']')
+		if j < 0 {
+			break
+		}
+		if n := rest[:j]; !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+		rest = rest[j:]
+	}
+	if len(names) == 0 {
+		return "credential"
+	}
+	return "credential " + strings.Join(names, ", ")
+}
+
+// versionError is the error of a call whose version was refused.
+func (m *Module) versionError(op, source string, err error) error {
+	return &Error{Module: m.name, Op: op, Kind: secret.ErrUnavailable,
+		Err: fmt.Errorf("%s: %w", source, err)}
+}
