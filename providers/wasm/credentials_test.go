@@ -213,7 +213,7 @@ func TestCredentialSettings(t *testing.T) {
 		{name: "literal", cred: map[string]any{"value": plantedCred, "hosts": hosts},
 			warnings: []string{"credential c is a literal value"}},
 		{name: "file readable by others", cred: map[string]any{"file": loose, "hosts": hosts},
-			warnings: []string{"other users can read it"}},
+			warnings: []string{"every user of the machine can read it"}},
 		{name: "two sources", cred: map[string]any{"env": credEnv, "file": good, "hosts": hosts}, errs: []string{"credentials.c", "exactly one of env"}},
 		{name: "no source", cred: map[string]any{"hosts": hosts}, errs: []string{"exactly one of env"}},
 		{name: "unset env", cred: map[string]any{"env": "LATCHKEY_WASM_TEST_UNSET", "hosts": hosts}, errs: []string{"credentials.c.env", "LATCHKEY_WASM_TEST_UNSET is not set"}},
