@@ -98,7 +98,7 @@ func openFile(path string) (*os.File, error) {
 	if err != nil {
 		var se *safefile.Error
 		if errors.As(err, &se) {
-			return nil, fmt.Errorf("audit log (audit.file): %w", err)
+			return nil, fmt.Errorf("audit log %s (audit.file): %w", path, err)
 		}
 		return nil, fmt.Errorf("audit log %s: %w (the agent must be able to create and append to it)", path, err)
 	}

@@ -70,6 +70,9 @@ func TestServeFIFOAfterRotation(t *testing.T) {
 	b, _ := json.Marshal(cfg)
 	agent := writeFile(t, dir, "agent.json", string(b))
 	srv := serve(t, agent, sock, "APP_X=app-x-value")
+	if srv.tcp == "" { // the listening line may reach the buffer after /readyz answers
+		srv.tcp = listening.FindStringSubmatch(srv.waitLog("network=tcp"))[1]
+	}
 	const ref = "secret://app/APP_X"
 	for _, tok := range []string{keepTok, goneTok} {
 		if a := tokenGet(t, srv.tcp, tok, ref); a.status != 200 {
