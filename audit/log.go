@@ -13,8 +13,9 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/safefile"
 )
 
 // Options configures a [Log]. The zero value is a best-effort log that
@@ -90,22 +91,18 @@ func openFile(path string) (*os.File, error) {
 	if path == "" {
 		return nil, errors.New("audit log: empty path")
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|noFollow, FileMode)
+	// Non-blocking, no symbolic link, fstat'ed: a FIFO, socket, device or
+	// directory planted at the path is refused instead of hanging the
+	// agent's start or its SIGHUP reload.
+	f, st, err := safefile.OpenAppend(path, FileMode)
 	if err != nil {
-		if errors.Is(err, syscall.ELOOP) {
-			return nil, fmt.Errorf("audit log %s: is a symbolic link; give the real path", path)
+		var se *safefile.Error
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("audit log %s (audit.file): %w", path, err)
 		}
 		return nil, fmt.Errorf("audit log %s: %w (the agent must be able to create and append to it)", path, err)
 	}
-	st, err := f.Stat()
-	switch {
-	case err != nil:
-		f.Close()
-		return nil, fmt.Errorf("audit log %s: %w", path, err)
-	case !st.Mode().IsRegular():
-		f.Close()
-		return nil, fmt.Errorf("audit log %s: not a regular file", path)
-	case st.Mode().Perm()&0o002 != 0:
+	if st.Mode().Perm()&0o002 != 0 {
 		f.Close()
 		return nil, fmt.Errorf("audit log %s: anyone may write to it (mode %v), so its records could be forged: chmod o-w it", path, st.Mode().Perm())
 	}

@@ -41,7 +41,6 @@ import (
 	"github.com/knadh/koanf/parsers/yaml"
 	"github.com/knadh/koanf/providers/confmap"
 	"github.com/knadh/koanf/providers/env/v2"
-	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/v2"
 	tomlv2 "github.com/pelletier/go-toml/v2"
 	yamlv3 "gopkg.in/yaml.v3"
@@ -50,6 +49,8 @@ import (
 	"github.com/latchkey/latchkey/protect"
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
+
+	"github.com/latchkey/latchkey/internal/safefile"
 )
 
 // EnvPrefix starts every environment variable that overrides a config key.
@@ -116,10 +117,13 @@ func Load(opts Options) (*Agent, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := os.Stat(opts.Path); err != nil {
+		// Read without blocking and only from a regular file: a FIFO at
+		// the path would otherwise hang start-up and every SIGHUP reload.
+		data, _, err := safefile.ReadFile(opts.Path, safefile.Options{MaxSize: maxConfigSize})
+		if err != nil {
 			return nil, fmt.Errorf("agent config: %w (give the file with --config or LATCHKEY_CONFIG)", err)
 		}
-		if err := k.Load(file.Provider(opts.Path), parser); err != nil {
+		if err := k.Load(rawBytes(data), parser); err != nil {
 			return nil, fmt.Errorf("agent config %s: %s%w", opts.Path, position(opts.Path, err), err)
 		}
 	}
@@ -179,7 +183,7 @@ func position(path string, err error) string {
 	}
 	var se *stdjson.SyntaxError
 	if errors.As(err, &se) {
-		data, rerr := os.ReadFile(path)
+		data, _, rerr := safefile.ReadFile(path, safefile.Options{MaxSize: maxConfigSize})
 		if rerr != nil {
 			return ""
 		}
@@ -430,4 +434,16 @@ func sortedKeys[V any](m map[string]V) []string {
 // uses [Agent.CachedResolverConfig].
 func (a *Agent) ResolverConfig(log *slog.Logger) resolver.Config {
 	return a.resolverConfig(log, false)
+}
+
+// maxConfigSize caps the agent config file's read.
+const maxConfigSize = 16 << 20
+
+// rawBytes is a koanf provider of a file's bytes already read.
+type rawBytes []byte
+
+func (b rawBytes) ReadBytes() ([]byte, error) { return b, nil }
+
+func (b rawBytes) Read() (map[string]any, error) {
+	return nil, errors.New("agent config: the raw provider needs a parser")
 }

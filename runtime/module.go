@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +21,8 @@ import (
 
 	"github.com/latchkey/latchkey/hostfuncs"
 	"github.com/latchkey/latchkey/secret"
+
+	"github.com/latchkey/latchkey/internal/safefile"
 )
 
 // Limits bounds what a module may use. The zero value of every field is
@@ -176,7 +177,9 @@ type ModuleInfo struct {
 
 // Load reads the module at path and loads it as [LoadBytes] does.
 func Load(ctx context.Context, path string, opts Options) (*Module, error) {
-	f, err := os.Open(path)
+	// Non-blocking and fstat'ed: a FIFO or device at the module path is
+	// refused at once instead of hanging the build (and a reload).
+	f, _, err := safefile.Open(path, safefile.Options{})
 	if err != nil {
 		return nil, &Error{Module: opts.Name, Op: "load", Err: err, Kind: secret.ErrInvalidConfig}
 	}

@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
-	"os"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/latchkey/latchkey/config"
+	"github.com/latchkey/latchkey/internal/safefile"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -43,8 +44,13 @@ type Authorizer func(ctx context.Context, caller secret.Caller, endpoint string)
 type tokens struct {
 	names   []string
 	digests [][sha256.Size]byte
-	// warnings name token files any user may read.
+	// warnings name token files open to other users.
 	warnings []string
+	// revoked names the tokens a reload found gone, changed or unreadable
+	// while it was still under way: they are refused at once, whether or
+	// not the rest of the reload finishes. It is shared by the generations
+	// made from one read of the tokens, and read and written atomically.
+	revoked *atomic.Pointer[map[string]bool]
 }
 
 // readTokens reads every token of the serve section, reporting every
@@ -55,6 +61,7 @@ type tokens struct {
 // alone.
 func readTokens(srcs map[string]config.TokenSource, getenv func(string) string, revoke bool) (t tokens, revoked []string, err error) {
 	var errs []error
+	t.revoked = new(atomic.Pointer[map[string]bool])
 	names := make([]string, 0, len(srcs))
 	for n := range srcs {
 		names = append(names, n)
@@ -65,17 +72,20 @@ func readTokens(srcs map[string]config.TokenSource, getenv func(string) string, 
 		var val, where string
 		if src.File != "" {
 			where = "file " + src.File
-			b, err := os.ReadFile(src.File)
+			// Non-blocking and fstat'ed: a FIFO or device planted at the
+			// path is refused at once instead of hanging start-up or a
+			// reload.
+			b, fi, err := safefile.ReadFile(src.File, safefile.Options{MaxSize: maxTokenFile})
 			if revoke && (errors.Is(err, fs.ErrNotExist) || err == nil && strings.TrimSpace(string(b)) == "") {
 				revoked = append(revoked, name)
 				continue
 			}
 			if err != nil {
-				errs = append(errs, fmt.Errorf("serve token %q: %w", name, err))
+				errs = append(errs, fmt.Errorf("serve token %q (file): %w", name, err))
 				continue
 			}
-			if fi, err := os.Stat(src.File); err == nil && fi.Mode().Perm()&0o004 != 0 {
-				t.warnings = append(t.warnings, fmt.Sprintf("serve token %q: file %s is readable by every user of the machine, who could then call the agent over TCP: chmod 0600 it (0640 for the agent's group)", name, src.File))
+			if why := safefile.Exposed(fi); why != "" {
+				t.warnings = append(t.warnings, fmt.Sprintf("serve token %q: file %s has %s (whoever reads it can call the agent over TCP)", name, src.File, why))
 			}
 			val = strings.TrimRight(string(b), "\r\n")
 		} else {
@@ -92,6 +102,43 @@ func readTokens(srcs map[string]config.TokenSource, getenv func(string) string, 
 	return t, revoked, errors.Join(errs...)
 }
 
+// maxTokenFile caps a token file's read: a token is a line.
+const maxTokenFile = 64 << 10
+
+// revokeStale refuses from now on every token of t that fresh, a newer
+// read of the tokens, does not hold with the same value, and returns the
+// names it revoked. A token whose source could not be read is not in fresh,
+// so it is refused too (fail closed).
+func (t tokens) revokeStale(fresh tokens) []string {
+	if t.revoked == nil {
+		return nil
+	}
+	for {
+		old := t.revoked.Load()
+		next := map[string]bool{}
+		if old != nil {
+			for n := range *old {
+				next[n] = true
+			}
+		}
+		var added []string
+		for i, n := range t.names {
+			if next[n] {
+				continue
+			}
+			j := sort.SearchStrings(fresh.names, n)
+			if j < len(fresh.names) && fresh.names[j] == n && fresh.digests[j] == t.digests[i] {
+				continue
+			}
+			next[n] = true
+			added = append(added, n)
+		}
+		if len(added) == 0 || t.revoked.CompareAndSwap(old, &next) {
+			return added
+		}
+	}
+}
+
 // match returns the name of the token presented, or false.
 func (t tokens) match(presented string) (string, bool) {
 	d := sha256.Sum256([]byte(presented))
@@ -103,6 +150,11 @@ func (t tokens) match(presented string) (string, bool) {
 	}
 	if found < 0 {
 		return "", false
+	}
+	if t.revoked != nil {
+		if r := t.revoked.Load(); r != nil && (*r)[t.names[found]] {
+			return "", false
+		}
 	}
 	return t.names[found], true
 }

@@ -283,6 +283,13 @@ func (s *Server) prepare(agent *config.Agent, reload bool) (*generation, error) 
 	return g, nil
 }
 
+// revoke refuses in g, at once, the tokens fresh no longer holds.
+func (s *Server) revoke(g *generation, fresh tokens) {
+	for _, name := range g.tokens.revokeStale(fresh) {
+		s.log.Warn("token revoked: its file is gone, empty, changed or unreadable, or the config dropped it, so clients presenting it are refused from now on", "token", name)
+	}
+}
+
 // Listen opens the unix socket and the TCP listener the serve section asks
 // for. A stale socket is removed; a live one is an error wrapping
 // [ErrSocketInUse]; a path that is not a socket is an error and left alone.
@@ -474,7 +481,19 @@ func (s *Server) acquire() *generation {
 // config; when it is bad, the error reports every problem and the old
 // config keeps serving. Listener settings (socket, tcp, limits) need a
 // restart; a change to them is logged and ignored.
+//
+// Token revocation does not wait for the rest: Reload first reads the
+// current tokens' files again (without blocking: see internal/safefile)
+// and refuses at once every token whose file is gone, emptied, changed or
+// unreadable, and, once the new config is read, every token it dropped.
+// So a revoked token is refused even when the reload then fails or never
+// finishes (a store that hangs in its build), and even while another
+// reload holds the lock.
 func (s *Server) Reload(ctx context.Context) (resolver.Changes, error) {
+	if g := s.gen.Load(); g != nil {
+		fresh, _, _ := readTokens(g.agent.Serve.Tokens, s.cfg.Getenv, true)
+		s.revoke(g, fresh)
+	}
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	ch, err := s.reload(ctx)
@@ -503,6 +522,7 @@ func (s *Server) reload(ctx context.Context) (resolver.Changes, error) {
 	if err != nil {
 		return resolver.Changes{}, err
 	}
+	s.revoke(cur, g.tokens) // tokens the new config dropped
 	res, ch, err := cur.res.Rebuild(ctx, s.resolverConfig(agent))
 	if err != nil {
 		return resolver.Changes{}, fmt.Errorf("agent config %s: %w", agent.Path, err)

@@ -636,7 +636,7 @@ func TestTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	open, _, err := readTokens(map[string]config.TokenSource{"f": {File: filepath.Join(dir, "good")}}, nil, false)
-	if err != nil || len(open.warnings) != 1 || !strings.Contains(open.warnings[0], "readable by every user") || strings.Contains(open.warnings[0], testToken) {
+	if err != nil || len(open.warnings) != 1 || !strings.Contains(open.warnings[0], "every user of the machine can read it") || strings.Contains(open.warnings[0], testToken) {
 		t.Errorf("a world-readable token file: %v %v", err, open.warnings)
 	}
 	for presented, want := range map[string]string{testToken: "f", "env-token-0123456789": "e", "": "", testToken + "\n": ""} {

@@ -233,7 +233,7 @@ func TestServeCallers(t *testing.T) {
 func TestServeCallersBadConfig(t *testing.T) {
 	dir := shortDir(t)
 	noAudit := writeFile(t, dir, "noaudit.yaml", "stores:\n  app: {type: env, secrets: {allow: [\"APP_*\"]}}\naudit: {file: "+dir+"}\nserve:\n  socket: "+filepath.Join(dir, "a.sock")+"\n")
-	if r := latchkey(t, run{args: []string{"serve", "-c", noAudit}, dir: dir}); r.code != 3 || !strings.Contains(r.stderr, "audit log "+dir+": open "+dir+": is a directory") {
+	if r := latchkey(t, run{args: []string{"serve", "-c", noAudit}, dir: dir}); r.code != 3 || !strings.Contains(r.stderr, "audit log "+dir+" (audit.file): "+dir+" is a directory") {
 		t.Fatalf("serve with a directory as its audit file: exit %d: %s", r.code, r.stderr)
 	}
 	tok := writeFile(t, dir, "t.token", "tok-0123456789abcdef")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/latchkey/latchkey/internal/safefile"
 	lkruntime "github.com/latchkey/latchkey/runtime"
 )
 
@@ -47,11 +48,11 @@ one is refused. The annotated file has a new sha256: pin that one.`,
 			if capsFile == "" || out == "" {
 				return fail(ExitUsage, errors.New("--capabilities JSON_FILE and -o OUT are required"))
 			}
-			wasmBytes, err := os.ReadFile(args[0])
+			wasmBytes, _, err := safefile.ReadFile(args[0], safefile.Options{MaxSize: maxModuleFile})
 			if err != nil {
 				return fail(ExitConfig, fmt.Errorf("module %s: %w", args[0], err))
 			}
-			raw, err := os.ReadFile(capsFile)
+			raw, _, err := safefile.ReadFile(capsFile, safefile.Options{})
 			if err != nil {
 				return fail(ExitConfig, fmt.Errorf("capabilities %s: %w", capsFile, err))
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/config"
+	"github.com/latchkey/latchkey/internal/safefile"
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/workflow"
 )
@@ -223,7 +224,7 @@ func (a *app) readWorkflow() (resolver.Workflow, error) {
 	if a.wfPath == "-" {
 		return workflow.Read("stdin", a.io.In)
 	}
-	f, err := os.Open(a.wfPath)
+	f, _, err := safefile.Open(a.wfPath, safefile.Options{})
 	if err != nil {
 		return resolver.Workflow{}, fmt.Errorf("workflow: %w", err)
 	}

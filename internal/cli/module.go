@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/latchkey/latchkey/internal/safefile"
 	_ "github.com/latchkey/latchkey/providers/wasm" // the store type module run uses
 	"github.com/latchkey/latchkey/resolver"
 	lkruntime "github.com/latchkey/latchkey/runtime"
@@ -42,7 +42,7 @@ memory limit (a store's limits.memory_mib; 64 MiB by default). Exits 3 when
 the module would be refused.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			wasmBytes, err := os.ReadFile(args[0])
+			wasmBytes, _, err := safefile.ReadFile(args[0], safefile.Options{MaxSize: maxModuleFile})
 			if err != nil {
 				return fail(ExitConfig, fmt.Errorf("module %s: %w", args[0], err))
 			}
@@ -311,3 +311,6 @@ func limitFlags(limits []string) (map[string]any, error) {
 	}
 	return out, nil
 }
+
+// maxModuleFile caps the read of a module named on the command line.
+const maxModuleFile = 256 << 20

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/latchkey/latchkey/internal/safefile"
 	"github.com/latchkey/latchkey/server"
 	"github.com/latchkey/latchkey/workflow"
 )
@@ -34,7 +35,7 @@ func (a *app) remote() (*server.Client, string, []byte, error) {
 	}
 	token := os.Getenv("LATCHKEY_TOKEN")
 	if a.tokenFile != "" {
-		b, err := os.ReadFile(a.tokenFile)
+		b, _, err := safefile.ReadFile(a.tokenFile, safefile.Options{})
 		if err != nil {
 			return nil, "", nil, fail(ExitConfig, fmt.Errorf("--token-file: %w", err))
 		}
@@ -48,7 +49,7 @@ func (a *app) remote() (*server.Client, string, []byte, error) {
 	if a.wfPath == "-" {
 		name = "stdin"
 	} else {
-		f, err := os.Open(a.wfPath)
+		f, _, err := safefile.Open(a.wfPath, safefile.Options{})
 		if err != nil {
 			return nil, "", nil, fail(ExitConfig, fmt.Errorf("workflow: %w", err))
 		}

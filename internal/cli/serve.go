@@ -1,14 +1,17 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/latchkey/latchkey/config"
+	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/server"
 )
 
@@ -23,8 +26,10 @@ pid, and, when serve.tcp is set, on loopback TCP, where every request needs a
 token. See docs/serve.md for the API and the serve: settings.
 
 SIGHUP reloads the agent config: a bad one is reported and the old one keeps
-serving; stores whose settings changed are rebuilt. It also reopens the audit
-log file (after logrotate). The audit log (docs/audit.md) is on by default,
+serving; stores whose settings changed are rebuilt. Tokens whose files were
+removed, emptied or changed are refused at once, before the rest of the
+reload; a reload still running after 10s is reported, and given up after 60s.
+It also reopens the audit log file (after logrotate). The audit log (docs/audit.md) is on by default,
 to stderr; audit.file sends it to a file, audit.enabled: false turns it off. SIGTERM stops accepting,
 lets requests in flight finish within serve.grace_period, and exits 0.
 
@@ -70,15 +75,9 @@ it, or the path is not a socket).`,
 				for {
 					select {
 					case <-hup:
-						if a.audit != nil {
-							_ = a.audit.Reopen() // logrotate moved it; an error is logged and the old file kept
-						}
-						ch, err := srv.Reload(ctx)
-						if err != nil {
-							a.log.Error("reload refused; the previous config keeps serving", "err", err)
-							continue
-						}
-						a.log.Info("reloaded the agent config", "kept", ch.Kept, "rebuilt", ch.Built, "removed", ch.Removed)
+						// Not waited for: a reload that hangs must not
+						// keep the next SIGHUP (and its revocations) out.
+						go a.reloadOnHUP(ctx, srv)
 					case <-ctx.Done():
 						return
 					}
@@ -90,4 +89,46 @@ it, or the path is not a socket).`,
 			return nil
 		},
 	}
+}
+
+// Bounds of a SIGHUP reload: when it is reported as slow, and when its
+// context ends (a store build that honours it then fails, and the previous
+// config keeps serving).
+const (
+	reloadReportAfter = 10 * time.Second
+	reloadTimeout     = 60 * time.Second
+)
+
+// reloadOnHUP reopens the audit log and reloads the agent config. Neither
+// can block on a file (internal/safefile); a reload that takes longer than
+// reloadReportAfter is reported, and revoked tokens are refused from its
+// start whatever becomes of it (server.Reload).
+func (a *app) reloadOnHUP(ctx context.Context, srv *server.Server) {
+	if a.audit != nil {
+		_ = a.audit.Reopen() // logrotate moved it; an error is logged and the old file kept
+	}
+	rctx, cancel := context.WithTimeout(ctx, reloadTimeout)
+	defer cancel()
+	type result struct {
+		ch  resolver.Changes
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ch, err := srv.Reload(rctx)
+		done <- result{ch, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(reloadReportAfter):
+		a.log.Error("reload still running: the previous config keeps serving until it finishes; tokens whose files were removed, emptied or changed are already refused",
+			"after", reloadReportAfter, "gives_up_after", reloadTimeout)
+		r = <-done
+	}
+	if r.err != nil {
+		a.log.Error("reload refused; the previous config keeps serving", "err", r.err)
+		return
+	}
+	a.log.Info("reloaded the agent config", "kept", r.ch.Kept, "rebuilt", r.ch.Built, "removed", r.ch.Removed)
 }

@@ -22,7 +22,7 @@ const RustBuildCommand = "rustc --edition 2021 --crate-type rlib --crate-name la
 	" && rustc --edition 2021 --crate-type cdylib --target wasm32-wasi -C opt-level=s -C target-feature=+bulk-memory -C lto -C strip=symbols --extern latchkey_guest=SDK.rlib -o OUT.wasm main.rs"
 
 // rustMissing is the skip message when no rustc can build for wasm32-wasi.
-const rustMissing = "wasmtest: no rustc with the wasm32-wasi target; install Debian's packages rustc and libstd-rust-dev-wasm32 (apt-get install rustc libstd-rust-dev-wasm32)"
+const rustMissing = "wasmtest: no rustc with the wasm32-wasi target and its linker rust-lld; install Debian's packages rustc, libstd-rust-dev-wasm32 and lld (apt-get install rustc libstd-rust-dev-wasm32 lld)"
 
 // Rust describes a rustc that can build Wasm guests.
 type Rust struct {
@@ -72,7 +72,7 @@ func findRust() *Rust {
 		sysroot := strings.TrimSpace(string(out))
 		for _, target := range []string{"wasm32-wasi", "wasm32-wasip1"} {
 			libs, _ := filepath.Glob(filepath.Join(sysroot, "lib", "rustlib", target, "lib", "libstd-*.rlib"))
-			if len(libs) == 0 {
+			if len(libs) == 0 || !haveRustLLD(sysroot) {
 				continue
 			}
 			v, err := exec.Command(c, "--version").Output()
@@ -83,6 +83,23 @@ func findRust() *Rust {
 		}
 	}
 	return nil
+}
+
+// haveRustLLD reports whether the linker rustc uses for wasm32 exists:
+// rustup ships it in the sysroot, Debian as /usr/bin/rust-lld, a symlink to
+// lld-14 that dangles unless the lld package is installed (it is only a
+// Recommends of libstd-rust-dev-wasm32). Stat follows the symlink, so a
+// dangling one counts as missing.
+func haveRustLLD(sysroot string) bool {
+	if ms, _ := filepath.Glob(filepath.Join(sysroot, "lib", "rustlib", "*", "bin", "rust-lld")); len(ms) > 0 {
+		for _, m := range ms {
+			if _, err := os.Stat(m); err == nil {
+				return true
+			}
+		}
+	}
+	_, err := exec.LookPath("rust-lld")
+	return err == nil
 }
 
 // BuildRust builds the Rust guest in dir (relative to the repository root;

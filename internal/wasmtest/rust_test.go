@@ -49,3 +49,52 @@ func TestRustDocExamples(t *testing.T) {
 		})
 	}
 }
+
+// TestHaveRustLLD: Debian's rust-lld dangles without the lld package, and a
+// rustc with a dangling linker must count as absent (the tests then skip
+// naming lld) instead of failing every Rust build with "linker `rust-lld`
+// not found".
+func TestHaveRustLLD(t *testing.T) {
+	empty := t.TempDir()
+	t.Setenv("PATH", empty) // no rust-lld on PATH
+	tests := []struct {
+		name   string
+		target string // what sysroot/lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld points to; "" for no file
+		want   bool
+	}{
+		{"no linker", "", false},
+		{"dangling symlink, as Debian without lld", "/nonexistent/lld-14", false},
+		{"linker present", "self", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sysroot := t.TempDir()
+			bin := filepath.Join(sysroot, "lib", "rustlib", "x86_64-unknown-linux-gnu", "bin")
+			if err := os.MkdirAll(bin, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			switch tc.target {
+			case "":
+			case "self":
+				if err := os.WriteFile(filepath.Join(bin, "rust-lld"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				if err := os.Symlink(tc.target, filepath.Join(bin, "rust-lld")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := haveRustLLD(sysroot); got != tc.want {
+				t.Errorf("haveRustLLD = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	t.Run("dangling on PATH", func(t *testing.T) {
+		if err := os.Symlink("/nonexistent/lld-14", filepath.Join(empty, "rust-lld")); err != nil {
+			t.Fatal(err)
+		}
+		if haveRustLLD(t.TempDir()) {
+			t.Error("a dangling rust-lld on PATH counted as a linker")
+		}
+	})
+}

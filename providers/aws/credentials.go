@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/latchkey/latchkey/internal/safefile"
 )
 
 // keySource is where one part of an access key comes from: a literal, a
@@ -36,7 +38,7 @@ func (k keySource) read() (string, error) {
 	case k.literal != "":
 		return k.literal, nil
 	case k.file != "":
-		b, err := os.ReadFile(k.file)
+		b, _, err := safefile.ReadFile(k.file, safefile.Options{})
 		if err != nil {
 			return "", &keyError{k.setting, fmt.Sprintf("reading the %s: %v", k.what, err), err}
 		}

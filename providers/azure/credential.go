@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,11 +23,13 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/latchkey/latchkey/internal/safefile"
 )
 
 // loadCAFile reads a PEM file of CA certificates.
 func loadCAFile(path string) ([]*x509.Certificate, error) {
-	b, err := os.ReadFile(path)
+	b, _, err := safefile.ReadFile(path, safefile.Options{MaxSize: 16 << 20})
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the CA file: %w", err)
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/secret"
+
+	"github.com/latchkey/latchkey/internal/safefile"
 )
 
 // AuthMethod says how a [Store] gets its access tokens.
@@ -341,7 +343,7 @@ func (c *config) checkCredential(bad func(key, format string, args ...any), env 
 			bad("client_secret_env", "environment variable %s is not set or empty", c.ClientSecretEnv)
 		}
 	case c.ClientSecretFile != "":
-		b, err := os.ReadFile(c.ClientSecretFile)
+		b, fi, err := safefile.ReadFile(c.ClientSecretFile, safefile.Options{})
 		if err != nil {
 			bad("client_secret_file", "cannot read the client secret: %v", err)
 			return
@@ -351,8 +353,11 @@ func (c *config) checkCredential(bad func(key, format string, args ...any), env 
 		if c.secret == "" {
 			bad("client_secret_file", "%s is empty", c.ClientSecretFile)
 		}
+		if why := safefile.Exposed(fi); why != "" {
+			c.warnings = append(c.warnings, fmt.Sprintf("client_secret_file %s has %s", c.ClientSecretFile, why))
+		}
 	case c.ClientCertificateFile != "":
-		b, err := os.ReadFile(c.ClientCertificateFile)
+		b, fi, err := safefile.ReadFile(c.ClientCertificateFile, safefile.Options{})
 		if err != nil {
 			bad("client_certificate_file", "cannot read the certificate: %v", err)
 			return
@@ -362,6 +367,9 @@ func (c *config) checkCredential(bad func(key, format string, args ...any), env 
 			return
 		}
 		c.cert = b
+		if why := safefile.Exposed(fi); why != "" {
+			c.warnings = append(c.warnings, fmt.Sprintf("client_certificate_file %s has %s (it holds the private key)", c.ClientCertificateFile, why))
+		}
 	default:
 		c.secret = c.ClientSecret
 		c.warnings = append(c.warnings, "client_secret is written in the configuration; move it to an environment variable (client_secret_env) or a file (client_secret_file)")

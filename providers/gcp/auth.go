@@ -14,6 +14,8 @@ import (
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
 
 	"github.com/latchkey/latchkey/secret"
+
+	"github.com/latchkey/latchkey/internal/safefile"
 )
 
 // identity is how a store authenticates: the credentials handed to the
@@ -136,7 +138,7 @@ func clientEmail(b []byte) string {
 
 // keyFileCredentials reads a service-account key file.
 func keyFileCredentials(store, path string) (*auth.Credentials, string, error) {
-	b, err := os.ReadFile(path)
+	b, _, err := safefile.ReadFile(path, safefile.Options{})
 	if err != nil {
 		return nil, "", &secret.ConfigError{Store: store, Key: "credentials_file", Msg: fmt.Sprintf("cannot read the key file: %v", err)}
 	}
@@ -161,13 +163,18 @@ func keyFileCredentials(store, path string) (*auth.Credentials, string, error) {
 	return creds, f.ClientEmail, nil
 }
 
-// keyFileWarnings warns of a key file that others on the machine can read.
+// keyFileWarnings warns of a key file open to other users
+// ([safefile.Exposed], the rule every secret file follows).
 func keyFileWarnings(path string) []string {
-	fi, err := os.Stat(path)
-	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+	f, fi, err := safefile.Open(path, safefile.Options{})
+	if err != nil {
 		return nil
 	}
-	return []string{fmt.Sprintf("credentials_file %s is readable by other users (mode %v); chmod 600 it", path, fi.Mode().Perm())}
+	f.Close()
+	if why := safefile.Exposed(fi); why != "" {
+		return []string{fmt.Sprintf("credentials_file %s has %s", path, why)}
+	}
+	return nil
 }
 
 // adcDescription says which Application Default Credentials will be used,

@@ -605,9 +605,9 @@ func TestDescribe(t *testing.T) {
 		{"adc", map[string]any{"project": project}, []string{"secretmanager.googleapis.com:443", "project demo-project", "Application Default Credentials"}, nil},
 		{"regional", map[string]any{"location": "us-east1"}, []string{"secretmanager.us-east1.rep.googleapis.com:443", "location us-east1"}, nil},
 		{"key file", map[string]any{"auth_method": "service_account_key", "credentials_file": sa.KeyFile},
-			[]string{"reader@demo-project.iam.gserviceaccount.com", sa.KeyFile}, []string{"readable by other users"}},
+			[]string{"reader@demo-project.iam.gserviceaccount.com", sa.KeyFile}, []string{"every user of the machine can read it"}},
 		{"impersonate", map[string]any{"auth_method": "impersonate", "impersonate_service_account": "target@demo-project.iam.gserviceaccount.com", "credentials_file": sa.KeyFile},
-			[]string{"target@demo-project.iam.gserviceaccount.com (impersonated, using service account reader@"}, []string{"readable by other users"}},
+			[]string{"target@demo-project.iam.gserviceaccount.com (impersonated, using service account reader@"}, []string{"every user of the machine can read it"}},
 		{"psc endpoint", map[string]any{"endpoint": "secretmanager-psc.p.googleapis.com:443"}, []string{"secretmanager-psc.p.googleapis.com:443"}, nil},
 		{"insecure", map[string]any{"endpoint": "127.0.0.1:9", "insecure": true}, []string{"127.0.0.1:9", "no credentials"}, []string{"plaintext"}},
 	}

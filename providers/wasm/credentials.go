@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
 	"github.com/latchkey/latchkey/hostfuncs"
 	"github.com/latchkey/latchkey/secret"
+
+	"github.com/latchkey/latchkey/internal/safefile"
 )
 
 // credentialSettings is one entry of the "credentials" setting: where the
@@ -78,7 +79,7 @@ func credentials(store string, decl map[string]credentialSettings, getenv func(s
 			value = []byte(v)
 		case d.File != "":
 			info.source = "file " + d.File
-			b, err := os.ReadFile(d.File)
+			b, fi, err := safefile.ReadFile(d.File, safefile.Options{})
 			if err != nil {
 				bad(".file", "cannot be read: %v", err)
 				continue
@@ -86,9 +87,7 @@ func credentials(store string, decl map[string]credentialSettings, getenv func(s
 			// A trailing newline is an artefact of the file, not of the
 			// credential (echo, editors, Vault agent sinks).
 			value = bytes.TrimRight(b, "\r\n")
-			if fi, err := os.Stat(d.File); err == nil && fi.Mode().Perm()&0o077 != 0 {
-				info.loose = fmt.Sprintf("mode %v", fi.Mode().Perm())
-			}
+			info.loose = safefile.Exposed(fi)
 			if len(value) == 0 {
 				bad(".file", "%s is empty", d.File)
 				continue
@@ -127,7 +126,7 @@ func describeCredentials(infos []credentialInfo) (summary string, warnings []str
 			warnings = append(warnings, fmt.Sprintf("credential %s is a literal value in the agent config: read it from env or file instead", in.name))
 		}
 		if in.loose != "" {
-			warnings = append(warnings, fmt.Sprintf("credential %s: its file has %s; other users can read it (chmod 600)", in.name, in.loose))
+			warnings = append(warnings, fmt.Sprintf("credential %s: its file has %s", in.name, in.loose))
 		}
 	}
 	return "; credentials: " + strings.Join(parts, ", "), warnings

@@ -196,6 +196,16 @@ func TestCredentialSettings(t *testing.T) {
 	os.Chmod(loose, 0o644)
 	empty := filepath.Join(dir, "empty")
 	os.WriteFile(empty, []byte("\n"), 0o600)
+	group := filepath.Join(dir, "group")
+	os.WriteFile(group, []byte(plantedCred), 0o600)
+	os.Chmod(group, 0o640)
+	groupW := filepath.Join(dir, "group-writable")
+	os.WriteFile(groupW, []byte(plantedCred), 0o600)
+	os.Chmod(groupW, 0o620)
+	fifo := filepath.Join(dir, "fifo")
+	if err := mkfifo(fifo); err != nil {
+		fifo = "/dev/null" // no FIFOs here: the device case stands in
+	}
 	t.Setenv(credEnv, plantedCred)
 	t.Setenv("LATCHKEY_WASM_TEST_SHORT", "short")
 	hosts := []any{"vault.example.com"}
@@ -213,7 +223,13 @@ func TestCredentialSettings(t *testing.T) {
 		{name: "literal", cred: map[string]any{"value": plantedCred, "hosts": hosts},
 			warnings: []string{"credential c is a literal value"}},
 		{name: "file readable by others", cred: map[string]any{"file": loose, "hosts": hosts},
-			warnings: []string{"other users can read it"}},
+			warnings: []string{"every user of the machine can read it"}},
+		{name: "file shared with the group", cred: map[string]any{"file": group, "hosts": hosts}},
+		{name: "file the group may write", cred: map[string]any{"file": groupW, "hosts": hosts},
+			warnings: []string{"others than its owner can write it"}},
+		{name: "fifo as file", cred: map[string]any{"file": fifo, "hosts": hosts}, errs: []string{"credentials.c.file", fifo, "not a regular file"}},
+		{name: "device as file", cred: map[string]any{"file": "/dev/zero", "hosts": hosts}, errs: []string{"credentials.c.file", "is a character device"}},
+		{name: "directory as file", cred: map[string]any{"file": dir, "hosts": hosts}, errs: []string{"credentials.c.file", "is a directory"}},
 		{name: "two sources", cred: map[string]any{"env": credEnv, "file": good, "hosts": hosts}, errs: []string{"credentials.c", "exactly one of env"}},
 		{name: "no source", cred: map[string]any{"hosts": hosts}, errs: []string{"exactly one of env"}},
 		{name: "unset env", cred: map[string]any{"env": "LATCHKEY_WASM_TEST_UNSET", "hosts": hosts}, errs: []string{"credentials.c.env", "LATCHKEY_WASM_TEST_UNSET is not set"}},
@@ -259,6 +275,9 @@ func TestCredentialSettings(t *testing.T) {
 				if !strings.Contains(strings.Join(id.Warnings, "\n"), want) {
 					t.Errorf("warnings lack %q: %v", want, id.Warnings)
 				}
+			}
+			if len(tc.warnings) == 0 && strings.Contains(strings.Join(id.Warnings, "\n"), "its file has") {
+				t.Errorf("a permission warning for a file the rule allows: %v", id.Warnings)
 			}
 			noValue(t, "Describe", all)
 		})
