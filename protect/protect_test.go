@@ -442,7 +442,7 @@ func TestCapabilities(t *testing.T) {
 	if _, ok := plain.(secret.Versioner); ok {
 		t.Error("a wrapped store claims a capability it lacks")
 	}
-	off := Defaults("env")
+	off := For(secret.Protection{Off: true}) // env's
 	if got := Wrap("e", plainStore{}, off, nil); got != (plainStore{}) {
 		t.Errorf("disabled protection wrapped the store: %T", got)
 	}
