@@ -56,11 +56,10 @@ func (c *clock) add(d time.Duration) {
 func wrap(t *testing.T, st secret.Store, s Settings, rec *recorder, clk *clock) (secret.Store, *Store) {
 	t.Helper()
 	w := Wrap("sm", st, s, nil)
-	b, ok := w.(interface{ base() *Store })
+	p, ok := w.(*Store)
 	if !ok {
 		t.Fatalf("Wrap returned %T", w)
 	}
-	p := b.base()
 	if rec != nil {
 		p.sleep = rec.sleep
 	}
@@ -397,21 +396,42 @@ func TestInFlightBound(t *testing.T) {
 	}
 }
 
+// TestCapabilities: a protected store forwards version probes exactly when
+// the store beneath answers them, through protection itself; the store's
+// other capabilities are reached by unwrapping, never claimed by the
+// wrapper.
 func TestCapabilities(t *testing.T) {
 	st := memStore(t)
 	w := Wrap("sm", st, settings(), nil)
-	if _, ok := w.(secret.Versioner); !ok {
-		t.Error("a wrapped Versioner is no longer one")
+	if v, ok := secret.VersionerOf(w); !ok || v.(secret.Store) != w {
+		t.Error("a wrapped Versioner's probes do not go through protection")
 	}
 	plain := Wrap("p", plainStore{}, settings(), nil)
-	if _, ok := plain.(secret.Versioner); ok {
+	if _, ok := secret.VersionerOf(plain); ok {
 		t.Error("a wrapped store claims a capability it lacks")
+	}
+	if _, err := plain.(*Store).CurrentVersion(ctx(t, time.Second), secret.Request{Name: "x"}); !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), `store "p"`) {
+		t.Errorf("probe of a store without versions: %v; want ErrUnsupported naming the store", err)
+	}
+	keyed := Wrap("k", keyedStore{}, settings(), nil)
+	if k, ok := secret.As[secret.Keyer](keyed); !ok || k.SecretKey(secret.Request{Name: "x"}) != "key:x" {
+		t.Error("the wrapped store's Keyer is not reached through Unwrap")
+	}
+	if _, ok := secret.As[secret.Keyer](plain); ok {
+		t.Error("a wrapped store without canonical keys has one")
+	}
+	if _, ok := keyed.(secret.Keyer); ok {
+		t.Error("the wrapper re-declares a capability of the store beneath")
 	}
 	off := For(secret.Protection{Off: true}) // env's
 	if got := Wrap("e", plainStore{}, off, nil); got != (plainStore{}) {
 		t.Errorf("disabled protection wrapped the store: %T", got)
 	}
 }
+
+type keyedStore struct{ plainStore }
+
+func (keyedStore) SecretKey(req secret.Request) string { return "key:" + req.Name }
 
 func TestProbesUseTheirOwnBucket(t *testing.T) {
 	st := memStore(t)
