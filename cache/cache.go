@@ -17,7 +17,9 @@ const closeGrace = time.Second
 
 // Store is a caching [secret.Store]. Build it with [New]. It is safe for
 // concurrent use. It implements [secret.Keyer] (the wrapped store's keys)
-// and [secret.Versioner] (passed through to the wrapped store, uncached).
+// and [secret.Versioner] (passed through to the wrapped store, uncached);
+// the wrapped store's other capabilities are reached through
+// [Store.Unwrap] ([secret.As]).
 type Store struct {
 	up    secret.Store
 	keyer secret.Keyer     // nil: keyed by the request as written
@@ -62,8 +64,8 @@ func (e *entry) size() int64 { return int64(len(e.buf) + len(e.key)) }
 // [Options.LeaveOpen] says otherwise.
 func New(store secret.Store, opts Options) *Store {
 	s := &Store{up: store, set: opts.settings(), entries: map[string]*entry{}, flights: map[string]*flight{}}
-	s.keyer, _ = store.(secret.Keyer)
-	s.ver, _ = store.(secret.Versioner)
+	s.keyer, _ = secret.As[secret.Keyer](store)
+	s.ver, _ = secret.VersionerOf(store)
 	s.refreshSem = make(chan struct{}, s.set.refreshConcurrency)
 	s.bg, s.stop = context.WithCancel(context.Background())
 	s.wg.Add(1)

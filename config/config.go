@@ -308,13 +308,16 @@ func fromKoanf(k *koanf.Koanf, path string, origins map[string]string) (*Agent, 
 			bad(key+".type", "missing: every store needs a type (%s)", strings.Join(secret.Types(), ", "))
 			continue
 		}
-		if allow, ok := sc.Settings["allow"]; ok && sc.Type == "env" {
-			// The env store's allow list is an alias of its secrets rule.
-			delete(sc.Settings, "allow")
-			if sc.Secrets != nil {
-				bad(key+".allow", "give the env store's patterns once: allow is an older spelling of secrets.allow; move them there")
-			} else {
-				sc.Secrets = envAllow(key+".allow", allow, bad)
+		if t, _ := secret.LookupType(sc.Type); t.SecretsAlias != "" {
+			// The type's older spelling of its secrets rule's allow list
+			// (env's allow), said by the type when it registered.
+			if allow, ok := sc.Settings[t.SecretsAlias]; ok {
+				delete(sc.Settings, t.SecretsAlias)
+				if sc.Secrets != nil {
+					bad(key+"."+t.SecretsAlias, "give the %s store's patterns once: %s is an older spelling of secrets.allow; move them there", sc.Type, t.SecretsAlias)
+				} else {
+					sc.Secrets = envAllow(key+"."+t.SecretsAlias, allow, bad)
+				}
 			}
 		}
 		if sc.Secrets != nil {

@@ -15,9 +15,10 @@
 // max_retries, gcp max_attempts), where the wire is visible: throttling
 // codes, Retry-After headers, whether the request was sent at all. A
 // second retry loop here would multiply the attempts (3 × 3 = 9 calls for
-// one fetch). So the defaults ([Defaults]) give aws, azure and gcp no
-// retries here (retry.max 0) and keep the SDK's; stores that do not retry
-// (wasm) get retries here. Set one or the other. A retry here waits for the
+// one fetch). So a store type whose client retries says so when it
+// registers ([secret.Protection].ClientRetries, as aws, azure and gcp do),
+// and its defaults ([Defaults]) have no retries here (retry.max 0); stores
+// that do not retry (wasm) get retries here. Set one or the other. A retry here waits for the
 // rate limiter like any call and never sleeps past the caller's deadline.
 //
 // # Errors

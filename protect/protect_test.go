@@ -8,37 +8,22 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/codes"
-
-	"github.com/latchkey/latchkey/providers/aws"
-	"github.com/latchkey/latchkey/providers/aws/awstest"
-	"github.com/latchkey/latchkey/providers/azure"
-	"github.com/latchkey/latchkey/providers/azure/azuretest"
-	"github.com/latchkey/latchkey/providers/gcp"
-	"github.com/latchkey/latchkey/providers/gcp/gcptest"
+	"github.com/latchkey/latchkey/internal/memstore"
 	"github.com/latchkey/latchkey/secret"
 )
 
 const planted = "protect-planted-value-4471"
 
-// awsStore starts a loopback Secrets Manager holding "db" and returns a
-// real aws store on it whose SDK makes one attempt per call, so that every
-// retry counted is protection's.
-func awsStore(t *testing.T) (*awstest.Server, *aws.Store) {
+// memStore returns an in-memory store holding "db", standing for any
+// backend: what a particular cloud answers (its throttling codes, its
+// Retry-After) is tested through protection in that cloud's provider
+// (providers/*/protect_test.go).
+func memStore(t *testing.T) *memstore.Store {
 	t.Helper()
-	srv := awstest.Start(t)
-	srv.Isolate(t)
-	c := srv.AddUser("alice")
-	srv.PutString("db", planted)
-	st, err := aws.New(context.Background(), "sm", aws.Options{
-		Region: srv.Region, Endpoint: srv.URL, AuthMethod: aws.AuthAccessKeys,
-		AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, MaxAttempts: 1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := memstore.New()
+	st.Put("db", planted)
 	t.Cleanup(func() { _ = st.Close() })
-	return srv, st
+	return st
 }
 
 // recorder replaces sleeping with recording the delays asked for.
@@ -71,11 +56,10 @@ func (c *clock) add(d time.Duration) {
 func wrap(t *testing.T, st secret.Store, s Settings, rec *recorder, clk *clock) (secret.Store, *Store) {
 	t.Helper()
 	w := Wrap("sm", st, s, nil)
-	b, ok := w.(interface{ base() *Store })
+	p, ok := w.(*Store)
 	if !ok {
 		t.Fatalf("Wrap returned %T", w)
 	}
-	p := b.base()
 	if rec != nil {
 		p.sleep = rec.sleep
 	}
@@ -100,7 +84,7 @@ func settings() Settings {
 }
 
 func TestRateLimitBoundsCalls(t *testing.T) {
-	srv, st := awsStore(t)
+	st := memStore(t)
 	s := settings()
 	s.Rate, s.Burst = 20, 5
 	w, _ := wrap(t, st, s, nil, nil)
@@ -132,7 +116,7 @@ func TestRateLimitBoundsCalls(t *testing.T) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	calls := srv.Count("GetSecretValue")
+	calls := st.Count(memstore.Get)
 	// A token bucket of 5 filling at 20/s admits at most 5 + 20·t calls.
 	if max := 5 + int(20*elapsed.Seconds()) + 1; calls > max {
 		t.Errorf("%d calls reached the server in %s; the rate allows at most %d", calls, elapsed, max)
@@ -145,13 +129,13 @@ func TestRateLimitBoundsCalls(t *testing.T) {
 func TestRetryHonoursRetryAfter(t *testing.T) {
 	tests := []struct {
 		name       string
-		retryAfter string
+		retryAfter time.Duration
 		check      func(t *testing.T, delays []time.Duration)
 	}{
-		{name: "with Retry-After", retryAfter: "3", check: func(t *testing.T, delays []time.Duration) {
+		{name: "with Retry-After", retryAfter: 3 * time.Second, check: func(t *testing.T, delays []time.Duration) {
 			for _, d := range delays {
 				if d != 3*time.Second {
-					t.Errorf("delay %s; want the vault's Retry-After of 3s", d)
+					t.Errorf("delay %s; want the store's Retry-After of 3s", d)
 				}
 			}
 		}},
@@ -165,28 +149,16 @@ func TestRetryHonoursRetryAfter(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := azuretest.Start(t)
-			srv.SetSecret("db", planted)
-			st, err := azure.New("kv", azure.Options{
-				VaultName: srv.VaultName, VaultDomain: srv.VaultDomain, AuthMethod: azure.ServicePrincipal,
-				TenantID: srv.TenantID, ClientID: srv.ClientID, ClientSecretFile: srv.ClientSecretFile,
-				AuthorityHost: srv.AuthorityHost, CAFile: srv.CAFile, Dial: srv.Dial,
-				LookupEnv:  func(string) (string, bool) { return "", false },
-				MaxRetries: -1, // the SDK's own retries off: protection's are counted
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = st.Close() })
+			st := memStore(t)
 			rec := &recorder{}
 			w, _ := wrap(t, st, settings(), rec, nil)
-			srv.Throttle(2, tc.retryAfter)
+			st.FailNext("db", 2, memstore.Throttled(tc.retryAfter))
 			v, err := w.Get(ctx(t, 20*time.Second), secret.Request{Name: "db"})
 			if err != nil || v.RevealString() != planted {
 				t.Fatalf("Get after throttling: %v", err)
 			}
-			if n := srv.Stats().SecretGets; n != 3 {
-				t.Errorf("%d vault transactions; want 3 (two throttled, one served)", n)
+			if n := st.Count(memstore.Get); n != 3 {
+				t.Errorf("%d calls; want 3 (two throttled, one served)", n)
 			}
 			if len(rec.delays) != 2 {
 				t.Fatalf("%d back-off sleeps; want 2", len(rec.delays))
@@ -196,56 +168,52 @@ func TestRetryHonoursRetryAfter(t *testing.T) {
 	}
 }
 
-func TestRetryThrottlingCodes(t *testing.T) {
-	t.Run("AWS ThrottlingException", func(t *testing.T) {
-		srv, st := awsStore(t)
+// TestRetryUnavailable: an unavailable answer (throttled, a passing
+// failure) is retried with back-off; a not-found is not. Each cloud's own
+// codes for these are tested through protection in its provider.
+func TestRetryUnavailable(t *testing.T) {
+	t.Run("throttled", func(t *testing.T) {
+		st := memStore(t)
 		rec := &recorder{}
 		w, _ := wrap(t, st, settings(), rec, nil)
-		srv.FailNext("db", 2, awstest.ThrottlingException)
+		st.FailNext("db", 2, memstore.Throttled(0))
 		if _, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"}); err != nil {
 			t.Fatal(err)
 		}
-		if n := srv.Count("GetSecretValue"); n != 3 || len(rec.delays) != 2 {
+		if n := st.Count(memstore.Get); n != 3 || len(rec.delays) != 2 {
 			t.Errorf("%d calls, %d sleeps; want 3 calls and 2 sleeps", n, len(rec.delays))
 		}
 	})
-	t.Run("GCP RESOURCE_EXHAUSTED", func(t *testing.T) {
-		srv := gcptest.Start(t, gcptest.Options{Secrets: []gcptest.Secret{
-			{Project: "demo-project", ID: "db", Versions: []gcptest.Version{{Data: []byte(planted)}}}}})
-		cfg := gcp.Config{Endpoint: srv.Addr, Insecure: true, Project: "demo-project", MaxAttempts: 1}
-		st, err := gcp.New(context.Background(), "gsm", cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = st.Close() })
+	t.Run("transient", func(t *testing.T) {
+		st := memStore(t)
 		rec := &recorder{}
 		w, _ := wrap(t, st, settings(), rec, nil)
-		srv.FailNext(codes.ResourceExhausted, 1)
+		st.FailNext("db", 1, memstore.Transient())
 		if _, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"}); err != nil {
 			t.Fatal(err)
 		}
-		if n := srv.Count("AccessSecretVersion"); n != 2 || len(rec.delays) != 1 {
+		if n := st.Count(memstore.Get); n != 2 || len(rec.delays) != 1 {
 			t.Errorf("%d calls, %d sleeps; want 2 calls and 1 sleep", n, len(rec.delays))
 		}
 	})
 	t.Run("not found is not retried", func(t *testing.T) {
-		srv, st := awsStore(t)
+		st := memStore(t)
 		rec := &recorder{}
 		w, _ := wrap(t, st, settings(), rec, nil)
 		if _, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "missing"}); !errors.Is(err, secret.ErrNotFound) {
 			t.Fatalf("err = %v; want not found", err)
 		}
-		if n := srv.Count("GetSecretValue"); n != 1 || len(rec.delays) != 0 {
+		if n := st.Count(memstore.Get); n != 1 || len(rec.delays) != 0 {
 			t.Errorf("%d calls, %d sleeps; want 1 call, no retry", n, len(rec.delays))
 		}
 	})
 	t.Run("no sleep past the deadline", func(t *testing.T) {
-		srv, st := awsStore(t)
+		st := memStore(t)
 		rec := &recorder{}
 		s := settings()
 		s.Retry.BaseDelay, s.Retry.MaxDelay = 5*time.Second, 5*time.Second
 		w, _ := wrap(t, st, s, rec, nil)
-		srv.FailNext("db", 1, awstest.InternalServiceError)
+		st.FailNext("db", 1, memstore.Transient())
 		// Full jitter may draw a short delay: retry until a draw exceeds the deadline.
 		_, err := w.Get(ctx(t, time.Millisecond*200), secret.Request{Name: "db"})
 		for _, d := range rec.delays {
@@ -260,12 +228,12 @@ func TestRetryThrottlingCodes(t *testing.T) {
 }
 
 func TestBreaker(t *testing.T) {
-	srv, st := awsStore(t)
+	st := memStore(t)
 	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	s := settings()
 	s.Retry.Max = 0
 	w, _ := wrap(t, st, s, &recorder{}, clk)
-	srv.FailNext("db", 4, awstest.InternalServiceError)
+	st.FailNext("db", 4, memstore.Transient())
 	for i := range 3 {
 		if _, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"}); !errors.Is(err, secret.ErrUnavailable) {
 			t.Fatalf("call %d: err = %v; want unavailable", i, err)
@@ -277,12 +245,12 @@ func TestBreaker(t *testing.T) {
 	if !errors.As(err, &oe) || !errors.Is(err, secret.ErrUnavailable) {
 		t.Fatalf("err = %v; want the breaker's OpenError", err)
 	}
-	for _, want := range []string{`store "sm"`, "failing fast for another 20s", "3 consecutive failures", "InternalServiceError"} {
+	for _, want := range []string{`store "sm"`, "failing fast for another 20s", "3 consecutive failures", "InternalError"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
-	if n := srv.Count("GetSecretValue"); n != 3 {
+	if n := st.Count(memstore.Get); n != 3 {
 		t.Errorf("%d calls reached the server; want 3 (the open breaker sends none)", n)
 	}
 
@@ -302,7 +270,7 @@ func TestBreaker(t *testing.T) {
 	if _, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"}); err != nil {
 		t.Fatalf("closed again: %v", err)
 	}
-	if n := srv.Count("GetSecretValue"); n != 6 {
+	if n := st.Count(memstore.Get); n != 6 {
 		t.Errorf("%d calls; want 6", n)
 	}
 	if strings.Contains(err.Error(), planted) {
@@ -316,19 +284,19 @@ func TestBreaker(t *testing.T) {
 // caller gives up leaves the next call to be the trial; a successful one
 // closes the breaker for everyone.
 func TestBreakerOneTrial(t *testing.T) {
-	srv, st := awsStore(t)
-	srv.PutString("slow", "x")
+	st := memStore(t)
+	st.Put("slow", "x")
 	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	s := settings()
 	s.Retry.Max = 0
 	w, p := wrap(t, st, s, &recorder{}, clk)
-	srv.FailNext("slow", 3, awstest.InternalServiceError)
+	st.FailNext("slow", 3, memstore.Transient())
 	for i := range 3 {
 		if _, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "slow"}); !errors.Is(err, secret.ErrUnavailable) {
 			t.Fatalf("call %d: err = %v; want unavailable", i, err)
 		}
 	}
-	srv.Slow("slow") // the trial will hang until its caller gives up
+	st.Slow("slow") // the trial will hang until its caller gives up
 	clk.add(31 * time.Second)
 
 	hold, cancel := context.WithCancel(context.Background())
@@ -342,14 +310,14 @@ func TestBreakerOneTrial(t *testing.T) {
 		p.mu.Lock()
 		out := p.trial
 		p.mu.Unlock()
-		if out && len(p.inFlight) == 1 {
+		if out && len(p.inFlight) == 1 && st.Count(memstore.Get) == 4 { // 3 failures, and the trial reached the store
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the trial call never started")
 		}
 	}
-	before := srv.Count("GetSecretValue")
+	before := st.Count(memstore.Get)
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for range 16 {
@@ -371,7 +339,7 @@ func TestBreakerOneTrial(t *testing.T) {
 			t.Fatalf("error %q does not say a trial is out (or holds the value)", err)
 		}
 	}
-	if n := srv.Count("GetSecretValue") - before; n != 0 {
+	if n := st.Count(memstore.Get) - before; n != 0 {
 		t.Errorf("%d calls reached the server during the trial; want 0", n)
 	}
 
@@ -398,9 +366,9 @@ func TestBreakerOneTrial(t *testing.T) {
 }
 
 func TestInFlightBound(t *testing.T) {
-	srv, st := awsStore(t)
-	srv.PutString("slow", "x")
-	srv.Slow("slow")
+	st := memStore(t)
+	st.Put("slow", "x")
+	st.Slow("slow")
 	s := settings()
 	s.MaxInFlight = 2
 	w, p := wrap(t, st, s, nil, nil)
@@ -423,33 +391,50 @@ func TestInFlightBound(t *testing.T) {
 	}
 	cancel()
 	wg.Wait()
-	// The server records a slow call when the client hangs up.
-	for deadline := time.Now().Add(2 * time.Second); srv.Count("GetSecretValue") < 2 && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
-	}
-	if n := srv.Count("GetSecretValue"); n != 2 {
+	if n := st.Count(memstore.Get); n != 2 {
 		t.Errorf("%d calls; want 2 (the third waited and gave up)", n)
 	}
 }
 
+// TestCapabilities: a protected store forwards version probes exactly when
+// the store beneath answers them, through protection itself; the store's
+// other capabilities are reached by unwrapping, never claimed by the
+// wrapper.
 func TestCapabilities(t *testing.T) {
-	_, st := awsStore(t)
+	st := memStore(t)
 	w := Wrap("sm", st, settings(), nil)
-	if _, ok := w.(secret.Versioner); !ok {
-		t.Error("a wrapped Versioner is no longer one")
+	if v, ok := secret.VersionerOf(w); !ok || v.(secret.Store) != w {
+		t.Error("a wrapped Versioner's probes do not go through protection")
 	}
 	plain := Wrap("p", plainStore{}, settings(), nil)
-	if _, ok := plain.(secret.Versioner); ok {
+	if _, ok := secret.VersionerOf(plain); ok {
 		t.Error("a wrapped store claims a capability it lacks")
 	}
-	off := Defaults("env")
+	if _, err := plain.(*Store).CurrentVersion(ctx(t, time.Second), secret.Request{Name: "x"}); !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), `store "p"`) {
+		t.Errorf("probe of a store without versions: %v; want ErrUnsupported naming the store", err)
+	}
+	keyed := Wrap("k", keyedStore{}, settings(), nil)
+	if k, ok := secret.As[secret.Keyer](keyed); !ok || k.SecretKey(secret.Request{Name: "x"}) != "key:x" {
+		t.Error("the wrapped store's Keyer is not reached through Unwrap")
+	}
+	if _, ok := secret.As[secret.Keyer](plain); ok {
+		t.Error("a wrapped store without canonical keys has one")
+	}
+	if _, ok := keyed.(secret.Keyer); ok {
+		t.Error("the wrapper re-declares a capability of the store beneath")
+	}
+	off := For(secret.Protection{Off: true}) // env's
 	if got := Wrap("e", plainStore{}, off, nil); got != (plainStore{}) {
 		t.Errorf("disabled protection wrapped the store: %T", got)
 	}
 }
 
+type keyedStore struct{ plainStore }
+
+func (keyedStore) SecretKey(req secret.Request) string { return "key:" + req.Name }
+
 func TestProbesUseTheirOwnBucket(t *testing.T) {
-	srv, st := awsStore(t)
+	st := memStore(t)
 	s := settings()
 	s.Rate, s.Burst = 1000, 100
 	s.ProbeRate, s.ProbeBurst = 0.001, 2
@@ -467,7 +452,7 @@ func TestProbesUseTheirOwnBucket(t *testing.T) {
 	if _, err := w.Get(ctx(t, time.Second), secret.Request{Name: "db"}); err != nil {
 		t.Errorf("fetches share no bucket with probes: %v", err)
 	}
-	if n := srv.Count("DescribeSecret"); n != 2 {
+	if n := st.Count(memstore.CurrentVersion); n != 2 {
 		t.Errorf("%d DescribeSecret calls; want 2", n)
 	}
 }
@@ -493,26 +478,28 @@ func (plainStore) Close() error { return nil }
 // probe is tried once (no retry). While the breaker is open for real
 // fetch failures, a probe fails fast and never takes the trial call.
 func TestProbeFailuresDoNotOpenTheBreaker(t *testing.T) {
-	for _, code := range []codes.Code{codes.Unimplemented, codes.PermissionDenied, codes.Unavailable} {
-		t.Run(code.String(), func(t *testing.T) {
-			srv := gcptest.Start(t, gcptest.Options{Secrets: []gcptest.Secret{{Project: "demo-project", ID: "db", Versions: []gcptest.Version{{Data: []byte(planted)}}}}})
-			st, err := gcp.New(context.Background(), "gcp", gcp.Config{Endpoint: srv.Addr, Insecure: true, Project: "demo-project", MaxAttempts: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = st.Close() })
-			s := Defaults("gcp")
+	for _, tc := range []struct {
+		name string
+		err  error
+	}{
+		{"not implemented", &memstore.Error{Code: "Unimplemented", Kind: errors.ErrUnsupported}},
+		{"denied", memstore.Denied()},
+		{"unavailable", memstore.Transient()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := memStore(t)
+			s := For(secret.Protection{})
 			s.Retry.Max = 3
 			s.ProbeRate, s.ProbeBurst = 1000, 100
 			w, _ := wrap(t, st, s, &recorder{}, nil)
-			srv.FailMethod("GetSecretVersion", code)
+			st.FailMethod(memstore.CurrentVersion, tc.err)
 			for i := range 3 * s.Breaker.Threshold {
 				if _, err := w.(secret.Versioner).CurrentVersion(ctx(t, 5*time.Second), secret.Request{Name: "db"}); err == nil {
-					t.Fatalf("probe %d succeeded against a server that refuses it", i)
+					t.Fatalf("probe %d succeeded against a store that refuses it", i)
 				}
 			}
-			if n := srv.Count("GetSecretVersion"); n != 3*s.Breaker.Threshold {
-				t.Errorf("%d GetSecretVersion calls; want %d (one per probe, no retries)", n, 3*s.Breaker.Threshold)
+			if n := st.Count(memstore.CurrentVersion); n != 3*s.Breaker.Threshold {
+				t.Errorf("%d probes reached the store; want %d (one per probe, no retries)", n, 3*s.Breaker.Threshold)
 			}
 			v, err := w.Get(ctx(t, 5*time.Second), secret.Request{Name: "db"})
 			if err != nil || v.RevealString() != planted {
@@ -523,16 +510,16 @@ func TestProbeFailuresDoNotOpenTheBreaker(t *testing.T) {
 }
 
 func TestProbeNeverTakesTheTrial(t *testing.T) {
-	srv, st := awsStore(t)
+	st := memStore(t)
 	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	s := settings()
 	s.Retry.Max = 0
 	w, _ := wrap(t, st, s, &recorder{}, clk)
-	srv.FailNext("db", 3, awstest.InternalServiceError)
+	st.FailNext("db", 3, memstore.Transient())
 	for range 3 {
 		_, _ = w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"})
 	}
-	probes := srv.Count("DescribeSecret")
+	probes := st.Count(memstore.CurrentVersion)
 	var oe *OpenError
 	if _, err := w.(secret.Versioner).CurrentVersion(ctx(t, time.Second), secret.Request{Name: "db"}); !errors.As(err, &oe) {
 		t.Fatalf("probe while open: err = %v; want OpenError", err)
@@ -541,7 +528,7 @@ func TestProbeNeverTakesTheTrial(t *testing.T) {
 	if _, err := w.(secret.Versioner).CurrentVersion(ctx(t, time.Second), secret.Request{Name: "db"}); !errors.As(err, &oe) {
 		t.Fatalf("probe while half-open: err = %v; want OpenError (the trial is a fetch's)", err)
 	}
-	if n := srv.Count("DescribeSecret"); n != probes {
+	if n := st.Count(memstore.CurrentVersion); n != probes {
 		t.Errorf("%d probes reached the store while the breaker was not closed", n-probes)
 	}
 	if v, err := w.Get(ctx(t, time.Second), secret.Request{Name: "db"}); err != nil || v.RevealString() != planted {

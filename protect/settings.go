@@ -50,44 +50,50 @@ type Breaker struct {
 	CoolOff   time.Duration
 }
 
-// Defaults returns the protection of a store of type typ, chosen to keep
-// one agent well under the clouds' published limits (see docs/upstream.md):
+// Defaults returns the protection of a store of type typ: [For] of the
+// [secret.Protection] the type registered, or of the zero value for a type
+// that is not registered (a Store given as is).
+func Defaults(typ string) Settings {
+	t, _ := secret.LookupType(typ)
+	return For(t.Protection)
+}
+
+// For returns the protection settings that follow from what a store type
+// says about its backend. The rates are each provider's to choose, to keep
+// one agent well under its service's published limits (docs/upstream.md
+// lists them). What is left to this package:
 //
-//   - aws: 1,000 calls/s, burst 200 (Secrets Manager allows 10,000
-//     GetSecretValue and DescribeSecret calls per second per account and
-//     region, combined);
-//   - azure: 100 calls/s, burst 100 (Key Vault allows 4,000 secret
-//     transactions per 10 s per vault, 400/s);
-//   - gcp: 500 calls/s, burst 200 (90,000 accesses per minute per project,
-//     1,500/s), and version probes 5/s, burst 10 (GetSecretVersion is a
-//     "read request": 600 per minute per project);
-//   - wasm and any other type: 100 calls/s, burst 50, and 2 retries here
-//     (a module's backend has no SDK retrying for it);
-//   - env: protection disabled (no backend).
+//   - a type that states no rate: 100 calls/s, burst 50;
+//   - probes follow the fetch rate unless the type gives them their own;
+//   - 2 retries here, unless the type's client retries on its own (a
+//     module's backend has no SDK retrying for it), then none;
+//   - a type with no backend (pr.Off): protection disabled, and no
+//     retries should it be enabled (nothing there is transient).
 //
 // Every type: 64 calls in flight, breaker after 5 consecutive unavailable
 // answers for 30 s, back-off from 200 ms to 5 s.
-func Defaults(typ string) Settings {
+func For(pr secret.Protection) Settings {
 	s := Settings{
-		Rate: 100, Burst: 50, MaxInFlight: 64,
-		Retry:   Retry{Max: 0, BaseDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second},
+		Disabled: pr.Off,
+		Rate:     100, Burst: 50, MaxInFlight: 64,
+		Retry:   Retry{Max: 2, BaseDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second},
 		Breaker: Breaker{Threshold: 5, CoolOff: 30 * time.Second},
 	}
-	switch typ {
-	case "env":
-		s.Disabled = true
-	case "aws":
-		s.Rate, s.Burst = 1000, 200
-	case "azure":
-		s.Rate, s.Burst = 100, 100
-	case "gcp":
-		s.Rate, s.Burst = 500, 200
-		s.ProbeRate, s.ProbeBurst = 5, 10
-	default:
-		s.Retry.Max = 2
+	if pr.Rate > 0 {
+		s.Rate = pr.Rate
 	}
-	if s.ProbeRate == 0 {
-		s.ProbeRate, s.ProbeBurst = s.Rate, s.Burst
+	if pr.Burst > 0 {
+		s.Burst = pr.Burst
+	}
+	if pr.ClientRetries || pr.Off {
+		s.Retry.Max = 0
+	}
+	s.ProbeRate, s.ProbeBurst = s.Rate, s.Burst
+	if pr.ProbeRate > 0 {
+		s.ProbeRate = pr.ProbeRate
+	}
+	if pr.ProbeBurst > 0 {
+		s.ProbeBurst = pr.ProbeBurst
 	}
 	return s
 }

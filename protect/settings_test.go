@@ -1,6 +1,7 @@
 package protect
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -9,38 +10,24 @@ import (
 	"github.com/latchkey/latchkey/secret"
 )
 
+// probesOwn is a store type registered here with a probe rate of its own,
+// as gcp registers one (whose defaults and the published limits they keep
+// under are checked in providers/gcp, as each cloud's are in its provider).
+const probesOwn = "protect-test-probes-own"
+
+func init() {
+	secret.Register(secret.Type{Name: probesOwn, New: func(context.Context, secret.Spec) (secret.Store, error) { return nil, nil },
+		Protection: secret.Protection{Rate: 500, Burst: 200, ProbeRate: 5, ProbeBurst: 10, ClientRetries: true}})
+}
+
 func TestDefaultsAreValid(t *testing.T) {
-	for _, typ := range []string{"aws", "azure", "gcp", "wasm", "env", "custom"} {
+	for _, typ := range append(secret.Types(), "wasm", "env", "custom") {
 		if err := Defaults(typ).Validate("s"); err != nil {
 			t.Errorf("defaults of %s: %v", typ, err)
 		}
 	}
-	// The published limits the defaults must stay under (docs/upstream.md),
-	// over each quota's own window: a full bucket plus the window's refill.
-	limits := []struct {
-		typ    string
-		probe  bool
-		window float64 // seconds
-		limit  float64
-	}{
-		{"aws", false, 1, 10000}, {"aws", true, 1, 10000},
-		{"azure", false, 10, 4000}, {"azure", true, 10, 4000},
-		{"gcp", false, 60, 90000}, {"gcp", true, 60, 600},
-	}
-	for _, l := range limits {
-		d := Defaults(l.typ)
-		rate, burst := d.Rate, d.Burst
-		if l.probe {
-			rate, burst = d.ProbeRate, d.ProbeBurst
-		}
-		if most := float64(burst) + rate*l.window; most > l.limit {
-			t.Errorf("%s (probes %v): up to %g calls in %gs exceed the service's %g", l.typ, l.probe, most, l.window, l.limit)
-		}
-	}
-	for _, typ := range []string{"aws", "azure", "gcp"} {
-		if Defaults(typ).Retry.Max != 0 {
-			t.Errorf("%s retries in its SDK; protection's retries would multiply them", typ)
-		}
+	if d := Defaults(probesOwn); d.Rate != 500 || d.ProbeRate != 5 || d.ProbeBurst != 10 || d.Retry.Max != 0 {
+		t.Errorf("the registered type's facts are not its defaults: %+v", d)
 	}
 }
 
@@ -73,7 +60,7 @@ func TestParse(t *testing.T) {
 					t.Errorf("got %+v\nwant %+v", s, want)
 				}
 			}},
-		{name: "gcp probe rate stays its own", typ: "gcp", raw: map[string]any{"rate": 50}, check: func(t *testing.T, s Settings) {
+		{name: "probe rate stays its own", typ: probesOwn, raw: map[string]any{"rate": 50}, check: func(t *testing.T, s Settings) {
 			if s.Rate != 50 || s.ProbeRate != 5 {
 				t.Errorf("rate %g probe %g", s.Rate, s.ProbeRate)
 			}
@@ -106,5 +93,55 @@ func TestParse(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFor: what a store type registers becomes its default settings; what
+// it leaves zero is this package's generic default.
+func TestFor(t *testing.T) {
+	generic := For(secret.Protection{})
+	tests := []struct {
+		name  string
+		pr    secret.Protection
+		check func(t *testing.T, s Settings)
+	}{
+		{name: "nothing known", check: func(t *testing.T, s Settings) {
+			if s.Disabled || s.Rate != 100 || s.Burst != 50 || s.ProbeRate != 100 || s.ProbeBurst != 50 || s.Retry.Max != 2 || s.MaxInFlight != 64 ||
+				s.Retry.BaseDelay != 200*time.Millisecond || s.Retry.MaxDelay != 5*time.Second || s.Breaker != (Breaker{Threshold: 5, CoolOff: 30 * time.Second}) {
+				t.Errorf("got %+v", s)
+			}
+		}},
+		{name: "rate and burst, probes follow", pr: secret.Protection{Rate: 1000, Burst: 200}, check: func(t *testing.T, s Settings) {
+			if s.Rate != 1000 || s.Burst != 200 || s.ProbeRate != 1000 || s.ProbeBurst != 200 {
+				t.Errorf("got %+v", s)
+			}
+		}},
+		{name: "probes of their own", pr: secret.Protection{Rate: 500, Burst: 200, ProbeRate: 5, ProbeBurst: 10}, check: func(t *testing.T, s Settings) {
+			if s.Rate != 500 || s.ProbeRate != 5 || s.ProbeBurst != 10 {
+				t.Errorf("got %+v", s)
+			}
+		}},
+		{name: "client retries", pr: secret.Protection{ClientRetries: true}, check: func(t *testing.T, s Settings) {
+			if s.Retry.Max != 0 || s.Rate != generic.Rate {
+				t.Errorf("got %+v; want no retries here", s)
+			}
+		}},
+		{name: "no backend", pr: secret.Protection{Off: true}, check: func(t *testing.T, s Settings) {
+			if !s.Disabled || s.Retry.Max != 0 {
+				t.Errorf("got %+v; want disabled, and no retries if enabled", s)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := For(tc.pr)
+			if err := s.Validate("s"); err != nil {
+				t.Errorf("invalid: %v", err)
+			}
+			tc.check(t, s)
+		})
+	}
+	if Defaults("protect-test-unregistered") != generic {
+		t.Error("an unregistered type does not get the generic defaults")
 	}
 }

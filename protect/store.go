@@ -19,6 +19,7 @@ import (
 type Store struct {
 	name     string
 	inner    secret.Store
+	ver      secret.Versioner // nil: the store beneath answers no version probes
 	set      Settings
 	log      *slog.Logger
 	fetches  *rate.Limiter
@@ -39,8 +40,10 @@ type Store struct {
 
 // Wrap returns st behind the protection s, or st itself when s.Disabled.
 // name is the store's name in the agent config, for errors and logs. The
-// result offers [secret.Versioner] and [secret.Keyer] exactly when st does
-// (version probes are protected too, on their own rate). Close closes st.
+// result is a *[Store]: its data path is Get, Close (which closes st) and
+// CurrentVersion (version probes are protected too, on their own rate);
+// st's other capabilities are reached through [Store.Unwrap]
+// ([secret.As]).
 // s must be valid ([Settings.Validate]); Wrap panics otherwise, as a
 // programming error.
 func Wrap(name string, st secret.Store, s Settings, log *slog.Logger) secret.Store {
@@ -61,45 +64,26 @@ func Wrap(name string, st secret.Store, s Settings, log *slog.Logger) secret.Sto
 		now:      time.Now,
 		sleep:    sleepCtx,
 	}
-	return p.shaped()
-}
-
-// shaped returns p with exactly the optional capabilities of its store.
-func (p *Store) shaped() secret.Store {
-	_, isV := p.inner.(secret.Versioner)
-	k, isK := p.inner.(secret.Keyer)
-	switch {
-	case isV && isK:
-		return struct {
-			*versioned
-			secret.Keyer
-		}{&versioned{p}, k}
-	case isV:
-		return &versioned{p}
-	case isK:
-		return struct {
-			*Store
-			secret.Keyer
-		}{p, k}
-	}
+	p.ver, _ = secret.VersionerOf(st)
 	return p
 }
 
-// versioned is a [Store] whose store is a [secret.Versioner].
-type versioned struct{ *Store }
-
 // CurrentVersion asks the store for the version, under the probe rate and
-// the in-flight bound. A probe is an optimisation its caller falls back
-// from (to a fetch) whatever its failure, so it is tried once and its
-// outcome is never counted by the breaker: a store that cannot answer
-// probes (not implemented, no permission on metadata) would otherwise
-// open the breaker for every fetch. While the breaker is open or
-// half-open, a probe fails fast and never takes the trial call, which is
-// a fetch's to make.
-func (v *versioned) CurrentVersion(ctx context.Context, req secret.Request) (string, error) {
+// the in-flight bound; it answers an error wrapping [errors.ErrUnsupported]
+// at once when the store beneath answers no probes ([secret.VersionerOf]).
+// A probe is an optimisation its caller falls back from (to a fetch)
+// whatever its failure, so it is tried once and its outcome is never
+// counted by the breaker: a store that cannot answer probes (not
+// implemented, no permission on metadata) would otherwise open the breaker
+// for every fetch. While the breaker is open or half-open, a probe fails
+// fast and never takes the trial call, which is a fetch's to make.
+func (p *Store) CurrentVersion(ctx context.Context, req secret.Request) (string, error) {
+	if p.ver == nil {
+		return "", fmt.Errorf("store %q cannot report versions: %w", p.name, errors.ErrUnsupported)
+	}
 	var out string
-	err := v.do(ctx, v.probes, "version probe", func(ctx context.Context) (err error) {
-		out, err = v.inner.(secret.Versioner).CurrentVersion(ctx, req)
+	err := p.do(ctx, p.probes, "version probe", func(ctx context.Context) (err error) {
+		out, err = p.ver.CurrentVersion(ctx, req)
 		return err
 	})
 	return out, err
@@ -115,9 +99,6 @@ func (p *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 	})
 	return out, err
 }
-
-// base returns p, whatever shape [Store.shaped] gave it.
-func (p *Store) base() *Store { return p }
 
 // Close closes the store.
 func (p *Store) Close() error { return p.inner.Close() }
@@ -161,7 +142,7 @@ func (p *Store) do(ctx context.Context, lim *rate.Limiter, what string, call fun
 		}
 		err := call(ctx)
 		if probe {
-			return err // see versioned.CurrentVersion
+			return err // see Store.CurrentVersion
 		}
 		if err == nil {
 			p.succeeded()

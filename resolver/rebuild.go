@@ -124,13 +124,13 @@ func (h *handover) has(name string) bool {
 	return h.names[name]
 }
 
-// Store returns the named store itself (beneath its cache, if it has one),
-// so that the resident agent can read a store's own counters (a Wasm
-// module's pool). Fetches must go through the Resolver.
+// Store returns the named store itself, beneath its cache and protection
+// ([secret.Base]), so that the resident agent can read a store's own
+// counters (a Wasm module's pool). Fetches must go through the Resolver.
 func (r *Resolver) Store(name string) (secret.Store, bool) {
 	b, ok := r.stores[name]
 	if !ok {
 		return nil, false
 	}
-	return b.raw, true
+	return secret.Base(b.store), true
 }

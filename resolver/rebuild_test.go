@@ -33,7 +33,7 @@ func (s *rebuildStore) Close() error {
 }
 
 func init() {
-	secret.Register("rebuild-test", func(_ context.Context, spec secret.Spec) (secret.Store, error) {
+	secret.Register(secret.Type{Name: "rebuild-test", New: func(_ context.Context, spec secret.Spec) (secret.Store, error) {
 		v, _ := spec.Settings["value"].(string)
 		if v == "bad" {
 			return nil, &secret.ConfigError{Store: spec.Name, Key: "value", Msg: "planted bad setting"}
@@ -42,7 +42,7 @@ func init() {
 		builds.built[spec.Name]++
 		builds.Unlock()
 		return &rebuildStore{name: spec.Name, value: v}, nil
-	})
+	}})
 }
 
 func storeCfg(pairs ...string) Config {

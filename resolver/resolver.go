@@ -103,8 +103,7 @@ type boundStore struct {
 	name     string
 	typ      string
 	document string
-	store    secret.Store // what fetches go to: the cache when there is one
-	raw      secret.Store // the store itself, for Describe
+	store    secret.Store // cache → protection → the store; capabilities via secret.As
 	cache    *cache.Store // nil without a cache
 	keyer    secret.Keyer // nil when the store has no canonical keys
 	owned    bool         // the Resolver closes store
@@ -169,7 +168,6 @@ func buildResolver(ctx context.Context, cfg Config, reuse func(name string, sc S
 		} else if b.typ == "" {
 			b.typ = fmt.Sprintf("%T", sc.Store)
 		}
-		b.raw = b.store
 		if pr := sc.Protection; pr != nil || b.owned {
 			set := protect.Defaults(b.typ)
 			if pr != nil {
@@ -194,15 +192,15 @@ func buildResolver(ctx context.Context, cfg Config, reuse func(name string, sc S
 			b.cache = cache.New(b.store, opts)
 			b.store, b.owned = b.cache, true
 		}
-		b.keyer, _ = b.store.(secret.Keyer)
+		b.keyer, _ = secret.As[secret.Keyer](b.store)
 		r.stores[name] = b
-		rule, err := compileRule(name, sc, b.raw)
+		rule, err := compileRule(name, sc, b.store)
 		if err != nil {
 			errs = append(errs, err)
 		}
 		b.rule = rule
 		if sc.Caller != nil {
-			if b.caller, err = policy.Compile(*sc.Caller, name, policy.NamerOf(b.raw)); err != nil {
+			if b.caller, err = policy.Compile(*sc.Caller, name, namerOf(b.store)); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -243,17 +241,23 @@ func build(ctx context.Context, name string, sc StoreConfig, log *slog.Logger) (
 	return st, nil
 }
 
+// namerOf returns the [policy.Namer] of st's chain, or the exact one.
+func namerOf(st secret.Store) policy.Namer {
+	n, _ := secret.As[policy.Namer](st)
+	return policy.NamerOf(n)
+}
+
 // compileRule compiles the store's secrets rule with the store's own idea
 // of names, and checks that a store that needs a rule has one.
 func compileRule(name string, sc StoreConfig, st secret.Store) (*policy.Rule, error) {
 	var rule *policy.Rule
 	if sc.Secrets != nil {
 		var err error
-		if rule, err = policy.Compile(*sc.Secrets, name, policy.NamerOf(st)); err != nil {
+		if rule, err = policy.Compile(*sc.Secrets, name, namerOf(st)); err != nil {
 			return nil, err
 		}
 	}
-	if ar, ok := st.(policy.AllowRequirer); ok && ar.PolicyAllowRequired() && (rule == nil || !rule.HasAllow()) {
+	if ar, ok := secret.As[policy.AllowRequirer](st); ok && ar.PolicyAllowRequired() && (rule == nil || !rule.HasAllow()) {
 		return nil, &secret.ConfigError{Store: name, Key: "secrets",
 			Msg: `needs allow patterns: this store would otherwise hand out the agent's own credentials; list what workflows may read, e.g. secrets: {allow: ["APP_*"]}`}
 	}
@@ -307,7 +311,7 @@ func (r *Resolver) Identity(store string) (secret.Identity, bool) {
 	if !ok {
 		return secret.Identity{}, false
 	}
-	d, ok := b.raw.(secret.Describer)
+	d, ok := secret.As[secret.Describer](b.store)
 	if !ok {
 		return secret.Identity{}, false
 	}

@@ -13,7 +13,7 @@ import (
 func (r *Resolver) UsedEnv() []string {
 	var out []string
 	for _, b := range r.stores {
-		if eu, ok := b.raw.(secret.EnvUser); ok {
+		if eu, ok := secret.As[secret.EnvUser](b.store); ok {
 			out = append(out, eu.UsedEnv()...)
 		}
 	}

@@ -84,7 +84,7 @@ func (r *Resolver) probe(ctx context.Context, plan *Plan) Versions {
 			continue
 		}
 		seen[s.key()] = true
-		v, ok := r.stores[s.Store].store.(secret.Versioner)
+		v, ok := secret.VersionerOf(r.stores[s.Store].store)
 		if !ok {
 			out.Unprobed++
 			continue
@@ -131,7 +131,7 @@ func (r *Resolver) Principal(ctx context.Context, store string) (who string, ok 
 	if !found {
 		return "", false, nil
 	}
-	p, can := b.raw.(secret.Principaler)
+	p, can := secret.As[secret.Principaler](b.store)
 	if !can {
 		return "", false, nil
 	}

@@ -118,7 +118,7 @@ func (r *Resolver) Plan(wf Workflow) (*Plan, error) {
 			errs = append(errs, fmt.Errorf("%s: field %q: %w", where, f.Name, err))
 			continue
 		}
-		if rc, ok := b.raw.(secret.RequestChecker); ok {
+		if rc, ok := secret.As[secret.RequestChecker](b.store); ok {
 			if err := rc.CheckRequest(step.Request); err != nil {
 				errs = append(errs, fmt.Errorf("%s: field %q: %w", where, f.Name, err))
 				continue

@@ -35,3 +35,63 @@ type Keyer interface {
 type Principaler interface {
 	Principal(ctx context.Context) (string, error)
 }
+
+// Unwrapper is implemented by a [Store] that wraps another: a decorator
+// such as protection (package protect) or a cache (package cache). A
+// decorator implements the data path — Get, Close, and CurrentVersion,
+// which it forwards (answering an error wrapping [errors.ErrUnsupported]
+// when the store beneath cannot) — and Unwrap. It declares none of the
+// other capabilities of the store beneath it (Keyer, Describer, …):
+// callers reach those through [As], as net/http.ResponseController
+// reaches a wrapped ResponseWriter's, so that a decorator never re-shapes
+// itself to keep them.
+type Unwrapper interface {
+	Unwrap() Store
+}
+
+// As returns the first store in st's chain — st, then what each Unwrap
+// returns ([Unwrapper]) — that implements T, as [errors.As] does along an
+// error's chain. T is an interface type, usually a capability such as
+// [Keyer] or [Describer].
+func As[T any](st Store) (T, bool) {
+	for st != nil {
+		if t, ok := st.(T); ok {
+			return t, true
+		}
+		u, ok := st.(Unwrapper)
+		if !ok {
+			break
+		}
+		st = u.Unwrap()
+	}
+	var zero T
+	return zero, false
+}
+
+// Base returns the store at the bottom of st's chain: the one that wraps
+// nothing, st itself when st is no [Unwrapper].
+func Base(st Store) Store {
+	for {
+		u, ok := st.(Unwrapper)
+		if !ok {
+			return st
+		}
+		next := u.Unwrap()
+		if next == nil {
+			return st
+		}
+		st = next
+	}
+}
+
+// VersionerOf returns st's version probe when the store at the bottom of
+// its chain ([Base]) answers version probes: the first CurrentVersion in
+// the chain, so that a probe goes through st's decorators (protection's
+// probe rate, …). Decorators forward CurrentVersion whether or not the
+// store beneath can answer, so asserting st.(Versioner) cannot tell.
+func VersionerOf(st Store) (Versioner, bool) {
+	if _, ok := Base(st).(Versioner); !ok {
+		return nil, false
+	}
+	return As[Versioner](st)
+}

@@ -85,34 +85,88 @@ func contains(list []string, s string) bool {
 // `latchkey check --offline` can build stores without reaching them.
 type Factory func(ctx context.Context, spec Spec) (Store, error)
 
-// registry maps store types to factories. It is the one piece of
+// Type is a store type as a provider registers it: the factory that builds
+// its stores and the facts about the type that the layers above a store
+// (protection, config) need, so that none of them switches on type names.
+// Registering costs a map entry: New builds clients only when a store of
+// the type is configured.
+type Type struct {
+	// Name is the type's name in the agent config ("aws", "env").
+	Name string
+	// New builds a store of the type.
+	New Factory
+	// Protection describes the type's backend to the protection layer
+	// (package protect), which derives its default settings from it.
+	Protection Protection
+	// SecretsAlias, when set, names a setting that is an older spelling of
+	// the store's secrets.allow rule (env's "allow"): the agent config moves
+	// it there.
+	SecretsAlias string
+}
+
+// Protection is what a store type tells the protection layer about its
+// backend: the call rate that keeps one agent well under the service's
+// published limits, and whether the type's own client retries. The zero
+// value describes a backend nothing is known about (a Wasm module's): the
+// protection layer's generic rate, and retries of its own.
+//
+// It lives here, not in package protect, so that a provider states it
+// without importing protect: protect reads it from the registry, and
+// both arrows point down to this package.
+type Protection struct {
+	// Off says the type has no backend to protect (env reads the agent's
+	// own environment): protection is disabled by default.
+	Off bool
+	// Rate and Burst are the default sustained calls per second and the
+	// token bucket's size; zero means the generic default.
+	Rate  float64
+	Burst int
+	// ProbeRate and ProbeBurst are the defaults for version probes, when
+	// the backend counts them under a quota of their own; zero means they
+	// follow Rate and Burst.
+	ProbeRate  float64
+	ProbeBurst int
+	// ClientRetries says the type's client (its SDK) already retries
+	// unavailable answers, so protection adds no retries of its own that
+	// would multiply them.
+	ClientRetries bool
+}
+
+// registry maps store type names to their [Type]. It is the one piece of
 // package-level state, written from init functions.
 var registry = struct {
 	sync.RWMutex
-	m map[string]Factory
-}{m: map[string]Factory{}}
+	m map[string]Type
+}{m: map[string]Type{}}
 
-// Register makes a store type available under name. Provider packages call
-// it from init, so importing a provider (or providers/standard) is what
-// links it in. Register panics if name is empty or already registered.
-func Register(name string, f Factory) {
+// Register makes a store type available under t.Name. Provider packages
+// call it from init, so importing a provider (or providers/standard) is
+// what links it in. Register panics if the name is empty, New is nil, or
+// the name is already registered.
+func Register(t Type) {
 	registry.Lock()
 	defer registry.Unlock()
-	if name == "" || f == nil {
+	if t.Name == "" || t.New == nil {
 		panic("secret: Register with empty name or nil factory")
 	}
-	if _, dup := registry.m[name]; dup {
-		panic("secret: store type " + name + " registered twice")
+	if _, dup := registry.m[t.Name]; dup {
+		panic("secret: store type " + t.Name + " registered twice")
 	}
-	registry.m[name] = f
+	registry.m[t.Name] = t
 }
 
-// Lookup returns the factory registered under name.
+// Lookup returns the factory of the type registered under name.
 func Lookup(name string) (Factory, bool) {
+	t, ok := LookupType(name)
+	return t.New, ok
+}
+
+// LookupType returns the type registered under name, with its facts.
+func LookupType(name string) (Type, bool) {
 	registry.RLock()
 	defer registry.RUnlock()
-	f, ok := registry.m[name]
-	return f, ok
+	t, ok := registry.m[name]
+	return t, ok
 }
 
 // Types returns the registered store types, sorted.

@@ -64,7 +64,7 @@ func (m *memStore) Close() error {
 }
 
 func init() {
-	secret.Register("servertest-mem", func(_ context.Context, spec secret.Spec) (secret.Store, error) {
+	secret.Register(secret.Type{Name: "servertest-mem", New: func(_ context.Context, spec secret.Spec) (secret.Store, error) {
 		st := &memStore{values: map[string]string{}}
 		if vals, ok := spec.Settings["values"].(map[string]any); ok {
 			for k, v := range vals {
@@ -84,7 +84,7 @@ func init() {
 		c, _ := memCalls.LoadOrStore(spec.Name, &atomic.Int64{})
 		st.calls = c.(*atomic.Int64)
 		return st, nil
-	})
+	}})
 }
 
 const (

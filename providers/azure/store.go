@@ -23,7 +23,14 @@ import (
 	"github.com/latchkey/latchkey/secret"
 )
 
-func init() { secret.Register("azure", factory) }
+func init() {
+	secret.Register(secret.Type{Name: "azure", New: factory, Protection: secret.Protection{
+		// Key Vault allows 4,000 secret transactions per 10 s per vault
+		// (400/s): 100/s and a burst of 100 are 28 % of a window. The SDK
+		// retries, honouring Retry-After.
+		Rate: 100, Burst: 100, ClientRetries: true,
+	}})
+}
 
 func factory(_ context.Context, spec secret.Spec) (secret.Store, error) {
 	var st settings

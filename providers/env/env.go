@@ -29,7 +29,12 @@ import (
 	"github.com/latchkey/latchkey/secret"
 )
 
-func init() { secret.Register("env", factory) }
+func init() {
+	secret.Register(secret.Type{Name: "env", New: factory,
+		Protection:   secret.Protection{Off: true}, // no backend: the agent's own environment
+		SecretsAlias: "allow",                      // the older spelling of secrets.allow
+	})
+}
 
 // Options configures a [Store].
 type Options struct {

@@ -22,7 +22,16 @@ import (
 	"github.com/latchkey/latchkey/secret"
 )
 
-func init() { secret.Register("gcp", factory) }
+func init() {
+	secret.Register(secret.Type{Name: "gcp", New: factory, Protection: secret.Protection{
+		// Secret Manager allows 90,000 accesses per minute per project
+		// (1,500/s): 500/s and a burst of 200 are 34 % of a minute. The
+		// version probe, GetSecretVersion, is a "read request": 600 per
+		// minute per project, so probes get 5/s and a burst of 10. The
+		// client retries UNAVAILABLE.
+		Rate: 500, Burst: 200, ProbeRate: 5, ProbeBurst: 10, ClientRetries: true,
+	}})
+}
 
 func factory(ctx context.Context, spec secret.Spec) (secret.Store, error) {
 	var s settings

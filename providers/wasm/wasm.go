@@ -36,7 +36,9 @@ import (
 	"github.com/latchkey/latchkey/secret"
 )
 
-func init() { secret.Register("wasm", factory) }
+// A module's backend is unknown here and has no SDK retrying for it: the
+// zero secret.Protection (the generic rate, and retries by protection).
+func init() { secret.Register(secret.Type{Name: "wasm", New: factory}) }
 
 // Store fetches secrets through a Wasm module. It is safe for concurrent
 // use: each fetch runs in its own pooled instance.
