@@ -14,54 +14,16 @@ import (
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
-	"github.com/sigstore/sigstore-go/pkg/sign"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/latchkey/latchkey/runtime/modsig"
+	"github.com/latchkey/latchkey/runtime/modsig/modsigtest"
 )
 
-// Signer is a key pair whose public half is written to a PEM file, as
-// cosign generate-key-pair writes cosign.pub.
-type Signer struct {
-	kp  *sign.EphemeralKeypair
-	Pub string
-}
-
-func NewSigner(t testing.TB) *Signer {
-	t.Helper()
-	kp, err := sign.NewEphemeralKeypair(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pem, err := kp.GetPublicKeyPem()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "cosign.pub")
-	if err := os.WriteFile(p, []byte(pem), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return &Signer{kp: kp, Pub: p}
-}
-
-// Sign returns a bundle (JSON) of a message signature over data, with no
-// transparency log entry, as cosign sign-blob --key --tlog-upload=false
-// makes it.
-func (s *Signer) Sign(t testing.TB, data []byte) []byte {
-	t.Helper()
-	b, err := sign.Bundle(&sign.PlainData{Data: data}, s.kp, sign.BundleOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := protojson.Marshal(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return j
-}
+var NewSigner = modsigtest.NewSigner
 
 func TestKeyed(t *testing.T) {
 	wasm := []byte("\x00asm\x01\x00\x00\x00module bytes")

@@ -633,3 +633,61 @@ func (c *Client) Describe(ctx context.Context, r Ref) (*Described, error) {
 	d.Cached = c.Cache != nil && c.Cache.Has(string(m.Layers[0].Digest))
 	return d, nil
 }
+
+// RefreshBundles asks the registry again for the signature bundles of a's
+// manifest (a signature added since the pull, as when a signing key is
+// rotated), records them in the cache and returns them.
+func (c *Client) RefreshBundles(ctx context.Context, a *Artifact) ([][]byte, error) {
+	fail := func(err error) ([][]byte, error) {
+		return nil, &Error{Ref: a.Ref.String(), Digest: a.Manifest, Op: "list signatures", Err: err}
+	}
+	if c.Offline {
+		return fail(fmt.Errorf("%w (offline)", ErrUnreachable))
+	}
+	repo, err := c.repository(a.Ref)
+	if err != nil {
+		return fail(err)
+	}
+	desc, err := repo.Resolve(ctx, a.Manifest)
+	if err != nil {
+		return fail(registryError(a.Ref, err))
+	}
+	bundles := c.findBundles(ctx, repo, a.Ref, desc)
+	rec := record{Manifest: a.Manifest}
+	for _, b := range bundles {
+		d := Digest(b)
+		if err := c.Cache.Put(d, b); err != nil {
+			return fail(err)
+		}
+		rec.Bundles = append(rec.Bundles, d)
+	}
+	if err := c.Cache.writeRecord(rec); err != nil {
+		return fail(err)
+	}
+	return bundles, nil
+}
+
+// AttachBundle attaches a Sigstore bundle to the manifest r names (by
+// digest, or by tag) as a referrer, as cosign attaches its bundles, and
+// returns the referrer manifest's digest.
+func (c *Client) AttachBundle(ctx context.Context, r Ref, bundle []byte) (string, error) {
+	fail := func(d string, err error) (string, error) {
+		return "", &Error{Ref: r.String(), Digest: d, Op: "attach signature", Err: err}
+	}
+	repo, err := c.repository(r)
+	if err != nil {
+		return fail(r.Digest, err)
+	}
+	desc, err := repo.Resolve(ctx, r.reference())
+	if err != nil {
+		return fail(r.Digest, registryError(r, err))
+	}
+	if r.Digest != "" && string(desc.Digest) != r.Digest {
+		return fail(string(desc.Digest), fmt.Errorf("%w: asked for %s", ErrDigestMismatch, r.Digest))
+	}
+	d, err := attachBundle(ctx, repo, desc, bundle)
+	if err != nil {
+		return fail(string(desc.Digest), registryError(r, err))
+	}
+	return d, nil
+}
