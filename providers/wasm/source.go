@@ -208,7 +208,7 @@ func (s *Store) describeSource() (summary string, warnings []string) {
 		if src.fromCache {
 			how = "served from the module cache"
 		}
-		summary += fmt.Sprintf("; from %s (%s)", src.where, how)
+		summary += "; " + how
 		if s.mod.Info().Unpinned {
 			warnings = append(warnings, fmt.Sprintf("module %s is a tag without a pin: the registry is asked on every load and a moved tag loads another module; use %s or set sha256: %s",
 				src.where, src.ref.WithDigest(src.ref.Digest).String(), s.mod.Info().SHA256))
@@ -219,6 +219,8 @@ func (s *Store) describeSource() (summary string, warnings []string) {
 	}
 	if src.signer != "" {
 		summary += fmt.Sprintf("; signature verified offline (bundle and trusted keys or root only, no transparency log lookup): %s signed the %s", src.signer, src.signed)
+	} else if src.ref != nil {
+		summary += "; no signature required (a signature section requires one)"
 	}
 	return summary, warnings
 }
