@@ -469,6 +469,9 @@ type Pushed struct {
 // Push uploads wasm as a Wasm OCI artifact under r's tag, with the
 // module's capability section copied into the config. The module must
 // be a Wasm binary whose capability section, if any, is well-formed.
+// The manifest holds no time stamp: the same file, title and annotations
+// make the same manifest digest, so pushing again to attach another
+// bundle keeps every pin valid.
 func (c *Client) Push(ctx context.Context, r Ref, wasm []byte, opts PushOptions) (*Pushed, error) {
 	fail := func(d string, err error) (*Pushed, error) {
 		return nil, &Error{Ref: r.String(), Digest: d, Op: "push", Err: err}
@@ -487,15 +490,19 @@ func (c *Client) Push(ctx context.Context, r Ref, wasm []byte, opts PushOptions)
 	if opts.Title != "" {
 		layer.Annotations = map[string]string{ocispec.AnnotationTitle: opts.Title}
 	}
-	now := time.Now().UTC().Format(time.RFC3339)
-	cfg := Config{Created: now, Architecture: "wasm", OS: "wasip1", LayerDigests: []string{string(layer.Digest)}, Capabilities: caps}
+	// No time stamp: pushing the same file again makes the same manifest,
+	// so that pins stay valid when a signature is added (key rotation).
+	cfg := Config{Architecture: "wasm", OS: "wasip1", LayerDigests: []string{string(layer.Digest)}, Capabilities: caps}
 	cb, err := json.Marshal(cfg)
 	if err != nil {
 		return fail("", err)
 	}
 	cfgDesc := content.NewDescriptorFromBytes(ConfigMediaType, cb)
-	ann := map[string]string{ocispec.AnnotationCreated: now}
+	var ann map[string]string
 	for k, v := range opts.Annotations {
+		if ann == nil {
+			ann = map[string]string{}
+		}
 		ann[k] = v
 	}
 	m := ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
@@ -543,8 +550,7 @@ func attachBundle(ctx context.Context, repo *remote.Repository, subject ocispec.
 	bl := content.NewDescriptorFromBytes(BundleMediaType, bundle)
 	empty := ocispec.DescriptorEmptyJSON
 	m := ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
-		ArtifactType: BundleMediaType, Config: empty, Layers: []ocispec.Descriptor{bl}, Subject: &subject,
-		Annotations: map[string]string{ocispec.AnnotationCreated: time.Now().UTC().Format(time.RFC3339)}}
+		ArtifactType: BundleMediaType, Config: empty, Layers: []ocispec.Descriptor{bl}, Subject: &subject}
 	mb, err := json.Marshal(m)
 	if err != nil {
 		return "", err
