@@ -25,7 +25,7 @@ const Binary = "/usr/bin/docker-registry"
 type Registry struct {
 	// Host is host:port, as a reference names the registry.
 	Host string
-	t    *testing.T
+	t    testing.TB
 	conf string
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -33,7 +33,7 @@ type Registry struct {
 
 // Start starts a registry for t, stopped when t ends; it skips t when
 // the docker-registry package is not installed.
-func Start(t *testing.T) *Registry {
+func Start(t testing.TB) *Registry {
 	t.Helper()
 	bin, err := exec.LookPath(Binary)
 	if err != nil {
