@@ -245,7 +245,11 @@ func (c *Client) fromRegistry(ctx context.Context, r Ref, pin string) (*Artifact
 	}
 	desc, mb, err := fetchManifest(ctx, repo, r.reference())
 	if err != nil {
-		return nil, registryError(r, err)
+		err = registryError(r, err)
+		if errors.Is(err, ErrUnreachable) {
+			err = fmt.Errorf("%w; the module cache has no copy (latchkey module pull fills it)", err)
+		}
+		return nil, err
 	}
 	md := string(desc.Digest)
 	if r.Digest != "" && md != r.Digest {
@@ -431,7 +435,8 @@ func registryError(r Ref, err error) error {
 		return err
 	case errors.Is(err, errdef.ErrNotFound):
 		return fmt.Errorf("%w: %s: %v", ErrNotFound, r.reference(), err)
-	case errors.As(err, &ec) && (ec.StatusCode == http.StatusUnauthorized || ec.StatusCode == http.StatusForbidden):
+	case errors.Is(err, auth.ErrBasicCredentialNotFound),
+		errors.As(err, &ec) && (ec.StatusCode == http.StatusUnauthorized || ec.StatusCode == http.StatusForbidden):
 		return fmt.Errorf("registry %s refused the credentials (docker login %s, or a credential helper in the Docker config): %w", r.Registry, r.Registry, err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%w: %w", ErrUnreachable, err)

@@ -16,9 +16,9 @@ var (
 	// ErrMediaType: the artifact is not a Wasm OCI artifact (config
 	// application/vnd.wasm.config.v0+json, one layer application/wasm).
 	ErrMediaType = errors.New("wrong media type")
-	// ErrUnreachable: the registry could not be reached (or refused us) and
-	// the cache has no copy.
-	ErrUnreachable = errors.New("registry unreachable and no cached copy")
+	// ErrUnreachable: the registry could not be reached (a pull returns it
+	// only when the cache has no copy).
+	ErrUnreachable = errors.New("registry unreachable")
 	// ErrNotFound: the registry has no such manifest.
 	ErrNotFound = errors.New("not found in the registry")
 	// ErrTooLarge: a manifest, config, module or bundle is larger than

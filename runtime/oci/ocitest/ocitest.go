@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Binary is where Debian's docker-registry package installs the registry.
@@ -35,6 +37,13 @@ type Registry struct {
 // the docker-registry package is not installed.
 func Start(t testing.TB) *Registry {
 	t.Helper()
+	return StartAuth(t, "", "")
+}
+
+// StartAuth starts a registry that requires HTTP basic authentication
+// as user with password (htpasswd, bcrypt), or none when user is empty.
+func StartAuth(t testing.TB, user, password string) *Registry {
+	t.Helper()
 	bin, err := exec.LookPath(Binary)
 	if err != nil {
 		t.Skipf("registry tests need Debian's docker-registry package (%s): apt-get install docker-registry", Binary)
@@ -48,7 +57,19 @@ func Start(t testing.TB) *Registry {
 	host := l.Addr().String()
 	l.Close()
 	conf := filepath.Join(dir, "config.yml")
-	cfg := fmt.Sprintf(`version: 0.1
+	auth := ""
+	if user != "" {
+		hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		htpasswd := filepath.Join(dir, "htpasswd")
+		if err := os.WriteFile(htpasswd, []byte(user+":"+string(hash)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		auth = fmt.Sprintf("auth:\n  htpasswd:\n    realm: latchkey-test\n    path: %s\n", htpasswd)
+	}
+	cfg := auth + fmt.Sprintf(`version: 0.1
 log:
   level: error
   accesslog:
@@ -91,7 +112,7 @@ func (r *Registry) Restart() {
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
 				return
 			}
 		}
