@@ -433,6 +433,11 @@ func registryError(r Ref, err error) error {
 	switch {
 	case errors.Is(err, ErrMediaType), errors.Is(err, ErrTooLarge), errors.Is(err, ErrDigestMismatch):
 		return err
+	case errors.Is(err, content.ErrMismatchedDigest), errors.Is(err, content.ErrTrailingData),
+		errors.Is(err, content.ErrInvalidDescriptorSize), errors.Is(err, errdef.ErrInvalidDigest):
+		return fmt.Errorf("%w: the registry served other bytes than the digest names: %v", ErrDigestMismatch, err)
+	case errors.Is(err, errdef.ErrSizeExceedsLimit):
+		return fmt.Errorf("%w: %v", ErrTooLarge, err)
 	case errors.Is(err, errdef.ErrNotFound):
 		return fmt.Errorf("%w: %s: %v", ErrNotFound, r.reference(), err)
 	case errors.Is(err, auth.ErrBasicCredentialNotFound),
