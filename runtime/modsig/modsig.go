@@ -35,6 +35,13 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 )
 
+// SignPredicateType is the in-toto predicate type of the statement cosign
+// signs for `cosign sign --new-bundle-format`: the only statement
+// accepted as a signature. An attestation of another type by the same
+// key (an SBOM, a scan result) says something about the module; it does
+// not approve it.
+const SignPredicateType = "https://sigstore.dev/cosign/sign/v1"
+
 // Errors a caller may branch on with [errors.Is].
 var (
 	// ErrUnsigned: a signature is required and the module has no bundle.
@@ -244,7 +251,11 @@ func (v *Verifier) verifyOne(b *bundle.Bundle, s Subject) (*Result, error) {
 	for _, sub := range subjects {
 		if !hasCert {
 			for _, k := range v.keys {
-				if _, err := k.v.Verify(b, verify.NewPolicy(sub.art(), verify.WithKey())); err != nil {
+				r, err := k.v.Verify(b, verify.NewPolicy(sub.art(), verify.WithKey()))
+				if err == nil {
+					err = checkStatement(r)
+				}
+				if err != nil {
 					errs = append(errs, k.name+": "+err.Error())
 					continue
 				}
@@ -259,6 +270,9 @@ func (v *Verifier) verifyOne(b *bundle.Bundle, s Subject) (*Result, error) {
 			return nil, errors.New("signed with a certificate (keyless), and no trusted_root is configured (only keys)")
 		}
 		r, err := v.keyless.Verify(b, verify.NewPolicy(sub.art(), verify.WithCertificateIdentity(*v.ident)))
+		if err == nil {
+			err = checkStatement(r)
+		}
 		if err != nil {
 			errs = append(errs, err.Error())
 			continue
@@ -273,6 +287,18 @@ func (v *Verifier) verifyOne(b *bundle.Bundle, s Subject) (*Result, error) {
 		return res, nil
 	}
 	return nil, errors.New(strings.Join(dedupe(errs), "; "))
+}
+
+// checkStatement accepts a message signature, or a DSSE statement of
+// cosign's signing predicate type.
+func checkStatement(r *verify.VerificationResult) error {
+	if r.Statement == nil {
+		return nil
+	}
+	if pt := r.Statement.GetPredicateType(); pt != SignPredicateType {
+		return fmt.Errorf("the bundle is an attestation of predicate type %q, not a signature (%s)", pt, SignPredicateType)
+	}
+	return nil
 }
 
 func dedupe(s []string) []string {

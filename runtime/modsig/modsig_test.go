@@ -14,6 +14,7 @@ import (
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/sign"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -251,4 +252,53 @@ func FuzzVerify(f *testing.F) {
 		// Hostile bundle bytes: an error or a verification, never a panic.
 		_, _ = v.Verify([][]byte{b}, modsig.Subject{Wasm: wasm})
 	})
+}
+
+// TestStatements: a DSSE bundle is a signature only when its in-toto
+// statement is cosign's signing predicate about the manifest; an
+// attestation of another type by the trusted key is refused.
+func TestStatements(t *testing.T) {
+	kp, err := sign.NewEphemeralKeypair(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pem, _ := kp.GetPublicKeyPem()
+	pub := filepath.Join(t.TempDir(), "cosign.pub")
+	os.WriteFile(pub, []byte(pem), 0o600)
+	v, err := modsig.New(modsig.Policy{Keys: []string{pub}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest := strings.Repeat("cd", 32)
+	statement := func(predicateType, digest string) []byte {
+		st := `{"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"sha256":"` + digest + `"}}],"predicateType":"` + predicateType + `","predicate":{}}`
+		b, err := sign.Bundle(&sign.DSSEData{Data: []byte(st), PayloadType: "application/vnd.in-toto+json"}, kp, sign.BundleOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, _ := protojson.Marshal(b)
+		return j
+	}
+	tests := []struct {
+		name, predicate, digest string
+		ok                      bool
+	}{
+		{"cosign sign", modsig.SignPredicateType, manifest, true},
+		{"an SBOM attestation", "https://spdx.dev/Document", manifest, false},
+		{"cosign sign of another manifest", modsig.SignPredicateType, strings.Repeat("ef", 32), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := v.Verify([][]byte{statement(tc.predicate, tc.digest)}, modsig.Subject{Wasm: []byte("m"), Manifest: "sha256:" + manifest})
+			if tc.ok != (err == nil) {
+				t.Fatalf("ok = %v, err = %v", tc.ok, err)
+			}
+			if err == nil && res.Signed != "manifest" {
+				t.Fatalf("signed %q", res.Signed)
+			}
+			if err != nil && tc.predicate != modsig.SignPredicateType && !strings.Contains(err.Error(), "not a signature") {
+				t.Fatalf("refused for another reason: %v", err)
+			}
+		})
+	}
 }
