@@ -6,8 +6,10 @@
 //
 // Settings (docs/wasm.md has the full table):
 //
-//	module: ./stores/http-json.wasm       # required
+//	module: ./stores/http-json.wasm       # required; or oci://host/repo@sha256:… (docs/modules.md)
 //	sha256: 4f2a…                          # the module's digest; or allow_unpinned: true
+//	registry: {docker_config: …, plain_http: false, offline: false}
+//	signature: {key: cosign.pub}           # or keys, or trusted_root + certificate_identity + certificate_oidc_issuer
 //	config: {store_url: "https://secrets.example.com/v1", secret_name: "db"}
 //	allowed_hosts: ["backup.example.com"]  # besides the host of config.store_url
 //	allow_http: []                         # hosts that may be reached without TLS
