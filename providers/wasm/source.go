@@ -111,7 +111,7 @@ func fetchModule(ctx context.Context, store string, s *settings, opts lkruntime.
 		}
 		art, err = client.Pull(ctx, ref, pin)
 		if err != nil {
-			return fail("pull", err)
+			return fail("load", err)
 		}
 		wasm, bundles, manifest = art.Wasm, art.Bundles, art.Manifest
 		src.ref, src.fromCache = &art.Ref, art.FromCache
