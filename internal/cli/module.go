@@ -21,7 +21,7 @@ import (
 func (a *app) moduleCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "module",
-		Short: "Inspect a custom-store Wasm module, or resolve one secret through it",
+		Short: "Inspect, run, push, pull or verify a custom-store Wasm module",
 	}
 	cmd.AddCommand(a.moduleInspectCmd(), a.moduleRunCmd(), a.moduleAnnotateCmd(),
 		a.modulePushCmd(), a.modulePullCmd(), a.moduleVerifyCmd()) // module_oci.go
