@@ -136,6 +136,17 @@ func TestOCIModule(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+	t.Run("registry.offline", func(t *testing.T) {
+		_, err := ociStore(t, privateDir(t), map[string]any{"module": byDigest, "registry": map[string]any{"offline": true}})
+		if !errors.Is(err, oci.ErrUnreachable) || !strings.Contains(err.Error(), "offline") {
+			t.Fatalf("offline store with an empty cache: %v", err)
+		}
+		st, err := ociStore(t, dir, map[string]any{"module": byDigest, "registry": map[string]any{"offline": true}})
+		if err != nil {
+			t.Fatalf("offline store with the module cached: %v", err)
+		}
+		st.Close()
+	})
 	t.Run("bad reference", func(t *testing.T) {
 		_, err := ociStore(t, privateDir(t), map[string]any{"module": "oci://" + reg.Host + "/stores/ok"})
 		var ce *secret.ConfigError
