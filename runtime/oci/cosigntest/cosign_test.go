@@ -11,9 +11,11 @@ import (
 	"testing"
 
 	"github.com/latchkey/latchkey/internal/wasmtest"
+	_ "github.com/latchkey/latchkey/providers/wasm" // store type wasm
 	"github.com/latchkey/latchkey/runtime/modsig"
 	"github.com/latchkey/latchkey/runtime/oci"
 	"github.com/latchkey/latchkey/runtime/oci/ocitest"
+	"github.com/latchkey/latchkey/secret"
 )
 
 // cosign runs the cosign binary in dir with an empty key password.
@@ -178,4 +180,54 @@ func client(t *testing.T) *oci.Client {
 		t.Fatal(err)
 	}
 	return &oci.Client{Cache: c, DockerConfig: filepath.Join(t.TempDir(), "config.json")}
+}
+
+// TestStoreLoadsCosignSigned: a store of type wasm requiring a signature
+// by cosign's key loads the module cosign signed, from a file with its
+// bundle beside it and from the registry, and refuses it under another
+// key, before compiling.
+func TestStoreLoadsCosignSigned(t *testing.T) {
+	reg := ocitest.Start(t)
+	key, pub := keyPair(t)
+	_, otherPub := keyPair(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "store.wasm")
+	wasm := module(5)
+	os.WriteFile(file, wasm, 0o600)
+	bundle, err := os.ReadFile(signBlob(t, key, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := oci.ParseRef(reg.Host + "/stores/cosigned-store:v1")
+	p, err := client(t).Push(context.Background(), ref, wasm, oci.PushOptions{Bundle: bundle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	factory, ok := secret.Lookup("wasm")
+	if !ok {
+		t.Fatal("store type wasm not linked")
+	}
+	for _, module := range []string{file, p.Ref.String()} {
+		for _, tc := range []struct {
+			pub string
+			ok  bool
+		}{{pub, true}, {otherPub, false}} {
+			cache := filepath.Join(t.TempDir(), "cache")
+			os.Mkdir(cache, 0o700)
+			st, err := factory(context.Background(), secret.Spec{Name: "cosigned", Type: "wasm", Settings: map[string]any{
+				"module": module, "sha256": p.Layer, "cache_dir": cache, "allowed_hosts": []any{"vault.example.com"},
+				"signature": map[string]any{"key": tc.pub},
+			}})
+			if tc.ok != (err == nil) {
+				t.Fatalf("%s with key %s: ok = %v, err = %v", module, tc.pub, tc.ok, err)
+			}
+			if err != nil {
+				if !errors.Is(err, modsig.ErrUnknownSigner) {
+					t.Fatalf("err = %v, want ErrUnknownSigner", err)
+				}
+				continue
+			}
+			st.Close()
+		}
+	}
 }
