@@ -228,6 +228,9 @@ func (c *Client) fromCache(r Ref, md, pin string) (*Artifact, error) {
 		return nil, err
 	}
 	rec, _ := c.Cache.readRecord(md)
+	if len(rec.Bundles) > maxBundles {
+		rec.Bundles = rec.Bundles[:maxBundles]
+	}
 	for _, b := range rec.Bundles {
 		bb, err := c.Cache.Get(b, maxBundle)
 		if err != nil {
