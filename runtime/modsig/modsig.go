@@ -104,6 +104,7 @@ type Verifier struct {
 type keyVerifier struct {
 	name string // the file and the key's fingerprint
 	v    *verify.Verifier
+	sv   signature.Verifier // for cosign's legacy signatures
 }
 
 // New reads the policy's keys and trusted root and returns its verifier.
@@ -141,7 +142,7 @@ func New(p Policy) (*Verifier, error) {
 		if err != nil {
 			return nil, fmt.Errorf("signature key %s: %w", path, err)
 		}
-		v.keys = append(v.keys, keyVerifier{name: name, v: kv})
+		v.keys = append(v.keys, keyVerifier{name: name, v: kv, sv: sv})
 		descs = append(descs, name)
 	}
 	if p.TrustedRoot != "" {
@@ -215,6 +216,14 @@ func (v *Verifier) Verify(bundles [][]byte, s Subject) (*Result, error) {
 	}
 	var reasons []string
 	for i, raw := range bundles {
+		if l, ok := parseLegacy(raw); ok {
+			res, err := v.verifyLegacy(l, s)
+			if err == nil {
+				return res, nil
+			}
+			reasons = append(reasons, fmt.Sprintf("signature %d (cosign's legacy format): %v", i+1, err))
+			continue
+		}
 		var b bundle.Bundle
 		if err := b.UnmarshalJSON(raw); err != nil {
 			reasons = append(reasons, fmt.Sprintf("bundle %d: not a Sigstore bundle: %v", i+1, err))

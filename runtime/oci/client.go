@@ -25,6 +25,7 @@ import (
 	"oras.land/oras-go/v2/registry/remote/errcode"
 
 	lkruntime "github.com/latchkey/latchkey/runtime"
+	"github.com/latchkey/latchkey/runtime/modsig"
 )
 
 // Media types of the Wasm OCI artifact convention, and of Sigstore bundles
@@ -39,6 +40,9 @@ const (
 	// section.
 	CapabilitiesKey = "latchkey.capabilities"
 	dockerManifest  = "application/vnd.docker.distribution.manifest.v2+json"
+	// cosign's legacy signature layer and its signature annotation.
+	legacyPayload   = "application/vnd.dev.cosign.simplesigning.v1+json"
+	legacySignature = "dev.cosignproject.cosign/signature"
 )
 
 // Size caps of what a pull accepts.
@@ -373,6 +377,17 @@ func (c *Client) findBundles(ctx context.Context, repo *remote.Repository, r Ref
 	var out [][]byte
 	add := func(m *ocispec.Manifest) {
 		for _, l := range m.Layers {
+			if sig, ok := l.Annotations[legacySignature]; ok && l.MediaType == legacyPayload && l.Size <= maxBundle && len(out) < maxBundles {
+				// cosign's legacy format: kept beside the bundles, for
+				// modsig to verify with a key.
+				p, err := content.FetchAll(ctx, repo, l)
+				if err != nil {
+					c.log().Warn("could not fetch a legacy cosign signature", "ref", r.String(), "payload", l.Digest, "error", err)
+					continue
+				}
+				out = append(out, modsig.EncodeLegacy(modsig.Legacy{Payload: p, Signature: sig}))
+				continue
+			}
 			if len(out) >= maxBundles || !strings.HasPrefix(l.MediaType, "application/vnd.dev.sigstore.bundle") || l.Size > maxBundle {
 				continue
 			}

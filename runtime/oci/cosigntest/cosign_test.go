@@ -231,3 +231,34 @@ func TestStoreLoadsCosignSigned(t *testing.T) {
 		}
 	}
 }
+
+// TestCosignLegacySign: cosign's legacy format (a simple-signing payload
+// under the sha256-HEX.sig tag, --new-bundle-format=false) verifies by
+// key against the manifest it names; another key is refused.
+func TestCosignLegacySign(t *testing.T) {
+	reg := ocitest.Start(t)
+	key, pub := keyPair(t)
+	_, otherPub := keyPair(t)
+	ref, _ := oci.ParseRef(reg.Host + "/stores/cosign-legacy:v1")
+	p, err := client(t).Push(context.Background(), ref, module(6), oci.PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cosign(t, t.TempDir(), "sign", "--key", key, "--tlog-upload=false", "--use-signing-config=false",
+		"--new-bundle-format=false", "--allow-http-registry", "--allow-insecure-registry", reg.Host+"/stores/cosign-legacy@"+p.Manifest)
+	a, err := client(t).Pull(context.Background(), p.Ref, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := modsig.Subject{Wasm: a.Wasm, Manifest: a.Manifest}
+	if _, err := verifier(t, pub).Verify(a.Bundles, s); err != nil {
+		t.Fatalf("legacy signature: %v (bundles %d)", err, len(a.Bundles))
+	}
+	if _, err := verifier(t, otherPub).Verify(a.Bundles, s); !errors.Is(err, modsig.ErrUnknownSigner) {
+		t.Fatalf("wrong key: %v", err)
+	}
+	// The same signature does not vouch for another manifest.
+	if _, err := verifier(t, pub).Verify(a.Bundles, modsig.Subject{Wasm: a.Wasm, Manifest: oci.Digest([]byte("other"))}); !errors.Is(err, modsig.ErrUnknownSigner) {
+		t.Fatalf("other manifest: %v", err)
+	}
+}
