@@ -22,6 +22,13 @@
 // The one-shot CLI caches only stores whose section says enabled: true
 // ([Agent.ResolverConfig]); the resident agent caches every store unless
 // it says enabled: false ([Agent.CachedResolverConfig]). See docs/cache.md.
+//
+// # Modules
+//
+// A top-level "modules" section holds the signature and registry sections
+// every store of type wasm gets unless it sets its own (which then
+// replaces the default whole): one place to require signed modules
+// (docs/modules.md).
 package config
 
 import (
@@ -98,7 +105,12 @@ type Agent struct {
 }
 
 var topKeys = map[string]bool{"default_store": true, "concurrency": true, "timeout": true, "stores": true, "cache": true, "serve": true,
-	"audit": true, "callers": true}
+	"audit": true, "callers": true, "modules": true}
+
+// moduleKeys are the keys of the top-level "modules" section: defaults of
+// every store of type wasm that does not set the key itself (a store's
+// own section replaces the default whole).
+var moduleKeys = map[string]bool{"signature": true, "registry": true}
 
 // Load reads and validates the agent config. Every problem found is
 // reported, joined; errors name the file and the key, and for a key set by
@@ -259,6 +271,15 @@ func fromKoanf(k *koanf.Koanf, path string, origins map[string]string) (*Agent, 
 	if v, ok := raw["cache"]; ok {
 		topCache = parseCache("cache", v, bad)
 	}
+	modules, ok := raw["modules"].(map[string]any)
+	if raw["modules"] != nil && !ok {
+		bad("modules", "must be a map with signature and registry sections, the defaults of every wasm store")
+	}
+	for _, k := range sortedKeys(modules) {
+		if !moduleKeys[k] {
+			bad("modules."+k, "unknown key (known: %s)", strings.Join(sortedKeys(moduleKeys), ", "))
+		}
+	}
 	stores, ok := raw["stores"].(map[string]any)
 	if raw["stores"] != nil && !ok {
 		bad("stores", "must be a map of store names to store settings")
@@ -307,6 +328,13 @@ func fromKoanf(k *koanf.Koanf, path string, origins map[string]string) (*Agent, 
 		if sc.Type == "" {
 			bad(key+".type", "missing: every store needs a type (%s)", strings.Join(secret.Types(), ", "))
 			continue
+		}
+		if sc.Type == "wasm" {
+			for k, v := range modules {
+				if _, own := sc.Settings[k]; !own && moduleKeys[k] {
+					sc.Settings[k] = v
+				}
+			}
 		}
 		if t, _ := secret.LookupType(sc.Type); t.SecretsAlias != "" {
 			// The type's older spelling of its secrets rule's allow list

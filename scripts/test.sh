@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 go test -race -count=1 ./...
 (cd guest-sdk && go test -race -count=1 ./...)
+# cosign interoperability, its own module (skips without cosign on PATH)
+(cd runtime/oci/cosigntest && go test -race -count=1 ./...)
 for d in examples/stores/*/; do
   # guest modules (own go.mod) with native tests of their own
   if [ -f "$d/go.mod" ] && ls "$d"*_test.go >/dev/null 2>&1; then

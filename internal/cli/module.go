@@ -21,9 +21,10 @@ import (
 func (a *app) moduleCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "module",
-		Short: "Inspect a custom-store Wasm module, or resolve one secret through it",
+		Short: "Inspect, run, push, pull or verify a custom-store Wasm module",
 	}
-	cmd.AddCommand(a.moduleInspectCmd(), a.moduleRunCmd(), a.moduleAnnotateCmd())
+	cmd.AddCommand(a.moduleInspectCmd(), a.moduleRunCmd(), a.moduleAnnotateCmd(),
+		a.modulePushCmd(), a.modulePullCmd(), a.moduleVerifyCmd()) // module_oci.go
 	return cmd
 }
 
@@ -31,17 +32,25 @@ func (a *app) moduleInspectCmd() *cobra.Command {
 	var (
 		asJSON    bool
 		memoryMiB int
+		rf        registryFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "inspect FILE",
+		Use:   "inspect FILE|REF",
 		Short: "Print a module's ABI version, imports, exports, size and sha256, and whether it would load",
 		Long: `Decode and validate a module without running it, and print its size, sha256
 (the value for the store's sha256 pin), declared ABI versions, imports and
 exports, and every reason this host would refuse to load it under the given
 memory limit (a store's limits.memory_mib; 64 MiB by default). Exits 3 when
-the module would be refused.`,
+the module would be refused.
+
+For a registry reference (oci://host/repository:tag, or host/repository:tag
+naming no file), print its digests, size and the capabilities copied into the
+artifact's config, without pulling the module.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if isRefArg(args[0]) {
+				return a.inspectRef(cmd, args[0], &rf, asJSON)
+			}
 			wasmBytes, _, err := safefile.ReadFile(args[0], safefile.Options{MaxSize: maxModuleFile})
 			if err != nil {
 				return fail(ExitConfig, fmt.Errorf("module %s: %w", args[0], err))
@@ -93,6 +102,7 @@ the module would be refused.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().IntVar(&memoryMiB, "memory-mib", 0, "the memory limit to check against, as a store's limits.memory_mib (default 64)")
+	rf.add(cmd)
 	return cmd
 }
 

@@ -46,6 +46,7 @@ var exercised = map[string]exercise{
 	`docs/stores.md: import _ "github.com/latchkey/latchkey/providers/aws" // registers type "aws"`:                               {"ci", "providers/standard/standard.go", `_ "github.com/latchkey/latchkey/providers/aws"`},
 	"docs/stores.md: srv := awstest.Start(t)":                                                                                     {"snippet", "providers/aws/awstest/docs_test.go", "TestDocsSnippet"},
 	"docs/stores.md: srv := gcptest.Start(t, gcptest.Options{Secrets: []gcptest.Secret{":                                          {"snippet", "providers/gcp/gcptest/docs_test.go", "TestDocsSnippet"},
+	"docs/modules.md: latchkey module annotate store.wasm --capabilities caps.json -o store.wasm":                                 {"test", "cmd/latchkey/module_oci_test.go", "TestModuleRegistry"},
 }
 
 // commandLangs are the fence languages of command blocks.

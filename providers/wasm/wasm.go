@@ -6,8 +6,10 @@
 //
 // Settings (docs/wasm.md has the full table):
 //
-//	module: ./stores/http-json.wasm       # required
+//	module: ./stores/http-json.wasm       # required; or oci://host/repo@sha256:… (docs/modules.md)
 //	sha256: 4f2a…                          # the module's digest; or allow_unpinned: true
+//	registry: {docker_config: …, plain_http: false, offline: false}
+//	signature: {key: cosign.pub}           # or keys, or trusted_root + certificate_identity + certificate_oidc_issuer
 //	config: {store_url: "https://secrets.example.com/v1", secret_name: "db"}
 //	allowed_hosts: ["backup.example.com"]  # besides the host of config.store_url
 //	allow_http: []                         # hosts that may be reached without TLS
@@ -24,6 +26,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"net/url"
@@ -47,6 +50,7 @@ type Store struct {
 	mod   *lkruntime.Module
 	opts  lkruntime.Options
 	creds []credentialInfo
+	src   *source // nil for a module given as a path to New or as bytes
 }
 
 type settings struct {
@@ -67,6 +71,10 @@ type settings struct {
 	// Credentials are sent by the host, never seen by the module; see
 	// credentials.go and guest-sdk/ABI.md.
 	Credentials map[string]credentialSettings `json:"credentials"`
+	// Registry and Signature: modules from OCI registries and their
+	// signatures (source.go, docs/modules.md).
+	Registry  registrySettings   `json:"registry"`
+	Signature *signatureSettings `json:"signature"`
 }
 
 type limitSettings struct {
@@ -117,11 +125,19 @@ func fromSpec(ctx context.Context, spec secret.Spec, cache *lkruntime.Cache) (*S
 	if creds != nil {
 		creds.Install(&opts.HTTP)
 	}
-	st, err := New(ctx, spec.Name, s.Module, opts)
+	log := spec.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	wasmBytes, opts, src, err := fetchModule(ctx, spec.Name, &s, opts, log.With("store", spec.Name))
 	if err != nil {
 		return nil, err
 	}
-	st.creds = infos
+	st, err := NewFromBytes(ctx, spec.Name, wasmBytes, opts)
+	if err != nil {
+		return nil, err
+	}
+	st.creds, st.src = infos, src
 	return st, nil
 }
 
@@ -418,6 +434,9 @@ func (s *Store) Module() *lkruntime.Module { return s.mod }
 func (s *Store) Describe() secret.Identity {
 	info := s.mod.Info()
 	where := info.Path
+	if s.src != nil {
+		where = s.src.where
+	}
 	if where == "" {
 		where = "module from memory"
 	}
@@ -426,10 +445,13 @@ func (s *Store) Describe() secret.Identity {
 	credSummary, credWarnings := describeCredentials(s.creds)
 	id.Summary += credSummary
 	id.Warnings = append(id.Warnings, credWarnings...)
+	srcSummary, srcWarnings := s.describeSource()
+	id.Summary += srcSummary
+	id.Warnings = append(id.Warnings, srcWarnings...)
 	capSummary, capWarnings := s.describeCapabilities()
 	id.Summary += capSummary
 	id.Warnings = append(id.Warnings, capWarnings...)
-	if info.Unpinned {
+	if info.Unpinned && (s.src == nil || s.src.ref == nil) {
 		id.Warnings = append(id.Warnings, fmt.Sprintf("module is not pinned: set sha256: %s so that a replaced file is refused", info.SHA256))
 	}
 	if len(s.opts.HTTP.AllowHTTP) > 0 {
