@@ -377,3 +377,32 @@ func (cl *Client) renew(ctx context.Context, c *Call, method string, u *url.URL,
 	c.requests++
 	return true
 }
+
+// Transport returns a RoundTripper for the requests the host makes itself
+// on a store's behalf (a login exchange, an OAuth2 token request): each
+// goes out under the client's network policy (allow list, https unless
+// allowed, dial checks, client certificates), with no hook, no redaction
+// and no redirect followed, since nothing of it reaches a guest. Its
+// answers are capped at the client's MaxResponseBody. It is safe for
+// concurrent use.
+func (cl *Client) Transport() http.RoundTripper { return hostTransport{cl} }
+
+type hostTransport struct{ cl *Client }
+
+func (t hostTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if r := t.cl.checkURL(req.URL); r != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, r
+	}
+	resp, err := t.cl.transport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(resp.Body, orDefault(t.cl.opts.MaxResponseBody, DefaultMaxResponseBody)), resp.Body}
+	return resp, nil
+}

@@ -29,6 +29,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/latchkey/latchkey/hostfuncs"
@@ -45,6 +46,7 @@ type Store struct {
 	mod   *lkruntime.Module
 	opts  lkruntime.Options
 	creds []credentialInfo
+	exch  *hostfuncs.Client // the host's own exchanges, when credentials are brokered
 }
 
 type settings struct {
@@ -108,18 +110,29 @@ func fromSpec(ctx context.Context, spec secret.Spec, cache *lkruntime.Cache) (*S
 	if s.Module == "" {
 		return nil, &secret.ConfigError{Store: spec.Name, Key: "module", Msg: "is required: the path of the store's .wasm file"}
 	}
-	creds, infos, err := credentials(spec.Name, s.Credentials, os.LookupEnv)
+	deps := &atomic.Pointer[brokerDeps]{}
+	creds, infos, err := credentials(ctx, spec.Name, s.Credentials, os.LookupEnv, deps)
 	if err != nil {
 		return nil, err
 	}
 	if creds != nil {
 		creds.Install(&opts.HTTP)
 	}
+	var exch *hostfuncs.Client
+	if creds != nil && creds.Brokered() {
+		if exch, err = exchangeClient(spec.Name, opts); err != nil {
+			return nil, err
+		}
+		deps.Store(&brokerDeps{transport: exch.Transport(), creds: creds})
+	}
 	st, err := New(ctx, spec.Name, s.Module, opts)
 	if err != nil {
+		if exch != nil {
+			exch.Close()
+		}
 		return nil, err
 	}
-	st.creds = infos
+	st.creds, st.exch = infos, exch
 	return st, nil
 }
 
@@ -448,7 +461,12 @@ func reach(o hostfuncs.HTTPOptions) string {
 }
 
 // Close closes the module and its instances.
-func (s *Store) Close() error { return s.mod.Close(context.Background()) }
+func (s *Store) Close() error {
+	if s.exch != nil {
+		s.exch.Close()
+	}
+	return s.mod.Close(context.Background())
+}
 
 var (
 	_ secret.Store     = (*Store)(nil)
