@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -140,6 +141,9 @@ func (c *Credentials) sourceValue(ctx context.Context, hs *hopState, cr *credent
 	c.learn(cr.name, b)
 	if hs != nil {
 		hs.used = append(hs.used, usedValue{cr: cr, value: v})
+	}
+	if cr.encoding == "base64" {
+		b = []byte(base64.StdEncoding.EncodeToString(b))
 	}
 	return b, nil
 }

@@ -68,6 +68,10 @@ type Credential struct {
 	Source      Source
 	Signer      Signer
 	Certificate CertificateFunc
+	// Encoding, for a Source, is how its value is written where it is
+	// used: "" (as it is) or "base64" (Conjur's Token token="<base64>").
+	// The redactor learns the value itself, whose base64 forms it knows.
+	Encoding string
 }
 
 // Credentials substitutes credential placeholders in guest requests (its
@@ -89,6 +93,7 @@ type credential struct {
 	source    Source
 	signer    Signer
 	cert      CertificateFunc
+	encoding  string
 }
 
 type boundHost struct {
@@ -126,7 +131,10 @@ func NewCredentials(creds []Credential) (*Credentials, error) {
 			bad("is bound to no host: list where it may be sent in hosts")
 		}
 		b := &credential{name: cr.Name, value: append([]byte(nil), v...), bodyPaths: map[string]bool{},
-			source: cr.Source, signer: cr.Signer, cert: cr.Certificate}
+			source: cr.Source, signer: cr.Signer, cert: cr.Certificate, encoding: cr.Encoding}
+		if cr.Encoding != "" && (cr.Encoding != "base64" || cr.Source == nil) {
+			bad("encoding %q: only base64, and only for a credential with a source", cr.Encoding)
+		}
 		if b.source != nil || b.signer != nil || b.cert != nil {
 			c.brokered = append(c.brokered, b)
 		}

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -329,9 +328,6 @@ func (l *loginSource) login(ctx context.Context) (secret.Value, error) {
 		if life, ok = seconds(resp.Header.Get(l.s.Lifetime.Header), true); !ok {
 			return secret.Value{}, l.fail("lifetime header missing", "the answer of %s has no number of seconds in header %s", redactedURL(u), l.s.Lifetime.Header)
 		}
-	}
-	if l.s.Encoding == "base64" {
-		token = []byte(base64.StdEncoding.EncodeToString(token))
 	}
 	v := secret.NewValue(token)
 	now := l.now()

@@ -68,7 +68,7 @@ func brokered(ctx context.Context, store, name string, d credentialSettings, dep
 			bad(".login.encoding", "%q is not known: leave it empty or say base64", l.Encoding)
 		}
 		src := &loginSource{exchanger: newExchanger(store, name, d.Rate, deps), s: *l, fixed: fixed, now: time.Now}
-		cr.Source = src
+		cr.Source, cr.Encoding = src, l.Encoding
 		info.source = "login " + l.Method + " " + l.URL
 	case d.OAuth2 != nil:
 		o := d.OAuth2

@@ -97,6 +97,12 @@ func factory(ctx context.Context, spec secret.Spec) (secret.Store, error) {
 // fromSpec builds a store from its settings, with cache (nil: the one
 // named by cache_dir).
 func fromSpec(ctx context.Context, spec secret.Spec, cache *lkruntime.Cache) (*Store, error) {
+	return fromSpecTuned(ctx, spec, cache, nil)
+}
+
+// fromSpecTuned is fromSpec with tune applied to the options before
+// anything is built from them (tests give a TLS configuration this way).
+func fromSpecTuned(ctx context.Context, spec secret.Spec, cache *lkruntime.Cache, tune func(*lkruntime.Options)) (*Store, error) {
 	var s settings
 	if err := spec.Decode(&s); err != nil {
 		return nil, err
@@ -107,6 +113,9 @@ func fromSpec(ctx context.Context, spec secret.Spec, cache *lkruntime.Cache) (*S
 	}
 	opts.Logger = spec.Logger
 	opts.Cache = cache
+	if tune != nil {
+		tune(&opts)
+	}
 	if s.Module == "" {
 		return nil, &secret.ConfigError{Store: spec.Name, Key: "module", Msg: "is required: the path of the store's .wasm file"}
 	}
