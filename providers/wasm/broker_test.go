@@ -40,12 +40,12 @@ const plantedAPIKey = "api-key-Pl4nted-51d0e"
 // ?enc= names, behind ?pre=.
 type loginServer struct {
 	*httptest.Server
-	host   string
+	host     string
 	logins   atomic.Int64
 	disabled atomic.Bool // logins refused, quoting the key
 	mu       sync.Mutex
-	valid  map[string]bool
-	all    []string
+	valid    map[string]bool
+	all      []string
 }
 
 func startLoginServer(t *testing.T) *loginServer {
