@@ -32,7 +32,7 @@ const (
 // appRoleSettings is the store of the vault-kv module, unchanged, whose
 // vault_token is now a login exchange with AppRole: the module still
 // sends {{latchkey.credential:vault_token}} and never learns the token.
-func appRoleSettings(t *testing.T, srv *vaultkvtest.Server, instances int) map[string]any {
+func appRoleSettings(t testing.TB, srv *vaultkvtest.Server, instances int) map[string]any {
 	t.Helper()
 	t.Setenv("VAULTKVTEST_ROLE_ID", roleID)
 	t.Setenv("VAULTKVTEST_SECRET_ID", secretID)
@@ -51,11 +51,13 @@ func appRoleSettings(t *testing.T, srv *vaultkvtest.Server, instances int) map[s
 			"hosts": bound,
 		},
 	}
-	s["limits"] = map[string]any{"instances": instances}
+	if instances > 0 {
+		s["limits"] = map[string]any{"instances": instances}
+	}
 	return s
 }
 
-func storeWithLogs(t *testing.T, settings map[string]any, logs *logbuf.Buffer) *wasm.Versioned {
+func storeWithLogs(t testing.TB, settings map[string]any, logs *logbuf.Buffer) *wasm.Versioned {
 	t.Helper()
 	factory, _ := secret.Lookup("wasm")
 	b, _ := json.Marshal(settings)
