@@ -195,9 +195,13 @@ type loginSource struct {
 	sf    singleflight.Group
 
 	mu      sync.Mutex
-	cur     secret.Value // nil: none, or rejected
+	cur     secret.Value // empty: none, or rejected
 	renewAt time.Time
 	expires time.Time
+	// obtained is when cur came; afterReject says a rejection caused its
+	// login, and pending that the next login answers one.
+	obtained             time.Time
+	afterReject, pending bool
 
 	// logins counts the exchanges made, for tests and Describe.
 	logins atomic.Int64
@@ -236,16 +240,28 @@ func (l *loginSource) Value(ctx context.Context) (secret.Value, error) {
 	return v.(secret.Value), nil
 }
 
-// Rejected drops value if it is still the current one; a retry is worth
-// it either way (a value renewed since is another value).
+// Rejected drops value if it is still the current one, so that the next
+// hop logs in again; a retry is worth it (a value renewed since is another
+// value). A value that a rejection's own re-login obtained less than
+// [rejectionGrace] ago and that is rejected again is kept: the refusal is
+// then the server's policy (Vault answers 403 to a path the token may not
+// read), not the token's age, and logging in again would not help.
 func (l *loginSource) Rejected(value secret.Value) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.cur.Len() > 0 && bytes.Equal(l.cur.Reveal(), value.Reveal()) {
-		l.cur = secret.Value{}
+	if l.cur.Len() == 0 || !bytes.Equal(l.cur.Reveal(), value.Reveal()) {
+		return true
 	}
+	if l.afterReject && l.now().Sub(l.obtained) < rejectionGrace {
+		return false
+	}
+	l.cur, l.pending = secret.Value{}, true
 	return true
 }
+
+// rejectionGrace is how long a value obtained by a re-login after a
+// rejection is kept through further rejections.
+const rejectionGrace = time.Minute
 
 func (l *loginSource) login(ctx context.Context) (secret.Value, error) {
 	d := l.deps.Load()
@@ -332,7 +348,8 @@ func (l *loginSource) login(ctx context.Context) (secret.Value, error) {
 	v := secret.NewValue(token)
 	now := l.now()
 	l.mu.Lock()
-	l.cur = v
+	l.cur, l.obtained = v, now
+	l.afterReject, l.pending = l.pending, false
 	l.expires = now.Add(life)
 	if life <= 0 {
 		l.expires = now.Add(100 * 365 * 24 * time.Hour) // a token that does not expire (Vault root, TTL 0)

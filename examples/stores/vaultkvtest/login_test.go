@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -293,4 +294,26 @@ func TestAppRoleCLI(t *testing.T) {
 		t.Errorf("latchkey check --offline: exit %d: %s%s", code, out.String(), errb.String())
 	}
 	noBrokeredLeak(t, srv, "check output", append(out.Bytes(), errb.Bytes()...))
+}
+
+// TestAppRolePolicyDenial: Vault answers 403 both to a revoked token and
+// to a path the token's policy does not grant. The first 403 costs one
+// re-login; when the fresh token is refused too, further denials within
+// the grace period cost none, and the fetch is permission denied.
+func TestAppRolePolicyDenial(t *testing.T) {
+	srv := vaultkvtest.Start(t, vaultkvtest.Options{Secrets: secrets(), Denied: []string{"forbidden"},
+		AppRole: &vaultkvtest.AppRole{RoleID: roleID, SecretID: secretID}})
+	st := storeWithLogs(t, appRoleSettings(t, srv, 1), nil)
+	for i := range 10 {
+		_, err := st.Get(context.Background(), secret.Request{Name: "forbidden"})
+		if !errors.Is(err, secret.ErrPermissionDenied) {
+			t.Fatalf("fetch %d: %v, want permission denied", i, err)
+		}
+	}
+	if n := srv.Logins.Load(); n != 2 {
+		t.Fatalf("10 denied fetches made %d logins, want 2 (the first and one re-login)", n)
+	}
+	if _, err := st.Get(context.Background(), secret.Request{Name: "app/db"}); err != nil {
+		t.Fatalf("an allowed path with the kept token: %v", err)
+	}
 }
