@@ -89,7 +89,7 @@ type certSettings struct {
 
 // sigv4Settings declares AWS SigV4 signing of every request to the bound
 // hosts, with the credentials an "aws" store with the same settings would
-// use (auth_method, role_arn, …; see docs/aws.md).
+// use (auth_method, role_arn, …; see docs/stores.md).
 type sigv4Settings struct {
 	Service string         `json:"service"`
 	Region  string         `json:"region"`
@@ -585,7 +585,7 @@ type sigv4Signer struct {
 func (s *sigv4Signer) Sign(ctx context.Context, req *http.Request, body []byte) ([]secret.Value, error) {
 	c, err := s.creds.Retrieve(ctx)
 	if err != nil {
-		return nil, &stepError{s.store, s.name, "AWS credentials", errors.New("the credential chain found none; see docs/aws.md (auth_method)")}
+		return nil, &stepError{s.store, s.name, "AWS credentials", errors.New("the credential chain found none; see docs/stores.md (auth_method)")}
 	}
 	sum := sha256.Sum256(body)
 	if err := s.signer.SignHTTP(ctx, c, req, hex.EncodeToString(sum[:]), s.service, s.region, s.now()); err != nil {
