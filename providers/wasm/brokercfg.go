@@ -124,6 +124,17 @@ func brokered(ctx context.Context, store, name string, d credentialSettings, dep
 		}
 		cr.Signer = sg
 		info.source = fmt.Sprintf("AWS SigV4 for %s in %s, %s", sg.service, sg.region, identity)
+	case d.AzureToken != nil:
+		if len(d.BodyPaths) > 0 {
+			bad(".body_paths", "a bearer token is written in the Authorization header, never in a body")
+		}
+		ab, who, err := newAzureBearer(ctx, store, name, *d.AzureToken)
+		if err != nil {
+			bad(".azure_token", "%v", err)
+			break
+		}
+		cr.Signer = ab
+		info.source = who
 	}
 	if len(d.Hosts) == 0 {
 		bad(".hosts", "is bound to no host: list where it may be used")

@@ -25,12 +25,13 @@ type credentialSettings struct {
 
 	// Brokered kinds (broker.go): the host obtains or uses the value at
 	// run time. Exactly one source or kind per credential.
-	Login      *loginSettings  `json:"login"`
-	OAuth2     *oauth2Settings `json:"oauth2"`
-	TokenFile  string          `json:"token_file"`
-	ClientCert *certSettings   `json:"client_cert"`
-	AWSSigV4   *sigv4Settings  `json:"aws_sigv4"`
-	Rate       exchangeLimits  `json:"rate"`
+	Login      *loginSettings      `json:"login"`
+	OAuth2     *oauth2Settings     `json:"oauth2"`
+	TokenFile  string              `json:"token_file"`
+	ClientCert *certSettings       `json:"client_cert"`
+	AWSSigV4   *sigv4Settings      `json:"aws_sigv4"`
+	AzureToken *azureTokenSettings `json:"azure_token"`
+	Rate       exchangeLimits      `json:"rate"`
 }
 
 // credentialInfo describes a credential for Describe, without its value.
@@ -67,12 +68,12 @@ func credentials(ctx context.Context, store string, decl map[string]credentialSe
 			errs = append(errs, &secret.ConfigError{Store: store, Key: key + sub, Msg: fmt.Sprintf(format, args...)})
 		}
 		sources := 0
-		for _, s := range []bool{d.Env != "", d.File != "", d.Value != "", d.Login != nil, d.OAuth2 != nil, d.TokenFile != "", d.ClientCert != nil, d.AWSSigV4 != nil} {
+		for _, s := range []bool{d.Env != "", d.File != "", d.Value != "", d.Login != nil, d.OAuth2 != nil, d.TokenFile != "", d.ClientCert != nil, d.AWSSigV4 != nil, d.AzureToken != nil} {
 			if s {
 				sources++
 			}
 		}
-		if sources == 1 && (d.Login != nil || d.OAuth2 != nil || d.TokenFile != "" || d.ClientCert != nil || d.AWSSigV4 != nil) {
+		if sources == 1 && (d.Login != nil || d.OAuth2 != nil || d.TokenFile != "" || d.ClientCert != nil || d.AWSSigV4 != nil || d.AzureToken != nil) {
 			cr, info, err := brokered(ctx, store, name, d, deps)
 			if err != nil {
 				errs = append(errs, err)
@@ -83,7 +84,7 @@ func credentials(ctx context.Context, store string, decl map[string]credentialSe
 			continue
 		}
 		if sources != 1 {
-			bad("", "give exactly one of env (an environment variable) or file (a path), or one brokered kind (login, oauth2, token_file, client_cert, aws_sigv4); value (a literal) is possible but discouraged")
+			bad("", "give exactly one of env (an environment variable) or file (a path), or one brokered kind (login, oauth2, token_file, client_cert, aws_sigv4, azure_token); value (a literal) is possible but discouraged")
 			continue
 		}
 		info := credentialInfo{name: name, hosts: d.Hosts, bodyPaths: d.BodyPaths}
