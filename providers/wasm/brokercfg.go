@@ -135,6 +135,17 @@ func brokered(ctx context.Context, store, name string, d credentialSettings, dep
 		}
 		cr.Signer = ab
 		info.source = who
+	case d.GCPToken != nil:
+		if len(d.BodyPaths) > 0 {
+			bad(".body_paths", "a bearer token is written in the Authorization header, never in a body")
+		}
+		gb, who, err := newGCPBearer(ctx, store, name, *d.GCPToken)
+		if err != nil {
+			bad(".gcp_token", "%v", err)
+			break
+		}
+		cr.Signer = gb
+		info.source = who
 	}
 	if len(d.Hosts) == 0 {
 		bad(".hosts", "is bound to no host: list where it may be used")

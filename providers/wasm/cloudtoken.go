@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/http"
 
+	"cloud.google.com/go/auth"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	lkazure "github.com/latchkey/latchkey/providers/azure"
+	lkgcp "github.com/latchkey/latchkey/providers/gcp"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -52,4 +54,45 @@ func newAzureBearer(ctx context.Context, store, name string, s azureTokenSetting
 	}
 	return &azureBearer{store: store, name: name, scope: s.Scope, cred: st.TokenCredential()},
 		fmt.Sprintf("Azure token for %s, as %s", s.Scope, st.Who()), nil
+}
+
+// gcpTokenSettings declares bearer tokens for the bound hosts from the
+// credentials a "gcp" store with the same settings would use
+// (auth_method adc — workload identity included — service_account_key,
+// impersonate; see docs/stores.md), for the cloud-platform scope.
+type gcpTokenSettings struct {
+	GCP map[string]any `json:"gcp"`
+}
+
+// gcpBearer is a [hostfuncs.Signer] writing Authorization with a token
+// from Google's auth library (which caches and refreshes it).
+type gcpBearer struct {
+	store, name string
+	creds       *auth.Credentials
+}
+
+func (g *gcpBearer) Sign(ctx context.Context, req *http.Request, _ []byte) ([]secret.Value, error) {
+	tok, err := g.creds.Token(ctx)
+	if err != nil {
+		return nil, &stepError{g.store, g.name, "Google token", err}
+	}
+	typ := tok.Type
+	if typ == "" {
+		typ = "Bearer"
+	}
+	req.Header.Set("Authorization", typ+" "+tok.Value)
+	return []secret.Value{secret.StringValue(tok.Value)}, nil
+}
+
+func newGCPBearer(ctx context.Context, store, name string, s gcpTokenSettings) (*gcpBearer, string, error) {
+	st, err := lkgcp.FromSpec(ctx, secret.Spec{Name: store + ".credentials." + name + ".gcp_token", Type: "gcp", Settings: s.GCP})
+	if err != nil {
+		return nil, "", err
+	}
+	defer st.Close()
+	creds := st.TokenCredentials()
+	if creds == nil {
+		return nil, "", errors.New("auth_method none mints no token")
+	}
+	return &gcpBearer{store: store, name: name, creds: creds}, "Google token as " + st.Who(), nil
 }

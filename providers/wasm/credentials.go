@@ -31,6 +31,7 @@ type credentialSettings struct {
 	ClientCert *certSettings       `json:"client_cert"`
 	AWSSigV4   *sigv4Settings      `json:"aws_sigv4"`
 	AzureToken *azureTokenSettings `json:"azure_token"`
+	GCPToken   *gcpTokenSettings   `json:"gcp_token"`
 	Rate       exchangeLimits      `json:"rate"`
 }
 
@@ -68,12 +69,12 @@ func credentials(ctx context.Context, store string, decl map[string]credentialSe
 			errs = append(errs, &secret.ConfigError{Store: store, Key: key + sub, Msg: fmt.Sprintf(format, args...)})
 		}
 		sources := 0
-		for _, s := range []bool{d.Env != "", d.File != "", d.Value != "", d.Login != nil, d.OAuth2 != nil, d.TokenFile != "", d.ClientCert != nil, d.AWSSigV4 != nil, d.AzureToken != nil} {
+		for _, s := range []bool{d.Env != "", d.File != "", d.Value != "", d.Login != nil, d.OAuth2 != nil, d.TokenFile != "", d.ClientCert != nil, d.AWSSigV4 != nil, d.AzureToken != nil, d.GCPToken != nil} {
 			if s {
 				sources++
 			}
 		}
-		if sources == 1 && (d.Login != nil || d.OAuth2 != nil || d.TokenFile != "" || d.ClientCert != nil || d.AWSSigV4 != nil || d.AzureToken != nil) {
+		if sources == 1 && (d.Login != nil || d.OAuth2 != nil || d.TokenFile != "" || d.ClientCert != nil || d.AWSSigV4 != nil || d.AzureToken != nil || d.GCPToken != nil) {
 			cr, info, err := brokered(ctx, store, name, d, deps)
 			if err != nil {
 				errs = append(errs, err)
@@ -84,7 +85,7 @@ func credentials(ctx context.Context, store string, decl map[string]credentialSe
 			continue
 		}
 		if sources != 1 {
-			bad("", "give exactly one of env (an environment variable) or file (a path), or one brokered kind (login, oauth2, token_file, client_cert, aws_sigv4, azure_token); value (a literal) is possible but discouraged")
+			bad("", "give exactly one of env (an environment variable) or file (a path), or one brokered kind (login, oauth2, token_file, client_cert, aws_sigv4, azure_token, gcp_token); value (a literal) is possible but discouraged")
 			continue
 		}
 		info := credentialInfo{name: name, hosts: d.Hosts, bodyPaths: d.BodyPaths}
