@@ -558,8 +558,10 @@ func (cl *Client) send(ctx context.Context, c *Call, method string, u *url.URL, 
 		}
 	}
 	resp, err := cl.transport.RoundTrip(req)
-	if err == nil && cl.opts.Rejected != nil && (resp.StatusCode == 401 || resp.StatusCode == 403) && hs != nil && !retried(ctx) {
-		if retry := cl.renew(ctx, c, method, u, resp, creds()); retry {
+	if err == nil && cl.opts.Rejected != nil && (resp.StatusCode == 401 || resp.StatusCode == 403) && hs != nil {
+		if retried(ctx) {
+			cl.opts.Rejected(ctx, resp.StatusCode) // told, not retried again
+		} else if retry := cl.renew(ctx, c, method, u, resp, creds()); retry {
 			resp2, creds2, st := cl.send(context.WithValue(ctx, retryKey{}, true), c, method, u, header, body)
 			return resp2, creds2, st
 		}

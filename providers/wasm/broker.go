@@ -202,6 +202,10 @@ type loginSource struct {
 	// login, and pending that the next login answers one.
 	obtained             time.Time
 	afterReject, pending bool
+	// uses counts the hops cur was handed to; keepUntil, when later
+	// than now, keeps cur through rejections (see Rejected).
+	uses      int
+	keepUntil time.Time
 
 	// logins counts the exchanges made, for tests and Describe.
 	logins atomic.Int64
@@ -216,6 +220,9 @@ func (l *loginSource) Value(ctx context.Context) (secret.Value, error) {
 	l.mu.Unlock()
 	now := l.now()
 	if cur.Len() > 0 && now.Before(renewAt) {
+		l.mu.Lock()
+		l.uses++
+		l.mu.Unlock()
 		return cur, nil
 	}
 	v, err, _ := l.sf.Do("login", func() (any, error) {
@@ -223,6 +230,7 @@ func (l *loginSource) Value(ctx context.Context) (secret.Value, error) {
 		l.mu.Lock()
 		if l.cur.Len() > 0 && l.now().Before(l.renewAt) {
 			v := l.cur
+			l.uses++
 			l.mu.Unlock()
 			return v, nil
 		}
@@ -242,25 +250,32 @@ func (l *loginSource) Value(ctx context.Context) (secret.Value, error) {
 
 // Rejected drops value if it is still the current one, so that the next
 // hop logs in again; a retry is worth it (a value renewed since is another
-// value). A value that a rejection's own re-login obtained less than
-// [rejectionGrace] ago and that is rejected again is kept: the refusal is
-// then the server's policy (Vault answers 403 to a path the token may not
-// read), not the token's age, and logging in again would not help.
+// value). A value that a rejection's own re-login obtained, and that is
+// rejected on its first use, is kept for [rejectionGrace] through further
+// rejections: the refusal is then the server's policy (Vault answers 403
+// to a path the token may not read), not the token's age, and logging in
+// again would not help. A value that served other hops first is dropped
+// when rejected: it was revoked.
 func (l *loginSource) Rejected(value secret.Value) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.cur.Len() == 0 || !bytes.Equal(l.cur.Reveal(), value.Reveal()) {
 		return true
 	}
-	if l.afterReject && l.now().Sub(l.obtained) < rejectionGrace {
+	now := l.now()
+	if now.Before(l.keepUntil) {
+		return false
+	}
+	if l.afterReject && l.uses <= 1 {
+		l.keepUntil = now.Add(rejectionGrace)
 		return false
 	}
 	l.cur, l.pending = secret.Value{}, true
 	return true
 }
 
-// rejectionGrace is how long a value obtained by a re-login after a
-// rejection is kept through further rejections.
+// rejectionGrace is how long a value kept through rejections (see
+// Rejected) stays kept.
 const rejectionGrace = time.Minute
 
 func (l *loginSource) login(ctx context.Context) (secret.Value, error) {
@@ -348,7 +363,7 @@ func (l *loginSource) login(ctx context.Context) (secret.Value, error) {
 	v := secret.NewValue(token)
 	now := l.now()
 	l.mu.Lock()
-	l.cur, l.obtained = v, now
+	l.cur, l.obtained, l.uses, l.keepUntil = v, now, 1, time.Time{}
 	l.afterReject, l.pending = l.pending, false
 	l.expires = now.Add(life)
 	if life <= 0 {
@@ -428,10 +443,11 @@ func seconds(v any, ok bool) (time.Duration, bool) {
 // before its expiry and serialises refreshes.
 type oauth2Source struct {
 	exchanger
-	s      oauth2Settings
-	mu     sync.Mutex
-	ts     oauth2.TokenSource
-	tokens atomic.Int64
+	s        oauth2Settings
+	mu       sync.Mutex
+	ts       oauth2.TokenSource
+	lastDrop time.Time
+	tokens   atomic.Int64
 }
 
 func (o *oauth2Source) tokenSource(ctx context.Context) (oauth2.TokenSource, error) {
@@ -502,12 +518,18 @@ func (o *oauth2Source) Value(ctx context.Context) (secret.Value, error) {
 	return secret.NewValue([]byte(tok.AccessToken)), nil
 }
 
-// Rejected drops the cached token so that the next Value asks for one.
+// Rejected drops the cached token so that the next Value asks for one,
+// at most once per [rejectionGrace]: a token just obtained and refused
+// again is refused by the API's policy, which a new token would not
+// change.
 func (o *oauth2Source) Rejected(secret.Value) bool {
 	o.mu.Lock()
-	o.ts = nil
-	o.mu.Unlock()
-	return true
+	defer o.mu.Unlock()
+	if now := time.Now(); o.lastDrop.IsZero() || now.Sub(o.lastDrop) >= rejectionGrace {
+		o.ts, o.lastDrop = nil, now
+		return true
+	}
+	return false
 }
 
 // fileSource is a projected token file (a Kubernetes service-account
