@@ -621,7 +621,7 @@ func (s *sigv4Signer) Sign(ctx context.Context, req *http.Request, body []byte) 
 }
 
 // newSigV4 builds a signer from the settings of an "aws" store.
-func newSigV4(ctx context.Context, store, name string, s sigv4Settings) (*sigv4Signer, string, error) {
+func newSigV4(ctx context.Context, store, name string, s sigv4Settings) (*sigv4Signer, string, []string, error) {
 	awsSettings := map[string]any{}
 	for k, v := range s.AWS {
 		awsSettings[k] = v
@@ -631,8 +631,8 @@ func newSigV4(ctx context.Context, store, name string, s sigv4Settings) (*sigv4S
 	}
 	st, err := lkaws.FromSpec(ctx, secret.Spec{Name: store + ".credentials." + name + ".aws_sigv4", Type: lkaws.Type, Settings: awsSettings})
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	return &sigv4Signer{store: store, name: name, service: s.Service, region: st.Region(), creds: st.Credentials(),
-		signer: v4.NewSigner(), now: time.Now}, st.Identity(), nil
+		signer: v4.NewSigner(), now: time.Now}, st.Identity(), st.UsedEnv(), nil
 }

@@ -117,34 +117,34 @@ func brokered(ctx context.Context, store, name string, d credentialSettings, dep
 		if len(errs) > 0 {
 			break
 		}
-		sg, identity, err := newSigV4(ctx, store, name, *d.AWSSigV4)
+		sg, identity, envs, err := newSigV4(ctx, store, name, *d.AWSSigV4)
 		if err != nil {
 			bad(".aws_sigv4", "%v", err)
 			break
 		}
-		cr.Signer = sg
+		cr.Signer, info.envs = sg, envs
 		info.source = fmt.Sprintf("AWS SigV4 for %s in %s, %s", sg.service, sg.region, identity)
 	case d.AzureToken != nil:
 		if len(d.BodyPaths) > 0 {
 			bad(".body_paths", "a bearer token is written in the Authorization header, never in a body")
 		}
-		ab, who, err := newAzureBearer(ctx, store, name, *d.AzureToken)
+		ab, who, envs, err := newAzureBearer(ctx, store, name, *d.AzureToken)
 		if err != nil {
 			bad(".azure_token", "%v", err)
 			break
 		}
-		cr.Signer = ab
+		cr.Signer, info.envs = ab, envs
 		info.source = who
 	case d.GCPToken != nil:
 		if len(d.BodyPaths) > 0 {
 			bad(".body_paths", "a bearer token is written in the Authorization header, never in a body")
 		}
-		gb, who, err := newGCPBearer(ctx, store, name, *d.GCPToken)
+		gb, who, envs, err := newGCPBearer(ctx, store, name, *d.GCPToken)
 		if err != nil {
 			bad(".gcp_token", "%v", err)
 			break
 		}
-		cr.Signer = gb
+		cr.Signer, info.envs = gb, envs
 		info.source = who
 	}
 	if len(d.Hosts) == 0 {

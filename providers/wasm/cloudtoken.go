@@ -44,16 +44,16 @@ func (a *azureBearer) Sign(ctx context.Context, req *http.Request, _ []byte) ([]
 	return []secret.Value{secret.StringValue(tok.Token)}, nil
 }
 
-func newAzureBearer(ctx context.Context, store, name string, s azureTokenSettings) (*azureBearer, string, error) {
+func newAzureBearer(ctx context.Context, store, name string, s azureTokenSettings) (*azureBearer, string, []string, error) {
 	if s.Scope == "" {
-		return nil, "", errors.New("scope is required, e.g. https://vault.azure.net/.default")
+		return nil, "", nil, errors.New("scope is required, e.g. https://vault.azure.net/.default")
 	}
 	st, err := lkazure.FromSpec(ctx, secret.Spec{Name: store + ".credentials." + name + ".azure_token", Type: "azure", Settings: s.Azure})
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	return &azureBearer{store: store, name: name, scope: s.Scope, cred: st.TokenCredential()},
-		fmt.Sprintf("Azure token for %s, as %s", s.Scope, st.Who()), nil
+		fmt.Sprintf("Azure token for %s, as %s", s.Scope, st.Who()), st.UsedEnv(), nil
 }
 
 // gcpTokenSettings declares bearer tokens for the bound hosts from the
@@ -84,15 +84,15 @@ func (g *gcpBearer) Sign(ctx context.Context, req *http.Request, _ []byte) ([]se
 	return []secret.Value{secret.StringValue(tok.Value)}, nil
 }
 
-func newGCPBearer(ctx context.Context, store, name string, s gcpTokenSettings) (*gcpBearer, string, error) {
+func newGCPBearer(ctx context.Context, store, name string, s gcpTokenSettings) (*gcpBearer, string, []string, error) {
 	st, err := lkgcp.FromSpec(ctx, secret.Spec{Name: store + ".credentials." + name + ".gcp_token", Type: "gcp", Settings: s.GCP})
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	defer st.Close()
 	creds := st.TokenCredentials()
 	if creds == nil {
-		return nil, "", errors.New("auth_method none mints no token")
+		return nil, "", nil, errors.New("auth_method none mints no token")
 	}
-	return &gcpBearer{store: store, name: name, creds: creds}, "Google token as " + st.Who(), nil
+	return &gcpBearer{store: store, name: name, creds: creds}, "Google token as " + st.Who(), st.UsedEnv(), nil
 }

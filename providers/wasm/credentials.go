@@ -41,7 +41,8 @@ type credentialInfo struct {
 	hosts        []string
 	bodyPaths    []string
 	literal      bool
-	loose        string // why the file's permissions are too open, or ""
+	loose        string   // why the file's permissions are too open, or ""
+	envs         []string // variables a brokered kind's native chain reads
 }
 
 // credentials reads the declared credentials (environment variables and

@@ -188,3 +188,17 @@ func TestSignatureEchoRedacted(t *testing.T) {
 
 // TestRustUnitTests runs the module's own #[test]s natively.
 func TestRustUnitTests(t *testing.T) { wasmtest.RustTest(t, "examples/stores/ssm-rs/main.rs") }
+
+// TestUsedEnv: the store names the variables its signer's chain reads, so
+// that `latchkey exec` drops them from the child's environment.
+func TestUsedEnv(t *testing.T) {
+	srv := ssmtest.Start(t, ssmtest.Options{Parameters: params()})
+	srv.SetEnv(t)
+	st := newStore(t, srv.Settings(t, ssmtest.BuildModule(t)), nil)
+	got := strings.Join(st.(secret.EnvUser).UsedEnv(), " ")
+	for _, want := range []string{ssmtest.KeyIDEnv, ssmtest.SecretEnv, ssmtest.SessionEnv} {
+		if !strings.Contains(got, want) {
+			t.Errorf("UsedEnv() = %s, lacks %s", got, want)
+		}
+	}
+}
