@@ -27,7 +27,6 @@ import (
 
 	"github.com/latchkey/latchkey/internal/logbuf"
 	"github.com/latchkey/latchkey/internal/wasmtest"
-	lkruntime "github.com/latchkey/latchkey/runtime"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -383,6 +382,7 @@ func pki(t *testing.T, dir string, notAfter time.Time) (pool *x509.CertPool, ser
 	ca, _ := x509.ParseCertificate(caDER)
 	pool = x509.NewCertPool()
 	pool.AddCert(ca)
+	os.WriteFile(filepath.Join(dir, "ca.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600)
 	leaf := func(cn string, usage x509.ExtKeyUsage, until time.Time, ip bool) ([]byte, *ecdsa.PrivateKey) {
 		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
@@ -429,11 +429,11 @@ func TestClientCertificate(t *testing.T) {
 			"config":         map[string]any{"url": srv.URL},
 			"allowed_hosts":  []any{host},
 			"allow_networks": []any{"127.0.0.1/32"},
+			"ca_file":        filepath.Join(dir, "ca.pem"), // the server's CA, besides the system's
 			"limits":         map[string]any{"instances": 1},
 			"credentials":    creds,
 		}
-		st, err := fromSpecTuned(context.Background(), secret.Spec{Name: "mtls", Type: "wasm", Settings: settings}, sharedCache,
-			func(o *lkruntime.Options) { o.HTTP.TLSConfig = &tls.Config{RootCAs: pool} })
+		st, err := fromSpec(context.Background(), secret.Spec{Name: "mtls", Type: "wasm", Settings: settings}, sharedCache)
 		if err == nil {
 			t.Cleanup(func() { st.Close() })
 		}
@@ -516,4 +516,18 @@ func FuzzJSONPath(f *testing.F) {
 		seconds(v, ok)
 		_, _ = json.Marshal(v)
 	})
+}
+
+// TestCAFileErrors: a ca_file that cannot be read or holds no certificate
+// is refused, naming the setting.
+func TestCAFileErrors(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "empty.pem")
+	os.WriteFile(empty, []byte("not a certificate"), 0o600)
+	for _, f := range []string{"/nonexistent/ca.pem", empty} {
+		_, err := fromSpec(context.Background(), secret.Spec{Name: "ca", Type: "wasm", Settings: map[string]any{
+			"module": "/nonexistent.wasm", "allow_unpinned": true, "ca_file": f}}, sharedCache)
+		if err == nil || !strings.Contains(err.Error(), `setting "ca_file"`) {
+			t.Errorf("ca_file %s: %v", f, err)
+		}
+	}
 }

@@ -59,7 +59,7 @@ func TestAzureToken(t *testing.T) {
 		},
 	}
 	st, err := fromSpecTuned(context.Background(), secret.Spec{Name: "kv", Type: "wasm", Settings: settings}, sharedCache,
-		func(o *lkruntime.Options) { o.HTTP.TLSConfig = &tls.Config{RootCAs: pool} })
+		func(o *lkruntime.Options) { o.HTTP.TLSConfig = &tls.Config{RootCAs: pool} }) // the same as ca_file, without the system's roots
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,8 @@ package wasm
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,6 +61,10 @@ type settings struct {
 	AllowPrivateNetworks bool            `json:"allow_private_networks"`
 	AllowNetworks        []string        `json:"allow_networks"`
 	AllowMetadata        []string        `json:"allow_metadata"`
+	// CAFile is a PEM file of CA certificates trusted, besides the
+	// system's, for the module's requests and the host's exchanges (a
+	// Vault, Conjur or mTLS server with an internal CA).
+	CAFile string `json:"ca_file"`
 	Limits               limitSettings   `json:"limits"`
 	CacheDir             string          `json:"cache_dir"`
 	// Isolation is "pooled" (the default: instances are reused and keep
@@ -233,6 +239,14 @@ func (s *settings) options(store string) (lkruntime.Options, error) {
 		}
 		opts.HTTP.AllowMetadata = append(opts.HTTP.AllowMetadata, p)
 	}
+	if s.CAFile != "" {
+		pool, err := caPool(s.CAFile)
+		if err != nil {
+			bad("ca_file", "%v", err)
+		} else {
+			opts.HTTP.TLSConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		}
+	}
 	iso, err := lkruntime.ParseIsolation(s.Isolation)
 	if err != nil {
 		bad("isolation", "%v", err)
@@ -248,6 +262,23 @@ func (s *settings) options(store string) (lkruntime.Options, error) {
 		return opts, err
 	}
 	return opts, nil
+}
+
+// caPool returns the system's roots with the certificates of the PEM file
+// path added.
+func caPool(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
 }
 
 // parsePrefix reads a CIDR or a single address.
