@@ -64,9 +64,9 @@ type settings struct {
 	// CAFile is a PEM file of CA certificates trusted, besides the
 	// system's, for the module's requests and the host's exchanges (a
 	// Vault, Conjur or mTLS server with an internal CA).
-	CAFile string `json:"ca_file"`
-	Limits               limitSettings   `json:"limits"`
-	CacheDir             string          `json:"cache_dir"`
+	CAFile   string        `json:"ca_file"`
+	Limits   limitSettings `json:"limits"`
+	CacheDir string        `json:"cache_dir"`
 	// Isolation is "pooled" (the default: instances are reused and keep
 	// their memory between fetches) or "per_call".
 	Isolation string `json:"isolation"`
