@@ -14,6 +14,9 @@
 //	allow_private_networks: false          # loopback, RFC 1918, link-local, CGNAT
 //	allow_networks: []                     # CIDRs allowed although private
 //	allow_metadata: []                     # cloud-metadata addresses allowed (never by allow_networks)
+//	ca_file: /etc/ssl/internal-ca.pem      # CAs trusted besides the system's
+//	credentials: {vault_token: {env: VAULT_TOKEN, hosts: [...]}}  # or brokered: login, oauth2,
+//	                                       # token_file, client_cert, aws_sigv4, azure_token, gcp_token
 //	limits: {memory_mib: 64, timeout: 10s, init_timeout: 10s, instances: 8, …}
 //	isolation: pooled                      # or per_call: a fresh instance per fetch
 //	cache_dir: ~/.cache/latchkey/wasm      # on-disk compilation cache
