@@ -160,19 +160,13 @@ type usedValue struct {
 	value secret.Value
 }
 
-// Hook is a [RequestHook]: it replaces the placeholders in req's header
-// values, and in its body where allowed, by the credentials' values
-// (asking a [Source] for a brokered one), then lets every [Signer] bound
-// to the hop sign it. It refuses the request with a [*Refusal] of status
-// [StatusCredential] — naming the credential and the hop's host, never
-// the value — when a placeholder names an unknown credential, a signer or
-// a certificate, or one not bound to the hop's scheme, host and port, sits
-// in the URL, or sits in a body the credential may not enter; or when a
-// source or a signer fails. It runs once per hop, on the guest's own
-// header and body, so a redirect to an unbound host is refused, not sent
-// the value.
-func (c *Credentials) Hook(ctx context.Context, req *http.Request) error {
-	if err := c.substituteHop(ctx, req); err != nil {
+// hop is the [RequestHook] [Credentials.Install] sets: [Credentials.Hook]
+// (placeholders, a [Source] asked for a brokered value, bindings), then
+// every [Signer] bound to the hop signs it and a [CertificateFunc]'s
+// credential is recorded as used. A failing source or signer refuses the
+// hop with [StatusCredential], naming the credential, never a value.
+func (c *Credentials) hop(ctx context.Context, req *http.Request) error {
+	if err := c.Hook(ctx, req); err != nil {
 		return err
 	}
 	hs := hopFrom(ctx)

@@ -203,10 +203,10 @@ func (c *Credentials) Install(o *HTTPOptions) {
 			if err := prev(ctx, req); err != nil {
 				return err
 			}
-			return c.Hook(ctx, req)
+			return c.hop(ctx, req)
 		}
 	} else {
-		o.Hook = c.Hook
+		o.Hook = c.hop
 	}
 	if prev := o.Redact; prev != nil {
 		o.Redact = func(b []byte) []byte { return c.Redact(prev(b)) }
@@ -228,8 +228,15 @@ func (c *Credentials) Names() []string {
 	return out
 }
 
-// substituteHop replaces the placeholders of one hop; see [Credentials.Hook].
-func (c *Credentials) substituteHop(ctx context.Context, req *http.Request) error {
+// Hook is a [RequestHook]: it replaces the placeholders in req's header
+// values, and in its body where allowed, by the credentials' values. It
+// refuses the request with a [*Refusal] of status [StatusCredential] —
+// naming the credential and the hop's host, never the value — when a
+// placeholder names an unknown credential or one not bound to the hop's
+// scheme, host and port, sits in the URL, or sits in a body the credential
+// may not enter. It runs once per hop, on the guest's own header and body,
+// so a redirect to an unbound host is refused, not sent the value.
+func (c *Credentials) Hook(ctx context.Context, req *http.Request) error {
 	u := req.URL
 	hs := hopFrom(ctx)
 	if placeholderIn(u.Path) || placeholderIn(u.RawQuery) || placeholderIn(unescape(u.RawQuery)) || placeholderIn(unescape(u.EscapedPath())) {
