@@ -439,38 +439,46 @@ func seconds(v any, ok bool) (time.Duration, bool) {
 }
 
 // oauth2Source is an OAuth2 client-credentials [hostfuncs.Source], by
-// golang.org/x/oauth2/clientcredentials: it caches the token until shortly
-// before its expiry and serialises refreshes.
+// golang.org/x/oauth2/clientcredentials: it keeps the token until shortly
+// before its expiry (the library's Valid), and lets one caller ask for a
+// new one while the others wait. Each request goes out in the context of
+// the fetch that needed it, so that it is audited in that fetch's note.
 type oauth2Source struct {
 	exchanger
-	s        oauth2Settings
+	s  oauth2Settings
+	sf singleflight.Group
+
 	mu       sync.Mutex
-	ts       oauth2.TokenSource
+	cfg      *clientcredentials.Config
+	hc       *http.Client
+	tok      *oauth2.Token
 	lastDrop time.Time
 	tokens   atomic.Int64
 }
 
-func (o *oauth2Source) tokenSource(ctx context.Context) (oauth2.TokenSource, error) {
+// config builds the grant's configuration once: the client's ID and secret
+// are the values of other credentials, bound to the token URL's host.
+func (o *oauth2Source) config(ctx context.Context) (*clientcredentials.Config, *http.Client, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.ts != nil {
-		return o.ts, nil
+	if o.cfg != nil {
+		return o.cfg, o.hc, nil
 	}
 	d := o.deps.Load()
 	if d == nil {
-		return nil, o.fail("token request", "the store is not ready")
+		return nil, nil, o.fail("token request", "the store is not ready")
 	}
 	u, err := url.Parse(o.s.TokenURL)
 	if err != nil {
-		return nil, o.fail("token request", "token_url: %v", err)
+		return nil, nil, o.fail("token request", "token_url: %v", err)
 	}
 	id, names, err := d.creds.Expand(ctx, u, "{{latchkey.credential:"+o.s.ClientID+"}}")
 	if err != nil {
-		return nil, o.fail("token request", "client_id: %v", err)
+		return nil, nil, o.fail("token request", "client_id: %v", err)
 	}
 	sec, more, err := d.creds.Expand(ctx, u, "{{latchkey.credential:"+o.s.ClientSecret+"}}")
 	if err != nil {
-		return nil, o.fail("token request", "client_secret: %v", err)
+		return nil, nil, o.fail("token request", "client_secret: %v", err)
 	}
 	cfg := &clientcredentials.Config{ClientID: id, ClientSecret: sec, TokenURL: o.s.TokenURL, Scopes: o.s.Scopes,
 		AuthStyle: oauth2.AuthStyleInHeader}
@@ -483,12 +491,10 @@ func (o *oauth2Source) tokenSource(ctx context.Context) (oauth2.TokenSource, err
 			cfg.EndpointParams.Set(k, v)
 		}
 	}
-	hc := &http.Client{Transport: countingTransport{auditTransport{&o.exchanger, append(names, more...)}, &o.tokens},
+	o.cfg = cfg
+	o.hc = &http.Client{Transport: countingTransport{auditTransport{&o.exchanger, append(names, more...)}, &o.tokens},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	// The client travels in the context the token source keeps: the
-	// library reads it on every refresh.
-	o.ts = cfg.TokenSource(context.WithValue(context.Background(), oauth2.HTTPClient, hc))
-	return o.ts, nil
+	return o.cfg, o.hc, nil
 }
 
 type countingTransport struct {
@@ -501,32 +507,54 @@ func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(r)
 }
 
-// Value returns the cached access token, or a new one.
+// Value returns the kept access token, or a new one.
 func (o *oauth2Source) Value(ctx context.Context) (secret.Value, error) {
-	ts, err := o.tokenSource(ctx)
+	o.mu.Lock()
+	tok := o.tok
+	o.mu.Unlock()
+	if tok.Valid() {
+		return secret.StringValue(tok.AccessToken), nil
+	}
+	v, err, _ := o.sf.Do("token", func() (any, error) {
+		o.mu.Lock()
+		tok := o.tok
+		o.mu.Unlock()
+		if tok.Valid() {
+			return tok, nil
+		}
+		cfg, hc, err := o.config(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		tok, err = cfg.Token(context.WithValue(tctx, oauth2.HTTPClient, hc))
+		if err != nil {
+			var re *oauth2.RetrieveError
+			if errors.As(err, &re) {
+				return nil, o.fail("token request refused", "%s answered %d (%s)", o.s.TokenURL, re.Response.StatusCode, re.ErrorCode)
+			}
+			return nil, o.fail("token request", "%v", err)
+		}
+		o.mu.Lock()
+		o.tok = tok
+		o.mu.Unlock()
+		return tok, nil
+	})
 	if err != nil {
 		return secret.Value{}, err
 	}
-	tok, err := ts.Token()
-	if err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) {
-			return secret.Value{}, o.fail("token request refused", "%s answered %d (%s)", o.s.TokenURL, re.Response.StatusCode, re.ErrorCode)
-		}
-		return secret.Value{}, o.fail("token request", "%v", err)
-	}
-	return secret.NewValue([]byte(tok.AccessToken)), nil
+	return secret.StringValue(v.(*oauth2.Token).AccessToken), nil
 }
 
-// Rejected drops the cached token so that the next Value asks for one,
-// at most once per [rejectionGrace]: a token just obtained and refused
-// again is refused by the API's policy, which a new token would not
-// change.
+// Rejected drops the kept token so that the next Value asks for one, at
+// most once per [rejectionGrace]: a token just obtained and refused again
+// is refused by the API's policy, which a new token would not change.
 func (o *oauth2Source) Rejected(secret.Value) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if now := time.Now(); o.lastDrop.IsZero() || now.Sub(o.lastDrop) >= rejectionGrace {
-		o.ts, o.lastDrop = nil, now
+		o.tok, o.lastDrop = nil, now
 		return true
 	}
 	return false

@@ -342,11 +342,23 @@ func TestOAuth2ClientCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	note := &secret.FetchNote{}
 	for i := range 100 {
-		v, err := st.Get(context.Background(), secret.Request{Name: "/api"})
+		ctx := context.Background()
+		if i == 0 {
+			ctx = secret.WithFetchNote(ctx, note)
+		}
+		v, err := st.Get(ctx, secret.Request{Name: "/api"})
 		if err != nil || !strings.Contains(v.RevealString(), "[REDACTED:api]") {
 			t.Fatalf("fetch %d: %v %s", i, err, v.RevealString())
 		}
+	}
+	var audit []string
+	for _, o := range note.Outbound() {
+		audit = append(audit, fmt.Sprintf("%s %s %d %v", o.Method, o.Path, o.Status, o.Credentials))
+	}
+	if want := "POST /oauth/token 200 [api cid csec]\nGET /api 200 [api]"; strings.Join(audit, "\n") != want {
+		t.Errorf("the first fetch's audit:\n%s\nwant:\n%s", strings.Join(audit, "\n"), want)
 	}
 	if n := tokens.Load(); n != 1 {
 		t.Fatalf("100 fetches made %d token requests, want 1", n)
