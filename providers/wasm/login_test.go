@@ -177,3 +177,66 @@ func TestLoginRenewal(t *testing.T) {
 		t.Fatalf("a burst of logins: %v, want the rate limit", err)
 	}
 }
+
+type answerTransport struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (a answerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: a.status, Header: a.header, Body: io.NopCloser(strings.NewReader(string(a.body))), Request: r}, nil
+}
+
+// FuzzLoginAnswer feeds a login exchange answers a server controls
+// (status, headers, body) for each way of finding the token and its
+// lifetime: never a panic, and an error always names the store and the
+// credential.
+func FuzzLoginAnswer(f *testing.F) {
+	f.Add(200, `{"auth":{"client_token":"hvs.token-value","lease_duration":3600}}`, "X-Subject-Token", "abcdefghijkl", "60", uint8(0))
+	f.Add(200, `{"token":"x"}`, "", "", "", uint8(1))
+	f.Add(401, `{"errors":["permission denied"]}`, "", "", "", uint8(2))
+	f.Add(200, "  token-in-body  ", "X-Expires-In", "", "-5", uint8(3))
+	creds, _ := hostfuncs.NewCredentials(nil)
+	f.Fuzz(func(t *testing.T, status int, body, hname, hvalue, life string, mode uint8) {
+		if status < 100 || status > 999 {
+			status = 200
+		}
+		h := http.Header{}
+		if hname != "" && validToken(hname) {
+			h.Set(hname, hvalue)
+			h.Set("X-Life", life)
+		}
+		deps := &atomic.Pointer[brokerDeps]{}
+		deps.Store(&brokerDeps{transport: answerTransport{status, h, []byte(body)}, creds: creds})
+		s := loginSettings{Method: "POST", URL: "https://login.example/v1/login"}
+		switch mode % 4 {
+		case 0:
+			s.Token.JSON, s.Lifetime.JSON = "auth.client_token", "auth.lease_duration"
+		case 1:
+			s.Token.Header, s.Lifetime.Header = hname, "X-Life"
+		case 2:
+			s.Token.Body, s.Lifetime.Fixed = true, "1m"
+		case 3:
+			s.Token.JSON, s.Lifetime.Header = "token", "X-Life"
+		}
+		l := &loginSource{exchanger: newExchanger("st", "tok", exchangeLimits{PerMinute: 1 << 20, Burst: 1 << 20}, deps), s: s,
+			fixed: time.Minute, now: time.Now}
+		v, err := l.Value(context.Background())
+		if err != nil && !strings.HasPrefix(err.Error(), `store "st": credential "tok": `) {
+			t.Fatalf("error without store and credential: %v", err)
+		}
+		if err == nil && v.Len() < hostfuncs.MinCredentialLen {
+			t.Fatalf("a value of %d bytes was accepted", v.Len())
+		}
+	})
+}
+
+func validToken(s string) bool {
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
