@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/latchkey/latchkey/secret"
 )
@@ -58,6 +59,19 @@ type Credential struct {
 	// and read it back. List only endpoints that consume the value, such
 	// as a login.
 	BodyPaths []string
+	// Source, Signer and Certificate make a brokered credential, whose
+	// value the host obtains or uses at run time (see broker.go); Value
+	// stays empty then, and exactly one of the three is set. A Source is
+	// named in placeholders like a value; a Signer signs, and a
+	// Certificate is presented on, every connection to the bound hosts,
+	// with no placeholder.
+	Source      Source
+	Signer      Signer
+	Certificate CertificateFunc
+	// Encoding, for a Source, is how its value is written where it is
+	// used: "" (as it is) or "base64" (Conjur's Token token="<base64>").
+	// The redactor learns the value itself, whose base64 forms it knows.
+	Encoding string
 }
 
 // Credentials substitutes credential placeholders in guest requests (its
@@ -67,7 +81,8 @@ type Credential struct {
 // immutable and safe for concurrent use.
 type Credentials struct {
 	byName map[string]*credential
-	red    *redactor
+	red    atomic.Pointer[redactor] // replaced when a brokered value is new
+	brokerFields
 }
 
 type credential struct {
@@ -75,6 +90,10 @@ type credential struct {
 	value     []byte
 	hosts     []boundHost
 	bodyPaths map[string]bool
+	source    Source
+	signer    Signer
+	cert      CertificateFunc
+	encoding  string
 }
 
 type boundHost struct {
@@ -100,13 +119,25 @@ func NewCredentials(creds []Credential) (*Credentials, error) {
 			continue
 		}
 		v := cr.Value.Reveal()
-		if len(v) < MinCredentialLen {
+		kinds, err := checkBrokered(cr)
+		if err != nil {
+			bad("%v", err)
+		} else if kinds == 1 && len(v) == 0 {
+			// brokered: no value to check
+		} else if len(v) < MinCredentialLen {
 			bad("the value has %d bytes; at least %d are needed so that it can be redacted from responses", len(v), MinCredentialLen)
 		}
 		if len(cr.Hosts) == 0 {
 			bad("is bound to no host: list where it may be sent in hosts")
 		}
-		b := &credential{name: cr.Name, value: append([]byte(nil), v...), bodyPaths: map[string]bool{}}
+		b := &credential{name: cr.Name, value: append([]byte(nil), v...), bodyPaths: map[string]bool{},
+			source: cr.Source, signer: cr.Signer, cert: cr.Certificate, encoding: cr.Encoding}
+		if cr.Encoding != "" && (cr.Encoding != "base64" || cr.Source == nil) {
+			bad("encoding %q: only base64, and only for a credential with a source", cr.Encoding)
+		}
+		if b.source != nil || b.signer != nil || b.cert != nil {
+			c.brokered = append(c.brokered, b)
+		}
 		for _, h := range cr.Hosts {
 			bh, err := parseBoundHost(h)
 			if err != nil {
@@ -127,15 +158,10 @@ func NewCredentials(creds []Credential) (*Credentials, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	slices.SortFunc(c.brokered, func(a, b *credential) int { return strings.Compare(a.name, b.name) })
 	// Shortest value first: where a value and a longer one match the same
-	// text, the one matched whole names it.
-	names := c.Names()
-	slices.SortStableFunc(names, func(a, b string) int { return len(c.byName[a].value) - len(c.byName[b].value) })
-	values := make([][]byte, len(names))
-	for i, n := range names {
-		values[i] = c.byName[n].value
-	}
-	c.red = newRedactor(names, values)
+	// text, the one matched whole names it (rebuild sorts).
+	c.rebuild()
 	return c, nil
 }
 
@@ -177,15 +203,18 @@ func (c *Credentials) Install(o *HTTPOptions) {
 			if err := prev(ctx, req); err != nil {
 				return err
 			}
-			return c.Hook(ctx, req)
+			return c.hop(ctx, req)
 		}
 	} else {
-		o.Hook = c.Hook
+		o.Hook = c.hop
 	}
 	if prev := o.Redact; prev != nil {
 		o.Redact = func(b []byte) []byte { return c.Redact(prev(b)) }
 	} else {
 		o.Redact = c.Redact
+	}
+	if len(c.brokered) > 0 {
+		c.installBrokered(o)
 	}
 }
 
@@ -218,7 +247,7 @@ func (c *Credentials) Hook(ctx context.Context, req *http.Request) error {
 			if !placeholderIn(v) {
 				continue
 			}
-			out, err := c.substitute(hs, v, u, func(cr *credential, value string) error {
+			out, err := c.substitute(ctx, hs, v, u, func(cr *credential, value string) error {
 				if !validValue(value) {
 					return c.refuse(u, "credential %q cannot be sent in header %s: its encoded value holds control characters", cr.name, name)
 				}
@@ -245,7 +274,7 @@ func (c *Credentials) Hook(ctx context.Context, req *http.Request) error {
 	if !bytes.Contains(body, []byte(PlaceholderPrefix)) {
 		return nil
 	}
-	out, err := c.substitute(hs, string(body), u, func(cr *credential, _ string) error {
+	out, err := c.substitute(ctx, hs, string(body), u, func(cr *credential, _ string) error {
 		if !cr.bodyPaths[u.Path] {
 			return c.refuse(u, "credential %q may not be sent in the body of a request to path %s (list the path in its body_paths)", cr.name, u.EscapedPath())
 		}
@@ -272,7 +301,7 @@ func unescape(s string) string {
 
 // substitute replaces every placeholder in s for a hop to u; check vets
 // each (credential, encoded value) before it is used.
-func (c *Credentials) substitute(hs *hopState, s string, u *url.URL, check func(*credential, string) error) (string, error) {
+func (c *Credentials) substitute(ctx context.Context, hs *hopState, s string, u *url.URL, check func(*credential, string) error) (string, error) {
 	var b strings.Builder
 	for {
 		i := strings.Index(s, PlaceholderPrefix)
@@ -295,8 +324,18 @@ func (c *Credentials) substitute(hs *hopState, s string, u *url.URL, check func(
 			return "", c.refuse(u, "malformed credential placeholder: want %sNAME%s", PlaceholderPrefix, placeholderSuffix)
 		case !cr.boundTo(u):
 			return "", c.refuse(u, "credential %q is not bound to %s", name, origin(u))
+		case cr.signer != nil || cr.cert != nil:
+			return "", c.refuse(u, "credential %q is not sent through a placeholder: the host signs requests to, or presents its certificate on connections to, the hosts it is bound to", name)
 		}
-		value, ok := encode(cr.value, filter)
+		raw := cr.value
+		if cr.source != nil {
+			v, err := c.sourceValue(ctx, hs, cr, u)
+			if err != nil {
+				return "", err
+			}
+			raw = v
+		}
+		value, ok := encode(raw, filter)
 		if !ok {
 			return "", c.refuse(u, "credential %q: unknown encoding %q (want json, url or base64)", name, filter)
 		}
@@ -365,4 +404,4 @@ func (c *Credentials) refuse(u *url.URL, format string, args ...any) *Refusal {
 // run of at least half of such a form. It returns b itself when nothing
 // matched. See redact.go for the method; it cannot catch a value a server
 // transformed otherwise, and ABI.md's threat model says what that means.
-func (c *Credentials) Redact(b []byte) []byte { return c.red.redact(b) }
+func (c *Credentials) Redact(b []byte) []byte { return c.red.Load().redact(b) }

@@ -41,4 +41,16 @@
 // like, and refuses encoded or partial responses), and every log line of a
 // call passes the same redaction ([RedactHandler]). guest-sdk/ABI.md has
 // the syntax and the threat model.
+//
+// # Brokered credentials
+//
+// A [Credential] may instead be brokered: a [Source] (a value the host
+// obtains at run time, such as a login's token, substituted like a static
+// value and learnt by the redactor before it is sent), a [Signer] (which
+// signs every hop to its hosts, no placeholder) or a [CertificateFunc] (a
+// TLS client certificate presented to its hosts). Their implementations —
+// login exchanges, OAuth2, cloud identities — live in providers/wasm, above
+// this package. A 401 or 403 to a hop that carried a source's value is
+// retried once after the source is told ([HTTPOptions].Rejected); the
+// host's own exchanges go out through [Client.Transport].
 package hostfuncs

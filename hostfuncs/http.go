@@ -78,6 +78,17 @@ type HTTPOptions struct {
 	// values a server echoed (see [Credentials.Redact]). It is called
 	// concurrently for different calls.
 	Redact func([]byte) []byte
+	// Rejected, if set, is told of a 401 or 403 answer to a hop, with
+	// the hop's context (as Hook saw it); when it returns true the host
+	// sends the hop once more, running Hook again, so that a brokered
+	// credential a server revoked is renewed (see [Source]). The retry
+	// counts against MaxRequests. It is called concurrently.
+	Rejected func(ctx context.Context, status int) bool
+	// ClientCertificate, if set, returns the TLS client certificate to
+	// present on a new connection to host:port, nil for none, and the
+	// credential's name for errors (see [CertificateFunc]). It is called
+	// concurrently.
+	ClientCertificate func(ctx context.Context, host, port string) (*tls.Certificate, string, error)
 }
 
 // RequestHook may rewrite a request just before the host sends it, or refuse
@@ -185,6 +196,9 @@ func NewClient(opts HTTPOptions) (*Client, error) {
 		IdleConnTimeout:        90 * time.Second,
 		TLSHandshakeTimeout:    10 * time.Second,
 		MaxResponseHeaderBytes: int64(orDefault(opts.MaxHeaderBytes, DefaultMaxHeaderBytes)),
+	}
+	if opts.ClientCertificate != nil {
+		c.transport.DialTLSContext = c.dialTLS(dialer.DialContext)
 	}
 	return c, nil
 }
@@ -493,7 +507,8 @@ func (cl *Client) do(ctx context.Context, c *Call, method, rawURL, rawHeader str
 
 // hopState collects what the request hook did to one hop.
 type hopState struct {
-	creds []string // credentials substituted
+	creds []string    // credentials substituted
+	used  []usedValue // brokered values sent
 }
 
 type hopKey struct{}
@@ -549,6 +564,14 @@ func (cl *Client) send(ctx context.Context, c *Call, method string, u *url.URL, 
 		return nil, creds(), StatusCredential
 	}
 	resp, err := cl.transport.RoundTrip(req)
+	if err == nil && cl.opts.Rejected != nil && (resp.StatusCode == 401 || resp.StatusCode == 403) && hs != nil {
+		if retried(ctx) {
+			cl.opts.Rejected(ctx, resp.StatusCode) // told, not retried again
+		} else if retry := cl.renew(ctx, c, method, u, resp, creds()); retry {
+			resp2, creds2, st := cl.send(context.WithValue(ctx, retryKey{}, true), c, method, u, header, body)
+			return resp2, creds2, st
+		}
+	}
 	if err != nil {
 		var r *Refusal
 		if errors.As(err, &r) {

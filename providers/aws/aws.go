@@ -57,6 +57,7 @@ type Store struct {
 	client   *secretsmanager.Client
 	sts      *sts.Client // GetCallerIdentity, for Principal
 	identity string      // how the store authenticates, for Describe
+	creds    aws.CredentialsProvider
 	log      *slog.Logger
 	closed   atomic.Bool
 	keys     keyTable // what answers taught about secrets' identity (key.go)
@@ -153,6 +154,7 @@ func New(ctx context.Context, name string, opts Options) (*Store, error) {
 		s.identity = kp.describe()
 	}
 
+	s.creds = creds
 	s.sts = sts.NewFromConfig(cfg, func(o *sts.Options) {
 		o.Credentials = markingProvider{creds}
 		if opts.STSEndpoint != "" {

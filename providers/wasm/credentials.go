@@ -2,10 +2,12 @@ package wasm
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/latchkey/latchkey/hostfuncs"
 	"github.com/latchkey/latchkey/secret"
@@ -21,6 +23,17 @@ type credentialSettings struct {
 	Value     string   `json:"value"`
 	Hosts     []string `json:"hosts"`
 	BodyPaths []string `json:"body_paths"`
+
+	// Brokered kinds (broker.go): the host obtains or uses the value at
+	// run time. Exactly one source or kind per credential.
+	Login      *loginSettings      `json:"login"`
+	OAuth2     *oauth2Settings     `json:"oauth2"`
+	TokenFile  string              `json:"token_file"`
+	ClientCert *certSettings       `json:"client_cert"`
+	AWSSigV4   *sigv4Settings      `json:"aws_sigv4"`
+	AzureToken *azureTokenSettings `json:"azure_token"`
+	GCPToken   *gcpTokenSettings   `json:"gcp_token"`
+	Rate       exchangeLimits      `json:"rate"`
 }
 
 // credentialInfo describes a credential for Describe, without its value.
@@ -29,14 +42,15 @@ type credentialInfo struct {
 	hosts        []string
 	bodyPaths    []string
 	literal      bool
-	loose        string // why the file's permissions are too open, or ""
+	loose        string   // why the file's permissions are too open, or ""
+	envs         []string // variables a brokered kind's native chain reads
 }
 
 // credentials reads the declared credentials (environment variables and
 // files; no network) and builds their substitution. Every problem is
 // reported, joined, as a *secret.ConfigError naming the credential; no
 // error holds a value.
-func credentials(store string, decl map[string]credentialSettings, getenv func(string) (string, bool)) (*hostfuncs.Credentials, []credentialInfo, error) {
+func credentials(ctx context.Context, store string, decl map[string]credentialSettings, getenv func(string) (string, bool), deps *atomic.Pointer[brokerDeps]) (*hostfuncs.Credentials, []credentialInfo, error) {
 	if len(decl) == 0 {
 		return nil, nil, nil
 	}
@@ -57,13 +71,23 @@ func credentials(store string, decl map[string]credentialSettings, getenv func(s
 			errs = append(errs, &secret.ConfigError{Store: store, Key: key + sub, Msg: fmt.Sprintf(format, args...)})
 		}
 		sources := 0
-		for _, s := range []string{d.Env, d.File, d.Value} {
-			if s != "" {
+		for _, s := range []bool{d.Env != "", d.File != "", d.Value != "", d.Login != nil, d.OAuth2 != nil, d.TokenFile != "", d.ClientCert != nil, d.AWSSigV4 != nil, d.AzureToken != nil, d.GCPToken != nil} {
+			if s {
 				sources++
 			}
 		}
+		if sources == 1 && (d.Login != nil || d.OAuth2 != nil || d.TokenFile != "" || d.ClientCert != nil || d.AWSSigV4 != nil || d.AzureToken != nil || d.GCPToken != nil) {
+			cr, info, err := brokered(ctx, store, name, d, deps)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			creds = append(creds, cr)
+			infos = append(infos, info)
+			continue
+		}
 		if sources != 1 {
-			bad("", "give exactly one of env (an environment variable) or file (a path); value (a literal) is possible but discouraged")
+			bad("", "give exactly one of env (an environment variable) or file (a path), or one brokered kind (login, oauth2, token_file, client_cert, aws_sigv4, azure_token, gcp_token); value (a literal) is possible but discouraged")
 			continue
 		}
 		info := credentialInfo{name: name, hosts: d.Hosts, bodyPaths: d.BodyPaths}

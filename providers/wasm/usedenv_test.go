@@ -1,6 +1,7 @@
 package wasm
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,10 +16,10 @@ func TestUsedEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	getenv := func(k string) (string, bool) { return "an-env-credential-value", k == "VAULT_TOKEN" }
-	_, infos, err := credentials("vault", map[string]credentialSettings{
+	_, infos, err := credentials(context.Background(), "vault", map[string]credentialSettings{
 		"token": {Env: "VAULT_TOKEN", Hosts: []string{"vault.example.com"}},
 		"other": {File: file, Hosts: []string{"vault.example.com"}},
-	}, getenv)
+	}, getenv, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

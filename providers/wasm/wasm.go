@@ -16,6 +16,9 @@
 //	allow_private_networks: false          # loopback, RFC 1918, link-local, CGNAT
 //	allow_networks: []                     # CIDRs allowed although private
 //	allow_metadata: []                     # cloud-metadata addresses allowed (never by allow_networks)
+//	ca_file: /etc/ssl/internal-ca.pem      # CAs trusted besides the system's
+//	credentials: {vault_token: {env: VAULT_TOKEN, hosts: [...]}}  # or brokered: login, oauth2,
+//	                                       # token_file, client_cert, aws_sigv4, azure_token, gcp_token
 //	limits: {memory_mib: 64, timeout: 10s, init_timeout: 10s, instances: 8, …}
 //	isolation: pooled                      # or per_call: a fresh instance per fetch
 //	cache_dir: ~/.cache/latchkey/wasm      # on-disk compilation cache
@@ -23,6 +26,8 @@ package wasm
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +37,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/latchkey/latchkey/hostfuncs"
@@ -50,7 +56,8 @@ type Store struct {
 	mod   *lkruntime.Module
 	opts  lkruntime.Options
 	creds []credentialInfo
-	src   *source // nil for a module given as a path to New or as bytes
+	src   *source           // nil for a module given as a path to New or as bytes
+	exch  *hostfuncs.Client // the host's own exchanges, when credentials are brokered
 }
 
 type settings struct {
@@ -63,8 +70,12 @@ type settings struct {
 	AllowPrivateNetworks bool            `json:"allow_private_networks"`
 	AllowNetworks        []string        `json:"allow_networks"`
 	AllowMetadata        []string        `json:"allow_metadata"`
-	Limits               limitSettings   `json:"limits"`
-	CacheDir             string          `json:"cache_dir"`
+	// CAFile is a PEM file of CA certificates trusted, besides the
+	// system's, for the module's requests and the host's exchanges (a
+	// Vault, Conjur or mTLS server with an internal CA).
+	CAFile   string        `json:"ca_file"`
+	Limits   limitSettings `json:"limits"`
+	CacheDir string        `json:"cache_dir"`
 	// Isolation is "pooled" (the default: instances are reused and keep
 	// their memory between fetches) or "per_call".
 	Isolation string `json:"isolation"`
@@ -105,6 +116,12 @@ func factory(ctx context.Context, spec secret.Spec) (secret.Store, error) {
 // fromSpec builds a store from its settings, with cache (nil: the one
 // named by cache_dir).
 func fromSpec(ctx context.Context, spec secret.Spec, cache *lkruntime.Cache) (*Store, error) {
+	return fromSpecTuned(ctx, spec, cache, nil)
+}
+
+// fromSpecTuned is fromSpec with tune applied to the options before
+// anything is built from them (tests give a TLS configuration this way).
+func fromSpecTuned(ctx context.Context, spec secret.Spec, cache *lkruntime.Cache, tune func(*lkruntime.Options)) (*Store, error) {
 	var s settings
 	if err := spec.Decode(&s); err != nil {
 		return nil, err
@@ -115,15 +132,26 @@ func fromSpec(ctx context.Context, spec secret.Spec, cache *lkruntime.Cache) (*S
 	}
 	opts.Logger = spec.Logger
 	opts.Cache = cache
+	if tune != nil {
+		tune(&opts)
+	}
 	if s.Module == "" {
 		return nil, &secret.ConfigError{Store: spec.Name, Key: "module", Msg: "is required: the path of the store's .wasm file"}
 	}
-	creds, infos, err := credentials(spec.Name, s.Credentials, os.LookupEnv)
+	deps := &atomic.Pointer[brokerDeps]{}
+	creds, infos, err := credentials(ctx, spec.Name, s.Credentials, os.LookupEnv, deps)
 	if err != nil {
 		return nil, err
 	}
 	if creds != nil {
 		creds.Install(&opts.HTTP)
+	}
+	var exch *hostfuncs.Client
+	if creds != nil && creds.Brokered() {
+		if exch, err = exchangeClient(spec.Name, opts); err != nil {
+			return nil, err
+		}
+		deps.Store(&brokerDeps{transport: exch.Transport(), creds: creds})
 	}
 	log := spec.Logger
 	if log == nil {
@@ -131,13 +159,19 @@ func fromSpec(ctx context.Context, spec secret.Spec, cache *lkruntime.Cache) (*S
 	}
 	wasmBytes, opts, src, err := fetchModule(ctx, spec.Name, &s, opts, log.With("store", spec.Name))
 	if err != nil {
+		if exch != nil {
+			exch.Close()
+		}
 		return nil, err
 	}
 	st, err := NewFromBytes(ctx, spec.Name, wasmBytes, opts)
 	if err != nil {
+		if exch != nil {
+			exch.Close()
+		}
 		return nil, err
 	}
-	st.creds, st.src = infos, src
+	st.creds, st.src, st.exch = infos, src, exch
 	return st, nil
 }
 
@@ -229,6 +263,14 @@ func (s *settings) options(store string) (lkruntime.Options, error) {
 		}
 		opts.HTTP.AllowMetadata = append(opts.HTTP.AllowMetadata, p)
 	}
+	if s.CAFile != "" {
+		pool, err := caPool(s.CAFile)
+		if err != nil {
+			bad("ca_file", "%v", err)
+		} else {
+			opts.HTTP.TLSConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		}
+	}
 	iso, err := lkruntime.ParseIsolation(s.Isolation)
 	if err != nil {
 		bad("isolation", "%v", err)
@@ -244,6 +286,23 @@ func (s *settings) options(store string) (lkruntime.Options, error) {
 		return opts, err
 	}
 	return opts, nil
+}
+
+// caPool returns the system's roots with the certificates of the PEM file
+// path added.
+func caPool(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
 }
 
 // parsePrefix reads a CIDR or a single address.
@@ -472,7 +531,12 @@ func reach(o hostfuncs.HTTPOptions) string {
 }
 
 // Close closes the module and its instances.
-func (s *Store) Close() error { return s.mod.Close(context.Background()) }
+func (s *Store) Close() error {
+	if s.exch != nil {
+		s.exch.Close()
+	}
+	return s.mod.Close(context.Background())
+}
 
 var (
 	_ secret.Store     = (*Store)(nil)

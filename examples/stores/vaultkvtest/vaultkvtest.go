@@ -56,6 +56,15 @@ type Options struct {
 	EchoToken bool
 	// Sealed makes every request answer 503 "Vault is sealed".
 	Sealed bool
+	// AppRole, if set, enables auth/approle: POST /v1/auth/approle/login
+	// with this role_id and secret_id returns a new token (see auth.go).
+	AppRole *AppRole
+	// Kubernetes, if set, enables auth/kubernetes: POST
+	// /v1/auth/kubernetes/login with this role and service-account JWT.
+	Kubernetes *KubernetesRole
+	// TokenTTL is the lifetime of the tokens logins issue (default 1h);
+	// the server refuses them past it, as Vault does.
+	TokenTTL time.Duration
 }
 
 // DefaultToken is the token the server accepts by default. Tests plant it
@@ -79,10 +88,14 @@ type Server struct {
 	// Token is the token the server accepts.
 	Token string
 
-	opts     Options
-	srv      *httptest.Server
-	mu       sync.Mutex
-	received []string // X-Vault-Token values received, for leak checks
+	opts      Options
+	srv       *httptest.Server
+	mu        sync.Mutex
+	received  []string             // X-Vault-Token values received, for leak checks
+	issued    map[string]time.Time // tokens logins issued, with their expiry
+	allIssued []string
+	// Logins counts the successful logins served.
+	Logins atomic.Int64
 
 	// DataCalls and MetadataCalls count the KV reads served (with any
 	// answer), so that tests tell a fetch from a version probe.
@@ -178,7 +191,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			ns, path = s.opts.Namespace, rest
 		}
 	}
-	if tok == "" || tok != s.opts.Token || ns != s.opts.Namespace {
+	if strings.HasPrefix(path, "auth/approle/login") || strings.HasPrefix(path, "auth/kubernetes/login") {
+		s.login(w, r, path, ns)
+		return
+	}
+	if tok == "" || (tok != s.opts.Token && !s.issuedValid(tok)) || ns != s.opts.Namespace {
 		writeJSON(w, http.StatusForbidden, errorsBody("permission denied"))
 		return
 	}
