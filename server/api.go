@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,10 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/latchkey/latchkey/audit"
+	"github.com/latchkey/latchkey/internal/check"
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
+	"github.com/latchkey/latchkey/server/api"
 	"github.com/latchkey/latchkey/workflow"
 )
 
@@ -88,7 +92,7 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 			// The panic value is not logged: it could hold a secret.
 			s.log.Error("handler panicked (a bug; report it)", "endpoint", endpoint)
 			if w.status == 0 {
-				writeError(w, http.StatusInternalServerError, CodeInternal, "internal error (see the agent's log)")
+				writeError(w, http.StatusInternalServerError, api.CodeInternal, "internal error (see the agent's log)")
 			}
 		}
 		s.metrics.inflight.Dec()
@@ -96,20 +100,20 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 	}()
 	w.Header().Set("Cache-Control", "no-store")
 	if c == nil {
-		writeError(w, http.StatusForbidden, CodeForbidden, "request did not come through one of the server's listeners")
+		writeError(w, http.StatusForbidden, api.CodeForbidden, "request did not come through one of the server's listeners")
 		return
 	}
 	// A proxy in front would make every client look local: refuse, as the
 	// AWS Secrets Manager Agent refuses X-Forwarded-For.
 	for _, h := range proxyHeaders {
 		if _, proxied := r.Header[h]; proxied {
-			writeError(w, http.StatusBadRequest, CodeForbidden, "requests with "+h+" are refused: the agent must not sit behind a proxy")
+			writeError(w, http.StatusBadRequest, api.CodeForbidden, "requests with "+h+" are refused: the agent must not sit behind a proxy")
 			return
 		}
 	}
 	g := s.acquire()
 	if g == nil {
-		writeError(w, http.StatusServiceUnavailable, CodeNotReady, "the agent is shutting down")
+		writeError(w, http.StatusServiceUnavailable, api.CodeNotReady, "the agent is shutting down")
 		return
 	}
 	defer g.release()
@@ -126,12 +130,12 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !known {
-		writeError(w, http.StatusNotFound, CodeNoEndpoint, fmt.Sprintf("no endpoint %s (see docs/serve.md: /v1/resolve, /v1/check, /v1/watch, /v1/secret, /v1/invalidate, /secretsmanager/get, /healthz, /readyz, /metrics)", r.URL.Path))
+		writeError(w, http.StatusNotFound, api.CodeNoEndpoint, fmt.Sprintf("no endpoint %s (see docs/serve.md: /v1/resolve, /v1/check, /v1/watch, /v1/secret, /v1/invalidate, /secretsmanager/get, /healthz, /readyz, /metrics)", r.URL.Path))
 		return
 	}
 	if r.Method != rt.method && !(rt.method == http.MethodGet && r.Method == http.MethodHead) {
 		w.Header().Set("Allow", rt.method)
-		writeError(w, http.StatusMethodNotAllowed, CodeMethod, fmt.Sprintf("%s wants %s, not %s", r.URL.Path, rt.method, r.Method))
+		writeError(w, http.StatusMethodNotAllowed, api.CodeMethod, fmt.Sprintf("%s wants %s, not %s", r.URL.Path, rt.method, r.Method))
 		return
 	}
 	ctx := audit.WithRequest(secret.WithCaller(r.Context(), caller), audit.NewRequestID())
@@ -139,7 +143,7 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		entry, err := g.callers.Match(caller)
 		if err != nil {
 			s.log.Warn("refused a caller no callers entry names", "caller", caller.String(), "endpoint", rt.name)
-			writeError(w, http.StatusForbidden, CodeForbidden, err.Error())
+			writeError(w, http.StatusForbidden, api.CodeForbidden, err.Error())
 			return
 		}
 		ctx = withEntry(ctx, entry.Name())
@@ -147,12 +151,12 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 	if g.authorize != nil && !rt.open {
 		if err := g.authorize(ctx, caller, rt.name); err != nil {
 			s.log.Info("refused by policy", "caller", caller.String(), "endpoint", rt.name)
-			writeError(w, http.StatusForbidden, CodeForbidden, err.Error())
+			writeError(w, http.StatusForbidden, api.CodeForbidden, err.Error())
 			return
 		}
 	}
 	if rt.stores && g.res == nil {
-		writeError(w, http.StatusServiceUnavailable, CodeNotReady, "the stores are still being built; retry once /readyz answers 200")
+		writeError(w, http.StatusServiceUnavailable, api.CodeNotReady, "the stores are still being built; retry once /readyz answers 200")
 		return
 	}
 	rt.serve(s, w, r.WithContext(ctx), g)
@@ -168,13 +172,13 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request, c *conn, g *ge
 	}
 	tok, present := presentedToken(r)
 	if !present {
-		writeError(w, http.StatusUnauthorized, CodeUnauthorized, "a token is required on TCP: send it in the "+TokenHeader+" (or "+AWSTokenHeader+") header")
+		writeError(w, http.StatusUnauthorized, api.CodeUnauthorized, "a token is required on TCP: send it in the "+api.TokenHeader+" (or "+api.AWSTokenHeader+") header")
 		return secret.Caller{}, false
 	}
 	name, ok := g.tokens.match(tok)
 	if !ok {
 		s.log.Info("refused a wrong token", "remote", r.RemoteAddr)
-		writeError(w, http.StatusUnauthorized, CodeUnauthorized, "the token is not one of the agent's tokens")
+		writeError(w, http.StatusUnauthorized, api.CodeUnauthorized, "the token is not one of the agent's tokens")
 		return secret.Caller{}, false
 	}
 	return secret.Caller{Kind: secret.CallerToken, Token: name, UID: -1, GID: -1, PID: -1}, true
@@ -196,24 +200,34 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string, errs ...resolver.ErrorJSON) {
-	writeJSON(w, status, ErrorBody{Error: APIError{Code: code, Message: msg, Errors: errs}})
+	writeJSON(w, status, api.ErrorBody{Error: api.ErrorDetail{Code: code, Message: msg, Errors: errs}})
+}
+
+// wireValue is v as the API carries it.
+func wireValue(v secret.Value) api.Value {
+	b := v.Reveal()
+	if utf8.Valid(b) {
+		s := string(b)
+		return api.Value{String: &s}
+	}
+	return api.Value{Base64: base64.StdEncoding.EncodeToString(b)}
 }
 
 // readBody reads a request body of at most the configured cap; over it, it
 // answers 413 and returns false.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if r.ContentLength > s.opts.maxBody {
-		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("the body is %d bytes; the cap is %d (serve.max_body_bytes)", r.ContentLength, s.opts.maxBody))
+		writeError(w, http.StatusRequestEntityTooLarge, api.CodeTooLarge, fmt.Sprintf("the body is %d bytes; the cap is %d (serve.max_body_bytes)", r.ContentLength, s.opts.maxBody))
 		return nil, false
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.maxBody))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("the body exceeds the cap of %d bytes (serve.max_body_bytes)", s.opts.maxBody))
+		writeError(w, http.StatusRequestEntityTooLarge, api.CodeTooLarge, fmt.Sprintf("the body exceeds the cap of %d bytes (serve.max_body_bytes)", s.opts.maxBody))
 		return nil, false
 	case err != nil:
-		writeError(w, http.StatusBadRequest, CodeBadRequest, "reading the body: "+err.Error())
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "reading the body: "+err.Error())
 		return nil, false
 	}
 	return data, true
@@ -246,12 +260,12 @@ func (s *Server) readWorkflow(w http.ResponseWriter, r *http.Request) (resolver.
 	case "yaml", "json", "toml":
 		f = workflow.Format(ff)
 	default:
-		writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("format %q: use yaml, json or toml", ff))
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, fmt.Sprintf("format %q: use yaml, json or toml", ff))
 		return resolver.Workflow{}, false
 	}
 	wf, err := s.workflows.decode(name, f, data)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, CodeWorkflowInvalid, err.Error(), resolver.ErrorsJSON(err)...)
+		writeError(w, http.StatusBadRequest, api.CodeWorkflowInvalid, err.Error(), resolver.ErrorsJSON(err)...)
 		return resolver.Workflow{}, false
 	}
 	return wf, true
@@ -276,15 +290,15 @@ func withTimeout(ctx context.Context, g *generation) (context.Context, context.C
 func resolutionError(w http.ResponseWriter, err error) {
 	var rerr *resolver.Error
 	if errors.As(err, &rerr) {
-		writeError(w, http.StatusUnprocessableEntity, CodeResolutionFailed, err.Error(), resolver.ErrorsJSON(err)...)
+		writeError(w, http.StatusUnprocessableEntity, api.CodeResolutionFailed, err.Error(), resolver.ErrorsJSON(err)...)
 		return
 	}
 	if errors.Is(err, secret.ErrNotAllowed) {
 		// A secrets rule or the caller's entry refused a reference.
-		writeError(w, http.StatusForbidden, CodeForbidden, err.Error(), resolver.ErrorsJSON(err)...)
+		writeError(w, http.StatusForbidden, api.CodeForbidden, err.Error(), resolver.ErrorsJSON(err)...)
 		return
 	}
-	writeError(w, http.StatusBadRequest, CodeWorkflowInvalid, err.Error(), resolver.ErrorsJSON(err)...)
+	writeError(w, http.StatusBadRequest, api.CodeWorkflowInvalid, err.Error(), resolver.ErrorsJSON(err)...)
 }
 
 func (s *Server) serveResolve(w http.ResponseWriter, r *http.Request, g *generation) {
@@ -299,9 +313,9 @@ func (s *Server) serveResolve(w http.ResponseWriter, r *http.Request, g *generat
 		resolutionError(w, err)
 		return
 	}
-	out := ResolveResponse{Workflow: wf.Name, Fields: make([]ResolvedField, 0, len(res.Fields)), UsedEnv: g.res.UsedEnv()}
+	out := api.ResolveResponse{Workflow: wf.Name, Fields: make([]api.ResolvedField, 0, len(res.Fields)), UsedEnv: g.res.UsedEnv()}
 	for _, f := range res.Fields {
-		out.Fields = append(out.Fields, ResolvedField{Name: f.Name, Env: f.Env, Value: wireValue(f.Value), Secret: f.Secret, Defaulted: f.Defaulted})
+		out.Fields = append(out.Fields, api.ResolvedField{Name: f.Name, Env: f.Env, Value: wireValue(f.Value), Secret: f.Secret, Defaulted: f.Defaulted})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -314,9 +328,9 @@ func (s *Server) serveCheck(w http.ResponseWriter, r *http.Request, g *generatio
 	}
 	ctx, cancel := withTimeout(r.Context(), g)
 	defer cancel()
-	out, err := Check(ctx, g.resolverFor(ctx), wf, offline)
+	out, err := check.Workflow(ctx, g.resolverFor(ctx), wf, offline)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, CodeWorkflowInvalid, err.Error(), resolver.ErrorsJSON(err)...)
+		writeError(w, http.StatusBadRequest, api.CodeWorkflowInvalid, err.Error(), resolver.ErrorsJSON(err)...)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -342,12 +356,12 @@ func kindStatus(kind string) int {
 func (s *Server) serveSecret(w http.ResponseWriter, r *http.Request, g *generation) {
 	raw := r.URL.Query().Get("ref")
 	if raw == "" {
-		writeError(w, http.StatusBadRequest, CodeBadRequest, "give the reference as ?ref=secret://STORE/NAME#KEY (URL-encoded)")
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "give the reference as ?ref=secret://STORE/NAME#KEY (URL-encoded)")
 		return
 	}
 	ref, err := secret.ParseRef(raw)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, CodeBadRequest, "ref: "+err.Error())
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "ref: "+err.Error())
 		return
 	}
 	wf := resolver.Workflow{Name: "secret", Fields: []resolver.Field{{Name: "value", Source: secret.Source{Ref: &ref}}}}
@@ -356,9 +370,9 @@ func (s *Server) serveSecret(w http.ResponseWriter, r *http.Request, g *generati
 		// Resolve fails the same way, without fetching, and tells the
 		// observers (the audit log records the refusal).
 		_, _ = g.resolverFor(r.Context()).Resolve(r.Context(), wf)
-		status, code := http.StatusBadRequest, CodeBadRequest
+		status, code := http.StatusBadRequest, api.CodeBadRequest
 		if errors.Is(err, secret.ErrNotAllowed) {
-			status, code = http.StatusForbidden, CodeForbidden // a secrets rule refused it
+			status, code = http.StatusForbidden, api.CodeForbidden // a secrets rule refused it
 		}
 		writeError(w, status, code, err.Error(), resolver.ErrorsJSON(err)...)
 		return
@@ -370,13 +384,13 @@ func (s *Server) serveSecret(w http.ResponseWriter, r *http.Request, g *generati
 		var rerr *resolver.Error
 		if errors.As(err, &rerr) && len(rerr.Fields) == 1 {
 			fe := resolver.FieldErrorJSON(rerr.Fields[0])
-			writeError(w, kindStatus(fe.Kind), CodeResolutionFailed, err.Error(), fe)
+			writeError(w, kindStatus(fe.Kind), api.CodeResolutionFailed, err.Error(), fe)
 			return
 		}
 		resolutionError(w, err)
 		return
 	}
-	out := SecretResponse{Ref: ref.String(), Store: plan.Steps[0].Store}
+	out := api.SecretResponse{Ref: ref.String(), Store: plan.Steps[0].Store}
 	if v, ok := res.Get("value"); ok {
 		out.Value = wireValue(v)
 	} else {
@@ -390,37 +404,37 @@ func (s *Server) serveInvalidate(w http.ResponseWriter, r *http.Request, g *gene
 	if !ok {
 		return
 	}
-	var req InvalidateRequest
+	var req api.InvalidateRequest
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, CodeBadRequest, `body: want JSON such as {"store": "aws", "secret": "prod/db"}, {"store": "aws"} or {"all": true}: `+err.Error())
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, `body: want JSON such as {"store": "aws", "secret": "prod/db"}, {"store": "aws"} or {"all": true}: `+err.Error())
 		return
 	}
 	switch {
 	case req.All && (req.Store != "" || req.Secret != ""):
-		writeError(w, http.StatusBadRequest, CodeBadRequest, `"all" cannot be combined with "store" or "secret"`)
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, `"all" cannot be combined with "store" or "secret"`)
 		return
 	case !req.All && req.Store == "":
-		writeError(w, http.StatusBadRequest, CodeBadRequest, `say what to invalidate: {"store": S, "secret": N} (one secret), {"store": S} (one store) or {"all": true}`)
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, `say what to invalidate: {"store": S, "secret": N} (one secret), {"store": S} (one store) or {"all": true}`)
 		return
 	case req.Secret == "" && req.Version != "":
-		writeError(w, http.StatusBadRequest, CodeBadRequest, `"version" needs "secret"`)
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, `"version" needs "secret"`)
 		return
 	}
 	res := g.resolverFor(r.Context())
 	if req.Store != "" && !hasStore(res, req.Store) {
-		writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("store %q is not declared (declared: %s)", req.Store, strings.Join(res.StoreNames(), ", ")))
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, fmt.Sprintf("store %q is not declared (declared: %s)", req.Store, strings.Join(res.StoreNames(), ", ")))
 		return
 	}
 	n, err := invalidate(res, req)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, CodeBadRequest, err.Error())
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, err.Error())
 		return
 	}
 	caller, _ := secret.CallerFrom(r.Context())
 	s.log.Info("invalidated cache entries", "caller", caller.String(), "store", req.Store, "all", req.All, "dropped", n)
-	writeJSON(w, http.StatusOK, InvalidateResponse{Dropped: n})
+	writeJSON(w, http.StatusOK, api.InvalidateResponse{Dropped: n})
 }
 
 func hasStore(res *resolver.Resolver, name string) bool {

@@ -16,7 +16,7 @@
 //   - GET /secretsmanager/get?secretId=…: the AWS Secrets Manager Agent's
 //     endpoint and response shape; GET /ping answers without a token.
 //
-// Every error is JSON: {"error": {"code", "message", "fields"}} ([ErrorBody]).
+// Every error is JSON: {"error": {"code", "message", "fields"}} ([api.ErrorBody]).
 //
 // # Lifecycle
 //

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/latchkey/latchkey/secret"
+	"github.com/latchkey/latchkey/server/api"
 )
 
 // FuzzAPI sends arbitrary bodies and queries to every endpoint. No input
@@ -52,7 +53,7 @@ func FuzzAPI(f *testing.F) {
 			t.Fatalf("%s?%s with %q: 500 %s", path, query, body, w.Body)
 		}
 		if w.Code != http.StatusOK && !strings.HasPrefix(path, "/secretsmanager") {
-			var eb ErrorBody
+			var eb api.ErrorBody
 			if err := json.Unmarshal(w.Body.Bytes(), &eb); err != nil || eb.Error.Code == "" || eb.Error.Message == "" {
 				t.Fatalf("%s: %d, not the error body: %s", path, w.Code, w.Body)
 			}
