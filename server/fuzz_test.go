@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,17 +39,18 @@ func FuzzAPI(f *testing.F) {
 	}
 	h := start(f, "", nil)
 	f.Fuzz(func(t *testing.T, path, query string, body []byte) {
-		rt, ok := routes[path]
-		if !ok {
+		i := slices.IndexFunc(endpoints, func(e endpoint) bool { return e.path == path })
+		if i < 0 {
 			return
 		}
+		rt := endpoints[i]
 		u := &url.URL{Path: path, RawQuery: query}
 		req := httptest.NewRequest(rt.method, "http://latchkey/", bytes.NewReader(body))
 		req.URL = u
 		req = req.WithContext(connContext(req.Context(), &conn{transport: overUnix,
 			caller: secret.Caller{Kind: secret.CallerUnix, UID: 1, GID: 1, PID: 1}}))
 		w := httptest.NewRecorder()
-		h.srv.serveHTTP(w, req)
+		h.srv.http.Handler.ServeHTTP(w, req)
 		if w.Code == http.StatusInternalServerError {
 			t.Fatalf("%s?%s with %q: 500 %s", path, query, body, w.Body)
 		}

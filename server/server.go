@@ -236,7 +236,7 @@ func New(cfg Config) (*Server, error) {
 	s.metrics.reg.MustRegister(newStoreCollector(s))
 	s.obs = resolver.Observers(s.metrics, cfg.Observer)
 	s.http = &http.Server{
-		Handler:           http.HandlerFunc(s.serveHTTP),
+		Handler:           s.handler(),
 		ReadHeaderTimeout: s.opts.readHeader,
 		ReadTimeout:       s.opts.read,
 		WriteTimeout:      s.opts.write,
