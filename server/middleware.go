@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -18,7 +17,7 @@ import (
 // admit is the chain every route starts with: metrics and panic recovery
 // under the endpoint's name, then the checks that identify the caller
 // (open: without a token on TCP).
-func (s *Server) admit(name string, open bool, next http.Handler) http.Handler {
+func (s *Server) admit(name string, open bool, next held) http.Handler {
 	return s.metered(name, s.recovered(name, direct(s.identified(open, next))))
 }
 
@@ -108,23 +107,17 @@ func direct(next http.Handler) http.Handler {
 	})
 }
 
-type generationKey struct{}
-
-// generationFrom returns the generation [Server.identified] holds for the
-// request.
-func generationFrom(ctx context.Context) *generation {
-	g, _ := ctx.Value(generationKey{}).(*generation)
-	return g
-}
+// held is a handler that runs while its request holds a generation: the
+// routes after [Server.identified].
+type held func(w http.ResponseWriter, r *http.Request, g *generation)
 
 // identified holds the current generation for the request (503 when the
 // server is stopping) and identifies the caller by it: the unix peer, or
 // the token's name on TCP (401 without a valid token unless open). A
 // valid token that the callers section names (any, without one) makes a
 // TCP connection an authorized caller's. The request goes on with the
-// generation, the caller ([secret.CallerFrom]) and an audit request ID in
-// its context.
-func (s *Server) identified(open bool, next http.Handler) http.Handler {
+// caller ([secret.CallerFrom]) and an audit request ID in its context.
+func (s *Server) identified(open bool, next held) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g := s.acquire()
 		if g == nil {
@@ -146,7 +139,7 @@ func (s *Server) identified(open bool, next http.Handler) http.Handler {
 			}
 		}
 		ctx := audit.WithRequest(secret.WithCaller(r.Context(), caller), audit.NewRequestID())
-		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, generationKey{}, g)))
+		next(w, r.WithContext(ctx), g)
 	})
 }
 
@@ -177,9 +170,8 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request, c *conn, g *ge
 // stores) and the Authorizer allows it (for all but open endpoints), 403
 // otherwise; then it answers 503 to an endpoint that needs the stores
 // while they are being built.
-func (s *Server) authorized(e endpoint, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		g := generationFrom(r.Context())
+func (s *Server) authorized(e endpoint, next held) held {
+	return func(w http.ResponseWriter, r *http.Request, g *generation) {
 		caller, _ := secret.CallerFrom(r.Context())
 		if g.callers != nil && e.stores {
 			entry, err := g.callers.Match(caller)
@@ -201,6 +193,6 @@ func (s *Server) authorized(e endpoint, next http.Handler) http.Handler {
 			writeError(w, http.StatusServiceUnavailable, api.CodeNotReady, "the stores are still being built; retry once /readyz answers 200")
 			return
 		}
-		next.ServeHTTP(w, r)
-	})
+		next(w, r, g)
+	}
 }

@@ -47,10 +47,11 @@ var endpoints = []endpoint{
 func (s *Server) handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, e := range endpoints {
-		mux.Handle(e.method+" "+e.path, s.admit(e.name, e.open, s.authorized(e, s.serveEndpoint(e))))
+		serve := func(w http.ResponseWriter, r *http.Request, g *generation) { e.serve(s, w, r, g) }
+		mux.Handle(e.method+" "+e.path, s.admit(e.name, e.open, s.authorized(e, serve)))
 		mux.Handle(e.path, s.admit(e.name, e.open, wrongMethod(e)))
 	}
-	unknown := s.admit("unknown", false, http.HandlerFunc(noEndpoint))
+	unknown := s.admit("unknown", false, noEndpoint)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m := r
 		if r.URL.RawPath != "" {
@@ -69,22 +70,15 @@ func (s *Server) handler() http.Handler {
 	})
 }
 
-// serveEndpoint calls e's handler with the request's generation.
-func (s *Server) serveEndpoint(e endpoint) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e.serve(s, w, r, generationFrom(r.Context()))
-	})
-}
-
 // wrongMethod answers a request for e's path with another method.
-func wrongMethod(e endpoint) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func wrongMethod(e endpoint) held {
+	return func(w http.ResponseWriter, r *http.Request, _ *generation) {
 		w.Header().Set("Allow", e.method)
 		writeError(w, http.StatusMethodNotAllowed, api.CodeMethod, fmt.Sprintf("%s wants %s, not %s", r.URL.Path, e.method, r.Method))
-	})
+	}
 }
 
 // noEndpoint answers a path that is no endpoint's.
-func noEndpoint(w http.ResponseWriter, r *http.Request) {
+func noEndpoint(w http.ResponseWriter, r *http.Request, _ *generation) {
 	writeError(w, http.StatusNotFound, api.CodeNoEndpoint, fmt.Sprintf("no endpoint %s (see docs/serve.md: /v1/resolve, /v1/check, /v1/watch, /v1/secret, /v1/invalidate, /secretsmanager/get, /healthz, /readyz, /metrics)", r.URL.Path))
 }
