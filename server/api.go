@@ -149,11 +149,16 @@ func (s *Server) serveResolve(w http.ResponseWriter, r *http.Request, g *generat
 		resolutionError(w, err)
 		return
 	}
-	out := api.ResolveResponse{Workflow: wf.Name, Fields: make([]api.ResolvedField, 0, len(res.Fields)), UsedEnv: g.res.UsedEnv()}
+	writeJSON(w, http.StatusOK, resolveResponse(wf.Name, res, g.res.UsedEnv()))
+}
+
+// resolveResponse is the answer of a resolution of the workflow named wf.
+func resolveResponse(wf string, res *resolver.Result, usedEnv []string) api.ResolveResponse {
+	out := api.ResolveResponse{Workflow: wf, Fields: make([]api.ResolvedField, 0, len(res.Fields)), UsedEnv: usedEnv}
 	for _, f := range res.Fields {
 		out.Fields = append(out.Fields, api.ResolvedField{Name: f.Name, Env: f.Env, Value: wireValue(f.Value), Secret: f.Secret, Defaulted: f.Defaulted})
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out
 }
 
 func (s *Server) serveCheck(w http.ResponseWriter, r *http.Request, g *generation) {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -138,6 +139,25 @@ func (ws *watchStates) put(owner, wf, tok string, snap *resolver.Snapshot) {
 	ws.m[tok] = watchState{owner: owner, wf: wf, snap: snap}
 }
 
+// watchTimes reads a watch's interval (default 5s, at least
+// MinWatchInterval) and wait (at most MaxWatchWait, the default) from q.
+func watchTimes(q url.Values) (interval, wait time.Duration, err error) {
+	interval, wait = 5*time.Second, api.MaxWatchWait
+	for _, p := range []struct {
+		key string
+		dst *time.Duration
+	}{{"interval", &interval}, {"wait", &wait}} {
+		if v := q.Get(p.key); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return 0, 0, errors.New(p.key + ": want a positive duration such as 5s")
+			}
+			*p.dst = d
+		}
+	}
+	return max(interval, api.MinWatchInterval), min(wait, api.MaxWatchWait), nil
+}
+
 // serveWatch answers POST /v1/watch?since=TOKEN&interval=D&wait=D with the
 // workflow document as the body. A workflow the caller may not read is
 // refused (403) whatever the token. Otherwise it returns as soon as the
@@ -152,21 +172,11 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generatio
 		return
 	}
 	q := r.URL.Query()
-	interval, wait := 5*time.Second, api.MaxWatchWait
-	for _, p := range []struct {
-		key string
-		dst *time.Duration
-	}{{"interval", &interval}, {"wait", &wait}} {
-		if v := q.Get(p.key); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				writeError(w, http.StatusBadRequest, api.CodeBadRequest, p.key+": want a positive duration such as 5s")
-				return
-			}
-			*p.dst = d
-		}
+	interval, wait, err := watchTimes(q)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, err.Error())
+		return
 	}
-	interval, wait = max(interval, api.MinWatchInterval), min(wait, api.MaxWatchWait)
 	since := q.Get("since")
 	rr := g.resolverFor(r.Context())
 	// A token stands for one caller's view of one workflow.
@@ -177,12 +187,7 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generatio
 		return rr.Watch(ctx, wf, prev)
 	}
 	answer := func(res *resolver.Result, tok string) {
-		out := api.WatchResponse{Changed: true, Token: tok,
-			ResolveResponse: api.ResolveResponse{Workflow: wf.Name, Fields: make([]api.ResolvedField, 0, len(res.Fields)), UsedEnv: g.res.UsedEnv()}}
-		for _, f := range res.Fields {
-			out.Fields = append(out.Fields, api.ResolvedField{Name: f.Name, Env: f.Env, Value: wireValue(f.Value), Secret: f.Secret, Defaulted: f.Defaulted})
-		}
-		writeJSON(w, http.StatusOK, out)
+		writeJSON(w, http.StatusOK, api.WatchResponse{Changed: true, Token: tok, ResolveResponse: resolveResponse(wf.Name, res, g.res.UsedEnv())})
 	}
 	snap, known := s.watch.get(owner, wfd, since)
 	if known {
