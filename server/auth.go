@@ -15,15 +15,7 @@ import (
 	"github.com/latchkey/latchkey/config"
 	"github.com/latchkey/latchkey/internal/safefile"
 	"github.com/latchkey/latchkey/secret"
-)
-
-// Token headers a TCP request may carry its token in: Latchkey's own, and
-// the AWS Secrets Manager Agent's (with the Vault-style one it also
-// accepts), so that clients written for that agent work unchanged.
-const (
-	TokenHeader      = "X-Latchkey-Token"
-	AWSTokenHeader   = "X-Aws-Parameters-Secrets-Token"
-	VaultTokenHeader = "X-Vault-Token"
+	"github.com/latchkey/latchkey/server/api"
 )
 
 // MinTokenBytes is the shortest token accepted: a token is a password that
@@ -162,7 +154,7 @@ func (t tokens) match(presented string) (string, bool) {
 // presentedToken returns the token a request carries, from the first of the
 // token headers it has.
 func presentedToken(r *http.Request) (string, bool) {
-	for _, h := range []string{TokenHeader, AWSTokenHeader, VaultTokenHeader} {
+	for _, h := range []string{api.TokenHeader, api.AWSTokenHeader, api.VaultTokenHeader} {
 		if v := r.Header.Values(h); len(v) > 0 {
 			return v[0], true
 		}

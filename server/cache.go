@@ -6,6 +6,7 @@ import (
 	"github.com/latchkey/latchkey/cache"
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
+	"github.com/latchkey/latchkey/server/api"
 )
 
 // withRefresh makes the request's fetches bypass the cache (refreshNow=true,
@@ -13,7 +14,7 @@ import (
 func withRefresh(ctx context.Context) context.Context { return cache.WithRefresh(ctx) }
 
 // invalidate drops the cache entries req names and returns how many.
-func invalidate(res *resolver.Resolver, req InvalidateRequest) (int, error) {
+func invalidate(res *resolver.Resolver, req api.InvalidateRequest) (int, error) {
 	if req.All {
 		return res.Invalidate("", nil)
 	}

@@ -16,7 +16,9 @@
 //   - GET /secretsmanager/get?secretId=…: the AWS Secrets Manager Agent's
 //     endpoint and response shape; GET /ping answers without a token.
 //
-// Every error is JSON: {"error": {"code", "message", "fields"}} ([ErrorBody]).
+// Every error is JSON: {"error": {"code", "message", "fields"}} ([api.ErrorBody]).
+// Package [github.com/latchkey/latchkey/server/api] holds the JSON of every
+// endpoint and the [api.Client] that `latchkey --server` calls the agent with.
 //
 // # Lifecycle
 //

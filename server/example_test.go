@@ -9,10 +9,11 @@ import (
 	"github.com/latchkey/latchkey/config"
 	_ "github.com/latchkey/latchkey/providers/env" // registers type "env"
 	"github.com/latchkey/latchkey/server"
+	"github.com/latchkey/latchkey/server/api"
 )
 
 // Example runs the resident agent on a unix socket in a temporary
-// directory and resolves a workflow through it with [server.Client], as
+// directory and resolves a workflow through it with [api.Client], as
 // `latchkey resolve --server` does.
 func Example() {
 	dir, _ := os.MkdirTemp("", "lkex")
@@ -39,7 +40,7 @@ func Example() {
 	go func() { done <- srv.Serve(ctx) }()
 	<-srv.Ready()
 
-	c, _ := server.NewClient("unix://"+sock, "")
+	c, _ := api.NewClient("unix://"+sock, "")
 	defer c.Close()
 	resp, err := c.Resolve(ctx, "wf.yaml", []byte("fields:\n  greeting: secret://app/EXAMPLE_GREETING\n  host: db.internal\n"))
 	if err != nil {
@@ -50,7 +51,7 @@ func Example() {
 		fmt.Println(f.Name, *f.String, f.Secret)
 	}
 	_, err = c.Resolve(ctx, "wf.yaml", []byte("fields:\n  missing: secret://app/EXAMPLE_NOPE\n"))
-	fmt.Println(err.(*server.ResponseError).Code)
+	fmt.Println(err.(*api.ResponseError).Code)
 
 	stop() // as SIGTERM does: drain, close the stores, remove the socket
 	fmt.Println(<-done)

@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/latchkey/latchkey/secret"
+	"github.com/latchkey/latchkey/server/api"
 )
 
 // FuzzAPI sends arbitrary bodies and queries to every endpoint. No input
@@ -37,22 +39,23 @@ func FuzzAPI(f *testing.F) {
 	}
 	h := start(f, "", nil)
 	f.Fuzz(func(t *testing.T, path, query string, body []byte) {
-		rt, ok := routes[path]
-		if !ok {
+		i := slices.IndexFunc(endpoints, func(e endpoint) bool { return e.path == path })
+		if i < 0 {
 			return
 		}
+		rt := endpoints[i]
 		u := &url.URL{Path: path, RawQuery: query}
 		req := httptest.NewRequest(rt.method, "http://latchkey/", bytes.NewReader(body))
 		req.URL = u
 		req = req.WithContext(connContext(req.Context(), &conn{transport: overUnix,
 			caller: secret.Caller{Kind: secret.CallerUnix, UID: 1, GID: 1, PID: 1}}))
 		w := httptest.NewRecorder()
-		h.srv.serveHTTP(w, req)
+		h.srv.http.Handler.ServeHTTP(w, req)
 		if w.Code == http.StatusInternalServerError {
 			t.Fatalf("%s?%s with %q: 500 %s", path, query, body, w.Body)
 		}
 		if w.Code != http.StatusOK && !strings.HasPrefix(path, "/secretsmanager") {
-			var eb ErrorBody
+			var eb api.ErrorBody
 			if err := json.Unmarshal(w.Body.Bytes(), &eb); err != nil || eb.Error.Code == "" || eb.Error.Message == "" {
 				t.Fatalf("%s: %d, not the error body: %s", path, w.Code, w.Body)
 			}

@@ -23,7 +23,7 @@ func BenchmarkHandlerCached(b *testing.B) {
 			req := httptest.NewRequest("POST", "http://latchkey/v1/resolve", strings.NewReader(wf))
 			req = req.WithContext(connContext(req.Context(), c))
 			w := httptest.NewRecorder()
-			h.srv.serveHTTP(w, req)
+			h.srv.http.Handler.ServeHTTP(w, req)
 			if w.Code != 200 {
 				b.Fatal(w.Code, w.Body)
 			}

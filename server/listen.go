@@ -18,17 +18,6 @@ import (
 	"github.com/latchkey/latchkey/secret"
 )
 
-// DefaultSocketPath is where the unix socket goes when serve.socket is
-// unset: $XDG_RUNTIME_DIR/latchkey.sock when XDG_RUNTIME_DIR is set (a
-// user's own agent), else /run/latchkey/latchkey.sock (a system service;
-// systemd's RuntimeDirectory=latchkey creates the directory).
-func DefaultSocketPath(getenv func(string) string) string {
-	if d := getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "latchkey.sock")
-	}
-	return "/run/latchkey/latchkey.sock"
-}
-
 // maxSocketPath is the longest unix socket path Linux accepts (sun_path
 // holds 108 bytes with the terminating NUL).
 const maxSocketPath = 107

@@ -16,6 +16,7 @@ import (
 
 	"github.com/latchkey/latchkey/config"
 	"github.com/latchkey/latchkey/internal/safefile"
+	"github.com/latchkey/latchkey/server/api"
 )
 
 // TestRevocationDoesNotWaitForReload: a reload that cannot finish (its
@@ -41,7 +42,7 @@ func TestRevocationDoesNotWaitForReload(t *testing.T) {
 	})
 	defer close(release)
 	tokenFile := filepath.Join(h.dir, "token")
-	ready := func(tok string) int { return h.overTCP("GET", "/readyz", "", TokenHeader, tok).status }
+	ready := func(tok string) int { return h.overTCP("GET", "/readyz", "", api.TokenHeader, tok).status }
 	if got := ready(testToken); got != 200 {
 		t.Fatalf("the token before any reload: %d", got)
 	}

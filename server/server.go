@@ -16,6 +16,7 @@ import (
 	"github.com/latchkey/latchkey/policy"
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
+	"github.com/latchkey/latchkey/server/api"
 )
 
 // Defaults of the serve section's settings (config.Serve's zero values).
@@ -99,7 +100,7 @@ func optionsFrom(a *config.Agent, getenv func(string) string) options {
 		readHeader: s.ReadHeaderTimeout, read: s.ReadTimeout, write: s.WriteTimeout, idle: s.IdleTimeout, maxConns: s.MaxConnections}
 	switch o.socket {
 	case "":
-		o.socket = DefaultSocketPath(getenv)
+		o.socket = api.DefaultSocketPath(getenv)
 	case "none":
 		o.socket = ""
 	}
@@ -235,7 +236,7 @@ func New(cfg Config) (*Server, error) {
 	s.metrics.reg.MustRegister(newStoreCollector(s))
 	s.obs = resolver.Observers(s.metrics, cfg.Observer)
 	s.http = &http.Server{
-		Handler:           http.HandlerFunc(s.serveHTTP),
+		Handler:           s.handler(),
 		ReadHeaderTimeout: s.opts.readHeader,
 		ReadTimeout:       s.opts.read,
 		WriteTimeout:      s.opts.write,

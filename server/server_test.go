@@ -21,6 +21,7 @@ import (
 	"github.com/latchkey/latchkey/config"
 	"github.com/latchkey/latchkey/internal/logbuf"
 	"github.com/latchkey/latchkey/secret"
+	"github.com/latchkey/latchkey/server/api"
 )
 
 // memStore is the store of type "servertest-mem": the values of its
@@ -209,7 +210,7 @@ func write(t testing.TB, path, content string) {
 }
 
 func unixClient(path string) *http.Client {
-	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: UnixDialer(path)}}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: api.UnixDialer(path)}}
 }
 
 type reply struct {
@@ -252,7 +253,7 @@ func (h *harness) overTCP(method, path, body string, hdr ...string) reply {
 
 func errorCode(t *testing.T, r reply) string {
 	t.Helper()
-	var eb ErrorBody
+	var eb api.ErrorBody
 	if err := json.Unmarshal([]byte(r.body), &eb); err != nil {
 		t.Fatalf("error body is not JSON: %v: %q", err, r.body)
 	}
@@ -273,40 +274,40 @@ func TestEndpoints(t *testing.T) {
 		{"resolve", "POST", "/v1/resolve?name=wf.yaml", "fields:\n  user: secret:///db#username\n  pw: secret://mem/db#password\n  lit: plain\n", 200, "",
 			[]string{`"name":"pw","value":"` + plantedValue + `","secret":true`, `"name":"lit","value":"plain"`}},
 		{"resolve json by content type", "POST", "/v1/resolve", `{"fields":{"x":"secret://other/x"}}`, 200, "", []string{`"value":"other-x"`}},
-		{"resolve every failed field", "POST", "/v1/resolve?name=wf.yaml", "fields:\n  a: secret://mem/nope\n  b: secret://mem/denied\n  c: secret://mem/db#nokey\n", 422, CodeResolutionFailed,
+		{"resolve every failed field", "POST", "/v1/resolve?name=wf.yaml", "fields:\n  a: secret://mem/nope\n  b: secret://mem/denied\n  c: secret://mem/db#nokey\n", 422, api.CodeResolutionFailed,
 			[]string{"3 field(s) failed to resolve", `"field":"a"`, `"kind":"not_found"`, `"field":"b"`, `"kind":"permission_denied"`, `"field":"c"`}},
-		{"resolve undeclared store", "POST", "/v1/resolve?name=wf.yaml", "fields:\n  a: secret://nostore/x\n", 400, CodeWorkflowInvalid, []string{`which the agent config does not declare`}},
-		{"resolve malformed yaml", "POST", "/v1/resolve?name=wf.yaml", "fields: [unclosed\n", 400, CodeWorkflowInvalid, []string{"workflow wf.yaml"}},
-		{"resolve malformed json", "POST", "/v1/resolve?name=wf.json", `{"fields": {"a": }`, 400, CodeWorkflowInvalid, []string{"workflow wf.json"}},
-		{"resolve bad reference", "POST", "/v1/resolve?name=wf.yaml", "fields:\n  a: secret:/mem/db\n", 400, CodeWorkflowInvalid, []string{"wf.yaml"}},
-		{"resolve empty body", "POST", "/v1/resolve", "", 400, CodeWorkflowInvalid, nil},
-		{"resolve bad format", "POST", "/v1/resolve?format=xml", "fields: {}", 400, CodeBadRequest, []string{"xml"}},
-		{"resolve by GET", "GET", "/v1/resolve", "", 405, CodeMethod, []string{"wants POST"}},
+		{"resolve undeclared store", "POST", "/v1/resolve?name=wf.yaml", "fields:\n  a: secret://nostore/x\n", 400, api.CodeWorkflowInvalid, []string{`which the agent config does not declare`}},
+		{"resolve malformed yaml", "POST", "/v1/resolve?name=wf.yaml", "fields: [unclosed\n", 400, api.CodeWorkflowInvalid, []string{"workflow wf.yaml"}},
+		{"resolve malformed json", "POST", "/v1/resolve?name=wf.json", `{"fields": {"a": }`, 400, api.CodeWorkflowInvalid, []string{"workflow wf.json"}},
+		{"resolve bad reference", "POST", "/v1/resolve?name=wf.yaml", "fields:\n  a: secret:/mem/db\n", 400, api.CodeWorkflowInvalid, []string{"wf.yaml"}},
+		{"resolve empty body", "POST", "/v1/resolve", "", 400, api.CodeWorkflowInvalid, nil},
+		{"resolve bad format", "POST", "/v1/resolve?format=xml", "fields: {}", 400, api.CodeBadRequest, []string{"xml"}},
+		{"resolve by GET", "GET", "/v1/resolve", "", 405, api.CodeMethod, []string{"wants POST"}},
 		{"check", "POST", "/v1/check?name=wf.yaml", "fields:\n  a: secret://mem/db#password\n  b: secret://mem/nope\n  c: secret://mem/nope?default=d\n", 200, "",
 			[]string{`"status":"ok"`, `"status":"failed"`, `"status":"default"`, `"name":"mem"`}},
 		{"check offline", "POST", "/v1/check?offline=true", "fields:\n  a: secret://mem/db#password\n", 200, "", []string{`"status":"planned"`, `"name":"other"`}},
 		{"secret", "GET", "/v1/secret?ref=" + escape("secret://mem/db#password"), "", 200, "", []string{`"value":"` + plantedValue + `"`, `"store":"mem"`}},
 		{"secret default store", "GET", "/v1/secret?ref=" + escape("secret:///token"), "", 200, "", []string{`"value":"tok-` + plantedValue + `"`}},
 		{"secret optional absent", "GET", "/v1/secret?ref=" + escape("secret://mem/nope?optional"), "", 200, "", []string{`"omitted":true`}},
-		{"secret not found", "GET", "/v1/secret?ref=" + escape("secret://mem/nope"), "", 404, CodeResolutionFailed, []string{`"kind":"not_found"`}},
-		{"secret denied", "GET", "/v1/secret?ref=" + escape("secret://mem/denied"), "", 403, CodeResolutionFailed, []string{`"kind":"permission_denied"`}},
-		{"secret missing ref", "GET", "/v1/secret", "", 400, CodeBadRequest, []string{"?ref="}},
-		{"secret bad ref", "GET", "/v1/secret?ref=" + escape("secret:/x"), "", 400, CodeBadRequest, []string{"at byte"}},
-		{"secret undeclared store", "GET", "/v1/secret?ref=" + escape("secret://nope/x"), "", 400, CodeBadRequest, []string{"does not declare"}},
+		{"secret not found", "GET", "/v1/secret?ref=" + escape("secret://mem/nope"), "", 404, api.CodeResolutionFailed, []string{`"kind":"not_found"`}},
+		{"secret denied", "GET", "/v1/secret?ref=" + escape("secret://mem/denied"), "", 403, api.CodeResolutionFailed, []string{`"kind":"permission_denied"`}},
+		{"secret missing ref", "GET", "/v1/secret", "", 400, api.CodeBadRequest, []string{"?ref="}},
+		{"secret bad ref", "GET", "/v1/secret?ref=" + escape("secret:/x"), "", 400, api.CodeBadRequest, []string{"at byte"}},
+		{"secret undeclared store", "GET", "/v1/secret?ref=" + escape("secret://nope/x"), "", 400, api.CodeBadRequest, []string{"does not declare"}},
 		{"invalidate one", "POST", "/v1/invalidate", `{"store":"mem","secret":"db"}`, 200, "", []string{`"dropped":`}},
 		{"invalidate store", "POST", "/v1/invalidate", `{"store":"mem"}`, 200, "", []string{`"dropped":`}},
 		{"invalidate all", "POST", "/v1/invalidate", `{"all":true}`, 200, "", []string{`"dropped":`}},
-		{"invalidate nothing said", "POST", "/v1/invalidate", `{}`, 400, CodeBadRequest, []string{"say what to invalidate"}},
-		{"invalidate unknown store", "POST", "/v1/invalidate", `{"store":"nope"}`, 400, CodeBadRequest, []string{"not declared"}},
-		{"invalidate unknown key", "POST", "/v1/invalidate", `{"stor":"mem"}`, 400, CodeBadRequest, []string{"unknown field"}},
-		{"invalidate malformed", "POST", "/v1/invalidate", `{"store":`, 400, CodeBadRequest, nil},
-		{"invalidate all and store", "POST", "/v1/invalidate", `{"all":true,"store":"mem"}`, 400, CodeBadRequest, nil},
+		{"invalidate nothing said", "POST", "/v1/invalidate", `{}`, 400, api.CodeBadRequest, []string{"say what to invalidate"}},
+		{"invalidate unknown store", "POST", "/v1/invalidate", `{"store":"nope"}`, 400, api.CodeBadRequest, []string{"not declared"}},
+		{"invalidate unknown key", "POST", "/v1/invalidate", `{"stor":"mem"}`, 400, api.CodeBadRequest, []string{"unknown field"}},
+		{"invalidate malformed", "POST", "/v1/invalidate", `{"store":`, 400, api.CodeBadRequest, nil},
+		{"invalidate all and store", "POST", "/v1/invalidate", `{"all":true,"store":"mem"}`, 400, api.CodeBadRequest, nil},
 		{"healthz", "GET", "/healthz", "", 200, "", []string{`"ok"`}},
 		{"readyz", "GET", "/readyz", "", 200, "", []string{`"ready"`, `"mem"`}},
 		{"ping", "GET", "/ping", "", 200, "", []string{"healthy"}},
 		{"metrics", "GET", "/metrics", "", 200, "", []string{"latchkey_http_requests_total"}},
-		{"unknown endpoint", "GET", "/v2/nothing", "", 404, CodeNoEndpoint, []string{"/v1/resolve"}},
-		{"root", "GET", "/", "", 404, CodeNoEndpoint, nil},
+		{"unknown endpoint", "GET", "/v2/nothing", "", 404, api.CodeNoEndpoint, []string{"/v1/resolve"}},
+		{"root", "GET", "/", "", 404, api.CodeNoEndpoint, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -348,22 +349,22 @@ func TestTCPNeedsToken(t *testing.T) {
 		status int
 	}{
 		{"no token", "/readyz", nil, 401},
-		{"wrong token", "/readyz", []string{TokenHeader, "wrong-token-0123456789"}, 401},
-		{"token prefix", "/readyz", []string{TokenHeader, testToken[:len(testToken)-1]}, 401},
-		{"token plus a byte", "/readyz", []string{TokenHeader, testToken + "x"}, 401},
-		{"latchkey header", "/readyz", []string{TokenHeader, testToken}, 200},
-		{"aws agent header", "/readyz", []string{AWSTokenHeader, testToken}, 200},
-		{"vault header", "/readyz", []string{VaultTokenHeader, testToken}, 200},
+		{"wrong token", "/readyz", []string{api.TokenHeader, "wrong-token-0123456789"}, 401},
+		{"token prefix", "/readyz", []string{api.TokenHeader, testToken[:len(testToken)-1]}, 401},
+		{"token plus a byte", "/readyz", []string{api.TokenHeader, testToken + "x"}, 401},
+		{"latchkey header", "/readyz", []string{api.TokenHeader, testToken}, 200},
+		{"aws agent header", "/readyz", []string{api.AWSTokenHeader, testToken}, 200},
+		{"vault header", "/readyz", []string{api.VaultTokenHeader, testToken}, 200},
 		{"unknown endpoint without token", "/nothing", nil, 401},
 		{"metrics without token", "/metrics", nil, 401},
 		{"sm agent without token", "/secretsmanager/get?secretId=db", nil, 401},
-		{"sm agent with its token", "/secretsmanager/get?secretId=db", []string{AWSTokenHeader, testToken}, 200},
+		{"sm agent with its token", "/secretsmanager/get?secretId=db", []string{api.AWSTokenHeader, testToken}, 200},
 		{"ping without token", "/ping", nil, 200},
-		{"forwarded with token", "/readyz", []string{TokenHeader, testToken, "X-Forwarded-For", "10.0.0.1"}, 400},
+		{"forwarded with token", "/readyz", []string{api.TokenHeader, testToken, "X-Forwarded-For", "10.0.0.1"}, 400},
 		{"forwarded ping", "/ping", []string{"X-Forwarded-For", "10.0.0.1"}, 400},
-		{"forwarded header", "/readyz", []string{TokenHeader, testToken, "Forwarded", "for=10.0.0.1"}, 400},
-		{"x-real-ip", "/readyz", []string{TokenHeader, testToken, "x-real-ip", "10.0.0.1"}, 400},
-		{"empty x-forwarded-for", "/readyz", []string{TokenHeader, testToken, "X-Forwarded-For", ""}, 400},
+		{"forwarded header", "/readyz", []string{api.TokenHeader, testToken, "Forwarded", "for=10.0.0.1"}, 400},
+		{"x-real-ip", "/readyz", []string{api.TokenHeader, testToken, "x-real-ip", "10.0.0.1"}, 400},
+		{"empty x-forwarded-for", "/readyz", []string{api.TokenHeader, testToken, "X-Forwarded-For", ""}, 400},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -413,7 +414,7 @@ func TestCallers(t *testing.T) {
 		t.Errorf("unix caller = %+v (in ctx %+v), want %+v", c, fromCtx, want)
 	}
 	mu.Unlock()
-	if r := h.overTCP("GET", "/readyz", "", TokenHeader, testToken); r.status != 200 {
+	if r := h.overTCP("GET", "/readyz", "", api.TokenHeader, testToken); r.status != 200 {
 		t.Fatal(r.body)
 	}
 	mu.Lock()
@@ -421,8 +422,8 @@ func TestCallers(t *testing.T) {
 		t.Errorf("token caller = %+v", c)
 	}
 	mu.Unlock()
-	r := h.overTCP("POST", "/v1/invalidate", `{"all":true}`, TokenHeader, testToken)
-	if r.status != 403 || errorCode(t, r) != CodeForbidden || !strings.Contains(r.body, "may not invalidate") {
+	r := h.overTCP("POST", "/v1/invalidate", `{"all":true}`, api.TokenHeader, testToken)
+	if r.status != 403 || errorCode(t, r) != api.CodeForbidden || !strings.Contains(r.body, "may not invalidate") {
 		t.Fatalf("authorizer refusal: %d %s", r.status, r.body)
 	}
 	if r := h.overUnix("POST", "/v1/invalidate", `{"all":true}`); r.status != 200 {
@@ -434,7 +435,7 @@ func TestBodyCap(t *testing.T) {
 	h := start(t, "  max_body_bytes: 2KiB\n", nil)
 	big := "fields:\n  a: " + strings.Repeat("x", 4096) + "\n"
 	r := h.overUnix("POST", "/v1/resolve", big)
-	if r.status != 413 || errorCode(t, r) != CodeTooLarge {
+	if r.status != 413 || errorCode(t, r) != api.CodeTooLarge {
 		t.Fatalf("declared length over the cap: %d %s", r.status, r.body)
 	}
 	// Without a Content-Length (chunked), the cap holds while reading.
@@ -692,10 +693,10 @@ func TestReload(t *testing.T) {
 	if _, err := h.srv.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if r := h.overTCP("GET", "/readyz", "", TokenHeader, testToken); r.status != 401 {
+	if r := h.overTCP("GET", "/readyz", "", api.TokenHeader, testToken); r.status != 401 {
 		t.Fatalf("old token after rotation: %d", r.status)
 	}
-	if r := h.overTCP("GET", "/readyz", "", TokenHeader, "rotated-token-0123456789"); r.status != 200 {
+	if r := h.overTCP("GET", "/readyz", "", api.TokenHeader, "rotated-token-0123456789"); r.status != 200 {
 		t.Fatalf("new token after rotation: %d", r.status)
 	}
 	r := h.overUnix("GET", "/metrics", "")
@@ -823,7 +824,7 @@ func TestPanicIsContained(t *testing.T) {
 		}
 	})
 	r := h.overUnix("GET", "/readyz", "")
-	if r.status != 500 || errorCode(t, r) != CodeInternal || strings.Contains(r.body, plantedValue) {
+	if r.status != 500 || errorCode(t, r) != api.CodeInternal || strings.Contains(r.body, plantedValue) {
 		t.Fatalf("panicking handler: %d %s", r.status, r.body)
 	}
 	if r := h.overUnix("GET", "/healthz", ""); r.status != 500 {
@@ -943,7 +944,7 @@ func TestNotReadyWhileBuilding(t *testing.T) {
 	if r := h.overUnix("GET", "/readyz", ""); r.status != 503 {
 		t.Errorf("/readyz while building: %d %s", r.status, r.body)
 	}
-	if r := h.overUnix("GET", "/v1/secret?ref="+escape("secret://slow/a"), ""); r.status != 503 || errorCode(t, r) != CodeNotReady {
+	if r := h.overUnix("GET", "/v1/secret?ref="+escape("secret://slow/a"), ""); r.status != 503 || errorCode(t, r) != api.CodeNotReady {
 		t.Errorf("/v1/secret while building: %d %s", r.status, r.body)
 	}
 	if _, err := srv.Reload(context.Background()); err == nil || !strings.Contains(err.Error(), "still being built") {

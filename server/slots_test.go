@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/server/api"
 )
 
 // rawPing sends GET /ping on c and reads the answer.
@@ -90,7 +92,7 @@ func TestStrangersCannotTakeSlots(t *testing.T) {
 	var slowest time.Duration
 	for i := 0; i < 20; i++ {
 		begin := time.Now()
-		r := h.do(authorized, "http://"+h.tcp, "GET", "/v1/secret?ref="+url.QueryEscape("secret://mem/db#username"), "", TokenHeader, testToken)
+		r := h.do(authorized, "http://"+h.tcp, "GET", "/v1/secret?ref="+url.QueryEscape("secret://mem/db#username"), "", api.TokenHeader, testToken)
 		took := time.Since(begin)
 		if r.status != 200 || !strings.Contains(r.body, `"etl"`) {
 			t.Fatalf("authorized request %d: %d %s", i, r.status, r.body)
@@ -131,9 +133,9 @@ func TestUntrustedConnectionEnds(t *testing.T) {
 	}{
 		{"ping without a token", "GET /ping HTTP/1.1\r\nHost: l\r\n\r\n", 200, true},
 		{"no token", "GET /healthz HTTP/1.1\r\nHost: l\r\n\r\n", 401, true},
-		{"wrong token", "GET /healthz HTTP/1.1\r\nHost: l\r\n" + TokenHeader + ": " + testToken + "x\r\n\r\n", 401, true},
-		{"the token", "GET /healthz HTTP/1.1\r\nHost: l\r\n" + TokenHeader + ": " + testToken + "\r\n\r\n", 200, false},
-		{"ping after the token", "GET /healthz HTTP/1.1\r\nHost: l\r\n" + TokenHeader + ": " + testToken + "\r\n\r\nGET /ping HTTP/1.1\r\nHost: l\r\n\r\n", 200, false},
+		{"wrong token", "GET /healthz HTTP/1.1\r\nHost: l\r\n" + api.TokenHeader + ": " + testToken + "x\r\n\r\n", 401, true},
+		{"the token", "GET /healthz HTTP/1.1\r\nHost: l\r\n" + api.TokenHeader + ": " + testToken + "\r\n\r\n", 200, false},
+		{"ping after the token", "GET /healthz HTTP/1.1\r\nHost: l\r\n" + api.TokenHeader + ": " + testToken + "\r\n\r\nGET /ping HTTP/1.1\r\nHost: l\r\n\r\n", 200, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

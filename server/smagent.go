@@ -9,31 +9,8 @@ import (
 
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
+	"github.com/latchkey/latchkey/server/api"
 )
-
-// SecretValueOutput is the JSON of the AWS Secrets Manager Agent's
-// /secretsmanager/get, which is GetSecretValue's response: an application
-// written for that agent (or decoding with an AWS SDK) reads it unchanged.
-//
-// Each field is what the store said about the version it answered with
-// ([secret.VersionDetail]: an aws store says all of it, as GetSecretValue
-// answered it), else what the request tells: Name is the secretId given,
-// ARN is arn:latchkey:secretsmanager::STORE:secret:NAME, VersionId is the
-// one asked for or the version the store reported, VersionStages the stage
-// asked for (AWSCURRENT when none; [] when asked by versionId),
-// CreatedDate when Latchkey fetched the value, and a value that is not
-// valid UTF-8 is SecretBinary.
-type SecretValueOutput struct {
-	ARN           string   `json:"ARN"`
-	Name          string   `json:"Name"`
-	VersionId     string   `json:"VersionId,omitempty"` // AWS's spelling, so that the JSON matches
-	SecretString  *string  `json:"SecretString,omitempty"`
-	SecretBinary  []byte   `json:"SecretBinary,omitempty"`
-	VersionStages []string `json:"VersionStages"`
-	// CreatedDate is seconds since the epoch, as AWS's JSON protocol writes
-	// timestamps.
-	CreatedDate float64 `json:"CreatedDate"`
-}
 
 // awsError is an AWS JSON-protocol error, as the SM Agent relays them.
 type awsError struct {
@@ -111,9 +88,9 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request, g *
 // as id (with versionID or stage, as asked) at now: what the store said
 // about the version where it said it (the aws store says everything), else
 // what can be told from the request.
-func secretValueOutput(field resolver.Resolved, store, storeType, id, versionID, stage string, now time.Time) SecretValueOutput {
+func secretValueOutput(field resolver.Resolved, store, storeType, id, versionID, stage string, now time.Time) api.SecretValueOutput {
 	d := field.Detail
-	out := SecretValueOutput{Name: d.Name, ARN: d.ID, VersionId: versionID, VersionStages: d.Stages}
+	out := api.SecretValueOutput{Name: d.Name, ARN: d.ID, VersionId: versionID, VersionStages: d.Stages}
 	if out.Name == "" {
 		out.Name = id
 	}

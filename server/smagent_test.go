@@ -7,6 +7,7 @@ import (
 
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
+	"github.com/latchkey/latchkey/server/api"
 )
 
 // TestSecretValueOutput: the SM endpoint's answer takes each field from
@@ -21,21 +22,21 @@ func TestSecretValueOutput(t *testing.T) {
 		name                    string
 		field                   resolver.Resolved
 		storeType, id, vid, stg string
-		want                    SecretValueOutput
+		want                    api.SecretValueOutput
 		binary                  bool
 	}{
 		{"aws by partial ARN and versionId, a blob that is valid UTF-8",
 			resolver.Resolved{Value: secret.StringValue("text"), Version: "v-old", Detail: aws}, "aws", fullARN[:len(fullARN)-7], "v-old", "",
-			SecretValueOutput{ARN: fullARN, Name: "prod/db", VersionId: "v-old", VersionStages: []string{"AWSPREVIOUS"}, CreatedDate: 1735787045.6}, true},
+			api.SecretValueOutput{ARN: fullARN, Name: "prod/db", VersionId: "v-old", VersionStages: []string{"AWSPREVIOUS"}, CreatedDate: 1735787045.6}, true},
 		{"aws text", resolver.Resolved{Value: secret.StringValue("\xff"), Version: "v1", Detail: secret.VersionDetail{Name: "n", ID: "arn:x", Stored: secret.StoredText}},
 			"aws", "n", "", "",
-			SecretValueOutput{ARN: "arn:x", Name: "n", VersionId: "v1", VersionStages: []string{"AWSCURRENT"}, CreatedDate: float64(now.Unix())}, false},
+			api.SecretValueOutput{ARN: "arn:x", Name: "n", VersionId: "v1", VersionStages: []string{"AWSCURRENT"}, CreatedDate: float64(now.Unix())}, false},
 		{"env, nothing said", resolver.Resolved{Value: secret.StringValue("plain")}, "env", "DB", "", "",
-			SecretValueOutput{ARN: "arn:latchkey:secretsmanager::s:secret:DB", Name: "DB", VersionStages: []string{"AWSCURRENT"}, CreatedDate: float64(now.Unix())}, false},
+			api.SecretValueOutput{ARN: "arn:latchkey:secretsmanager::s:secret:DB", Name: "DB", VersionStages: []string{"AWSCURRENT"}, CreatedDate: float64(now.Unix())}, false},
 		{"gcp by version, stages unknown", resolver.Resolved{Value: secret.NewValue([]byte{0, 1, 0xff}), Version: "3"}, "gcp", "db", "3", "",
-			SecretValueOutput{ARN: "arn:latchkey:secretsmanager::s:secret:db", Name: "db", VersionId: "3", VersionStages: []string{}, CreatedDate: float64(now.Unix())}, true},
+			api.SecretValueOutput{ARN: "arn:latchkey:secretsmanager::s:secret:db", Name: "db", VersionId: "3", VersionStages: []string{}, CreatedDate: float64(now.Unix())}, true},
 		{"by stage, stages unknown", resolver.Resolved{Value: secret.StringValue("x"), Version: "7"}, "wasm", "db", "", "AWSPENDING",
-			SecretValueOutput{ARN: "arn:latchkey:secretsmanager::s:secret:db", Name: "db", VersionId: "7", VersionStages: []string{"AWSPENDING"}, CreatedDate: float64(now.Unix())}, false},
+			api.SecretValueOutput{ARN: "arn:latchkey:secretsmanager::s:secret:db", Name: "db", VersionId: "7", VersionStages: []string{"AWSPENDING"}, CreatedDate: float64(now.Unix())}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

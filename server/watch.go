@@ -17,28 +17,15 @@ import (
 
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
+	"github.com/latchkey/latchkey/server/api"
 )
 
-// Watch limits. A long poll holds its connection for at most
-// MaxWatchWait, so that the answer fits the listener's write timeout (the
-// resolution timeout plus a margin) even when a change is found at its end.
+// maxWatchStates bounds the versions remembered for watch tokens, and
+// maxWatchStatesPerCaller those of one caller.
 const (
-	MaxWatchWait     = 8 * time.Second
-	MinWatchInterval = time.Second
-	// maxWatchStates bounds the versions remembered for watch tokens, and
-	// maxWatchStatesPerCaller those of one caller.
 	maxWatchStates          = 4096
 	maxWatchStatesPerCaller = 64
 )
-
-// WatchResponse is the answer of POST /v1/watch: Changed with the new
-// resolution and its token, or not Changed (the wait ended) with the token
-// the client sent.
-type WatchResponse struct {
-	Changed bool   `json:"changed"`
-	Token   string `json:"token"`
-	ResolveResponse
-}
 
 // watchStates remembers, per token, the snapshot of the resolution it
 // stands for, so that a client's next long poll starts from version probes,
@@ -152,21 +139,10 @@ func (ws *watchStates) put(owner, wf, tok string, snap *resolver.Snapshot) {
 	ws.m[tok] = watchState{owner: owner, wf: wf, snap: snap}
 }
 
-// serveWatch answers POST /v1/watch?since=TOKEN&interval=D&wait=D with the
-// workflow document as the body. A workflow the caller may not read is
-// refused (403) whatever the token. Otherwise it returns as soon as the
-// resolution's values differ from those TOKEN stands for (at once when
-// since is empty, unknown or another caller's and they differ), checking
-// every interval (at least 1s) with [resolver.Resolver.Watch]: one version
-// probe per secret, a fetch only of the secrets whose version moved or is
-// unknown; after wait (at most MaxWatchWait) it answers Changed false.
-func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generation) {
-	wf, ok := s.readWorkflow(w, r)
-	if !ok {
-		return
-	}
-	q := r.URL.Query()
-	interval, wait := 5*time.Second, MaxWatchWait
+// watchTimes reads a watch's interval (default 5s, at least
+// MinWatchInterval) and wait (at most MaxWatchWait, the default) from q.
+func watchTimes(q url.Values) (interval, wait time.Duration, err error) {
+	interval, wait = 5*time.Second, api.MaxWatchWait
 	for _, p := range []struct {
 		key string
 		dst *time.Duration
@@ -174,13 +150,33 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generatio
 		if v := q.Get(p.key); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
-				writeError(w, http.StatusBadRequest, CodeBadRequest, p.key+": want a positive duration such as 5s")
-				return
+				return 0, 0, errors.New(p.key + ": want a positive duration such as 5s")
 			}
 			*p.dst = d
 		}
 	}
-	interval, wait = max(interval, MinWatchInterval), min(wait, MaxWatchWait)
+	return max(interval, api.MinWatchInterval), min(wait, api.MaxWatchWait), nil
+}
+
+// serveWatch answers POST /v1/watch?since=TOKEN&interval=D&wait=D with the
+// workflow document as the body. A workflow the caller may not read is
+// refused (403) whatever the token. Otherwise it returns as soon as the
+// resolution's values differ from those TOKEN stands for (at once when
+// since is empty, unknown or another caller's and they differ), checking
+// every interval (at least 1s) with [resolver.Resolver.Watch]: one version
+// probe per secret, a fetch only of the secrets whose version moved or is
+// unknown; after wait (at most api.MaxWatchWait) it answers Changed false.
+func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generation) {
+	wf, ok := s.readWorkflow(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	interval, wait, err := watchTimes(q)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, err.Error())
+		return
+	}
 	since := q.Get("since")
 	rr := g.resolverFor(r.Context())
 	// A token stands for one caller's view of one workflow.
@@ -191,12 +187,7 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generatio
 		return rr.Watch(ctx, wf, prev)
 	}
 	answer := func(res *resolver.Result, tok string) {
-		out := WatchResponse{Changed: true, Token: tok,
-			ResolveResponse: ResolveResponse{Workflow: wf.Name, Fields: make([]ResolvedField, 0, len(res.Fields)), UsedEnv: g.res.UsedEnv()}}
-		for _, f := range res.Fields {
-			out.Fields = append(out.Fields, ResolvedField{Name: f.Name, Env: f.Env, Value: wireValue(f.Value), Secret: f.Secret, Defaulted: f.Defaulted})
-		}
-		writeJSON(w, http.StatusOK, out)
+		writeJSON(w, http.StatusOK, api.WatchResponse{Changed: true, Token: tok, ResolveResponse: resolveResponse(wf.Name, res, g.res.UsedEnv())})
 	}
 	snap, known := s.watch.get(owner, wfd, since)
 	if known {
@@ -225,7 +216,7 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generatio
 	defer t.Stop()
 	for {
 		if time.Now().Add(interval).After(deadline) {
-			writeJSON(w, http.StatusOK, WatchResponse{Token: since, ResolveResponse: ResolveResponse{Workflow: wf.Name, Fields: []ResolvedField{}}})
+			writeJSON(w, http.StatusOK, api.WatchResponse{Token: since, ResolveResponse: api.ResolveResponse{Workflow: wf.Name, Fields: []api.ResolvedField{}}})
 			return
 		}
 		select {
@@ -259,16 +250,4 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generatio
 		}
 		snap = next
 	}
-}
-
-// Watch long-polls the server until the resolution of doc differs from the
-// one token stands for ("" for the first call), checking every interval,
-// for at most wait (capped by the server at MaxWatchWait).
-func (c *Client) Watch(ctx context.Context, name string, doc []byte, token string, interval, wait time.Duration) (*WatchResponse, error) {
-	q := url.Values{"name": {name}, "since": {token}, "interval": {interval.String()}, "wait": {wait.String()}}
-	var out WatchResponse
-	if err := c.do(ctx, http.MethodPost, "/v1/watch", q, doc, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
 }

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/logbuf"
-	"github.com/latchkey/latchkey/server"
+	"github.com/latchkey/latchkey/server/api"
 )
 
 // served is a `latchkey serve` process.
@@ -144,7 +144,7 @@ func (s *served) waitLog(want string) string {
 }
 
 func unixHTTP(path string) *http.Client {
-	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: server.UnixDialer(path)}}
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: api.UnixDialer(path)}}
 }
 
 type answer struct {

@@ -10,13 +10,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/latchkey/latchkey/internal/check"
 	"github.com/latchkey/latchkey/resolver"
-	"github.com/latchkey/latchkey/server"
+	"github.com/latchkey/latchkey/server/api"
 )
 
 // checkReport is what check found, printed as a table or (--format json)
 // as JSON: the same report a server's /v1/check answers with.
-type checkReport = server.CheckReport
+type checkReport = api.CheckReport
 
 func (a *app) checkCmd() *cobra.Command {
 	var offline bool
@@ -45,7 +46,7 @@ or workflow that cannot be loaded still prints that object, with "errors".`,
 			var buf bytes.Buffer
 			if format == "json" {
 				if rep == nil {
-					rep = &checkReport{Offline: offline, Fields: []server.CheckField{}, Stores: []server.CheckStore{}, Errors: loadErrorsJSON(err)}
+					rep = &checkReport{Offline: offline, Fields: []api.CheckField{}, Stores: []api.CheckStore{}, Errors: loadErrorsJSON(err)}
 				}
 				enc := json.NewEncoder(&buf)
 				enc.SetIndent("", "  ")
@@ -100,7 +101,7 @@ func (a *app) check(ctx context.Context, offline bool) (*checkReport, error) {
 		a.agent = agent
 		ctx, cancel := context.WithTimeout(ctx, agent.Timeout)
 		defer cancel()
-		if rep, err = server.Check(ctx, r, wf, offline); err != nil {
+		if rep, err = check.Workflow(ctx, r, wf, offline); err != nil {
 			return nil, fail(ExitConfig, err)
 		}
 	}
@@ -119,7 +120,7 @@ func loadErrorsJSON(err error) []resolver.ErrorJSON {
 		return resolver.ErrorsJSON(err)
 	}
 	list := resolver.ErrorsJSON(ee.err)
-	var re *server.ResponseError
+	var re *api.ResponseError
 	if errors.As(ee.err, &re) && len(re.Errors) > 0 {
 		list = append([]resolver.ErrorJSON(nil), re.Errors...) // as the server's resolver split them
 	}
@@ -179,7 +180,7 @@ func writeTable(rep *checkReport, out *bytes.Buffer) {
 }
 
 // statusWords words a field's status for the check table.
-func statusWords(f server.CheckField) string {
+func statusWords(f api.CheckField) string {
 	switch f.Status {
 	case "default":
 		return "ok (absent: default used)"

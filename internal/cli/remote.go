@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/latchkey/latchkey/internal/safefile"
-	"github.com/latchkey/latchkey/server"
+	"github.com/latchkey/latchkey/server/api"
 	"github.com/latchkey/latchkey/workflow"
 )
 
@@ -26,7 +26,7 @@ func (a *app) serverFlags(cmd *cobra.Command) {
 // remote returns a client for --server and the workflow document to send,
 // read as `latchkey` reads it without a server (same name, same cap), so
 // that errors read the same.
-func (a *app) remote() (*server.Client, string, []byte, error) {
+func (a *app) remote() (*api.Client, string, []byte, error) {
 	if a.wfPath == "" {
 		return nil, "", nil, fail(ExitUsage, errors.New("no workflow: give --workflow FILE, or --workflow - to read it from stdin (or set LATCHKEY_WORKFLOW)"))
 	}
@@ -41,7 +41,7 @@ func (a *app) remote() (*server.Client, string, []byte, error) {
 		}
 		token = strings.TrimRight(string(b), "\r\n")
 	}
-	c, err := server.NewClient(a.server, token)
+	c, err := api.NewClient(a.server, token)
 	if err != nil {
 		return nil, "", nil, fail(ExitUsage, fmt.Errorf("--server: %w", err))
 	}
@@ -66,8 +66,8 @@ func (a *app) remote() (*server.Client, string, []byte, error) {
 // remoteError gives a server's error the exit code the same failure has
 // without a server.
 func remoteError(err error) error {
-	var re *server.ResponseError
-	if errors.As(err, &re) && re.Code == server.CodeResolutionFailed {
+	var re *api.ResponseError
+	if errors.As(err, &re) && re.Code == api.CodeResolutionFailed {
 		return fail(ExitResolution, err)
 	}
 	return fail(ExitConfig, err)

@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/latchkey/latchkey/resolver"
-	"github.com/latchkey/latchkey/server"
+	"github.com/latchkey/latchkey/server/api"
 )
 
 // Watch intervals: `--watch` alone re-checks every DefaultWatchInterval
@@ -72,7 +72,7 @@ type watcher struct {
 	log      *slog.Logger
 	snap     *resolver.Snapshot
 
-	remote      *server.Client
+	remote      *api.Client
 	name, token string
 	doc         []byte
 }
@@ -86,7 +86,7 @@ func (a *app) startWatch(ctx context.Context, interval time.Duration) (*watcher,
 			return nil, nil, err
 		}
 		w := &watcher{remote: c, name: name, doc: doc, interval: interval, log: a.log}
-		resp, err := c.Watch(ctx, name, doc, "", interval, server.MaxWatchWait)
+		resp, err := c.Watch(ctx, name, doc, "", interval, api.MaxWatchWait)
 		if err != nil {
 			c.Close()
 			return nil, nil, remoteError(err)
@@ -198,7 +198,7 @@ func (w *watcher) watch(ctx context.Context) (*resolver.Result, error) {
 // When every secret's version is known and none moved, nothing is fetched.
 func (w *watcher) check(ctx context.Context) (*resolver.Result, error) {
 	if w.remote != nil {
-		resp, err := w.remote.Watch(ctx, w.name, w.doc, w.token, w.interval, server.MaxWatchWait)
+		resp, err := w.remote.Watch(ctx, w.name, w.doc, w.token, w.interval, api.MaxWatchWait)
 		if err != nil {
 			return nil, remoteError(err)
 		}

@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -56,6 +57,17 @@ func NewClient(addr, token string) (*Client, error) {
 	return c, nil
 }
 
+// DefaultSocketPath is where the agent's unix socket is when serve.socket
+// is unset: $XDG_RUNTIME_DIR/latchkey.sock when XDG_RUNTIME_DIR is set (a
+// user's own agent), else /run/latchkey/latchkey.sock (a system service;
+// systemd's RuntimeDirectory=latchkey creates the directory).
+func DefaultSocketPath(getenv func(string) string) string {
+	if d := getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "latchkey.sock")
+	}
+	return "/run/latchkey/latchkey.sock"
+}
+
 // UnixDialer returns a dial function for [http.Transport.DialContext] that
 // connects every request to the unix socket at path, whatever host the
 // request's URL names: how a Go program other than [Client] calls the agent
@@ -73,7 +85,7 @@ func (c *Client) Addr() string { return c.addr }
 // ResponseError is an error answer of the server.
 type ResponseError struct {
 	Status int
-	APIError
+	ErrorDetail
 }
 
 // Error returns the server's message: the text `latchkey` prints for the
@@ -114,10 +126,10 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	if resp.StatusCode != http.StatusOK {
 		var eb ErrorBody
 		if json.Unmarshal(data, &eb) != nil || eb.Error.Code == "" {
-			return &ResponseError{Status: resp.StatusCode, APIError: APIError{Code: CodeInternal,
+			return &ResponseError{Status: resp.StatusCode, ErrorDetail: ErrorDetail{Code: CodeInternal,
 				Message: fmt.Sprintf("%s answered %s", c.addr, resp.Status)}}
 		}
-		return &ResponseError{Status: resp.StatusCode, APIError: eb.Error}
+		return &ResponseError{Status: resp.StatusCode, ErrorDetail: eb.Error}
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("%s: the answer is not what latchkey serve sends: %w", c.addr, err)
@@ -151,6 +163,18 @@ func (c *Client) Check(ctx context.Context, name string, doc []byte, offline boo
 	}
 	var out CheckReport
 	if err := c.do(ctx, http.MethodPost, "/v1/check", q, doc, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Watch long-polls the server until the resolution of doc differs from the
+// one token stands for ("" for the first call), checking every interval,
+// for at most wait (capped by the server at MaxWatchWait).
+func (c *Client) Watch(ctx context.Context, name string, doc []byte, token string, interval, wait time.Duration) (*WatchResponse, error) {
+	q := url.Values{"name": {name}, "since": {token}, "interval": {interval.String()}, "wait": {wait.String()}}
+	var out WatchResponse
+	if err := c.do(ctx, http.MethodPost, "/v1/watch", q, doc, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

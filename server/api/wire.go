@@ -1,12 +1,30 @@
-package server
+package api
 
 import (
 	"encoding/base64"
 	"fmt"
-	"unicode/utf8"
+	"time"
 
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
+)
+
+// Token headers a TCP request may carry its token in: Latchkey's own, and
+// the AWS Secrets Manager Agent's (with the Vault-style one it also
+// accepts), so that clients written for that agent work unchanged.
+const (
+	TokenHeader      = "X-Latchkey-Token"
+	AWSTokenHeader   = "X-Aws-Parameters-Secrets-Token"
+	VaultTokenHeader = "X-Vault-Token"
+)
+
+// Watch limits. A long poll holds its connection for at most
+// MaxWatchWait, so that the answer fits the listener's write timeout (the
+// resolution timeout plus a margin) even when a change is found at its end;
+// a server checks no more often than every MinWatchInterval.
+const (
+	MaxWatchWait     = 8 * time.Second
+	MinWatchInterval = time.Second
 )
 
 // Error codes of [ErrorBody]: what a client branches on.
@@ -25,32 +43,24 @@ const (
 
 // ErrorBody is the JSON of every error response.
 type ErrorBody struct {
-	Error APIError `json:"error"`
+	Error ErrorDetail `json:"error"`
 }
 
-// APIError says what went wrong. Message is the text `latchkey` prints for
+// ErrorDetail says what went wrong. Message is the text `latchkey` prints for
 // the same failure; Errors lists each problem in the schema of `latchkey
 // check --format json` (one per failed field of a resolution).
-type APIError struct {
+type ErrorDetail struct {
 	Code    string               `json:"code"`
 	Message string               `json:"message"`
 	Errors  []resolver.ErrorJSON `json:"errors,omitempty"`
 }
 
-// Value carries a value on the wire: as a string when it is UTF-8, else as
-// base64, so that binary secrets arrive byte for byte.
+// Value carries a value on the wire: as a string (String) when it is
+// UTF-8, else as base64 (Base64), so that binary secrets arrive byte for
+// byte.
 type Value struct {
 	String *string `json:"value,omitempty"`
 	Base64 string  `json:"value_base64,omitempty"`
-}
-
-func wireValue(v secret.Value) Value {
-	b := v.Reveal()
-	if utf8.Valid(b) {
-		s := string(b)
-		return Value{String: &s}
-	}
-	return Value{Base64: base64.StdEncoding.EncodeToString(b)}
 }
 
 // Bytes returns the value's bytes.
@@ -123,4 +133,37 @@ type InvalidateRequest struct {
 // InvalidateResponse says how many cache entries were dropped.
 type InvalidateResponse struct {
 	Dropped int `json:"dropped"`
+}
+
+// WatchResponse is the answer of POST /v1/watch: Changed with the new
+// resolution and its token, or not Changed (the wait ended) with the token
+// the client sent.
+type WatchResponse struct {
+	Changed bool   `json:"changed"`
+	Token   string `json:"token"`
+	ResolveResponse
+}
+
+// SecretValueOutput is the JSON of the AWS Secrets Manager Agent's
+// /secretsmanager/get, which is GetSecretValue's response: an application
+// written for that agent (or decoding with an AWS SDK) reads it unchanged.
+//
+// Each field is what the store said about the version it answered with
+// ([secret.VersionDetail]: an aws store says all of it, as GetSecretValue
+// answered it), else what the request tells: Name is the secretId given,
+// ARN is arn:latchkey:secretsmanager::STORE:secret:NAME, VersionId is the
+// one asked for or the version the store reported, VersionStages the stage
+// asked for (AWSCURRENT when none; [] when asked by versionId),
+// CreatedDate when Latchkey fetched the value, and a value that is not
+// valid UTF-8 is SecretBinary.
+type SecretValueOutput struct {
+	ARN           string   `json:"ARN"`
+	Name          string   `json:"Name"`
+	VersionId     string   `json:"VersionId,omitempty"` // AWS's spelling, so that the JSON matches
+	SecretString  *string  `json:"SecretString,omitempty"`
+	SecretBinary  []byte   `json:"SecretBinary,omitempty"`
+	VersionStages []string `json:"VersionStages"`
+	// CreatedDate is seconds since the epoch, as AWS's JSON protocol writes
+	// timestamps.
+	CreatedDate float64 `json:"CreatedDate"`
 }
