@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,10 +15,6 @@ import (
 // is never shown. It is [secret.ErrBadVersion].
 var ErrBadVersion = secret.ErrBadVersion
 
-// maxEncodedValues caps how many strings of a fetched value are looked for
-// in a version in every encoding; all of them are looked for as they are.
-const maxEncodedValues = 16
-
 // checkVersion says why v, a version the module reported with version_set
 // (value is what the call returned) or from latchkey_version (value is
 // nil), may not be used, or nil. A version reaches the audit trail, logs
@@ -27,8 +22,9 @@ const maxEncodedValues = 16
 // within its cap, hold no bound credential in any form the redactor
 // recognises, and hold neither the value nor any string or number of a
 // JSON value, of 8 bytes or more — as they are, or, for those up to twice
-// the version's length, in the encodings the redactor recognises. The
-// error names the rule, never v.
+// the version's length (all of them: [hostfuncs.HoldsValue] decodes the
+// version rather than encoding them), in the encodings the redactor
+// recognises. The error names the rule, never v.
 func (m *Module) checkVersion(v string, value []byte) error {
 	if err := hostfuncs.CheckVersion(v); err != nil {
 		return err
@@ -38,9 +34,8 @@ func (m *Module) checkVersion(v string, value []byte) error {
 			return fmt.Errorf("%w: it holds a credential bound to the store (%s); a version must never carry a secret", ErrBadVersion, credentialNames(red))
 		}
 	}
-	values := secretsIn(value)
-	var encoded [][]byte
-	for _, s := range values {
+	var near [][]byte
+	for _, s := range secretsIn(value) {
 		// Shorter strings are too likely to sit in an honest version by
 		// chance (a port 5432 in etcd revision 1054321).
 		if len(s) < hostfuncs.MinCredentialLen {
@@ -53,19 +48,10 @@ func (m *Module) checkVersion(v string, value []byte) error {
 		// decoded, and a match is a run of half a form: a string more than
 		// twice as long as v cannot be in it.
 		if len(s) <= 2*len(v)+1 {
-			encoded = append(encoded, []byte(s))
+			near = append(near, []byte(s))
 		}
 	}
-	// The longest first, so that which ones are looked for does not
-	// depend on the order a JSON object's fields were walked in.
-	slices.SortFunc(encoded, func(a, b []byte) int {
-		if len(a) != len(b) {
-			return len(b) - len(a)
-		}
-		return bytes.Compare(a, b)
-	})
-	encoded = encoded[:min(len(encoded), maxEncodedValues)]
-	if hostfuncs.HoldsValue([]byte(v), encoded) {
+	if hostfuncs.HoldsValue([]byte(v), near) {
 		return fmt.Errorf("%w: it holds the value the call returned, or a string of it, encoded; a version must never carry a secret", ErrBadVersion)
 	}
 	return nil
