@@ -175,7 +175,7 @@ func (ix *versionIndex) add(b []byte, kind uint8) {
 	}
 	lo := len(ix.buf)
 	for _, c := range b {
-		ix.buf = append(ix.buf, foldText(c))
+		ix.buf = append(ix.buf, foldTab[c])
 	}
 	ix.cands = append(ix.cands, candidate{int32(lo), int32(len(ix.buf)), kind})
 }
@@ -200,19 +200,19 @@ func (ix *versionIndex) candAt(p int32) candidate {
 }
 
 // b64Runs yields the maximal runs of base64 characters in t, either
-// alphabet, of at least two characters (one byte's worth).
+// alphabet, long enough to hold vwin bytes whole at some phase.
 func b64Runs(t []byte) iter.Seq[[]byte] {
 	return func(yield func([]byte) bool) {
 		for i := 0; i < len(t); {
-			if !isB64(t[i]) {
+			if sextetOf[t[i]] < 0 {
 				i++
 				continue
 			}
-			j := i
-			for j < len(t) && isB64(t[j]) {
+			j := i + 1
+			for j < len(t) && sextetOf[t[j]] >= 0 {
 				j++
 			}
-			if j-i >= 2 && !yield(t[i:j]) {
+			if 6*(j-i) >= 8*vwin && !yield(t[i:j]) {
 				return
 			}
 			i = j
@@ -220,23 +220,32 @@ func b64Runs(t []byte) iter.Seq[[]byte] {
 	}
 }
 
+// sextetOf is the 6-bit value of a base64 character of either alphabet,
+// or -1.
+var sextetOf = func() (tab [256]int8) {
+	for i := range tab {
+		tab[i] = -1
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for i := range len(alphabet) {
+		tab[alphabet[i]] = int8(i)
+	}
+	tab['-'], tab['_'] = 62, 63
+	return tab
+}()
+
+// foldTab is foldText as a table.
+var foldTab = func() (tab [256]byte) {
+	for i := range tab {
+		tab[i] = foldText(byte(i))
+	}
+	return tab
+}()
+
 // sextets appends the 6-bit values of the base64 characters in run.
 func sextets(run, out []byte) []byte {
 	for _, c := range run {
-		var v byte
-		switch {
-		case c >= 'A' && c <= 'Z':
-			v = c - 'A'
-		case c >= 'a' && c <= 'z':
-			v = c - 'a' + 26
-		case c >= '0' && c <= '9':
-			v = c - '0' + 52
-		case c == '+' || c == '-':
-			v = 62
-		default: // '/', '_'
-			v = 63
-		}
-		out = append(out, v)
+		out = append(out, byte(sextetOf[c]))
 	}
 	return out
 }
@@ -363,7 +372,7 @@ func needsURLEscape(v []byte) bool {
 
 func foldInto(out, b []byte) []byte {
 	for _, c := range b {
-		out = append(out, foldText(c))
+		out = append(out, foldTab[c])
 	}
 	return out
 }

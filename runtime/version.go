@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -34,27 +36,84 @@ func (m *Module) checkVersion(v string, value []byte) error {
 			return fmt.Errorf("%w: it holds a credential bound to the store (%s); a version must never carry a secret", ErrBadVersion, credentialNames(red))
 		}
 	}
+	vb := []byte(v)
 	var near [][]byte
-	for _, s := range secretsIn(value) {
+	for _, s := range valueStrings(value) {
 		// Shorter strings are too likely to sit in an honest version by
 		// chance (a port 5432 in etcd revision 1054321).
 		if len(s) < hostfuncs.MinCredentialLen {
 			continue
 		}
-		if strings.Contains(v, s) {
+		if bytes.Contains(vb, s) {
 			return fmt.Errorf("%w: it holds the value the call returned, or a string of it; a version must never carry a secret", ErrBadVersion)
 		}
 		// Every form of s the redactor knows is at least as long as s once
 		// decoded, and a match is a run of half a form: a string more than
 		// twice as long as v cannot be in it.
 		if len(s) <= 2*len(v)+1 {
-			near = append(near, []byte(s))
+			near = append(near, s)
 		}
 	}
-	if hostfuncs.HoldsValue([]byte(v), near) {
+	if hostfuncs.HoldsValue(vb, near) {
 		return fmt.Errorf("%w: it holds the value the call returned, or a string of it, encoded; a version must never carry a secret", ErrBadVersion)
 	}
 	return nil
+}
+
+// valueStrings returns the value and, when it is JSON, each string and
+// number in it (not the keys of objects), as secretsIn does: strings
+// without escapes or non-ASCII bytes are slices of value, the others are
+// decoded as encoding/json would (a check sees what a client sees). A
+// value that is not valid JSON as a whole goes to secretsIn, which takes
+// the first JSON value of it, if any. Unlike secretsIn it keeps each of
+// an object's duplicate keys' values, not the last one only.
+func valueStrings(value []byte) [][]byte {
+	if !json.Valid(value) {
+		var out [][]byte
+		for _, s := range secretsIn(value) {
+			out = append(out, []byte(s))
+		}
+		return out
+	}
+	out := [][]byte{value}
+	for i := 0; i < len(value); {
+		switch c := value[i]; {
+		case c == '"':
+			j, plain := i+1, true
+			for ; value[j] != '"'; j++ {
+				if value[j] == '\\' {
+					j++
+					plain = false
+				} else if value[j] >= 0x80 {
+					plain = false
+				}
+			}
+			lit := value[i : j+1]
+			for i = j + 1; i < len(value) && (value[i] == ' ' || value[i] == '\t' || value[i] == '\n' || value[i] == '\r'); i++ {
+			}
+			if i < len(value) && value[i] == ':' {
+				continue // a key
+			}
+			if plain {
+				out = append(out, lit[1:len(lit)-1])
+			} else {
+				var s string
+				if json.Unmarshal(lit, &s) == nil {
+					out = append(out, []byte(s))
+				}
+			}
+		case c == '-' || c >= '0' && c <= '9':
+			j := i + 1
+			for j < len(value) && (value[j] >= '0' && value[j] <= '9' || value[j] == '.' || value[j] == 'e' || value[j] == 'E' || value[j] == '+' || value[j] == '-') {
+				j++
+			}
+			out = append(out, value[i:j])
+			i = j
+		default:
+			i++
+		}
+	}
+	return out
 }
 
 // credentialNames lists the [REDACTED:NAME] labels in red, the redacted
