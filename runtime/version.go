@@ -37,8 +37,9 @@ func (m *Module) checkVersion(v string, value []byte) error {
 		}
 	}
 	vb := []byte(v)
-	var near [][]byte
-	for _, s := range valueStrings(value) {
+	strs := valueStrings(value)
+	near := make([][]byte, 0, len(strs))
+	for _, s := range strs {
 		// Shorter strings are too likely to sit in an honest version by
 		// chance (a port 5432 in etcd revision 1054321).
 		if len(s) < hostfuncs.MinCredentialLen {
@@ -60,27 +61,36 @@ func (m *Module) checkVersion(v string, value []byte) error {
 	return nil
 }
 
-// valueStrings returns the value and, when it is JSON, each string and
-// number in it (not the keys of objects), as secretsIn does: strings
-// without escapes or non-ASCII bytes are slices of value, the others are
-// decoded as encoding/json would (a check sees what a client sees). A
-// value that is not valid JSON as a whole goes to secretsIn, which takes
-// the first JSON value of it, if any. Unlike secretsIn it keeps each of
-// an object's duplicate keys' values, not the last one only.
+// valueStrings returns the value and each string and number literal in
+// it (not the keys of objects): every string secretsIn finds, and more.
+// Strings without escapes or non-ASCII bytes are slices of value; the
+// others are decoded as encoding/json would (the check sees what a client
+// sees), or left out when they are not valid JSON strings. It does not
+// validate the value first (that alone would cost more than the walk):
+// in a value that is not JSON, quoted text is looked for on its own too,
+// which only makes the check stricter; in a JSON value (or a JSON value
+// followed by other text, which secretsIn reads) the walk sees exactly
+// its literals, and each of an object's duplicate keys' values, where
+// secretsIn keeps the last one only.
 func valueStrings(value []byte) [][]byte {
-	if !json.Valid(value) {
-		var out [][]byte
-		for _, s := range secretsIn(value) {
-			out = append(out, []byte(s))
-		}
-		return out
-	}
-	out := [][]byte{value}
+	out := make([][]byte, 1, 8)
+	out[0] = value
+	// The open arrays and objects: a string is a key only in an object.
+	var stackBuf [16]byte
+	open := stackBuf[:0]
 	for i := 0; i < len(value); {
 		switch c := value[i]; {
+		case c == '{' || c == '[':
+			open = append(open, c)
+			i++
+		case c == '}' || c == ']':
+			if len(open) > 0 {
+				open = open[:len(open)-1]
+			}
+			i++
 		case c == '"':
 			j, plain := i+1, true
-			for ; value[j] != '"'; j++ {
+			for ; j < len(value) && value[j] != '"'; j++ {
 				if value[j] == '\\' {
 					j++
 					plain = false
@@ -88,10 +98,13 @@ func valueStrings(value []byte) [][]byte {
 					plain = false
 				}
 			}
+			if j >= len(value) {
+				return out // an unterminated string: not JSON
+			}
 			lit := value[i : j+1]
 			for i = j + 1; i < len(value) && (value[i] == ' ' || value[i] == '\t' || value[i] == '\n' || value[i] == '\r'); i++ {
 			}
-			if i < len(value) && value[i] == ':' {
+			if i < len(value) && value[i] == ':' && len(open) > 0 && open[len(open)-1] == '{' {
 				continue // a key
 			}
 			if plain {
