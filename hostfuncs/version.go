@@ -386,7 +386,7 @@ func appendHexLower(out, b []byte) []byte {
 }
 
 // scan reports whether x shares a run with a candidate of a kind k at
-// least min[k] bytes long (0: kind not looked at). It probes x every
+// least need[k] bytes long (0: kind not looked at). It probes x every
 // stride bytes, where stride fits the shortest run: a run of t bytes
 // holds a window starting at a multiple of t-vwin+1.
 func (ix *versionIndex) scan(x []byte, need [numKinds]int) bool {
@@ -438,6 +438,23 @@ type thresholds struct {
 }
 
 func thresholdsFor(n int) thresholds {
+	if n < len(thresholdTable()) {
+		return thresholdTable()[n]
+	}
+	return computeThresholds(n)
+}
+
+// thresholdTable holds the thresholds of the lengths a caller checking a
+// version passes (up to 2*MaxVersion+1 bytes).
+var thresholdTable = sync.OnceValue(func() []thresholds {
+	t := make([]thresholds, 2*MaxVersion+2)
+	for n := range t {
+		t[n] = computeThresholds(n)
+	}
+	return t
+})
+
+func computeThresholds(n int) thresholds {
 	var th thresholds
 	if n >= minGram {
 		th.text = gramOf(n) // text forms: the value, folded (line breaks aside)

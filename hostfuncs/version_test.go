@@ -168,3 +168,19 @@ func FuzzHoldsValueMatchesRedactor(f *testing.F) {
 		}
 	})
 }
+
+// TestThresholdsFitTheIndex: for every value HoldsValue's callers look
+// for (MinCredentialLen bytes or more), every run a form's match implies
+// is at least a window long, so no value skips the index and goes to the
+// redactor unasked; and the table agrees with the computation.
+func TestThresholdsFitTheIndex(t *testing.T) {
+	for n := MinCredentialLen; n <= 4*MaxVersion; n++ {
+		th := thresholdsFor(n)
+		if th != computeThresholds(n) {
+			t.Fatalf("length %d: table %+v, computed %+v", n, th, computeThresholds(n))
+		}
+		if th.tooShort || th.text < vwin || th.hex < vwin || th.b64 < vwin || th.b64hex < vwin || th.b64b64 < vwin {
+			t.Fatalf("length %d: thresholds %+v under the window of %d bytes", n, th, vwin)
+		}
+	}
+}
