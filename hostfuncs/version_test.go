@@ -184,3 +184,27 @@ func TestThresholdsFitTheIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestHoldsValueFailsClosed: a value that only comes near the version (the
+// base64 of another letter case of it: the index folds case, the
+// redactor's base64 forms do not) is confirmed by the redactor and let
+// through; past maxConfirms such values, HoldsValue answers true rather
+// than build a redactor for each.
+func TestHoldsValueFailsClosed(t *testing.T) {
+	text := []byte(base64.StdEncoding.EncodeToString([]byte("SECRETVALUE-XYZ")))
+	var values [][]byte
+	for i := range maxConfirms + 1 {
+		v := []byte("secretvalue-xyz")
+		v[i] -= 'a' - 'A' // another case, never the version's
+		if holdsValueExact(text, v) {
+			t.Fatalf("the redactor finds %q in %q: not a near value", v, text)
+		}
+		values = append(values, v)
+	}
+	if HoldsValue(text, values[:maxConfirms]) {
+		t.Errorf("HoldsValue refused %d near values the redactor clears", maxConfirms)
+	}
+	if !HoldsValue(text, values) {
+		t.Errorf("HoldsValue cleared %d near values without confirming each", len(values))
+	}
+}
