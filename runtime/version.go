@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,10 +17,6 @@ import (
 // is never shown. It is [secret.ErrBadVersion].
 var ErrBadVersion = secret.ErrBadVersion
 
-// maxEncodedValues caps how many strings of a fetched value are looked for
-// in a version in every encoding; all of them are looked for as they are.
-const maxEncodedValues = 16
-
 // checkVersion says why v, a version the module reported with version_set
 // (value is what the call returned) or from latchkey_version (value is
 // nil), may not be used, or nil. A version reaches the audit trail, logs
@@ -27,8 +24,9 @@ const maxEncodedValues = 16
 // within its cap, hold no bound credential in any form the redactor
 // recognises, and hold neither the value nor any string or number of a
 // JSON value, of 8 bytes or more — as they are, or, for those up to twice
-// the version's length, in the encodings the redactor recognises. The
-// error names the rule, never v.
+// the version's length (all of them: [hostfuncs.HoldsValue] decodes the
+// version rather than encoding them), in the encodings the redactor
+// recognises. The error names the rule, never v.
 func (m *Module) checkVersion(v string, value []byte) error {
 	if err := hostfuncs.CheckVersion(v); err != nil {
 		return err
@@ -38,37 +36,97 @@ func (m *Module) checkVersion(v string, value []byte) error {
 			return fmt.Errorf("%w: it holds a credential bound to the store (%s); a version must never carry a secret", ErrBadVersion, credentialNames(red))
 		}
 	}
-	values := secretsIn(value)
-	var encoded [][]byte
-	for _, s := range values {
+	vb := []byte(v)
+	strs := valueStrings(value)
+	near := make([][]byte, 0, len(strs))
+	for _, s := range strs {
 		// Shorter strings are too likely to sit in an honest version by
 		// chance (a port 5432 in etcd revision 1054321).
 		if len(s) < hostfuncs.MinCredentialLen {
 			continue
 		}
-		if strings.Contains(v, s) {
+		if bytes.Contains(vb, s) {
 			return fmt.Errorf("%w: it holds the value the call returned, or a string of it; a version must never carry a secret", ErrBadVersion)
 		}
 		// Every form of s the redactor knows is at least as long as s once
 		// decoded, and a match is a run of half a form: a string more than
 		// twice as long as v cannot be in it.
 		if len(s) <= 2*len(v)+1 {
-			encoded = append(encoded, []byte(s))
+			near = append(near, s)
 		}
 	}
-	// The longest first, so that which ones are looked for does not
-	// depend on the order a JSON object's fields were walked in.
-	slices.SortFunc(encoded, func(a, b []byte) int {
-		if len(a) != len(b) {
-			return len(b) - len(a)
-		}
-		return bytes.Compare(a, b)
-	})
-	encoded = encoded[:min(len(encoded), maxEncodedValues)]
-	if hostfuncs.HoldsValue([]byte(v), encoded) {
+	if hostfuncs.HoldsValue(vb, near) {
 		return fmt.Errorf("%w: it holds the value the call returned, or a string of it, encoded; a version must never carry a secret", ErrBadVersion)
 	}
 	return nil
+}
+
+// valueStrings returns the value and each string and number literal in
+// it (not the keys of objects): every string secretsIn finds, and more.
+// Strings without escapes or non-ASCII bytes are slices of value; the
+// others are decoded as encoding/json would (the check sees what a client
+// sees), or left out when they are not valid JSON strings. It does not
+// validate the value first (that alone would cost more than the walk):
+// in a value that is not JSON, quoted text is looked for on its own too,
+// which only makes the check stricter; in a JSON value (or a JSON value
+// followed by other text, which secretsIn reads) the walk sees exactly
+// its literals, and each of an object's duplicate keys' values, where
+// secretsIn keeps the last one only.
+func valueStrings(value []byte) [][]byte {
+	out := make([][]byte, 1, 8)
+	out[0] = value
+	// The open arrays and objects: a string is a key only in an object.
+	var stackBuf [16]byte
+	open := stackBuf[:0]
+	for i := 0; i < len(value); {
+		switch c := value[i]; {
+		case c == '{' || c == '[':
+			open = append(open, c)
+			i++
+		case c == '}' || c == ']':
+			if len(open) > 0 {
+				open = open[:len(open)-1]
+			}
+			i++
+		case c == '"':
+			j, plain := i+1, true
+			for ; j < len(value) && value[j] != '"'; j++ {
+				if value[j] == '\\' {
+					j++
+					plain = false
+				} else if value[j] >= 0x80 {
+					plain = false
+				}
+			}
+			if j >= len(value) {
+				return out // an unterminated string: not JSON
+			}
+			lit := value[i : j+1]
+			for i = j + 1; i < len(value) && (value[i] == ' ' || value[i] == '\t' || value[i] == '\n' || value[i] == '\r'); i++ {
+			}
+			if i < len(value) && value[i] == ':' && len(open) > 0 && open[len(open)-1] == '{' {
+				continue // a key
+			}
+			if plain {
+				out = append(out, lit[1:len(lit)-1])
+			} else {
+				var s string
+				if json.Unmarshal(lit, &s) == nil {
+					out = append(out, []byte(s))
+				}
+			}
+		case c == '-' || c >= '0' && c <= '9':
+			j := i + 1
+			for j < len(value) && (value[j] >= '0' && value[j] <= '9' || value[j] == '.' || value[j] == 'e' || value[j] == 'E' || value[j] == '+' || value[j] == '-') {
+				j++
+			}
+			out = append(out, value[i:j])
+			i = j
+		default:
+			i++
+		}
+	}
+	return out
 }
 
 // credentialNames lists the [REDACTED:NAME] labels in red, the redacted
