@@ -51,6 +51,12 @@ func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
 // into Msg, which says what failed and what to do.
 //
 // A StoreError never holds a secret value or a credential.
+//
+// A WebAssembly module's failure (loading, pinning, a crash) is the
+// runtime package's own Error instead: it concerns a module, not one
+// secret, and an embedder of the runtime branches on the runtime's kinds
+// (digest mismatch, unpinned, incompatible) as well as these; its Kind is
+// one of these sentinels all the same.
 type StoreError struct {
 	Type   string // the store type, e.g. "aws"; empty for a failure that names no store
 	Store  string // the store's name in the agent config
