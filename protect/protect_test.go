@@ -482,7 +482,7 @@ func TestProbeFailuresDoNotOpenTheBreaker(t *testing.T) {
 		name string
 		err  error
 	}{
-		{"not implemented", &memstore.Error{Code: "Unimplemented", Kind: errors.ErrUnsupported}},
+		{"not implemented", &secret.StoreError{Msg: "Unimplemented", Kind: errors.ErrUnsupported}},
 		{"denied", memstore.Denied()},
 		{"unavailable", memstore.Transient()},
 	} {

@@ -106,12 +106,6 @@ func (p *Store) Close() error { return p.inner.Close() }
 // Unwrap returns the protected store.
 func (p *Store) Unwrap() secret.Store { return p.inner }
 
-// RetryAfterer is implemented by store errors that carry the backend's
-// Retry-After: how long it asked the client to wait before trying again.
-type RetryAfterer interface {
-	RetryAfter() time.Duration
-}
-
 func (p *Store) do(ctx context.Context, lim *rate.Limiter, what string, call func(context.Context) error) error {
 	probe := lim == p.probes
 	trial, err := p.admit(probe)
@@ -161,9 +155,11 @@ func (p *Store) do(ctx context.Context, lim *rate.Limiter, what string, call fun
 			return err
 		}
 		delay := p.backoff(attempt)
-		var ra RetryAfterer
-		if errors.As(err, &ra) && ra.RetryAfter() > delay {
-			delay = min(ra.RetryAfter(), p.set.Retry.MaxDelay)
+		// A backend's Retry-After reaches us in the one shape of a
+		// store's failure.
+		var se *secret.StoreError
+		if errors.As(err, &se) && se.RetryAfter() > delay {
+			delay = min(se.RetryAfter(), p.set.Retry.MaxDelay)
 		}
 		if dl, ok := ctx.Deadline(); ok && p.now().Add(delay).After(dl) {
 			// Sleeping would only end in the caller's deadline: report

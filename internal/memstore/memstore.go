@@ -170,39 +170,28 @@ func (s *Store) lookup(ctx context.Context, m Method, req secret.Request) (value
 	return versions[i], "v" + strconv.Itoa(i+1), nil
 }
 
-// Error is a failure the store was told to answer with: a backend's error
-// code, the [secret] kind it stands for, and a Retry-After when the
-// backend sent one.
-type Error struct {
-	Code  string // the backend's name for the failure, e.g. "Throttled"
-	Kind  error  // a secret.Err* kind
-	After time.Duration
-}
+// The failures below are what a [Store] can be told to answer with: a
+// [*secret.StoreError] whose message is the backend's name for the failure
+// (e.g. "Throttled"), whose Kind is the [secret] kind it stands for, and
+// whose Wait is the Retry-After when the backend sent one.
 
 // Throttled is the answer of a backend over its rate: unavailable, asking
 // the client to wait after (0: no Retry-After).
-func Throttled(after time.Duration) *Error {
-	return &Error{Code: "Throttled", Kind: secret.ErrUnavailable, After: after}
+func Throttled(after time.Duration) *secret.StoreError {
+	msg := "Throttled"
+	if after > 0 {
+		msg = fmt.Sprintf("Throttled (retry after %s)", after)
+	}
+	return &secret.StoreError{Msg: msg, Kind: secret.ErrUnavailable, Wait: after}
 }
 
 // Transient is a backend's passing failure (a 500, a reset connection):
 // unavailable, with no Retry-After.
-func Transient() *Error { return &Error{Code: "InternalError", Kind: secret.ErrUnavailable} }
-
-// Denied is a backend refusing the store's identity.
-func Denied() *Error { return &Error{Code: "AccessDenied", Kind: secret.ErrPermissionDenied} }
-
-// Error implements error.
-func (e *Error) Error() string {
-	if e.After > 0 {
-		return fmt.Sprintf("%s (retry after %s)", e.Code, e.After)
-	}
-	return e.Code
+func Transient() *secret.StoreError {
+	return &secret.StoreError{Msg: "InternalError", Kind: secret.ErrUnavailable}
 }
 
-// Unwrap returns the failure's kind.
-func (e *Error) Unwrap() error { return e.Kind }
-
-// RetryAfter returns how long the backend asked the client to wait, as
-// the protection layer reads it (protect.RetryAfterer).
-func (e *Error) RetryAfter() time.Duration { return e.After }
+// Denied is a backend refusing the store's identity.
+func Denied() *secret.StoreError {
+	return &secret.StoreError{Msg: "AccessDenied", Kind: secret.ErrPermissionDenied}
+}

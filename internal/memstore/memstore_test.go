@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/internal/memstore"
-	"github.com/latchkey/latchkey/protect"
 	"github.com/latchkey/latchkey/secret"
 	"github.com/latchkey/latchkey/storetest"
 )
@@ -77,8 +76,8 @@ func TestFaults(t *testing.T) {
 	st.FailNext("db", 2, memstore.Throttled(3*time.Second))
 	for i := range 2 {
 		_, err := st.Get(ctx, secret.Request{Name: "db"})
-		var ra protect.RetryAfterer
-		if !errors.Is(err, secret.ErrUnavailable) || !errors.As(err, &ra) || ra.RetryAfter() != 3*time.Second {
+		var se *secret.StoreError
+		if !errors.Is(err, secret.ErrUnavailable) || !errors.As(err, &se) || se.RetryAfter() != 3*time.Second {
 			t.Fatalf("throttled call %d: %v; want unavailable with a Retry-After of 3s", i, err)
 		}
 		if !strings.Contains(err.Error(), `"db"`) || !strings.Contains(err.Error(), "Throttled") || strings.Contains(err.Error(), "planted") {

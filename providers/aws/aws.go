@@ -185,11 +185,11 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 	}
 	t, err := parseTarget(req.Name, req.Version)
 	if err != nil {
-		return secret.Value{}, &RequestError{Store: s.name, Secret: req.Name, Msg: err.Error()}
+		return secret.Value{}, badRequest(s.name, req.Name, "", err.Error())
 	}
 	if t.region != "" && t.region != s.region {
-		return secret.Value{}, &RequestError{Store: s.name, Secret: req.Name, Msg: fmt.Sprintf(
-			"the ARN is in region %s but the store reads region %s; use a store configured with region: %s", t.region, s.region, t.region)}
+		return secret.Value{}, badRequest(s.name, req.Name, "", fmt.Sprintf(
+			"the ARN is in region %s but the store reads region %s; use a store configured with region: %s", t.region, s.region, t.region))
 	}
 	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(t.secretID)}
 	if t.id != "" {
@@ -224,8 +224,8 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 	case out.SecretBinary != nil:
 		return secret.NewValue(out.SecretBinary), nil
 	}
-	return secret.Value{}, &UnavailableError{Store: s.name, Secret: t.secretID,
-		Err: errors.New("GetSecretValue answered with neither SecretString nor SecretBinary")}
+	return secret.Value{}, unavailable(s.name, t.secretID,
+		errors.New("GetSecretValue answered with neither SecretString nor SecretBinary"))
 }
 
 // Describe says, without network I/O, which region and identity the store

@@ -363,9 +363,8 @@ func TestErrors(t *testing.T) {
 		{"resource not found names secret and region", func(t *testing.T, e *env) secret.Request {
 			return secret.Request{Name: "prod/nope"}
 		}, secret.ErrNotFound, func(t *testing.T, err error) {
-			var nf *NotFoundError
-			if !errors.As(err, &nf) || nf.Secret != "prod/nope" || nf.Region != "us-east-1" {
-				t.Fatalf("want *NotFoundError for prod/nope in us-east-1, got %v", err)
+			if se := asStoreError(t, err); se.Secret != "prod/nope" || se.Kind != secret.ErrNotFound {
+				t.Fatalf("want a not-found StoreError for prod/nope, got %#v", se)
 			}
 			mustContain(t, err, "prod/nope", "us-east-1", "can't find")
 		}},
@@ -378,54 +377,46 @@ func TestErrors(t *testing.T) {
 			e.srv.Deny(e.srv.UserARN("alice"), "plain")
 			return secret.Request{Name: "plain"}
 		}, secret.ErrPermissionDenied, func(t *testing.T, err error) {
-			var ad *AccessDeniedError
-			if !errors.As(err, &ad) || ad.Principal != "arn:aws:iam::123456789012:user/alice" || ad.Code != "AccessDeniedException" {
-				t.Fatalf("want *AccessDeniedError naming alice, got %v", err)
+			if se := asStoreError(t, err); se.Principal != "arn:aws:iam::123456789012:user/alice" || se.Kind != secret.ErrPermissionDenied {
+				t.Fatalf("want a StoreError naming alice, got %#v", se)
 			}
+			mustContain(t, err, "access denied to arn:aws:iam::123456789012:user/alice (AccessDeniedException)")
 		}},
 		{"decryption failure", func(t *testing.T, e *env) secret.Request {
 			e.srv.FailNext("plain", 1, awstest.DecryptionFailure)
 			return secret.Request{Name: "plain"}
 		}, secret.ErrPermissionDenied, func(t *testing.T, err error) {
-			var de *DecryptionError
-			if !errors.As(err, &de) {
-				t.Fatalf("want *DecryptionError, got %v", err)
-			}
-			mustContain(t, err, "kms:Decrypt")
+			asStoreError(t, err)
+			mustContain(t, err, `secret "plain" in region us-east-1 cannot be decrypted`, "kms:Decrypt")
 		}},
 		{"throttled after retries", func(t *testing.T, e *env) secret.Request {
 			e.srv.FailNext("plain", 5, awstest.ThrottlingException)
 			return secret.Request{Name: "plain"}
 		}, secret.ErrUnavailable, func(t *testing.T, err error) {
-			var te *ThrottledError
-			if !errors.As(err, &te) || te.Attempts != 2 || te.Service != "Secrets Manager" {
-				t.Fatalf("want *ThrottledError after 2 attempts, got %v", err)
-			}
+			asStoreError(t, err)
+			mustContain(t, err, "Secrets Manager throttled the request (ThrottlingException) after 2 attempt(s)")
 		}},
 		{"5xx after retries", func(t *testing.T, e *env) secret.Request {
 			e.srv.FailNext("plain", 5, awstest.InternalServiceError)
 			return secret.Request{Name: "plain"}
 		}, secret.ErrUnavailable, func(t *testing.T, err error) {
-			var ue *UnavailableError
-			if !errors.As(err, &ue) {
-				t.Fatalf("want *UnavailableError, got %v", err)
+			if se := asStoreError(t, err); se.Err == nil {
+				t.Fatalf("want a StoreError wrapping the SDK's error, got %#v", se)
 			}
+			mustContain(t, err, "AWS unavailable")
 		}},
 		{"marked for deletion", func(t *testing.T, e *env) secret.Request {
 			e.srv.FailNext("plain", 1, awstest.MarkedForDeletion)
 			return secret.Request{Name: "plain"}
 		}, secret.ErrInvalidConfig, func(t *testing.T, err error) {
-			var re *RequestError
-			if !errors.As(err, &re) || re.Code != "InvalidRequestException" {
-				t.Fatalf("want *RequestError, got %v", err)
-			}
+			asStoreError(t, err)
+			mustContain(t, err, "invalid request (InvalidRequestException)")
 		}},
 		{"ARN of another region", func(t *testing.T, e *env) secret.Request {
 			return secret.Request{Name: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:plain-AbCdEf"}
 		}, secret.ErrInvalidConfig, func(t *testing.T, err error) {
-			var re *RequestError
-			if !errors.As(err, &re) {
-				t.Fatalf("want *RequestError, got %v", err)
+			if se := asStoreError(t, err); se.Kind != secret.ErrInvalidConfig {
+				t.Fatalf("want an invalid-config StoreError, got %#v", se)
 			}
 			mustContain(t, err, "eu-west-1", "us-east-1")
 		}},
@@ -444,29 +435,25 @@ func TestErrors(t *testing.T) {
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "not-the-key-the-server-issued")
 			return secret.Request{Name: "plain"}
 		}, secret.ErrPermissionDenied, func(t *testing.T, err error) {
-			var ad *AccessDeniedError
-			if !errors.As(err, &ad) || ad.Code != "InvalidSignatureException" {
-				t.Fatalf("want *AccessDeniedError InvalidSignatureException, got %v", err)
-			}
+			asStoreError(t, err)
+			mustContain(t, err, "(InvalidSignatureException)")
 		}},
 		{"unknown access key", func(t *testing.T, e *env) secret.Request {
 			t.Setenv("AWS_ACCESS_KEY_ID", "AKIAUNKNOWN000000000")
 			return secret.Request{Name: "plain"}
 		}, secret.ErrPermissionDenied, func(t *testing.T, err error) {
-			var ad *AccessDeniedError
-			if !errors.As(err, &ad) || ad.Code != "UnrecognizedClientException" {
-				t.Fatalf("want *AccessDeniedError UnrecognizedClientException, got %v", err)
-			}
+			asStoreError(t, err)
+			mustContain(t, err, "(UnrecognizedClientException)")
 		}},
 		{"no credentials at all", func(t *testing.T, e *env) secret.Request {
 			t.Setenv("AWS_ACCESS_KEY_ID", "")
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "")
 			return secret.Request{Name: "plain"}
 		}, secret.ErrPermissionDenied, func(t *testing.T, err error) {
-			var ce *CredentialsError
-			if !errors.As(err, &ce) {
-				t.Fatalf("want *CredentialsError, got %v", err)
+			if se := asStoreError(t, err); se.Err == nil {
+				t.Fatalf("want a StoreError wrapping the chain's error, got %#v", se)
 			}
+			mustContain(t, err, `aws store "sm": no credentials (auth_method `)
 		}},
 	}
 	for _, tc := range tests {
@@ -540,15 +527,11 @@ func TestAssumeRoleErrors(t *testing.T) {
 			settings := tc.settings(t, e, role)
 			st := build(t, settings)
 			_, err := st.Get(ctx(t), secret.Request{Name: "plain"})
-			var ad *AccessDeniedError
-			if !errors.As(err, &ad) || !errors.Is(err, secret.ErrPermissionDenied) {
-				t.Fatalf("want *AccessDeniedError, got %v", err)
+			se := asStoreError(t, err)
+			if !errors.Is(err, secret.ErrPermissionDenied) || se.Principal != tc.principal {
+				t.Errorf("got %v principal %q, want permission denied to %q", err, se.Principal, tc.principal)
 			}
-			if ad.Code != tc.code || ad.Principal != tc.principal || ad.RoleARN != settings["role_arn"] {
-				t.Errorf("got code %q principal %q role %q, want %q %q %q", ad.Code, ad.Principal, ad.RoleARN,
-					tc.code, tc.principal, settings["role_arn"])
-			}
-			mustContain(t, err, "STS refused assuming role")
+			mustContain(t, err, "STS refused assuming role "+settings["role_arn"].(string), "("+tc.code+")")
 			noLeak(t, err.Error(), e.alice)
 			for _, c := range e.srv.Calls() {
 				if c.Service == "secretsmanager" {
@@ -700,4 +683,15 @@ func writeFile(t *testing.T, name, content string) {
 	if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// asStoreError returns err's *secret.StoreError of this provider, failing
+// the test when there is none.
+func asStoreError(t *testing.T, err error) *secret.StoreError {
+	t.Helper()
+	var se *secret.StoreError
+	if !errors.As(err, &se) || se.Type != "aws" {
+		t.Fatalf("want an aws *secret.StoreError, got %v", err)
+	}
+	return se
 }

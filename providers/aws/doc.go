@@ -28,12 +28,15 @@
 //
 // # Errors
 //
-// Get returns, for errors.As: [*NotFoundError] (wraps secret.ErrNotFound),
-// [*AccessDeniedError] and [*DecryptionError] (secret.ErrPermissionDenied),
-// [*ThrottledError] and [*UnavailableError] (secret.ErrUnavailable),
-// [*RequestError] (secret.ErrInvalidConfig) and [*CredentialsError]
-// (secret.ErrPermissionDenied). A canceled or expired context gives an error
-// wrapping context.Canceled or context.DeadlineExceeded. No error holds a
+// Get's failures are a [*secret.StoreError] of Type "aws" whose Kind is
+// secret.ErrNotFound (no such secret, version or stage in the region),
+// secret.ErrPermissionDenied (a policy or STS refused the identity, which
+// Principal names when AWS does; the KMS key cannot decrypt; no
+// credentials), secret.ErrUnavailable (still throttled, or 5xx and network
+// errors, after the SDK's attempts) or secret.ErrInvalidConfig (a malformed
+// name, ARN or version, an ARN of another region, a request AWS rejects).
+// A canceled or expired context gives a StoreError with no Kind wrapping
+// context.Canceled or context.DeadlineExceeded. No error holds a
 // secret value or a credential.
 //
 // Package awstest runs a loopback Secrets Manager and STS that verify every

@@ -14,162 +14,100 @@ import (
 	"github.com/latchkey/latchkey/secret"
 )
 
-// NotFoundError reports a secret, or a version of it, that Secrets Manager
-// does not hold in the store's region. It wraps [secret.ErrNotFound].
-type NotFoundError struct {
-	Store   string
-	Secret  string // the name or ARN asked for
-	Region  string
-	Version string // "stage AWSCURRENT", "version ID …"
-	Msg     string // what AWS said
+// The failures below are [*secret.StoreError]s of Type "aws"; each names
+// the store and the secret and says what to do. The doc comment of each
+// constructor gives the Kind.
+
+func storeErr(store, secretID string, kind error, msg string) *secret.StoreError {
+	return &secret.StoreError{Type: "aws", Store: store, Secret: secretID, Kind: kind, Msg: msg}
 }
 
-// Error implements error. The message names what failed and never holds a secret value.
-func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("aws store %q: secret %q (%s) not found in region %s: %s", e.Store, e.Secret, e.Version, e.Region, e.Msg)
+// notFound: a secret, or a version of it, that Secrets Manager does not
+// hold in the store's region ([secret.ErrNotFound]). version reads "stage
+// AWSCURRENT" or "version ID …"; msg is what AWS said.
+func notFound(store, secretID, region, version, msg string) *secret.StoreError {
+	return storeErr(store, secretID, secret.ErrNotFound,
+		fmt.Sprintf("secret %q (%s) not found in region %s: %s", secretID, version, region, msg))
 }
 
-// Unwrap returns [secret.ErrNotFound].
-func (e *NotFoundError) Unwrap() error { return secret.ErrNotFound }
-
-// AccessDeniedError reports that AWS refused the store's identity: a policy
-// denies it the secret (AccessDeniedException), STS refused to let it
-// assume the role (AccessDenied), or its credentials were not accepted
-// (an unknown key, a bad signature, an expired token). It wraps
-// [secret.ErrPermissionDenied].
-type AccessDeniedError struct {
-	Store  string
-	Secret string
-	// Principal is the ARN AWS says it refused, when its message gives one.
-	Principal string
-	// RoleARN is the role being assumed when STS refused; empty when
-	// Secrets Manager did.
-	RoleARN string
-	Code    string // AWS's error code
-	Msg     string // AWS's message
-}
-
-// Error implements error. The message names what failed and never holds a secret value.
-func (e *AccessDeniedError) Error() string {
+// accessDenied: AWS refused the store's identity ([secret.ErrPermissionDenied]):
+// a policy denies it the secret (AccessDeniedException), STS refused to let
+// it assume roleARN (AccessDenied; roleARN is empty when Secrets Manager
+// refused), or its credentials were not accepted (an unknown key, a bad
+// signature, an expired token). The Principal is the ARN AWS names in msg,
+// when it names one.
+func accessDenied(store, secretID, roleARN, code, msg string) *secret.StoreError {
+	e := storeErr(store, secretID, secret.ErrPermissionDenied, "")
 	who := ""
-	if e.Principal != "" {
+	if m := principalRE().FindStringSubmatch(msg); m != nil {
+		e.Principal = m[1]
 		who = " to " + e.Principal
 	}
-	if e.RoleARN != "" {
-		return fmt.Sprintf("aws store %q: secret %q: STS refused assuming role %s%s (%s): %s", e.Store, e.Secret, e.RoleARN, who, e.Code, e.Msg)
+	if roleARN != "" {
+		e.Msg = fmt.Sprintf("secret %q: STS refused assuming role %s%s (%s): %s", secretID, roleARN, who, code, msg)
+	} else {
+		e.Msg = fmt.Sprintf("secret %q: access denied%s (%s): %s", secretID, who, code, msg)
 	}
-	return fmt.Sprintf("aws store %q: secret %q: access denied%s (%s): %s", e.Store, e.Secret, who, e.Code, e.Msg)
+	return e
 }
 
-// Unwrap returns [secret.ErrPermissionDenied].
-func (e *AccessDeniedError) Unwrap() error { return secret.ErrPermissionDenied }
-
-// DecryptionError reports that Secrets Manager could not decrypt the secret
-// with its KMS key: usually the identity lacks kms:Decrypt on that key, or
-// the key is disabled. It wraps [secret.ErrPermissionDenied].
-type DecryptionError struct {
-	Store, Secret, Region string
-	Msg                   string // what AWS said
+// decryptionFailed: Secrets Manager could not decrypt the secret with its
+// KMS key ([secret.ErrPermissionDenied]): usually the identity lacks
+// kms:Decrypt on that key, or the key is disabled.
+func decryptionFailed(store, secretID, region, msg string) *secret.StoreError {
+	return storeErr(store, secretID, secret.ErrPermissionDenied,
+		fmt.Sprintf("secret %q in region %s cannot be decrypted; check that the identity may kms:Decrypt with the secret's KMS key and that the key is enabled: %s",
+			secretID, region, msg))
 }
 
-// Error implements error. The message names what failed and never holds a secret value.
-func (e *DecryptionError) Error() string {
-	return fmt.Sprintf("aws store %q: secret %q in region %s cannot be decrypted; check that the identity may kms:Decrypt with the secret's KMS key and that the key is enabled: %s",
-		e.Store, e.Secret, e.Region, e.Msg)
+// throttled: AWS (service "Secrets Manager" or "STS") was still throttling
+// after the SDK's attempts ([secret.ErrUnavailable]).
+func throttled(store, secretID, service, code string, attempts int) *secret.StoreError {
+	return storeErr(store, secretID, secret.ErrUnavailable,
+		fmt.Sprintf("secret %q: %s throttled the request (%s) after %d attempt(s); raise max_attempts or lower the request rate",
+			secretID, service, code, attempts))
 }
 
-// Unwrap returns [secret.ErrPermissionDenied].
-func (e *DecryptionError) Unwrap() error { return secret.ErrPermissionDenied }
-
-// ThrottledError reports that AWS was still throttling after the SDK's
-// retries. It wraps [secret.ErrUnavailable].
-type ThrottledError struct {
-	Store, Secret string
-	Service       string // "Secrets Manager" or "STS"
-	Attempts      int    // attempts made, when known
-	Code          string
-}
-
-// Error implements error. The message names what failed and never holds a secret value.
-func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("aws store %q: secret %q: %s throttled the request (%s) after %d attempt(s); raise max_attempts or lower the request rate",
-		e.Store, e.Secret, e.Service, e.Code, e.Attempts)
-}
-
-// Unwrap returns [secret.ErrUnavailable].
-func (e *ThrottledError) Unwrap() error { return secret.ErrUnavailable }
-
-// RequestError reports a request that cannot succeed as written: a name
-// that is not a secret name or ARN, an ARN of another region, a malformed
-// version, or a request AWS rejected as invalid (InvalidParameterException,
-// InvalidRequestException, such as a secret marked for deletion). It wraps
-// [secret.ErrInvalidConfig].
-type RequestError struct {
-	Store, Secret string
-	Code          string // AWS's error code; empty when Latchkey refused
-	Msg           string
-}
-
-// Error implements error. The message names what failed and never holds a secret value.
-func (e *RequestError) Error() string {
-	if e.Code != "" {
-		return fmt.Sprintf("aws store %q: secret %q: invalid request (%s): %s", e.Store, e.Secret, e.Code, e.Msg)
+// badRequest: a request that cannot succeed as written ([secret.ErrInvalidConfig]):
+// a name that is not a secret name or ARN, an ARN of another region, a
+// malformed version, or a request AWS rejected as invalid
+// (InvalidParameterException, InvalidRequestException, such as a secret
+// marked for deletion). code is AWS's error code, empty when Latchkey refused.
+func badRequest(store, secretID, code, msg string) *secret.StoreError {
+	if code != "" {
+		return storeErr(store, secretID, secret.ErrInvalidConfig,
+			fmt.Sprintf("secret %q: invalid request (%s): %s", secretID, code, msg))
 	}
-	return fmt.Sprintf("aws store %q: secret %q: %s", e.Store, e.Secret, e.Msg)
+	return storeErr(store, secretID, secret.ErrInvalidConfig, fmt.Sprintf("secret %q: %s", secretID, msg))
 }
 
-// Unwrap returns [secret.ErrInvalidConfig].
-func (e *RequestError) Unwrap() error { return secret.ErrInvalidConfig }
-
-// CredentialsError reports that the store could not obtain credentials:
-// the default chain found none, a key file cannot be read, a key variable is
-// not set. It wraps [secret.ErrPermissionDenied] and the cause.
-type CredentialsError struct {
-	Store  string
-	Method AuthMethod
-	Err    error
+// noCredentials: the store could not obtain credentials
+// ([secret.ErrPermissionDenied] and the cause): the default chain found
+// none, a key file cannot be read, a key variable is not set.
+func noCredentials(store, secretID string, method AuthMethod, cause error) *secret.StoreError {
+	e := storeErr(store, secretID, secret.ErrPermissionDenied,
+		fmt.Sprintf("no credentials (auth_method %s): %v", method, cause))
+	e.Err = cause
+	return e
 }
 
-// Error implements error. The message names what failed and never holds a secret value.
-func (e *CredentialsError) Error() string {
-	return fmt.Sprintf("aws store %q: no credentials (auth_method %s): %v", e.Store, e.Method, e.Err)
+// unavailable: AWS could not be reached or kept failing (5xx answers,
+// network errors) after the SDK's retries ([secret.ErrUnavailable] and the
+// SDK's error).
+func unavailable(store, secretID string, cause error) *secret.StoreError {
+	e := storeErr(store, secretID, secret.ErrUnavailable, fmt.Sprintf("secret %q: AWS unavailable: %v", secretID, cause))
+	e.Err = cause
+	return e
 }
 
-// Unwrap returns [secret.ErrPermissionDenied] and the cause.
-func (e *CredentialsError) Unwrap() []error { return []error{secret.ErrPermissionDenied, e.Err} }
-
-// UnavailableError reports that AWS could not be reached or kept failing
-// (5xx answers, network errors) after the SDK's retries. It wraps
-// [secret.ErrUnavailable] and the SDK's error.
-type UnavailableError struct {
-	Store, Secret string
-	Err           error
+// timedOut: the resolution's deadline (or a cancellation) cut a call to
+// service short. It has no Kind and wraps the context's error; what says
+// which deadline, and how to raise it.
+func timedOut(store, secretID, service, what string, ctxErr error) *secret.StoreError {
+	e := storeErr(store, secretID, nil, fmt.Sprintf("secret %q: %s while waiting for %s", secretID, what, service))
+	e.Err = ctxErr
+	return e
 }
-
-// Error implements error. The message names what failed and never holds a secret value.
-func (e *UnavailableError) Error() string {
-	return fmt.Sprintf("aws store %q: secret %q: AWS unavailable: %v", e.Store, e.Secret, e.Err)
-}
-
-// Unwrap returns [secret.ErrUnavailable] and the SDK's error.
-func (e *UnavailableError) Unwrap() []error { return []error{secret.ErrUnavailable, e.Err} }
-
-// TimeoutError reports a call that the resolution's deadline (or a
-// cancellation) cut short. It wraps the context's error.
-type TimeoutError struct {
-	Store, Secret string
-	Service       string // "Secrets Manager" or "STS (assuming the role)"
-	What          string // which deadline, and how to raise it
-	Err           error  // context.DeadlineExceeded or context.Canceled
-}
-
-// Error implements error. The message names what failed and never holds a secret value.
-func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("aws store %q: secret %q: %s while waiting for %s", e.Store, e.Secret, e.What, e.Service)
-}
-
-// Unwrap returns the context's error.
-func (e *TimeoutError) Unwrap() error { return e.Err }
 
 // credentialsFailure marks an error of the store's credentials provider, so
 // that an error the SDK returns can be told to come from getting credentials
@@ -207,8 +145,8 @@ var principalRE = lazy.Regexp(`(?:User|Principal): (arn:\S+) is not authorized`)
 
 var isThrottle = retry.IsErrorThrottles(retry.DefaultThrottles)
 
-// classify turns an error of GetSecretValue into one of the package's
-// typed errors.
+// classify turns an error of GetSecretValue or DescribeSecret into a
+// [*secret.StoreError].
 func (s *Store) classify(ctx context.Context, t target, err error) error {
 	var cf *credentialsFailure
 	inCreds := errors.As(err, &cf)
@@ -224,40 +162,37 @@ func (s *Store) classify(ctx context.Context, t target, err error) error {
 		if errors.Is(cerr, context.Canceled) {
 			what = "the resolution was canceled"
 		}
-		return &TimeoutError{Store: s.name, Secret: t.secretID, Service: service, What: what, Err: cerr}
+		return timedOut(s.name, t.secretID, service, what, cerr)
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		code, msg := api.ErrorCode(), api.ErrorMessage()
 		switch {
 		case code == "ResourceNotFoundException" && !inCreds:
-			return &NotFoundError{Store: s.name, Secret: t.secretID, Region: s.region, Version: t.describe(), Msg: msg}
+			return notFound(s.name, t.secretID, s.region, t.describe(), msg)
 		case code == "DecryptionFailure" && !inCreds:
-			return &DecryptionError{Store: s.name, Secret: t.secretID, Region: s.region, Msg: msg}
+			return decryptionFailed(s.name, t.secretID, s.region, msg)
 		case deniedCodes[code]:
-			e := &AccessDeniedError{Store: s.name, Secret: t.secretID, Code: code, Msg: msg}
-			if m := principalRE().FindStringSubmatch(msg); m != nil {
-				e.Principal = m[1]
-			}
+			role := ""
 			if inCreds {
-				e.RoleARN = s.opts.RoleARN
+				role = s.opts.RoleARN
 			}
-			return e
+			return accessDenied(s.name, t.secretID, role, code, msg)
 		case isThrottle.IsErrorThrottle(err) == aws.TrueTernary:
-			e := &ThrottledError{Store: s.name, Secret: t.secretID, Service: service, Code: code, Attempts: 1}
+			attempts := 1
 			var me *retry.MaxAttemptsError
 			if errors.As(err, &me) {
-				e.Attempts = me.Attempt
+				attempts = me.Attempt
 			}
-			return e
+			return throttled(s.name, t.secretID, service, code, attempts)
 		case invalidCodes[code]:
-			return &RequestError{Store: s.name, Secret: t.secretID, Code: code, Msg: service + ": " + msg}
+			return badRequest(s.name, t.secretID, code, service+": "+msg)
 		}
 	}
 	if inCreds && !unreachable(err) {
-		return &CredentialsError{Store: s.name, Method: s.opts.AuthMethod, Err: cf.err}
+		return noCredentials(s.name, t.secretID, s.opts.AuthMethod, cf.err)
 	}
-	return &UnavailableError{Store: s.name, Secret: t.secretID, Err: err}
+	return unavailable(s.name, t.secretID, err)
 }
 
 // unreachable reports an error of the network or a 5xx answer.

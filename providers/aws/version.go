@@ -29,11 +29,11 @@ func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (string,
 	}
 	t, err := parseTarget(req.Name, req.Version)
 	if err != nil {
-		return "", &RequestError{Store: s.name, Secret: req.Name, Msg: err.Error()}
+		return "", badRequest(s.name, req.Name, "", err.Error())
 	}
 	if t.region != "" && t.region != s.region {
-		return "", &RequestError{Store: s.name, Secret: req.Name, Msg: fmt.Sprintf(
-			"the ARN is in region %s but the store reads region %s; use a store configured with region: %s", t.region, s.region, t.region)}
+		return "", badRequest(s.name, req.Name, "", fmt.Sprintf(
+			"the ARN is in region %s but the store reads region %s; use a store configured with region: %s", t.region, s.region, t.region))
 	}
 	if t.id != "" {
 		return t.id, nil
@@ -61,8 +61,8 @@ func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (string,
 			return id, nil
 		}
 	}
-	return "", &NotFoundError{Store: s.name, Secret: t.secretID, Region: s.region, Version: t.describe(),
-		Msg: "no version of the secret holds staging label " + stage}
+	return "", notFound(s.name, t.secretID, s.region, t.describe(),
+		"no version of the secret holds staging label "+stage)
 }
 
 // noteAttempts counts every attempt the SDK makes (retries included) into

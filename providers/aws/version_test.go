@@ -99,9 +99,9 @@ func TestDeadlineSaysWhichTimeout(t *testing.T) {
 	c, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	_, err := st.Get(c, secret.Request{Name: "slow"})
-	var te *TimeoutError
-	if !errors.As(err, &te) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v; want a TimeoutError wrapping the deadline", err)
+	var se *secret.StoreError
+	if !errors.As(err, &se) || se.Kind != nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v; want a StoreError with no kind wrapping the deadline", err)
 	}
 	for _, want := range []string{`aws store "sm": secret "slow"`, "resolution's deadline passed", "agent config's timeout", "Secrets Manager"} {
 		if !strings.Contains(err.Error(), want) {

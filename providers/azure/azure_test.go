@@ -237,33 +237,31 @@ func TestVaultErrors(t *testing.T) {
 			st := newStore(t, o)
 
 			_, err := st.Get(ctx(t), secret.Request{Name: "no-such"})
-			var nf *azure.SecretNotFoundError
-			if !errors.As(err, &nf) || !errors.Is(err, secret.ErrNotFound) || nf.Secret != "no-such" || !strings.Contains(err.Error(), srv.VaultDomain) {
+			if nf := asStoreError(t, err); !errors.Is(err, secret.ErrNotFound) || nf.Secret != "no-such" || !strings.Contains(err.Error(), srv.VaultDomain) {
 				t.Errorf("missing secret: got %v", err)
 			}
 			noLeak(t, srv, err)
 
 			_, err = st.Get(ctx(t), secret.Request{Name: "plain", Version: "0123456789abcdef0123456789abcdef"})
-			if !errors.As(err, &nf) || nf.Version != "0123456789abcdef0123456789abcdef" || !strings.Contains(err.Error(), "with version") {
+			if asStoreError(t, err); !errors.Is(err, secret.ErrNotFound) || !strings.Contains(err.Error(), `with version "0123456789abcdef0123456789abcdef"`) {
 				t.Errorf("missing version: got %v", err)
 			}
 
 			_, err = st.Get(ctx(t), secret.Request{Name: "off"})
-			var de *azure.SecretDisabledError
-			if !errors.As(err, &de) || !errors.Is(err, secret.ErrPermissionDenied) || de.Secret != "off" || !strings.Contains(err.Error(), "disabled") {
+			if de := asStoreError(t, err); !errors.Is(err, secret.ErrPermissionDenied) || de.Secret != "off" || !strings.Contains(err.Error(), "disabled") {
 				t.Errorf("disabled secret: got %v", err)
 			}
 
 			_, err = st.Get(ctx(t), secret.Request{Name: "denied"})
-			var fe *azure.ForbiddenError
-			if !errors.As(err, &fe) || !errors.Is(err, secret.ErrPermissionDenied) || fe.StatusCode != 403 || fe.Secret != "denied" {
+			fe := asStoreError(t, err)
+			if !errors.Is(err, secret.ErrPermissionDenied) || !strings.Contains(err.Error(), "(HTTP 403") || fe.Secret != "denied" {
 				t.Fatalf("forbidden: got %v", err)
 			}
 			wantWho := "service principal " + srv.ClientID + " in tenant " + srv.TenantID
 			if method == azure.ManagedIdentity {
 				wantWho = "managed identity (user-assigned, client ID " + srv.ManagedIdentityClientID + ")"
 			}
-			if fe.Identity != wantWho || !strings.Contains(err.Error(), wantWho) || !strings.Contains(err.Error(), "Caller: appid=") {
+			if fe.Principal != wantWho || !strings.Contains(err.Error(), wantWho) || !strings.Contains(err.Error(), "Caller: appid=") {
 				t.Errorf("forbidden error does not name the identity %q: %v", wantWho, err)
 			}
 			noLeak(t, srv, err)
@@ -281,8 +279,7 @@ func TestTokenRejected(t *testing.T) {
 		srv.SetIdentityTenant("11111111-2222-3333-4444-555555555555")
 		st := newStore(t, miOptions(srv))
 		_, err := st.Get(ctx(t), secret.Request{Name: "plain"})
-		var fe *azure.ForbiddenError
-		if !errors.As(err, &fe) || fe.StatusCode != 401 || !errors.Is(err, secret.ErrPermissionDenied) || !strings.Contains(err.Error(), "AKV10032") ||
+		if asStoreError(t, err); !strings.Contains(err.Error(), "(HTTP 401") || !errors.Is(err, secret.ErrPermissionDenied) || !strings.Contains(err.Error(), "AKV10032") ||
 			!strings.Contains(err.Error(), "managed identity (system-assigned)") {
 			t.Fatalf("got %v", err)
 		}
@@ -296,8 +293,7 @@ func TestTokenRejected(t *testing.T) {
 		}
 		srv.RevokeTokens()
 		_, err := st.Get(ctx(t), secret.Request{Name: "plain"})
-		var fe *azure.ForbiddenError
-		if !errors.As(err, &fe) || fe.StatusCode != 401 || !strings.Contains(err.Error(), "rejected the token") {
+		if asStoreError(t, err); !strings.Contains(err.Error(), "(HTTP 401") || !strings.Contains(err.Error(), "rejected the token") {
 			t.Fatalf("got %v", err)
 		}
 		if r := srv.Stats().Rejected; r < 1 {
@@ -349,15 +345,15 @@ func TestTokenErrors(t *testing.T) {
 			st := newStore(t, tc.setup(t, srv))
 			start := time.Now()
 			_, err := st.Get(ctx(t), secret.Request{Name: "plain"})
-			var te *azure.TokenError
-			if !errors.As(err, &te) {
-				t.Fatalf("want a *TokenError, got %v", err)
+			te := asStoreError(t, err)
+			if te.Principal == "" || !strings.Contains(err.Error(), "acquiring a token with auth_method") {
+				t.Fatalf("want a token failure naming the identity, got %v", err)
 			}
 			want := secret.ErrPermissionDenied
 			if tc.unreachable {
 				want = secret.ErrUnavailable
 			}
-			if !errors.Is(err, want) || te.Unreachable != tc.unreachable {
+			if !errors.Is(err, want) || te.Kind != want {
 				t.Errorf("want %v, got %v", want, err)
 			}
 			for _, m := range tc.msg {
@@ -406,8 +402,7 @@ func TestUnreachable(t *testing.T) {
 		st := newStore(t, spOptions(srv))
 		srv.FailNext(10)
 		_, err := st.Get(ctx(t), secret.Request{Name: "plain"})
-		var ue *azure.VaultUnreachableError
-		if !errors.As(err, &ue) || ue.StatusCode != 503 || !errors.Is(err, secret.ErrUnavailable) || !strings.Contains(err.Error(), "ServiceUnavailable") {
+		if asStoreError(t, err); !strings.Contains(err.Error(), "unavailable: HTTP 503") || !errors.Is(err, secret.ErrUnavailable) || !strings.Contains(err.Error(), "ServiceUnavailable") {
 			t.Fatalf("got %v", err)
 		}
 	})
@@ -421,8 +416,7 @@ func TestUnreachable(t *testing.T) {
 		o.VaultName = "nosuchvault"
 		st := newStore(t, o)
 		_, err := st.Get(ctx(t), secret.Request{Name: "plain"})
-		var ue *azure.VaultUnreachableError
-		if !errors.As(err, &ue) || !ue.NoSuchHost || !errors.Is(err, secret.ErrUnavailable) || !strings.Contains(err.Error(), "nosuchvault") ||
+		if asStoreError(t, err); !strings.Contains(err.Error(), "does not resolve") || !errors.Is(err, secret.ErrUnavailable) || !strings.Contains(err.Error(), "nosuchvault") ||
 			!strings.Contains(err.Error(), "not found") {
 			t.Fatalf("got %v", err)
 		}
@@ -435,8 +429,7 @@ func TestUnreachable(t *testing.T) {
 		o.MaxRetries = -1
 		st := newStore(t, o)
 		_, err := st.Get(ctx(t), secret.Request{Name: "plain"})
-		var ue *azure.VaultUnreachableError
-		if !errors.As(err, &ue) || ue.NoSuchHost || !strings.Contains(err.Error(), "unreachable") {
+		if asStoreError(t, err); strings.Contains(err.Error(), "does not resolve") || !strings.Contains(err.Error(), "unreachable") {
 			t.Fatalf("got %v", err)
 		}
 	})
@@ -447,8 +440,7 @@ func TestUnreachable(t *testing.T) {
 		o.MaxRetries = -1
 		st := newStore(t, o)
 		_, err := st.Get(ctx(t), secret.Request{Name: "plain"})
-		var ue *azure.VaultUnreachableError
-		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "certificate") {
+		if asStoreError(t, err); !errors.Is(err, secret.ErrUnavailable) || !strings.Contains(err.Error(), "certificate") {
 			t.Fatalf("got %v", err)
 		}
 	})
@@ -588,4 +580,15 @@ func TestThroughResolver(t *testing.T) {
 	if !strings.Contains(id.Summary, "service principal "+srv.ClientID) {
 		t.Errorf("summary %q", id.Summary)
 	}
+}
+
+// asStoreError returns err's *secret.StoreError of this provider, failing
+// the test when there is none.
+func asStoreError(t *testing.T, err error) *secret.StoreError {
+	t.Helper()
+	var se *secret.StoreError
+	if !errors.As(err, &se) || se.Type != "azure" {
+		t.Fatalf("want an azure *secret.StoreError, got %v", err)
+	}
+	return se
 }

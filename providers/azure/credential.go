@@ -113,7 +113,7 @@ func isKnownAuthority(host string) bool {
 }
 
 // newCredential builds the credential of c's auth method, wrapped so that
-// every failure to get a token is a *TokenError.
+// every failure to get a token is a *tokenError.
 func newCredential(c *config, hc *http.Client, log *slog.Logger) (azcore.TokenCredential, error) {
 	co := azcore.ClientOptions{Transport: hc, PerRetryPolicies: []policy.Policy{tokenAttempts{log: log}}}
 	co.Retry.MaxRetries = int32(c.IdentityMaxRetries)
@@ -165,7 +165,7 @@ func newCredential(c *config, hc *http.Client, log *slog.Logger) (azcore.TokenCr
 	return &tokenSource{cred: cred, method: c.AuthMethod, identity: c.identity}, nil
 }
 
-// tokenSource tags every failure of its credential as a *TokenError, so that
+// tokenSource tags every failure of its credential as a *tokenError, so that
 // a token failure is told apart from the vault's own errors however deep
 // the SDK wraps it.
 type tokenSource struct {
@@ -190,7 +190,7 @@ func (t *tokenSource) GetToken(ctx context.Context, opts policy.TokenRequestOpti
 			}
 		}
 		reason, unreachable := tokenFailure(err)
-		te := &TokenError{Method: t.method, Identity: t.identity, Unreachable: unreachable, Reason: reason, Err: err}
+		te := &tokenError{method: t.method, identity: t.identity, unreachable: unreachable, reason: reason, err: err}
 		if h, ok := ctx.Value(tokenErrKey{}).(*tokenErrHolder); ok {
 			h.set(te)
 		}
@@ -367,16 +367,16 @@ func transportError(err error) string {
 // has passed, and the store still wants to say why it had no token.
 type tokenErrHolder struct {
 	mu  sync.Mutex
-	err *TokenError
+	err *tokenError
 }
 
-func (h *tokenErrHolder) set(e *TokenError) {
+func (h *tokenErrHolder) set(e *tokenError) {
 	h.mu.Lock()
 	h.err = e
 	h.mu.Unlock()
 }
 
-func (h *tokenErrHolder) get() *TokenError {
+func (h *tokenErrHolder) get() *tokenError {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.err
@@ -393,7 +393,7 @@ func withTokenErrors(ctx context.Context) (context.Context, *tokenErrHolder) {
 // or returns the held token failure when the Get failed at its deadline,
 // else err.
 func (h *tokenErrHolder) or(err error) error {
-	var te *TokenError
+	var te *tokenError
 	if te2 := h.get(); te2 != nil && !errors.As(err, &te) && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
 		return te2
 	}

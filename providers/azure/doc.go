@@ -24,10 +24,13 @@
 //
 // # Errors
 //
-// [Store.Get] returns a [*SecretNotFoundError], [*SecretDisabledError],
-// [*ForbiddenError], [*TokenError] or [*VaultUnreachableError] for the
-// failures a user can act on; each names the store, vault and secret and
-// wraps a sentinel of package secret.
+// [Store.Get] returns a [*secret.StoreError] of Type "azure" for the
+// failures a user can act on; each names the store, vault and secret. Its
+// Kind is secret.ErrNotFound (no such secret or version),
+// secret.ErrPermissionDenied (a disabled secret; a 403 or a rejected token,
+// with the identity as Principal; a refused token request) or
+// secret.ErrUnavailable (the vault unreachable, failing or throttling, with
+// its Retry-After as Wait; the identity endpoint unreachable).
 //
 // Package azuretest runs fakes of Key Vault, Entra ID and a managed
 // identity endpoint on loopback for tests.

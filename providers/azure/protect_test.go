@@ -72,8 +72,8 @@ func TestProtectHonoursRetryAfter(t *testing.T) {
 			// The store's own answer: unavailable, with the header's wait.
 			srv.Throttle(1, tc.retryAfter)
 			_, err = st.Get(c, secret.Request{Name: "db"})
-			var ra protect.RetryAfterer
-			if !errors.Is(err, secret.ErrUnavailable) || !errors.As(err, &ra) || ra.RetryAfter() != tc.want {
+			var se *secret.StoreError
+			if !errors.Is(err, secret.ErrUnavailable) || !errors.As(err, &se) || se.RetryAfter() != tc.want {
 				t.Fatalf("throttled Get: %v; want unavailable with a Retry-After of %s", err, tc.want)
 			}
 

@@ -140,8 +140,8 @@ func (s *Store) client(vault string) (*azsecrets.Client, error) {
 //
 // # Errors
 //
-// Failures are a [*SecretNotFoundError], [*SecretDisabledError],
-// [*ForbiddenError], [*TokenError] or [*VaultUnreachableError]; a malformed
+// The vault's and the credential's failures are a [*secret.StoreError] (see
+// the package documentation for its kinds); a malformed
 // name wraps [secret.ErrInvalidConfig], a URL outside the vault domain
 // [secret.ErrNotAllowed], and a canceled or expired ctx its error.
 func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
@@ -178,13 +178,14 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 	return secret.StringValue(*resp.Value), nil
 }
 
-// classify turns an SDK error into one of the package's errors.
+// classify turns an SDK error into a [*secret.StoreError], or a wrapped
+// sentinel of package secret for the failures no one acts on by type.
 func (s *Store) classify(ctx context.Context, t target, err error) error {
-	var te *TokenError
+	var te *tokenError
 	if errors.As(err, &te) {
 		// Also when the deadline ended while getting the token: the token
 		// error keeps the last attempt's failure.
-		return fmt.Errorf("azure store %q: vault %s: secret %q: %w", s.name, t.vault, t.name, te)
+		return tokenFailed(s.name, t.vault, t.name, te)
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("azure store %q: vault %s: secret %q: %w", s.name, t.vault, t.name, ctxErr)
@@ -194,29 +195,29 @@ func (s *Store) classify(ctx context.Context, t target, err error) error {
 		code, inner, msg := vaultError(re)
 		switch re.StatusCode {
 		case http.StatusNotFound:
-			return &SecretNotFoundError{Store: s.name, Vault: t.vault, Secret: t.name, Version: t.version}
+			return secretNotFound(s.name, t.vault, t.name, t.version)
 		case http.StatusForbidden:
 			if inner == "SecretDisabled" || strings.Contains(msg, "disabled secret") {
-				return &SecretDisabledError{Store: s.name, Vault: t.vault, Secret: t.name, Version: t.version}
+				return secretDisabled(s.name, t.vault, t.name, t.version)
 			}
-			return &ForbiddenError{Store: s.name, Vault: t.vault, Secret: t.name, Identity: s.who, StatusCode: re.StatusCode, Code: code, Message: msg}
+			return forbidden(s.name, t.vault, t.name, s.who, re.StatusCode, code, msg)
 		case http.StatusUnauthorized:
-			return &ForbiddenError{Store: s.name, Vault: t.vault, Secret: t.name, Identity: s.who, StatusCode: re.StatusCode, Code: code, Message: msg}
+			return forbidden(s.name, t.vault, t.name, s.who, re.StatusCode, code, msg)
 		case http.StatusBadRequest:
 			return fmt.Errorf("azure store %q: vault %s: secret %q: the vault rejected the request (%s: %s): %w",
 				s.name, t.vault, t.name, code, msg, secret.ErrInvalidConfig)
 		}
-		return &VaultUnreachableError{Store: s.name, Vault: t.vault, StatusCode: re.StatusCode, Wait: retryAfter(re.RawResponse),
-			Err: fmt.Errorf("HTTP %d %s: %s", re.StatusCode, code, msg)}
+		return vaultUnreachable(s.name, t.vault, t.name, false, re.StatusCode, retryAfter(re.RawResponse),
+			fmt.Errorf("HTTP %d %s: %s", re.StatusCode, code, msg))
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
-		return &VaultUnreachableError{Store: s.name, Vault: t.vault, NoSuchHost: dnsErr.IsNotFound, Err: dnsErr}
+		return vaultUnreachable(s.name, t.vault, t.name, dnsErr.IsNotFound, 0, 0, dnsErr)
 	}
 	var netErr net.Error
 	var opErr *net.OpError
 	if errors.As(err, &netErr) || errors.As(err, &opErr) || isTLSError(err) {
-		return &VaultUnreachableError{Store: s.name, Vault: t.vault, Err: errors.New(oneLine(err.Error(), 400))}
+		return vaultUnreachable(s.name, t.vault, t.name, false, 0, 0, errors.New(oneLine(err.Error(), 400)))
 	}
 	msg := err.Error()
 	switch {

@@ -24,22 +24,22 @@
 // # Checksums
 //
 // A payload whose data_crc32c does not match its data fails with a
-// [*ChecksumError], never returned as a value. The field is optional in the
+// [*secret.StoreError] of Kind [secret.ErrUnavailable], never returned as a value. The field is optional in the
 // API: a payload without it is accepted (the service stores one for every
 // version added since it began computing them, older versions and some
 // proxies may send none, and TLS protects the payload in transit) unless the
-// store's require_checksum setting is true, in which case it fails with a
-// ChecksumError whose Missing field is set.
+// store's require_checksum setting is true, in which case it fails the
+// same way, saying that the checksum is missing.
 //
 // # Errors
 //
-// Get returns typed errors that callers can pick out with errors.As, each
-// wrapping a sentinel of package secret for errors.Is:
-// [*NotFoundError] ([secret.ErrNotFound]), [*PermissionDeniedError]
-// ([secret.ErrPermissionDenied]), [*FailedPreconditionError] (a disabled or
-// destroyed version; [secret.ErrNotFound], as the version cannot be read),
-// [*UnavailableError] ([secret.ErrUnavailable], after the retries) and
-// [*ChecksumError] ([secret.ErrUnavailable]). A malformed name, or a setting
+// Get's failures of the service are a [*secret.StoreError] of Type "gcp"
+// wrapping the service's status error, whose Kind callers branch on with
+// errors.Is: [secret.ErrNotFound] (no such secret or version, and a disabled
+// or destroyed version, as it cannot be read), [secret.ErrPermissionDenied]
+// (PERMISSION_DENIED, UNAUTHENTICATED or a refused impersonation; Principal
+// names the identity), [secret.ErrUnavailable] (after the retries, and a
+// checksum mismatch). A malformed name, or a setting
 // that makes a name unusable, wraps [secret.ErrInvalidConfig]. A canceled or
 // expired context gives an error wrapping the context's error.
 //

@@ -18,153 +18,95 @@ func rpcDetail(err error) string {
 	return " (" + err.Error() + ")"
 }
 
-// NotFoundError reports a secret or version that does not exist in the
-// project. It wraps [secret.ErrNotFound] and the service's status error.
-type NotFoundError struct {
-	Store    string
-	Project  string
-	Location string // empty for a global secret
-	Secret   string
-	Version  string
-	Err      error // the gRPC status error
+// The failures below are [*secret.StoreError]s of Type "gcp"; each names
+// the store and the secret, ends with the service's answer and says what to
+// do. The doc comment of each constructor gives the Kind.
+
+func storeErr(store, resource string, kind error, msg string, cause error) *secret.StoreError {
+	return &secret.StoreError{Type: "gcp", Store: store, Secret: resource, Kind: kind, Msg: msg, Err: cause}
 }
 
-// Error implements error. The message names what failed and never holds a secret value.
-func (e *NotFoundError) Error() string {
-	where := fmt.Sprintf("project %q", e.Project)
-	if e.Location != "" {
-		where += fmt.Sprintf(", location %q", e.Location)
+// notFound: a secret or version that does not exist in the project
+// ([secret.ErrNotFound] and the service's status error).
+func notFound(store string, n versionName, cause error) *secret.StoreError {
+	where := fmt.Sprintf("project %q", n.Project)
+	if n.Location != "" {
+		where += fmt.Sprintf(", location %q", n.Location)
 	}
-	return fmt.Sprintf("gcp store %q: secret %q version %q not found in %s%s",
-		e.Store, e.Secret, e.Version, where, rpcDetail(e.Err))
+	return storeErr(store, n.String(), secret.ErrNotFound,
+		fmt.Sprintf("secret %q version %q not found in %s%s", n.Secret, n.Version, where, rpcDetail(cause)), cause)
 }
 
-// Unwrap returns [secret.ErrNotFound] and the status error.
-func (e *NotFoundError) Unwrap() []error { return []error{secret.ErrNotFound, e.Err} }
-
-// PermissionDeniedError reports that the service refused the store's
-// identity: PERMISSION_DENIED (the principal lacks
+// permissionDenied: the service refused principal, the identity the store
+// used ([secret.ErrPermissionDenied] and the status error): it lacks
 // secretmanager.versions.access on the secret, or the project does not
-// exist), or UNAUTHENTICATED (the credentials were rejected or could not be
-// used). It wraps [secret.ErrPermissionDenied] and the status error.
-type PermissionDeniedError struct {
-	Store string
-	// Resource is the version's resource name that was asked for.
-	Resource string
-	// Principal is the identity the store used, when known: a service
-	// account's email, or a description such as "Application Default
-	// Credentials".
-	Principal string
-	// Unauthenticated is set when the credentials themselves were refused.
-	Unauthenticated bool
-	// Probe is set for a version probe (GetSecretVersion), which needs
-	// secretmanager.versions.get rather than versions.access.
-	Probe bool
-	Err   error
-}
-
-// Error implements error. The message names what failed and never holds a secret value.
-func (e *PermissionDeniedError) Error() string {
-	if e.Unauthenticated {
-		return fmt.Sprintf("gcp store %q: secret %q: the service did not authenticate %s; check the store's auth settings%s",
-			e.Store, e.Resource, e.Principal, rpcDetail(e.Err))
-	}
+// exist. A version probe (GetSecretVersion) needs
+// secretmanager.versions.get instead, which the message says.
+func permissionDenied(store, resource, principal string, probe bool, cause error) *secret.StoreError {
 	role := "roles/secretmanager.secretAccessor"
-	if e.Probe {
+	if probe {
 		role = "roles/secretmanager.viewer (a version probe needs secretmanager.versions.get; without it --watch fetches instead)"
 	}
-	return fmt.Sprintf("gcp store %q: secret %q: permission denied to %s (or the project or secret does not exist); grant it %s on the secret%s",
-		e.Store, e.Resource, e.Principal, role, rpcDetail(e.Err))
+	e := storeErr(store, resource, secret.ErrPermissionDenied,
+		fmt.Sprintf("secret %q: permission denied to %s (or the project or secret does not exist); grant it %s on the secret%s",
+			resource, principal, role, rpcDetail(cause)), cause)
+	e.Principal = principal
+	return e
 }
 
-// Unwrap returns [secret.ErrPermissionDenied] and the status error.
-func (e *PermissionDeniedError) Unwrap() []error {
-	return []error{secret.ErrPermissionDenied, e.Err}
+// unauthenticated: the service did not accept the credentials of principal
+// (UNAUTHENTICATED: refused, or unusable) ([secret.ErrPermissionDenied]
+// and the status error).
+func unauthenticated(store, resource, principal string, cause error) *secret.StoreError {
+	e := storeErr(store, resource, secret.ErrPermissionDenied,
+		fmt.Sprintf("secret %q: the service did not authenticate %s; check the store's auth settings%s",
+			resource, principal, rpcDetail(cause)), cause)
+	e.Principal = principal
+	return e
 }
 
-// FailedPreconditionError reports a version that exists but cannot be read
-// because it is disabled or destroyed. It wraps [secret.ErrNotFound], since
-// the version's value is not there to read (a reference's default applies),
-// and the status error.
-type FailedPreconditionError struct {
-	Store    string
-	Resource string
-	Err      error
+// disabledVersion: a version that exists but cannot be read because it is
+// disabled or destroyed. Its Kind is [secret.ErrNotFound], since the
+// version's value is not there to read (a reference's default applies);
+// it also wraps the status error.
+func disabledVersion(store, resource string, cause error) *secret.StoreError {
+	return storeErr(store, resource, secret.ErrNotFound,
+		fmt.Sprintf("secret %q cannot be accessed: the version is disabled or destroyed; enable it or ask for another version%s",
+			resource, rpcDetail(cause)), cause)
 }
 
-// Error implements error. The message names what failed and never holds a secret value.
-func (e *FailedPreconditionError) Error() string {
-	return fmt.Sprintf("gcp store %q: secret %q cannot be accessed: the version is disabled or destroyed; enable it or ask for another version%s",
-		e.Store, e.Resource, rpcDetail(e.Err))
+// unavailable: the service at endpoint could not be reached or kept
+// failing through every attempt ([secret.ErrUnavailable] and the last
+// status error).
+func unavailable(store, resource, endpoint string, attempts int, cause error) *secret.StoreError {
+	return storeErr(store, resource, secret.ErrUnavailable,
+		fmt.Sprintf("secret %q: Secret Manager at %s failed after %d attempt(s)%s", resource, endpoint, attempts, rpcDetail(cause)), cause)
 }
 
-// Unwrap returns [secret.ErrNotFound] and the status error.
-func (e *FailedPreconditionError) Unwrap() []error { return []error{secret.ErrNotFound, e.Err} }
-
-// UnavailableError reports a service that could not be reached or kept
-// failing through every attempt. It wraps [secret.ErrUnavailable] and the
-// last status error.
-type UnavailableError struct {
-	Store    string
-	Resource string
-	Endpoint string
-	Attempts int
-	Err      error
-}
-
-// Error implements error. The message names what failed and never holds a secret value.
-func (e *UnavailableError) Error() string {
-	return fmt.Sprintf("gcp store %q: secret %q: Secret Manager at %s failed after %d attempt(s)%s",
-		e.Store, e.Resource, e.Endpoint, e.Attempts, rpcDetail(e.Err))
-}
-
-// Unwrap returns [secret.ErrUnavailable] and the last status error.
-func (e *UnavailableError) Unwrap() []error { return []error{secret.ErrUnavailable, e.Err} }
-
-// ChecksumError reports a payload whose CRC32C does not match the checksum
-// the service sent with it, or, when the store requires checksums, a payload
-// sent without one. The payload is discarded, and neither checksum is kept. It wraps
-// [secret.ErrUnavailable]: the store returned something other than the
-// secret.
-type ChecksumError struct {
-	Store string
-	// Resource is the version's resource name as the service returned it.
-	Resource string
-	// Missing is set when the service sent no checksum.
-	Missing bool
-}
-
-// Error implements error. The message names what failed and never holds a secret value.
-func (e *ChecksumError) Error() string {
-	if e.Missing {
-		return fmt.Sprintf("gcp store %q: secret %q: the service sent no data_crc32c and the store requires one (require_checksum)", e.Store, e.Resource)
+// badChecksum: a payload whose CRC32C does not match the checksum the
+// service sent with it, or, when the store requires checksums (missing), a
+// payload sent without one ([secret.ErrUnavailable]: the store returned
+// something other than the secret). The payload is discarded, and neither
+// checksum is kept.
+func badChecksum(store, resource string, missing bool) *secret.StoreError {
+	if missing {
+		return storeErr(store, resource, secret.ErrUnavailable,
+			fmt.Sprintf("secret %q: the service sent no data_crc32c and the store requires one (require_checksum)", resource), nil)
 	}
 	// The checksums themselves are left out: a CRC32C says something about
 	// the secret, enough to guess a short one.
-	return fmt.Sprintf("gcp store %q: secret %q: the payload does not match the CRC32C checksum the service sent with it (corrupted in transit or by a proxy); the value was discarded",
-		e.Store, e.Resource)
+	return storeErr(store, resource, secret.ErrUnavailable,
+		fmt.Sprintf("secret %q: the payload does not match the CRC32C checksum the service sent with it (corrupted in transit or by a proxy); the value was discarded", resource), nil)
 }
 
-// Unwrap returns [secret.ErrUnavailable].
-func (e *ChecksumError) Unwrap() error { return secret.ErrUnavailable }
-
-// ImpersonationError reports that IAM refused the caller's credentials the
-// impersonated account's token: the caller lacks
-// iam.serviceAccounts.getAccessToken on the target (or the target does not
-// exist). It wraps [secret.ErrPermissionDenied] and the cause.
-type ImpersonationError struct {
-	Store    string
-	Resource string
-	Caller   string // whose credentials asked
-	Target   string // the service account to impersonate
-	Err      error
+// impersonationRefused: IAM refused caller's credentials the token of
+// service account target: the caller lacks
+// iam.serviceAccounts.getAccessToken on it, or it does not exist
+// ([secret.ErrPermissionDenied] and the cause). Principal is the caller.
+func impersonationRefused(store, resource, caller, target string, cause error) *secret.StoreError {
+	e := storeErr(store, resource, secret.ErrPermissionDenied,
+		fmt.Sprintf("secret %q: %s may not impersonate service account %s: permission denied by IAM (grant the caller roles/iam.serviceAccountTokenCreator on %s, and check that the account exists) (IAM Credentials API: %v)",
+			resource, caller, target, target, cause), cause)
+	e.Principal = caller
+	return e
 }
-
-// Error implements error. The message names what failed and never holds a secret value.
-func (e *ImpersonationError) Error() string {
-	return fmt.Sprintf("gcp store %q: secret %q: %s may not impersonate service account %s: permission denied by IAM (grant the caller roles/iam.serviceAccountTokenCreator on %s, and check that the account exists) (IAM Credentials API: %v)",
-		e.Store, e.Resource, e.Caller, e.Target, e.Target, e.Err)
-}
-
-// Unwrap returns [secret.ErrPermissionDenied] and the cause.
-func (e *ImpersonationError) Unwrap() []error { return []error{secret.ErrPermissionDenied, e.Err} }

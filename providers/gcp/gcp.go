@@ -128,7 +128,7 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 	}
 	resp, attempts, err := s.access(ctx, n.String())
 	if err != nil {
-		return secret.Value{}, s.classify(ctx, n, attempts, err)
+		return secret.Value{}, s.classify(ctx, n, false, attempts, err)
 	}
 	payload := resp.GetPayload()
 	resource := resp.GetName()
@@ -140,11 +140,11 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 	}
 	if payload.DataCrc32C == nil {
 		if s.cfg.RequireChecksum {
-			return secret.Value{}, &ChecksumError{Store: s.name, Resource: resource, Missing: true}
+			return secret.Value{}, badChecksum(s.name, resource, true)
 		}
 		s.log.Debug("payload has no checksum to verify", "secret", resource)
 	} else if int64(crc32.Checksum(payload.GetData(), s.castagnoli)) != payload.GetDataCrc32C() {
-		return secret.Value{}, &ChecksumError{Store: s.name, Resource: resource}
+		return secret.Value{}, badChecksum(s.name, resource, false)
 	}
 	return secret.NewValue(payload.GetData()), nil
 }
@@ -270,8 +270,9 @@ func retryable(err error) bool {
 	return false
 }
 
-// classify turns a failed call into the store's typed errors.
-func (s *Store) classify(ctx context.Context, n versionName, attempts int, err error) error {
+// classify turns a failed call into a [*secret.StoreError]; probe is set
+// for a version probe (GetSecretVersion), whose permission differs.
+func (s *Store) classify(ctx context.Context, n versionName, probe bool, attempts int, err error) error {
 	if attempts == 0 {
 		// No call was made: the credentials could not be found, which
 		// credentialsError has already said (a configuration error, not
@@ -288,22 +289,22 @@ func (s *Store) classify(ctx context.Context, n versionName, attempts int, err e
 		// code 403"): it is the caller being refused the target's token.
 		if msg := status.Convert(err).Message(); strings.Contains(msg, "impersonate: status code 403") || strings.Contains(msg, "impersonate: status code 404") {
 			_, iam, _ := strings.Cut(msg, "impersonate: ")
-			return &ImpersonationError{Store: s.name, Resource: resource, Caller: s.id.caller, Target: s.id.target, Err: errors.New(iam)}
+			return impersonationRefused(s.name, resource, s.id.caller, s.id.target, errors.New(iam))
 		}
 	}
 	switch status.Code(err) {
 	case codes.NotFound:
-		return &NotFoundError{Store: s.name, Project: n.Project, Location: n.Location, Secret: n.Secret, Version: n.Version, Err: err}
+		return notFound(s.name, n, err)
 	case codes.PermissionDenied:
-		return &PermissionDeniedError{Store: s.name, Resource: resource, Principal: s.id.who(), Err: err}
+		return permissionDenied(s.name, resource, s.id.who(), probe, err)
 	case codes.Unauthenticated:
-		return &PermissionDeniedError{Store: s.name, Resource: resource, Principal: s.id.who(), Unauthenticated: true, Err: err}
+		return unauthenticated(s.name, resource, s.id.who(), err)
 	case codes.FailedPrecondition:
-		return &FailedPreconditionError{Store: s.name, Resource: resource, Err: err}
+		return disabledVersion(s.name, resource, err)
 	case codes.InvalidArgument:
 		return fmt.Errorf("gcp store %q: secret %q: the service refused the name%s: %w", s.name, resource, rpcDetail(err), secret.ErrInvalidConfig)
 	}
-	return &UnavailableError{Store: s.name, Resource: resource, Endpoint: s.endpoint, Attempts: attempts, Err: err}
+	return unavailable(s.name, resource, s.endpoint, attempts, err)
 }
 
 // Describe reports the endpoint, the project of short names and the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -197,9 +198,8 @@ func TestRegionalStore(t *testing.T) {
 	}
 	// The same secret ID exists globally, but not in the region.
 	_, err = st.Get(ctx(t), secret.Request{Name: "plain"})
-	var nf *gcp.NotFoundError
-	if !errors.As(err, &nf) || nf.Location != "europe-west1" || !strings.Contains(err.Error(), `location "europe-west1"`) {
-		t.Fatalf("want a NotFoundError naming the location, got %v", err)
+	if se := asStoreError(t, err); se.Kind != secret.ErrNotFound || !strings.Contains(err.Error(), `location "europe-west1"`) {
+		t.Fatalf("want a not-found StoreError naming the location, got %v", err)
 	}
 }
 
@@ -276,36 +276,33 @@ func TestErrors(t *testing.T) {
 		noCall   bool // refused before any call
 	}{
 		{"missing secret", secret.Request{Name: "nope"}, secret.ErrNotFound, func(t *testing.T, err error) {
-			var e *gcp.NotFoundError
-			if !errors.As(err, &e) || e.Project != project || e.Secret != "nope" || e.Version != "latest" {
-				t.Errorf("want a NotFoundError for %s/nope, got %#v", project, err)
+			if e := asStoreError(t, err); e.Secret != "projects/"+project+"/secrets/nope/versions/latest" ||
+				!strings.Contains(err.Error(), `secret "nope" version "latest" not found in project "`+project+`"`) {
+				t.Errorf("want a StoreError for %s/nope, got %#v", project, err)
 			}
 		}, []string{`"nope"`, `project "demo-project"`, "NotFound"}, false},
 		{"secret without versions", secret.Request{Name: "empty"}, secret.ErrNotFound, nil, []string{`"empty"`, "has no versions"}, false},
 		{"missing version", secret.Request{Name: "plain", Version: "9"}, secret.ErrNotFound, nil, []string{`"plain"`, `version "9"`}, false},
 		{"unknown alias", secret.Request{Name: "plain", Version: "staging"}, secret.ErrNotFound, nil, []string{`version "staging"`}, false},
 		{"unknown project", secret.Request{Name: "projects/nosuch-project/secrets/plain"}, secret.ErrPermissionDenied, func(t *testing.T, err error) {
-			var e *gcp.PermissionDeniedError
-			if !errors.As(err, &e) || e.Unauthenticated || e.Resource != "projects/nosuch-project/secrets/plain/versions/latest" {
-				t.Errorf("want a PermissionDeniedError, got %#v", err)
+			if e := asStoreError(t, err); e.Secret != "projects/nosuch-project/secrets/plain/versions/latest" ||
+				e.Principal == "" || strings.Contains(err.Error(), "did not authenticate") {
+				t.Errorf("want a permission-denied StoreError naming the principal, got %#v", err)
 			}
 		}, []string{"secretmanager.versions.access", "roles/secretmanager.secretAccessor", "anonymous"}, false},
 		{"disabled version", secret.Request{Name: "disabled", Version: "2"}, secret.ErrNotFound, func(t *testing.T, err error) {
-			var e *gcp.FailedPreconditionError
-			if !errors.As(err, &e) || e.Resource != "projects/demo-project/secrets/disabled/versions/2" {
-				t.Errorf("want a FailedPreconditionError, got %#v", err)
+			if e := asStoreError(t, err); e.Secret != "projects/demo-project/secrets/disabled/versions/2" || e.Err == nil {
+				t.Errorf("want a StoreError wrapping the status, got %#v", err)
 			}
 		}, []string{"DISABLED", "disabled or destroyed"}, false},
 		{"destroyed latest version", secret.Request{Name: "disabled"}, secret.ErrNotFound, func(t *testing.T, err error) {
-			var e *gcp.FailedPreconditionError
-			if !errors.As(err, &e) || e.Resource != "projects/demo-project/secrets/disabled/versions/latest" {
-				t.Errorf("want a FailedPreconditionError, got %#v", err)
+			if e := asStoreError(t, err); e.Secret != "projects/demo-project/secrets/disabled/versions/latest" {
+				t.Errorf("want a StoreError, got %#v", err)
 			}
 		}, []string{"DESTROYED", "versions/3"}, false},
 		{"corrupt checksum", secret.Request{Name: "corrupt"}, secret.ErrUnavailable, func(t *testing.T, err error) {
-			var e *gcp.ChecksumError
-			if !errors.As(err, &e) || e.Missing || !strings.Contains(e.Resource, "/secrets/corrupt/versions/1") {
-				t.Errorf("want a ChecksumError, got %#v", err)
+			if e := asStoreError(t, err); !strings.Contains(e.Secret, "/secrets/corrupt/versions/1") || strings.Contains(err.Error(), "require_checksum") {
+				t.Errorf("want a StoreError for a mismatch, got %#v", err)
 			}
 		}, []string{"CRC32C", "discarded"}, false},
 		{"versions disagree", secret.Request{Name: "projects/demo-project/secrets/plain/versions/1", Version: "2"}, secret.ErrInvalidConfig, nil,
@@ -348,9 +345,8 @@ func TestChecksumMissing(t *testing.T) {
 	settings := srv.Settings(project)
 	settings["require_checksum"] = true
 	_, err = build(t, settings).Get(ctx(t), secret.Request{Name: "nosum"})
-	var ce *gcp.ChecksumError
-	if !errors.As(err, &ce) || !ce.Missing || !errors.Is(err, secret.ErrUnavailable) {
-		t.Fatalf("with require_checksum, want a ChecksumError with Missing, got %v", err)
+	if asStoreError(t, err); !strings.Contains(err.Error(), "sent no data_crc32c") || !errors.Is(err, secret.ErrUnavailable) {
+		t.Fatalf("with require_checksum, want a StoreError saying the checksum is missing, got %v", err)
 	}
 	noLeak(t, err)
 	// A payload that has its checksum passes either way.
@@ -387,9 +383,8 @@ func TestRetries(t *testing.T) {
 				}
 				return
 			}
-			var ue *gcp.UnavailableError
-			if !errors.As(err, &ue) || ue.Attempts != tc.calls || !errors.Is(err, secret.ErrUnavailable) {
-				t.Fatalf("want an UnavailableError after %d attempts, got %v", tc.calls, err)
+			if asStoreError(t, err); !strings.Contains(err.Error(), fmt.Sprintf("failed after %d attempt(s)", tc.calls)) || !errors.Is(err, secret.ErrUnavailable) {
+				t.Fatalf("want an unavailable StoreError after %d attempts, got %v", tc.calls, err)
 			}
 			if !strings.Contains(err.Error(), srv.Addr) || !strings.Contains(err.Error(), tc.code.String()) {
 				t.Errorf("error does not name the endpoint and code: %v", err)
@@ -405,9 +400,8 @@ func TestAttemptTimeout(t *testing.T) {
 	settings["attempt_timeout"] = "50ms"
 	start := time.Now()
 	_, err := build(t, settings).Get(ctx(t), secret.Request{Name: "slow"})
-	var ue *gcp.UnavailableError
-	if !errors.As(err, &ue) || ue.Attempts != 2 || !strings.Contains(err.Error(), "DeadlineExceeded") {
-		t.Fatalf("want an UnavailableError after 2 timed-out attempts, got %v", err)
+	if asStoreError(t, err); !strings.Contains(err.Error(), "failed after 2 attempt(s)") || !strings.Contains(err.Error(), "DeadlineExceeded") {
+		t.Fatalf("want an unavailable StoreError after 2 timed-out attempts, got %v", err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		t.Error("an attempt's timeout is not the caller's deadline")
@@ -441,9 +435,8 @@ func TestServerDown(t *testing.T) {
 	l.Close()
 	st := build(t, fastRetries(map[string]any{"endpoint": addr, "insecure": true, "project": project}))
 	_, err = st.Get(ctx(t), secret.Request{Name: "plain"})
-	var ue *gcp.UnavailableError
-	if !errors.As(err, &ue) || ue.Attempts != 3 || !strings.Contains(err.Error(), "Unavailable") {
-		t.Fatalf("want an UnavailableError after 3 attempts, got %v", err)
+	if asStoreError(t, err); !strings.Contains(err.Error(), "failed after 3 attempt(s)") || !strings.Contains(err.Error(), "Unavailable") {
+		t.Fatalf("want an unavailable StoreError after 3 attempts, got %v", err)
 	}
 }
 
@@ -496,24 +489,22 @@ func TestAuth(t *testing.T) {
 	})
 	t.Run("no credentials", func(t *testing.T) {
 		_, err := build(t, srv.Settings(project)).Get(ctx(t), secret.Request{Name: "plain"})
-		var pe *gcp.PermissionDeniedError
-		if !errors.As(err, &pe) || !pe.Unauthenticated || !errors.Is(err, secret.ErrPermissionDenied) {
-			t.Fatalf("want an unauthenticated PermissionDeniedError, got %v", err)
+		if asStoreError(t, err); !strings.Contains(err.Error(), "did not authenticate") || !errors.Is(err, secret.ErrPermissionDenied) {
+			t.Fatalf("want an unauthenticated StoreError, got %v", err)
 		}
 	})
 	t.Run("unknown key", func(t *testing.T) {
 		_, err := keyStore(stranger, project).Get(ctx(t), secret.Request{Name: "plain"})
-		var pe *gcp.PermissionDeniedError
-		if !errors.As(err, &pe) || !pe.Unauthenticated || !strings.Contains(err.Error(), stranger.Email) {
-			t.Fatalf("want an unauthenticated PermissionDeniedError naming %s, got %v", stranger.Email, err)
+		if pe := asStoreError(t, err); !strings.Contains(err.Error(), "did not authenticate") || !strings.Contains(pe.Principal, stranger.Email) ||
+			!strings.Contains(err.Error(), stranger.Email) {
+			t.Fatalf("want an unauthenticated StoreError naming %s, got %v", stranger.Email, err)
 		}
 	})
 	t.Run("not a reader", func(t *testing.T) {
 		_, err := keyStore(reader, project).Get(ctx(t), secret.Request{Name: "restricted"})
-		var pe *gcp.PermissionDeniedError
-		if !errors.As(err, &pe) || pe.Unauthenticated || !strings.Contains(pe.Principal, reader.Email) ||
+		if pe := asStoreError(t, err); strings.Contains(err.Error(), "did not authenticate") || !strings.Contains(pe.Principal, reader.Email) ||
 			!strings.Contains(err.Error(), reader.Email) || !errors.Is(err, secret.ErrPermissionDenied) {
-			t.Fatalf("want a PermissionDeniedError naming %s, got %v", reader.Email, err)
+			t.Fatalf("want a permission-denied StoreError naming %s, got %v", reader.Email, err)
 		}
 		noLeak(t, err)
 	})
@@ -710,4 +701,15 @@ func TestLoopbackAddresses(t *testing.T) {
 		}
 		st.Close()
 	}
+}
+
+// asStoreError returns err's *secret.StoreError of this provider, failing
+// the test when there is none.
+func asStoreError(t *testing.T, err error) *secret.StoreError {
+	t.Helper()
+	var se *secret.StoreError
+	if !errors.As(err, &se) || se.Type != "gcp" {
+		t.Fatalf("want a gcp *secret.StoreError, got %v", err)
+	}
+	return se
 }

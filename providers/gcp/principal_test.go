@@ -61,9 +61,8 @@ func TestRefusedImpersonation(t *testing.T) {
 	if len(asked) == 0 || !strings.Contains(asked[0], target+":generateAccessToken") {
 		t.Fatalf("the IAM Credentials API was not asked: %v (err %v)", asked, err)
 	}
-	var ie *gcp.ImpersonationError
-	if !errorsAs(err, &ie) {
-		t.Fatalf("err = %v; want an ImpersonationError", err)
+	if ie := asStoreError(t, err); !strings.Contains(ie.Principal, caller.Email) || !errorsIs(err, secret.ErrPermissionDenied) {
+		t.Fatalf("err = %v; want a permission-denied StoreError naming the caller %s", err, caller.Email)
 	}
 	for _, want := range []string{`gcp store "gsm"`, caller.Email, "may not impersonate", target, "permission denied", "roles/iam.serviceAccountTokenCreator"} {
 		if !strings.Contains(err.Error(), want) {

@@ -2,7 +2,6 @@ package gcp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
@@ -21,7 +20,7 @@ import (
 // which roles/secretmanager.secretAccessor does not grant; without it the
 // error wraps [secret.ErrPermissionDenied] and a caller falls back to
 // fetching. A disabled or destroyed version is reported as
-// [*FailedPreconditionError], as a fetch of it would be.
+// a [*secret.StoreError] of Kind [secret.ErrNotFound], as a fetch of it would be.
 func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("gcp store %q: secret %q: %w", s.name, req.Name, err)
@@ -36,17 +35,11 @@ func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (string,
 		return err
 	})
 	if err != nil {
-		err = s.classify(ctx, n, attempts, err)
-		var pe *PermissionDeniedError
-		if errors.As(err, &pe) && !pe.Unauthenticated {
-			pe.Probe = true
-		}
-		return "", err
+		return "", s.classify(ctx, n, true, attempts, err)
 	}
 	switch v.GetState() {
 	case secretmanagerpb.SecretVersion_DISABLED, secretmanagerpb.SecretVersion_DESTROYED:
-		return "", &FailedPreconditionError{Store: s.name, Resource: v.GetName(),
-			Err: fmt.Errorf("the version is %s", v.GetState())}
+		return "", disabledVersion(s.name, v.GetName(), fmt.Errorf("the version is %s", v.GetState()))
 	}
 	name := v.GetName()
 	if name == "" {

@@ -7,7 +7,6 @@ import (
 
 	"google.golang.org/grpc/codes"
 
-	"github.com/latchkey/latchkey/providers/gcp"
 	"github.com/latchkey/latchkey/providers/gcp/gcptest"
 	"github.com/latchkey/latchkey/secret"
 )
@@ -86,9 +85,8 @@ func TestCurrentVersionNeedsViewer(t *testing.T) {
 		t.Fatalf("the accessor may read the value: %v", err)
 	}
 	_, err := st.(secret.Versioner).CurrentVersion(ctx(t), secret.Request{Name: "plain"})
-	var pe *gcp.PermissionDeniedError
-	if !errors.As(err, &pe) || !errors.Is(err, secret.ErrPermissionDenied) {
-		t.Fatalf("err = %v; want a PermissionDeniedError", err)
+	if pe := asStoreError(t, err); pe.Principal == "" || !errors.Is(err, secret.ErrPermissionDenied) {
+		t.Fatalf("err = %v; want a permission-denied StoreError naming the principal", err)
 	}
 	if !strings.Contains(err.Error(), "roles/secretmanager.viewer") || !strings.Contains(err.Error(), "secretmanager.versions.get") {
 		t.Errorf("a refused probe names the wrong role: %v", err)
