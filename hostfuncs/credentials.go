@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/latchkey/latchkey/internal/redact"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -35,7 +36,7 @@ const placeholderSuffix = "}}"
 
 // MinCredentialLen is the shortest credential value accepted: shorter
 // values could not be redacted from responses without mangling them.
-const MinCredentialLen = 8
+const MinCredentialLen = redact.MinLen
 
 // Credential is a value the host sends on a guest's behalf without ever
 // handing it to the guest.
@@ -81,7 +82,7 @@ type Credential struct {
 // immutable and safe for concurrent use.
 type Credentials struct {
 	byName map[string]*credential
-	red    atomic.Pointer[redactor] // replaced when a brokered value is new
+	red    atomic.Pointer[redact.Redactor] // replaced when a brokered value is new
 	brokerFields
 }
 
@@ -402,6 +403,6 @@ func (c *Credentials) refuse(u *url.URL, format string, args ...any) *Refusal {
 // base64; the whole base64 run holding it goes), beneath up
 // to three layers of JSON, \x, percent and HTML escapes, and cut to any
 // run of at least half of such a form. It returns b itself when nothing
-// matched. See redact.go for the method; it cannot catch a value a server
+// matched. See internal/redact for the method; it cannot catch a value a server
 // transformed otherwise, and ABI.md's threat model says what that means.
-func (c *Credentials) Redact(b []byte) []byte { return c.red.Load().redact(b) }
+func (c *Credentials) Redact(b []byte) []byte { return c.red.Load().Redact(b) }
