@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/latchkey/latchkey/internal/egress"
 	"github.com/latchkey/latchkey/internal/redact"
 	"github.com/latchkey/latchkey/secret"
 )
@@ -99,7 +100,7 @@ type credential struct {
 
 type boundHost struct {
 	scheme string // "https" unless the entry named http://
-	rule   hostRule
+	rule   egress.HostRule
 }
 
 // NewCredentials checks creds and builds the substitution; every problem is
@@ -189,7 +190,7 @@ func parseBoundHost(s string) (boundHost, error) {
 		return boundHost{}, errors.New("only https:// and http:// origins are supported")
 	}
 	s = strings.TrimSuffix(s, "/")
-	r, err := parseHostRule(s)
+	r, err := egress.ParseHostRule(s)
 	if err != nil {
 		return boundHost{}, err
 	}
@@ -376,7 +377,7 @@ func (cr *credential) boundTo(u *url.URL) bool {
 		port = defPort
 	}
 	for _, h := range cr.hosts {
-		if h.scheme == u.Scheme && h.rule.match(host, port, defPort) {
+		if h.scheme == u.Scheme && h.rule.Match(host, port, defPort) {
 			return true
 		}
 	}
