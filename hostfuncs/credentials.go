@@ -37,7 +37,7 @@ const placeholderSuffix = "}}"
 
 // MinCredentialLen is the shortest credential value accepted: shorter
 // values could not be redacted from responses without mangling them.
-const MinCredentialLen = redact.MinLen
+const MinCredentialLen = 8
 
 // Credential is a value the host sends on a guest's behalf without ever
 // handing it to the guest.
