@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/latchkey/latchkey/internal/redact"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -124,7 +125,7 @@ func (c *Credentials) rebuild() {
 	for i, j := range idx {
 		sn[i], sv[i] = names[j], values[j]
 	}
-	c.red.Store(newRedactor(sn, sv))
+	c.red.Store(redact.New(sn, sv))
 }
 
 // sourceValue asks cr's source for the value of one hop, learns it for

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/latchkey/latchkey/internal/egress"
+	"github.com/latchkey/latchkey/internal/redact"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -81,7 +83,7 @@ type Credential struct {
 // immutable and safe for concurrent use.
 type Credentials struct {
 	byName map[string]*credential
-	red    atomic.Pointer[redactor] // replaced when a brokered value is new
+	red    atomic.Pointer[redact.Redactor] // replaced when a brokered value is new
 	brokerFields
 }
 
@@ -98,7 +100,7 @@ type credential struct {
 
 type boundHost struct {
 	scheme string // "https" unless the entry named http://
-	rule   hostRule
+	rule   egress.HostRule
 }
 
 // NewCredentials checks creds and builds the substitution; every problem is
@@ -188,7 +190,7 @@ func parseBoundHost(s string) (boundHost, error) {
 		return boundHost{}, errors.New("only https:// and http:// origins are supported")
 	}
 	s = strings.TrimSuffix(s, "/")
-	r, err := parseHostRule(s)
+	r, err := egress.ParseHostRule(s)
 	if err != nil {
 		return boundHost{}, err
 	}
@@ -375,7 +377,7 @@ func (cr *credential) boundTo(u *url.URL) bool {
 		port = defPort
 	}
 	for _, h := range cr.hosts {
-		if h.scheme == u.Scheme && h.rule.match(host, port, defPort) {
+		if h.scheme == u.Scheme && h.rule.Match(host, port, defPort) {
 			return true
 		}
 	}
@@ -402,6 +404,6 @@ func (c *Credentials) refuse(u *url.URL, format string, args ...any) *Refusal {
 // base64; the whole base64 run holding it goes), beneath up
 // to three layers of JSON, \x, percent and HTML escapes, and cut to any
 // run of at least half of such a form. It returns b itself when nothing
-// matched. See redact.go for the method; it cannot catch a value a server
+// matched. See internal/redact for the method; it cannot catch a value a server
 // transformed otherwise, and ABI.md's threat model says what that means.
-func (c *Credentials) Redact(b []byte) []byte { return c.red.Load().redact(b) }
+func (c *Credentials) Redact(b []byte) []byte { return c.red.Load().Redact(b) }

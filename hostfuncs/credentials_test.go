@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/redact"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -304,4 +305,20 @@ func FuzzCredentialHook(f *testing.F) {
 			t.Fatalf("the value was substituted for an unbound host")
 		}
 	})
+}
+
+// TestMinCredentialLenIsRedacted: every value NewCredentials accepts is
+// long enough for the redactor to blank out of a response.
+func TestMinCredentialLenIsRedacted(t *testing.T) {
+	if MinCredentialLen < redact.MinLen {
+		t.Fatalf("MinCredentialLen is %d, but the redactor ignores values under %d bytes", MinCredentialLen, redact.MinLen)
+	}
+	v := strings.Repeat("k", MinCredentialLen)
+	c, err := NewCredentials([]Credential{{Name: "k", Value: secret.StringValue(v), Hosts: []string{"h"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := c.Redact([]byte("<" + v + ">")); bytes.Contains(out, []byte(v)) {
+		t.Errorf("a value of MinCredentialLen bytes survives: %q", out)
+	}
 }

@@ -36,7 +36,7 @@
 // value, and the host's [RequestHook] substitutes the value on each hop
 // whose host the credential is bound to, refusing the request otherwise;
 // [HTTPOptions].Redact removes the values from responses before the guest
-// reads them, in every encoding redact.go lists. A client that redacts owns
+// reads them, in every encoding internal/redact lists. A client that redacts owns
 // content negotiation (it drops the guest's Accept-Encoding, Range and the
 // like, and refuses encoded or partial responses), and every log line of a
 // call passes the same redaction ([RedactHandler]). guest-sdk/ABI.md has

@@ -20,7 +20,7 @@ import (
 
 // echoServer is a loopback server bound to the credential that echoes the
 // X-Token header back as a hostile guest would wish: in the encoding named
-// by ?enc= (see echoEncodings) behind the prefix ?pre=, compressed when
+// by ?enc= (see wasmtest.EchoEncodings) behind the prefix ?pre=, compressed when
 // asked (Accept-Encoding) or not, cut to the asked Range, reflected into
 // a redirect's Location or a malformed header line.
 func startEchoServer(t testing.TB) *httptest.Server {
@@ -29,7 +29,7 @@ func startEchoServer(t testing.TB) *httptest.Server {
 		tok := r.Header.Get("X-Token")
 		q := r.URL.Query()
 		echo := tok
-		if enc := echoEncodings[q.Get("enc")]; enc != nil {
+		if enc := wasmtest.EchoEncodings[q.Get("enc")]; enc != nil {
 			echo = enc(q.Get("pre"), tok)
 		}
 		body := []byte(`{"echo":"` + echo + `"}`)
@@ -124,7 +124,7 @@ func newEchoClient(t testing.TB, srv *httptest.Server, opts HTTPOptions) *Client
 	t.Helper()
 	host := strings.TrimPrefix(srv.URL, "http://")
 	opts.AllowedHosts, opts.AllowHTTP, opts.AllowPrivateNetworks = []string{host}, []string{host}, true
-	creds, err := NewCredentials([]Credential{{Name: "tok", Value: secret.StringValue(echoCred), Hosts: []string{"http://" + host}}})
+	creds, err := NewCredentials([]Credential{{Name: "tok", Value: secret.StringValue(wasmtest.EchoCred), Hosts: []string{"http://" + host}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func newEchoClient(t testing.TB, srv *httptest.Server, opts HTTPOptions) *Client
 func noLeak(t *testing.T, what string, texts ...string) {
 	t.Helper()
 	for _, s := range texts {
-		if leak := wasmtest.FindLeak([]byte(s), []byte(echoCred)); leak != "" {
+		if leak := wasmtest.FindLeak([]byte(s), []byte(wasmtest.EchoCred)); leak != "" {
 			t.Errorf("%s holds the credential (%s form): %.300s", what, leak, s)
 		}
 	}
@@ -207,7 +207,7 @@ func TestHostOwnsNegotiation(t *testing.T) {
 func TestEchoEveryEncoding(t *testing.T) {
 	srv := startEchoServer(t)
 	client := echoClient(t, srv, HTTPOptions{})
-	for name := range echoEncodings {
+	for name := range wasmtest.EchoEncodings {
 		for _, path := range []string{"/echo", "/header"} {
 			for _, pre := range []string{"", "a", "ab"} {
 				call := &Call{Module: "echo", HTTP: client}

@@ -13,11 +13,11 @@ import (
 	"net/netip"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/egress"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -139,18 +139,12 @@ func (r *Refusal) Error() string { return r.Reason }
 // connections alive. It is safe for concurrent use.
 type Client struct {
 	opts  HTTPOptions
-	allow []hostRule
-	plain []hostRule
+	allow []egress.HostRule
+	plain []egress.HostRule
 	// transport sends each hop: the host follows redirects itself,
 	// re-checking every hop, so http.Client's redirect and header-copying
 	// machinery would be pure cost.
 	transport *http.Transport
-}
-
-type hostRule struct {
-	host     string // lower case; "*.example.com" matches subdomains
-	port     string // "" means the scheme's default port
-	wildcard bool
 }
 
 // NewClient checks opts and builds the client. Every bad entry is reported,
@@ -159,7 +153,7 @@ func NewClient(opts HTTPOptions) (*Client, error) {
 	c := &Client{opts: opts}
 	var errs []error
 	for _, h := range opts.AllowedHosts {
-		r, err := parseHostRule(h)
+		r, err := egress.ParseHostRule(h)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("allowed host %q: %w", h, err))
 			continue
@@ -167,7 +161,7 @@ func NewClient(opts HTTPOptions) (*Client, error) {
 		c.allow = append(c.allow, r)
 	}
 	for _, h := range opts.AllowHTTP {
-		r, err := parseHostRule(h)
+		r, err := egress.ParseHostRule(h)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("allow_http host %q: %w", h, err))
 			continue
@@ -206,46 +200,6 @@ func NewClient(opts HTTPOptions) (*Client, error) {
 // Close closes idle connections.
 func (c *Client) Close() { c.transport.CloseIdleConnections() }
 
-func parseHostRule(s string) (hostRule, error) {
-	if s == "" || strings.Contains(s, "/") {
-		return hostRule{}, errors.New(`want "host", "host:port" or "*.domain", without scheme or path`)
-	}
-	host, port := s, ""
-	if h, p, err := net.SplitHostPort(s); err == nil {
-		host, port = h, p
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return hostRule{}, fmt.Errorf("bad port %q", p)
-		}
-	} else if strings.Count(s, ":") == 1 {
-		return hostRule{}, err
-	}
-	host = strings.ToLower(strings.Trim(host, "[]"))
-	r := hostRule{host: host, port: port}
-	if rest, ok := strings.CutPrefix(host, "*."); ok {
-		if rest == "" || strings.Contains(rest, "*") {
-			return hostRule{}, errors.New("a wildcard is written *.domain")
-		}
-		r.host, r.wildcard = "."+rest, true
-	} else if strings.Contains(host, "*") || host == "" {
-		return hostRule{}, errors.New("a wildcard is written *.domain")
-	}
-	return r, nil
-}
-
-func (r hostRule) match(host, port, defPort string) bool {
-	want := r.port
-	if want == "" {
-		want = defPort
-	}
-	if port != want {
-		return false
-	}
-	if r.wildcard {
-		return strings.HasSuffix(host, r.host) && len(host) > len(r.host)
-	}
-	return host == r.host
-}
-
 // checkURL applies the allow list to one hop.
 func (c *Client) checkURL(u *url.URL) *Refusal {
 	refuse := func(format string, args ...any) *Refusal {
@@ -271,9 +225,9 @@ func (c *Client) checkURL(u *url.URL) *Refusal {
 	if host == "" {
 		return refuse("URL has no host")
 	}
-	matches := func(rules []hostRule) bool {
+	matches := func(rules []egress.HostRule) bool {
 		for _, r := range rules {
-			if r.match(host, port, defPort) {
+			if r.Match(host, port, defPort) {
 				return true
 			}
 		}
@@ -282,7 +236,7 @@ func (c *Client) checkURL(u *url.URL) *Refusal {
 	if !matches(c.allow) {
 		return refuse("host %s is not in the store's allow list (add it to allowed_hosts)", net.JoinHostPort(host, port))
 	}
-	if metadataNames[strings.TrimSuffix(host, ".")] && len(c.opts.AllowMetadata) == 0 {
+	if egress.IsMetadataName(host) && len(c.opts.AllowMetadata) == 0 {
 		return refuse("host %s is a cloud-metadata service (allow it with allow_metadata)", host)
 	}
 	if u.Scheme == "http" && !matches(c.plain) {
@@ -302,7 +256,7 @@ func (c *Client) checkDial(network, address string, _ syscall.RawConn) error {
 	refuse := func(why, setting string) error {
 		return &Refusal{Status: StatusNotAllowed, Reason: fmt.Sprintf("dial %s refused: %s address (allow it with %s)", address, why, setting)}
 	}
-	if isMetadata(addr) {
+	if egress.IsMetadata(addr) {
 		for _, p := range c.opts.AllowMetadata {
 			if p.Contains(addr) {
 				return nil
@@ -315,7 +269,7 @@ func (c *Client) checkDial(network, address string, _ syscall.RawConn) error {
 			return nil
 		}
 	}
-	switch why := refusedAddr(addr, c.opts.AllowPrivateNetworks); why {
+	switch why := egress.Refused(addr, c.opts.AllowPrivateNetworks); why {
 	case "":
 		return nil
 	case "loopback", "private", "link-local", "CGNAT":

@@ -88,7 +88,7 @@ func (h *callLog) flush(ctx context.Context, result []byte) {
 			_ = h.next.Handle(ctx, r)
 			continue
 		}
-		out := slog.NewRecord(r.Time, r.Level, redact(r.Message, values), r.PC)
+		out := slog.NewRecord(r.Time, r.Level, replaceValues(r.Message, values), r.PC)
 		r.Attrs(func(a slog.Attr) bool {
 			out.AddAttrs(redactAttr(a, values))
 			return true
@@ -140,7 +140,8 @@ func secretsIn(result []byte) []string {
 	return out
 }
 
-func redact(s string, values []string) string {
+// replaceValues replaces each of values found verbatim in s with secret.Redacted.
+func replaceValues(s string, values []string) string {
 	for _, v := range values {
 		if strings.Contains(s, v) {
 			s = strings.ReplaceAll(s, v, secret.Redacted)
@@ -152,7 +153,7 @@ func redact(s string, values []string) string {
 func redactAttr(a slog.Attr, values []string) slog.Attr {
 	switch a.Value.Kind() {
 	case slog.KindString:
-		return slog.String(a.Key, redact(a.Value.String(), values))
+		return slog.String(a.Key, replaceValues(a.Value.String(), values))
 	case slog.KindGroup:
 		g := a.Value.Group()
 		out := make([]any, len(g))
@@ -161,7 +162,7 @@ func redactAttr(a slog.Attr, values []string) slog.Attr {
 		}
 		return slog.Group(a.Key, out...)
 	case slog.KindAny, slog.KindLogValuer:
-		return slog.String(a.Key, redact(a.Value.Resolve().String(), values))
+		return slog.String(a.Key, replaceValues(a.Value.Resolve().String(), values))
 	}
 	return a
 }

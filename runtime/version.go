@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/latchkey/latchkey/hostfuncs"
+	"github.com/latchkey/latchkey/internal/redact"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -24,7 +25,7 @@ var ErrBadVersion = secret.ErrBadVersion
 // within its cap, hold no bound credential in any form the redactor
 // recognises, and hold neither the value nor any string or number of a
 // JSON value, of 8 bytes or more — as they are, or, for those up to twice
-// the version's length (all of them: [hostfuncs.HoldsValue] decodes the
+// the version's length (all of them: [redact.HoldsValue] decodes the
 // version rather than encoding them), in the encodings the redactor
 // recognises. The error names the rule, never v.
 func (m *Module) checkVersion(v string, value []byte) error {
@@ -55,7 +56,7 @@ func (m *Module) checkVersion(v string, value []byte) error {
 			near = append(near, s)
 		}
 	}
-	if hostfuncs.HoldsValue(vb, near) {
+	if redact.HoldsValue(vb, near) {
 		return fmt.Errorf("%w: it holds the value the call returned, or a string of it, encoded; a version must never carry a secret", ErrBadVersion)
 	}
 	return nil

@@ -1,16 +1,12 @@
-package hostfuncs
+package redact
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"net/url"
 	"testing"
-
-	"github.com/latchkey/latchkey/secret"
 )
 
 // benchBody is a 1 MiB JSON response of the kind a secret store returns,
@@ -54,14 +50,11 @@ func oldForms(v []byte) [][]byte {
 // and one full of them. Read the ratios, not the absolute times.
 func BenchmarkRedact(b *testing.B) {
 	b.Run("29-byte credential", func(b *testing.B) { benchRedact(b, echoCreds(b)) })
-	short, err := NewCredentials([]Credential{{Name: "short", Value: secret.StringValue("Sh0rt-8b"), Hosts: []string{"h"}}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	short := New([]string{"short"}, [][]byte{[]byte("Sh0rt-8b")})
 	b.Run("8-byte credential", func(b *testing.B) { benchRedact(b, short) })
 }
 
-func benchRedact(b *testing.B, creds *Credentials) {
+func benchRedact(b *testing.B, creds *Redactor) {
 	forms := oldForms([]byte(echoCred))
 	repl := []byte("[REDACTED:tok]")
 	for _, escaped := range []bool{false, true} {
@@ -83,41 +76,6 @@ func benchRedact(b *testing.B, creds *Credentials) {
 			b.SetBytes(int64(len(body)))
 			for b.Loop() {
 				_ = creds.Redact(body)
-			}
-		})
-	}
-}
-
-// BenchmarkRequest makes one request over loopback for a 256 KiB response
-// through a client without credentials (the baseline) and through one whose
-// credential the request carries and whose response is redacted: the
-// ratio is what redaction adds to a real request.
-func BenchmarkRequest(b *testing.B) {
-	srv := startEchoServer(b)
-	for _, tc := range []struct {
-		name   string
-		header string
-		client func(*httptest.Server) (*Client, error)
-	}{
-		{"no credentials", "X-Token: plain-value-of-29-bytes-xxxxx\n", func(srv *httptest.Server) (*Client, error) {
-			host := srv.Listener.Addr().String()
-			return NewClient(HTTPOptions{AllowedHosts: []string{host}, AllowHTTP: []string{host}, AllowPrivateNetworks: true})
-		}},
-		{"credential and redaction", "X-Token: {{latchkey.credential:tok}}\n", func(srv *httptest.Server) (*Client, error) {
-			return echoClientB(b, srv), nil
-		}},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
-			c, err := tc.client(srv)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.Close()
-			for b.Loop() {
-				call := &Call{Module: "bench", HTTP: c}
-				if _, st := c.do(context.Background(), call, "GET", srv.URL+"/big", tc.header, nil); st != 200 {
-					b.Fatalf("status %d: %s", st, call.Refusal())
-				}
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package hostfuncs
+package redact
 
 import (
 	"bytes"
@@ -51,6 +51,10 @@ import (
 //     bit-set test); a hit is extended both ways as far as it agrees with
 //     the form.
 
+// MinLen is the shortest value a [Redactor] blanks out, and the shortest
+// run of a form it recognises.
+const MinLen = minGram
+
 const (
 	// maxDecodeRounds bounds nested escapes: %5Cu0041 is two layers.
 	maxDecodeRounds = 3
@@ -64,9 +68,9 @@ const (
 	filterBits = 1 << 16
 )
 
-// redactor holds the precomputed forms of a set of credentials. It is
+// Redactor holds the precomputed forms of a set of credentials. It is
 // immutable and safe for concurrent use.
-type redactor struct {
+type Redactor struct {
 	labels [][]byte
 	tables [2]table // 0: text forms, 1: base64 forms
 }
@@ -173,18 +177,18 @@ func isB64(c byte) bool {
 	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_'
 }
 
-// newRedactor precomputes the forms of values, labelled by names (sorted
+// New precomputes the forms of values, labelled by names (sorted
 // by the caller: where spans of two values cover the same text, the first
-// one's label wins).
-func newRedactor(names []string, values [][]byte) *redactor {
-	r := &redactor{}
+// one's label wins). Values shorter than [MinLen] are not redacted.
+func New(names []string, values [][]byte) *Redactor {
+	r := &Redactor{}
 	add := func(t int, b []byte, label int) {
 		b = dropBreaks(b) // line breaks are ignored
 		for i, c := range b {
 			b[i] = folds[t](c)
 		}
 		if len(b) < minGram {
-			return // only values of MinCredentialLen or more are redacted
+			return // only values of MinLen or more are redacted
 		}
 		r.tables[t].add(&form{b: b, gram: max(minGram, (len(b)+1)/2), label: label})
 	}
@@ -301,9 +305,9 @@ func (l *layer) mapIndex(i int, end bool) int {
 	return i + delta
 }
 
-// redact returns b with every form of every credential blanked out, or b
+// Redact returns b with every form of every credential blanked out, or b
 // itself when nothing matched.
-func (r *redactor) redact(b []byte) []byte {
+func (r *Redactor) Redact(b []byte) []byte {
 	if r == nil || len(r.labels) == 0 || len(b) < minGram {
 		return b
 	}
@@ -347,7 +351,7 @@ func (r *redactor) redact(b []byte) []byte {
 }
 
 // match probes l's text at each table's stride and extends every hit.
-func (r *redactor) match(l *layer, spans []span) []span {
+func (r *Redactor) match(l *layer, spans []span) []span {
 	text := l.text
 	for t := range r.tables {
 		tb := &r.tables[t]

@@ -1,4 +1,4 @@
-package hostfuncs
+package redact
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 
 // HoldsValue reports whether text holds one of values, or a run of at
 // least half of one (and at least 8 bytes), in any of the forms
-// [Credentials.Redact] recognises for a credential: letter case, hex,
+// a [Redactor] recognises for a credential: letter case, hex,
 // base64 at every alignment (of the value, of its hex, JSON- and
 // URL-escaped forms, and of its base64), JSON, percent, \x and HTML
 // escapes. It answers exactly what a redactor built for values would
@@ -19,7 +19,7 @@ import (
 // text built against the values does that).
 //
 // It does not encode the values: text is short (a version is at most
-// [MaxVersion] bytes), so it decodes text instead — each layer of
+// hostfuncs.MaxVersion bytes), so it decodes text instead — each layer of
 // escapes, folded to lower case; each run of base64 decoded at its four
 // bit alignments, and what those hold decoded again — and looks for a
 // run of each value (or of its hex or escaped forms, which only base64
@@ -60,7 +60,7 @@ const maxConfirms = 8
 // holdsValueExact reports whether the redactor built for v alone changes
 // text: the definition HoldsValue answers.
 func holdsValueExact(text, v []byte) bool {
-	return !bytes.Equal(newRedactor([]string{"value"}, [][]byte{bytes.Clone(v)}).redact(text), text)
+	return !bytes.Equal(New([]string{"value"}, [][]byte{bytes.Clone(v)}).Redact(text), text)
 }
 
 // vwin is the width of the version index's windows: no run of a value
@@ -433,7 +433,7 @@ func (ix *versionIndex) scan(x []byte, need [numKinds]int) bool {
 type thresholds struct {
 	text, hex, b64, b64hex, b64b64 int
 	// tooShort: some threshold is under vwin; such a value goes to the
-	// redactor directly (values under MinCredentialLen only).
+	// redactor directly (values under MinLen only).
 	tooShort bool
 }
 
@@ -444,10 +444,14 @@ func thresholdsFor(n int) thresholds {
 	return computeThresholds(n)
 }
 
+// tabledVersion is the longest version whose checks thresholdTable
+// serves: hostfuncs.MaxVersion. Longer ones compute their thresholds.
+const tabledVersion = 256
+
 // thresholdTable holds the thresholds of the lengths a caller checking a
-// version passes (up to 2*MaxVersion+1 bytes).
+// version passes (up to 2*tabledVersion+1 bytes).
 var thresholdTable = sync.OnceValue(func() []thresholds {
-	t := make([]thresholds, 2*MaxVersion+2)
+	t := make([]thresholds, 2*tabledVersion+2)
 	for n := range t {
 		t[n] = computeThresholds(n)
 	}

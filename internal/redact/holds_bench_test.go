@@ -1,4 +1,4 @@
-package hostfuncs
+package redact
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 // (a UUID: all of it base64 characters) and against one holding a value
 // in base64. Compare the two in one run:
 //
-//	go test ./hostfuncs -run XXX -bench HoldsValue -benchmem
+//	go test ./internal/redact -run XXX -bench HoldsValue -benchmem
 func BenchmarkHoldsValue(b *testing.B) {
 	values := [][]byte{[]byte(`{"username":"etl","password":"pw-S3cret-77aa11bb","host":"db.internal.example","port":5432}`),
 		[]byte("pw-S3cret-77aa11bb"), []byte("db.internal.example")}
@@ -33,7 +33,7 @@ func BenchmarkHoldsValue(b *testing.B) {
 		}
 		b.Run(tc.name+"/redactor", func(b *testing.B) {
 			for b.Loop() {
-				if !bytes.Equal(newRedactor(names(len(vs)), vs).redact(text), text) != tc.want {
+				if !bytes.Equal(New(names(len(vs)), vs).Redact(text), text) != tc.want {
 					b.Fatal("wrong answer")
 				}
 			}
