@@ -58,6 +58,7 @@ import (
 	"github.com/latchkey/latchkey/secret"
 
 	"github.com/latchkey/latchkey/internal/safefile"
+	"github.com/latchkey/latchkey/internal/units"
 )
 
 // EnvPrefix starts every environment variable that overrides a config key.
@@ -261,7 +262,7 @@ func fromKoanf(k *koanf.Koanf, path string, origins map[string]string) (*Agent, 
 		a.Concurrency = n
 	}
 	if v, ok := raw["timeout"]; ok {
-		d, err := time.ParseDuration(fmt.Sprint(v))
+		d, err := units.ParseDuration(v)
 		if err != nil || d <= 0 {
 			bad("timeout", "must be a positive duration such as 30s or 2m")
 		}
@@ -434,21 +435,7 @@ func cloneCallers(specs []policy.CallerSpec) []policy.CallerSpec {
 	return out
 }
 
-func toInt(v any) (int, bool) {
-	switch n := v.(type) {
-	case int:
-		return n, true
-	case int64:
-		return int(n), true
-	case float64:
-		return int(n), float64(int(n)) == n
-	case string:
-		var i int
-		_, err := fmt.Sscanf(n, "%d", &i)
-		return i, err == nil && fmt.Sprint(i) == n
-	}
-	return 0, false
-}
+func toInt(v any) (int, bool) { return units.Int(v) }
 
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/units"
 )
 
 // Serve is the agent config's `serve:` section: how `latchkey serve`
@@ -98,7 +100,7 @@ func parseServe(v any, bad func(key, format string, args ...any)) Serve {
 		if !ok {
 			return 0
 		}
-		d, err := time.ParseDuration(fmt.Sprint(v))
+		d, err := units.ParseDuration(v)
 		if err != nil || d <= 0 {
 			bad("serve."+key, "must be a positive duration such as 10s or 2m")
 		}
