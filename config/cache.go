@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -94,7 +93,7 @@ func parseCache(key string, v any, bad func(key, format string, args ...any)) ca
 		val, at := m[k], key+"."+k
 		switch k {
 		case "enabled":
-			b, ok := toBool(val)
+			b, ok := units.Bool(val)
 			if !ok {
 				bad(at, "must be true or false")
 				continue
@@ -169,17 +168,6 @@ func unjoin(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
-}
-
-func toBool(v any) (bool, bool) {
-	switch b := v.(type) {
-	case bool:
-		return b, true
-	case string:
-		p, err := strconv.ParseBool(b)
-		return p, err == nil
-	}
-	return false, false
 }
 
 // toDuration reads a duration ("5m"), a bare number of seconds, or, when

@@ -52,6 +52,7 @@ import (
 	tomlv2 "github.com/pelletier/go-toml/v2"
 	yamlv3 "gopkg.in/yaml.v3"
 
+	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/policy"
 	"github.com/latchkey/latchkey/protect"
 	"github.com/latchkey/latchkey/resolver"
@@ -281,7 +282,13 @@ func fromKoanf(k *koanf.Koanf, path string, origins map[string]string) (*Agent, 
 		}
 	}
 	if v, ok := raw["audit"]; ok {
-		parseAudit(v, &a.Audit, l.bad)
+		var err error
+		a.Audit, err = audit.ParseSettings(v)
+		for _, e := range unjoin(err) {
+			if se, ok := e.(*audit.SettingError); ok {
+				l.bad(strings.TrimSuffix("audit."+se.Key, "."), "%s", se.Msg)
+			}
+		}
 	}
 	if v, ok := raw["callers"]; ok {
 		l.callers(a, v, stores)

@@ -159,3 +159,16 @@ func Int(v any) (int, bool) {
 	}
 	return 0, false
 }
+
+// Bool reads true or false from a decoded config value: a bool, or a
+// string [strconv.ParseBool] reads ("true", "0").
+func Bool(v any) (bool, bool) {
+	switch b := v.(type) {
+	case bool:
+		return b, true
+	case string:
+		p, err := strconv.ParseBool(b)
+		return p, err == nil
+	}
+	return false, false
+}
