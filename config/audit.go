@@ -4,64 +4,16 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/policy"
 )
 
 // AuditStderr is the audit file value that writes records to stderr.
-const AuditStderr = "stderr"
+const AuditStderr = audit.Stderr
 
-// AuditConfig is the audit section:
-//
-//	audit:
-//	  file: /var/log/latchkey/audit.jsonl   # or "stderr"
-//	  required: true                        # fail a resolution that cannot be recorded
-//	  enabled: false                        # turn the resident agent's default log off
-//
-// The one-shot CLI writes an audit log only when File is set (or
-// --audit-log is given); `latchkey serve` writes one unless Enabled is
-// false, to stderr when File is empty.
-type AuditConfig struct {
-	File     string
-	Required bool
-	// Disabled is set by enabled: false.
-	Disabled bool
-}
-
-func parseAudit(v any, a *AuditConfig, bad func(key, format string, args ...any)) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		bad("audit", "must be a map, e.g. {file: /var/log/latchkey/audit.jsonl, required: true}")
-		return
-	}
-	for _, k := range sortedKeys(m) {
-		key := "audit." + k
-		switch k {
-		case "file":
-			s, ok := m[k].(string)
-			if !ok || s == "" {
-				bad(key, "must be a file path, or %q", AuditStderr)
-			}
-			a.File = s
-		case "required":
-			b, ok := toBool(m[k])
-			if !ok {
-				bad(key, "must be true or false")
-			}
-			a.Required = b
-		case "enabled":
-			b, ok := toBool(m[k])
-			if !ok {
-				bad(key, "must be true or false")
-			}
-			a.Disabled = !b
-		default:
-			bad(key, "unknown key (known: enabled, file, required)")
-		}
-	}
-	if a.Disabled && a.Required {
-		bad("audit.required", "the audit log cannot be both required and disabled")
-	}
-}
+// AuditConfig is the audit section, which package audit owns and decodes
+// ([audit.Settings]).
+type AuditConfig = audit.Settings
 
 // parseCallers reads the callers section:
 //

@@ -3,13 +3,13 @@ package config
 import (
 	"errors"
 	"log/slog"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey/cache"
 	"github.com/latchkey/latchkey/resolver"
+
+	"github.com/latchkey/latchkey/internal/units"
 )
 
 // CacheConfig is one store's cache settings: the top-level cache section
@@ -93,7 +93,7 @@ func parseCache(key string, v any, bad func(key, format string, args ...any)) ca
 		val, at := m[k], key+"."+k
 		switch k {
 		case "enabled":
-			b, ok := toBool(val)
+			b, ok := units.Bool(val)
 			if !ok {
 				bad(at, "must be true or false")
 				continue
@@ -170,56 +170,20 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
-func toBool(v any) (bool, bool) {
-	switch b := v.(type) {
-	case bool:
-		return b, true
-	case string:
-		p, err := strconv.ParseBool(b)
-		return p, err == nil
-	}
-	return false, false
-}
-
 // toDuration reads a duration ("5m"), a bare number of seconds, or, when
 // offOK, "off" (returned as -1: the feature disabled).
 func toDuration(v any, offOK bool) (time.Duration, bool) {
-	if s, ok := v.(string); ok {
-		if offOK && strings.EqualFold(s, "off") {
-			return -1, true
-		}
-		if d, err := time.ParseDuration(s); err == nil {
-			return d, d >= 0
-		}
+	if s, ok := v.(string); ok && offOK && strings.EqualFold(s, "off") {
+		return -1, true
 	}
-	if n, ok := toInt(v); ok && n >= 0 {
-		return time.Duration(n) * time.Second, true
-	}
-	return 0, false
+	d, err := units.ParseDurationOrSeconds(v)
+	return d, err == nil
 }
 
 // toBytes reads a number of bytes, or a number with a binary unit.
 func toBytes(v any) (int64, bool) {
-	if n, ok := toInt(v); ok {
-		return int64(n), n >= 0
-	}
-	s, ok := v.(string)
-	if !ok {
-		return 0, false
-	}
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}} {
-		if num, ok := strings.CutSuffix(s, u.suffix); ok {
-			n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
-			if err != nil || n < 0 || n > math.MaxInt64/u.mult {
-				return 0, false
-			}
-			return n * u.mult, true
-		}
-	}
-	return 0, false
+	n, err := units.ParseSize(v)
+	return n, err == nil
 }
 
 // CachedResolverConfig is [Agent.ResolverConfig] for the resident agent:

@@ -5,43 +5,53 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/units"
 )
 
 // Serve is the agent config's `serve:` section: how `latchkey serve`
 // listens and the limits it applies. The zero value of every field is the
 // server's documented default (see package server); Load fills in nothing.
+//
+// Each field's json tag is its key in the section: the one list of the
+// section's keys, with token_file and token_env, shorthands that declare
+// Tokens["default"].
 type Serve struct {
 	// Socket is the unix socket path; "" is the server's default path and
 	// "none" turns the unix listener off.
-	Socket string
+	Socket string `json:"socket"`
 	// SocketMode is the socket file's permission bits (0 means 0660).
-	SocketMode os.FileMode
+	SocketMode os.FileMode `json:"socket_mode"`
 	// TCP is a loopback host:port to listen on as well ("" is no TCP).
-	TCP string
+	TCP string `json:"tcp"`
 	// AllowNonLoopback lets TCP name an address that is not loopback.
-	AllowNonLoopback bool
+	AllowNonLoopback bool `json:"allow_non_loopback"`
 	// Tokens maps a token's name to where its value is read from. Every
 	// TCP request must present one of them.
-	Tokens map[string]TokenSource
+	Tokens map[string]TokenSource `json:"tokens"`
 	// SecretsManagerStore is the store the AWS Secrets Manager
 	// Agent–compatible endpoint reads ("" is the default store).
-	SecretsManagerStore string
+	SecretsManagerStore string `json:"secretsmanager_store"`
 	// GracePeriod bounds how long SIGTERM waits for in-flight requests.
-	GracePeriod time.Duration
+	GracePeriod time.Duration `json:"grace_period"`
 	// MaxBodyBytes caps a request body; MaxHeaderBytes the request headers.
-	MaxBodyBytes   int64
-	MaxHeaderBytes int
+	MaxBodyBytes   int64 `json:"max_body_bytes"`
+	MaxHeaderBytes int   `json:"max_header_bytes"`
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound a
 	// connection's phases (slow clients).
-	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	ReadHeaderTimeout time.Duration `json:"read_header_timeout"`
+	ReadTimeout       time.Duration `json:"read_timeout"`
+	WriteTimeout      time.Duration `json:"write_timeout"`
+	IdleTimeout       time.Duration `json:"idle_timeout"`
 	// MaxConnections caps the authorized callers' connections served at once
 	// per listener (peers not yet authenticated have a pool of their own;
 	// docs/serve.md).
-	MaxConnections int
+	MaxConnections int `json:"max_connections"`
 }
 
 // TokenSource says where one token's value is read from: exactly one of a
@@ -59,11 +69,17 @@ const DefaultTokenName = "default"
 // workflow file's own cap.
 const MaxServeBodyBytes = 4 << 20
 
-var serveKeys = []string{
-	"allow_non_loopback", "grace_period", "idle_timeout", "max_body_bytes", "max_connections",
-	"max_header_bytes", "read_header_timeout", "read_timeout", "secretsmanager_store", "socket",
-	"socket_mode", "tcp", "token_env", "token_file", "tokens", "write_timeout",
-}
+// serveKeys are the serve section's keys: Serve's tags and the token
+// shorthands, sorted.
+var serveKeys = func() []string {
+	keys := []string{"token_env", "token_file"}
+	t := reflect.TypeFor[Serve]()
+	for i := range t.NumField() {
+		keys = append(keys, t.Field(i).Tag.Get("json"))
+	}
+	sort.Strings(keys)
+	return keys
+}()
 
 // parseServe decodes the serve section; bad reports each problem.
 func parseServe(v any, bad func(key, format string, args ...any)) Serve {
@@ -98,7 +114,7 @@ func parseServe(v any, bad func(key, format string, args ...any)) Serve {
 		if !ok {
 			return 0
 		}
-		d, err := time.ParseDuration(fmt.Sprint(v))
+		d, err := units.ParseDuration(v)
 		if err != nil || d <= 0 {
 			bad("serve."+key, "must be a positive duration such as 10s or 2m")
 		}

@@ -136,3 +136,14 @@ func FuzzServe(f *testing.F) {
 		}
 	})
 }
+
+// TestServeKeys pins the serve section's keys, which unknown-key errors
+// list, now that they are read from Serve's tags.
+func TestServeKeys(t *testing.T) {
+	want := "allow_non_loopback, grace_period, idle_timeout, max_body_bytes, max_connections, " +
+		"max_header_bytes, read_header_timeout, read_timeout, secretsmanager_store, socket, " +
+		"socket_mode, tcp, token_env, token_file, tokens, write_timeout"
+	if got := strings.Join(serveKeys, ", "); got != want {
+		t.Fatalf("serve keys:\n got %s\nwant %s", got, want)
+	}
+}

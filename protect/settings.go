@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/secret"
+
+	"github.com/latchkey/latchkey/internal/units"
 )
 
 // Settings configures the protection of one store. The zero value of a
@@ -152,7 +154,7 @@ func Parse(store, typ string, raw any) (Settings, error) {
 		if p == nil {
 			return
 		}
-		d, err := time.ParseDuration(*p)
+		d, err := units.ParseDuration(*p)
 		if err != nil {
 			errs = append(errs, bad(key, fmt.Sprintf("%q is not a duration (write e.g. 200ms or 30s)", *p)))
 			return

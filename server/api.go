@@ -52,15 +52,15 @@ func wireValue(v secret.Value) api.Value {
 // readBody reads a request body of at most the configured cap; over it, it
 // answers 413 and returns false.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	if r.ContentLength > s.opts.maxBody {
-		writeError(w, http.StatusRequestEntityTooLarge, api.CodeTooLarge, fmt.Sprintf("the body is %d bytes; the cap is %d (serve.max_body_bytes)", r.ContentLength, s.opts.maxBody))
+	if r.ContentLength > s.opts.MaxBodyBytes {
+		writeError(w, http.StatusRequestEntityTooLarge, api.CodeTooLarge, fmt.Sprintf("the body is %d bytes; the cap is %d (serve.max_body_bytes)", r.ContentLength, s.opts.MaxBodyBytes))
 		return nil, false
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.maxBody))
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		writeError(w, http.StatusRequestEntityTooLarge, api.CodeTooLarge, fmt.Sprintf("the body exceeds the cap of %d bytes (serve.max_body_bytes)", s.opts.maxBody))
+		writeError(w, http.StatusRequestEntityTooLarge, api.CodeTooLarge, fmt.Sprintf("the body exceeds the cap of %d bytes (serve.max_body_bytes)", s.opts.MaxBodyBytes))
 		return nil, false
 	case err != nil:
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "reading the body: "+err.Error())

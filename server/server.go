@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,61 +71,55 @@ type Server struct {
 	workflows *wfCache
 }
 
-// options are the serve section's settings with defaults applied.
+// options are the serve section's settings ([config.Serve]) with the
+// server's defaults applied: Socket is "" for no unix listener. Tokens are
+// read from each generation's agent config, not from here.
 type options struct {
-	socket     string // "" for none
-	socketMode os.FileMode
-	tcp        string
-	allowNonLB bool
-	smStore    string
-	grace      time.Duration
-	maxBody    int64
-	maxHeader  int
-	readHeader time.Duration
-	read       time.Duration
-	write      time.Duration
-	idle       time.Duration
-	maxConns   int
+	config.Serve
 }
 
-// listenerSettings returns o without what a reload does apply.
+// listenerSettings returns o without what a reload does apply (the
+// write timeout, the Secrets Manager store, the tokens).
 func (o options) listenerSettings() options {
-	o.write, o.smStore = 0, ""
+	o.WriteTimeout, o.SecretsManagerStore, o.Tokens = 0, "", nil
 	return o
 }
 
+// sameListeners reports whether o and p differ only in what a reload
+// applies.
+func (o options) sameListeners(p options) bool {
+	return reflect.DeepEqual(o.listenerSettings(), p.listenerSettings())
+}
+
 func optionsFrom(a *config.Agent, getenv func(string) string) options {
-	s := a.Serve
-	o := options{socket: s.Socket, socketMode: s.SocketMode, tcp: s.TCP, allowNonLB: s.AllowNonLoopback,
-		smStore: s.SecretsManagerStore, grace: s.GracePeriod, maxBody: s.MaxBodyBytes, maxHeader: s.MaxHeaderBytes,
-		readHeader: s.ReadHeaderTimeout, read: s.ReadTimeout, write: s.WriteTimeout, idle: s.IdleTimeout, maxConns: s.MaxConnections}
-	switch o.socket {
+	o := options{Serve: a.Serve}
+	switch o.Socket {
 	case "":
-		o.socket = api.DefaultSocketPath(getenv)
+		o.Socket = api.DefaultSocketPath(getenv)
 	case "none":
-		o.socket = ""
+		o.Socket = ""
 	}
 	def := func(v *time.Duration, d time.Duration) {
 		if *v == 0 {
 			*v = d
 		}
 	}
-	if o.socketMode == 0 {
-		o.socketMode = DefaultSocketMode
+	if o.SocketMode == 0 {
+		o.SocketMode = DefaultSocketMode
 	}
-	def(&o.grace, DefaultGracePeriod)
-	def(&o.readHeader, DefaultReadHeaderTimeout)
-	def(&o.read, DefaultReadTimeout)
-	def(&o.idle, DefaultIdleTimeout)
-	def(&o.write, a.Timeout+writeMargin)
-	if o.maxBody == 0 {
-		o.maxBody = DefaultMaxBodyBytes
+	def(&o.GracePeriod, DefaultGracePeriod)
+	def(&o.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	def(&o.ReadTimeout, DefaultReadTimeout)
+	def(&o.IdleTimeout, DefaultIdleTimeout)
+	def(&o.WriteTimeout, a.Timeout+writeMargin)
+	if o.MaxBodyBytes == 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	if o.maxHeader == 0 {
-		o.maxHeader = DefaultMaxHeaderBytes
+	if o.MaxHeaderBytes == 0 {
+		o.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
-	if o.maxConns == 0 {
-		o.maxConns = DefaultMaxConnections
+	if o.MaxConnections == 0 {
+		o.MaxConnections = DefaultMaxConnections
 	}
 	return o
 }
@@ -237,11 +232,11 @@ func New(cfg Config) (*Server, error) {
 	s.obs = resolver.Observers(s.metrics, cfg.Observer)
 	s.http = &http.Server{
 		Handler:           s.handler(),
-		ReadHeaderTimeout: s.opts.readHeader,
-		ReadTimeout:       s.opts.read,
-		WriteTimeout:      s.opts.write,
-		IdleTimeout:       s.opts.idle,
-		MaxHeaderBytes:    s.opts.maxHeader,
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
+		ReadTimeout:       s.opts.ReadTimeout,
+		WriteTimeout:      s.opts.WriteTimeout,
+		IdleTimeout:       s.opts.IdleTimeout,
+		MaxHeaderBytes:    s.opts.MaxHeaderBytes,
 		ConnContext:       connContext,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
@@ -299,7 +294,7 @@ func (s *Server) revoke(g *generation, fresh tokens) {
 // sockets systemd passed instead, and serve.socket and serve.tcp are
 // ignored; a TCP one still needs a token.
 func (s *Server) Listen() error {
-	act, err := activated(s.cfg.Getenv, s.opts.allowNonLB)
+	act, err := activated(s.cfg.Getenv, s.opts.AllowNonLoopback)
 	if err != nil {
 		return err
 	}
@@ -318,18 +313,18 @@ func (s *Server) Listen() error {
 		s.log.Info("using the sockets systemd passed; serve.socket and serve.tcp are ignored", "sockets", len(act))
 		return nil
 	}
-	if s.opts.socket == "" && s.opts.tcp == "" {
+	if s.opts.Socket == "" && s.opts.TCP == "" {
 		return errors.New("serve: nothing to listen on: serve.socket is none and serve.tcp is unset")
 	}
-	if s.opts.socket != "" {
-		l, err := listenUnix(s.opts.socket, s.opts.socketMode)
+	if s.opts.Socket != "" {
+		l, err := listenUnix(s.opts.Socket, s.opts.SocketMode)
 		if err != nil {
 			return err
 		}
 		s.lns = append(s.lns, s.newListener(l, overUnix))
 	}
-	if s.opts.tcp != "" {
-		l, err := listenTCP(s.opts.tcp, s.opts.allowNonLB)
+	if s.opts.TCP != "" {
+		l, err := listenTCP(s.opts.TCP, s.opts.AllowNonLoopback)
 		if err != nil {
 			s.closeListeners()
 			return err
@@ -343,7 +338,7 @@ func (s *Server) Listen() error {
 // that a callers entry names (any peer, without a callers section) is an
 // authorized caller from the moment it connects.
 func (s *Server) newListener(l net.Listener, t transport) *listener {
-	ln := newListener(l, t, s.opts.maxConns)
+	ln := newListener(l, t, s.opts.MaxConnections)
 	if t == overUnix {
 		ln.trusts = s.authorizedPeer
 	}
@@ -430,11 +425,11 @@ func (s *Server) Serve(ctx context.Context) error {
 // requests, then closes what is left and the stores.
 func (s *Server) drain(ctx context.Context) {
 	s.metrics.ready.Set(0)
-	ctx, cancel := context.WithTimeout(ctx, s.opts.grace)
+	ctx, cancel := context.WithTimeout(ctx, s.opts.GracePeriod)
 	defer cancel()
 	start := time.Now()
 	if err := s.http.Shutdown(ctx); err != nil {
-		s.log.Warn("grace period over: closing the connections still open", "grace", s.opts.grace)
+		s.log.Warn("grace period over: closing the connections still open", "grace", s.opts.GracePeriod)
 		_ = s.http.Close()
 	}
 	s.closeListeners()
@@ -534,7 +529,7 @@ func (s *Server) reload(ctx context.Context) (resolver.Changes, error) {
 		return resolver.Changes{}, fmt.Errorf("agent config %s: %w", agent.Path, err)
 	}
 	g.res, g.byEntry = res, entries
-	if o := optionsFrom(agent, s.cfg.Getenv); o.listenerSettings() != s.opts.listenerSettings() {
+	if o := optionsFrom(agent, s.cfg.Getenv); !o.sameListeners(s.opts) {
 		s.log.Warn("serve settings changed (socket, tcp, limits, time-outs): restart latchkey serve to apply them; the stores, tokens and timeout were reloaded")
 	}
 	s.swap(g)

@@ -18,6 +18,8 @@ import (
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
 	"github.com/latchkey/latchkey/server/api"
+
+	"github.com/latchkey/latchkey/internal/units"
 )
 
 // maxWatchStates bounds the versions remembered for watch tokens, and
@@ -148,7 +150,7 @@ func watchTimes(q url.Values) (interval, wait time.Duration, err error) {
 		dst *time.Duration
 	}{{"interval", &interval}, {"wait", &wait}} {
 		if v := q.Get(p.key); v != "" {
-			d, err := time.ParseDuration(v)
+			d, err := units.ParseDuration(v)
 			if err != nil || d <= 0 {
 				return 0, 0, errors.New(p.key + ": want a positive duration such as 5s")
 			}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/server/api"
+
+	"github.com/latchkey/latchkey/internal/units"
 )
 
 // Watch intervals: `--watch` alone re-checks every DefaultWatchInterval
@@ -48,7 +50,7 @@ func (w *watchFlags) interval(cmd *cobra.Command) (time.Duration, error) {
 	if !cmd.Flags().Changed("watch") {
 		return 0, nil
 	}
-	d, err := time.ParseDuration(w.watch)
+	d, err := units.ParseDuration(w.watch)
 	if err != nil {
 		return 0, fail(ExitUsage, fmt.Errorf("--watch=%s: not a duration; write e.g. --watch=30s or --watch=5m (--watch alone means %s)", w.watch, DefaultWatchInterval))
 	}

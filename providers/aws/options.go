@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/latchkey/latchkey/internal/lazy"
+	"github.com/latchkey/latchkey/internal/units"
 	"log/slog"
 	"net/url"
 	"slices"
@@ -130,7 +131,7 @@ func (s settings) options(store string) (Options, error) {
 		Endpoint: s.Endpoint, STSEndpoint: s.STSEndpoint, MaxAttempts: s.MaxAttempts,
 	}
 	if s.Duration != "" {
-		d, err := time.ParseDuration(s.Duration)
+		d, err := units.ParseDuration(s.Duration)
 		if err != nil {
 			return o, &secret.ConfigError{Store: store, Key: "duration",
 				Msg: fmt.Sprintf("%q is not a duration (write e.g. 15m or 1h)", s.Duration)}

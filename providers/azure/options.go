@@ -16,6 +16,7 @@ import (
 	"github.com/latchkey/latchkey/secret"
 
 	"github.com/latchkey/latchkey/internal/safefile"
+	"github.com/latchkey/latchkey/internal/units"
 )
 
 // AuthMethod says how a [Store] gets its access tokens.
@@ -169,7 +170,7 @@ func (st settings) options(store string) (Options, error) {
 		if s == "" {
 			return
 		}
-		d, err := time.ParseDuration(s)
+		d, err := units.ParseDuration(s)
 		if err != nil || d <= 0 {
 			errs = append(errs, &secret.ConfigError{Store: store, Key: key, Msg: fmt.Sprintf("%q is not a positive duration such as \"500ms\" or \"2s\"", s)})
 			return

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/latchkey/latchkey/internal/lazy"
+	"github.com/latchkey/latchkey/internal/units"
 	"log/slog"
 	"net"
 	"net/http"
@@ -140,7 +141,7 @@ func (s settings) config(store string) (Config, error) {
 		if d.in == "" {
 			continue
 		}
-		v, err := time.ParseDuration(d.in)
+		v, err := units.ParseDuration(d.in)
 		if err != nil || v <= 0 {
 			errs = append(errs, &secret.ConfigError{Store: store, Key: d.key,
 				Msg: fmt.Sprintf("%q is not a positive duration (write e.g. \"500ms\" or \"2s\")", d.in)})

@@ -13,6 +13,8 @@ import (
 	"github.com/latchkey/latchkey/hostfuncs"
 	lkruntime "github.com/latchkey/latchkey/runtime"
 	"github.com/latchkey/latchkey/secret"
+
+	"github.com/latchkey/latchkey/internal/units"
 )
 
 // brokered checks one brokered credential's settings and builds it. Every
@@ -60,7 +62,7 @@ func brokered(ctx context.Context, store, name string, d credentialSettings, dep
 		}
 		if l.Lifetime.Fixed != "" {
 			var err error
-			if fixed, err = time.ParseDuration(l.Lifetime.Fixed); err != nil || fixed <= 0 {
+			if fixed, err = units.ParseDuration(l.Lifetime.Fixed); err != nil || fixed <= 0 {
 				bad(".login.lifetime.fixed", "%q is not a positive duration such as 8m", l.Lifetime.Fixed)
 			}
 		}

@@ -43,6 +43,8 @@ import (
 	"github.com/latchkey/latchkey/hostfuncs"
 	lkruntime "github.com/latchkey/latchkey/runtime"
 	"github.com/latchkey/latchkey/secret"
+
+	"github.com/latchkey/latchkey/internal/units"
 )
 
 // A module's backend is unknown here and has no SDK retrying for it: the
@@ -185,7 +187,7 @@ func (s *settings) options(store string) (lkruntime.Options, error) {
 		if v == "" {
 			return 0
 		}
-		d, err := time.ParseDuration(v)
+		d, err := units.ParseDuration(v)
 		if err != nil || d <= 0 {
 			bad(key, "%q is not a positive duration such as 10s or 500ms", v)
 		}
