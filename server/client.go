@@ -57,13 +57,13 @@ func NewClient(addr, token string) (*Client, error) {
 }
 
 // UnixDialer returns a dial function for [http.Transport.DialContext] that
-// connects every request to the unix socket at path, whatever host the
-// request's URL names: how a Go program other than [Client] calls the agent
-// with net/http.
+// connects every request to the unix socket at path (on Windows, to the
+// named pipe when path is \\.\pipe\NAME), whatever host the request's URL
+// names: how a Go program other than [Client] calls the agent with
+// net/http.
 func UnixDialer(path string) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	var d net.Dialer
 	return func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return d.DialContext(ctx, "unix", path)
+		return dialLocal(ctx, path)
 	}
 }
 

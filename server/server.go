@@ -313,7 +313,7 @@ func (s *Server) Listen() error {
 		return errors.New("serve: nothing to listen on: serve.socket is none and serve.tcp is unset")
 	}
 	if s.opts.socket != "" {
-		l, err := listenUnix(s.opts.socket, s.opts.socketMode)
+		l, err := s.listenLocal()
 		if err != nil {
 			return err
 		}

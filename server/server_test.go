@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -409,7 +410,7 @@ func TestCallers(t *testing.T) {
 	mu.Lock()
 	c := seen["readyz"]
 	want := secret.Caller{Kind: secret.CallerUnix, UID: os.Getuid(), GID: os.Getgid(), PID: os.Getpid(), Exe: exe}
-	if c != want || fromCtx != want {
+	if !reflect.DeepEqual(c, want) || !reflect.DeepEqual(fromCtx, want) {
 		t.Errorf("unix caller = %+v (in ctx %+v), want %+v", c, fromCtx, want)
 	}
 	mu.Unlock()
