@@ -42,10 +42,15 @@ func ParseSID(s string) (string, bool) {
 // ValidAccountName reports whether s can name a Windows account for the
 // agent to look up: "NAME", "DOMAIN\NAME" or "NAME@DOMAIN", with no
 // character an account name may not hold. It does not say the account
-// exists; only the Windows agent can look that up.
+// exists; only the Windows agent can look that up. Something that starts
+// like a SID ("S-1-…") but is not one is not a name either, so that a typo
+// in a SID is reported rather than looked up as an account.
 func ValidAccountName(s string) bool {
 	if s == "" || len(s) > 256 || strings.TrimSpace(s) != s {
 		return false
+	}
+	if len(s) >= 4 && strings.EqualFold(s[:4], "S-1-") {
+		return false // a mistyped SID, not a name to look up
 	}
 	if strings.ContainsAny(s, "/[]:;|=,+*?<>\"") || strings.Count(s, `\`) > 1 || strings.Count(s, "@") > 1 {
 		return false
