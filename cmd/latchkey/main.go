@@ -14,6 +14,9 @@ import (
 )
 
 func main() {
+	if code, ok := runService(os.Args[1:]); ok {
+		os.Exit(code) // run by the Windows service manager
+	}
 	// A closed pipe on stdout (latchkey resolve | head -c1) must be exit 1
 	// with a message, as the README's exit-code table says, not death by
 	// SIGPIPE (141): the reader did not get the whole result, and a script

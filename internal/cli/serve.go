@@ -66,6 +66,7 @@ it, or the path is not a socket).`,
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
+			go forwardReloads(ctx, hup) // the Windows service's paramchange
 			go func() {
 				for {
 					select {
