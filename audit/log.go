@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/fileperm"
 )
 
 // Options configures a [Log]. The zero value is a best-effort log that
@@ -105,7 +107,7 @@ func openFile(path string) (*os.File, error) {
 	case !st.Mode().IsRegular():
 		f.Close()
 		return nil, fmt.Errorf("audit log %s: not a regular file", path)
-	case st.Mode().Perm()&0o002 != 0:
+	case fileperm.Loose(st, 0o002):
 		f.Close()
 		return nil, fmt.Errorf("audit log %s: anyone may write to it (mode %v), so its records could be forged: chmod o-w it", path, st.Mode().Perm())
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/latchkey/latchkey/config"
+	"github.com/latchkey/latchkey/internal/fileperm"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -74,7 +75,7 @@ func readTokens(srcs map[string]config.TokenSource, getenv func(string) string, 
 				errs = append(errs, fmt.Errorf("serve token %q: %w", name, err))
 				continue
 			}
-			if fi, err := os.Stat(src.File); err == nil && fi.Mode().Perm()&0o004 != 0 {
+			if fi, err := os.Stat(src.File); err == nil && fileperm.Loose(fi, 0o004) {
 				t.warnings = append(t.warnings, fmt.Sprintf("serve token %q: file %s is readable by every user of the machine, who could then call the agent over TCP: chmod 0600 it (0640 for the agent's group)", name, src.File))
 			}
 			val = strings.TrimRight(string(b), "\r\n")

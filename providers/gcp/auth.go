@@ -13,6 +13,7 @@ import (
 	"cloud.google.com/go/auth/credentials/impersonate"
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
 
+	"github.com/latchkey/latchkey/internal/fileperm"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -164,7 +165,7 @@ func keyFileCredentials(store, path string) (*auth.Credentials, string, error) {
 // keyFileWarnings warns of a key file that others on the machine can read.
 func keyFileWarnings(path string) []string {
 	fi, err := os.Stat(path)
-	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+	if err != nil || !fileperm.Loose(fi, 0o077) {
 		return nil
 	}
 	return []string{fmt.Sprintf("credentials_file %s is readable by other users (mode %v); chmod 600 it", path, fi.Mode().Perm())}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/latchkey/latchkey/hostfuncs"
+	"github.com/latchkey/latchkey/internal/fileperm"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -86,7 +87,7 @@ func credentials(store string, decl map[string]credentialSettings, getenv func(s
 			// A trailing newline is an artefact of the file, not of the
 			// credential (echo, editors, Vault agent sinks).
 			value = bytes.TrimRight(b, "\r\n")
-			if fi, err := os.Stat(d.File); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			if fi, err := os.Stat(d.File); err == nil && fileperm.Loose(fi, 0o077) {
 				info.loose = fmt.Sprintf("mode %v", fi.Mode().Perm())
 			}
 			if len(value) == 0 {
