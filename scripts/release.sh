@@ -10,8 +10,8 @@
 # same Go toolchain: CGO_ENABLED=0, -trimpath and an empty build ID in the
 # binaries; archives written by internal/tools/archive (entries sorted,
 # every time set to the commit's time, owner 0, no names, fixed modes, no
-# gzip timestamp); SBOMs without a random serial number and dated by the
-# commit (SOURCE_DATE_EPOCH). TestReleaseReproducible builds twice and
+# gzip timestamp); SBOMs without a random serial number or a timestamp.
+# TestReleaseReproducible (internal/tools/archive) builds twice and
 # compares.
 #
 # LATCHKEY_RELEASE_TARGETS (space-separated GOOS/GOARCH) builds a subset;
@@ -67,7 +67,7 @@ for target in $targets; do
   fi
   "$work/archive" -o "$out/$archive" -mtime "$epoch" -prefix "$name" "${files[@]}"
   GOOS=$goos GOARCH=$goarch CGO_ENABLED=0 \
-    go run "$cyclonedx" app -json -noserial -licenses -main cmd/latchkey \
+    go run "$cyclonedx" app -json -noserial -notimestamp -licenses -main cmd/latchkey \
       -output "$out/$name.cdx.json" . 2>"$work/cyclonedx.log" \
     || { cat "$work/cyclonedx.log" >&2; exit 1; }
   artifacts+=("$archive" "$name.cdx.json")
