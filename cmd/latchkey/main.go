@@ -24,8 +24,19 @@ func main() {
 	// return EPIPE from the write while the command exec runs still starts
 	// with SIGPIPE at its default.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Ctrl-C and SIGTERM cancel the command's context with the signal as
+	// the cause, so that an interrupted command exits 130 (143), as the
+	// shell's convention says, rather than with the failure it caused.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if s, ok := <-sigs; ok {
+			cancel(cli.Interrupted{Signal: s})
+		}
+	}()
 	code := cli.Main(ctx, os.Args[1:], cli.IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
-	stop()
+	signal.Stop(sigs)
+	cancel(nil)
 	os.Exit(code)
 }
