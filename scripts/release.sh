@@ -31,17 +31,32 @@ targets=${LATCHKEY_RELEASE_TARGETS:-"linux/amd64 linux/arm64 darwin/amd64 darwin
 cyclonedx=github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v1.10.0
 
 commit=$(git rev-parse HEAD)
-if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
-  commit="$commit-dirty"
-fi
 epoch=$(git log -1 --format=%ct)
 export SOURCE_DATE_EPOCH=$epoch
 pkg=github.com/latchkey/latchkey/internal/cli
+if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
+  echo "release.sh: note: uncommitted changes are not released; building commit $commit" >&2
+fi
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+
+# The release is built from the commit alone (git archive), never from
+# uncommitted files. The copy gets a one-commit repository tagged VERSION,
+# from which the SBOM generator reads the main module's version (it cannot
+# read a git worktree's HEAD).
+src=$work/src
+mkdir -p "$src"
+git archive --format=tar HEAD | tar -x -C "$src"
+(
+  cd "$src"
+  export GIT_AUTHOR_NAME=release GIT_AUTHOR_EMAIL=release@invalid GIT_COMMITTER_NAME=release GIT_COMMITTER_EMAIL=release@invalid
+  export GIT_AUTHOR_DATE="@$epoch" GIT_COMMITTER_DATE="@$epoch"
+  git init -q && git add -A && git commit -q -m "release $version" && git tag "$version"
+)
+cd "$src"
 
 # The archiver is built once for this machine.
 go build -trimpath -o "$work/archive" ./internal/tools/archive
