@@ -58,8 +58,10 @@ git archive --format=tar HEAD | tar -x -C "$src"
 )
 cd "$src"
 
-# The archiver is built once for this machine.
+# The archiver and the SBOM generator are built once, for this machine
+# (GOOS and GOARCH below are the target's, which the generator reads).
 go build -trimpath -o "$work/archive" ./internal/tools/archive
+GOBIN=$work go install "$cyclonedx"
 
 artifacts=()
 for target in $targets; do
@@ -82,7 +84,7 @@ for target in $targets; do
   fi
   "$work/archive" -o "$out/$archive" -mtime "$epoch" -prefix "$name" "${files[@]}"
   GOOS=$goos GOARCH=$goarch CGO_ENABLED=0 \
-    go run "$cyclonedx" app -json -noserial -notimestamp -licenses -main cmd/latchkey \
+    "$work/cyclonedx-gomod" app -json -noserial -notimestamp -licenses -main cmd/latchkey \
       -output "$out/$name.cdx.json" . 2>"$work/cyclonedx.log" \
     || { cat "$work/cyclonedx.log" >&2; exit 1; }
   artifacts+=("$archive" "$name.cdx.json")

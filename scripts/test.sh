@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
 # The whole test suite: the main module, the guest SDK (its own module) and
-# the example guest modules' native tests, all with the race detector.
+# the example guest modules' native tests, all with the race detector. It
+# ends with a summary (internal/tools/testsummary): packages, tests (and
+# subtests) passed, failed and skipped, and each reason tests gave for
+# skipping, such as a missing Debian package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-go test -race -count=1 ./...
-(cd guest-sdk && go test -race -count=1 ./...)
+root=$(pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go build -o "$tmp/testsummary" ./internal/tools/testsummary
+status=0
+gotest() { # go test in the current directory, its events kept for the summary
+  go test -json -race -count=1 ./... | tee -a "$tmp/events.json" | "$tmp/testsummary" -echo
+}
+gotest || status=1
+(cd guest-sdk && gotest) || status=1
 for d in examples/stores/*/; do
   # guest modules (own go.mod) with native tests of their own
   if [ -f "$d/go.mod" ] && ls "$d"*_test.go >/dev/null 2>&1; then
-    (cd "$d" && go test -race -count=1 ./...)
+    (cd "$d" && gotest) || status=1
   fi
 done
+"$tmp/testsummary" < "$tmp/events.json" || status=1
+cd "$root"
+exit $status

@@ -27,9 +27,7 @@ func TestInterruptedExit(t *testing.T) {
 	}
 	cancelled := func(sig os.Signal) context.Context {
 		ctx, cancel := context.WithCancelCause(context.Background())
-		if sig != nil {
-			cancel(Interrupted{Signal: sig})
-		}
+		cancel(Interrupted{Signal: sig})
 		return ctx
 	}
 	tests := []struct {
@@ -66,5 +64,23 @@ func TestInterruptedExit(t *testing.T) {
 		if code != 3 {
 			t.Fatalf("exec: exit %d, want the command's 3; stderr:\n%s", code, errb.String())
 		}
+	}
+}
+
+// TestServeHelpHasNoWorkflowFlag: serve reads no workflow, so its help
+// does not offer -w; other commands' help still does.
+func TestServeHelpHasNoWorkflowFlag(t *testing.T) {
+	help := func(args ...string) string {
+		var out, errb bytes.Buffer
+		if code := Main(context.Background(), args, IO{In: strings.NewReader(""), Out: &out, Err: &errb}); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+		}
+		return out.String()
+	}
+	if h := help("serve", "--help"); strings.Contains(h, "--workflow") || !strings.Contains(h, "--config") {
+		t.Errorf("serve --help:\n%s", h)
+	}
+	if h := help("resolve", "--help"); !strings.Contains(h, "--workflow") {
+		t.Errorf("resolve --help lacks --workflow:\n%s", h)
 	}
 }

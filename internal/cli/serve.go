@@ -13,7 +13,7 @@ import (
 )
 
 func (a *app) serveCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the resident agent: an HTTP API on a unix socket (and loopback TCP)",
 		Long: `Serve the agent config's stores over HTTP until SIGTERM or SIGINT: on a unix
@@ -91,4 +91,15 @@ it, or the path is not a socket).`,
 			return nil
 		},
 	}
+	// serve reads no workflow: its help does not list the global
+	// --workflow flag (the flag is shared, so it is hidden only while
+	// this help prints, which ends the process).
+	cmd.SetHelpFunc(func(c *cobra.Command, args []string) {
+		if f := c.InheritedFlags().Lookup("workflow"); f != nil {
+			f.Hidden = true
+			defer func() { f.Hidden = false }()
+		}
+		c.Parent().HelpFunc()(c, args)
+	})
+	return cmd
 }

@@ -47,7 +47,7 @@ type entry struct {
 
 func run(out string, mtime time.Time, prefix string, files []string) error {
 	if out == "" || prefix == "" || len(files) == 0 {
-		return errors.New("usage: archive -o OUT.tar.gz|OUT.zip -mtime UNIX -prefix DIR FILE...")
+		return errors.New("usage: archive -o OUT.tar.gz|OUT.zip -mtime UNIX -prefix DIR FILES")
 	}
 	var entries []entry
 	for _, f := range files {
