@@ -147,7 +147,7 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 // identify returns the caller: the unix peer, or the token's name on TCP.
 func (s *Server) identify(w http.ResponseWriter, r *http.Request, c *conn, g *generation, open bool) (secret.Caller, bool) {
 	if c.transport == overUnix {
-		return c.caller, true
+		return c.peer(), true
 	}
 	if open {
 		return secret.Caller{Kind: secret.CallerToken, UID: -1, GID: -1, PID: -1}, true

@@ -46,6 +46,20 @@ type conn struct {
 	release   func()
 }
 
+// lateCaller is a connection that learns its peer only once it has read
+// from it: a Windows named pipe's client can be impersonated only then.
+type lateCaller interface {
+	Caller() secret.Caller
+}
+
+// peer returns who is at the other end of a local connection.
+func (c *conn) peer() secret.Caller {
+	if lc, ok := c.Conn.(lateCaller); ok {
+		return lc.Caller()
+	}
+	return c.caller
+}
+
 // Close releases the connection's slot once.
 func (c *conn) Close() error {
 	err := c.Conn.Close()

@@ -47,13 +47,14 @@ func (s *Server) listenLocal() (net.Listener, error) {
 		return nil, err
 	}
 	l, err := winio.ListenPipe(path, &winio.PipeConfig{SecurityDescriptor: sddl})
-	if err != nil {
-		if errors.Is(err, windows.ERROR_ACCESS_DENIED) || errors.Is(err, windows.ERROR_ALREADY_EXISTS) || errors.Is(err, windows.ERROR_PIPE_BUSY) {
-			return nil, fmt.Errorf("named pipe %s: %w, or another process holds the pipe (stop it first, or set serve.socket to another pipe): %v", path, ErrSocketInUse, err)
-		}
+	switch {
+	case err == nil:
+		return pipeListener{l}, nil
+	case errors.Is(err, windows.ERROR_ACCESS_DENIED) || errors.Is(err, windows.ERROR_ALREADY_EXISTS) || errors.Is(err, windows.ERROR_PIPE_BUSY):
+		return nil, fmt.Errorf("named pipe %s: %w, or another process holds the pipe (stop it first, or set serve.socket to another pipe): %v", path, ErrSocketInUse, err)
+	default:
 		return nil, fmt.Errorf("named pipe %s: %w", path, err)
 	}
-	return l, nil
 }
 
 // processSID returns the SID of the account the agent runs as.

@@ -5,6 +5,7 @@ package server
 import (
 	"net"
 	"runtime"
+	"sync"
 
 	"golang.org/x/sys/windows"
 
@@ -12,6 +13,58 @@ import (
 )
 
 var procImpersonateNamedPipeClient = windows.NewLazySystemDLL("advapi32.dll").NewProc("ImpersonateNamedPipeClient")
+
+// pipeListener returns its connections as *pipeConn.
+type pipeListener struct{ net.Listener }
+
+// Accept returns the next client, not yet identified.
+func (l pipeListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &pipeConn{Conn: c}, nil
+}
+
+// pipeConn identifies its client after its first successful Read:
+// Windows lets a pipe server impersonate its client only once it has read
+// from the pipe (ERROR_CANNOT_IMPERSONATE before), and the HTTP server
+// reads the request before any handler asks who sent it. Read and Caller
+// may be called from different goroutines.
+type pipeConn struct {
+	net.Conn
+	once   sync.Once
+	mu     sync.Mutex
+	caller secret.Caller
+	known  bool
+}
+
+// Read reads, and after the first read that returned data identifies the
+// client.
+func (c *pipeConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.once.Do(func() {
+			caller := peerCaller(c.Conn)
+			c.mu.Lock()
+			c.caller, c.known = caller, true
+			c.mu.Unlock()
+		})
+	}
+	return n, err
+}
+
+// Caller returns the client, or an unknown pipe caller before the first
+// read (a request is always read first, so that is never what a handler
+// sees).
+func (c *pipeConn) Caller() secret.Caller {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.known {
+		return secret.Caller{Kind: secret.CallerPipe, UID: -1, GID: -1, PID: -1}
+	}
+	return c.caller
+}
 
 // peerCaller identifies a named pipe's client by its access token: the
 // agent impersonates the client on a locked OS thread just long enough to
@@ -21,6 +74,9 @@ var procImpersonateNamedPipeClient = windows.NewLazySystemDLL("advapi32.dll").Ne
 // section refuses. The PID and executable are advisory, as on Linux.
 func peerCaller(c net.Conn) secret.Caller {
 	caller := secret.Caller{Kind: secret.CallerPipe, UID: -1, GID: -1, PID: -1}
+	if pc, ok := c.(*pipeConn); ok {
+		return pc.Caller() // Accept's call: known after the first read
+	}
 	f, ok := c.(interface{ Fd() uintptr })
 	if !ok {
 		return caller
