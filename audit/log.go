@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/latchkey/latchkey/internal/fileperm"
 	"github.com/latchkey/latchkey/internal/safefile"
 )
 
@@ -102,7 +103,7 @@ func openFile(path string) (*os.File, error) {
 		}
 		return nil, fmt.Errorf("audit log %s: %w (the agent must be able to create and append to it)", path, err)
 	}
-	if st.Mode().Perm()&0o002 != 0 {
+	if fileperm.Loose(st, 0o002) {
 		f.Close()
 		return nil, fmt.Errorf("audit log %s: anyone may write to it (mode %v), so its records could be forged: chmod o-w it", path, st.Mode().Perm())
 	}

@@ -72,6 +72,8 @@ type Caller struct {
 	PID   *int   `json:"pid,omitempty"`
 	Exe   string `json:"exe,omitempty"`
 	Token string `json:"token,omitempty"`
+	// SID is a pipe client's user SID (Windows).
+	SID string `json:"sid,omitempty"`
 }
 
 // CallerOf converts c, leaving out what is unknown.
@@ -86,7 +88,11 @@ func CallerOf(c secret.Caller) Caller {
 	if kind == "" {
 		kind = string(secret.CallerEmbedded)
 	}
-	return Caller{Kind: kind, UID: known(c.UID), GID: known(c.GID), PID: known(c.PID), Exe: c.Exe, Token: c.Token}
+	out := Caller{Kind: kind, UID: known(c.UID), GID: known(c.GID), PID: known(c.PID), Exe: c.Exe, Token: c.Token}
+	if len(c.SIDs) > 0 {
+		out.SID = c.SIDs[0]
+	}
+	return out
 }
 
 // Outbound is one request a Wasm store's module made through the host.

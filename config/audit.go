@@ -22,13 +22,14 @@ type AuditConfig = audit.Settings
 //	    uids: [1001]
 //	    gids: [2000]
 //	    tokens: [ci]            # names of serve tokens
+//	    accounts: ['CORP\etl', S-1-5-32-545]  # Windows users/groups
 //	    stores:
 //	      prod: {allow: ["etl/*"]}
 //	      app: {}               # whatever the store's own rule allows
 func parseCallers(v any, stores map[string]any, bad func(key, format string, args ...any)) []policy.CallerSpec {
 	m, ok := v.(map[string]any)
 	if !ok {
-		bad("callers", "must be a map of caller names to {uids, gids, tokens, stores}")
+		bad("callers", "must be a map of caller names to {uids, gids, accounts, tokens, stores}")
 		return nil
 	}
 	var out []policy.CallerSpec
@@ -46,6 +47,20 @@ func parseCallers(v any, stores map[string]any, bad func(key, format string, arg
 				sp.UIDs = parseIDs(key+".uids", cm[k], bad)
 			case "gids":
 				sp.GIDs = parseIDs(key+".gids", cm[k], bad)
+			case "accounts":
+				list, ok := cm[k].([]any)
+				if !ok {
+					bad(key+".accounts", "must be a list of Windows accounts: SIDs (S-1-5-…) or names (DOMAIN\\NAME)")
+					continue
+				}
+				for i, a := range list {
+					s, ok := a.(string)
+					if !ok || s == "" {
+						bad(fmt.Sprintf("%s.accounts[%d]", key, i), "must be a SID (S-1-5-…) or an account name (DOMAIN\\NAME)")
+						continue
+					}
+					sp.Accounts = append(sp.Accounts, s)
+				}
 			case "tokens":
 				list, ok := cm[k].([]any)
 				if !ok {
@@ -81,7 +96,7 @@ func parseCallers(v any, stores map[string]any, bad func(key, format string, arg
 					sp.Stores[st] = parseRule(sk, sm[st], bad)
 				}
 			default:
-				bad(key+"."+k, "unknown key (known: gids, stores, tokens, uids)")
+				bad(key+"."+k, "unknown key (known: accounts, gids, stores, tokens, uids)")
 			}
 		}
 		out = append(out, sp)

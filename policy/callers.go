@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -10,14 +11,20 @@ import (
 )
 
 // CallerSpec is one entry of the agent config's callers section: who the
-// entry matches (unix peers by uid or gid, clients by token name) and which
-// stores, and which secrets of each, they may use.
+// entry matches (unix peers by uid or gid, Windows pipe clients by user or
+// group account, clients by token name) and which stores, and which
+// secrets of each, they may use.
 type CallerSpec struct {
 	// Name names the entry in errors and in the audit log ("callers.NAME").
 	Name   string
 	UIDs   []int
 	GIDs   []int
 	Tokens []string
+	// Accounts are Windows users or groups, each a SID ("S-1-5-21-…") or
+	// an account name ("CORP\\etl", "etl@corp.example"). A name is
+	// matched only once the Windows agent has looked it up and replaced
+	// it by its SID ([ParseSID]); elsewhere it is checked for form only.
+	Accounts []string
 	// Stores maps each store the caller may use to a rule over its secrets
 	// that applies on top of the store's own; a nil rule adds nothing.
 	Stores map[string]*Spec
@@ -57,16 +64,25 @@ type Callers struct {
 	uids   map[int]string
 	gids   map[int]string
 	tokens map[string]string
+	sids   map[string]string // canonical SID → entry
+	names  map[string]string // account name not yet looked up → entry
 }
 
 // CallerRefusal is the error of a caller no entry names. It wraps
 // [secret.ErrNotAllowed] and names the caller (never a token's value).
 type CallerRefusal struct {
 	Caller secret.Caller
+	// Entries are set when the caller's groups are named by more than one
+	// entry, so that which applies would be a guess.
+	Entries []string
 }
 
 // Error implements error.
 func (e *CallerRefusal) Error() string {
+	if len(e.Entries) > 1 {
+		return fmt.Sprintf("%s is in groups named by several entries of the agent's callers section (callers.%s), so which applies is ambiguous; name its user account in one of them: %v",
+			e.Caller, strings.Join(e.Entries, ", callers."), secret.ErrNotAllowed)
+	}
 	return fmt.Sprintf("%s is not named by any entry of the agent's callers section, so it may not use the agent; add it there: %v",
 		e.Caller, secret.ErrNotAllowed)
 }
@@ -80,7 +96,8 @@ func (e *CallerRefusal) Unwrap() error { return secret.ErrNotAllowed }
 // or token two entries claim, an entry that matches no one or may use no
 // store, and every bad pattern.
 func CompileCallers(specs []CallerSpec, stores map[string]Namer) (*Callers, error) {
-	c := &Callers{rules: map[string]*CallerRule{}, uids: map[int]string{}, gids: map[int]string{}, tokens: map[string]string{}}
+	c := &Callers{rules: map[string]*CallerRule{}, uids: map[int]string{}, gids: map[int]string{}, tokens: map[string]string{},
+		sids: map[string]string{}, names: map[string]string{}}
 	var errs []error
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), secret.ErrInvalidConfig))
@@ -96,8 +113,8 @@ func CompileCallers(specs []CallerSpec, stores map[string]Namer) (*Callers, erro
 			bad("%s: defined twice", key)
 			continue
 		}
-		if len(sp.UIDs)+len(sp.GIDs)+len(sp.Tokens) == 0 {
-			bad("%s: matches no caller: give uids, gids or tokens", key)
+		if len(sp.UIDs)+len(sp.GIDs)+len(sp.Tokens)+len(sp.Accounts) == 0 {
+			bad("%s: matches no caller: give uids, gids, accounts or tokens", key)
 		}
 		if len(sp.Stores) == 0 {
 			bad("%s.stores: names no store, so the caller could use nothing: list the stores it may use", key)
@@ -124,6 +141,19 @@ func CompileCallers(specs []CallerSpec, stores map[string]Namer) (*Callers, erro
 				bad("%s.tokens: empty token name", key)
 			} else if prev, dup := claim(c.tokens, t, sp.Name); dup {
 				taken("tokens", fmt.Sprintf("token %q", t), prev)
+			}
+		}
+		for _, a := range sp.Accounts {
+			if sid, ok := ParseSID(a); ok {
+				if prev, dup := claim(c.sids, sid, sp.Name); dup {
+					taken("accounts", "account "+sid, prev)
+				}
+			} else if ValidAccountName(a) {
+				if prev, dup := claim(c.names, strings.ToLower(a), sp.Name); dup {
+					taken("accounts", fmt.Sprintf("account %q", a), prev)
+				}
+			} else {
+				bad("%s.accounts: %q is neither a SID (S-1-5-…) nor an account name (NAME, DOMAIN\\NAME or NAME@DOMAIN)", key, a)
 			}
 		}
 		rule := &CallerRule{name: sp.Name, stores: map[string]*Rule{}}
@@ -175,11 +205,35 @@ func claim[K comparable](m map[K]string, id K, owner string) (prev string, dup b
 }
 
 // Match returns the entry that names caller: a unix peer by its uid, else
-// by its gid; a token client by its token's name. Any other caller, and one
-// no entry names, is refused with a [*CallerRefusal].
+// by its gid; a pipe client by its user SID, else by the one entry that
+// names any of its group SIDs (several such entries are a refusal: which
+// applies would depend on group order); a token client by its token's
+// name. Any other caller, and one no entry names, is refused with a
+// [*CallerRefusal].
 func (c *Callers) Match(caller secret.Caller) (*CallerRule, error) {
 	name := ""
 	switch caller.Kind {
+	case secret.CallerPipe:
+		if len(caller.SIDs) == 0 {
+			break
+		}
+		if n, ok := c.sids[caller.SIDs[0]]; ok {
+			name = n
+			break
+		}
+		var found []string
+		for _, g := range caller.SIDs[1:] {
+			if n, ok := c.sids[g]; ok && !slices.Contains(found, n) {
+				found = append(found, n)
+			}
+		}
+		if len(found) > 1 {
+			sort.Strings(found)
+			return nil, &CallerRefusal{Caller: caller, Entries: found}
+		}
+		if len(found) == 1 {
+			name = found[0]
+		}
 	case secret.CallerUnix:
 		if n, ok := c.uids[caller.UID]; ok && caller.UID >= 0 {
 			name = n
@@ -193,6 +247,17 @@ func (c *Callers) Match(caller secret.Caller) (*CallerRule, error) {
 		return nil, &CallerRefusal{Caller: caller}
 	}
 	return c.rules[name], nil
+}
+
+// AccountSIDs returns the SIDs the entries' accounts name, sorted: the
+// users and groups the Windows agent's pipe admits.
+func (c *Callers) AccountSIDs() []string {
+	out := make([]string, 0, len(c.sids))
+	for s := range c.sids {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Names returns the entries' names, sorted.

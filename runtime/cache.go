@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/tetratelabs/wazero"
+
+	"github.com/latchkey/latchkey/internal/fileperm"
 )
 
 // Cache holds compiled modules, in memory and optionally on disk. Share one
@@ -34,7 +36,7 @@ func NewCache(dir string) (*Cache, error) {
 		return nil, fmt.Errorf("compilation cache %s: %w", dir, err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("compilation cache: %w", err)
+		return nil, fmt.Errorf("compilation cache %s: %w (set the wasm store's cache_dir to a directory the agent may create and write, e.g. under systemd CacheDirectory=latchkey with XDG_CACHE_HOME=/var/cache/latchkey, or no_cache: true)", dir, err)
 	}
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -43,7 +45,7 @@ func NewCache(dir string) (*Cache, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("compilation cache %s is not a directory", dir)
 	}
-	if st.Mode().Perm()&0o077 != 0 {
+	if fileperm.Loose(st, 0o077) {
 		return nil, fmt.Errorf("compilation cache %s has mode %o: other users could plant native code in it; run chmod 700 on it or choose another directory", dir, st.Mode().Perm())
 	}
 	if err := checkOwner(st); err != nil {

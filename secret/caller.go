@@ -17,6 +17,9 @@ const (
 	// CallerUnix is a client of the resident agent's unix socket, known by
 	// the kernel's SO_PEERCRED answer.
 	CallerUnix CallerKind = "unix"
+	// CallerPipe is a client of the resident agent's Windows named pipe,
+	// known by the SIDs of its access token.
+	CallerPipe CallerKind = "pipe"
 	// CallerToken is a client that presented one of the agent's named tokens.
 	CallerToken CallerKind = "token"
 	// CallerEmbedded is a Go program that uses the packages as a library and
@@ -36,6 +39,9 @@ type Caller struct {
 	// Token is the name of the token presented (CallerToken), never the
 	// token itself.
 	Token string
+	// SIDs are a pipe client's user SID followed by the SIDs of the groups
+	// enabled in its access token (CallerPipe), in string form ("S-1-5-…").
+	SIDs []string
 }
 
 // String names the caller for logs and errors, without any secret.
@@ -43,6 +49,12 @@ func (c Caller) String() string {
 	switch c.Kind {
 	case CallerUnix:
 		return fmt.Sprintf("unix peer uid=%d gid=%d pid=%d", c.UID, c.GID, c.PID)
+	case CallerPipe:
+		sid := "unknown"
+		if len(c.SIDs) > 0 {
+			sid = c.SIDs[0]
+		}
+		return fmt.Sprintf("pipe client sid=%s pid=%d", sid, c.PID)
 	case CallerToken:
 		return fmt.Sprintf("token %q", c.Token)
 	case "":

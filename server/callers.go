@@ -44,7 +44,11 @@ func compileCallers(agent *config.Agent) (*policy.Callers, error) {
 	for n := range agent.Stores {
 		names[n] = nil
 	}
-	return policy.CompileCallers(agent.Callers, names)
+	specs, err := lookupAccounts(agent.Callers)
+	if err != nil {
+		return nil, err
+	}
+	return policy.CompileCallers(specs, names)
 }
 
 // entryConfig is base limited to the stores entry may use, each with the

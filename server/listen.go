@@ -4,71 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/latchkey/latchkey/secret"
 )
 
-// maxSocketPath is the longest unix socket path Linux accepts (sun_path
-// holds 108 bytes with the terminating NUL).
-const maxSocketPath = 107
-
 // ErrSocketInUse is wrapped by the error of [Server.Listen] when another
 // process is serving on the socket path.
 var ErrSocketInUse = errors.New("another latchkey serve is listening")
-
-// listenUnix creates the socket at path with mode. A socket nobody listens
-// on (left by a process that was killed) is removed; a live one, or a path
-// that is not a socket, is an error and is left alone.
-func listenUnix(path string, mode os.FileMode) (*net.UnixListener, error) {
-	if len(path) > maxSocketPath {
-		return nil, fmt.Errorf("socket %s: the path is %d bytes; a unix socket's may be at most %d: choose a shorter serve.socket", path, len(path), maxSocketPath)
-	}
-	fi, err := os.Lstat(path)
-	switch {
-	case err == nil && fi.Mode()&fs.ModeSocket == 0:
-		return nil, fmt.Errorf("socket %s: the path exists and is not a socket (%s); it was left alone: remove it or set serve.socket to another path", path, fi.Mode().Type())
-	case err == nil:
-		c, derr := net.DialTimeout("unix", path, time.Second)
-		if derr == nil {
-			c.Close()
-			return nil, fmt.Errorf("socket %s: %w on it (stop it first, or set serve.socket to another path)", path, ErrSocketInUse)
-		}
-		if !errors.Is(derr, syscall.ECONNREFUSED) {
-			return nil, fmt.Errorf("socket %s: exists and cannot be probed: %w", path, derr)
-		}
-		if rerr := os.Remove(path); rerr != nil {
-			return nil, fmt.Errorf("socket %s: removing the stale socket: %w", path, rerr)
-		}
-	case !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("socket %s: %w", path, err)
-	}
-	if _, err := os.Stat(filepath.Dir(path)); err != nil {
-		return nil, fmt.Errorf("socket %s: its directory: %w (create it, or under systemd set RuntimeDirectory=latchkey)", path, err)
-	}
-	// The socket is created with no bits for anyone but its owner, then
-	// opened up to mode: there is no moment at which others may connect.
-	old := syscall.Umask(0o177)
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	syscall.Umask(old)
-	if err != nil {
-		return nil, fmt.Errorf("socket %s: %w", path, err)
-	}
-	if err := os.Chmod(path, mode); err != nil {
-		l.Close()
-		return nil, fmt.Errorf("socket %s: chmod %04o: %w", path, mode, err)
-	}
-	return l, nil
-}
 
 // listenTCP listens on addr and refuses, after the fact too, an address
 // that is not loopback unless allowed.
@@ -108,6 +56,20 @@ type conn struct {
 	trusted atomic.Bool
 	timer   *time.Timer // closes it when it is still untrusted at untrustedLife
 	once    sync.Once
+}
+
+// lateCaller is a connection that learns its peer only once it has read
+// from it: a Windows named pipe's client can be impersonated only then.
+type lateCaller interface {
+	Caller() secret.Caller
+}
+
+// peer returns who is at the other end of a local connection.
+func (c *conn) peer() secret.Caller {
+	if lc, ok := c.Conn.(lateCaller); ok {
+		return lc.Caller()
+	}
+	return c.caller
 }
 
 // Close closes the connection and releases its slot once.
@@ -217,7 +179,9 @@ func (l *listener) accept() (net.Conn, error) {
 		}
 	}
 	l.mu.Lock()
-	if l.transport == overUnix {
+	if l.transport == overUnix && wc.caller.Kind == secret.CallerUnix {
+		// Per uid; a Windows pipe's client is known only after its first
+		// read, so its connections are bounded by the strangers' pool.
 		same := 0
 		for _, o := range l.untrusted {
 			if o.caller.UID == wc.caller.UID {

@@ -130,7 +130,10 @@ func (s *Server) identified(open bool, next held) http.Handler {
 		if !ok {
 			return
 		}
-		if c.transport == overTCP && caller.Token != "" && !c.trusted.Load() {
+		// A Windows pipe's client is known only once the request is read
+		// (its connection was accepted as a stranger's): it becomes an
+		// authorized caller's as a TCP connection with a valid token does.
+		if ((c.transport == overTCP && caller.Token != "") || caller.Kind == secret.CallerPipe) && !c.trusted.Load() {
 			// A valid token; with a callers section, one that an entry names.
 			if g.callers == nil {
 				c.trust()
@@ -146,7 +149,7 @@ func (s *Server) identified(open bool, next held) http.Handler {
 // identify returns the caller: the unix peer, or the token's name on TCP.
 func (s *Server) identify(w http.ResponseWriter, r *http.Request, c *conn, g *generation, open bool) (secret.Caller, bool) {
 	if c.transport == overUnix {
-		return c.caller, true
+		return c.peer(), true
 	}
 	if open {
 		return secret.Caller{Kind: secret.CallerToken, UID: -1, GID: -1, PID: -1}, true

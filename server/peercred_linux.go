@@ -13,8 +13,12 @@ import (
 // (SO_PEERCRED: as they were when it connected) and, when this process may
 // read it, its executable. The executable is advisory: a PID can be reused
 // once the peer exits.
-func peerCaller(c *net.UnixConn) secret.Caller {
+func peerCaller(nc net.Conn) secret.Caller {
 	caller := secret.Caller{Kind: secret.CallerUnix, UID: -1, GID: -1, PID: -1}
+	c, ok := nc.(*net.UnixConn)
+	if !ok {
+		return caller
+	}
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return caller

@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !windows
 
 package server
 
@@ -9,6 +9,6 @@ import (
 )
 
 // peerCaller reports an unknown unix peer: SO_PEERCRED is Linux's.
-func peerCaller(*net.UnixConn) secret.Caller {
+func peerCaller(net.Conn) secret.Caller {
 	return secret.Caller{Kind: secret.CallerUnix, UID: -1, GID: -1, PID: -1}
 }

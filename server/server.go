@@ -317,7 +317,7 @@ func (s *Server) Listen() error {
 		return errors.New("serve: nothing to listen on: serve.socket is none and serve.tcp is unset")
 	}
 	if s.opts.Socket != "" {
-		l, err := listenUnix(s.opts.Socket, s.opts.SocketMode)
+		l, err := s.listenLocal()
 		if err != nil {
 			return err
 		}

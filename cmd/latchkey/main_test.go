@@ -1,3 +1,8 @@
+//go:build unix
+
+// The built binary is tested over unix sockets; on Windows it is
+// checked by building only (docs/windows.md).
+
 package main
 
 import (

@@ -76,6 +76,10 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	if err == nil {
 		return ExitOK
 	}
+	if code, ok := interruptedExit(ctx, err); ok {
+		fmt.Fprintln(stdio.Err, "latchkey: stopped:", context.Cause(ctx))
+		return code
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.err.Error() != "" {

@@ -174,7 +174,9 @@ func (a *app) runChild(args, env []string, doMask bool, secrets [][]byte) error 
 		return err
 	}
 	c := exec.Command(path, args[1:]...)
-	dieWithParent(c)
+	if err := dieWithParent(c); err != nil {
+		return fail(ExitCannotRun, fmt.Errorf("exec %s: %w", args[0], err))
+	}
 	c.Env = env
 	c.Stdin = a.io.In
 	var outs []*mask.Writer
@@ -191,7 +193,7 @@ func (a *app) runChild(args, env []string, doMask bool, secrets [][]byte) error 
 	c.WaitDelay = maskWaitDelay
 	// Forward signals: stop catching them once the child is gone.
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
+	signal.Notify(sigs, forwardedSignals...)
 	defer signal.Stop(sigs)
 	if err := c.Start(); err != nil {
 		return fail(ExitCannotRun, fmt.Errorf("exec %s: %w", args[0], err))

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -55,7 +56,7 @@ func (a *app) execWatch(ctx context.Context, o execWatch) error {
 	// also end the watch, so that a command stopping because it was asked
 	// to is not started again.
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
+	signal.Notify(sigs, forwardedSignals...)
 	defer signal.Stop(sigs)
 
 	secrets := secretsOf(res)
@@ -74,7 +75,7 @@ func (a *app) execWatch(ctx context.Context, o execWatch) error {
 			ch.flush()
 			return a.exitOf(o.args[0], ch.c, err)
 		case s := <-sigs:
-			if s == syscall.SIGINT || s == syscall.SIGTERM {
+			if s == os.Interrupt || s == syscall.SIGTERM {
 				stopping = true
 				stopChecks() // the command is asked to stop: no restart after it
 			}
@@ -129,7 +130,9 @@ func (a *app) startChild(path string, o execWatch, res *resolver.Result, secrets
 	}
 	c.Stdout, c.Stderr = stdout, stderr
 	c.WaitDelay = maskWaitDelay
-	dieWithParent(c)
+	if err := dieWithParent(c); err != nil {
+		return nil, fail(ExitCannotRun, fmt.Errorf("exec %s: %w", o.args[0], err))
+	}
 	if err := c.Start(); err != nil {
 		return nil, fail(ExitCannotRun, err)
 	}
@@ -140,7 +143,7 @@ func (a *app) startChild(path string, o execWatch, res *resolver.Result, secrets
 // stop ends the command: SIGTERM, then SIGKILL when it has not exited
 // after the grace period. It returns Wait's result.
 func (a *app) stop(ch *child, o execWatch) error {
-	_ = ch.c.Process.Signal(syscall.SIGTERM)
+	_ = askToStop(ch.c.Process)
 	t := time.NewTimer(o.grace)
 	defer t.Stop()
 	var err error

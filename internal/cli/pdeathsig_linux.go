@@ -14,9 +14,10 @@ import (
 // The signal follows the OS thread that started the command, not the
 // process; the Go runtime never ends a thread that is not locked, so that
 // thread lives as long as latchkey does.
-func dieWithParent(c *exec.Cmd) {
+func dieWithParent(c *exec.Cmd) error {
 	if c.SysProcAttr == nil {
 		c.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	c.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	return nil
 }

@@ -16,7 +16,7 @@ import (
 )
 
 func (a *app) serveCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the resident agent: an HTTP API on a unix socket (and loopback TCP)",
 		Long: `Serve the agent config's stores over HTTP until SIGTERM or SIGINT: on a unix
@@ -71,6 +71,7 @@ it, or the path is not a socket).`,
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
+			go forwardReloads(ctx, hup) // the Windows service's paramchange
 			go func() {
 				for {
 					select {
@@ -89,6 +90,17 @@ it, or the path is not a socket).`,
 			return nil
 		},
 	}
+	// serve reads no workflow: its help does not list the global
+	// --workflow flag (the flag is shared, so it is hidden only while
+	// this help prints, which ends the process).
+	cmd.SetHelpFunc(func(c *cobra.Command, args []string) {
+		if f := c.InheritedFlags().Lookup("workflow"); f != nil {
+			f.Hidden = true
+			defer func() { f.Hidden = false }()
+		}
+		c.Parent().HelpFunc()(c, args)
+	})
+	return cmd
 }
 
 // Bounds of a SIGHUP reload: when it is reported as slow, and when its

@@ -223,11 +223,6 @@ type changeAction struct {
 	sig     syscall.Signal
 }
 
-var signalNames = map[string]syscall.Signal{
-	"HUP": syscall.SIGHUP, "INT": syscall.SIGINT, "QUIT": syscall.SIGQUIT, "TERM": syscall.SIGTERM,
-	"USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2, "WINCH": syscall.SIGWINCH, "ALRM": syscall.SIGALRM,
-}
-
 func parseChangeAction(s string) (changeAction, error) {
 	if s == "restart" {
 		return changeAction{restart: true}, nil
@@ -238,11 +233,11 @@ func parseChangeAction(s string) (changeAction, error) {
 		if sig, known := signalNames[name]; known {
 			return changeAction{sig: sig}, nil
 		}
-		if n, err := strconv.Atoi(name); err == nil && n > 0 && n < 32 && n != int(syscall.SIGKILL) && n != int(syscall.SIGSTOP) {
+		if n, err := strconv.Atoi(name); err == nil && sendableSignal(n) {
 			return changeAction{sig: syscall.Signal(n)}, nil
 		}
 	}
-	return changeAction{}, fail(ExitUsage, fmt.Errorf("--on-change=%s: use restart, or signal:NAME (HUP, INT, QUIT, TERM, USR1, USR2, WINCH, ALRM, or a number)", s))
+	return changeAction{}, fail(ExitUsage, fmt.Errorf("--on-change=%s: %s", s, signalHelp))
 }
 
 // runOnChange runs resolve --watch's --on-change command with /bin/sh -c,

@@ -34,10 +34,12 @@ var exercised = map[string]exercise{
 	"README.md: bash scripts/test.sh":                                                                                             {"ci", ".ci/run", "bash scripts/test.sh"},
 	"README.md: go install ./cmd/latchkey":                                                                                        {kind: "run"},
 	"README.md: bash scripts/build.sh bin/latchkey":                                                                               {"test", "cmd/latchkey/version_test.go", "TestBuildScriptStampsVersion"},
-	"README.md: latchkey completion bash > ~/.local/share/bash-completion/completions/latchkey":                                   {kind: "run"},
+	"README.md: mkdir -p ~/.local/share/bash-completion/completions ~/.config/fish/completions":                                   {kind: "run"},
 	"README.md: // resolveFile resolves a workflow file with the stores an agent config":                                          {"snippet", "resolver/example_embed_test.go", "Example_resolveFile"},
+	"docs/release.md: bash scripts/release.sh v1.2.3 [OUTDIR]     # OUTDIR defaults to dist/":                                     {"test", "internal/tools/archive/release_test.go", "TestReleaseReproducible"},
+	"docs/cloud.md: latchkey check -c agent.yaml -w workflow.yaml           # fetches each field once, prints no value":           {"test", "cmd/latchkey/principal_test.go", "TestCheckShowsThePrincipalUsed"},
 	"docs/operations.md: bash scripts/test.sh":                                                                                    {"ci", ".ci/run", "bash scripts/test.sh"},
-	"docs/operations.md: apt-get install -y --no-install-recommends etcd-server rustc libstd-rust-dev-wasm32 lld docker-registry": {"ci", ".ci/run", "--no-install-recommends rustc libstd-rust-dev-wasm32 lld"},
+	"docs/operations.md: apt-get install -y etcd-server":                                                                          {"ci", ".ci/run", "apt-get install -y -qq --no-install-recommends etcd-server"},
 	"docs/policy.md: $ latchkey check --offline -c agent.yaml -w wf.yaml":                                                         {"test", "cmd/latchkey/main_test.go", "TestBadInput"},
 	"docs/serve.md: latchkey serve -c /etc/latchkey/agent.yaml                       # foreground; SIGTERM stops it":              {"test", "cmd/latchkey/serve_test.go", "TestServeSameAsCLI"},
 	"docs/rotation.md: latchkey exec --watch=1m -c agent.yaml -w workflow.yaml -- ./connector":                                    {"test", "cmd/latchkey/watch_test.go", "TestExecWatchRestartsOnRotation"},
@@ -46,6 +48,8 @@ var exercised = map[string]exercise{
 	`docs/stores.md: import _ "github.com/latchkey/latchkey/providers/aws" // registers type "aws"`:                               {"ci", "providers/standard/standard.go", `_ "github.com/latchkey/latchkey/providers/aws"`},
 	"docs/stores.md: srv := awstest.Start(t)":                                                                                     {"snippet", "providers/aws/awstest/docs_test.go", "TestDocsSnippet"},
 	"docs/stores.md: srv := gcptest.Start(t, gcptest.Options{Secrets: []gcptest.Secret{":                                          {"snippet", "providers/gcp/gcptest/docs_test.go", "TestDocsSnippet"},
+	"README.md: latchkey completion bash > ~/.local/share/bash-completion/completions/latchkey":                                   {kind: "run"},
+	"docs/operations.md: apt-get install -y --no-install-recommends etcd-server rustc libstd-rust-dev-wasm32 lld docker-registry": {"ci", ".ci/run", "--no-install-recommends rustc libstd-rust-dev-wasm32 lld"},
 	"docs/modules.md: latchkey module annotate store.wasm --capabilities caps.json -o store.wasm":                                 {"test", "cmd/latchkey/module_oci_test.go", "TestModuleRegistry"},
 }
 
@@ -221,20 +225,24 @@ var runners = map[string]func(t *testing.T, env *runEnv, b block){
 			t.Errorf("installed latchkey: version printed %q", out)
 		}
 	},
-	"README.md: latchkey completion bash > ~/.local/share/bash-completion/completions/latchkey": func(t *testing.T, env *runEnv, b block) {
+	"README.md: mkdir -p ~/.local/share/bash-completion/completions ~/.config/fish/completions": func(t *testing.T, env *runEnv, b block) {
 		for _, line := range strings.Split(strings.TrimSpace(b.text), "\n") {
 			cmd, _, _ := strings.Cut(line, "#")
+			if strings.HasPrefix(cmd, "mkdir -p ") {
+				env.sh(t, strings.ReplaceAll(cmd, "~", "$HOME")) // the README's own mkdir: the test makes none for bash and fish
+				continue
+			}
 			m := regexp.MustCompile(`^latchkey completion (\w+) > (\S+)`).FindStringSubmatch(strings.TrimSpace(cmd))
 			if m == nil {
 				t.Errorf("unexpected line %q", line)
 				continue
 			}
-			target := m[2]
+			target := strings.Replace(m[2], "~", "$HOME", 1)
 			if m[1] == "zsh" {
-				target = "$HOME/zsh/_latchkey" // ${fpath[1]} is zsh's; sh has no fpath
+				target = "$HOME/zsh/_latchkey" // ${fpath[1]} is zsh's (it exists); sh has no fpath
+				env.sh(t, `mkdir -p "$HOME/zsh"`)
 			}
-			target = strings.Replace(target, "~", "$HOME", 1)
-			env.sh(t, `mkdir -p "$(dirname "`+target+`")" && latchkey completion `+m[1]+` > "`+target+`" && test -s "`+target+`"`)
+			env.sh(t, `latchkey completion `+m[1]+` > "`+target+`" && test -s "`+target+`"`)
 			if m[1] == "bash" {
 				env.sh(t, `bash -n "`+target+`"`)
 			}

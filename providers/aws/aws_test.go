@@ -454,6 +454,13 @@ func TestErrors(t *testing.T) {
 				t.Fatalf("want a StoreError wrapping the chain's error, got %#v", se)
 			}
 			mustContain(t, err, `aws store "sm": no credentials (auth_method `)
+			// The SDK names only the last source it tried; ours says
+			// every source and what to set.
+			for _, want := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "instance metadata", "auth_method: access_keys"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("the error does not name %s:\n%v", want, err)
+				}
+			}
 		}},
 	}
 	for _, tc := range tests {

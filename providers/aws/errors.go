@@ -87,6 +87,9 @@ func badRequest(store, secretID, code, msg string) *secret.StoreError {
 func noCredentials(store, secretID string, method AuthMethod, cause error) *secret.StoreError {
 	e := storeErr(store, secretID, secret.ErrPermissionDenied,
 		fmt.Sprintf("no credentials (auth_method %s): %v", method, cause))
+	if method == AuthIAM || method == AuthAssumeRole {
+		e.Msg += "\n" + defaultChainHelp
+	}
 	e.Err = cause
 	return e
 }
@@ -108,6 +111,16 @@ func timedOut(store, secretID, service, what string, ctxErr error) *secret.Store
 	e.Err = ctxErr
 	return e
 }
+
+// defaultChainHelp says, after the SDK's own error (which names only the
+// last source it tried), every source of the default credential chain in
+// the order the SDK tries them, and what to set for each.
+const defaultChainHelp = `the AWS SDK's default chain tried, in order: environment variables (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); ` +
+	`the shared config and credentials files (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE; profile AWS_PROFILE, else "default", with keys, a role, SSO or credential_process); ` +
+	`web identity (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, as EKS IRSA sets them); ` +
+	`container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or AWS_CONTAINER_CREDENTIALS_FULL_URI, as ECS and EKS Pod Identity set them); ` +
+	`the EC2 instance metadata service (an instance profile; off when AWS_EC2_METADATA_DISABLED=true). ` +
+	`Set one of these for the agent's user (under systemd: EnvironmentFile=), or use auth_method: access_keys`
 
 // credentialsFailure marks an error of the store's credentials provider, so
 // that an error the SDK returns can be told to come from getting credentials

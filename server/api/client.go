@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 )
@@ -57,25 +56,14 @@ func NewClient(addr, token string) (*Client, error) {
 	return c, nil
 }
 
-// DefaultSocketPath is where the agent's unix socket is when serve.socket
-// is unset: $XDG_RUNTIME_DIR/latchkey.sock when XDG_RUNTIME_DIR is set (a
-// user's own agent), else /run/latchkey/latchkey.sock (a system service;
-// systemd's RuntimeDirectory=latchkey creates the directory).
-func DefaultSocketPath(getenv func(string) string) string {
-	if d := getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "latchkey.sock")
-	}
-	return "/run/latchkey/latchkey.sock"
-}
-
 // UnixDialer returns a dial function for [http.Transport.DialContext] that
-// connects every request to the unix socket at path, whatever host the
-// request's URL names: how a Go program other than [Client] calls the agent
-// with net/http.
+// connects every request to the unix socket at path (on Windows, to the
+// named pipe when path is \\.\pipe\NAME), whatever host the request's URL
+// names: how a Go program other than [Client] calls the agent with
+// net/http.
 func UnixDialer(path string) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	var d net.Dialer
 	return func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return d.DialContext(ctx, "unix", path)
+		return dialLocal(ctx, path)
 	}
 }
 
