@@ -18,6 +18,10 @@ type CallerSpec struct {
 	UIDs   []int
 	GIDs   []int
 	Tokens []string
+	// ServiceAccounts lists the Kubernetes service accounts of pods the
+	// entry matches, as "NAMESPACE/NAME", or "NAMESPACE/*" for every
+	// service account of a namespace (package csi).
+	ServiceAccounts []string
 	// Stores maps each store the caller may use to a rule over its secrets
 	// that applies on top of the store's own; a nil rule adds nothing.
 	Stores map[string]*Spec
@@ -57,6 +61,7 @@ type Callers struct {
 	uids   map[int]string
 	gids   map[int]string
 	tokens map[string]string
+	sas    map[string]string // "ns/name" or "ns/*"
 }
 
 // CallerRefusal is the error of a caller no entry names. It wraps
@@ -80,7 +85,7 @@ func (e *CallerRefusal) Unwrap() error { return secret.ErrNotAllowed }
 // or token two entries claim, an entry that matches no one or may use no
 // store, and every bad pattern.
 func CompileCallers(specs []CallerSpec, stores map[string]Namer) (*Callers, error) {
-	c := &Callers{rules: map[string]*CallerRule{}, uids: map[int]string{}, gids: map[int]string{}, tokens: map[string]string{}}
+	c := &Callers{rules: map[string]*CallerRule{}, uids: map[int]string{}, gids: map[int]string{}, tokens: map[string]string{}, sas: map[string]string{}}
 	var errs []error
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), secret.ErrInvalidConfig))
@@ -96,8 +101,8 @@ func CompileCallers(specs []CallerSpec, stores map[string]Namer) (*Callers, erro
 			bad("%s: defined twice", key)
 			continue
 		}
-		if len(sp.UIDs)+len(sp.GIDs)+len(sp.Tokens) == 0 {
-			bad("%s: matches no caller: give uids, gids or tokens", key)
+		if len(sp.UIDs)+len(sp.GIDs)+len(sp.Tokens)+len(sp.ServiceAccounts) == 0 {
+			bad("%s: matches no caller: give uids, gids, tokens or service_accounts", key)
 		}
 		if len(sp.Stores) == 0 {
 			bad("%s.stores: names no store, so the caller could use nothing: list the stores it may use", key)
@@ -124,6 +129,14 @@ func CompileCallers(specs []CallerSpec, stores map[string]Namer) (*Callers, erro
 				bad("%s.tokens: empty token name", key)
 			} else if prev, dup := claim(c.tokens, t, sp.Name); dup {
 				taken("tokens", fmt.Sprintf("token %q", t), prev)
+			}
+		}
+		for _, sa := range sp.ServiceAccounts {
+			ns, name, ok := strings.Cut(sa, "/")
+			if !ok || !validK8sName(ns) || (name != "*" && !validK8sName(name)) {
+				bad("%s.service_accounts: %q is not NAMESPACE/NAME or NAMESPACE/* (Kubernetes names: lower-case letters, digits, '-' and '.')", key, sa)
+			} else if prev, dup := claim(c.sas, sa, sp.Name); dup {
+				taken("service_accounts", fmt.Sprintf("service account %q", sa), prev)
 			}
 		}
 		rule := &CallerRule{name: sp.Name, stores: map[string]*Rule{}}
@@ -188,6 +201,13 @@ func (c *Callers) Match(caller secret.Caller) (*CallerRule, error) {
 		}
 	case secret.CallerToken:
 		name = c.tokens[caller.Token]
+	case secret.CallerPod:
+		// The exact service account first, then its namespace's wildcard.
+		if n, ok := c.sas[caller.Namespace+"/"+caller.ServiceAccount]; ok && caller.ServiceAccount != "" {
+			name = n
+		} else if n, ok := c.sas[caller.Namespace+"/*"]; ok && caller.Namespace != "" {
+			name = n
+		}
 	}
 	if name == "" {
 		return nil, &CallerRefusal{Caller: caller}
@@ -209,4 +229,21 @@ func (c *Callers) Names() []string {
 func (c *Callers) Rule(name string) (*CallerRule, bool) {
 	r, ok := c.rules[name]
 	return r, ok
+}
+
+// validK8sName reports whether s is a Kubernetes namespace or service
+// account name (a DNS subdomain: lower-case letters, digits, '-' and '.',
+// starting and ending with a letter or digit, at most 253 characters).
+func validK8sName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+		if !alnum && (c != '-' && c != '.' || i == 0 || i == len(s)-1) {
+			return false
+		}
+	}
+	return true
 }

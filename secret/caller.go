@@ -21,6 +21,10 @@ const (
 	// CallerEmbedded is a Go program that uses the packages as a library and
 	// set no caller.
 	CallerEmbedded CallerKind = "embedded"
+	// CallerPod is a Kubernetes pod mounting secrets through the Secrets
+	// Store CSI Driver (package csi), known by the namespace and service
+	// account the driver names.
+	CallerPod CallerKind = "pod"
 )
 
 // Caller is who asked for a resolution. It travels in the context
@@ -35,6 +39,8 @@ type Caller struct {
 	// Token is the name of the token presented (CallerToken), never the
 	// token itself.
 	Token string
+	// Namespace, ServiceAccount and Pod name a CallerPod.
+	Namespace, ServiceAccount, Pod string
 }
 
 // String names the caller for logs and errors, without any secret.
@@ -44,6 +50,8 @@ func (c Caller) String() string {
 		return fmt.Sprintf("unix peer uid=%d gid=%d pid=%d", c.UID, c.GID, c.PID)
 	case CallerToken:
 		return fmt.Sprintf("token %q", c.Token)
+	case CallerPod:
+		return fmt.Sprintf("service account %s/%s (pod %s)", c.Namespace, c.ServiceAccount, c.Pod)
 	case "":
 		return string(CallerEmbedded)
 	default:

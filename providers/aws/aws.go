@@ -53,6 +53,7 @@ type Store struct {
 	log      *slog.Logger
 	closed   atomic.Bool
 	keys     keyTable // what answers taught about secrets' identity (key.go)
+	cfg      aws.Config
 
 	mu         sync.Mutex
 	transports []*http.Transport
@@ -146,6 +147,11 @@ func New(ctx context.Context, name string, opts Options) (*Store, error) {
 		s.identity = kp.describe()
 	}
 
+	if opts.credentials != nil {
+		// A web-identity store (webidentity.go): credentials of its own.
+		creds, s.identity = opts.credentials, opts.credentialsDesc
+	}
+	s.cfg = cfg
 	s.sts = sts.NewFromConfig(cfg, func(o *sts.Options) {
 		o.Credentials = markingProvider{creds}
 		if opts.STSEndpoint != "" {
