@@ -566,7 +566,15 @@ func firstCode(errs []error) error {
 	if len(errs) == 0 {
 		return nil
 	}
-	return fail(codeOf(errs[0], CodeInternal), errors.Join(errs...))
+	inner := make([]error, len(errs))
+	for i, e := range errs {
+		inner[i] = e
+		var me *mountError
+		if errors.As(e, &me) {
+			inner[i] = me.err // the code is said once, in front
+		}
+	}
+	return fail(codeOf(errs[0], CodeInternal), errors.Join(inner...))
 }
 
 func contains(list []string, s string) bool {
