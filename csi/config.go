@@ -72,13 +72,18 @@ type StoreIdentity struct {
 	SessionName string `json:"session_name"`
 	// STSEndpoint overrides the STS endpoint (a test server).
 	STSEndpoint string `json:"sts_endpoint"`
+	// TenantID and ClientID name the application an azure store acts as
+	// through workload identity (its federated credential decides which
+	// service accounts may); a class may name another with clientID.
+	TenantID string `json:"tenant_id"`
+	ClientID string `json:"client_id"`
 }
 
 // defaultAudience is the audience a store type's pod tokens are minted for.
-var defaultAudience = map[string]string{"aws": "sts.amazonaws.com"}
+var defaultAudience = map[string]string{"aws": "sts.amazonaws.com", "azure": "api://AzureADTokenExchange"}
 
 // podTypes are the store types that can authenticate as a pod.
-var podTypes = map[string]bool{"aws": true}
+var podTypes = map[string]bool{"aws": true, "azure": true}
 
 // ParseSettings decodes and checks agent's csi: section against its
 // stores. Every problem is reported, joined, naming the key.
@@ -92,7 +97,7 @@ func ParseSettings(agent *config.Agent) (Settings, error) {
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&s); err != nil {
-			return s, fmt.Errorf("csi: %v (known keys: socket_dir, hmac_key_file, max_identities, timeout, stores; in stores.NAME: identity, audience, role_arn, session_name, sts_endpoint): %w",
+			return s, fmt.Errorf("csi: %v (known keys: socket_dir, hmac_key_file, max_identities, timeout, stores; in stores.NAME: identity, audience, role_arn, session_name, sts_endpoint, tenant_id, client_id): %w",
 				err, secret.ErrInvalidConfig)
 		}
 	}
@@ -142,8 +147,14 @@ func ParseSettings(agent *config.Agent) (Settings, error) {
 		if sc.Type == "env" {
 			bad(key, "an env store is refused in a mount: it would hand the agent's own environment to pods")
 		}
-		if si.Identity == IdentityNode && (si.Audience != "" || si.RoleARN != "" || si.STSEndpoint != "" || si.SessionName != "") {
-			bad(key, "audience, role_arn, session_name and sts_endpoint apply to identity: pod only")
+		if si.Identity == IdentityNode && (si.Audience != "" || si.RoleARN != "" || si.STSEndpoint != "" || si.SessionName != "" || si.TenantID != "" || si.ClientID != "") {
+			bad(key, "audience, role_arn, session_name, sts_endpoint, tenant_id and client_id apply to identity: pod only")
+		}
+		if sc.Type != "aws" && (si.RoleARN != "" || si.STSEndpoint != "" || si.SessionName != "") {
+			bad(key, "role_arn, session_name and sts_endpoint apply to aws stores only")
+		}
+		if sc.Type != "azure" && (si.TenantID != "" || si.ClientID != "") {
+			bad(key, "tenant_id and client_id apply to azure stores only")
 		}
 		if si.Audience == "" {
 			si.Audience = defaultAudience[sc.Type]

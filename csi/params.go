@@ -68,6 +68,8 @@ type Params struct {
 	Stores []string
 	// RoleARN, when set, is the aws role the class asks to assume.
 	RoleARN string
+	// ClientID, when set, is the azure application the class asks to act as.
+	ClientID string
 }
 
 // ParamError is a bad MountRequest parameter. It names the parameter and
@@ -112,9 +114,9 @@ func ParseParams(attributes, permission string) (*Params, error) {
 	}
 	for _, k := range sortedKeys(attrs) {
 		switch {
-		case k == "objects", k == "stores", k == "roleArn", k == attrClassName, strings.HasPrefix(k, driverPrefix):
+		case k == "objects", k == "stores", k == "roleArn", k == "clientID", k == attrClassName, strings.HasPrefix(k, driverPrefix):
 		default:
-			bad(k, "unknown parameter (known: objects, stores, roleArn)")
+			bad(k, "unknown parameter (known: objects, stores, roleArn, clientID)")
 		}
 	}
 	if p.Namespace == "" || p.ServiceAccount == "" {
@@ -138,6 +140,7 @@ func ParseParams(attributes, permission string) (*Params, error) {
 		p.Stores = list
 	}
 	p.RoleARN = attrs["roleArn"]
+	p.ClientID = attrs["clientID"]
 	raw, ok := attrs["objects"]
 	if !ok || strings.TrimSpace(raw) == "" {
 		bad("objects", `missing: list what to mount, e.g. objects: | - {ref: "secret://aws/prod/db#password", path: db-password, mode: 0400}`)

@@ -22,6 +22,7 @@ import (
 	"github.com/latchkey/latchkey/policy"
 	"github.com/latchkey/latchkey/protect"
 	"github.com/latchkey/latchkey/providers/aws"
+	"github.com/latchkey/latchkey/providers/azure"
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
 )
@@ -217,7 +218,13 @@ type mountError struct {
 func (e *mountError) Error() string { return e.code + ": " + e.err.Error() }
 func (e *mountError) Unwrap() error { return e.err }
 
-func fail(code string, err error) error { return &mountError{code, err} }
+func fail(code string, err error) error {
+	var me *mountError
+	if errors.As(err, &me) && me.code == code {
+		return err // said once
+	}
+	return &mountError{code, err}
+}
 
 // Mount answers the driver with the class's files, read as the pod. A
 // refusal or failure is MountResponse.error.code (logged with why); the
@@ -438,7 +445,7 @@ func (p *Provider) mode(store string) string {
 // identityKey names the principal a mount reads as: the service account
 // and what the class asks to assume.
 func identityKey(p *Params, entry string) string {
-	return p.Namespace + "/" + p.ServiceAccount + "\x00" + entry + "\x00" + p.RoleARN
+	return p.Namespace + "/" + p.ServiceAccount + "\x00" + entry + "\x00" + p.RoleARN + "\x00" + p.ClientID
 }
 
 // buildIdentity builds the Resolver a principal reads with: pod stores of
@@ -530,6 +537,19 @@ func (p *Provider) buildPodStore(ctx context.Context, name string, sc resolver.S
 			return nil, fail(CodeBadParameters, err)
 		}
 		return st, nil
+	case "azure":
+		client := si.ClientID
+		if params.ClientID != "" {
+			client = params.ClientID
+		}
+		if client == "" || si.TenantID == "" {
+			return nil, fail(CodeBadParameters, fmt.Errorf("store %q: no application to act as with the pod's token: set csi.stores.%s.tenant_id and client_id (or the class's clientID parameter)", name, name))
+		}
+		st, err := azure.NewWorkloadIdentity(spec, azure.WorkloadIdentityApp{TenantID: si.TenantID, ClientID: client})
+		if err != nil {
+			return nil, fail(CodeBadParameters, err)
+		}
+		return st, nil
 	}
 	return nil, fail(CodeInternal, fmt.Errorf("store %q: type %s has no pod identity", name, sc.Type))
 }
@@ -551,7 +571,7 @@ func codeOf(err error, def string) string {
 			return def
 		}
 		return CodePermissionDenied
-	case errors.Is(err, aws.ErrNoExchange):
+	case errors.Is(err, aws.ErrNoExchange), errors.Is(err, azure.ErrNoExchange):
 		return CodeIdentityRefused
 	case errors.Is(err, secret.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return CodeUnavailable
