@@ -77,13 +77,24 @@ type StoreIdentity struct {
 	// service accounts may); a class may name another with clientID.
 	TenantID string `json:"tenant_id"`
 	ClientID string `json:"client_id"`
+	// WorkloadIdentityProvider is the GCP workload identity pool provider a
+	// gcp store exchanges the pod's token with
+	// (//iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/P/providers/PR);
+	// the audience defaults to its https: form, the provider's default
+	// allowed audience.
+	WorkloadIdentityProvider string `json:"workload_identity_provider"`
+	// ImpersonateServiceAccount, for gcp, is a service account the
+	// federated principal then acts as (optional).
+	ImpersonateServiceAccount string `json:"impersonate_service_account"`
+	// TokenURL overrides GCP's STS endpoint (a test server).
+	TokenURL string `json:"token_url"`
 }
 
 // defaultAudience is the audience a store type's pod tokens are minted for.
 var defaultAudience = map[string]string{"aws": "sts.amazonaws.com", "azure": "api://AzureADTokenExchange"}
 
 // podTypes are the store types that can authenticate as a pod.
-var podTypes = map[string]bool{"aws": true, "azure": true}
+var podTypes = map[string]bool{"aws": true, "azure": true, "gcp": true}
 
 // ParseSettings decodes and checks agent's csi: section against its
 // stores. Every problem is reported, joined, naming the key.
@@ -97,7 +108,7 @@ func ParseSettings(agent *config.Agent) (Settings, error) {
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&s); err != nil {
-			return s, fmt.Errorf("csi: %v (known keys: socket_dir, hmac_key_file, max_identities, timeout, stores; in stores.NAME: identity, audience, role_arn, session_name, sts_endpoint, tenant_id, client_id): %w",
+			return s, fmt.Errorf("csi: %v (known keys: socket_dir, hmac_key_file, max_identities, timeout, stores; in stores.NAME: identity, audience, role_arn, session_name, sts_endpoint, tenant_id, client_id, workload_identity_provider, impersonate_service_account, token_url): %w",
 				err, secret.ErrInvalidConfig)
 		}
 	}
@@ -155,6 +166,16 @@ func ParseSettings(agent *config.Agent) (Settings, error) {
 		}
 		if sc.Type != "azure" && (si.TenantID != "" || si.ClientID != "") {
 			bad(key, "tenant_id and client_id apply to azure stores only")
+		}
+		if sc.Type != "gcp" && (si.WorkloadIdentityProvider != "" || si.ImpersonateServiceAccount != "" || si.TokenURL != "") {
+			bad(key, "workload_identity_provider, impersonate_service_account and token_url apply to gcp stores only")
+		}
+		if sc.Type == "gcp" && si.Identity == IdentityPod {
+			if si.WorkloadIdentityProvider == "" {
+				bad(key+".workload_identity_provider", "required for a gcp store read as the pod: //iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/P/providers/PR")
+			} else if si.Audience == "" {
+				si.Audience = "https:" + si.WorkloadIdentityProvider
+			}
 		}
 		if si.Audience == "" {
 			si.Audience = defaultAudience[sc.Type]

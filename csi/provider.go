@@ -23,6 +23,7 @@ import (
 	"github.com/latchkey/latchkey/protect"
 	"github.com/latchkey/latchkey/providers/aws"
 	"github.com/latchkey/latchkey/providers/azure"
+	"github.com/latchkey/latchkey/providers/gcp"
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
 )
@@ -550,6 +551,13 @@ func (p *Provider) buildPodStore(ctx context.Context, name string, sc resolver.S
 			return nil, fail(CodeBadParameters, err)
 		}
 		return st, nil
+	case "gcp":
+		st, err := gcp.NewFederated(ctx, spec, gcp.Federation{Audience: si.WorkloadIdentityProvider, TokenURL: si.TokenURL,
+			ImpersonateServiceAccount: si.ImpersonateServiceAccount})
+		if err != nil {
+			return nil, fail(CodeBadParameters, err)
+		}
+		return st, nil
 	}
 	return nil, fail(CodeInternal, fmt.Errorf("store %q: type %s has no pod identity", name, sc.Type))
 }
@@ -571,7 +579,7 @@ func codeOf(err error, def string) string {
 			return def
 		}
 		return CodePermissionDenied
-	case errors.Is(err, aws.ErrNoExchange), errors.Is(err, azure.ErrNoExchange):
+	case errors.Is(err, aws.ErrNoExchange), errors.Is(err, azure.ErrNoExchange), errors.Is(err, gcp.ErrNoExchange):
 		return CodeIdentityRefused
 	case errors.Is(err, secret.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return CodeUnavailable
