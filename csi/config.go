@@ -88,13 +88,18 @@ type StoreIdentity struct {
 	ImpersonateServiceAccount string `json:"impersonate_service_account"`
 	// TokenURL overrides GCP's STS endpoint (a test server).
 	TokenURL string `json:"token_url"`
+	// Credential names the credential a wasm store's module uses for the
+	// pod's token (its placeholder {{latchkey.credential:NAME}}), and
+	// Hosts the hosts the host may send it to. Audience is required.
+	Credential string   `json:"credential"`
+	Hosts      []string `json:"hosts"`
 }
 
 // defaultAudience is the audience a store type's pod tokens are minted for.
 var defaultAudience = map[string]string{"aws": "sts.amazonaws.com", "azure": "api://AzureADTokenExchange"}
 
 // podTypes are the store types that can authenticate as a pod.
-var podTypes = map[string]bool{"aws": true, "azure": true, "gcp": true}
+var podTypes = map[string]bool{"aws": true, "azure": true, "gcp": true, "wasm": true}
 
 // ParseSettings decodes and checks agent's csi: section against its
 // stores. Every problem is reported, joined, naming the key.
@@ -108,7 +113,7 @@ func ParseSettings(agent *config.Agent) (Settings, error) {
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&s); err != nil {
-			return s, fmt.Errorf("csi: %v (known keys: socket_dir, hmac_key_file, max_identities, timeout, stores; in stores.NAME: identity, audience, role_arn, session_name, sts_endpoint, tenant_id, client_id, workload_identity_provider, impersonate_service_account, token_url): %w",
+			return s, fmt.Errorf("csi: %v (known keys: socket_dir, hmac_key_file, max_identities, timeout, stores; in stores.NAME: identity, audience, role_arn, session_name, sts_endpoint, tenant_id, client_id, workload_identity_provider, impersonate_service_account, token_url, credential, hosts): %w",
 				err, secret.ErrInvalidConfig)
 		}
 	}
@@ -169,6 +174,14 @@ func ParseSettings(agent *config.Agent) (Settings, error) {
 		}
 		if sc.Type != "gcp" && (si.WorkloadIdentityProvider != "" || si.ImpersonateServiceAccount != "" || si.TokenURL != "") {
 			bad(key, "workload_identity_provider, impersonate_service_account and token_url apply to gcp stores only")
+		}
+		if sc.Type != "wasm" && (si.Credential != "" || len(si.Hosts) > 0) {
+			bad(key, "credential and hosts apply to wasm stores only")
+		}
+		if sc.Type == "wasm" && si.Identity == IdentityPod {
+			if si.Credential == "" || len(si.Hosts) == 0 || si.Audience == "" {
+				bad(key, "a wasm store read as the pod needs credential (the name its module's placeholder uses), hosts (where the host may send the token) and audience (e.g. vault)")
+			}
 		}
 		if sc.Type == "gcp" && si.Identity == IdentityPod {
 			if si.WorkloadIdentityProvider == "" {

@@ -350,11 +350,14 @@ func (p *Provider) mount(ctx context.Context, req *v1alpha1.MountRequest) (*v1al
 		return nil, params, fail(codeOf(err, CodeInternal), err)
 	}
 	defer p.ids.release(id)
+	mt := mountTokens{}
 	for _, st := range sortedKeys(tokens) {
 		if err := id.exchange(ctx, st, tokens[st]); err != nil {
 			return nil, params, fail(codeOf(err, CodeIdentityRefused), err)
 		}
+		mt[st] = sha256.Sum256([]byte(tokens[st]))
 	}
+	ctx = context.WithValue(ctx, mountTokensKey{}, mt)
 	wf := resolver.Workflow{Name: "csi:" + params.Namespace + "/" + params.Class}
 	for _, o := range params.Objects {
 		wf.Fields = append(wf.Fields, resolver.Field{Name: o.Path, Source: secret.Source{Ref: &o.ref}, Where: "objects " + o.Path})
@@ -488,6 +491,11 @@ func (p *Provider) buildIdentity(ctx context.Context, key string, params *Params
 			}
 			id.pods[name] = st
 			sc.Store = st
+			if sc.Type == "wasm" {
+				// Only the module's backend checks the token, on each
+				// fetch: no cache may answer a pod that fetched nothing.
+				sc.Cache = nil
+			}
 			if sc.Protection == nil {
 				d := protect.Defaults(sc.Type)
 				sc.Protection = &d
@@ -551,6 +559,8 @@ func (p *Provider) buildPodStore(ctx context.Context, name string, sc resolver.S
 			return nil, fail(CodeBadParameters, err)
 		}
 		return st, nil
+	case "wasm":
+		return &wasmPodStore{spec: spec, cred: si.Credential, hosts: si.Hosts}, nil
 	case "gcp":
 		st, err := gcp.NewFederated(ctx, spec, gcp.Federation{Audience: si.WorkloadIdentityProvider, TokenURL: si.TokenURL,
 			ImpersonateServiceAccount: si.ImpersonateServiceAccount})
