@@ -203,11 +203,20 @@ func ParseSettings(agent *config.Agent) (Settings, error) {
 func (s Settings) Warnings() []string {
 	var out []string
 	for _, n := range sortedKeys(s.Stores) {
-		if s.Stores[n].Identity == IdentityNode {
-			out = append(out, fmt.Sprintf("csi.stores.%s uses identity: node: every pod that may mount it reads it with the agent's own credentials, so it gives no namespace isolation; only the callers rules (service_accounts) decide who reads what", n))
+		if w := s.NodeWarning(n); w != "" {
+			out = append(out, w)
 		}
 	}
 	return out
+}
+
+// NodeWarning returns the warning for store when mounts read it with the
+// node's identity, else "".
+func (s Settings) NodeWarning(store string) string {
+	if s.Stores[store].Identity != IdentityNode {
+		return ""
+	}
+	return fmt.Sprintf("csi.stores.%s uses identity: node: every pod that may mount it reads it with the agent's own credentials, so it gives no namespace isolation; only the callers rules (service_accounts) decide who reads what", store)
 }
 
 func sortedTrue(m map[string]bool) []string {

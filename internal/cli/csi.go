@@ -76,3 +76,21 @@ that cannot be used.`,
 	cmd.Flags().StringVar(&socketDir, "socket-dir", "", "directory of the provider socket (default csi.socket_dir, else "+csi.DefaultSocketDir+")")
 	return cmd
 }
+
+// addCSIWarnings adds, to each store of rep that the agent's csi section
+// reads with the node's identity, the warning that it gives no namespace
+// isolation (`latchkey check`).
+func addCSIWarnings(rep *checkReport, agent *config.Agent) {
+	if rep == nil || agent == nil || agent.CSI == nil {
+		return
+	}
+	set, err := csi.ParseSettings(agent)
+	if err != nil {
+		return // csi-provider reports it when it starts
+	}
+	for i := range rep.Stores {
+		if w := set.NodeWarning(rep.Stores[i].Name); w != "" {
+			rep.Stores[i].Warnings = append(rep.Stores[i].Warnings, w)
+		}
+	}
+}
