@@ -1,13 +1,16 @@
 package csi
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -91,6 +94,11 @@ func (e *ParamError) Unwrap() error { return secret.ErrInvalidConfig }
 // and permission (the default file mode, JSON decimal). Every problem is
 // reported, joined, each a [*ParamError].
 func ParseParams(attributes, permission string) (*Params, error) {
+	return parseParams(attributes, permission, nil)
+}
+
+// parseParams is ParseParams, remembering objects in memo when not nil.
+func parseParams(attributes, permission string, memo *objectMemo) (*Params, error) {
 	if len(attributes) > maxAttributes {
 		return nil, &ParamError{"attributes", fmt.Sprintf("%d bytes is more than the %d a class's parameters may hold", len(attributes), maxAttributes)}
 	}
@@ -146,10 +154,44 @@ func ParseParams(attributes, permission string) (*Params, error) {
 		bad("objects", `missing: list what to mount, e.g. objects: | - {ref: "secret://aws/prod/db#password", path: db-password, mode: 0400}`)
 		return p, errors.Join(errs...)
 	}
-	objs, oerrs := parseObjects(raw, defMode)
+	objs, oerrs := memo.objects(raw, defMode)
 	p.Objects = objs
 	errs = append(errs, oerrs...)
 	return p, errors.Join(errs...)
+}
+
+// objectMemo remembers the objects of the classes a provider saw lately:
+// the driver sends the same parameters on every mount and republish, and
+// YAML parsing was most of a cached Mount's cost. Its methods may be
+// called concurrently; a nil memo parses every time.
+type objectMemo struct {
+	mu sync.Mutex
+	m  map[[32]byte][]Object
+}
+
+const maxMemo = 1024
+
+func (c *objectMemo) objects(raw string, defMode int32) ([]Object, []error) {
+	if c == nil {
+		return parseObjects(raw, defMode)
+	}
+	k := sha256.Sum256(append([]byte(raw), byte(defMode>>8), byte(defMode)))
+	c.mu.Lock()
+	objs, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return slices.Clone(objs), nil
+	}
+	objs, errs := parseObjects(raw, defMode)
+	if len(errs) == 0 {
+		c.mu.Lock()
+		if c.m == nil || len(c.m) >= maxMemo {
+			c.m = map[[32]byte][]Object{} // a class churn this large is rare: start again
+		}
+		c.m[k] = slices.Clone(objs)
+		c.mu.Unlock()
+	}
+	return objs, errs
 }
 
 // parseObjects reads the objects parameter: a YAML list of {ref, path,

@@ -93,6 +93,7 @@ type Provider struct {
 	version string
 	log     *slog.Logger
 	ids     *identities
+	memo    objectMemo
 	closed  atomic.Bool
 }
 
@@ -269,7 +270,7 @@ func (p *Provider) mount(ctx context.Context, req *v1alpha1.MountRequest) (*v1al
 	if p.closed.Load() {
 		return nil, nil, fail(CodeUnavailable, errClosed)
 	}
-	params, err := ParseParams(req.GetAttributes(), req.GetPermission())
+	params, err := parseParams(req.GetAttributes(), req.GetPermission(), &p.memo)
 	if err != nil {
 		return nil, params, fail(CodeBadParameters, err)
 	}
