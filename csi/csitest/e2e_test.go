@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +29,31 @@ import (
 )
 
 var binary string
+
+// lockedBuffer is the provider's output, written by exec's copier while
+// the tests read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *lockedBuffer) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Len()
+}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "latchkey-csitest-")
@@ -55,13 +81,13 @@ type env struct {
 	roleA   string // trusts team-a/app
 	roleB   string // trusts team-b/app
 	client  v1alpha1.CSIDriverProviderClient
-	stderr  *bytes.Buffer
+	stderr  *lockedBuffer
 	sockDir string
 }
 
 func start(t *testing.T, extraCSI string) *env {
 	t.Helper()
-	e := &env{t: t, issuer: k8stest.Start(t), aws: awstest.Start(t), stderr: &bytes.Buffer{}}
+	e := &env{t: t, issuer: k8stest.Start(t), aws: awstest.Start(t), stderr: &lockedBuffer{}}
 	e.roleA = e.aws.AddRole(awstest.Role{Name: "team-a", WebIdentity: &awstest.WebIdentityTrust{
 		Issuer: e.issuer.URL, Audience: "sts.amazonaws.com", Subjects: []string{"system:serviceaccount:team-a:app"}}})
 	e.roleB = e.aws.AddRole(awstest.Role{Name: "team-b", WebIdentity: &awstest.WebIdentityTrust{
