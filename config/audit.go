@@ -29,7 +29,7 @@ type AuditConfig = audit.Settings
 func parseCallers(v any, stores map[string]any, bad func(key, format string, args ...any)) []policy.CallerSpec {
 	m, ok := v.(map[string]any)
 	if !ok {
-		bad("callers", "must be a map of caller names to {uids, gids, accounts, tokens, stores}")
+		bad("callers", "must be a map of caller names to {uids, gids, accounts, tokens, service_accounts, stores}")
 		return nil
 	}
 	var out []policy.CallerSpec
@@ -75,6 +75,20 @@ func parseCallers(v any, stores map[string]any, bad func(key, format string, arg
 					}
 					sp.Tokens = append(sp.Tokens, s)
 				}
+			case "service_accounts":
+				list, ok := cm[k].([]any)
+				if !ok {
+					bad(key+".service_accounts", `must be a list of Kubernetes service accounts, e.g. ["etl/loader", "reports/*"]`)
+					continue
+				}
+				for i, t := range list {
+					s, ok := t.(string)
+					if !ok || s == "" {
+						bad(fmt.Sprintf("%s.service_accounts[%d]", key, i), "must be NAMESPACE/NAME or NAMESPACE/*")
+						continue
+					}
+					sp.ServiceAccounts = append(sp.ServiceAccounts, s)
+				}
 			case "stores":
 				sm, ok := cm[k].(map[string]any)
 				if !ok {
@@ -96,7 +110,7 @@ func parseCallers(v any, stores map[string]any, bad func(key, format string, arg
 					sp.Stores[st] = parseRule(sk, sm[st], bad)
 				}
 			default:
-				bad(key+"."+k, "unknown key (known: accounts, gids, stores, tokens, uids)")
+				bad(key+"."+k, "unknown key (known: accounts, gids, service_accounts, stores, tokens, uids)")
 			}
 		}
 		out = append(out, sp)

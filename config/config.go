@@ -100,6 +100,9 @@ type Agent struct {
 	// Callers is the callers section: who may use the resident agent, and
 	// which stores and secrets each may read (docs/policy.md).
 	Callers []policy.CallerSpec
+	// CSI is the csi: section as written, decoded and checked by package
+	// csi (`latchkey csi-provider`), which owns it; nil when absent.
+	CSI map[string]any
 
 	origins    map[string]string // config key → the override that set it
 	badRules   map[string]bool   // stores whose secrets rule did not compile
@@ -107,7 +110,7 @@ type Agent struct {
 }
 
 var topKeys = map[string]bool{"default_store": true, "concurrency": true, "timeout": true, "stores": true, "cache": true, "serve": true,
-	"audit": true, "callers": true, "modules": true}
+	"audit": true, "callers": true, "modules": true, "csi": true}
 
 // moduleKeys are the keys of the top-level "modules" section: defaults of
 // every store of type wasm that does not set the key itself (a store's
@@ -292,6 +295,13 @@ func fromKoanf(k *koanf.Koanf, path string, origins map[string]string) (*Agent, 
 	}
 	if v, ok := raw["callers"]; ok {
 		l.callers(a, v, stores)
+	}
+	if v, ok := raw["csi"]; ok {
+		m, isMap := v.(map[string]any)
+		if !isMap {
+			l.bad("csi", "must be a map of settings for `latchkey csi-provider` (docs/kubernetes.md)")
+		}
+		a.CSI = m
 	}
 	if a.DefaultStore != "" && stores != nil {
 		if _, ok := stores[a.DefaultStore]; !ok {

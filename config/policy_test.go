@@ -69,7 +69,7 @@ func TestAuditAndCallers(t *testing.T) {
 		"callers.x.uids=[-1]", "callers.x.stores.nope.allow=[a]", "callers.x.pets=[cat]",
 	}})
 	for _, w := range []string{"must be a file path", "must be true or false", `"audit.colour"`, "unknown key (known: enabled, file, required)",
-		`"callers.x.uids[0]": must be a numeric id`, `"callers.x.stores.nope"`, `no store "nope" is declared`, `"callers.x.pets"`, "unknown key (known: accounts, gids, stores, tokens, uids)"} {
+		`"callers.x.uids[0]": must be a numeric id`, `"callers.x.stores.nope"`, `no store "nope" is declared`, `"callers.x.pets"`, "unknown key (known: accounts, gids, service_accounts, stores, tokens, uids)"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("errors lack %q:\n%v", w, err)
 		}

@@ -25,6 +25,10 @@ type CallerSpec struct {
 	// matched only once the Windows agent has looked it up and replaced
 	// it by its SID ([ParseSID]); elsewhere it is checked for form only.
 	Accounts []string
+	// ServiceAccounts lists the Kubernetes service accounts of pods the
+	// entry matches, as "NAMESPACE/NAME", or "NAMESPACE/*" for every
+	// service account of a namespace (package csi).
+	ServiceAccounts []string
 	// Stores maps each store the caller may use to a rule over its secrets
 	// that applies on top of the store's own; a nil rule adds nothing.
 	Stores map[string]*Spec
@@ -66,6 +70,7 @@ type Callers struct {
 	tokens map[string]string
 	sids   map[string]string // canonical SID → entry
 	names  map[string]string // account name not yet looked up → entry
+	sas    map[string]string // "ns/name" or "ns/*"
 }
 
 // CallerRefusal is the error of a caller no entry names. It wraps
@@ -97,7 +102,7 @@ func (e *CallerRefusal) Unwrap() error { return secret.ErrNotAllowed }
 // store, and every bad pattern.
 func CompileCallers(specs []CallerSpec, stores map[string]Namer) (*Callers, error) {
 	c := &Callers{rules: map[string]*CallerRule{}, uids: map[int]string{}, gids: map[int]string{}, tokens: map[string]string{},
-		sids: map[string]string{}, names: map[string]string{}}
+		sids: map[string]string{}, names: map[string]string{}, sas: map[string]string{}}
 	var errs []error
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), secret.ErrInvalidConfig))
@@ -113,8 +118,8 @@ func CompileCallers(specs []CallerSpec, stores map[string]Namer) (*Callers, erro
 			bad("%s: defined twice", key)
 			continue
 		}
-		if len(sp.UIDs)+len(sp.GIDs)+len(sp.Tokens)+len(sp.Accounts) == 0 {
-			bad("%s: matches no caller: give uids, gids, accounts or tokens", key)
+		if len(sp.UIDs)+len(sp.GIDs)+len(sp.Tokens)+len(sp.Accounts)+len(sp.ServiceAccounts) == 0 {
+			bad("%s: matches no caller: give uids, gids, accounts, tokens or service_accounts", key)
 		}
 		if len(sp.Stores) == 0 {
 			bad("%s.stores: names no store, so the caller could use nothing: list the stores it may use", key)
@@ -154,6 +159,14 @@ func CompileCallers(specs []CallerSpec, stores map[string]Namer) (*Callers, erro
 				}
 			} else {
 				bad("%s.accounts: %q is neither a SID (S-1-5-…) nor an account name (NAME, DOMAIN\\NAME or NAME@DOMAIN)", key, a)
+			}
+		}
+		for _, sa := range sp.ServiceAccounts {
+			ns, name, ok := strings.Cut(sa, "/")
+			if !ok || !validK8sName(ns) || (name != "*" && !validK8sName(name)) {
+				bad("%s.service_accounts: %q is not NAMESPACE/NAME or NAMESPACE/* (Kubernetes names: lower-case letters, digits, '-' and '.')", key, sa)
+			} else if prev, dup := claim(c.sas, sa, sp.Name); dup {
+				taken("service_accounts", fmt.Sprintf("service account %q", sa), prev)
 			}
 		}
 		rule := &CallerRule{name: sp.Name, stores: map[string]*Rule{}}
@@ -242,6 +255,13 @@ func (c *Callers) Match(caller secret.Caller) (*CallerRule, error) {
 		}
 	case secret.CallerToken:
 		name = c.tokens[caller.Token]
+	case secret.CallerPod:
+		// The exact service account first, then its namespace's wildcard.
+		if n, ok := c.sas[caller.Namespace+"/"+caller.ServiceAccount]; ok && caller.ServiceAccount != "" {
+			name = n
+		} else if n, ok := c.sas[caller.Namespace+"/*"]; ok && caller.Namespace != "" {
+			name = n
+		}
 	}
 	if name == "" {
 		return nil, &CallerRefusal{Caller: caller}
@@ -274,4 +294,21 @@ func (c *Callers) Names() []string {
 func (c *Callers) Rule(name string) (*CallerRule, bool) {
 	r, ok := c.rules[name]
 	return r, ok
+}
+
+// validK8sName reports whether s is a Kubernetes namespace or service
+// account name (a DNS subdomain: lower-case letters, digits, '-' and '.',
+// starting and ending with a letter or digit, at most 253 characters).
+func validK8sName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+		if !alnum && (c != '-' && c != '.' || i == 0 || i == len(s)-1) {
+			return false
+		}
+	}
+	return true
 }

@@ -12,6 +12,8 @@ func TestCallersMatch(t *testing.T) {
 	c, err := CompileCallers([]CallerSpec{
 		{Name: "etl", UIDs: []int{1001}, GIDs: []int{3000}, Tokens: []string{"ci"}, Stores: map[string]*Spec{"aws": {Allow: []Entry{{Name: "etl/*"}}}}},
 		{Name: "ops", GIDs: []int{2000}, Stores: map[string]*Spec{"aws": nil}},
+		{Name: "loader", ServiceAccounts: []string{"etl/loader"}, Stores: map[string]*Spec{"aws": nil}},
+		{Name: "reports", ServiceAccounts: []string{"reports/*", "etl/*"}, Stores: map[string]*Spec{"aws": nil}},
 	}, map[string]Namer{"aws": nil, "app": nil})
 	if err != nil {
 		t.Fatal(err)
@@ -30,6 +32,12 @@ func TestCallersMatch(t *testing.T) {
 		{"a token name is not a uid", secret.Caller{Kind: secret.CallerToken, Token: "1001"}, ""},
 		{"cli", secret.Caller{Kind: secret.CallerCLI, UID: 1001}, ""},
 		{"unknown uid -1", secret.Caller{Kind: secret.CallerUnix, UID: -1, GID: -1}, ""},
+		{"pod by service account", secret.Caller{Kind: secret.CallerPod, Namespace: "etl", ServiceAccount: "loader"}, "loader"},
+		{"exact service account wins over the namespace", secret.Caller{Kind: secret.CallerPod, Namespace: "etl", ServiceAccount: "loader"}, "loader"},
+		{"namespace wildcard", secret.Caller{Kind: secret.CallerPod, Namespace: "etl", ServiceAccount: "other"}, "reports"},
+		{"unknown namespace", secret.Caller{Kind: secret.CallerPod, Namespace: "etl-2", ServiceAccount: "loader"}, ""},
+		{"a pod is not matched by a uid", secret.Caller{Kind: secret.CallerPod, UID: 1001, Namespace: "x", ServiceAccount: "y"}, ""},
+		{"a token named like a service account", secret.Caller{Kind: secret.CallerToken, Token: "etl/loader"}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -80,6 +88,10 @@ func TestCompileCallersRefuses(t *testing.T) {
 			[]string{"callers.a.uids: -1 is not a uid", "callers.a.gids: -2 is not a gid", "callers.a.tokens: empty token name"}},
 		{"defined twice", []CallerSpec{{Name: "a", UIDs: []int{1}, Stores: aws}, {Name: "a", UIDs: []int{2}, Stores: aws}},
 			[]string{"callers.a: defined twice"}},
+		{"service account claimed twice", []CallerSpec{{Name: "a", ServiceAccounts: []string{"ns/*"}, Stores: aws}, {Name: "b", ServiceAccounts: []string{"ns/*"}, Stores: aws}},
+			[]string{`callers.b.service_accounts: service account "ns/*" is already matched by callers.a`}},
+		{"bad service accounts", []CallerSpec{{Name: "a", ServiceAccounts: []string{"ns", "NS/a", "ns/", "*/a", "-ns/a"}, Stores: aws}},
+			[]string{`"ns" is not NAMESPACE/NAME`, `"NS/a"`, `"ns/"`, `"*/a"`, `"-ns/a"`}},
 		{"matches no one and may use nothing", []CallerSpec{{Name: "a"}},
 			[]string{"callers.a: matches no caller", "callers.a.stores: names no store"}},
 	}

@@ -25,6 +25,10 @@ const (
 	// CallerEmbedded is a Go program that uses the packages as a library and
 	// set no caller.
 	CallerEmbedded CallerKind = "embedded"
+	// CallerPod is a Kubernetes pod mounting secrets through the Secrets
+	// Store CSI Driver (package csi), known by the namespace and service
+	// account the driver names.
+	CallerPod CallerKind = "pod"
 )
 
 // Caller is who asked for a resolution. It travels in the context
@@ -42,6 +46,8 @@ type Caller struct {
 	// SIDs are a pipe client's user SID followed by the SIDs of the groups
 	// enabled in its access token (CallerPipe), in string form ("S-1-5-…").
 	SIDs []string
+	// Namespace, ServiceAccount and Pod name a CallerPod.
+	Namespace, ServiceAccount, Pod string
 }
 
 // String names the caller for logs and errors, without any secret.
@@ -57,6 +63,8 @@ func (c Caller) String() string {
 		return fmt.Sprintf("pipe client sid=%s pid=%d", sid, c.PID)
 	case CallerToken:
 		return fmt.Sprintf("token %q", c.Token)
+	case CallerPod:
+		return fmt.Sprintf("service account %s/%s (pod %s)", c.Namespace, c.ServiceAccount, c.Pod)
 	case "":
 		return string(CallerEmbedded)
 	default:

@@ -43,6 +43,7 @@ or workflow that cannot be loaded still prints that object, with "errors".`,
 				return fail(ExitUsage, fmt.Errorf("--format %q: use table or json", format))
 			}
 			rep, err := a.check(cmd.Context(), offline)
+			addCSIWarnings(rep, a.agent)
 			var buf bytes.Buffer
 			if format == "json" {
 				if rep == nil {

@@ -138,7 +138,7 @@ exec returns its command's code (126 cannot run it, 127 no such command).`,
 	version, module := a.versionCmd(), a.moduleCmd()
 	hideGlobals(version, pf)
 	hideGlobals(module, pf, "log-level")
-	root.AddCommand(a.resolveCmd(), a.execCmd(), a.checkCmd(), version, module, a.serveCmd())
+	root.AddCommand(a.resolveCmd(), a.execCmd(), a.checkCmd(), version, module, a.serveCmd(), a.csiProviderCmd())
 	setupCompletion(root)
 	internalErrors(root)
 	return root

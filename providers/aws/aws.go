@@ -61,6 +61,7 @@ type Store struct {
 	log      *slog.Logger
 	closed   atomic.Bool
 	keys     keyTable // what answers taught about secrets' identity (key.go)
+	cfg      aws.Config
 
 	mu         sync.Mutex
 	transports []*http.Transport
@@ -154,7 +155,11 @@ func New(ctx context.Context, name string, opts Options) (*Store, error) {
 		s.identity = kp.describe()
 	}
 
-	s.creds = creds
+	if opts.credentials != nil {
+		// A web-identity store (webidentity.go): credentials of its own.
+		creds, s.identity = opts.credentials, opts.credentialsDesc
+	}
+	s.creds, s.cfg = creds, cfg
 	s.sts = sts.NewFromConfig(cfg, func(o *sts.Options) {
 		o.Credentials = markingProvider{creds}
 		if opts.STSEndpoint != "" {

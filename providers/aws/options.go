@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/latchkey/latchkey/secret"
@@ -98,6 +99,11 @@ type Options struct {
 	MaxBackoff time.Duration
 	// Logger receives debug records, never values (default: discard).
 	Logger *slog.Logger
+
+	// credentials and credentialsDesc, when set, replace the auth method's
+	// credentials (a web-identity store, webidentity.go).
+	credentials     aws.CredentialsProvider
+	credentialsDesc string
 }
 
 // settings is the agent-config form of Options.

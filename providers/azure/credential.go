@@ -127,6 +127,10 @@ func newCredential(c *config, hc *http.Client, log *slog.Logger) (azcore.TokenCr
 		co.Cloud = cloud.Configuration{ActiveDirectoryAuthorityHost: c.AuthorityHost}
 		disableDiscovery = !isKnownAuthority(c.AuthorityHost)
 	}
+	if c.workload != nil {
+		c.workload.co, c.workload.noDiscovery = co, disableDiscovery
+		return &tokenSource{cred: c.workload, method: WorkloadIdentity, identity: c.workload.describe()}, nil
+	}
 	var (
 		cred azcore.TokenCredential
 		err  error

@@ -115,6 +115,10 @@ type Options struct {
 	// used: for embedders that route to private endpoints themselves, and
 	// for tests.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// workload, when set, replaces the auth method's credential (a
+	// workload-identity store, workloadidentity.go).
+	workload *swapCredential
 }
 
 // settings is the "azure" store type's settings as written in an agent

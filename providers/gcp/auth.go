@@ -53,6 +53,11 @@ func detectOptions() *credentials.DetectOptions {
 // is read now, Application Default Credentials on first use.
 func newIdentity(store string, cfg Config) (*identity, error) {
 	id := &identity{}
+	if cfg.federated != nil {
+		id.creds, id.base = cfg.federated, cfg.federated
+		id.principal, id.summary = cfg.federatedDesc, cfg.federatedDesc
+		return id, nil
+	}
 	switch cfg.Auth {
 	case AuthNone:
 		id.principal = "an anonymous caller (auth_method none)"

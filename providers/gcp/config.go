@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"cloud.google.com/go/auth"
+
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -90,6 +92,11 @@ type Config struct {
 	// to ask the IAM Credentials API for the impersonated account's tokens
 	// (a proxy, a test server). It has no setting.
 	TokenClient *http.Client
+
+	// federated, when set, replaces the auth method's credentials (a
+	// workload identity federation store, federation.go).
+	federated     *auth.Credentials
+	federatedDesc string
 }
 
 // settings is the agent config form of [Config].

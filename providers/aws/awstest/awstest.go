@@ -77,6 +77,9 @@ type Role struct {
 	TrustedUsers []string
 	// MaxSessionDuration caps DurationSeconds (DefaultMaxSessionDuration).
 	MaxSessionDuration time.Duration
+	// WebIdentity, when not nil, lets tokens of an OIDC issuer assume the
+	// role through AssumeRoleWithWebIdentity.
+	WebIdentity *WebIdentityTrust
 }
 
 // Fault is an error response the server gives instead of a secret.

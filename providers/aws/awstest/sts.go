@@ -38,6 +38,10 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call.Action = form.Get("Action")
+	if call.Action == "AssumeRoleWithWebIdentity" && form.Get("Version") == "2011-06-15" {
+		s.serveWebIdentity(w, form, call) // unsigned: the token is the credential
+		return
+	}
 	if call.Action != "AssumeRole" && call.Action != "GetCallerIdentity" || form.Get("Version") != "2011-06-15" {
 		fail(http.StatusBadRequest, "Sender", "InvalidAction",
 			fmt.Sprintf("Could not find operation %s for version %s", call.Action, form.Get("Version")))

@@ -106,6 +106,7 @@ type Server struct {
 	stats          Stats
 	throttleNext   int
 	retryAfter     string
+	federated      []FederatedCredential
 }
 
 // Stats counts the requests each fake received.

@@ -83,7 +83,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, tenant, endpoint 
 			entraError(w, http.StatusBadRequest, "invalid_request", 50027, "Invalid client_assertion_type.")
 			return
 		}
-		if err := s.checkAssertion(f.Get("client_assertion"), endpoint); err != nil {
+		if fed, err := s.checkFederated(f.Get("client_assertion")); fed {
+			if err != nil {
+				entraError(w, http.StatusBadRequest, "invalid_client", 70021, "AADSTS70021: "+err.Error())
+				return
+			}
+		} else if err := s.checkAssertion(f.Get("client_assertion"), endpoint); err != nil {
 			entraError(w, http.StatusUnauthorized, "invalid_client", 700027, "Client assertion failed signature validation: "+err.Error())
 			return
 		}

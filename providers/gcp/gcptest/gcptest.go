@@ -123,17 +123,21 @@ type Server struct {
 	refused  map[string]codes.Code // method → the code every call of it fails with
 	requests []string
 	counts   map[string]int // calls by method
+
+	federated   map[string]string // STS-issued access token → principal (sts.go)
+	requireAuth bool              // an STS is running: every call needs a token
 }
 
 // Start serves opts on 127.0.0.1 on a free port until the test ends.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	s := &Server{
-		numbers:  map[string]string{},
-		ids:      map[string]string{},
-		secrets:  map[string]*Secret{},
-		accounts: opts.Accounts,
-		counts:   map[string]int{},
+		numbers:   map[string]string{},
+		ids:       map[string]string{},
+		secrets:   map[string]*Secret{},
+		accounts:  opts.Accounts,
+		counts:    map[string]int{},
+		federated: map[string]string{},
 	}
 	addProject := func(id string) {
 		if _, ok := s.numbers[id]; ok {
@@ -361,7 +365,7 @@ func (s *Server) find(ctx context.Context, name, permission string) (*Secret, Ve
 	defer s.mu.Unlock()
 	sec, ok := s.secrets[key(number, location, id)]
 	grantees := sec.readers(permission)
-	if ok && len(s.accounts) > 0 && grantees != nil && !slices.Contains(grantees, principal) {
+	if ok && (len(s.accounts) > 0 || s.requireAuth) && grantees != nil && !slices.Contains(grantees, principal) {
 		return nil, Version{}, "", denied
 	}
 	if !ok || len(sec.Versions) == 0 {
@@ -420,7 +424,10 @@ func (s *Server) Count(method string) int {
 // authenticate returns the caller's principal. It checks nothing, and
 // returns "", when the server has no accounts.
 func (s *Server) authenticate(ctx context.Context) (string, error) {
-	if len(s.accounts) == 0 {
+	s.mu.Lock()
+	requireAuth := s.requireAuth
+	s.mu.Unlock()
+	if len(s.accounts) == 0 && !requireAuth {
 		return "", nil
 	}
 	unauth := status.Error(codes.Unauthenticated,
@@ -433,6 +440,12 @@ func (s *Server) authenticate(ctx context.Context) (string, error) {
 	tok, ok := strings.CutPrefix(vals[0], "Bearer ")
 	if !ok {
 		return "", unauth
+	}
+	s.mu.Lock()
+	fed, ok := s.federated[tok]
+	s.mu.Unlock()
+	if ok {
+		return fed, nil
 	}
 	for _, a := range s.accounts {
 		if a.verify(tok) {

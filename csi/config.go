@@ -1,0 +1,240 @@
+package csi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey/config"
+	"github.com/latchkey/latchkey/secret"
+)
+
+// DefaultSocketDir is where the driver looks for provider sockets
+// (its --provider-volume).
+const DefaultSocketDir = "/etc/kubernetes/secrets-store-csi-providers"
+
+// SocketName is the provider's socket in the socket directory: the
+// SecretProviderClass says provider: latchkey.
+const SocketName = "latchkey.sock"
+
+// DefaultMaxIdentities bounds the per-identity store stacks kept.
+const DefaultMaxIdentities = 256
+
+// Identity modes of a store read from a mount.
+const (
+	// IdentityPod: the store authenticates with the mounting pod's
+	// service-account token (the default where the store type supports it).
+	IdentityPod = "pod"
+	// IdentityNode: the store uses the agent's own credentials for every
+	// pod. It gives no namespace isolation: only the callers rules decide.
+	IdentityNode = "node"
+)
+
+// Settings is the agent config's csi: section. The zero value of every
+// field is its documented default.
+type Settings struct {
+	// SocketDir is the directory of the provider socket (DefaultSocketDir);
+	// the --socket-dir flag overrides it.
+	SocketDir string `json:"socket_dir"`
+	// HMACKeyFile holds the key (32 bytes or more) of the versions given
+	// to objects whose store reports none: an HMAC-SHA256 of the content.
+	// Empty uses a random key per process: versions then change when the
+	// provider restarts (one more rewrite of each file, nothing else).
+	HMACKeyFile string `json:"hmac_key_file"`
+	// MaxIdentities bounds the identities (namespace, service account,
+	// class overrides) whose stores and caches are kept
+	// (DefaultMaxIdentities); the least recently used is closed first.
+	MaxIdentities int `json:"max_identities"`
+	// Timeout bounds one Mount (default: the agent's timeout).
+	Timeout string `json:"timeout"`
+	// Stores says, per declared store, how a mount authenticates to it.
+	Stores map[string]StoreIdentity `json:"stores"`
+
+	timeout time.Duration
+}
+
+// StoreIdentity is csi.stores.NAME: how a mount authenticates to one store.
+type StoreIdentity struct {
+	// Identity is IdentityPod (default for aws) or IdentityNode.
+	Identity string `json:"identity"`
+	// Audience is the audience of the pod token exchanged (aws:
+	// sts.amazonaws.com). The CSIDriver's tokenRequests must list it.
+	Audience string `json:"audience"`
+	// RoleARN is the role an aws store assumes with the pod's token; a
+	// class may name another with the roleArn parameter (the role's trust
+	// policy decides which service accounts may assume it).
+	RoleARN string `json:"role_arn"`
+	// SessionName names the role session (default latchkey-NAMESPACE-SA).
+	SessionName string `json:"session_name"`
+	// STSEndpoint overrides the STS endpoint (a test server).
+	STSEndpoint string `json:"sts_endpoint"`
+	// TenantID and ClientID name the application an azure store acts as
+	// through workload identity (its federated credential decides which
+	// service accounts may); a class may name another with clientID.
+	TenantID string `json:"tenant_id"`
+	ClientID string `json:"client_id"`
+	// WorkloadIdentityProvider is the GCP workload identity pool provider a
+	// gcp store exchanges the pod's token with
+	// (//iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/P/providers/PR);
+	// the audience defaults to its https: form, the provider's default
+	// allowed audience.
+	WorkloadIdentityProvider string `json:"workload_identity_provider"`
+	// ImpersonateServiceAccount, for gcp, is a service account the
+	// federated principal then acts as (optional).
+	ImpersonateServiceAccount string `json:"impersonate_service_account"`
+	// TokenURL overrides GCP's STS endpoint (a test server).
+	TokenURL string `json:"token_url"`
+	// Credential names the credential a wasm store's module uses for the
+	// pod's token (its placeholder {{latchkey.credential:NAME}}), and
+	// Hosts the hosts the host may send it to. Audience is required.
+	Credential string   `json:"credential"`
+	Hosts      []string `json:"hosts"`
+}
+
+// defaultAudience is the audience a store type's pod tokens are minted for.
+var defaultAudience = map[string]string{"aws": "sts.amazonaws.com", "azure": "api://AzureADTokenExchange"}
+
+// podTypes are the store types that can authenticate as a pod.
+var podTypes = map[string]bool{"aws": true, "azure": true, "gcp": true, "wasm": true}
+
+// ParseSettings decodes and checks agent's csi: section against its
+// stores. Every problem is reported, joined, naming the key.
+func ParseSettings(agent *config.Agent) (Settings, error) {
+	var s Settings
+	if agent.CSI != nil {
+		b, err := json.Marshal(agent.CSI)
+		if err != nil {
+			return s, fmt.Errorf("csi: %w", err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&s); err != nil {
+			return s, fmt.Errorf("csi: %v (known keys: socket_dir, hmac_key_file, max_identities, timeout, stores; in stores.NAME: identity, audience, role_arn, session_name, sts_endpoint, tenant_id, client_id, workload_identity_provider, impersonate_service_account, token_url, credential, hosts): %w",
+				err, secret.ErrInvalidConfig)
+		}
+	}
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("csi.%s: %s: %w", key, fmt.Sprintf(format, args...), secret.ErrInvalidConfig))
+	}
+	if s.SocketDir == "" {
+		s.SocketDir = DefaultSocketDir
+	}
+	if s.MaxIdentities == 0 {
+		s.MaxIdentities = DefaultMaxIdentities
+	} else if s.MaxIdentities < 1 || s.MaxIdentities > 100000 {
+		bad("max_identities", "%d is outside 1 to 100000", s.MaxIdentities)
+	}
+	s.timeout = agent.Timeout
+	if s.Timeout != "" {
+		d, err := time.ParseDuration(s.Timeout)
+		if err != nil || d <= 0 {
+			bad("timeout", "%q is not a positive duration such as 30s", s.Timeout)
+		}
+		s.timeout = d
+	}
+	names := make([]string, 0, len(s.Stores))
+	for n := range s.Stores {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		si := s.Stores[n]
+		key := "stores." + n
+		sc, ok := agent.Stores[n]
+		if !ok {
+			bad(key, "no store %q is declared in stores", n)
+			continue
+		}
+		switch si.Identity {
+		case "":
+			si.Identity = IdentityPod
+		case IdentityPod, IdentityNode:
+		default:
+			bad(key+".identity", "%q is neither pod nor node", si.Identity)
+		}
+		if si.Identity == IdentityPod && !podTypes[sc.Type] {
+			bad(key+".identity", "a store of type %s cannot yet authenticate as the pod (pod identity: %s); write identity: node to read it with the agent's own identity, for every pod", sc.Type, strings.Join(sortedTrue(podTypes), ", "))
+		}
+		if sc.Type == "env" {
+			bad(key, "an env store is refused in a mount: it would hand the agent's own environment to pods")
+		}
+		if si.Identity == IdentityNode && (si.Audience != "" || si.RoleARN != "" || si.STSEndpoint != "" || si.SessionName != "" || si.TenantID != "" || si.ClientID != "") {
+			bad(key, "audience, role_arn, session_name, sts_endpoint, tenant_id and client_id apply to identity: pod only")
+		}
+		if sc.Type != "aws" && (si.RoleARN != "" || si.STSEndpoint != "" || si.SessionName != "") {
+			bad(key, "role_arn, session_name and sts_endpoint apply to aws stores only")
+		}
+		if sc.Type != "azure" && (si.TenantID != "" || si.ClientID != "") {
+			bad(key, "tenant_id and client_id apply to azure stores only")
+		}
+		if sc.Type != "gcp" && (si.WorkloadIdentityProvider != "" || si.ImpersonateServiceAccount != "" || si.TokenURL != "") {
+			bad(key, "workload_identity_provider, impersonate_service_account and token_url apply to gcp stores only")
+		}
+		if sc.Type != "wasm" && (si.Credential != "" || len(si.Hosts) > 0) {
+			bad(key, "credential and hosts apply to wasm stores only")
+		}
+		if sc.Type == "wasm" && si.Identity == IdentityPod {
+			if si.Credential == "" || len(si.Hosts) == 0 || si.Audience == "" {
+				bad(key, "a wasm store read as the pod needs credential (the name its module's placeholder uses), hosts (where the host may send the token) and audience (e.g. vault)")
+			}
+		}
+		if sc.Type == "gcp" && si.Identity == IdentityPod {
+			if si.WorkloadIdentityProvider == "" {
+				bad(key+".workload_identity_provider", "required for a gcp store read as the pod: //iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/P/providers/PR")
+			} else if si.Audience == "" {
+				si.Audience = "https:" + si.WorkloadIdentityProvider
+			}
+		}
+		if si.Audience == "" {
+			si.Audience = defaultAudience[sc.Type]
+		}
+		s.Stores[n] = si
+	}
+	return s, errors.Join(errs...)
+}
+
+// Warnings returns what `latchkey check` and the provider's start-up log
+// say about s: every store read with the node's identity.
+func (s Settings) Warnings() []string {
+	var out []string
+	for _, n := range sortedKeys(s.Stores) {
+		if w := s.NodeWarning(n); w != "" {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// NodeWarning returns the warning for store when mounts read it with the
+// node's identity, else "".
+func (s Settings) NodeWarning(store string) string {
+	if s.Stores[store].Identity != IdentityNode {
+		return ""
+	}
+	return fmt.Sprintf("csi.stores.%s uses identity: node: every pod that may mount it reads it with the agent's own credentials, so it gives no namespace isolation; only the callers rules (service_accounts) decide who reads what", store)
+}
+
+func sortedTrue(m map[string]bool) []string {
+	var out []string
+	for k, v := range m {
+		if v {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
