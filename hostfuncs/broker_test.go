@@ -108,7 +108,7 @@ func TestBrokeredSource(t *testing.T) {
 	}
 	accept.Store("second-Pl4nted-value")
 	hits.Store(0)
-	r, st, c := do("X-Token: {{latchkey.credential:tok}}")
+	_, st, c := do("X-Token: {{latchkey.credential:tok}}")
 	// do's caller counts the first hop; do counts the retry.
 	if st != 200 || hits.Load() != 2 || src.rejected.Load() != 1 || c.requests != 1 {
 		t.Fatalf("after a rejection: status %d, %d hits, %d rejections, %d retries counted; want 200, 2, 1, 1", st, hits.Load(), src.rejected.Load(), c.requests)

@@ -14,11 +14,10 @@ import (
 // mutableStore holds values a test changes, optionally with versions, and
 // counts the calls it receives.
 type mutableStore struct {
-	mu             sync.Mutex
-	values         map[string]string
-	versions       map[string]string // nil: probes fail, as a role without metadata access
-	probes, gets   map[string]int
-	failProbesWith error
+	mu           sync.Mutex
+	values       map[string]string
+	versions     map[string]string // nil: probes fail, as a role without metadata access
+	probes, gets map[string]int
 }
 
 func newMutable(values map[string]string, versions map[string]string) *mutableStore {

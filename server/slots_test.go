@@ -67,7 +67,7 @@ func TestStrangersCannotTakeSlots(t *testing.T) {
 				for n := 0; ; n++ {
 					if silent {
 						_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-						_, err = br.ReadByte() // held until the server ends it
+						_, _ = br.ReadByte() // held until the server ends it
 						break
 					}
 					if _, err = rawPing(c, br); err != nil {

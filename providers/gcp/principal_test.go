@@ -77,5 +77,4 @@ func TestRefusedImpersonation(t *testing.T) {
 	}
 }
 
-func errorsAs(err error, target any) bool { return errors.As(err, target) }
-func errorsIs(err, target error) bool     { return errors.Is(err, target) }
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

@@ -150,7 +150,7 @@ func TestLoginRenewal(t *testing.T) {
 		}
 		return v.RevealString()
 	}
-	if get() != "token-number-1" || get() != "token-number-1" {
+	if first, second := get(), get(); first != "token-number-1" || second != "token-number-1" {
 		t.Fatal("the first value was not reused")
 	}
 	now = now.Add(59 * time.Second)

@@ -14,6 +14,9 @@ import (
 // serve.socket is unset ([DefaultPipePath]); getenv is not read.
 func DefaultSocketPath(func(string) string) string { return DefaultPipePath }
 
+// pipePrefix is the local named-pipe namespace.
+const pipePrefix = `\\.\pipe\`
+
 // pipeClientAccess is the access a caller asks for: what the agent's
 // security descriptor grants callers (FILE_GENERIC_READ and
 // FILE_GENERIC_WRITE without FILE_CREATE_PIPE_INSTANCE; server/pipe.go).

@@ -3,6 +3,3 @@ package api
 // DefaultPipePath is the named pipe the Windows agent listens on when
 // serve.socket is unset.
 const DefaultPipePath = `\\.\pipe\latchkey`
-
-// pipePrefix is the local named-pipe namespace.
-const pipePrefix = `\\.\pipe\`
