@@ -122,7 +122,9 @@ func TestServeSlots(t *testing.T) {
 	srv := serve(t, agent, sock)
 
 	var holders []*exec.Cmd
-	hold := func(spec string, uid int) *strings.Builder {
+	// hold starts a holder and returns a function that reads its latest
+	// report (the reader goroutine writes it under mu).
+	hold := func(spec string, uid int) func() string {
 		cmd := exec.Command(holder)
 		cmd.Env = []string{holdEnv + "=" + spec}
 		if uid != 0 {
@@ -146,7 +148,11 @@ func TestServeSlots(t *testing.T) {
 		}
 		holders = append(holders, cmd)
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); pw.Close() })
-		return out
+		return func() string {
+			mu.Lock()
+			defer mu.Unlock()
+			return out.String()
+		}
 	}
 	unixStranger := hold("unix:"+sock, 1003)
 	tcpStranger := hold("tcp:"+srv.tcp, 0)
@@ -175,11 +181,11 @@ func TestServeSlots(t *testing.T) {
 	}
 	time.Sleep(1100 * time.Millisecond) // one more report from each holder
 	t.Logf("slowest authorized answer while strangers held connections: unix %v, tcp %v; unix stranger: %s; tcp stranger: %s",
-		slowUnix, slowTCP, unixStranger.String(), tcpStranger.String())
+		slowUnix, slowTCP, unixStranger(), tcpStranger())
 	if slowUnix > 100*time.Millisecond || slowTCP > 100*time.Millisecond {
 		t.Errorf("an authorized caller waited: unix %v, tcp %v; want ≤ 100 ms", slowUnix, slowTCP)
 	}
-	for name, out := range map[string]string{"uid 1003 on the socket": unixStranger.String(), "tokenless TCP": tcpStranger.String()} {
+	for name, out := range map[string]string{"uid 1003 on the socket": unixStranger(), "tokenless TCP": tcpStranger()} {
 		var dials, pings, kept int
 		if _, err := fmt.Sscanf(out, "dials=%d pings=%d kept=%d", &dials, &pings, &kept); err != nil {
 			t.Fatalf("%s: no report from the holder: %q", name, out)
