@@ -8,8 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/latchkey/latchkey/internal/safefile"
 	"log/slog"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -184,7 +184,7 @@ func loadKey(file string) ([]byte, error) {
 		_, _ = rand.Read(k)
 		return k, nil
 	}
-	b, err := os.ReadFile(file)
+	b, _, err := safefile.ReadFile(file, safefile.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("csi.hmac_key_file: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/latchkey/latchkey/internal/safefile"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,7 +99,7 @@ module's sha256.`,
   latchkey module push vault.wasm registry.example.com/stores/vault:1.2.0`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			wasmBytes, err := os.ReadFile(args[0])
+			wasmBytes, _, err := safefile.ReadFile(args[0], safefile.Options{MaxSize: maxModuleFile})
 			if err != nil {
 				return fail(ExitConfig, fmt.Errorf("module %s: %w", args[0], err))
 			}
@@ -119,7 +120,7 @@ module's sha256.`,
 				if !explicit {
 					bp = modsig.BundlePath(args[0])
 				}
-				b, err := os.ReadFile(bp)
+				b, _, err := safefile.ReadFile(bp, safefile.Options{})
 				switch {
 				case err == nil:
 					opts.Bundle = b
@@ -272,7 +273,7 @@ no signature verifies.`,
 				wasmBytes, bundles, where = art.Wasm, art.Bundles, art.Ref.String()
 				subject = modsig.Subject{Wasm: art.Wasm, Manifest: art.Manifest}
 			} else {
-				if wasmBytes, err = os.ReadFile(args[0]); err != nil {
+				if wasmBytes, _, err = safefile.ReadFile(args[0], safefile.Options{MaxSize: maxModuleFile}); err != nil {
 					return fail(ExitConfig, fmt.Errorf("module %s: %w", args[0], err))
 				}
 				if p := normalizePin(pin); p != "" && p != oci.Digest(wasmBytes) {
@@ -282,7 +283,7 @@ no signature verifies.`,
 				if bp == "" {
 					bp = modsig.BundlePath(args[0])
 				}
-				b, err := os.ReadFile(bp)
+				b, _, err := safefile.ReadFile(bp, safefile.Options{})
 				if err != nil && !errors.Is(err, os.ErrNotExist) {
 					return fail(ExitConfig, fmt.Errorf("bundle %s: %w", bp, err))
 				}

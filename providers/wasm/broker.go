@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/latchkey/latchkey/internal/safefile"
 	"io"
 	"net/http"
 	"net/url"
@@ -580,7 +581,7 @@ func (f *fileSource) Value(context.Context) (secret.Value, error) {
 	if f.cur.Len() > 0 && fi.ModTime().Equal(f.mod) && fi.Size() == f.size {
 		return f.cur, nil
 	}
-	b, err := os.ReadFile(f.path)
+	b, _, err := safefile.ReadFile(f.path, safefile.Options{})
 	if err != nil {
 		return secret.Value{}, &stepError{f.store, f.name, "token file", err}
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/latchkey/latchkey/internal/safefile"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -134,7 +134,7 @@ func fetchModule(ctx context.Context, store string, s *settings, opts lkruntime.
 			if bp == "" {
 				bp = modsig.BundlePath(s.Module)
 			}
-			bb, err := os.ReadFile(bp)
+			bb, _, err := safefile.ReadFile(bp, safefile.Options{})
 			switch {
 			case errors.Is(err, os.ErrNotExist):
 				// Unsigned: Verify says so.
@@ -166,16 +166,7 @@ func fetchModule(ctx context.Context, store string, s *settings, opts lkruntime.
 }
 
 func readModule(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	const max = 256 << 20
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err == nil && len(b) > max {
-		err = fmt.Errorf("%s is larger than %d MiB", path, max>>20)
-	}
+	b, _, err := safefile.ReadFile(path, safefile.Options{MaxSize: 256 << 20})
 	return b, err
 }
 

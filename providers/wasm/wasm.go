@@ -31,6 +31,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/latchkey/latchkey/internal/safefile"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -293,7 +294,7 @@ func (s *settings) options(store string) (lkruntime.Options, error) {
 // caPool returns the system's roots with the certificates of the PEM file
 // path added.
 func caPool(path string) (*x509.CertPool, error) {
-	b, err := os.ReadFile(path)
+	b, _, err := safefile.ReadFile(path, safefile.Options{})
 	if err != nil {
 		return nil, err
 	}

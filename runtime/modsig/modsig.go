@@ -24,7 +24,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
+	"github.com/latchkey/latchkey/internal/safefile"
 	"strings"
 	"time"
 
@@ -115,7 +115,7 @@ func New(p Policy) (*Verifier, error) {
 	v := &Verifier{}
 	var descs []string
 	for _, path := range p.Keys {
-		pemBytes, err := os.ReadFile(path)
+		pemBytes, _, err := safefile.ReadFile(path, safefile.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("signature key: %w", err)
 		}
@@ -146,7 +146,13 @@ func New(p Policy) (*Verifier, error) {
 		descs = append(descs, name)
 	}
 	if p.TrustedRoot != "" {
-		tr, err := root.NewTrustedRootFromPath(p.TrustedRoot)
+		// Read here rather than by the library, so that a FIFO or a device
+		// at the path is refused instead of blocking (internal/safefile).
+		rootJSON, _, err := safefile.ReadFile(p.TrustedRoot, safefile.Options{MaxSize: 8 << 20})
+		if err != nil {
+			return nil, fmt.Errorf("trusted_root: %w", err)
+		}
+		tr, err := root.NewTrustedRootFromJSON(rootJSON)
 		if err != nil {
 			return nil, fmt.Errorf("trusted_root %s: %w", p.TrustedRoot, err)
 		}
