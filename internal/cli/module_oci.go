@@ -54,6 +54,19 @@ func (rf *registryFlags) client() (*oci.Client, error) {
 	return &oci.Client{Cache: c, PlainHTTP: rf.plainHTTP, DockerConfig: rf.dockerConfig, Offline: rf.offline}, nil
 }
 
+// with runs fn with a client over the module cache and a context that
+// ends at --timeout: the one way each registry subcommand reaches a
+// registry.
+func (rf *registryFlags) with(ctx context.Context, fn func(context.Context, *oci.Client) error) error {
+	c, err := rf.client()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, rf.timeout)
+	defer cancel()
+	return fn(ctx, c)
+}
+
 // parseCLIRef reads REF as oras and cosign take it (host[:port]/repo:tag
 // or …@sha256:…), with or without oci://.
 func parseCLIRef(s string) (oci.Ref, error) {
@@ -128,14 +141,11 @@ module's sha256.`,
 					return fail(ExitConfig, fmt.Errorf("bundle %s: %w", bp, err))
 				}
 			}
-			c, err := rf.client()
-			if err != nil {
-				return fail(ExitConfig, err)
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), rf.timeout)
-			defer cancel()
-			p, err := c.Push(ctx, ref, wasmBytes, opts)
-			if err != nil {
+			var p *oci.Pushed
+			if err := rf.with(cmd.Context(), func(ctx context.Context, c *oci.Client) (err error) {
+				p, err = c.Push(ctx, ref, wasmBytes, opts)
+				return err
+			}); err != nil {
 				return fail(ExitConfig, err)
 			}
 			out := cmd.OutOrStdout()
@@ -175,14 +185,15 @@ with its sha256) then loads it from the cache without contacting the registry.`,
 			if err != nil {
 				return err
 			}
-			c, err := rf.client()
-			if err != nil {
-				return fail(ExitConfig, err)
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), rf.timeout)
-			defer cancel()
-			art, err := c.Pull(ctx, ref, normalizePin(pin))
-			if err != nil {
+			var (
+				art   *oci.Artifact
+				cache string
+			)
+			if err := rf.with(cmd.Context(), func(ctx context.Context, c *oci.Client) (err error) {
+				art, err = c.Pull(ctx, ref, normalizePin(pin))
+				cache = c.Cache.Dir()
+				return err
+			}); err != nil {
 				return fail(ExitConfig, err)
 			}
 			if output != "" {
@@ -196,7 +207,7 @@ with its sha256) then loads it from the cache without contacting the registry.`,
 				from = "cache (already pulled)"
 			}
 			fmt.Fprintf(out, "module:   %s\nsha256:   %s\nsize:     %d bytes\nfrom:     %s\ncache:    %s\nbundles:  %d\n",
-				art.Ref.String(), strings.TrimPrefix(art.Layer, "sha256:"), len(art.Wasm), from, c.Cache.Dir(), len(art.Bundles))
+				art.Ref.String(), strings.TrimPrefix(art.Layer, "sha256:"), len(art.Wasm), from, cache, len(art.Bundles))
 			return nil
 		},
 	}
@@ -254,21 +265,20 @@ no signature verifies.`,
 				if err != nil {
 					return err
 				}
-				c, err := rf.client()
-				if err != nil {
-					return fail(ExitConfig, err)
-				}
-				ctx, cancel := context.WithTimeout(cmd.Context(), rf.timeout)
-				defer cancel()
-				art, err := c.Pull(ctx, ref, normalizePin(pin))
-				if err != nil {
-					return fail(ExitConfig, err)
-				}
-				if art.FromCache {
-					// What is attached now, not what was when it was cached.
-					if fresh, err := c.RefreshBundles(ctx, art); err == nil {
-						art.Bundles = fresh
+				var art *oci.Artifact
+				if err := rf.with(cmd.Context(), func(ctx context.Context, c *oci.Client) (err error) {
+					if art, err = c.Pull(ctx, ref, normalizePin(pin)); err != nil {
+						return err
 					}
+					if art.FromCache {
+						// What is attached now, not what was when it was cached.
+						if fresh, err := c.RefreshBundles(ctx, art); err == nil {
+							art.Bundles = fresh
+						}
+					}
+					return nil
+				}); err != nil {
+					return fail(ExitConfig, err)
 				}
 				wasmBytes, bundles, where = art.Wasm, art.Bundles, art.Ref.String()
 				subject = modsig.Subject{Wasm: art.Wasm, Manifest: art.Manifest}
@@ -337,14 +347,11 @@ func (a *app) inspectRef(cmd *cobra.Command, arg string, rf *registryFlags, asJS
 	if err != nil {
 		return err
 	}
-	c, err := rf.client()
-	if err != nil {
-		return fail(ExitConfig, err)
-	}
-	ctx, cancel := context.WithTimeout(cmd.Context(), rf.timeout)
-	defer cancel()
-	d, err := c.Describe(ctx, ref)
-	if err != nil {
+	var d *oci.Described
+	if err := rf.with(cmd.Context(), func(ctx context.Context, c *oci.Client) (err error) {
+		d, err = c.Describe(ctx, ref)
+		return err
+	}); err != nil {
 		return fail(ExitConfig, err)
 	}
 	out := cmd.OutOrStdout()
