@@ -17,6 +17,7 @@ import (
 	"github.com/latchkey/latchkey/config"
 	"github.com/latchkey/latchkey/internal/safefile"
 	"github.com/latchkey/latchkey/server/api"
+	"github.com/latchkey/latchkey/server/serveconf"
 )
 
 // TestRevocationDoesNotWaitForReload: a reload that cannot finish (its
@@ -143,7 +144,7 @@ func TestTokenFileSpecial(t *testing.T) {
 			var err error
 			go func() {
 				defer close(done)
-				tk, _, err = readTokens(map[string]config.TokenSource{"ci": {File: tc.path}}, nil, false)
+				tk, _, err = readTokens(map[string]serveconf.TokenSource{"ci": {File: tc.path}}, nil, false)
 			}()
 			select {
 			case <-done:

@@ -18,9 +18,10 @@ import (
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
 	"github.com/latchkey/latchkey/server/api"
+	"github.com/latchkey/latchkey/server/serveconf"
 )
 
-// Defaults of the serve section's settings (config.Serve's zero values).
+// Defaults of the serve section's settings (serveconf.Settings' zero values).
 const (
 	DefaultSocketMode        os.FileMode = 0o660
 	DefaultGracePeriod                   = 10 * time.Second
@@ -71,11 +72,11 @@ type Server struct {
 	workflows *wfCache
 }
 
-// options are the serve section's settings ([config.Serve]) with the
+// options are the serve section's settings ([serveconf.Settings]) with the
 // server's defaults applied: Socket is "" for no unix listener. Tokens are
 // read from each generation's agent config, not from here.
 type options struct {
-	config.Serve
+	serveconf.Settings
 }
 
 // listenerSettings returns o without what a reload does apply (the
@@ -92,7 +93,7 @@ func (o options) sameListeners(p options) bool {
 }
 
 func optionsFrom(a *config.Agent, getenv func(string) string) options {
-	o := options{Serve: a.Serve}
+	o := options{Settings: a.Serve}
 	switch o.Socket {
 	case "":
 		o.Socket = api.DefaultSocketPath(getenv)

@@ -23,6 +23,7 @@ import (
 	"github.com/latchkey/latchkey/internal/logbuf"
 	"github.com/latchkey/latchkey/secret"
 	"github.com/latchkey/latchkey/server/api"
+	"github.com/latchkey/latchkey/server/serveconf"
 )
 
 // memStore is the store of type "servertest-mem": the values of its
@@ -419,7 +420,7 @@ func TestCallers(t *testing.T) {
 		t.Fatal(r.body)
 	}
 	mu.Lock()
-	if c := seen["readyz"]; c.Kind != secret.CallerToken || c.Token != config.DefaultTokenName {
+	if c := seen["readyz"]; c.Kind != secret.CallerToken || c.Token != serveconf.DefaultTokenName {
 		t.Errorf("token caller = %+v", c)
 	}
 	mu.Unlock()
@@ -551,7 +552,7 @@ func TestTokens(t *testing.T) {
 	write(t, filepath.Join(dir, "short"), "short\n")
 	write(t, filepath.Join(dir, "good"), testToken+"\r\n")
 	env := map[string]string{"GOOD": "env-token-0123456789"}
-	_, _, err := readTokens(map[string]config.TokenSource{
+	_, _, err := readTokens(map[string]serveconf.TokenSource{
 		"short":   {File: filepath.Join(dir, "short")},
 		"missing": {File: filepath.Join(dir, "missing")},
 		"unset":   {Env: "UNSET"},
@@ -561,7 +562,7 @@ func TestTokens(t *testing.T) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}
 	}
-	tk, _, err := readTokens(map[string]config.TokenSource{"f": {File: filepath.Join(dir, "good")}, "e": {Env: "GOOD"}},
+	tk, _, err := readTokens(map[string]serveconf.TokenSource{"f": {File: filepath.Join(dir, "good")}, "e": {Env: "GOOD"}},
 		func(k string) string { return env[k] }, false)
 	if err != nil {
 		t.Fatal(err)
@@ -572,7 +573,7 @@ func TestTokens(t *testing.T) {
 	if err := os.Chmod(filepath.Join(dir, "good"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	open, _, err := readTokens(map[string]config.TokenSource{"f": {File: filepath.Join(dir, "good")}}, nil, false)
+	open, _, err := readTokens(map[string]serveconf.TokenSource{"f": {File: filepath.Join(dir, "good")}}, nil, false)
 	if err != nil || len(open.warnings) != 1 || !strings.Contains(open.warnings[0], "every user of the machine can read it") || strings.Contains(open.warnings[0], testToken) {
 		t.Errorf("a world-readable token file: %v %v", err, open.warnings)
 	}
