@@ -116,9 +116,9 @@ func refreshCtx(r *http.Request) context.Context {
 	return r.Context()
 }
 
-// withTimeout bounds a resolution by the agent config's timeout.
+// withTimeout bounds a resolution by the Spec's timeout.
 func withTimeout(ctx context.Context, g *generation) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, g.agent.Timeout)
+	return context.WithTimeout(ctx, g.spec.timeout())
 }
 
 // resolutionError answers a failed Resolve: every failed field (422), or a

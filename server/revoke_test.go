@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchkey/latchkey/config"
 	"github.com/latchkey/latchkey/internal/safefile"
 	"github.com/latchkey/latchkey/server/api"
 	"github.com/latchkey/latchkey/server/serveconf"
@@ -34,11 +33,11 @@ func TestRevocationDoesNotWaitForReload(t *testing.T) {
 		return baseConfig(dir, "  tokens:\n    other: {file: "+filepath.Join(dir, "other")+"}\n")
 	}, func(c *Config) {
 		load := c.Load
-		c.Load = func() (*config.Agent, error) {
+		c.Load = func(ctx context.Context) (*Spec, error) {
 			if stuck.Load() {
 				<-release
 			}
-			return load()
+			return load(ctx)
 		}
 	})
 	defer close(release)

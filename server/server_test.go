@@ -133,6 +133,19 @@ serve:
 %s`, plantedValue, plantedName, plantedValue, plantedValue, filepath.Join(dir, "s.sock"), filepath.Join(dir, "token"), serve)
 }
 
+// loadConfig is the Load `latchkey serve` gives the server: the agent
+// config file at path, read by package config (internal/cli wires it the
+// same way), with no environment overrides.
+func loadConfig(path string) func(context.Context) (*Spec, error) {
+	return func(context.Context) (*Spec, error) {
+		a, err := config.Load(config.Options{Path: path, Environ: []string{}})
+		if err != nil {
+			return nil, err
+		}
+		return &Spec{Path: a.Path, Resolver: a.CachedResolverConfig(nil), Timeout: a.Timeout, Serve: a.Serve, Callers: a.Callers}, nil
+	}
+}
+
 func start(t testing.TB, extra string, mod func(*Config)) *harness {
 	t.Helper()
 	return startWith(t, func(dir string) string { return baseConfig(dir, extra) }, mod)
@@ -145,13 +158,11 @@ func startWith(t testing.TB, doc func(dir string) string, mod func(*Config)) *ha
 	h := &harness{t: t, dir: dir, cfg: filepath.Join(dir, "agent.yaml")}
 	write(t, filepath.Join(dir, "token"), testToken+"\n")
 	write(t, h.cfg, doc(dir))
-	cfg := Config{Load: func() (*config.Agent, error) {
-		return config.Load(config.Options{Path: h.cfg, Environ: []string{}})
-	}}
+	cfg := Config{Load: loadConfig(h.cfg)}
 	if mod != nil {
 		mod(&cfg)
 	}
-	srv, err := New(cfg)
+	srv, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +403,7 @@ func TestCallers(t *testing.T) {
 	seen := map[string]secret.Caller{}
 	var fromCtx secret.Caller
 	h := start(t, "", func(c *Config) {
-		c.Authorizer = func(*config.Agent) (Authorizer, error) {
+		c.Authorizer = func(*Spec) (Authorizer, error) {
 			return func(ctx context.Context, caller secret.Caller, endpoint string) error {
 				mu.Lock()
 				defer mu.Unlock()
@@ -756,7 +767,7 @@ func TestPanicIsContained(t *testing.T) {
 	var logs logbuf.Buffer
 	h := start(t, "", func(c *Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		c.Authorizer = func(*config.Agent) (Authorizer, error) {
+		c.Authorizer = func(*Spec) (Authorizer, error) {
 			return func(context.Context, secret.Caller, string) error { panic("boom " + plantedValue) }, nil
 		}
 	})
@@ -811,7 +822,7 @@ func TestStoreBuildFailure(t *testing.T) {
 	dir := shortTempDir(t)
 	p := filepath.Join(dir, "agent.yaml")
 	write(t, p, fmt.Sprintf("stores:\n  bad:\n    type: servertest-mem\n    fail: yes\nserve:\n  socket: %s\n", filepath.Join(dir, "s.sock")))
-	srv, err := New(Config{Load: func() (*config.Agent, error) { return config.Load(config.Options{Path: p, Environ: []string{}}) }})
+	srv, err := New(context.Background(), Config{Load: loadConfig(p)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -862,7 +873,7 @@ func TestNotReadyWhileBuilding(t *testing.T) {
 	dir := shortTempDir(t)
 	p := filepath.Join(dir, "agent.yaml")
 	write(t, p, fmt.Sprintf("stores:\n  slow:\n    type: servertest-mem\n    build_delay: 800ms\n    values: {a: b}\nserve:\n  socket: %s\n", filepath.Join(dir, "s.sock")))
-	srv, err := New(Config{Load: func() (*config.Agent, error) { return config.Load(config.Options{Path: p, Environ: []string{}}) }})
+	srv, err := New(context.Background(), Config{Load: loadConfig(p)})
 	if err != nil {
 		t.Fatal(err)
 	}

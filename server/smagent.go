@@ -58,7 +58,7 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request, g *
 		writeAWSError(w, http.StatusBadRequest, "InvalidParameterException", "refreshNow must be true or false")
 		return
 	}
-	ref := secret.Ref{Store: g.agent.Serve.SecretsManagerStore, Name: id, Version: versionID + stage}
+	ref := secret.Ref{Store: g.spec.Serve.SecretsManagerStore, Name: id, Version: versionID + stage}
 	wf := resolver.Workflow{Name: "secretsmanager", Fields: []resolver.Field{{Name: "SecretString", Source: secret.Source{Ref: &ref}}}}
 	plan, err := g.resolverFor(r.Context()).Plan(wf)
 	if err != nil {
