@@ -16,20 +16,23 @@ import (
 // never a Wasm module's instances, a cache, or a client's state. A caller
 // no entry names is refused before anything is read.
 
-type entryKey struct{}
-
-// withEntry marks ctx as a request of the caller entry name.
-func withEntry(ctx context.Context, name string) context.Context {
-	return context.WithValue(ctx, entryKey{}, name)
+// grant is what [Server.authorized] hands an endpoint that uses the
+// stores: the callers entry that names the request's caller ("" without a
+// callers section) and the Resolver that caller may use, its entry's or,
+// without a callers section, the agent's own. Handlers resolve through
+// Resolver alone, so no request reaches a store its entry does not name.
+type grant struct {
+	entry    string
+	resolver *resolver.Resolver
 }
 
-// resolverFor returns the Resolver the request's caller may use: its
-// entry's, or the agent's own when the config has no callers section.
-func (g *generation) resolverFor(ctx context.Context) *resolver.Resolver {
-	if name, ok := ctx.Value(entryKey{}).(string); ok {
-		return g.byEntry[name]
+// grantFor returns the grant of the caller entry named entry ("": no
+// callers section) in g.
+func (g *generation) grantFor(entry string) grant {
+	if g.callers == nil {
+		return grant{resolver: g.res}
 	}
-	return g.res
+	return grant{entry: entry, resolver: g.byEntry[entry]}
 }
 
 // compileCallers compiles the callers section for matching (the stores'
