@@ -224,36 +224,7 @@ func (l *loader) store(a *Agent, name string, v any, modules map[string]any, top
 		l.bad(key, "%v", err)
 		return
 	}
-	sc := resolver.StoreConfig{Settings: map[string]any{}}
-	var storeCache cache.Settings
-	var protection any
-	for sk, sv := range m {
-		var err error
-		switch sk {
-		case "protection":
-			protection = sv
-		case "cache":
-			storeCache, err = cache.ParseSettings(sv)
-			l.report(key+".cache", err)
-		case "type":
-			s, ok := sv.(string)
-			if !ok || s == "" {
-				l.bad(key+".type", "must be a store type name")
-			}
-			sc.Type = s
-		case "secret":
-			s, ok := sv.(string)
-			if !ok {
-				l.bad(key+".secret", "must be the name of the store's secret document")
-			}
-			sc.Secret = s
-		case "secrets":
-			sc.Secrets, err = policy.ParseRule(key+".secrets", sv)
-			l.report("", err)
-		default:
-			sc.Settings[sk] = sv
-		}
-	}
+	sc, storeCache, protection := l.storeKeys(key, m)
 	if sc.Type == "" {
 		l.bad(key+".type", "missing: every store needs a type (%s)", strings.Join(secret.Types(), ", "))
 		return
@@ -287,6 +258,41 @@ func (l *loader) store(a *Agent, name string, v any, modules map[string]any, top
 	// Settings fine alone but not together (refresh_ahead beyond half the
 	// TTL), once the store's section is over the top-level one.
 	l.report(key+".cache", cc.Options.Validate())
+}
+
+// storeKeys splits a store's section: the keys Latchkey reads (type,
+// secret; secrets and cache, read by packages policy and cache; protection,
+// returned as written for package protect) and the type's own settings.
+func (l *loader) storeKeys(key string, m map[string]any) (sc resolver.StoreConfig, c cache.Settings, protection any) {
+	sc.Settings = map[string]any{}
+	for sk, sv := range m {
+		var err error
+		switch sk {
+		case "protection":
+			protection = sv
+		case "cache":
+			c, err = cache.ParseSettings(sv)
+			l.report(key+".cache", err)
+		case "type":
+			s, ok := sv.(string)
+			if !ok || s == "" {
+				l.bad(key+".type", "must be a store type name")
+			}
+			sc.Type = s
+		case "secret":
+			s, ok := sv.(string)
+			if !ok {
+				l.bad(key+".secret", "must be the name of the store's secret document")
+			}
+			sc.Secret = s
+		case "secrets":
+			sc.Secrets, err = policy.ParseRule(key+".secrets", sv)
+			l.report("", err)
+		default:
+			sc.Settings[sk] = sv
+		}
+	}
+	return sc, c, protection
 }
 
 // secretsAlias moves the type's older spelling of its secrets rule's allow

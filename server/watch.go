@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -52,7 +53,8 @@ type watchState struct {
 // watchOwner names the caller as the agent's rules see it: the unix peer's
 // uid and gid, or the token's name, and the callers entry it matched.
 // Not the pid: another process of the same user may read the same secrets.
-func watchOwner(c secret.Caller, entry string) string {
+func watchOwner(ctx context.Context, entry string) string {
+	c, _ := secret.CallerFrom(ctx)
 	return fmt.Sprintf("%s\x00%d\x00%d\x00%s\x00%s", c.Kind, c.UID, c.GID, c.Token, entry)
 }
 
@@ -179,8 +181,7 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generatio
 	since := q.Get("since")
 	rr := gr.resolver
 	// A token stands for one caller's view of one workflow.
-	caller, _ := secret.CallerFrom(r.Context())
-	owner, wfd := watchOwner(caller, gr.entry), workflowDigest(wf)
+	owner, wfd := watchOwner(r.Context(), gr.entry), workflowDigest(wf)
 	check := func(prev *resolver.Snapshot) (*resolver.Result, *resolver.Snapshot, error) {
 		ctx, cancel := withTimeout(r.Context(), g)
 		defer cancel()
