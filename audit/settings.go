@@ -81,7 +81,7 @@ func ParseSettings(raw any) (Settings, error) {
 			}
 			s.Disabled = !b
 		default:
-			bad(k, "unknown key (known: enabled, file, required)")
+			bad(k, units.UnknownKey(k, []string{"enabled", "file", "required"}))
 		}
 	}
 	if s.Disabled && s.Required {

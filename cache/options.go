@@ -120,15 +120,21 @@ func (o Options) Validate() error {
 	return errors.Join(errs...)
 }
 
-// SettingError is one bad [Options] setting; Key is its name in the agent
-// config's cache section.
+// SettingError is one bad cache setting ([Options] or [Settings]); Key is
+// its name in the agent config's cache section ("" for the section
+// itself).
 type SettingError struct {
 	Key string
 	Msg string
 }
 
 // Error implements error.
-func (e *SettingError) Error() string { return fmt.Sprintf("cache setting %q: %s", e.Key, e.Msg) }
+func (e *SettingError) Error() string {
+	if e.Key == "" {
+		return "cache settings: " + e.Msg
+	}
+	return fmt.Sprintf("cache setting %q: %s", e.Key, e.Msg)
+}
 
 // settings is Options with the defaults applied.
 type settings struct {

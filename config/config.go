@@ -39,7 +39,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -52,14 +51,11 @@ import (
 	tomlv2 "github.com/pelletier/go-toml/v2"
 	yamlv3 "gopkg.in/yaml.v3"
 
-	"github.com/latchkey/latchkey/audit"
 	"github.com/latchkey/latchkey/policy"
-	"github.com/latchkey/latchkey/protect"
 	"github.com/latchkey/latchkey/resolver"
-	"github.com/latchkey/latchkey/secret"
+	"github.com/latchkey/latchkey/server/serveconf"
 
 	"github.com/latchkey/latchkey/internal/safefile"
-	"github.com/latchkey/latchkey/internal/units"
 )
 
 // EnvPrefix starts every environment variable that overrides a config key.
@@ -93,12 +89,14 @@ type Agent struct {
 	// Cache holds each store's cache settings, by store name (see
 	// [CacheConfig]); every declared store has one.
 	Cache map[string]CacheConfig
-	// Serve is the `serve:` section, read by `latchkey serve`.
-	Serve Serve
+	// Serve is the serve section, read by `latchkey serve`; package
+	// server owns it ([serveconf.Settings]).
+	Serve serveconf.Settings
 	// Audit is the audit section (see [AuditConfig]).
 	Audit AuditConfig
 	// Callers is the callers section: who may use the resident agent, and
-	// which stores and secrets each may read (docs/policy.md).
+	// which stores and secrets each may read (docs/policy.md); package
+	// policy owns it ([policy.ParseCallers]).
 	Callers []policy.CallerSpec
 	// CSI is the csi: section as written, decoded and checked by package
 	// csi (`latchkey csi-provider`), which owns it; nil when absent.
@@ -232,285 +230,6 @@ func scalar(s string) any {
 		return s
 	}
 	return v
-}
-
-// loader gathers the problems of one Load, each naming the key and, for a
-// key an override set, the override.
-type loader struct {
-	where   string            // "agent config" and the file, if any
-	origins map[string]string // config key → the override that set it
-	errs    []error
-}
-
-// bad reports a problem at key.
-func (l *loader) bad(key, format string, args ...any) {
-	msg := suggestKnown(key, fmt.Sprintf(format, args...))
-	l.errs = append(l.errs, fmt.Errorf("%s: key %q%s: %s", l.where, key, fromOverride(l.origins, key), msg))
-}
-
-// fail reports a problem that names its key itself.
-func (l *loader) fail(err error) { l.errs = append(l.errs, fmt.Errorf("%s: %w", l.where, err)) }
-
-// fromKoanf decodes the merged config: the top-level settings here, each
-// section by its own reader, then the checks across sections.
-func fromKoanf(k *koanf.Koanf, path string, origins map[string]string) (*Agent, error) {
-	a := &Agent{Path: path, Timeout: DefaultTimeout, Stores: map[string]resolver.StoreConfig{}, Cache: map[string]CacheConfig{}}
-	l := &loader{where: "agent config", origins: origins}
-	if path != "" {
-		l.where += " " + path
-	}
-	raw := k.Raw()
-	l.topLevel(raw, a)
-	var topCache cacheSection
-	if v, ok := raw["cache"]; ok {
-		topCache = parseCache("cache", v, l.bad)
-	}
-	modules := l.modules(raw)
-	stores, ok := raw["stores"].(map[string]any)
-	if raw["stores"] != nil && !ok {
-		l.bad("stores", "must be a map of store names to store settings")
-	}
-	if len(stores) == 0 {
-		l.errs = append(l.errs, fmt.Errorf("%s: no stores declared: add a \"stores\" map, e.g. stores: {app: {type: env, allow: [\"APP_*\"]}}", l.where))
-	}
-	for _, name := range sortedKeys(stores) {
-		l.store(a, name, stores[name], modules, topCache)
-	}
-	if v, ok := raw["serve"]; ok {
-		a.Serve = parseServe(v, l.bad)
-		if sm := a.Serve.SecretsManagerStore; sm != "" && stores != nil {
-			if _, ok := stores[sm]; !ok {
-				l.bad("serve.secretsmanager_store", "%q is not one of the declared stores (%s)", sm, strings.Join(sortedKeys(stores), ", "))
-			}
-		}
-	}
-	if v, ok := raw["audit"]; ok {
-		var err error
-		a.Audit, err = audit.ParseSettings(v)
-		for _, e := range unjoin(err) {
-			if se, ok := e.(*audit.SettingError); ok {
-				l.bad(strings.TrimSuffix("audit."+se.Key, "."), "%s", se.Msg)
-			}
-		}
-	}
-	if v, ok := raw["callers"]; ok {
-		l.callers(a, v, stores)
-	}
-	if v, ok := raw["csi"]; ok {
-		m, isMap := v.(map[string]any)
-		if !isMap {
-			l.bad("csi", "must be a map of settings for `latchkey csi-provider` (docs/kubernetes.md)")
-		}
-		a.CSI = m
-	}
-	if a.DefaultStore != "" && stores != nil {
-		if _, ok := stores[a.DefaultStore]; !ok {
-			l.bad("default_store", "%q is not one of the declared stores (%s)", a.DefaultStore, strings.Join(sortedKeys(stores), ", "))
-			a.badDefault = true
-		}
-	}
-	a.origins = origins
-	if err := errors.Join(l.errs...); err != nil {
-		return a.partial(), err
-	}
-	return a, nil
-}
-
-// topLevel checks the top-level keys and reads default_store, concurrency
-// and timeout.
-func (l *loader) topLevel(raw map[string]any, a *Agent) {
-	for _, key := range sortedKeys(raw) {
-		if !topKeys[key] {
-			l.bad(key, "unknown key (known: %s)", strings.Join(sortedKeys(topKeys), ", "))
-		}
-	}
-	if v, ok := raw["default_store"]; ok {
-		s, isStr := v.(string)
-		if !isStr {
-			l.bad("default_store", "must be a store name")
-		}
-		a.DefaultStore = s
-	}
-	if v, ok := raw["concurrency"]; ok {
-		n, isInt := toInt(v)
-		if !isInt || n < 1 || n > 256 {
-			l.bad("concurrency", "must be a whole number from 1 to 256")
-		}
-		a.Concurrency = n
-	}
-	if v, ok := raw["timeout"]; ok {
-		d, err := units.ParseDuration(v)
-		if err != nil || d <= 0 {
-			l.bad("timeout", "must be a positive duration such as 30s or 2m")
-		}
-		a.Timeout = d
-	}
-}
-
-// modules reads the top-level modules section: the defaults of every wasm
-// store.
-func (l *loader) modules(raw map[string]any) map[string]any {
-	modules, ok := raw["modules"].(map[string]any)
-	if raw["modules"] != nil && !ok {
-		l.bad("modules", "must be a map with signature and registry sections, the defaults of every wasm store")
-	}
-	for _, k := range sortedKeys(modules) {
-		if !moduleKeys[k] {
-			l.bad("modules."+k, "unknown key (known: %s)", strings.Join(sortedKeys(moduleKeys), ", "))
-		}
-	}
-	return modules
-}
-
-// store reads one store's section into a.Stores and a.Cache. The keys
-// Latchkey reads itself (type, secret, secrets, cache, protection) are
-// taken out; the rest are the store type's own settings, checked when the
-// store is built.
-func (l *loader) store(a *Agent, name string, v any, modules map[string]any, topCache cacheSection) {
-	key := "stores." + name
-	m, ok := v.(map[string]any)
-	if !ok {
-		l.bad(key, "must be a map of settings with at least a type")
-		return
-	}
-	if err := secret.ValidateStoreName(name); err != nil {
-		l.bad(key, "%v", err)
-		return
-	}
-	sc := resolver.StoreConfig{Settings: map[string]any{}}
-	var storeCache cacheSection
-	var protection any
-	for sk, sv := range m {
-		switch sk {
-		case "protection":
-			protection = sv
-		case "cache":
-			storeCache = parseCache(key+".cache", sv, l.bad)
-		case "type":
-			s, ok := sv.(string)
-			if !ok || s == "" {
-				l.bad(key+".type", "must be a store type name")
-			}
-			sc.Type = s
-		case "secret":
-			s, ok := sv.(string)
-			if !ok {
-				l.bad(key+".secret", "must be the name of the store's secret document")
-			}
-			sc.Secret = s
-		case "secrets":
-			sc.Secrets = parseRule(key+".secrets", sv, l.bad)
-		default:
-			sc.Settings[sk] = sv
-		}
-	}
-	if sc.Type == "" {
-		l.bad(key+".type", "missing: every store needs a type (%s)", strings.Join(secret.Types(), ", "))
-		return
-	}
-	if sc.Type == "wasm" {
-		for k, v := range modules {
-			if _, own := sc.Settings[k]; !own && moduleKeys[k] {
-				sc.Settings[k] = v
-			}
-		}
-	}
-	l.secretsAlias(key, &sc)
-	if sc.Secrets != nil {
-		// The patterns' syntax and overlaps, now, so that they are
-		// reported with every other problem; the store's own reading of
-		// its names is checked again when it is built.
-		if _, err := policy.Compile(*sc.Secrets, name, nil); err != nil {
-			l.fail(err)
-			a.badRule(name)
-		}
-	}
-	if set, err := protect.Parse(name, sc.Type, protection); err != nil {
-		// Reported by key, as every other config problem is.
-		for _, e := range unjoin(err) {
-			if ce, ok := e.(*secret.ConfigError); ok {
-				l.bad(key+"."+ce.Key, "%s", ce.Msg)
-			} else {
-				l.fail(e)
-			}
-		}
-	} else {
-		sc.Protection = &set
-	}
-	a.Stores[name] = sc
-	a.Cache[name] = storeCache.over(topCache).config()
-	checkCache(name, a.Cache[name], l.bad)
-}
-
-// secretsAlias moves the type's older spelling of its secrets rule's allow
-// list (env's allow), said by the type when it registered, into
-// sc.Secrets.
-func (l *loader) secretsAlias(key string, sc *resolver.StoreConfig) {
-	t, _ := secret.LookupType(sc.Type)
-	if t.SecretsAlias == "" {
-		return
-	}
-	allow, ok := sc.Settings[t.SecretsAlias]
-	if !ok {
-		return
-	}
-	delete(sc.Settings, t.SecretsAlias)
-	if sc.Secrets != nil {
-		l.bad(key+"."+t.SecretsAlias, "give the %s store's patterns once: %s is an older spelling of secrets.allow; move them there", sc.Type, t.SecretsAlias)
-	} else {
-		sc.Secrets = envAllow(key+"."+t.SecretsAlias, allow, l.bad)
-	}
-}
-
-// callers reads the callers section and checks it against the stores and
-// serve.tokens.
-func (l *loader) callers(a *Agent, v any, stores map[string]any) {
-	a.Callers = parseCallers(v, stores, l.bad)
-	names := map[string]policy.Namer{}
-	for n := range a.Stores {
-		names[n] = nil
-	}
-	// Overlaps and patterns, with every other problem; the stores' own
-	// reading of their names is checked when the agent builds them.
-	if _, err := policy.CompileCallers(cloneCallers(a.Callers), names); err != nil {
-		l.fail(err)
-	}
-	for _, c := range a.Callers {
-		for _, tok := range c.Tokens {
-			if _, ok := a.Serve.Tokens[tok]; !ok {
-				l.bad("callers."+c.Name+".tokens", "no token %q is declared in serve.tokens (declared: %s)", tok, strings.Join(sortedKeys(a.Serve.Tokens), ", "))
-			}
-		}
-	}
-}
-
-// cloneCallers copies specs deeply enough that compiling them (which fills
-// in rule origins) leaves the originals as loaded.
-func cloneCallers(specs []policy.CallerSpec) []policy.CallerSpec {
-	out := make([]policy.CallerSpec, len(specs))
-	for i, sp := range specs {
-		out[i] = sp
-		out[i].Stores = map[string]*policy.Spec{}
-		for k, v := range sp.Stores {
-			if v != nil {
-				c := *v
-				v = &c
-			}
-			out[i].Stores[k] = v
-		}
-	}
-	return out
-}
-
-func toInt(v any) (int, bool) { return units.Int(v) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // ResolverConfig returns the [resolver.Config] for this agent config, as

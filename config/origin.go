@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -37,22 +36,6 @@ func fromOverride(origins map[string]string, key string) string {
 	}
 	sort.Strings(below)
 	return " (" + below[0] + " from " + origins[below[0]] + ")"
-}
-
-var unknownKeyRE = regexp.MustCompile(`^unknown key \(known: ([^)]*)\)`)
-
-// suggestKnown adds "did you mean …?" to an "unknown key (known: …)"
-// message when key's last segment is a typo of a known one.
-func suggestKnown(key, msg string) string {
-	m := unknownKeyRE.FindStringSubmatch(msg)
-	if m == nil {
-		return msg
-	}
-	word := key[strings.LastIndexByte(key, '.')+1:]
-	if s := secret.Suggest(word, strings.Split(m[1], ", ")); s != "" {
-		return msg + fmt.Sprintf(": did you mean %q?", s)
-	}
-	return msg
 }
 
 func (a *Agent) badRule(store string) {

@@ -1,16 +1,13 @@
 package config
 
 import (
-	"fmt"
-	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	yamlv3 "gopkg.in/yaml.v3"
+	"github.com/latchkey/latchkey/server/serveconf"
 )
 
 func loadServe(t *testing.T, serve string) (*Agent, error) {
@@ -43,7 +40,7 @@ func TestServe(t *testing.T) {
 	s := a.Serve
 	if s.Socket != "/run/x.sock" || s.SocketMode != 0o640 || s.TCP != "127.0.0.1:2773" || s.SecretsManagerStore != "app" ||
 		s.GracePeriod != 3*time.Second || s.MaxBodyBytes != 64<<10 || s.MaxHeaderBytes != 8192 || s.ReadTimeout != 2*time.Second ||
-		s.MaxConnections != 10 || s.Tokens[DefaultTokenName].File != "/etc/latchkey/token" || s.Tokens["etl"].Env != "ETL_TOKEN" {
+		s.MaxConnections != 10 || s.Tokens[serveconf.DefaultTokenName].File != "/etc/latchkey/token" || s.Tokens["etl"].Env != "ETL_TOKEN" {
 		t.Fatalf("serve = %+v", s)
 	}
 	// Overrides reach the section like any key.
@@ -97,53 +94,5 @@ func TestServeErrors(t *testing.T) {
 	_, err := loadServe(t, "  tcp: 10.0.0.1:1\n  grace_period: x\n  max_connections: -1\n")
 	if n := strings.Count(err.Error(), "\n") + 1; n != 4 {
 		t.Errorf("want 4 problems (tcp twice: address and token), got %d:\n%v", n, err)
-	}
-}
-
-// FuzzServe feeds arbitrary serve sections to the parser: it must report
-// problems, never panic, and accept a TCP address only when it is
-// host:port with a loopback IP or localhost (unless non-loopback is allowed).
-func FuzzServe(f *testing.F) {
-	for _, s := range []string{
-		"socket: /run/x.sock\nsocket_mode: 0660\ntcp: 127.0.0.1:2773\ntoken_env: T\n",
-		"tcp: '[::1]:0'\ntokens: {a: {file: /f}, b: {env: B}}\n",
-		"tcp: 0.0.0.0:1\nallow_non_loopback: true\ntoken_file: /t\n",
-		"max_body_bytes: 4MiB\nmax_header_bytes: 1KiB\nmax_connections: 1\ngrace_period: 1ms\n",
-		"socket_mode: '0o600'\nread_timeout: 1h\n",
-		"tokens: [x]\n", "- a\n", "tcp: ':'\n", "tcp: '[fe80::1%eth0]:80'\ntoken_env: T\n",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, doc string) {
-		var v any
-		if yamlv3.Unmarshal([]byte(doc), &v) != nil {
-			return
-		}
-		problems := 0
-		s := parseServe(v, func(key, format string, args ...any) {
-			problems++
-			if !strings.HasPrefix(key, "serve") {
-				t.Fatalf("problem under key %q", key)
-			}
-			_ = fmt.Sprintf(format, args...)
-		})
-		if problems == 0 && s.TCP != "" && !s.AllowNonLoopback {
-			host, _, err := net.SplitHostPort(s.TCP)
-			ip, perr := netip.ParseAddr(host)
-			if err != nil || (host != "localhost" && (perr != nil || !ip.IsLoopback())) {
-				t.Fatalf("accepted tcp %q", s.TCP)
-			}
-		}
-	})
-}
-
-// TestServeKeys pins the serve section's keys, which unknown-key errors
-// list, now that they are read from Serve's tags.
-func TestServeKeys(t *testing.T) {
-	want := "allow_non_loopback, grace_period, idle_timeout, max_body_bytes, max_connections, " +
-		"max_header_bytes, read_header_timeout, read_timeout, secretsmanager_store, socket, " +
-		"socket_mode, tcp, token_env, token_file, tokens, write_timeout"
-	if got := strings.Join(serveKeys, ", "); got != want {
-		t.Fatalf("serve keys:\n got %s\nwant %s", got, want)
 	}
 }

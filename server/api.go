@@ -116,9 +116,9 @@ func refreshCtx(r *http.Request) context.Context {
 	return r.Context()
 }
 
-// withTimeout bounds a resolution by the agent config's timeout.
+// withTimeout bounds a resolution by the Spec's timeout.
 func withTimeout(ctx context.Context, g *generation) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, g.agent.Timeout)
+	return context.WithTimeout(ctx, g.spec.timeout())
 }
 
 // resolutionError answers a failed Resolve: every failed field (422), or a
@@ -137,14 +137,14 @@ func resolutionError(w http.ResponseWriter, err error) {
 	writeError(w, http.StatusBadRequest, api.CodeWorkflowInvalid, err.Error(), resolver.ErrorsJSON(err)...)
 }
 
-func (s *Server) serveResolve(w http.ResponseWriter, r *http.Request, g *generation) {
+func (s *Server) serveResolve(w http.ResponseWriter, r *http.Request, g *generation, gr grant) {
 	wf, ok := s.readWorkflow(w, r)
 	if !ok {
 		return
 	}
 	ctx, cancel := withTimeout(refreshCtx(r), g)
 	defer cancel()
-	res, err := g.resolverFor(ctx).Resolve(ctx, wf)
+	res, err := gr.resolver.Resolve(ctx, wf)
 	if err != nil {
 		resolutionError(w, err)
 		return
@@ -161,7 +161,7 @@ func resolveResponse(wf string, res *resolver.Result, usedEnv []string) api.Reso
 	return out
 }
 
-func (s *Server) serveCheck(w http.ResponseWriter, r *http.Request, g *generation) {
+func (s *Server) serveCheck(w http.ResponseWriter, r *http.Request, g *generation, gr grant) {
 	offline := r.URL.Query().Get("offline") == "true"
 	wf, ok := s.readWorkflow(w, r)
 	if !ok {
@@ -169,7 +169,7 @@ func (s *Server) serveCheck(w http.ResponseWriter, r *http.Request, g *generatio
 	}
 	ctx, cancel := withTimeout(r.Context(), g)
 	defer cancel()
-	out, err := check.Workflow(ctx, g.resolverFor(ctx), wf, offline)
+	out, err := check.Workflow(ctx, gr.resolver, wf, offline)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, api.CodeWorkflowInvalid, err.Error(), resolver.ErrorsJSON(err)...)
 		return
@@ -194,7 +194,7 @@ func kindStatus(kind string) int {
 	return http.StatusInternalServerError
 }
 
-func (s *Server) serveSecret(w http.ResponseWriter, r *http.Request, g *generation) {
+func (s *Server) serveSecret(w http.ResponseWriter, r *http.Request, g *generation, gr grant) {
 	raw := r.URL.Query().Get("ref")
 	if raw == "" {
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "give the reference as ?ref=secret://STORE/NAME#KEY (URL-encoded)")
@@ -206,11 +206,11 @@ func (s *Server) serveSecret(w http.ResponseWriter, r *http.Request, g *generati
 		return
 	}
 	wf := resolver.Workflow{Name: "secret", Fields: []resolver.Field{{Name: "value", Source: secret.Source{Ref: &ref}}}}
-	plan, err := g.resolverFor(r.Context()).Plan(wf)
+	plan, err := gr.resolver.Plan(wf)
 	if err != nil {
 		// Resolve fails the same way, without fetching, and tells the
 		// observers (the audit log records the refusal).
-		_, _ = g.resolverFor(r.Context()).Resolve(r.Context(), wf)
+		_, _ = gr.resolver.Resolve(r.Context(), wf)
 		status, code := http.StatusBadRequest, api.CodeBadRequest
 		if errors.Is(err, secret.ErrNotAllowed) {
 			status, code = http.StatusForbidden, api.CodeForbidden // a secrets rule refused it
@@ -220,7 +220,7 @@ func (s *Server) serveSecret(w http.ResponseWriter, r *http.Request, g *generati
 	}
 	ctx, cancel := withTimeout(refreshCtx(r), g)
 	defer cancel()
-	res, err := g.resolverFor(ctx).Resolve(ctx, wf)
+	res, err := gr.resolver.Resolve(ctx, wf)
 	if err != nil {
 		var rerr *resolver.Error
 		if errors.As(err, &rerr) && len(rerr.Fields) == 1 {
@@ -240,7 +240,7 @@ func (s *Server) serveSecret(w http.ResponseWriter, r *http.Request, g *generati
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) serveInvalidate(w http.ResponseWriter, r *http.Request, g *generation) {
+func (s *Server) serveInvalidate(w http.ResponseWriter, r *http.Request, _ *generation, gr grant) {
 	data, ok := s.readBody(w, r)
 	if !ok {
 		return
@@ -263,7 +263,7 @@ func (s *Server) serveInvalidate(w http.ResponseWriter, r *http.Request, g *gene
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, `"version" needs "secret"`)
 		return
 	}
-	res := g.resolverFor(r.Context())
+	res := gr.resolver
 	if req.Store != "" && !hasStore(res, req.Store) {
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, fmt.Sprintf("store %q is not declared (declared: %s)", req.Store, strings.Join(res.StoreNames(), ", ")))
 		return
@@ -287,11 +287,11 @@ func hasStore(res *resolver.Resolver, name string) bool {
 	return false
 }
 
-func (s *Server) serveHealth(w http.ResponseWriter, _ *http.Request, _ *generation) {
+func (s *Server) serveHealth(w http.ResponseWriter, _ *http.Request, _ *generation, _ grant) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-func (s *Server) serveReady(w http.ResponseWriter, _ *http.Request, g *generation) {
+func (s *Server) serveReady(w http.ResponseWriter, _ *http.Request, g *generation, _ grant) {
 	if g.res == nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "building stores"})
 		return
@@ -299,11 +299,11 @@ func (s *Server) serveReady(w http.ResponseWriter, _ *http.Request, g *generatio
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "stores": g.res.StoreNames()})
 }
 
-func (s *Server) servePing(w http.ResponseWriter, _ *http.Request, _ *generation) {
+func (s *Server) servePing(w http.ResponseWriter, _ *http.Request, _ *generation, _ grant) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = io.WriteString(w, "healthy")
 }
 
-func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request, _ *generation) {
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request, _ *generation, _ grant) {
 	s.metrics.handler.ServeHTTP(w, r)
 }

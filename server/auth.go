@@ -12,10 +12,10 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/latchkey/latchkey/config"
 	"github.com/latchkey/latchkey/internal/safefile"
 	"github.com/latchkey/latchkey/secret"
 	"github.com/latchkey/latchkey/server/api"
+	"github.com/latchkey/latchkey/server/serveconf"
 )
 
 // MinTokenBytes is the shortest token accepted: a token is a password that
@@ -51,7 +51,7 @@ type tokens struct {
 // token instead: it is left out, named in revoked, and the reload goes on,
 // so that deleting one token's file and reloading shuts out that client
 // alone.
-func readTokens(srcs map[string]config.TokenSource, getenv func(string) string, revoke bool) (t tokens, revoked []string, err error) {
+func readTokens(srcs map[string]serveconf.TokenSource, getenv func(string) string, revoke bool) (t tokens, revoked []string, err error) {
 	var errs []error
 	t.revoked = new(atomic.Pointer[map[string]bool])
 	names := make([]string, 0, len(srcs))

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/latchkey/latchkey/config"
 	"github.com/latchkey/latchkey/policy"
 	"github.com/latchkey/latchkey/resolver"
 )
@@ -17,34 +16,37 @@ import (
 // never a Wasm module's instances, a cache, or a client's state. A caller
 // no entry names is refused before anything is read.
 
-type entryKey struct{}
-
-// withEntry marks ctx as a request of the caller entry name.
-func withEntry(ctx context.Context, name string) context.Context {
-	return context.WithValue(ctx, entryKey{}, name)
+// grant is what [Server.authorized] hands an endpoint that uses the
+// stores: the callers entry that names the request's caller ("" without a
+// callers section) and the Resolver that caller may use, its entry's or,
+// without a callers section, the agent's own. Handlers resolve through
+// Resolver alone, so no request reaches a store its entry does not name.
+type grant struct {
+	entry    string
+	resolver *resolver.Resolver
 }
 
-// resolverFor returns the Resolver the request's caller may use: its
-// entry's, or the agent's own when the config has no callers section.
-func (g *generation) resolverFor(ctx context.Context) *resolver.Resolver {
-	if name, ok := ctx.Value(entryKey{}).(string); ok {
-		return g.byEntry[name]
+// grantFor returns the grant of the caller entry named entry ("": no
+// callers section) in g.
+func (g *generation) grantFor(entry string) grant {
+	if g.callers == nil {
+		return grant{resolver: g.res}
 	}
-	return g.res
+	return grant{entry: entry, resolver: g.byEntry[entry]}
 }
 
 // compileCallers compiles the callers section for matching (the stores'
 // own reading of the patterns is checked when each entry's Resolver is
 // built). It returns nil when the section is absent.
-func compileCallers(agent *config.Agent) (*policy.Callers, error) {
-	if len(agent.Callers) == 0 {
+func compileCallers(spec *Spec) (*policy.Callers, error) {
+	if len(spec.Callers) == 0 {
 		return nil, nil
 	}
 	names := map[string]policy.Namer{}
-	for n := range agent.Stores {
+	for n := range spec.Resolver.Stores {
 		names[n] = nil
 	}
-	specs, err := lookupAccounts(agent.Callers)
+	specs, err := lookupAccounts(spec.Callers)
 	if err != nil {
 		return nil, err
 	}
@@ -79,11 +81,11 @@ func entryConfig(base resolver.Config, entry policy.CallerSpec) resolver.Config 
 // buildEntries builds (or, on reload, rebuilds from old) one Resolver per
 // caller entry. On error it gives up what it built: a rebuilt Resolver
 // hands the stores it took over back to the one still serving.
-func (s *Server) buildEntries(ctx context.Context, agent *config.Agent, old map[string]*resolver.Resolver) (map[string]*resolver.Resolver, error) {
+func (s *Server) buildEntries(ctx context.Context, spec *Spec, old map[string]*resolver.Resolver) (map[string]*resolver.Resolver, error) {
 	out := map[string]*resolver.Resolver{}
-	base := s.resolverConfig(agent)
+	base := s.resolverConfig(spec)
 	var errs []error
-	entries := append([]policy.CallerSpec(nil), agent.Callers...)
+	entries := append([]policy.CallerSpec(nil), spec.Callers...)
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	for _, e := range entries {
 		cfg := entryConfig(base, e)

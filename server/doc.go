@@ -22,11 +22,20 @@
 //
 // # Lifecycle
 //
-// [New] loads the agent config and reads the tokens; [Server.Listen] opens
+// [New] loads the configuration, a [Spec], with [Config.Load], and reads
+// the tokens; [Server.Listen] opens
 // the listeners (refusing a live socket, removing a stale one);
 // [Server.Serve] builds the stores, serves until its context ends, then
 // drains in-flight requests for the grace period. [Server.Reload] loads the
 // config again and swaps it in only when it is good, rebuilding the stores
 // that changed. The package never handles signals: cmd/latchkey maps SIGHUP
 // to Reload and SIGTERM to the end of Serve's context.
+//
+// # Configuration
+//
+// A [Spec] is Go values: the stores ([resolver.Config]), the timeout, the
+// serve section ([serveconf.Settings], package server/serveconf) and the
+// callers section ([policy.CallerSpec]). `latchkey serve` builds it from
+// the agent config file with package config; an embedder may build it
+// itself, and this package does not import the config loader (Example).
 package server

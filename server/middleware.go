@@ -111,6 +111,10 @@ func direct(next http.Handler) http.Handler {
 // routes after [Server.identified].
 type held func(w http.ResponseWriter, r *http.Request, g *generation)
 
+// granted is an endpoint's handler: it runs after [Server.authorized], with
+// the caller's grant (the zero grant for an endpoint that uses no store).
+type granted func(w http.ResponseWriter, r *http.Request, g *generation, gr grant)
+
 // identified holds the current generation for the request (503 when the
 // server is stopping) and identifies the caller by it: the unix peer, or
 // the token's name on TCP (401 without a valid token unless open). A
@@ -169,21 +173,23 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request, c *conn, g *ge
 }
 
 // authorized lets a caller use endpoint e when the callers section names
-// it (for endpoints that use stores; the request goes on with its entry's
-// stores) and the Authorizer allows it (for all but open endpoints), 403
-// otherwise; then it answers 503 to an endpoint that needs the stores
-// while they are being built.
-func (s *Server) authorized(e endpoint, next held) held {
+// it (for endpoints that use stores) and the Authorizer allows it (for all
+// but open endpoints), 403 otherwise; then it answers 503 to an endpoint
+// that needs the stores while they are being built. An endpoint that uses
+// the stores is handed the grant of the caller's entry: the Resolver of
+// that entry's stores.
+func (s *Server) authorized(e endpoint, next granted) held {
 	return func(w http.ResponseWriter, r *http.Request, g *generation) {
 		caller, _ := secret.CallerFrom(r.Context())
+		var entry string
 		if g.callers != nil && e.stores {
-			entry, err := g.callers.Match(caller)
+			rule, err := g.callers.Match(caller)
 			if err != nil {
 				s.log.Warn("refused a caller no callers entry names", "caller", caller.String(), "endpoint", e.name)
 				writeError(w, http.StatusForbidden, api.CodeForbidden, err.Error())
 				return
 			}
-			r = r.WithContext(withEntry(r.Context(), entry.Name()))
+			entry = rule.Name()
 		}
 		if g.authorize != nil && !e.open {
 			if err := g.authorize(r.Context(), caller, e.name); err != nil {
@@ -192,10 +198,14 @@ func (s *Server) authorized(e endpoint, next held) held {
 				return
 			}
 		}
-		if e.stores && g.res == nil {
+		if !e.stores {
+			next(w, r, g, grant{})
+			return
+		}
+		if g.res == nil {
 			writeError(w, http.StatusServiceUnavailable, api.CodeNotReady, "the stores are still being built; retry once /readyz answers 200")
 			return
 		}
-		next(w, r, g)
+		next(w, r, g, g.grantFor(entry))
 	}
 }

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchkey/latchkey/config"
 	"github.com/latchkey/latchkey/internal/safefile"
 	"github.com/latchkey/latchkey/server/api"
+	"github.com/latchkey/latchkey/server/serveconf"
 )
 
 // TestRevocationDoesNotWaitForReload: a reload that cannot finish (its
@@ -33,11 +33,11 @@ func TestRevocationDoesNotWaitForReload(t *testing.T) {
 		return baseConfig(dir, "  tokens:\n    other: {file: "+filepath.Join(dir, "other")+"}\n")
 	}, func(c *Config) {
 		load := c.Load
-		c.Load = func() (*config.Agent, error) {
+		c.Load = func(ctx context.Context) (*Spec, error) {
 			if stuck.Load() {
 				<-release
 			}
-			return load()
+			return load(ctx)
 		}
 	})
 	defer close(release)
@@ -143,7 +143,7 @@ func TestTokenFileSpecial(t *testing.T) {
 			var err error
 			go func() {
 				defer close(done)
-				tk, _, err = readTokens(map[string]config.TokenSource{"ci": {File: tc.path}}, nil, false)
+				tk, _, err = readTokens(map[string]serveconf.TokenSource{"ci": {File: tc.path}}, nil, false)
 			}()
 			select {
 			case <-done:

@@ -18,7 +18,7 @@ type endpoint struct {
 	// stores endpoints need the stores built and, with a callers section,
 	// an entry naming the caller.
 	stores bool
-	serve  func(s *Server, w http.ResponseWriter, r *http.Request, g *generation)
+	serve  func(s *Server, w http.ResponseWriter, r *http.Request, g *generation, gr grant)
 }
 
 var endpoints = []endpoint{
@@ -47,7 +47,7 @@ var endpoints = []endpoint{
 func (s *Server) handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, e := range endpoints {
-		serve := func(w http.ResponseWriter, r *http.Request, g *generation) { e.serve(s, w, r, g) }
+		serve := func(w http.ResponseWriter, r *http.Request, g *generation, gr grant) { e.serve(s, w, r, g, gr) }
 		mux.Handle(e.method+" "+e.path, s.admit(e.name, e.open, s.authorized(e, serve)))
 		mux.Handle(e.path, s.admit(e.name, e.open, wrongMethod(e)))
 	}

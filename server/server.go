@@ -8,56 +8,21 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/latchkey/latchkey/config"
 	"github.com/latchkey/latchkey/policy"
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
-	"github.com/latchkey/latchkey/server/api"
+	"github.com/latchkey/latchkey/server/serveconf"
 )
-
-// Defaults of the serve section's settings (config.Serve's zero values).
-const (
-	DefaultSocketMode        os.FileMode = 0o660
-	DefaultGracePeriod                   = 10 * time.Second
-	DefaultMaxBodyBytes                  = 1 << 20
-	DefaultMaxHeaderBytes                = 16 << 10
-	DefaultReadHeaderTimeout             = 5 * time.Second
-	DefaultReadTimeout                   = 10 * time.Second
-	DefaultIdleTimeout                   = 60 * time.Second
-	DefaultMaxConnections                = 256
-	// writeMargin is how much longer than a resolution's timeout a
-	// response may take to write when serve.write_timeout is unset.
-	writeMargin = 10 * time.Second
-)
-
-// Config configures a [Server]. Only Load is required.
-type Config struct {
-	// Load loads the agent config, at start and on every Reload.
-	Load func() (*config.Agent, error)
-	// Logger receives the server's records (default: discard). No record
-	// carries a value or a token.
-	Logger *slog.Logger
-	// Observer, when not nil, is told about every fetch and resolution
-	// besides the server's own metrics (an audit log).
-	Observer resolver.Observer
-	// Authorizer, when not nil, builds from each loaded agent config (at
-	// start and on every reload) the check every request passes once its
-	// caller is known. An error refuses the config, as a bad store does.
-	Authorizer func(agent *config.Agent) (Authorizer, error)
-	// Getenv reads the variables tokens come from (default os.Getenv).
-	Getenv func(string) string
-}
 
 // Server is the resident agent. Its methods may be called concurrently.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
-	opts    options
+	opts    serveconf.Settings // the serve section at start, with the defaults applied
 	metrics *metrics
 	obs     resolver.Observer
 	http    *http.Server
@@ -71,65 +36,12 @@ type Server struct {
 	workflows *wfCache
 }
 
-// options are the serve section's settings ([config.Serve]) with the
-// server's defaults applied: Socket is "" for no unix listener. Tokens are
-// read from each generation's agent config, not from here.
-type options struct {
-	config.Serve
-}
-
-// listenerSettings returns o without what a reload does apply (the
-// write timeout, the Secrets Manager store, the tokens).
-func (o options) listenerSettings() options {
-	o.WriteTimeout, o.SecretsManagerStore, o.Tokens = 0, "", nil
-	return o
-}
-
-// sameListeners reports whether o and p differ only in what a reload
-// applies.
-func (o options) sameListeners(p options) bool {
-	return reflect.DeepEqual(o.listenerSettings(), p.listenerSettings())
-}
-
-func optionsFrom(a *config.Agent, getenv func(string) string) options {
-	o := options{Serve: a.Serve}
-	switch o.Socket {
-	case "":
-		o.Socket = api.DefaultSocketPath(getenv)
-	case "none":
-		o.Socket = ""
-	}
-	def := func(v *time.Duration, d time.Duration) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	if o.SocketMode == 0 {
-		o.SocketMode = DefaultSocketMode
-	}
-	def(&o.GracePeriod, DefaultGracePeriod)
-	def(&o.ReadHeaderTimeout, DefaultReadHeaderTimeout)
-	def(&o.ReadTimeout, DefaultReadTimeout)
-	def(&o.IdleTimeout, DefaultIdleTimeout)
-	def(&o.WriteTimeout, a.Timeout+writeMargin)
-	if o.MaxBodyBytes == 0 {
-		o.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if o.MaxHeaderBytes == 0 {
-		o.MaxHeaderBytes = DefaultMaxHeaderBytes
-	}
-	if o.MaxConnections == 0 {
-		o.MaxConnections = DefaultMaxConnections
-	}
-	return o
-}
-
-// generation is one loaded agent config and what was built from it.
+// generation is one loaded Spec and what was built from it.
 // Requests hold it while they run; once retired, the last one out closes
 // its resolver (which closes only the stores a newer generation did not
 // take over).
 type generation struct {
-	agent     *config.Agent
+	spec      *Spec
 	res       *resolver.Resolver // nil until the stores are built
 	tokens    tokens
 	authorize Authorizer
@@ -204,9 +116,9 @@ func (g *generation) close() {
 	}()
 }
 
-// New loads the agent config and reads the tokens. It opens nothing:
-// [Server.Listen] does.
-func New(cfg Config) (*Server, error) {
+// New loads the configuration (cfg.Load) and reads the tokens. It opens
+// nothing: [Server.Listen] does.
+func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Load == nil {
 		return nil, errors.New("server: Config.Load is required")
 	}
@@ -217,16 +129,16 @@ func New(cfg Config) (*Server, error) {
 		cfg.Getenv = os.Getenv
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, ready: make(chan struct{}), workflows: newWFCache()}
-	agent, err := cfg.Load()
+	spec, err := cfg.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	g, err := s.prepare(agent, false)
+	g, err := s.prepare(spec, false)
 	if err != nil {
 		return nil, err
 	}
 	s.gen.Store(g)
-	s.opts = optionsFrom(agent, cfg.Getenv)
+	s.opts = serveDefaults(spec, cfg.Getenv)
 	s.metrics = newMetrics()
 	s.metrics.reg.MustRegister(newStoreCollector(s))
 	s.obs = resolver.Observers(s.metrics, cfg.Observer)
@@ -245,10 +157,10 @@ func New(cfg Config) (*Server, error) {
 
 // prepare reads what a generation needs besides its stores: the tokens
 // and the authorizer.
-func (s *Server) prepare(agent *config.Agent, reload bool) (*generation, error) {
-	g := &generation{agent: agent, log: s.log, closed: make(chan struct{})}
+func (s *Server) prepare(spec *Spec, reload bool) (*generation, error) {
+	g := &generation{spec: spec, log: s.log, closed: make(chan struct{})}
 	var errs []error
-	t, revoked, err := readTokens(agent.Serve.Tokens, s.cfg.Getenv, reload)
+	t, revoked, err := readTokens(spec.Serve.Tokens, s.cfg.Getenv, reload)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -259,11 +171,11 @@ func (s *Server) prepare(agent *config.Agent, reload bool) (*generation, error) 
 	for _, w := range t.warnings {
 		s.log.Warn(w)
 	}
-	if g.callers, err = compileCallers(agent); err != nil {
+	if g.callers, err = compileCallers(spec); err != nil {
 		errs = append(errs, err)
 	}
 	if s.cfg.Authorizer != nil {
-		a, err := s.cfg.Authorizer(agent)
+		a, err := s.cfg.Authorizer(spec)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -271,8 +183,8 @@ func (s *Server) prepare(agent *config.Agent, reload bool) (*generation, error) 
 	}
 	if err := errors.Join(errs...); err != nil {
 		where := "agent config"
-		if agent.Path != "" {
-			where += " " + agent.Path
+		if spec.Path != "" {
+			where += " " + spec.Path
 		}
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
@@ -394,18 +306,18 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.log.Info("listening", "addr", l.Addr().String(), "network", l.Addr().Network())
 	}
 	g := s.gen.Load()
-	res, err := resolver.New(ctx, s.resolverConfig(g.agent))
+	res, err := resolver.New(ctx, s.resolverConfig(g.spec))
 	if err != nil {
 		s.drain(context.Background())
-		return fmt.Errorf("agent config %s: %w", g.agent.Path, err)
+		return fmt.Errorf("agent config %s: %w", g.spec.Path, err)
 	}
-	entries, err := s.buildEntries(ctx, g.agent, nil)
+	entries, err := s.buildEntries(ctx, g.spec, nil)
 	if err != nil {
 		_ = res.Close()
 		s.drain(context.Background())
-		return fmt.Errorf("agent config %s: %w", g.agent.Path, err)
+		return fmt.Errorf("agent config %s: %w", g.spec.Path, err)
 	}
-	s.swap(&generation{agent: g.agent, res: res, tokens: g.tokens, authorize: g.authorize, callers: g.callers, byEntry: entries, log: s.log, closed: make(chan struct{})})
+	s.swap(&generation{spec: g.spec, res: res, tokens: g.tokens, authorize: g.authorize, callers: g.callers, byEntry: entries, log: s.log, closed: make(chan struct{})})
 	s.metrics.ready.Set(1)
 	close(s.ready)
 	s.log.Info("ready", "stores", len(res.StoreNames()))
@@ -444,8 +356,13 @@ func (s *Server) drain(ctx context.Context) {
 	s.log.Info("stopped", "drained_in", time.Since(start).Round(time.Millisecond))
 }
 
-func (s *Server) resolverConfig(a *config.Agent) resolver.Config {
-	rc := a.CachedResolverConfig(s.log)
+// resolverConfig is spec's resolver config with the server's logger (when
+// it sets none) and metrics.
+func (s *Server) resolverConfig(spec *Spec) resolver.Config {
+	rc := spec.Resolver
+	if rc.Logger == nil {
+		rc.Logger = s.log
+	}
 	rc.Observer = resolver.Observers(s.obs, rc.Observer)
 	return rc
 }
@@ -487,7 +404,7 @@ func (s *Server) acquire() *generation {
 // reload holds the lock.
 func (s *Server) Reload(ctx context.Context) (resolver.Changes, error) {
 	if g := s.gen.Load(); g != nil {
-		fresh, _, _ := readTokens(g.agent.Serve.Tokens, s.cfg.Getenv, true)
+		fresh, _, _ := readTokens(g.spec.Serve.Tokens, s.cfg.Getenv, true)
 		s.revoke(g, fresh)
 	}
 	s.reloadMu.Lock()
@@ -510,26 +427,26 @@ func (s *Server) reload(ctx context.Context) (resolver.Changes, error) {
 	if cur.res == nil {
 		return resolver.Changes{}, errors.New("reload: the stores are still being built; try again once /readyz answers")
 	}
-	agent, err := s.cfg.Load()
+	spec, err := s.cfg.Load(ctx)
 	if err != nil {
 		return resolver.Changes{}, err
 	}
-	g, err := s.prepare(agent, true)
+	g, err := s.prepare(spec, true)
 	if err != nil {
 		return resolver.Changes{}, err
 	}
 	s.revoke(cur, g.tokens) // tokens the new config dropped
-	res, ch, err := cur.res.Rebuild(ctx, s.resolverConfig(agent))
+	res, ch, err := cur.res.Rebuild(ctx, s.resolverConfig(spec))
 	if err != nil {
-		return resolver.Changes{}, fmt.Errorf("agent config %s: %w", agent.Path, err)
+		return resolver.Changes{}, fmt.Errorf("agent config %s: %w", spec.Path, err)
 	}
-	entries, err := s.buildEntries(ctx, agent, cur.byEntry)
+	entries, err := s.buildEntries(ctx, spec, cur.byEntry)
 	if err != nil {
 		_ = res.Discard() // cur keeps serving with its stores
-		return resolver.Changes{}, fmt.Errorf("agent config %s: %w", agent.Path, err)
+		return resolver.Changes{}, fmt.Errorf("agent config %s: %w", spec.Path, err)
 	}
 	g.res, g.byEntry = res, entries
-	if o := optionsFrom(agent, s.cfg.Getenv); !o.sameListeners(s.opts) {
+	if !sameListeners(serveDefaults(spec, s.cfg.Getenv), s.opts) {
 		s.log.Warn("serve settings changed (socket, tcp, limits, time-outs): restart latchkey serve to apply them; the stores, tokens and timeout were reloaded")
 	}
 	s.swap(g)

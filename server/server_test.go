@@ -23,6 +23,7 @@ import (
 	"github.com/latchkey/latchkey/internal/logbuf"
 	"github.com/latchkey/latchkey/secret"
 	"github.com/latchkey/latchkey/server/api"
+	"github.com/latchkey/latchkey/server/serveconf"
 )
 
 // memStore is the store of type "servertest-mem": the values of its
@@ -132,6 +133,19 @@ serve:
 %s`, plantedValue, plantedName, plantedValue, plantedValue, filepath.Join(dir, "s.sock"), filepath.Join(dir, "token"), serve)
 }
 
+// loadConfig is the Load `latchkey serve` gives the server: the agent
+// config file at path, read by package config (internal/cli wires it the
+// same way), with no environment overrides.
+func loadConfig(path string) func(context.Context) (*Spec, error) {
+	return func(context.Context) (*Spec, error) {
+		a, err := config.Load(config.Options{Path: path, Environ: []string{}})
+		if err != nil {
+			return nil, err
+		}
+		return &Spec{Path: a.Path, Resolver: a.CachedResolverConfig(nil), Timeout: a.Timeout, Serve: a.Serve, Callers: a.Callers}, nil
+	}
+}
+
 func start(t testing.TB, extra string, mod func(*Config)) *harness {
 	t.Helper()
 	return startWith(t, func(dir string) string { return baseConfig(dir, extra) }, mod)
@@ -144,13 +158,11 @@ func startWith(t testing.TB, doc func(dir string) string, mod func(*Config)) *ha
 	h := &harness{t: t, dir: dir, cfg: filepath.Join(dir, "agent.yaml")}
 	write(t, filepath.Join(dir, "token"), testToken+"\n")
 	write(t, h.cfg, doc(dir))
-	cfg := Config{Load: func() (*config.Agent, error) {
-		return config.Load(config.Options{Path: h.cfg, Environ: []string{}})
-	}}
+	cfg := Config{Load: loadConfig(h.cfg)}
 	if mod != nil {
 		mod(&cfg)
 	}
-	srv, err := New(cfg)
+	srv, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +403,7 @@ func TestCallers(t *testing.T) {
 	seen := map[string]secret.Caller{}
 	var fromCtx secret.Caller
 	h := start(t, "", func(c *Config) {
-		c.Authorizer = func(*config.Agent) (Authorizer, error) {
+		c.Authorizer = func(*Spec) (Authorizer, error) {
 			return func(ctx context.Context, caller secret.Caller, endpoint string) error {
 				mu.Lock()
 				defer mu.Unlock()
@@ -419,7 +431,7 @@ func TestCallers(t *testing.T) {
 		t.Fatal(r.body)
 	}
 	mu.Lock()
-	if c := seen["readyz"]; c.Kind != secret.CallerToken || c.Token != config.DefaultTokenName {
+	if c := seen["readyz"]; c.Kind != secret.CallerToken || c.Token != serveconf.DefaultTokenName {
 		t.Errorf("token caller = %+v", c)
 	}
 	mu.Unlock()
@@ -551,7 +563,7 @@ func TestTokens(t *testing.T) {
 	write(t, filepath.Join(dir, "short"), "short\n")
 	write(t, filepath.Join(dir, "good"), testToken+"\r\n")
 	env := map[string]string{"GOOD": "env-token-0123456789"}
-	_, _, err := readTokens(map[string]config.TokenSource{
+	_, _, err := readTokens(map[string]serveconf.TokenSource{
 		"short":   {File: filepath.Join(dir, "short")},
 		"missing": {File: filepath.Join(dir, "missing")},
 		"unset":   {Env: "UNSET"},
@@ -561,7 +573,7 @@ func TestTokens(t *testing.T) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}
 	}
-	tk, _, err := readTokens(map[string]config.TokenSource{"f": {File: filepath.Join(dir, "good")}, "e": {Env: "GOOD"}},
+	tk, _, err := readTokens(map[string]serveconf.TokenSource{"f": {File: filepath.Join(dir, "good")}, "e": {Env: "GOOD"}},
 		func(k string) string { return env[k] }, false)
 	if err != nil {
 		t.Fatal(err)
@@ -572,7 +584,7 @@ func TestTokens(t *testing.T) {
 	if err := os.Chmod(filepath.Join(dir, "good"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	open, _, err := readTokens(map[string]config.TokenSource{"f": {File: filepath.Join(dir, "good")}}, nil, false)
+	open, _, err := readTokens(map[string]serveconf.TokenSource{"f": {File: filepath.Join(dir, "good")}}, nil, false)
 	if err != nil || len(open.warnings) != 1 || !strings.Contains(open.warnings[0], "every user of the machine can read it") || strings.Contains(open.warnings[0], testToken) {
 		t.Errorf("a world-readable token file: %v %v", err, open.warnings)
 	}
@@ -755,7 +767,7 @@ func TestPanicIsContained(t *testing.T) {
 	var logs logbuf.Buffer
 	h := start(t, "", func(c *Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		c.Authorizer = func(*config.Agent) (Authorizer, error) {
+		c.Authorizer = func(*Spec) (Authorizer, error) {
 			return func(context.Context, secret.Caller, string) error { panic("boom " + plantedValue) }, nil
 		}
 	})
@@ -810,7 +822,7 @@ func TestStoreBuildFailure(t *testing.T) {
 	dir := shortTempDir(t)
 	p := filepath.Join(dir, "agent.yaml")
 	write(t, p, fmt.Sprintf("stores:\n  bad:\n    type: servertest-mem\n    fail: yes\nserve:\n  socket: %s\n", filepath.Join(dir, "s.sock")))
-	srv, err := New(Config{Load: func() (*config.Agent, error) { return config.Load(config.Options{Path: p, Environ: []string{}}) }})
+	srv, err := New(context.Background(), Config{Load: loadConfig(p)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -861,7 +873,7 @@ func TestNotReadyWhileBuilding(t *testing.T) {
 	dir := shortTempDir(t)
 	p := filepath.Join(dir, "agent.yaml")
 	write(t, p, fmt.Sprintf("stores:\n  slow:\n    type: servertest-mem\n    build_delay: 800ms\n    values: {a: b}\nserve:\n  socket: %s\n", filepath.Join(dir, "s.sock")))
-	srv, err := New(Config{Load: func() (*config.Agent, error) { return config.Load(config.Options{Path: p, Environ: []string{}}) }})
+	srv, err := New(context.Background(), Config{Load: loadConfig(p)})
 	if err != nil {
 		t.Fatal(err)
 	}

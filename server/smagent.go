@@ -39,7 +39,7 @@ func awsErrorFor(kind string) (int, string) {
 	return http.StatusInternalServerError, "InternalServiceError"
 }
 
-func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request, g *generation) {
+func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request, g *generation, gr grant) {
 	q := r.URL.Query()
 	id, versionID, stage := q.Get("secretId"), q.Get("versionId"), q.Get("versionStage")
 	switch {
@@ -58,18 +58,18 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request, g *
 		writeAWSError(w, http.StatusBadRequest, "InvalidParameterException", "refreshNow must be true or false")
 		return
 	}
-	ref := secret.Ref{Store: g.agent.Serve.SecretsManagerStore, Name: id, Version: versionID + stage}
+	ref := secret.Ref{Store: g.spec.Serve.SecretsManagerStore, Name: id, Version: versionID + stage}
 	wf := resolver.Workflow{Name: "secretsmanager", Fields: []resolver.Field{{Name: "SecretString", Source: secret.Source{Ref: &ref}}}}
-	plan, err := g.resolverFor(r.Context()).Plan(wf)
+	plan, err := gr.resolver.Plan(wf)
 	if err != nil {
-		_, _ = g.resolverFor(r.Context()).Resolve(r.Context(), wf) // records the refusal
+		_, _ = gr.resolver.Resolve(r.Context(), wf) // records the refusal
 		writeAWSError(w, http.StatusBadRequest, "InvalidParameterException", err.Error())
 		return
 	}
 	step := plan.Steps[0]
 	ctx, cancel := withTimeout(r.Context(), g)
 	defer cancel()
-	res, err := g.resolverFor(ctx).Resolve(ctx, wf)
+	res, err := gr.resolver.Resolve(ctx, wf)
 	if err != nil {
 		kind := resolver.ErrorKind(err)
 		var rerr *resolver.Error

@@ -53,9 +53,8 @@ type watchState struct {
 // watchOwner names the caller as the agent's rules see it: the unix peer's
 // uid and gid, or the token's name, and the callers entry it matched.
 // Not the pid: another process of the same user may read the same secrets.
-func watchOwner(ctx context.Context) string {
+func watchOwner(ctx context.Context, entry string) string {
 	c, _ := secret.CallerFrom(ctx)
-	entry, _ := ctx.Value(entryKey{}).(string)
 	return fmt.Sprintf("%s\x00%d\x00%d\x00%s\x00%s", c.Kind, c.UID, c.GID, c.Token, entry)
 }
 
@@ -168,7 +167,7 @@ func watchTimes(q url.Values) (interval, wait time.Duration, err error) {
 // every interval (at least 1s) with [resolver.Resolver.Watch]: one version
 // probe per secret, a fetch only of the secrets whose version moved or is
 // unknown; after wait (at most api.MaxWatchWait) it answers Changed false.
-func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generation) {
+func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generation, gr grant) {
 	wf, ok := s.readWorkflow(w, r)
 	if !ok {
 		return
@@ -180,9 +179,9 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generatio
 		return
 	}
 	since := q.Get("since")
-	rr := g.resolverFor(r.Context())
+	rr := gr.resolver
 	// A token stands for one caller's view of one workflow.
-	owner, wfd := watchOwner(r.Context()), workflowDigest(wf)
+	owner, wfd := watchOwner(r.Context(), gr.entry), workflowDigest(wf)
 	check := func(prev *resolver.Snapshot) (*resolver.Result, *resolver.Snapshot, error) {
 		ctx, cancel := withTimeout(r.Context(), g)
 		defer cancel()

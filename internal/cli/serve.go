@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -49,10 +50,7 @@ it, or the path is not a socket).`,
 					return err
 				}
 			}
-			load := func() (*config.Agent, error) {
-				return config.Load(config.Options{Path: a.configPath, Set: a.sets})
-			}
-			agent, err := load()
+			agent, err := a.loadServeConfig()
 			if err != nil {
 				return fail(ExitConfig, err)
 			}
@@ -60,7 +58,14 @@ it, or the path is not a socket).`,
 			if err != nil {
 				return fail(ExitConfig, err)
 			}
-			srv, err := server.New(server.Config{Load: load, Logger: a.log, Observer: obs})
+			load := func(context.Context) (*server.Spec, error) {
+				agent, err := a.loadServeConfig()
+				if err != nil {
+					return nil, err
+				}
+				return serverSpec(agent, a.log), nil
+			}
+			srv, err := server.New(cmd.Context(), server.Config{Load: load, Logger: a.log, Observer: obs})
 			if err != nil {
 				return fail(ExitConfig, err)
 			}
@@ -101,6 +106,24 @@ it, or the path is not a socket).`,
 		c.Parent().HelpFunc()(c, args)
 	})
 	return cmd
+}
+
+// loadServeConfig reads the agent config `latchkey serve` was given.
+func (a *app) loadServeConfig() (*config.Agent, error) {
+	return config.Load(config.Options{Path: a.configPath, Set: a.sets})
+}
+
+// serverSpec is the server's view of an agent config: every store cached
+// unless its cache section says enabled: false, the timeout, and the serve
+// and callers sections.
+func serverSpec(agent *config.Agent, log *slog.Logger) *server.Spec {
+	return &server.Spec{
+		Path:     agent.Path,
+		Resolver: agent.CachedResolverConfig(log),
+		Timeout:  agent.Timeout,
+		Serve:    agent.Serve,
+		Callers:  agent.Callers,
+	}
 }
 
 // Bounds of a SIGHUP reload: when it is reported as slow, and when its

@@ -6,7 +6,11 @@
 //
 // The functions return a plain error saying what the value is not; the
 // caller names the key and says what to write, as each section's messages
-// are its own (docs/config.md documents them).
+// are its own (docs/config.md documents them). [UnknownKey] is the one
+// message every section gives a key it does not know.
+//
+// It imports package secret (for its typo suggestions) and nothing else
+// of the project.
 package units
 
 import (
@@ -17,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/latchkey/latchkey/secret"
 )
 
 // Duration is a length of time written as Go writes one ("30s", "2m",
@@ -171,4 +177,17 @@ func Bool(v any) (bool, bool) {
 		return p, err == nil
 	}
 	return false, false
+}
+
+// UnknownKey is the message for a key that is not one of known:
+// "unknown key (known: a, b)", with ": did you mean "x"?" when word (the
+// key's last segment) is a typo of one of them. The suggestion is made
+// here, where the message is built, so that no caller has to read it back
+// out of a message.
+func UnknownKey(word string, known []string) string {
+	msg := "unknown key (known: " + strings.Join(known, ", ") + ")"
+	if s := secret.Suggest(word, known); s != "" {
+		msg += fmt.Sprintf(": did you mean %q?", s)
+	}
+	return msg
 }

@@ -95,3 +95,23 @@ func TestJSON(t *testing.T) {
 		t.Errorf("marshal: %s", b)
 	}
 }
+
+// FuzzParseSize checks the size parser never panics, never returns a
+// negative size and reads back what it accepts.
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"64MiB", "1GiB", "0B", "12 KiB", "-1MiB", "9223372036854775807B", "4611686018427387904GiB", "MiB", "1.5MiB", "１MiB"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseSize(s)
+		if err != nil {
+			return
+		}
+		if n < 0 {
+			t.Fatalf("ParseSize(%q) = %d", s, n)
+		}
+		if m, err := ParseSize(strconv.FormatInt(n, 10) + "B"); err != nil || m != n {
+			t.Fatalf("ParseSize(%q) = %d does not read back: %d %v", s, n, m, err)
+		}
+	})
+}
