@@ -48,6 +48,22 @@ func TestModuleInit(t *testing.T) {
 			dir := filepath.Join(base, name)
 			r := mustResolve(t, run{args: []string{"module", "init", dir, "--lang", lang}, dir: base}, `wrote a`, `"`+name+`"`, "third_party/latchkey-sdk")
 
+			// --update-sdk replaces the copy, and refuses an edited one
+			// unless --force; the build below uses what it wrote.
+			mustResolve(t, run{args: []string{"module", "init", "--update-sdk", dir}, dir: base}, "replaced third_party/latchkey-sdk")
+			sdkFile := filepath.Join(dir, "third_party", "latchkey-sdk", map[string]string{"go": "handler.go", "rust": "src/lib.rs"}[lang])
+			f, err := os.OpenFile(sdkFile, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString("\n// edited by the author\n")
+			f.Close()
+			mustFail(t, run{args: []string{"module", "init", "--update-sdk", dir}, dir: base}, 2, "--force", "were edited")
+			mustResolve(t, run{args: []string{"module", "init", "--update-sdk", "--force", dir}, dir: base}, "replaced third_party/latchkey-sdk")
+			if b, _ := os.ReadFile(sdkFile); strings.Contains(string(b), "edited by the author") {
+				t.Fatal("--update-sdk --force kept the edited SDK file")
+			}
+
 			// The environment of a new author's shell: this latchkey on
 			// PATH, no proxy (the build must not download anything), no
 			// toolchain switch, no workspace of ours.

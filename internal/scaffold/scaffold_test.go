@@ -406,3 +406,46 @@ func tree(t *testing.T, dir string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestReadmeShowsTheBuild checks that each README shows, command for
+// command, what its build.sh runs.
+func TestReadmeShowsTheBuild(t *testing.T) {
+	for _, lang := range []string{LangGo, LangRust} {
+		t.Run(lang, func(t *testing.T) {
+			files, err := projectFiles(lang, templateData{Name: "acme", CrateName: "acme", TypeName: "Acme", GoVersion: "1.24", Version: "v1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			byName := map[string]string{}
+			for _, f := range files {
+				byName[f.name] = string(f.data)
+			}
+			readme := commands(byName["README.md"])
+			n := 0
+			for _, cmd := range strings.Split(commands(byName["build.sh"]), "\n") {
+				if !strings.HasPrefix(cmd, "GOOS=") && !strings.HasPrefix(cmd, `"$rustc"`) && !strings.HasPrefix(cmd, `"${LATCHKEY:-latchkey}"`) {
+					continue
+				}
+				n++
+				cmd = strings.NewReplacer(`"$out"`, "acme.wasm", `"$rustc"`, "rustc", `"$target"`, "wasm32-wasi",
+					`"$tmp/liblatchkey_guest.rlib"`, "liblatchkey_guest.rlib", `"${LATCHKEY:-latchkey}"`, "latchkey").Replace(cmd)
+				if !strings.Contains(readme, cmd) {
+					t.Errorf("README.md does not show build.sh's\n  %s", cmd)
+				}
+			}
+			if n != 2 {
+				t.Errorf("found %d build commands in build.sh, want 2", n)
+			}
+		})
+	}
+}
+
+// commands joins a script's continuation lines and collapses blanks.
+func commands(s string) string {
+	s = strings.ReplaceAll(s, "\\\n", " ")
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		lines = append(lines, strings.Join(strings.Fields(l), " "))
+	}
+	return strings.Join(lines, "\n")
+}
