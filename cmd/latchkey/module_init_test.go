@@ -89,6 +89,7 @@ func TestModuleInit(t *testing.T) {
 			// The project's own test, through `latchkey module run`.
 			switch lang {
 			case "go":
+				sh("go", "vet", "./...")
 				if out := sh("go", "test", "-count=1", "-v", "./..."); !strings.Contains(out, "--- PASS: TestModuleRun") {
 					t.Errorf("the project's go test did not pass TestModuleRun:\n%s", out)
 				}
@@ -168,6 +169,7 @@ func TestModuleInitRefusals(t *testing.T) {
 		{[]string{"module", "init", full, "--lang", "go"}, []string{"DIR: ", "is not empty (keep.txt)", "--force"}},
 		{[]string{"module", "init", "--update-sdk", full}, []string{"--update-sdk: ", "has no directory third_party"}},
 		{[]string{"module", "init"}, []string{"takes one DIR"}},
+		{[]string{"module", "init", filepath.Join(base, "a"), "--lang", "go", "-c", "agent.yaml"}, []string{"--config does not apply", "DIR/latchkey.yaml"}},
 	} {
 		mustFail(t, run{args: tc.args, dir: base}, 2, tc.wants...)
 	}

@@ -50,6 +50,13 @@ the umask) inside DIR only; a symbolic link is never followed.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := refuseGlobals(cmd, map[string]string{
+				"config":   "module init writes a project, whose agent config is DIR/latchkey.yaml",
+				"workflow": "module init writes a project, whose workflow is DIR/workflow.yaml",
+				"set":      "module init reads no agent config",
+			}); err != nil {
+				return err
+			}
 			bi := readBuildInfo()
 			o.Writer = fmt.Sprintf("%s (commit %s)", bi.version, bi.commit)
 			var (
