@@ -155,6 +155,9 @@ func Init(dir string, o Options) (*Result, error) {
 	if o.Lang == LangRust && slices.Contains(rustKeywords, crate) {
 		return nil, usage("--name", "choose another --name", "%q is a Rust keyword, which cannot name a crate", name)
 	}
+	if o.Lang == LangRust && crate == "latchkey_guest" {
+		return nil, usage("--name", "choose another --name", "%q would make the crate latchkey_guest, the SDK's own name", name)
+	}
 	if err := prepare(dir, o.Force); err != nil {
 		return nil, err
 	}

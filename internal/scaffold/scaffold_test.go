@@ -76,6 +76,7 @@ func TestInitRefuses(t *testing.T) {
 		{name: "too long", o: Options{Lang: LangGo, Name: strings.Repeat("a", 65)}, arg: "--name", wants: []string{"over 64"}},
 		{name: "not ascii", o: Options{Lang: LangGo, Name: "störe"}, arg: "--name", wants: []string{"a-z, 0-9"}},
 		{name: "rust keyword", o: Options{Lang: LangRust, Name: "fn"}, arg: "--name", wants: []string{"Rust keyword"}},
+		{name: "the SDK's crate", o: Options{Lang: LangRust, Name: "latchkey-guest"}, arg: "--name", wants: []string{"the SDK's own name"}},
 		{name: "directory name not a store name", dir: "My_Store", o: Options{Lang: LangGo}, arg: "--name",
 			wants: []string{`the directory's name "My_Store"`, "pass --name NAME"}},
 		{name: "not empty", o: Options{Lang: LangGo}, arg: "DIR", wants: []string{"is not empty (notes.txt)", "--force"},
@@ -448,4 +449,12 @@ func commands(s string) string {
 		lines = append(lines, strings.Join(strings.Fields(l), " "))
 	}
 	return strings.Join(lines, "\n")
+}
+
+func TestTypeName(t *testing.T) {
+	for name, want := range map[string]string{"vault": "Vault", "acme-vault-2": "AcmeVault2", "store": "StoreStore", "error": "ErrorStore", "json": "JsonStore", "a": "A"} {
+		if got := typeName(name); got != want {
+			t.Errorf("typeName(%q) = %q, want %q", name, got, want)
+		}
+	}
 }
