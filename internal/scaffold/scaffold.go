@@ -76,8 +76,8 @@ type Options struct {
 	// file name, the Rust crate's. Default: the directory's base name.
 	Name string
 	// Force lets Init write into a directory that is not empty, replacing
-	// the regular files of the names it writes (other files are left
-	// alone), and lets UpdateSDK replace an SDK copy whose files no longer
+	// the regular files of the names it writes and the whole SDK copy
+	// (other files are left alone), and lets UpdateSDK replace an SDK copy whose files no longer
 	// match the digest its VERSION records.
 	Force bool
 	// Writer is the version of the latchkey writing the SDK copy ("v1.2.3
@@ -180,6 +180,11 @@ func Init(dir string, o Options) (*Result, error) {
 		return nil, err
 	}
 	files = append(files, sdk...)
+	if o.Force {
+		if err := removeSDKCopy(root); err != nil {
+			return nil, err
+		}
+	}
 	res := &Result{Dir: dir, Name: name, Lang: o.Lang, SDKDigest: digest}
 	for _, f := range files {
 		if err := writeFile(root, f, o.Force); err != nil {
@@ -388,6 +393,28 @@ func readTree(root *os.Root, dir string) ([]sdkFile, error) {
 		err = fmt.Errorf("module init --update-sdk: reading %s: %w", dir, err)
 	}
 	return files, err
+}
+
+// removeSDKCopy removes an existing SDK copy, so that the one written is
+// exactly the embedded SDK, with no file an older one had. Only real
+// directories are removed: a symbolic link on the way is left for
+// writeFile to refuse.
+func removeSDKCopy(root *os.Root) error {
+	for _, d := range []string{path.Dir(SDKDir), SDKDir} {
+		fi, err := root.Lstat(d)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil
+		case err != nil:
+			return fmt.Errorf("module init: %w", err)
+		case !fi.IsDir():
+			return nil
+		}
+	}
+	if err := root.RemoveAll(SDKDir); err != nil {
+		return fmt.Errorf("module init: replacing %s: %w", SDKDir, err)
+	}
+	return nil
 }
 
 // prepare makes sure dir exists as a directory Init may write into.

@@ -156,14 +156,20 @@ func TestForceNeverFollowsLinks(t *testing.T) {
 }
 
 // TestForceReplacesOnlyItsFiles writes over an existing project with
-// --force: the files of init's names are replaced, others stay.
+// --force: the files of init's names and the SDK copy are replaced, other
+// files stay.
 func TestForceReplacesOnlyItsFiles(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "vault")
 	mkdir(t, dir)
 	write(t, filepath.Join(dir, "main.go"), "old")
 	write(t, filepath.Join(dir, "notes.txt"), "mine")
+	mkdir(t, filepath.Join(dir, SDKDir))
+	write(t, filepath.Join(dir, SDKDir, "removed_since.go"), "package latchkey\n")
 	if _, err := Init(dir, Options{Lang: LangGo, Force: true}); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, SDKDir, "removed_since.go")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a file of the old SDK copy survived --force: %v", err)
 	}
 	if b := read(t, filepath.Join(dir, "main.go")); !strings.Contains(b, "latchkey.HandleConfig") {
 		t.Errorf("main.go not replaced: %q", b)
