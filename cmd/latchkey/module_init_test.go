@@ -65,10 +65,12 @@ func TestModuleInit(t *testing.T) {
 			}
 
 			// The environment of a new author's shell: this latchkey on
-			// PATH, no proxy (the build must not download anything), no
-			// toolchain switch, no workspace of ours.
+			// PATH, no proxy and an empty module cache (the build must
+			// neither download nor find anything), no toolchain switch, no
+			// workspace of ours.
 			env := append(os.Environ(), "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"),
-				"GOPROXY=off", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "GOWORK=off")
+				"GOPROXY=off", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "GOWORK=off",
+				"GOMODCACHE="+filepath.Join(base, "empty-module-cache"))
 			if rust != nil {
 				env = append(env, "RUSTC="+rust.Path, "TARGET="+rust.Target)
 			}

@@ -96,7 +96,7 @@ the umask) inside DIR only; a symbolic link is never followed.`,
 	f := cmd.Flags()
 	f.StringVar(&o.Lang, "lang", "", "the store's language: go or rust (required, except with --update-sdk)")
 	f.StringVar(&o.Name, "name", "", "the store's name (default: DIR's base name)")
-	f.BoolVar(&o.Force, "force", false, "write into a non-empty DIR, replacing files of the same names; with --update-sdk, replace an edited SDK copy")
+	f.BoolVar(&o.Force, "force", false, "write into a non-empty DIR, replacing files of the same names and the SDK copy; with --update-sdk, replace an edited SDK copy")
 	f.BoolVar(&updateSDK, "update-sdk", false, "replace DIR's copy of the guest SDK with this latchkey's, and nothing else")
 	_ = cmd.RegisterFlagCompletionFunc("lang", completeValues(scaffold.LangGo, scaffold.LangRust))
 	return cmd
