@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"text/template"
 )
 
@@ -427,6 +428,8 @@ func prepare(dir string, force bool) error {
 			return fmt.Errorf("module init: %w", err)
 		}
 		return nil
+	case errors.Is(err, syscall.ENOTDIR):
+		return usage("DIR", fix, "a parent of %s is not a directory", dir)
 	case err != nil:
 		return fmt.Errorf("module init: %w", err)
 	case fi.Mode()&fs.ModeSymlink != 0:

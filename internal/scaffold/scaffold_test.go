@@ -83,6 +83,8 @@ func TestInitRefuses(t *testing.T) {
 			prepare: func(t *testing.T, dir string) { mkdir(t, dir); write(t, filepath.Join(dir, "notes.txt"), "mine") }},
 		{name: "a file", o: Options{Lang: LangGo}, arg: "DIR", wants: []string{"is not a directory"},
 			prepare: func(t *testing.T, dir string) { write(t, dir, "a file") }},
+		{name: "under a file", dir: "file/new", o: Options{Lang: LangGo}, arg: "DIR", wants: []string{"a parent of", "is not a directory"},
+			prepare: func(t *testing.T, dir string) { write(t, filepath.Dir(dir), "a file") }},
 		{name: "a symlink to an empty directory", o: Options{Lang: LangGo}, arg: "DIR", wants: []string{"symbolic link"},
 			prepare: func(t *testing.T, dir string) {
 				target := filepath.Join(filepath.Dir(dir), "elsewhere")
