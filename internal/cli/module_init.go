@@ -81,6 +81,9 @@ the umask) inside DIR only; a symbolic link is never followed.`,
 			if updateSDK {
 				fmt.Fprintf(out, "%s: replaced %s with the guest SDK of latchkey %s (%d files, sha256 %s)\n",
 					res.Dir, scaffold.SDKDir, o.Writer, len(res.Files), res.SDKDigest)
+				for _, n := range res.Notes {
+					fmt.Fprintln(out, "note:", n)
+				}
 				return nil
 			}
 			fmt.Fprintf(out, "%s: wrote a %s store %q (%d files; guest SDK of latchkey %s in %s)\nnext:\n  cd %s\n",

@@ -20,6 +20,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	goversion "go/version"
 	"io/fs"
 	"os"
 	"path"
@@ -94,6 +95,9 @@ type Result struct {
 	Files []string
 	// SDKDigest is the digest of the SDK copy recorded in its VERSION.
 	SDKDigest string
+	// Notes are what the author should do next, if anything (UpdateSDK:
+	// a go directive the new SDK needs).
+	Notes []string
 }
 
 // ValidName reports whether name can name a store project: 1 to 64
@@ -264,7 +268,32 @@ func UpdateSDK(dir string, o Options) (*Result, error) {
 		}
 		res.Files = append(res.Files, f.name)
 	}
+	if lang == LangGo {
+		res.Notes = goDirectiveNote(root)
+	}
 	return res, nil
+}
+
+// goDirectiveNote says when the project's go.mod asks for an older Go
+// than the SDK copy's go.mod, which the go command then refuses.
+func goDirectiveNote(root *os.Root) []string {
+	need, err := sdkGoDirective()
+	if err != nil {
+		return nil
+	}
+	raw, err := root.ReadFile("go.mod")
+	if err != nil {
+		return []string{"the project has no go.mod: the SDK copy's module needs go " + need}
+	}
+	for _, l := range strings.Split(string(raw), "\n") {
+		if have, ok := strings.CutPrefix(strings.TrimSpace(l), "go "); ok {
+			if goversion.Compare("go"+strings.TrimSpace(have), "go"+need) < 0 {
+				return []string{fmt.Sprintf("the SDK now needs go %s and go.mod says go %s: run go mod edit -go=%s", need, strings.TrimSpace(have), need)}
+			}
+			return nil
+		}
+	}
+	return nil
 }
 
 // file is one file of a project.

@@ -302,6 +302,13 @@ func TestUpdateSDK(t *testing.T) {
 		t.Errorf("stale.go survived the update: %v", err)
 	}
 
+	// A go.mod older than the SDK needs gets a note.
+	write(t, filepath.Join(dir, "go.mod"), "module example.com/vault\n\ngo 1.21\n")
+	res, err = UpdateSDK(dir, Options{Force: true})
+	if need, _ := sdkGoDirective(); err != nil || len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "go mod edit -go="+need) {
+		t.Errorf("update under an old go directive: %+v, %v", res, err)
+	}
+
 	// Refusals.
 	other := t.TempDir()
 	if _, err := UpdateSDK(other, Options{}); !errors.As(err, &ue) || ue.Arg != "--update-sdk" || !strings.Contains(err.Error(), "has no directory third_party") {
