@@ -279,6 +279,9 @@ func TestUpdateSDK(t *testing.T) {
 	if b := read(t, filepath.Join(dir, "main.go")); b != "package main // the author's own\n" {
 		t.Errorf("--update-sdk touched main.go: %q", b)
 	}
+	if len(res.Notes) != 0 {
+		t.Errorf("notes for a project whose go.mod init wrote: %v", res.Notes)
+	}
 
 	// An edited copy is refused, naming --force; a file the old SDK had
 	// and the new one has not is gone after --force.
