@@ -104,7 +104,8 @@ func TestModuleInit(t *testing.T) {
 			}
 
 			// The example agent config and workflow, as written.
-			r = mustResolve(t, run{args: []string{"check", "--offline", "-c", "latchkey.yaml", "-w", "workflow.yaml"}, dir: dir,
+			r = mustResolve(t, run{args: []string{"check", "--offline", "-c", "latchkey.yaml", "-w", "workflow.yaml",
+				"--set", "stores." + name + ".cache_dir=" + filepath.Join(base, "cache")}, dir: dir,
 				env: []string{"STORE_TOKEN=example-token-1234"}}, "password  "+name, "module declares hosts config:store_url")
 
 			// resolve through the built module, pinned, against a loopback
