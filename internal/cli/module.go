@@ -23,7 +23,7 @@ func (a *app) moduleCmd() *cobra.Command {
 		Use:   "module",
 		Short: "Inspect, run, push, pull or verify a custom-store Wasm module",
 	}
-	cmd.AddCommand(a.moduleInspectCmd(), a.moduleRunCmd(), a.moduleAnnotateCmd(),
+	cmd.AddCommand(a.moduleInitCmd(), a.moduleInspectCmd(), a.moduleRunCmd(), a.moduleAnnotateCmd(), // module_init.go
 		a.modulePushCmd(), a.modulePullCmd(), a.moduleVerifyCmd()) // module_oci.go
 	return cmd
 }
