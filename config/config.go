@@ -466,7 +466,7 @@ func (l *loader) secretsAlias(key string, sc *resolver.StoreConfig) {
 // serve.tokens.
 func (l *loader) callers(a *Agent, v any, stores map[string]any) {
 	a.Callers = parseCallers(v, stores, l.bad)
-	names := map[string]policy.Namer{}
+	names := map[string]*secret.Naming{}
 	for n := range a.Stores {
 		names[n] = nil
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/latchkey/latchkey/config"
 	"github.com/latchkey/latchkey/policy"
 	"github.com/latchkey/latchkey/resolver"
+	"github.com/latchkey/latchkey/secret"
 )
 
 // The callers section (docs/policy.md) gives each caller entry its stores
@@ -40,7 +41,7 @@ func compileCallers(agent *config.Agent) (*policy.Callers, error) {
 	if len(agent.Callers) == 0 {
 		return nil, nil
 	}
-	names := map[string]policy.Namer{}
+	names := map[string]*secret.Naming{}
 	for n := range agent.Stores {
 		names[n] = nil
 	}
