@@ -21,10 +21,10 @@ const closeGrace = time.Second
 // reached through [Store.Unwrap] ([secret.As]), and its Key keys the
 // entries ([Store.SecretKey]).
 type Store struct {
-	up   secret.Store
-	keys secret.Description // the wrapped store's, for its Key
-	ver  secret.Versioner   // nil: no version checks
-	set  settings
+	up  secret.Store
+	key func(secret.Request) string // the wrapped store's Description.Key; nil: as written
+	ver secret.Versioner            // nil: no version checks
+	set settings
 
 	bg         context.Context // canceled by Close
 	stop       context.CancelFunc
@@ -64,7 +64,7 @@ func (e *entry) size() int64 { return int64(len(e.buf) + len(e.key)) }
 // [Options.LeaveOpen] says otherwise.
 func New(store secret.Store, opts Options) *Store {
 	s := &Store{up: store, set: opts.settings(), entries: map[string]*entry{}, flights: map[string]*flight{}}
-	s.keys = secret.DescriptionOf(store)
+	s.key = secret.DescriptionOf(store).Key
 	s.ver, _ = secret.VersionerOf(store)
 	s.refreshSem = make(chan struct{}, s.set.refreshConcurrency)
 	s.bg, s.stop = context.WithCancel(context.Background())
@@ -92,7 +92,7 @@ func refreshRequested(ctx context.Context) bool {
 // store's ([secret.Description.Key]), or the request as written when the
 // store has none.
 func (s *Store) SecretKey(req secret.Request) string {
-	return s.keys.SecretKey(req)
+	return secret.Description{Key: s.key}.SecretKey(req)
 }
 
 // CurrentVersion asks the wrapped store, uncached. It returns an error
