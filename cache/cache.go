@@ -16,15 +16,15 @@ import (
 const closeGrace = time.Second
 
 // Store is a caching [secret.Store]. Build it with [New]. It is safe for
-// concurrent use. It implements [secret.Keyer] (the wrapped store's keys)
-// and [secret.Versioner] (passed through to the wrapped store, uncached);
-// the wrapped store's other capabilities are reached through
-// [Store.Unwrap] ([secret.As]).
+// concurrent use. It implements [secret.Versioner] (passed through to the
+// wrapped store, uncached); the wrapped store's [secret.Description] is
+// reached through [Store.Unwrap] ([secret.As]), and its Key keys the
+// entries ([Store.SecretKey]).
 type Store struct {
-	up    secret.Store
-	keyer secret.Keyer     // nil: keyed by the request as written
-	ver   secret.Versioner // nil: no version checks
-	set   settings
+	up  secret.Store
+	key func(secret.Request) string // the wrapped store's Description.Key; nil: as written
+	ver secret.Versioner            // nil: no version checks
+	set settings
 
 	bg         context.Context // canceled by Close
 	stop       context.CancelFunc
@@ -64,7 +64,7 @@ func (e *entry) size() int64 { return int64(len(e.buf) + len(e.key)) }
 // [Options.LeaveOpen] says otherwise.
 func New(store secret.Store, opts Options) *Store {
 	s := &Store{up: store, set: opts.settings(), entries: map[string]*entry{}, flights: map[string]*flight{}}
-	s.keyer, _ = secret.As[secret.Keyer](store)
+	s.key = secret.DescriptionOf(store).Key
 	s.ver, _ = secret.VersionerOf(store)
 	s.refreshSem = make(chan struct{}, s.set.refreshConcurrency)
 	s.bg, s.stop = context.WithCancel(context.Background())
@@ -88,13 +88,11 @@ func refreshRequested(ctx context.Context) bool {
 	return b
 }
 
-// SecretKey returns the wrapped store's key for req, or the request as
-// written when the store has no [secret.Keyer].
+// SecretKey returns the key the cache files req under: the wrapped
+// store's ([secret.Description.Key]), or the request as written when the
+// store has none.
 func (s *Store) SecretKey(req secret.Request) string {
-	if s.keyer != nil {
-		return s.keyer.SecretKey(req)
-	}
-	return req.Name + "\x00" + req.Version
+	return secret.Description{Key: s.key}.SecretKey(req)
 }
 
 // CurrentVersion asks the wrapped store, uncached. It returns an error
@@ -213,9 +211,9 @@ func (s *Store) closedError() error {
 }
 
 // Invalidate drops the entries of the secret req names, under any spelling
-// the store's [secret.Keyer] maps to the same key. With an empty
-// req.Version it drops every version of the secret; with a version, that
-// version only. A fetch in flight when Invalidate is called still answers
+// the store's key ([secret.Description.Key]) maps to the same key. With an
+// empty req.Version it drops every version of the secret; with a version,
+// that version only. A fetch in flight when Invalidate is called still answers
 // its callers but is not kept. It returns the number of entries dropped.
 func (s *Store) Invalidate(req secret.Request) int {
 	key := s.SecretKey(req)

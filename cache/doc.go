@@ -3,7 +3,7 @@
 // day asks its backends once per TTL instead of once per resolution.
 //
 // Wrap a store with [New]; the [*Store] it returns is itself a
-// [secret.Store] (and a [secret.Keyer] and [secret.Versioner]), so it
+// [secret.Store] (and a [secret.Versioner]), so it
 // composes with the other layers of the request path:
 //
 //	cached := cache.New(store, cache.Options{Name: "aws", TTL: 5 * time.Minute})
@@ -16,8 +16,9 @@
 // fails (stale-if-error), a short negative cache of "not found", a
 // per-request bypass ([WithRefresh]), and, for stores that implement
 // [secret.Versioner], a metadata call instead of a fetch when an expired
-// entry is unchanged. Entries are keyed by the store's [secret.Keyer], so a
-// secret spelled several ways is one entry.
+// entry is unchanged. Entries are keyed by the store's key
+// ([secret.Description.Key]), so a secret spelled several ways is one
+// entry.
 //
 // # Memory
 //

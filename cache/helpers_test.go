@@ -98,12 +98,14 @@ func (s versioned) CurrentVersion(ctx context.Context, req secret.Request) (stri
 	return v, nil
 }
 
-// keyed adds a secret.Keyer that folds letter case, so that "DB" and "db"
-// are one secret.
+// keyed adds a Description.Key that folds letter case, so that "DB" and
+// "db" are one secret.
 type keyed struct{ *countingStore }
 
-func (s keyed) SecretKey(req secret.Request) string {
-	return fmt.Sprintf("%s|%s", lower(req.Name), req.Version)
+func (s keyed) Describe() secret.Description {
+	return secret.Description{Key: func(req secret.Request) string {
+		return fmt.Sprintf("%s|%s", lower(req.Name), req.Version)
+	}}
 }
 
 func lower(s string) string {

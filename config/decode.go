@@ -320,7 +320,7 @@ func (l *loader) secretsAlias(key string, sc *resolver.StoreConfig) {
 // checkCallers checks the callers section against the stores (overlaps and
 // patterns) and the serve section's tokens.
 func (l *loader) checkCallers(a *Agent) {
-	names := map[string]policy.Namer{}
+	names := map[string]*secret.Naming{}
 	for n := range a.Stores {
 		names[n] = nil
 	}

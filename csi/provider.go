@@ -114,7 +114,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.base = cfg.Agent.CachedResolverConfig(p.log)
 	p.base.Observer = cfg.Observer
 	if len(cfg.Agent.Callers) > 0 {
-		names := map[string]policy.Namer{}
+		names := map[string]*secret.Naming{}
 		for n := range cfg.Agent.Stores {
 			names[n] = nil
 		}

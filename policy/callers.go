@@ -96,11 +96,12 @@ func (e *CallerRefusal) Error() string {
 func (e *CallerRefusal) Unwrap() error { return secret.ErrNotAllowed }
 
 // CompileCallers checks specs against the declared stores (name → the
-// store's [Namer], nil for exact names) and returns the callers section.
+// store's [secret.Naming], nil for names as written) and returns the
+// callers section.
 // Every problem is reported, joined: a store no store declares, a uid, gid
 // or token two entries claim, an entry that matches no one or may use no
 // store, and every bad pattern.
-func CompileCallers(specs []CallerSpec, stores map[string]Namer) (*Callers, error) {
+func CompileCallers(specs []CallerSpec, stores map[string]*secret.Naming) (*Callers, error) {
 	c := &Callers{rules: map[string]*CallerRule{}, uids: map[int]string{}, gids: map[int]string{}, tokens: map[string]string{},
 		sids: map[string]string{}, names: map[string]string{}, sas: map[string]string{}}
 	var errs []error

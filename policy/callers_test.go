@@ -14,7 +14,7 @@ func TestCallersMatch(t *testing.T) {
 		{Name: "ops", GIDs: []int{2000}, Stores: map[string]*Spec{"aws": nil}},
 		{Name: "loader", ServiceAccounts: []string{"etl/loader"}, Stores: map[string]*Spec{"aws": nil}},
 		{Name: "reports", ServiceAccounts: []string{"reports/*", "etl/*"}, Stores: map[string]*Spec{"aws": nil}},
-	}, map[string]Namer{"aws": nil, "app": nil})
+	}, map[string]*secret.Naming{"aws": nil, "app": nil})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestCompileCallersRefuses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := CompileCallers(tc.specs, map[string]Namer{"aws": nil})
+			_, err := CompileCallers(tc.specs, map[string]*secret.Naming{"aws": nil})
 			if tc.want == nil {
 				if err != nil {
 					t.Fatal(err)

@@ -4,9 +4,9 @@
 // A [Spec] is a rule as written in the agent config: allow and deny
 // patterns over the store's secret names, each optionally limited to some
 // versions. [Compile] turns it into a [Rule] for one store, with the store's
-// own idea of names (its [Namer], when it has one), so that a secret spelled
-// as a name, a full or partial ARN, a vault URL or a resource name is matched
-// as the same secret. [Rule.Check] refuses a request before anything is
+// own idea of names (the [secret.Naming] of its [secret.Description]), so
+// that a secret spelled as a name, a full or partial ARN, a vault URL or a
+// resource name is matched as the same secret. [Rule.Check] refuses a request before anything is
 // fetched; the resolver calls it while planning, so `latchkey check
 // --offline` reports a refused reference too.
 //

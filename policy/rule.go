@@ -9,11 +9,6 @@ import (
 	"github.com/latchkey/latchkey/secret"
 )
 
-// Current is the version, in patterns and subjects, of a reference that
-// names no version. Stores with a name for it (AWS AWSCURRENT, GCP latest)
-// map it to theirs.
-const Current = "current"
-
 // Entry is one pattern of a [Spec] as written: a secret name pattern and,
 // optionally, the versions it covers (none: every version).
 type Entry struct {
@@ -39,110 +34,59 @@ type Spec struct {
 	Deny   []Entry
 }
 
-// Subject is a request as a [Namer] understands it: the canonical name that
-// patterns are matched against and where the secret lives.
-type Subject struct {
-	// Name is the canonical secret name (case-folded where the store is
-	// case-insensitive).
-	Name string
-	// Aliases are other names the request could denote (an AWS ARN whose
-	// name ends like a random suffix); deny patterns are matched against
-	// them too.
-	Aliases []string
-	// Scope says where the secret lives in the store's terms
-	// ("aws:eu-west-1:123456789012", a vault host, a project), "" when the
-	// request does not say.
-	Scope string
-	// Own is true when the secret is in the store's own scope: a bare
-	// name, or a full name whose scope is the store's.
-	Own bool
-	// Version is the canonical version; [Current] for none.
-	Version string
-}
-
-// Pattern is a compiled pattern: globs over the scope, the name and the
-// versions.
-type Pattern struct {
-	// Scope is a glob over [Subject.Scope]; "" means the store's own scope.
-	Scope string
-	// Name is a glob over [Subject.Name].
-	Name string
-	// Versions are globs over [Subject.Version]; empty means every version.
-	Versions []string
-	// Written is the entry as the config gave it, for messages.
-	Written Entry
-}
-
-// Namer is an optional [secret.Store] capability: it knows the store's
-// spellings of a secret. Stores without one are matched exactly, as
-// written, in their own scope.
-//
-// PolicySubject reads a request; PolicyPattern reads a pattern written in
-// any spelling the store accepts (a name, an ARN, a URL, with '*' and '?'
-// inside) and returns it canonical. Neither does I/O; both may be called
-// concurrently.
-type Namer interface {
-	PolicySubject(req secret.Request) (Subject, error)
-	PolicyPattern(e Entry) (Pattern, error)
-}
-
-// AllowRequirer is an optional [secret.Store] capability: a store whose
-// PolicyAllowRequired returns true must be given a rule with at least one
-// allow pattern (the env store: the agent's own credentials live in its
-// environment).
-type AllowRequirer interface {
-	PolicyAllowRequired() bool
+// pattern is a compiled pattern: the store's reading of an entry, and the
+// entry as written, for messages.
+type pattern struct {
+	secret.Pattern
+	written Entry
 }
 
 // Rule is a compiled secrets rule for one store. It is immutable and safe
 // for concurrent use.
 type Rule struct {
-	origin string
-	store  string
-	namer  Namer
-	allow  []Pattern
-	deny   []Pattern
+	origin  string
+	store   string
+	subject func(secret.Request) (secret.Subject, error)
+	allow   []pattern
+	deny    []pattern
 }
 
-// exact is the Namer of stores that have none: names are matched as
-// written, except that dot segments are refused.
-type exact struct{}
-
-func (exact) PolicySubject(req secret.Request) (Subject, error) {
+// exactSubject reads a request for a store whose [secret.Naming] has no
+// Subject: its name as written, in the store's own scope, except that dot
+// segments are refused.
+func exactSubject(req secret.Request) (secret.Subject, error) {
 	// Such a store may use names as paths (a Wasm module building a URL):
 	// "app/../admin" matches "app/*" but could reach "admin".
 	for _, seg := range strings.Split(req.Name, "/") {
 		if seg == "." || seg == ".." {
-			return Subject{}, errors.New(`the name has a "." or ".." segment, which a store that treats names as paths could resolve outside the rule's patterns`)
+			return secret.Subject{}, errors.New(`the name has a "." or ".." segment, which a store that treats names as paths could resolve outside the rule's patterns`)
 		}
 	}
 	v := req.Version
 	if v == "" {
-		v = Current
+		v = secret.Current
 	}
-	return Subject{Name: req.Name, Own: true, Version: v}, nil
+	return secret.Subject{Name: req.Name, Own: true, Version: v}, nil
 }
 
-func (exact) PolicyPattern(e Entry) (Pattern, error) {
-	return Pattern{Name: e.Name, Versions: e.Versions}, nil
-}
-
-// NamerOf returns st's [Namer], or the exact one when it has none.
-func NamerOf(st any) Namer {
-	if n, ok := st.(Namer); ok {
-		return n
+// Compile checks spec against the store named store, whose
+// [secret.Naming] reads the patterns and, later, the requests (nil, or a
+// nil function in it: names as written, see [secret.Naming]), and returns
+// the rule. Every problem is reported, joined, as a [*secret.ConfigError]
+// naming the rule's origin.
+func Compile(spec Spec, store string, n *secret.Naming) (*Rule, error) {
+	var naming secret.Naming
+	if n != nil {
+		naming = *n
 	}
-	return exact{}
-}
-
-// Compile checks spec against the store named store (whose [Namer], if it
-// has one, reads the patterns) and returns the rule. Every problem is
-// reported, joined, as a [*secret.ConfigError] naming the rule's origin.
-func Compile(spec Spec, store string, n Namer) (*Rule, error) {
-	if n == nil {
-		n = exact{}
+	r := &Rule{origin: spec.Origin, store: store, subject: naming.Subject}
+	if r.subject == nil {
+		r.subject = exactSubject
 	}
-	r := &Rule{origin: spec.Origin, store: store, namer: n}
+	readPattern := naming.Pattern
+	if readPattern == nil {
+		readPattern = func(p secret.Pattern) (secret.Pattern, error) { return p, nil }
+	}
 	var errs []error
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, &secret.ConfigError{Store: store, Key: key, Msg: fmt.Sprintf(format, args...)})
@@ -150,8 +94,8 @@ func Compile(spec Spec, store string, n Namer) (*Rule, error) {
 	if len(spec.Allow) == 0 && len(spec.Deny) == 0 {
 		bad(spec.Origin, "has neither allow nor deny patterns: list what workflows may read, e.g. allow: [\"app/*\"]")
 	}
-	compile := func(list string, entries []Entry) []Pattern {
-		var out []Pattern
+	compile := func(list string, entries []Entry) []pattern {
+		var out []pattern
 		for i, e := range entries {
 			key := fmt.Sprintf("%s.%s[%d]", spec.Origin, list, i)
 			if err := checkGlob(e.Name); err != nil {
@@ -168,13 +112,12 @@ func Compile(spec Spec, store string, n Namer) (*Rule, error) {
 			if !vok {
 				continue
 			}
-			p, err := n.PolicyPattern(e)
+			p, err := readPattern(secret.Pattern{Name: e.Name, Versions: append([]string(nil), e.Versions...)})
 			if err != nil {
 				bad(key, "pattern %q: %v", e.Name, err)
 				continue
 			}
-			p.Written = e
-			out = append(out, p)
+			out = append(out, pattern{Pattern: p, written: e})
 		}
 		return out
 	}
@@ -182,7 +125,7 @@ func Compile(spec Spec, store string, n Namer) (*Rule, error) {
 	r.deny = compile("deny", spec.Deny)
 	for _, list := range []struct {
 		name string
-		ps   []Pattern
+		ps   []pattern
 		deny bool
 	}{{"allow", r.allow, false}, {"deny", r.deny, true}} {
 		for i, p := range list.ps {
@@ -194,7 +137,7 @@ func Compile(spec Spec, store string, n Namer) (*Rule, error) {
 				if patternCovers(p, q, list.deny) && j > i {
 					continue
 				}
-				bad(spec.Origin+"."+list.name, "%s %s is already covered by %s %s: remove one", list.name, p.Written, list.name, q.Written)
+				bad(spec.Origin+"."+list.name, "%s %s is already covered by %s %s: remove one", list.name, p.written, list.name, q.written)
 				break
 			}
 		}
@@ -202,7 +145,7 @@ func Compile(spec Spec, store string, n Namer) (*Rule, error) {
 	for _, a := range r.allow {
 		for _, d := range r.deny {
 			if patternCovers(d, a, true) {
-				bad(spec.Origin, "allow %s can never match: deny %s refuses everything it names (deny wins); remove the allow or narrow the deny", a.Written, d.Written)
+				bad(spec.Origin, "allow %s can never match: deny %s refuses everything it names (deny wins); remove the allow or narrow the deny", a.written, d.written)
 				break
 			}
 		}
@@ -215,7 +158,7 @@ func Compile(spec Spec, store string, n Namer) (*Rule, error) {
 
 // patternCovers reports whether every request b matches, a matches too.
 // Deny patterns ignore scope.
-func patternCovers(a, b Pattern, deny bool) bool {
+func patternCovers(a, b pattern, deny bool) bool {
 	if !deny && a.Scope != b.Scope && (a.Scope == "" || b.Scope == "" || !covers(a.Scope, b.Scope)) {
 		return false
 	}
@@ -243,7 +186,7 @@ func patternCovers(a, b Pattern, deny bool) bool {
 	return true
 }
 
-func (p Pattern) versionMatches(v string) bool {
+func (p pattern) versionMatches(v string) bool {
 	if len(p.Versions) == 0 {
 		return true
 	}
@@ -305,7 +248,7 @@ func (r *Rule) Check(req secret.Request) error {
 	refusal := func() *Refusal {
 		return &Refusal{Origin: r.origin, Store: r.store, Secret: req.Name, Version: req.Version}
 	}
-	sub, err := r.namer.PolicySubject(req)
+	sub, err := r.subject(req)
 	if err != nil {
 		// A name the store cannot read is refused here rather than left to
 		// the store: the rule cannot vouch for it.
@@ -324,7 +267,7 @@ func (r *Rule) Check(req secret.Request) error {
 		}
 		if hit {
 			refuse := refusal()
-			refuse.Deny = &d.Written
+			refuse.Deny = &d.written
 			return refuse
 		}
 	}
@@ -342,7 +285,7 @@ func (r *Rule) Check(req secret.Request) error {
 	}
 	refuse := refusal()
 	for _, a := range r.allow {
-		refuse.Allow = append(refuse.Allow, a.Written)
+		refuse.Allow = append(refuse.Allow, a.written)
 	}
 	return refuse
 }
@@ -356,14 +299,14 @@ func (r *Rule) String() string {
 	var parts []string
 	for _, l := range []struct {
 		name string
-		ps   []Pattern
+		ps   []pattern
 	}{{"allow", r.allow}, {"deny", r.deny}} {
 		if len(l.ps) == 0 {
 			continue
 		}
 		s := make([]string, len(l.ps))
 		for i, p := range l.ps {
-			s[i] = p.Written.String()
+			s[i] = p.written.String()
 		}
 		parts = append(parts, l.name+" "+strings.Join(s, ", "))
 	}

@@ -18,7 +18,7 @@ func names(ns ...string) []Entry {
 
 func TestCheck(t *testing.T) {
 	spec := Spec{Origin: "stores.app.secrets",
-		Allow: append(names("APP_*", "DB_PASSWORD"), Entry{Name: "OLD_*", Versions: []string{"v1", Current}}),
+		Allow: append(names("APP_*", "DB_PASSWORD"), Entry{Name: "OLD_*", Versions: []string{"v1", secret.Current}}),
 		Deny:  append(names("APP_ADMIN*"), Entry{Name: "DB_PASSWORD", Versions: []string{"v0"}}),
 	}
 	r, err := Compile(spec, "app", nil)
@@ -129,7 +129,7 @@ func TestOverlapThatIsNotCoverIsFine(t *testing.T) {
 }
 
 func TestString(t *testing.T) {
-	r, err := Compile(Spec{Origin: "o", Allow: []Entry{{Name: "a/*"}, {Name: "b", Versions: []string{Current}}}, Deny: names("a/x")}, "s", nil)
+	r, err := Compile(Spec{Origin: "o", Allow: []Entry{{Name: "a/*"}, {Name: "b", Versions: []string{secret.Current}}}, Deny: names("a/x")}, "s", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

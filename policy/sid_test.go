@@ -90,7 +90,7 @@ func TestPipeCallersMatch(t *testing.T) {
 		{Name: "alice", Accounts: []string{"s-1-5-21-1-2-3-01001"}, Stores: aws}, // canonicalised
 		{Name: "etl", Accounts: []string{etlGrp}, Stores: aws},
 		{Name: "ops", Accounts: []string{opsGrp, `CORP\ops`}, Stores: aws},
-	}, map[string]Namer{"aws": nil})
+	}, map[string]*secret.Naming{"aws": nil})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestCompileAccountsRefuses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := CompileCallers(tc.specs, map[string]Namer{"aws": nil})
+			_, err := CompileCallers(tc.specs, map[string]*secret.Naming{"aws": nil})
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, secret.ErrInvalidConfig) {
 				t.Fatalf("err = %v; want %q", err, tc.want)
 			}

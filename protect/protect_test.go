@@ -414,13 +414,13 @@ func TestCapabilities(t *testing.T) {
 		t.Errorf("probe of a store without versions: %v; want ErrUnsupported naming the store", err)
 	}
 	keyed := Wrap("k", keyedStore{}, settings(), nil)
-	if k, ok := secret.As[secret.Keyer](keyed); !ok || k.SecretKey(secret.Request{Name: "x"}) != "key:x" {
-		t.Error("the wrapped store's Keyer is not reached through Unwrap")
+	if d, ok := secret.As[secret.Describer](keyed); !ok || d.Describe().SecretKey(secret.Request{Name: "x"}) != "key:x" {
+		t.Error("the wrapped store's Description is not reached through Unwrap")
 	}
-	if _, ok := secret.As[secret.Keyer](plain); ok {
-		t.Error("a wrapped store without canonical keys has one")
+	if _, ok := secret.As[secret.Describer](plain); ok {
+		t.Error("a wrapped store without a Description has one")
 	}
-	if _, ok := keyed.(secret.Keyer); ok {
+	if _, ok := keyed.(secret.Describer); ok {
 		t.Error("the wrapper re-declares a capability of the store beneath")
 	}
 	off := For(secret.Protection{Off: true}) // env's
@@ -431,7 +431,9 @@ func TestCapabilities(t *testing.T) {
 
 type keyedStore struct{ plainStore }
 
-func (keyedStore) SecretKey(req secret.Request) string { return "key:" + req.Name }
+func (keyedStore) Describe() secret.Description {
+	return secret.Description{Key: func(req secret.Request) string { return "key:" + req.Name }}
+}
 
 func TestProbesUseTheirOwnBucket(t *testing.T) {
 	st := memStore(t)

@@ -13,7 +13,7 @@ import (
 )
 
 // foldedStore is a memStore whose names are case-insensitive, with a
-// secret.Keyer that says so.
+// Description.Key that says so.
 type foldedStore struct{ *memStore }
 
 func (f foldedStore) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
@@ -21,14 +21,18 @@ func (f foldedStore) Get(ctx context.Context, req secret.Request) (secret.Value,
 	return f.memStore.Get(ctx, req)
 }
 
-func (foldedStore) SecretKey(req secret.Request) string {
-	return strings.ToLower(req.Name) + "|" + req.Version
+func (foldedStore) Describe() secret.Description {
+	return secret.Description{Key: func(req secret.Request) string {
+		return strings.ToLower(req.Name) + "|" + req.Version
+	}}
 }
 
 // describedStore adds a Describer, to check the cache does not hide it.
 type describedStore struct{ *memStore }
 
-func (describedStore) Describe() secret.Identity { return secret.Identity{Summary: "mem for tests"} }
+func (describedStore) Describe() secret.Description {
+	return secret.Description{Summary: "mem for tests"}
+}
 
 type closeCounter struct {
 	*memStore
@@ -209,7 +213,7 @@ func TestCacheOwnership(t *testing.T) {
 	}
 	// Describe still reaches the store behind the cache.
 	r2 := newResolver(t, describedStore{newMem()}, cached(cache.Options{}))
-	if id, ok := r2.Identity("mem"); !ok || id.Summary != "mem for tests" {
-		t.Fatalf("Identity through a cache: %+v %v", id, ok)
+	if id, ok := r2.Description("mem"); !ok || id.Summary != "mem for tests" {
+		t.Fatalf("Description through a cache: %+v %v", id, ok)
 	}
 }

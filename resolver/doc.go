@@ -7,9 +7,9 @@
 // through package config), call [Resolver.Resolve] as often as needed, and
 // [Resolver.Close] it at the end. A Resolver is safe for concurrent use.
 //
-// "Distinct" is by the store's identity of a secret ([secret.Keyer]): an
-// AWS secret named by name and by ARN in one workflow is one fetch once the
-// store knows they are one. [StoreConfig.Cache] puts a cache (package
+// "Distinct" is by the store's identity of a secret
+// ([secret.Description.Key]): an AWS secret named by name and by ARN in one
+// workflow is one fetch once the store knows they are one. [StoreConfig.Cache] puts a cache (package
 // cache) in front of a store, so that resolutions within its TTL share
 // answers; [Resolver.Invalidate] and [Resolver.CacheStats] manage it.
 //

@@ -125,8 +125,9 @@ func (h *handover) has(name string) bool {
 }
 
 // Store returns the named store itself, beneath its cache and protection
-// ([secret.Base]), so that the resident agent can read a store's own
-// counters (a Wasm module's pool). Fetches must go through the Resolver.
+// ([secret.Base]), for a caller that stacks its own decorators on it (the
+// CSI provider's node-identity stores). Fetches must otherwise go through
+// the Resolver.
 func (r *Resolver) Store(name string) (secret.Store, bool) {
 	b, ok := r.stores[name]
 	if !ok {

@@ -103,13 +103,15 @@ type boundStore struct {
 	name     string
 	typ      string
 	document string
-	store    secret.Store // cache → protection → the store; capabilities via secret.As
+	store    secret.Store // cache → protection → the store
 	cache    *cache.Store // nil without a cache
-	keyer    secret.Keyer // nil when the store has no canonical keys
-	owned    bool         // the Resolver closes store
-	rule     *policy.Rule // nil: no rule
-	caller   *policy.Rule // the caller entry's rule; nil: none
-	cfg      StoreConfig  // what it was built from, for Rebuild
+	// desc is the store's Description, read once when it was built
+	// (secret.Describer: fixed for the store's life).
+	desc   secret.Description
+	owned  bool         // the Resolver closes store
+	rule   *policy.Rule // nil: no rule
+	caller *policy.Rule // the caller entry's rule; nil: none
+	cfg    StoreConfig  // what it was built from, for Rebuild
 }
 
 // New builds every store of cfg. It reports every bad store at once, joined,
@@ -192,15 +194,15 @@ func buildResolver(ctx context.Context, cfg Config, reuse func(name string, sc S
 			b.cache = cache.New(b.store, opts)
 			b.store, b.owned = b.cache, true
 		}
-		b.keyer, _ = secret.As[secret.Keyer](b.store)
+		b.desc = secret.DescriptionOf(b.store)
 		r.stores[name] = b
-		rule, err := compileRule(name, sc, b.store)
+		rule, err := compileRule(name, sc, b.desc)
 		if err != nil {
 			errs = append(errs, err)
 		}
 		b.rule = rule
 		if sc.Caller != nil {
-			if b.caller, err = policy.Compile(*sc.Caller, name, namerOf(b.store)); err != nil {
+			if b.caller, err = policy.Compile(*sc.Caller, name, &b.desc.Naming); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -241,23 +243,17 @@ func build(ctx context.Context, name string, sc StoreConfig, log *slog.Logger) (
 	return st, nil
 }
 
-// namerOf returns the [policy.Namer] of st's chain, or the exact one.
-func namerOf(st secret.Store) policy.Namer {
-	n, _ := secret.As[policy.Namer](st)
-	return policy.NamerOf(n)
-}
-
 // compileRule compiles the store's secrets rule with the store's own idea
 // of names, and checks that a store that needs a rule has one.
-func compileRule(name string, sc StoreConfig, st secret.Store) (*policy.Rule, error) {
+func compileRule(name string, sc StoreConfig, desc secret.Description) (*policy.Rule, error) {
 	var rule *policy.Rule
 	if sc.Secrets != nil {
 		var err error
-		if rule, err = policy.Compile(*sc.Secrets, name, namerOf(st)); err != nil {
+		if rule, err = policy.Compile(*sc.Secrets, name, &desc.Naming); err != nil {
 			return nil, err
 		}
 	}
-	if ar, ok := secret.As[policy.AllowRequirer](st); ok && ar.PolicyAllowRequired() && (rule == nil || !rule.HasAllow()) {
+	if desc.RequiresAllow && (rule == nil || !rule.HasAllow()) {
 		return nil, &secret.ConfigError{Store: name, Key: "secrets",
 			Msg: `needs allow patterns: this store would otherwise hand out the agent's own credentials; list what workflows may read, e.g. secrets: {allow: ["APP_*"]}`}
 	}
@@ -305,22 +301,21 @@ func (r *Resolver) StoreNames() []string {
 	return out
 }
 
-// Identity describes how the named store authenticates, when it can say.
-func (r *Resolver) Identity(store string) (secret.Identity, bool) {
+// Description returns what the named store says about itself
+// ([secret.Describer]; the zero Description, whose fields are the
+// defaults, for a store that says nothing), as read when the store was
+// built; ok is false when no store has that name.
+func (r *Resolver) Description(store string) (secret.Description, bool) {
 	b, ok := r.stores[store]
 	if !ok {
-		return secret.Identity{}, false
+		return secret.Description{}, false
 	}
-	d, ok := secret.As[secret.Describer](b.store)
-	if !ok {
-		return secret.Identity{}, false
-	}
-	return d.Describe(), true
+	return b.desc, true
 }
 
 // fetchKey identifies one fetch: the same secret from the same store. id
-// is the store's canonical key ([secret.Keyer]) when it has one, so a
-// secret spelled two ways in one workflow is fetched once.
+// is the store's canonical key ([secret.Description.Key]) when it has one,
+// so a secret spelled two ways in one workflow is fetched once.
 type fetchKey struct {
 	store string
 	id    string
@@ -328,10 +323,7 @@ type fetchKey struct {
 
 // secretID returns the identity of req in store b.
 func (b *boundStore) secretID(req secret.Request) string {
-	if b.keyer != nil {
-		return b.keyer.SecretKey(req)
-	}
-	return req.Name + "\x00" + req.Version
+	return b.desc.SecretKey(req)
 }
 
 type fetchResult struct {

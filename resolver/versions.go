@@ -123,18 +123,3 @@ func (r *Resolver) probe(ctx context.Context, plan *Plan) Versions {
 	wg.Wait()
 	return out
 }
-
-// Principal asks the named store who it acts as ([secret.Principaler]);
-// ok is false when the store cannot say.
-func (r *Resolver) Principal(ctx context.Context, store string) (who string, ok bool, err error) {
-	b, found := r.stores[store]
-	if !found {
-		return "", false, nil
-	}
-	p, can := secret.As[secret.Principaler](b.store)
-	if !can {
-		return "", false, nil
-	}
-	who, err = p.Principal(ctx)
-	return who, true, err
-}

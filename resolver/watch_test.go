@@ -24,10 +24,12 @@ func newMutable(values map[string]string, versions map[string]string) *mutableSt
 	return &mutableStore{values: values, versions: versions, probes: map[string]int{}, gets: map[string]int{}}
 }
 
-// SecretKey makes "alias-NAME" another spelling of NAME, as an ARN is of
-// an AWS secret's name.
-func (m *mutableStore) SecretKey(req secret.Request) string {
-	return strings.TrimPrefix(req.Name, "alias-") + "\x00" + req.Version
+// Describe's Key makes "alias-NAME" another spelling of NAME, as an ARN
+// is of an AWS secret's name.
+func (m *mutableStore) Describe() secret.Description {
+	return secret.Description{Key: func(req secret.Request) string {
+		return strings.TrimPrefix(req.Name, "alias-") + "\x00" + req.Version
+	}}
 }
 
 func (m *mutableStore) Get(_ context.Context, req secret.Request) (secret.Value, error) {

@@ -55,7 +55,7 @@ func (s Step) key() fetchKey { return fetchKey{store: s.Store, id: s.id} }
 // resolution would make. Every problem (an empty or duplicate field name, an
 // undeclared store, a reference with no secret, a secret the store's rule
 // refuses, a request the store reports it can never serve through
-// [secret.RequestChecker]) is reported, joined.
+// [secret.Description.Check]) is reported, joined.
 func (r *Resolver) Plan(wf Workflow) (*Plan, error) {
 	p := &Plan{}
 	var errs []error
@@ -118,8 +118,8 @@ func (r *Resolver) Plan(wf Workflow) (*Plan, error) {
 			errs = append(errs, fmt.Errorf("%s: field %q: %w", where, f.Name, err))
 			continue
 		}
-		if rc, ok := secret.As[secret.RequestChecker](b.store); ok {
-			if err := rc.CheckRequest(step.Request); err != nil {
+		if b.desc.Check != nil {
+			if err := b.desc.Check(step.Request); err != nil {
 				errs = append(errs, fmt.Errorf("%s: field %q: %w", where, f.Name, err))
 				continue
 			}

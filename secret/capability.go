@@ -15,36 +15,15 @@ type Versioner interface {
 	CurrentVersion(ctx context.Context, req Request) (string, error)
 }
 
-// Keyer is an optional [Store] capability: it maps a request to one
-// canonical identity per secret, so that a secret named several ways (by
-// name, by full or partial ARN, with the default version stage spelled out)
-// is fetched and cached once. Requests with equal keys must name the same
-// value. Stores without it are keyed by the request as written.
-// SecretKey does no I/O and may be called concurrently.
-type Keyer interface {
-	SecretKey(req Request) string
-}
-
-// Principaler is an optional [Store] capability: it reports the principal
-// the store actually acts as — an ARN, an application and object ID, a
-// service account's email — which a configuration that names a default
-// credential chain does not say. It may call the backend (AWS
-// GetCallerIdentity) or report what the store's last authentication
-// learned; it never returns a credential. `latchkey check` (online) prints
-// it. It may be called concurrently.
-type Principaler interface {
-	Principal(ctx context.Context) (string, error)
-}
-
 // Unwrapper is implemented by a [Store] that wraps another: a decorator
 // such as protection (package protect) or a cache (package cache). A
 // decorator implements the data path — Get, Close, and CurrentVersion,
 // which it forwards (answering an error wrapping [errors.ErrUnsupported]
-// when the store beneath cannot) — and Unwrap. It declares none of the
-// other capabilities of the store beneath it (Keyer, Describer, …):
-// callers reach those through [As], as net/http.ResponseController
-// reaches a wrapped ResponseWriter's, so that a decorator never re-shapes
-// itself to keep them.
+// when the store beneath cannot) — and Unwrap. It declares no [Describer]
+// of its own: callers reach the store beneath's through [As] (or
+// [DescriptionOf]), as net/http.ResponseController reaches a wrapped
+// ResponseWriter's, so that a decorator never re-shapes itself to keep
+// it.
 type Unwrapper interface {
 	Unwrap() Store
 }
@@ -52,7 +31,7 @@ type Unwrapper interface {
 // As returns the first store in st's chain — st, then what each Unwrap
 // returns ([Unwrapper]) — that implements T, as [errors.As] does along an
 // error's chain. T is an interface type, usually a capability such as
-// [Keyer] or [Describer].
+// [Describer].
 func As[T any](st Store) (T, bool) {
 	for st != nil {
 		if t, ok := st.(T); ok {

@@ -7,7 +7,7 @@ import (
 )
 
 // base is a store at the bottom of a chain; keyed and versioned add a
-// capability to it.
+// capability to it (keyed describes itself with a Key).
 type base struct{}
 
 func (base) Get(context.Context, Request) (Value, error) { return StringValue("x"), nil }
@@ -15,7 +15,9 @@ func (base) Close() error                                { return nil }
 
 type keyed struct{ base }
 
-func (keyed) SecretKey(req Request) string { return "key:" + req.Name }
+func (keyed) Describe() Description {
+	return Description{Key: func(req Request) string { return "key:" + req.Name }}
+}
 
 type versioned struct{ base }
 
@@ -55,12 +57,12 @@ func TestAs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			k, ok := As[Keyer](tc.st)
+			d, ok := As[Describer](tc.st)
 			if ok != tc.keyer {
-				t.Fatalf("As[Keyer] ok = %v; want %v", ok, tc.keyer)
+				t.Fatalf("As[Describer] ok = %v; want %v", ok, tc.keyer)
 			}
-			if ok && k.SecretKey(Request{Name: "n"}) != "key:n" {
-				t.Error("As[Keyer] found the wrong store")
+			if ok && d.Describe().SecretKey(Request{Name: "n"}) != "key:n" {
+				t.Error("As[Describer] found the wrong store")
 			}
 			if got := Base(tc.st); got != tc.base {
 				t.Errorf("Base = %#v; want %#v", got, tc.base)
@@ -75,7 +77,7 @@ func TestAs(t *testing.T) {
 		})
 	}
 	// A decorator that unwraps to nil ends the chain: no panic, no loop.
-	if _, ok := As[Keyer](decorator{nil}); ok || Base(decorator{nil}) != (decorator{nil}) {
+	if _, ok := As[Describer](decorator{nil}); ok || Base(decorator{nil}) != (decorator{nil}) {
 		t.Error("a nil Unwrap is not the end of the chain")
 	}
 }

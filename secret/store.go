@@ -32,19 +32,3 @@ type Store interface {
 	Get(ctx context.Context, req Request) (Value, error)
 	io.Closer
 }
-
-// Identity is what a [Describer] reports about how a store authenticates.
-type Identity struct {
-	// Summary says, without any secret, who the store acts as: "default AWS
-	// credential chain, region eu-west-1", "managed identity (client ID …)".
-	Summary string
-	// Warnings lists configuration a user should change, such as a
-	// credential written as a literal or an unpinned Wasm module.
-	Warnings []string
-}
-
-// Describer is implemented by stores that can say, without network I/O, how
-// they authenticate. `latchkey check --offline` prints it.
-type Describer interface {
-	Describe() Identity
-}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/latchkey/latchkey/policy"
 	"github.com/latchkey/latchkey/resolver"
+	"github.com/latchkey/latchkey/secret"
 )
 
 // The callers section (docs/policy.md) gives each caller entry its stores
@@ -42,7 +43,7 @@ func compileCallers(spec *Spec) (*policy.Callers, error) {
 	if len(spec.Callers) == 0 {
 		return nil, nil
 	}
-	names := map[string]policy.Namer{}
+	names := map[string]*secret.Naming{}
 	for n := range spec.Resolver.Stores {
 		names[n] = nil
 	}

@@ -5,13 +5,8 @@ import (
 
 	"github.com/latchkey/latchkey/cache"
 	"github.com/latchkey/latchkey/resolver"
-	lkruntime "github.com/latchkey/latchkey/runtime"
+	"github.com/latchkey/latchkey/secret"
 )
-
-// poolStore is a store backed by a Wasm module's instance pool.
-type poolStore interface {
-	Module() *lkruntime.Module
-}
 
 // storeCollector reports, at each scrape, the counters of the current
 // config's caches and Wasm pools, labelled by store name only.
@@ -33,7 +28,7 @@ type cacheCounter struct {
 
 type poolCounter struct {
 	desc *prometheus.Desc
-	get  func(lkruntime.Stats) int64
+	get  func(secret.PoolStats) int64
 }
 
 func newStoreCollector(s *Server) *storeCollector {
@@ -56,14 +51,14 @@ func newStoreCollector(s *Server) *storeCollector {
 	counter("upstream_errors", "Fetches from the store that failed.", func(s cache.Stats) uint64 { return s.UpstreamErrors })
 	c.entries = prometheus.NewDesc("latchkey_cache_entries", "Entries a store's cache holds.", []string{"store"}, nil)
 	c.bytes = prometheus.NewDesc("latchkey_cache_bytes", "Bytes of values and keys a store's cache holds.", []string{"store"}, nil)
-	pool := func(name, help string, get func(lkruntime.Stats) int64) {
+	pool := func(name, help string, get func(secret.PoolStats) int64) {
 		c.poolCounters = append(c.poolCounters, poolCounter{
 			desc: prometheus.NewDesc("latchkey_wasm_instances_"+name+"_total", help, []string{"store"}, nil), get: get})
 	}
-	pool("created", "Wasm instances started.", func(s lkruntime.Stats) int64 { return s.Created })
-	pool("crashed", "Wasm calls that trapped, exited or timed out (instance discarded).", func(s lkruntime.Stats) int64 { return s.Crashed })
-	pool("recycled", "Wasm instances discarded because their memory grew.", func(s lkruntime.Stats) int64 { return s.Recycled })
-	pool("calls", "Successful Wasm calls.", func(s lkruntime.Stats) int64 { return s.Calls })
+	pool("created", "Wasm instances started.", func(s secret.PoolStats) int64 { return s.Created })
+	pool("crashed", "Wasm calls that trapped, exited or timed out (instance discarded).", func(s secret.PoolStats) int64 { return s.Crashed })
+	pool("recycled", "Wasm instances discarded because their memory grew.", func(s secret.PoolStats) int64 { return s.Recycled })
+	pool("calls", "Successful Wasm calls.", func(s secret.PoolStats) int64 { return s.Calls })
 	c.poolIdle = prometheus.NewDesc("latchkey_wasm_instances_idle", "Wasm instances waiting for a call.", []string{"store"}, nil)
 	c.poolMemory = prometheus.NewDesc("latchkey_wasm_idle_memory_bytes", "Linear memory of the idle Wasm instances.", []string{"store"}, nil)
 	return c
@@ -124,12 +119,11 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 			add(c.bytes, store, float64(st.Bytes))
 		}
 		for _, store := range r.StoreNames() {
-			raw, _ := r.Store(store)
-			ps, ok := raw.(poolStore)
-			if !ok {
+			d, _ := r.Description(store)
+			if d.Pool == nil {
 				continue
 			}
-			st := ps.Module().Stats()
+			st := d.Pool()
 			for _, pc := range c.poolCounters {
 				add(pc.desc, store, float64(pc.get(st)))
 			}

@@ -1,7 +1,7 @@
 // Package storetest is the conformance kit that every secret store runs, in
 // the spirit of testing/slogtest: found, not found, key look-up through the
-// resolver, binary values, cancellation, concurrent use, and no secret value
-// in any error.
+// resolver, binary values, cancellation, concurrent use, no secret value
+// in any error, and the contract of the store's [secret.Description].
 //
 // A store's test builds a [Fixture] that names secrets the store holds and
 // calls [Run]:
@@ -47,6 +47,10 @@ type Fixture struct {
 	// Slow, if set, names a secret whose fetch blocks until its context
 	// ends, so that the kit can check the store honours deadlines.
 	Slow secret.Request
+	// Upstream, if set, returns how many requests the store's backend has
+	// received so far, so that the kit can check that Describe and the
+	// functions of its Description do no I/O.
+	Upstream func() int
 }
 
 // Run runs the conformance checks as subtests of t, calling newFixture for
@@ -78,9 +82,10 @@ var checks = []struct {
 	{"Canceled", canceled},
 	{"Deadline", deadline},
 	{"Concurrent", concurrent},
+	{"Describe", func(t *testing.T, fx *Fixture) { describe(t, fx) }},
 }
 
-func ctx(t *testing.T) context.Context {
+func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return c

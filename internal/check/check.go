@@ -68,16 +68,14 @@ func Workflow(ctx context.Context, r *resolver.Resolver, wf resolver.Workflow, o
 	sort.Strings(names)
 	for _, n := range names {
 		st := api.CheckStore{Name: n, Warnings: []string{}}
-		if id, ok := r.Identity(n); ok {
-			st.Identity = id.Summary
-			st.Warnings = append(st.Warnings, id.Warnings...)
-		}
-		if !offline {
-			if who, ok, err := r.Principal(ctx, n); ok {
-				st.Principal = who
-				if err != nil {
-					st.Principal = "unknown: " + err.Error()
-				}
+		d, _ := r.Description(n)
+		st.Identity = d.Summary
+		st.Warnings = append(st.Warnings, d.Warnings...)
+		if !offline && d.Principal != nil {
+			who, err := d.Principal(ctx)
+			st.Principal = who
+			if err != nil {
+				st.Principal = "unknown: " + err.Error()
 			}
 		}
 		if desc, origin, ok := r.Rule(n); ok {

@@ -211,10 +211,8 @@ max_input_bytes, max_output_bytes, recycle_mib).`,
 				return fail(ExitConfig, err)
 			}
 			defer st.Close()
-			if d, ok := st.(secret.Describer); ok {
-				for _, w := range d.Describe().Warnings {
-					a.log.Warn(w, "module", args[0])
-				}
+			for _, w := range secret.DescriptionOf(st).Warnings {
+				a.log.Warn(w, "module", args[0])
 			}
 			r, err := resolver.New(ctx, resolver.Config{Stores: map[string]resolver.StoreConfig{"module": {Store: st}}, Logger: a.log})
 			if err != nil {

@@ -28,8 +28,9 @@ func TestConformance(t *testing.T) {
 			JSON: secret.Request{Name: "doc"}, JSONValue: []byte(`{"username":"admin","password":"json-planted-pw"}`),
 			JSONKey: "password", JSONKeyValue: "json-planted-pw",
 			Binary: secret.Request{Name: "bin"}, BinaryValue: []byte("\xff\xfe\x00planted"),
-			Missing: secret.Request{Name: "missing"},
-			Slow:    secret.Request{Name: "slow"},
+			Missing:  secret.Request{Name: "missing"},
+			Slow:     secret.Request{Name: "slow"},
+			Upstream: func() int { return st.Count(memstore.Get) + st.Count(memstore.CurrentVersion) },
 		}
 	})
 }

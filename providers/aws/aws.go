@@ -235,9 +235,11 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 
 // Describe says, without network I/O, which region and identity the store
 // uses, and warns about credentials written literally and endpoints that
-// would carry secrets unencrypted.
-func (s *Store) Describe() secret.Identity {
-	id := secret.Identity{Summary: fmt.Sprintf("AWS Secrets Manager in %s, as %s", s.region, s.identity)}
+// would carry secrets unencrypted. Its Key, Naming, Principal and UsedEnv
+// are those of key.go, policy.go, principal.go and usedenv.go.
+func (s *Store) Describe() secret.Description {
+	id := secret.Description{Summary: fmt.Sprintf("AWS Secrets Manager in %s, as %s", s.region, s.identity),
+		UsedEnv: s.usedEnv, Key: s.secretKey, Principal: s.principal, Naming: s.naming()}
 	if s.opts.Endpoint != "" {
 		id.Summary += ", endpoint " + s.opts.Endpoint
 	}

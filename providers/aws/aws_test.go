@@ -100,8 +100,9 @@ func TestConformance(t *testing.T) {
 			JSON: secret.Request{Name: "prod/db"}, JSONValue: []byte(jsonValue),
 			JSONKey: "password", JSONKeyValue: jsonKeyVal,
 			Binary: secret.Request{Name: "blob"}, BinaryValue: binaryValue,
-			Missing: secret.Request{Name: "prod/missing"},
-			Slow:    secret.Request{Name: "slow"},
+			Missing:  secret.Request{Name: "prod/missing"},
+			Slow:     secret.Request{Name: "slow"},
+			Upstream: func() int { return len(e.srv.Calls()) },
 		}
 	})
 }

@@ -12,15 +12,15 @@ import (
 // maxLearned bounds the spellings a store remembers the identity of.
 const maxLearned = 10000
 
-// SecretKey returns one key per secret and version, so that a secret named
-// by name, by full ARN or by partial ARN, with its version given as ""
-// or AWSCURRENT (or "stage:AWSCURRENT"), is fetched and cached once.
+// secretKey is the store's [secret.Description.Key]: one key per secret and
+// version, so that a secret named by name, by full ARN or by partial ARN,
+// with its version given as "" or AWSCURRENT (or "stage:AWSCURRENT"), is
+// fetched and cached once.
 //
 // The key of a secret is its ARN without the random six-character suffix
 // (arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME) plus its
-// version. It is exact where it can be computed without I/O: a partial
-// ARN is already that form. The rest is learned from answers, never
-// guessed:
+// version. It is exact where it can be computed without I/O: a partial ARN
+// is already that form. The rest is learned from answers, never guessed:
 //
 //   - a bare name resolves in the store's own account, which the store
 //     does not know until an answer to a bare name shows it; until then a
@@ -29,13 +29,13 @@ const maxLearned = 10000
 //     ends in a dash and six characters (AWS warns against such names),
 //     so a full ARN is keyed as written until an answer maps it.
 //
-// So the first resolution after start may fetch a secret once per
-// spelling; every later one (and every cached entry) uses one key. A key
-// learned from an answer stays for the life of the store: a secret deleted
-// and re-created under the same name gets a new suffix, so its old full ARN
-// keeps mapping to the name's key (the cache may then answer the old ARN
-// with the new secret's value, which AWS would refuse as not found).
-func (s *Store) SecretKey(req secret.Request) string {
+// So the first resolution after start may fetch a secret once per spelling;
+// every later one (and every cached entry) uses one key. A key learned from
+// an answer stays for the life of the store: a secret deleted and re-created
+// under the same name gets a new suffix, so its old full ARN keeps mapping
+// to the name's key (the cache may then answer the old ARN with the new
+// secret's value, which AWS would refuse as not found).
+func (s *Store) secretKey(req secret.Request) string {
 	t, err := parseTarget(req.Name, req.Version)
 	if err != nil {
 		// Get will refuse it; a key unlike any valid one.
@@ -98,5 +98,3 @@ func (k *keyTable) learn(secretID, fullARN, name string) {
 		k.account, k.partition = a.AccountID, a.Partition
 	}
 }
-
-var _ secret.Keyer = (*Store)(nil)

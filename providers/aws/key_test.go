@@ -21,7 +21,9 @@ func TestSecretKey(t *testing.T) {
 	arn := e.srv.ARN("rotating")
 	partial := arn[:len(arn)-7]
 	other := "arn:aws:secretsmanager:" + awstest.DefaultRegion + ":999999999999:secret:rotating"
-	key := func(name, version string) string { return st.SecretKey(secret.Request{Name: name, Version: version}) }
+	key := func(name, version string) string {
+		return st.Describe().Key(secret.Request{Name: name, Version: version})
+	}
 
 	// Before any answer: exact where no I/O is needed, distinct otherwise.
 	tests := []struct {
@@ -41,7 +43,7 @@ func TestSecretKey(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ka, kb := st.SecretKey(tc.a), st.SecretKey(tc.b)
+			ka, kb := st.Describe().Key(tc.a), st.Describe().Key(tc.b)
 			if (ka == kb) != tc.same {
 				t.Fatalf("keys %q and %q: same = %v, want %v", ka, kb, ka == kb, tc.same)
 			}

@@ -87,7 +87,7 @@ type Options struct {
 	// and AWS_ENDPOINT_URL, then the SDK's regional endpoint.
 	Endpoint string
 	// STSEndpoint overrides the STS endpoint used by AuthAssumeRole and by
-	// [Store.Principal] (`latchkey check`). Empty honours
+	// the store's Principal (`latchkey check`). Empty honours
 	// AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL.
 	STSEndpoint string
 	// MaxAttempts bounds the attempts of each call, retries included, for

@@ -2,12 +2,11 @@ package aws
 
 import (
 	"fmt"
-	"github.com/latchkey/latchkey/internal/lazy"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
-	"github.com/latchkey/latchkey/policy"
+	"github.com/latchkey/latchkey/internal/lazy"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -35,18 +34,23 @@ func scope(partition, region, account string) string {
 	return partition + ":" + region + ":" + account
 }
 
-// PolicySubject implements [policy.Namer]. A name is in the store's own
-// scope; an ARN is reduced to its secret name (a full ARN's random suffix
-// dropped) in the ARN's partition, region and account, which is the
+// naming is the store's [secret.Naming], for its secrets rules.
+func (s *Store) naming() secret.Naming {
+	return secret.Naming{Subject: s.policySubject, Pattern: s.policyPattern}
+}
+
+// policySubject reads a request for a secrets rule. A name is in the store's
+// own scope; an ARN is reduced to its secret name (a full ARN's random
+// suffix dropped) in the ARN's partition, region and account, which is the
 // store's own only when the store knows its account (assume_role) and the
 // ARN names it. An ARN whose name merely looks suffixed is matched by deny
 // patterns under both readings.
-func (s *Store) PolicySubject(req secret.Request) (policy.Subject, error) {
+func (s *Store) policySubject(req secret.Request) (secret.Subject, error) {
 	t, err := parseTarget(req.Name, req.Version)
 	if err != nil {
-		return policy.Subject{}, err
+		return secret.Subject{}, err
 	}
-	sub := policy.Subject{Version: "AWSCURRENT"}
+	sub := secret.Subject{Version: "AWSCURRENT"}
 	switch {
 	case t.id != "":
 		sub.Version = t.id
@@ -71,16 +75,16 @@ func (s *Store) PolicySubject(req secret.Request) (policy.Subject, error) {
 	return sub, nil
 }
 
-// PolicyPattern implements [policy.Namer]: a pattern is a secret name
-// pattern ("prod/*") or an ARN pattern
+// policyPattern reads a secrets rule's pattern: a secret name pattern
+// ("prod/*") or an ARN pattern
 // (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME, any field a glob, a
 // literal random suffix dropped). Versions are stages or version IDs, with
 // or without the stage:/id: prefixes; "current" is AWSCURRENT.
-func (s *Store) PolicyPattern(e policy.Entry) (policy.Pattern, error) {
-	p := policy.Pattern{}
+func (s *Store) policyPattern(e secret.Pattern) (secret.Pattern, error) {
+	p := secret.Pattern{}
 	for _, v := range e.Versions {
 		switch {
-		case v == policy.Current:
+		case v == secret.Current:
 			v = "AWSCURRENT"
 		case strings.HasPrefix(v, StagePrefix):
 			v = v[len(StagePrefix):]
@@ -127,5 +131,3 @@ func partitionOf(region string) string {
 	}
 	return "aws"
 }
-
-var _ policy.Namer = (*Store)(nil)

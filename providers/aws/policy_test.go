@@ -26,7 +26,7 @@ func TestPolicy(t *testing.T) {
 		Allow: []policy.Entry{
 			{Name: "prod/*"},
 			{Name: "arn:aws:secretsmanager:" + awstest.DefaultRegion + ":" + awstest.DefaultAccount + ":secret:shared/*"},
-			{Name: "rotating", Versions: []string{policy.Current, "AWSPREVIOUS"}},
+			{Name: "rotating", Versions: []string{secret.Current, "AWSPREVIOUS"}},
 		},
 		Deny: []policy.Entry{{Name: "prod/admin*"}, {Name: "prod/db", Versions: []string{"AWSPENDING"}}},
 	}
@@ -69,7 +69,8 @@ func TestPolicy(t *testing.T) {
 func TestPolicySubjectOwnAccount(t *testing.T) {
 	e := start(t)
 	st := build(t, e.settings("auth_method", "assume_role", "role_arn", "arn:aws:iam::"+awstest.DefaultAccount+":role/r"))
-	rule, err := policy.Compile(policy.Spec{Origin: "o", Allow: []policy.Entry{{Name: "prod/*"}}}, "sm", st)
+	naming := st.Describe().Naming
+	rule, err := policy.Compile(policy.Spec{Origin: "o", Allow: []policy.Entry{{Name: "prod/*"}}}, "sm", &naming)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,13 +87,14 @@ func TestPolicySubjectOwnAccount(t *testing.T) {
 func TestPolicyPatternErrors(t *testing.T) {
 	e := start(t)
 	st := build(t, e.settings())
+	naming := st.Describe().Naming
 	for _, p := range []string{"has space", "arn:aws:s3:::bucket", "arn:aws:secretsmanager:eu-west-1::secret:x", "prod/db#x"} {
-		if _, err := policy.Compile(policy.Spec{Origin: "o", Allow: []policy.Entry{{Name: p}}}, "sm", st); err == nil {
+		if _, err := policy.Compile(policy.Spec{Origin: "o", Allow: []policy.Entry{{Name: p}}}, "sm", &naming); err == nil {
 			t.Errorf("pattern %q accepted", p)
 		}
 	}
 	// An ARN whose name only looks suffixed is denied under both readings.
-	rule, err := policy.Compile(policy.Spec{Origin: "o", Deny: []policy.Entry{{Name: "team/x-backup"}}}, "sm", st)
+	rule, err := policy.Compile(policy.Spec{Origin: "o", Deny: []policy.Entry{{Name: "team/x-backup"}}}, "sm", &naming)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +104,7 @@ func TestPolicyPatternErrors(t *testing.T) {
 	}
 	// A literal random suffix in an ARN pattern is dropped, like a
 	// reference's: the pattern then covers the secret however it is named.
-	rule, err = policy.Compile(policy.Spec{Origin: "o", Deny: []policy.Entry{{Name: e.srv.ARN("prod/db")}}}, "sm", st)
+	rule, err = policy.Compile(policy.Spec{Origin: "o", Deny: []policy.Entry{{Name: e.srv.ARN("prod/db")}}}, "sm", &naming)
 	if err != nil {
 		t.Fatal(err)
 	}

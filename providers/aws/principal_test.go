@@ -46,7 +46,7 @@ func TestPrincipalStaysOnTheStoresEndpoints(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			before := srv.Count("GetCallerIdentity")
-			who, err := build(t, tc.settings).Principal(context.Background())
+			who, err := build(t, tc.settings).Describe().Principal(context.Background())
 			calls := srv.Count("GetCallerIdentity") - before
 			if tc.want == "" {
 				if !errors.Is(err, ErrNoPrincipalEndpoint) || !strings.Contains(err.Error(), "sts_endpoint") || calls != 0 {

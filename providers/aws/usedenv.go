@@ -1,9 +1,5 @@
 package aws
 
-import "github.com/latchkey/latchkey/secret"
-
-var _ secret.EnvUser = (*Store)(nil)
-
 // sdkCredentialEnv are the variables through which the SDK's default chain
 // (and assume_role on top of it) takes credentials.
 var sdkCredentialEnv = []string{
@@ -11,9 +7,10 @@ var sdkCredentialEnv = []string{
 	"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
 }
 
-// UsedEnv implements [secret.EnvUser]: the credential variables of the
-// SDK's default chain, and those the access_keys settings name.
-func (s *Store) UsedEnv() []string {
+// usedEnv is the store's [secret.Description.UsedEnv]: the credential
+// variables of the SDK's default chain, and those the access_keys settings
+// name.
+func (s *Store) usedEnv() []string {
 	out := append([]string(nil), sdkCredentialEnv...)
 	for _, v := range []string{s.opts.AccessKeyIDEnv, s.opts.SecretAccessKeyEnv, s.opts.SessionTokenEnv} {
 		if v != "" {

@@ -122,6 +122,10 @@ func TestConformance(t *testing.T) {
 					// Key Vault holds only text (see README): no Binary.
 					Missing: secret.Request{Name: "no-such-secret"},
 					Slow:    secret.Request{Name: "slow"},
+					Upstream: func() int {
+						s := srv.Stats()
+						return s.VaultRequests + s.TokenRequests + s.DiscoveryRequests + s.IdentityRequests
+					},
 				}
 			})
 		})
@@ -576,7 +580,7 @@ func TestThroughResolver(t *testing.T) {
 			t.Errorf("field %s: wrong value (%d bytes)", name, v.Len())
 		}
 	}
-	id, _ := r.Identity("sp")
+	id, _ := r.Description("sp")
 	if !strings.Contains(id.Summary, "service principal "+srv.ClientID) {
 		t.Errorf("summary %q", id.Summary)
 	}

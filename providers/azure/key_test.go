@@ -31,7 +31,7 @@ func TestSecretKey(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ka, kb := st.SecretKey(tc.a), st.SecretKey(tc.b)
+			ka, kb := st.Describe().Key(tc.a), st.Describe().Key(tc.b)
 			if (ka == kb) != tc.same {
 				t.Fatalf("keys %q and %q: same = %v, want %v", ka, kb, ka == kb, tc.same)
 			}

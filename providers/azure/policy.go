@@ -5,21 +5,20 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/latchkey/latchkey/policy"
 	"github.com/latchkey/latchkey/secret"
 )
 
-// PolicySubject implements [policy.Namer]. Key Vault names are
-// case-insensitive, so the subject is folded to lower case. A bare name
-// lives in the store's vault (its own scope); a secret URL in the URL's
-// vault, which is the store's own only when it is the store's vault_name or
-// vault_url.
-func (s *Store) PolicySubject(req secret.Request) (policy.Subject, error) {
+// policySubject reads a request for a secrets rule ([secret.Naming]). Key
+// Vault names are case-insensitive, so the subject is folded to lower case.
+// A bare name lives in the store's vault (its own scope); a secret URL in
+// the URL's vault, which is the store's own only when it is the store's
+// vault_name or vault_url.
+func (s *Store) policySubject(req secret.Request) (secret.Subject, error) {
 	t, err := s.resolve(req)
 	if err != nil {
-		return policy.Subject{}, err
+		return secret.Subject{}, err
 	}
-	sub := policy.Subject{Name: strings.ToLower(t.name), Scope: strings.TrimPrefix(t.vault, "https://"), Version: policy.Current}
+	sub := secret.Subject{Name: strings.ToLower(t.name), Scope: strings.TrimPrefix(t.vault, "https://"), Version: secret.Current}
 	sub.Own = t.vault == s.vault
 	if t.version != "" {
 		sub.Version = strings.ToLower(t.version)
@@ -27,12 +26,12 @@ func (s *Store) PolicySubject(req secret.Request) (policy.Subject, error) {
 	return sub, nil
 }
 
-// PolicyPattern implements [policy.Namer]: a pattern is a secret name
-// pattern ("app-*") or a secret URL pattern
+// policyPattern reads a secrets rule's pattern ([secret.Naming]): a secret
+// name pattern ("app-*") or a secret URL pattern
 // (https://VAULT.vault.azure.net/secrets/NAME, host and name globs), matched
 // without regard to case. Versions go in the versions list, not the URL.
-func (s *Store) PolicyPattern(e policy.Entry) (policy.Pattern, error) {
-	p := policy.Pattern{}
+func (s *Store) policyPattern(e secret.Pattern) (secret.Pattern, error) {
+	p := secret.Pattern{}
 	for _, v := range e.Versions {
 		p.Versions = append(p.Versions, strings.ToLower(v))
 	}
@@ -68,5 +67,3 @@ func (s *Store) PolicyPattern(e policy.Entry) (policy.Pattern, error) {
 	p.Name = strings.ToLower(name)
 	return p, nil
 }
-
-var _ policy.Namer = (*Store)(nil)

@@ -7,6 +7,7 @@ import (
 	"github.com/latchkey/latchkey/policy"
 	"github.com/latchkey/latchkey/providers/azure/azuretest"
 	"github.com/latchkey/latchkey/resolver"
+	"github.com/latchkey/latchkey/secret"
 	"github.com/latchkey/latchkey/storetest"
 )
 
@@ -23,7 +24,7 @@ func TestPolicy(t *testing.T) {
 	dbOld := srv.SetSecret("app-db", `{"k":"older"}`)
 	srv.SetSecret("app-db", `{"k":"v"}`)
 	rule := &policy.Spec{Origin: "stores.s.secrets",
-		Allow: []policy.Entry{{Name: "APP-*"}, {Name: "rotating", Versions: []string{policy.Current}}},
+		Allow: []policy.Entry{{Name: "APP-*"}, {Name: "rotating", Versions: []string{secret.Current}}},
 		Deny:  []policy.Entry{{Name: "app-admin*"}, {Name: "app-db", Versions: []string{strings.ToUpper(dbOld)}}},
 	}
 	storetest.RunPolicy(t, storetest.PolicyFixture{

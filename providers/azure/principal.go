@@ -3,16 +3,14 @@ package azure
 import (
 	"context"
 	"fmt"
-
-	"github.com/latchkey/latchkey/secret"
 )
 
-// Principal reports whom the store's last access token was issued to, from
-// its claims: the application (client) ID, the object ID and the tenant —
-// which for a managed identity or the default chain is not in the
-// configuration. It makes no call; before the store's first fetch it
-// reports that no token was obtained yet.
-func (s *Store) Principal(context.Context) (string, error) {
+// principal is the store's [secret.Description.Principal]: whom the store's
+// last access token was issued to, from its claims: the application (client)
+// ID, the object ID and the tenant — which for a managed identity or the
+// default chain is not in the configuration. It makes no call; before the
+// store's first fetch it reports that no token was obtained yet.
+func (s *Store) principal(context.Context) (string, error) {
 	ts, ok := s.cred.(*tokenSource)
 	if !ok {
 		return "", fmt.Errorf("azure store %q: the credential cannot report its principal", s.name)
@@ -23,5 +21,3 @@ func (s *Store) Principal(context.Context) (string, error) {
 	}
 	return c.String(), nil
 }
-
-var _ secret.Principaler = (*Store)(nil)

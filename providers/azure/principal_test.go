@@ -13,18 +13,18 @@ func TestPrincipalFromTokenClaims(t *testing.T) {
 		name  string
 		build func(t *testing.T, srv *azuretest.Server) (appID string, st interface {
 			secret.Store
-			secret.Principaler
+			secret.Describer
 		})
 	}{
 		{name: "service principal", build: func(t *testing.T, srv *azuretest.Server) (string, interface {
 			secret.Store
-			secret.Principaler
+			secret.Describer
 		}) {
 			return srv.ClientID, newStore(t, spOptions(srv))
 		}},
 		{name: "user-assigned managed identity", build: func(t *testing.T, srv *azuretest.Server) (string, interface {
 			secret.Store
-			secret.Principaler
+			secret.Describer
 		}) {
 			srv.SetEnv(t)
 			o := miOptions(srv)
@@ -37,13 +37,13 @@ func TestPrincipalFromTokenClaims(t *testing.T) {
 			srv := azuretest.Start(t)
 			fill(srv)
 			appID, st := tc.build(t, srv)
-			if _, err := st.Principal(ctx(t)); err == nil || !strings.Contains(err.Error(), "no token obtained yet") {
+			if _, err := st.Describe().Principal(ctx(t)); err == nil || !strings.Contains(err.Error(), "no token obtained yet") {
 				t.Errorf("before any fetch: %v; want no token yet", err)
 			}
 			if _, err := st.Get(ctx(t), secret.Request{Name: "plain"}); err != nil {
 				t.Fatal(err)
 			}
-			who, err := st.Principal(ctx(t))
+			who, err := st.Describe().Principal(ctx(t))
 			if err != nil {
 				t.Fatal(err)
 			}

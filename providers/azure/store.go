@@ -54,8 +54,8 @@ type Store struct {
 	name     string
 	vault    string // default vault's base URL, or ""
 	domain   string
-	identity secret.Identity
-	who      string // the identity, for errors
+	identity secret.Description // Summary and Warnings, for Describe
+	who      string             // the identity, for errors
 	cred     azcore.TokenCredential
 	opts     azsecrets.ClientOptions
 	hc       *http.Client
@@ -64,7 +64,7 @@ type Store struct {
 	mu      sync.Mutex
 	clients map[string]*azsecrets.Client // by vault base URL
 
-	secretEnv string // the variable client_secret_env names, for UsedEnv
+	secretEnv string // the variable client_secret_env names, for usedEnv
 }
 
 // New returns a Store named name (the name appears in errors). It checks
@@ -108,7 +108,7 @@ func New(name string, o Options) (*Store, error) {
 	if vault == "" {
 		vault = "each secret's URL (vault domain " + c.VaultDomain + ")"
 	}
-	s.identity = secret.Identity{Summary: fmt.Sprintf("Azure Key Vault %s, as %s", vault, c.identity), Warnings: c.warnings}
+	s.identity = secret.Description{Summary: fmt.Sprintf("Azure Key Vault %s, as %s", vault, c.identity), Warnings: c.warnings}
 	if c.vault != "" {
 		if _, err := s.client(c.vault); err != nil {
 			return nil, &secret.ConfigError{Store: name, Key: "vault_url", Msg: err.Error()}
@@ -274,11 +274,18 @@ func isTLSError(err error) bool {
 }
 
 // Describe reports the vault and identity, and warns about a client
-// secret written in the configuration and a disabled challenge check.
-func (s *Store) Describe() secret.Identity {
-	id := s.identity
-	id.Warnings = append([]string(nil), id.Warnings...)
-	return id
+// secret written in the configuration and a disabled challenge check. Its
+// Key, Naming, Principal and UsedEnv are those of key.go, policy.go,
+// principal.go and usedenv.go.
+func (s *Store) Describe() secret.Description {
+	return secret.Description{
+		Summary:   s.identity.Summary,
+		Warnings:  append([]string(nil), s.identity.Warnings...),
+		UsedEnv:   s.usedEnv,
+		Key:       s.secretKey,
+		Principal: s.principal,
+		Naming:    secret.Naming{Subject: s.policySubject, Pattern: s.policyPattern},
+	}
 }
 
 // Close releases idle connections. The Store must not be used afterwards.

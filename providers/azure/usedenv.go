@@ -1,9 +1,5 @@
 package azure
 
-import "github.com/latchkey/latchkey/secret"
-
-var _ secret.EnvUser = (*Store)(nil)
-
 // sdkCredentialEnv are the variables holding secrets that azidentity's
 // credentials read: a service principal's secret or certificate password,
 // a user's password, a workload identity token file, and the App Service
@@ -13,9 +9,9 @@ var sdkCredentialEnv = []string{
 	"AZURE_FEDERATED_TOKEN_FILE", "IDENTITY_HEADER", "MSI_SECRET",
 }
 
-// UsedEnv implements [secret.EnvUser]: the SDK's secret-holding variables,
-// and the one client_secret_env names.
-func (s *Store) UsedEnv() []string {
+// usedEnv is the store's [secret.Description.UsedEnv]: the SDK's
+// secret-holding variables, and the one client_secret_env names.
+func (s *Store) usedEnv() []string {
 	out := append([]string(nil), sdkCredentialEnv...)
 	if s.secretEnv != "" {
 		out = append(out, s.secretEnv)

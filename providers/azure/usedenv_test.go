@@ -20,7 +20,7 @@ func TestUsedEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	got := s.UsedEnv()
+	got := s.Describe().UsedEnv()
 	for _, want := range []string{"KV_CLIENT_SECRET", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "IDENTITY_HEADER"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("UsedEnv() = %v, lacks %s", got, want)

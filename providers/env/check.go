@@ -7,13 +7,11 @@ import (
 	"github.com/latchkey/latchkey/secret"
 )
 
-var _ secret.RequestChecker = (*Store)(nil)
-
-// CheckRequest implements [secret.RequestChecker]: environment variables
-// have no versions, and a variable name holds no '=' or NUL. The resolver
-// calls it while planning, so `latchkey check --offline` reports such a
-// reference.
-func (s *Store) CheckRequest(req secret.Request) error {
+// checkRequest is the store's [secret.Description.Check]: environment
+// variables have no versions, and a variable name holds no '=' or NUL. The
+// resolver calls it while planning, so `latchkey check --offline` reports
+// such a reference.
+func (s *Store) checkRequest(req secret.Request) error {
 	if req.Version != "" {
 		return fmt.Errorf("env store %q: variable %q: environment variables have no versions (drop version=): %w",
 			s.name, req.Name, secret.ErrInvalidConfig)

@@ -9,7 +9,7 @@
 //
 // The rule is enforced by the resolver while planning (package policy), so a
 // store built by its factory without an allow list relies on it: such a
-// store reports [Store.PolicyAllowRequired], and the resolver refuses to
+// store's Description says RequiresAllow, and the resolver refuses to
 // build it without a rule that has allow patterns. [New] called directly
 // still takes an allow list of its own.
 //
@@ -25,7 +25,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/latchkey/latchkey/policy"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -50,7 +49,7 @@ type Store struct {
 	name   string
 	allow  []string // nil: governed by the resolver's secrets rule only
 	lookup func(string) (string, bool)
-	read   readSet // variables served, for UsedEnv
+	read   readSet // variables served, for usedEnv
 }
 
 type settings struct {
@@ -63,7 +62,7 @@ func factory(_ context.Context, spec secret.Spec) (secret.Store, error) {
 		return nil, err
 	}
 	if s.Allow == nil {
-		// The resolver's rule governs the store (PolicyAllowRequired).
+		// The resolver's rule governs the store (RequiresAllow).
 		return &Store{name: spec.Name, lookup: os.LookupEnv}, nil
 	}
 	return New(spec.Name, Options{Allow: s.Allow})
@@ -126,39 +125,46 @@ func (s *Store) allowed(name string) bool {
 	return false
 }
 
-// Describe reports the allow list.
-func (s *Store) Describe() secret.Identity {
-	if s.allow == nil {
-		return secret.Identity{Summary: "agent environment, variables the store's secrets rule allows"}
+// Describe reports the allow list. The store must be given a secrets rule
+// with allow patterns (RequiresAllow) when it was built without an allow
+// list of its own, since the agent's own credentials live in its
+// environment. Its Key, Check and UsedEnv are those of key.go, check.go
+// and usedenv.go.
+func (s *Store) Describe() secret.Description {
+	d := secret.Description{
+		Summary:       "agent environment, variables matching " + strings.Join(s.allow, ", "),
+		UsedEnv:       s.read.names,
+		Key:           s.secretKey,
+		Check:         s.checkRequest,
+		Naming:        secret.Naming{Subject: policySubject, Pattern: policyPattern},
+		RequiresAllow: s.allow == nil,
 	}
-	return secret.Identity{Summary: "agent environment, variables matching " + strings.Join(s.allow, ", ")}
+	if s.allow == nil {
+		d.Summary = "agent environment, variables the store's secrets rule allows"
+	}
+	return d
 }
-
-// PolicyAllowRequired reports whether the store must be given a secrets
-// rule with allow patterns: it must when it was built without an allow list
-// of its own, since the agent's own credentials live in its environment.
-func (s *Store) PolicyAllowRequired() bool { return s.allow == nil }
 
 // Close does nothing.
 func (s *Store) Close() error { return nil }
 
-// PolicySubject implements [policy.Namer]: a variable's name, exactly, and
-// no version (variables have none).
-func (s *Store) PolicySubject(req secret.Request) (policy.Subject, error) {
+// policySubject reads a request for a secrets rule ([secret.Naming]): a
+// variable's name, exactly, and no version (variables have none).
+func policySubject(req secret.Request) (secret.Subject, error) {
 	if req.Version != "" {
-		return policy.Subject{}, errors.New("environment variables have no versions (drop version=)")
+		return secret.Subject{}, errors.New("environment variables have no versions (drop version=)")
 	}
-	return policy.Subject{Name: req.Name, Own: true, Version: policy.Current}, nil
+	return secret.Subject{Name: req.Name, Own: true, Version: secret.Current}, nil
 }
 
-// PolicyPattern implements [policy.Namer]: a variable name pattern, matched
-// exactly, case included.
-func (s *Store) PolicyPattern(e policy.Entry) (policy.Pattern, error) {
+// policyPattern reads a secrets rule's pattern ([secret.Naming]): a
+// variable name pattern, matched exactly, case included.
+func policyPattern(e secret.Pattern) (secret.Pattern, error) {
 	if len(e.Versions) > 0 {
-		return policy.Pattern{}, errors.New("environment variables have no versions: drop versions")
+		return secret.Pattern{}, errors.New("environment variables have no versions: drop versions")
 	}
 	if strings.ContainsAny(e.Name, "=\x00") {
-		return policy.Pattern{}, errors.New("a variable name holds no '=' or NUL")
+		return secret.Pattern{}, errors.New("a variable name holds no '=' or NUL")
 	}
-	return policy.Pattern{Name: e.Name}, nil
+	return secret.Pattern{Name: e.Name}, nil
 }

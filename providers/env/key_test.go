@@ -22,7 +22,7 @@ func TestSecretKey(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := st.SecretKey(tc.a) == st.SecretKey(tc.b); got != tc.same {
+			if got := st.Describe().Key(tc.a) == st.Describe().Key(tc.b); got != tc.same {
 				t.Fatalf("same = %v, want %v", got, tc.same)
 			}
 		})

@@ -3,19 +3,13 @@ package env
 import (
 	"sort"
 	"sync"
-
-	"github.com/latchkey/latchkey/secret"
 )
 
-var _ secret.EnvUser = (*Store)(nil)
-
-// UsedEnv implements [secret.EnvUser]: the variables the store has served
-// as secrets. `latchkey exec` hands their values to its command as the
+// readSet is a set of variable names, safe for concurrent use: the
+// variables a store has served as secrets, which its Description's UsedEnv
+// returns. `latchkey exec` hands their values to its command as the
 // workflow's fields, under the fields' names, and not a second time under
 // the variables' own names.
-func (s *Store) UsedEnv() []string { return s.read.names() }
-
-// readSet is a set of variable names, safe for concurrent use.
 type readSet struct {
 	mu sync.Mutex
 	m  map[string]bool

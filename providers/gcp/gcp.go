@@ -308,8 +308,9 @@ func (s *Store) classify(ctx context.Context, n versionName, probe bool, attempt
 }
 
 // Describe reports the endpoint, the project of short names and the
-// identity the store uses, without network I/O.
-func (s *Store) Describe() secret.Identity {
+// identity the store uses, without network I/O. Its Key, Naming, Principal
+// and UsedEnv are those of key.go, policy.go, principal.go and usedenv.go.
+func (s *Store) Describe() secret.Description {
 	var b strings.Builder
 	fmt.Fprintf(&b, "GCP Secret Manager at %s", s.endpoint)
 	if s.cfg.Location != "" {
@@ -323,7 +324,9 @@ func (s *Store) Describe() secret.Identity {
 	if s.cfg.Insecure {
 		warnings = append(warnings, fmt.Sprintf("insecure: plaintext gRPC to %s; meant for a local test server only", s.endpoint))
 	}
-	return secret.Identity{Summary: b.String(), Warnings: warnings}
+	return secret.Description{Summary: b.String(), Warnings: warnings,
+		UsedEnv: s.usedEnv, Key: s.secretKey, Principal: s.principal,
+		Naming: secret.Naming{Subject: s.policySubject, Pattern: s.policyPattern}}
 }
 
 // Close closes the client's connection.

@@ -127,8 +127,9 @@ func TestConformance(t *testing.T) {
 			JSON: secret.Request{Name: "projects/" + project + "/secrets/doc"}, JSONValue: doc,
 			JSONKey: "password", JSONKeyValue: "json-planted-pw",
 			Binary: secret.Request{Name: "bin"}, BinaryValue: binValue,
-			Missing: secret.Request{Name: "projects/" + project + "/secrets/missing"},
-			Slow:    secret.Request{Name: "slow"},
+			Missing:  secret.Request{Name: "projects/" + project + "/secrets/missing"},
+			Slow:     secret.Request{Name: "slow"},
+			Upstream: func() int { return srv.Count("AccessSecretVersion") + srv.Count("GetSecretVersion") },
 		}
 	})
 }

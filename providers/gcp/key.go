@@ -2,15 +2,15 @@ package gcp
 
 import "github.com/latchkey/latchkey/secret"
 
-// SecretKey returns one key per secret version: the project, the location
-// (empty for a global secret), the secret ID and the version, with an empty
-// version and "latest" one key. A short name is the store's project's
-// secret, so it and the full resource name are one key when the store sets
-// project; when the project comes from the credentials (which needs I/O),
-// a short name keys apart from full names. A project ID and the same
-// project's number are two keys (telling them apart needs a call); use one
-// spelling per workflow. It does no I/O.
-func (s *Store) SecretKey(req secret.Request) string {
+// secretKey is the store's [secret.Description.Key]: one key per secret
+// version: the project, the location (empty for a global secret), the secret
+// ID and the version, with an empty version and "latest" one key. A short
+// name is the store's project's secret, so it and the full resource name are
+// one key when the store sets project; when the project comes from the
+// credentials (which needs I/O), a short name keys apart from full names. A
+// project ID and the same project's number are two keys (telling them apart
+// needs a call); use one spelling per workflow. It does no I/O.
+func (s *Store) secretKey(req secret.Request) string {
 	n, err := parseName(req.Name, req.Version, s.cfg.Location)
 	if err != nil {
 		// Get will refuse it; a key unlike any valid one.
@@ -24,5 +24,3 @@ func (s *Store) SecretKey(req secret.Request) string {
 	}
 	return n.String()
 }
-
-var _ secret.Keyer = (*Store)(nil)

@@ -11,14 +11,14 @@ import (
 
 func TestSecretKey(t *testing.T) {
 	srv := gcptest.Start(t, gcptest.Options{Secrets: seed()})
-	st := build(t, srv.Settings(project)).(secret.Keyer)
+	st := build(t, srv.Settings(project)).(secret.Describer).Describe()
 	noProject := srv.Settings("")
 	delete(noProject, "project")
-	anon := build(t, noProject).(secret.Keyer)
+	anon := build(t, noProject).(secret.Describer).Describe()
 	full := "projects/" + project + "/secrets/plain"
 	tests := []struct {
 		name  string
-		keyer secret.Keyer
+		keyer secret.Description
 		a, b  secret.Request
 		same  bool
 	}{
@@ -35,7 +35,7 @@ func TestSecretKey(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ka, kb := tc.keyer.SecretKey(tc.a), tc.keyer.SecretKey(tc.b)
+			ka, kb := tc.keyer.Key(tc.a), tc.keyer.Key(tc.b)
 			if (ka == kb) != tc.same {
 				t.Fatalf("keys %q and %q: same = %v, want %v", ka, kb, ka == kb, tc.same)
 			}

@@ -2,10 +2,9 @@ package gcp
 
 import (
 	"fmt"
-	"github.com/latchkey/latchkey/internal/lazy"
 	"strings"
 
-	"github.com/latchkey/latchkey/policy"
+	"github.com/latchkey/latchkey/internal/lazy"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -23,17 +22,18 @@ func scopeOf(project, location string) string {
 	return project + "/locations/" + location
 }
 
-// PolicySubject implements [policy.Namer]. A short name lives in the
-// store's project and location (its own scope); a resource name in the
-// project it names, which is the store's own only when the store's project
-// setting is that very spelling (a project ID and its number are different
-// strings: an allow pattern never guesses that they are the same project).
-func (s *Store) PolicySubject(req secret.Request) (policy.Subject, error) {
+// policySubject reads a request for a secrets rule ([secret.Naming]). A
+// short name lives in the store's project and location (its own scope); a
+// resource name in the project it names, which is the store's own only when
+// the store's project setting is that very spelling (a project ID and its
+// number are different strings: an allow pattern never guesses that they are
+// the same project).
+func (s *Store) policySubject(req secret.Request) (secret.Subject, error) {
 	n, err := parseName(req.Name, req.Version, s.cfg.Location)
 	if err != nil {
-		return policy.Subject{}, err
+		return secret.Subject{}, err
 	}
-	sub := policy.Subject{Name: n.Secret, Version: n.Version}
+	sub := secret.Subject{Name: n.Secret, Version: n.Version}
 	if n.Project == "" {
 		sub.Own = true
 		sub.Scope = scopeOf(s.cfg.Project, s.cfg.Location)
@@ -44,14 +44,14 @@ func (s *Store) PolicySubject(req secret.Request) (policy.Subject, error) {
 	return sub, nil
 }
 
-// PolicyPattern implements [policy.Namer]: a pattern is a secret ID pattern
-// ("db-*") or a resource name pattern
+// policyPattern reads a secrets rule's pattern ([secret.Naming]): a secret
+// ID pattern ("db-*") or a resource name pattern
 // (projects/PROJECT/[locations/LOCATION/]secrets/SECRET, each part a glob).
 // Versions are numbers or aliases; "current" is latest.
-func (s *Store) PolicyPattern(e policy.Entry) (policy.Pattern, error) {
-	p := policy.Pattern{}
+func (s *Store) policyPattern(e secret.Pattern) (secret.Pattern, error) {
+	p := secret.Pattern{}
 	for _, v := range e.Versions {
-		if v == policy.Current {
+		if v == secret.Current {
 			v = "latest"
 		}
 		p.Versions = append(p.Versions, v)
@@ -83,5 +83,3 @@ func (s *Store) PolicyPattern(e policy.Entry) (policy.Pattern, error) {
 	p.Name = name
 	return p, nil
 }
-
-var _ policy.Namer = (*Store)(nil)

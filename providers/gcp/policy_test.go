@@ -6,6 +6,7 @@ import (
 	"github.com/latchkey/latchkey/policy"
 	"github.com/latchkey/latchkey/providers/gcp/gcptest"
 	"github.com/latchkey/latchkey/resolver"
+	"github.com/latchkey/latchkey/secret"
 	"github.com/latchkey/latchkey/storetest"
 )
 
@@ -23,7 +24,7 @@ func TestPolicy(t *testing.T) {
 		{Project: "other-project", ID: "app-db", Versions: []gcptest.Version{v("x")}},
 	}})
 	rule := &policy.Spec{Origin: "stores.s.secrets",
-		Allow: []policy.Entry{{Name: "app-*"}, {Name: "rotating", Versions: []string{policy.Current, "stable"}}},
+		Allow: []policy.Entry{{Name: "app-*"}, {Name: "rotating", Versions: []string{secret.Current, "stable"}}},
 		Deny:  []policy.Entry{{Name: "app-admin*"}, {Name: "app-db", Versions: []string{"1"}}},
 	}
 	number := srv.ProjectNumber(project)

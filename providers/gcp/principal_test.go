@@ -21,8 +21,8 @@ func TestPrincipal(t *testing.T) {
 	settings := fastRetries(srv.Settings(project))
 	settings["auth_method"] = "service_account_key"
 	settings["credentials_file"] = reader.KeyFile
-	st := build(t, settings).(secret.Principaler)
-	who, err := st.Principal(ctx(t))
+	st := build(t, settings).(secret.Describer)
+	who, err := st.Describe().Principal(ctx(t))
 	if err != nil || !strings.Contains(who, reader.Email) {
 		t.Errorf("Principal = %q, %v; want %s", who, err, reader.Email)
 	}

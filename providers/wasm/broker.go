@@ -663,5 +663,5 @@ func newSigV4(ctx context.Context, store, name string, s sigv4Settings) (*sigv4S
 		return nil, "", nil, err
 	}
 	return &sigv4Signer{store: store, name: name, service: s.Service, region: st.Region(), creds: st.Credentials(),
-		signer: v4.NewSigner(), now: time.Now}, st.Identity(), st.UsedEnv(), nil
+		signer: v4.NewSigner(), now: time.Now}, st.Identity(), st.Describe().UsedEnv(), nil
 }

@@ -53,7 +53,7 @@ func newAzureBearer(ctx context.Context, store, name string, s azureTokenSetting
 		return nil, "", nil, err
 	}
 	return &azureBearer{store: store, name: name, scope: s.Scope, cred: st.TokenCredential()},
-		fmt.Sprintf("Azure token for %s, as %s", s.Scope, st.Who()), st.UsedEnv(), nil
+		fmt.Sprintf("Azure token for %s, as %s", s.Scope, st.Who()), st.Describe().UsedEnv(), nil
 }
 
 // gcpTokenSettings declares bearer tokens for the bound hosts from the
@@ -94,5 +94,5 @@ func newGCPBearer(ctx context.Context, store, name string, s gcpTokenSettings) (
 	if creds == nil {
 		return nil, "", nil, errors.New("auth_method none mints no token")
 	}
-	return &gcpBearer{store: store, name: name, creds: creds}, "Google token as " + st.Who(), st.UsedEnv(), nil
+	return &gcpBearer{store: store, name: name, creds: creds}, "Google token as " + st.Who(), st.Describe().UsedEnv(), nil
 }

@@ -24,7 +24,7 @@ func TestUsedEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &Store{name: "vault", creds: infos}
-	if got := s.UsedEnv(); !reflect.DeepEqual(got, []string{"VAULT_TOKEN"}) {
+	if got := s.usedEnv(); !reflect.DeepEqual(got, []string{"VAULT_TOKEN"}) {
 		t.Fatalf("UsedEnv() = %v, want [VAULT_TOKEN]", got)
 	}
 }

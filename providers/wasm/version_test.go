@@ -81,6 +81,9 @@ func TestVersionedShape(t *testing.T) {
 	if _, ok := st.(interface{ Module() *lkruntime.Module }); !ok {
 		t.Fatal("the versioned store lost Module")
 	}
+	if st.(secret.Describer).Describe().Pool == nil {
+		t.Fatal("the versioned store lost its pool's counters (Description.Pool)")
+	}
 	if _, err := v.CurrentVersion(context.Background(), secret.Request{Name: "absent"}); !errors.Is(err, secret.ErrNotFound) {
 		t.Fatalf("CurrentVersion of a missing secret = %v, want ErrNotFound", err)
 	}

@@ -492,8 +492,9 @@ func (v *Versioned) CurrentVersion(ctx context.Context, req secret.Request) (str
 func (s *Store) Module() *lkruntime.Module { return s.mod }
 
 // Describe reports the module, its pin and its network reach, and warns
-// about an unpinned module and relaxed network settings.
-func (s *Store) Describe() secret.Identity {
+// about an unpinned module and relaxed network settings. Its UsedEnv is
+// usedenv.go's; its Pool reports the module's instance pool.
+func (s *Store) Describe() secret.Description {
 	info := s.mod.Info()
 	where := info.Path
 	if s.src != nil {
@@ -502,8 +503,9 @@ func (s *Store) Describe() secret.Identity {
 	if where == "" {
 		where = "module from memory"
 	}
-	id := secret.Identity{Summary: fmt.Sprintf("Wasm module %s (sha256 %s, %d bytes, %s instances); network: %s",
-		where, info.SHA256, info.Size, s.opts.Isolation, reach(s.opts.HTTP))}
+	id := secret.Description{Summary: fmt.Sprintf("Wasm module %s (sha256 %s, %d bytes, %s instances); network: %s",
+		where, info.SHA256, info.Size, s.opts.Isolation, reach(s.opts.HTTP)),
+		UsedEnv: s.usedEnv, Pool: s.poolStats}
 	credSummary, credWarnings := describeCredentials(s.creds)
 	id.Summary += credSummary
 	id.Warnings = append(id.Warnings, credWarnings...)
@@ -524,6 +526,14 @@ func (s *Store) Describe() secret.Identity {
 	}
 	id.Warnings = append(id.Warnings, networkWarnings(s.opts.HTTP)...)
 	return id
+}
+
+// poolStats is the store's [secret.Description.Pool]: the counters of the
+// module's instance pool.
+func (s *Store) poolStats() secret.PoolStats {
+	st := s.mod.Stats()
+	return secret.PoolStats{Created: st.Created, Crashed: st.Crashed, Recycled: st.Recycled,
+		Calls: st.Calls, Idle: st.Idle, IdleMemory: st.IdleMemory}
 }
 
 func reach(o hostfuncs.HTTPOptions) string {

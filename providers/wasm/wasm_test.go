@@ -52,8 +52,9 @@ func TestConformance(t *testing.T) {
 					JSON: secret.Request{Name: "doc"}, JSONValue: planted["doc"],
 					JSONKey: "password", JSONKeyValue: "json-planted-pw",
 					Binary: secret.Request{Name: "binary"}, BinaryValue: planted["binary"],
-					Missing: secret.Request{Name: "absent"},
-					Slow:    secret.Request{Name: wasmstoretest.SlowSecret},
+					Missing:  secret.Request{Name: "absent"},
+					Slow:     secret.Request{Name: wasmstoretest.SlowSecret},
+					Upstream: func() int { return int(srv.Requests.Load()) },
 				}
 			})
 		})

@@ -34,7 +34,8 @@ type CheckStore struct {
 	Name     string `json:"name"`
 	Identity string `json:"identity,omitempty"`
 	// Principal is who the store actually acted as (online only, when the
-	// store can say: secret.Principaler), or why it could not be learned.
+	// store can say: secret.Description.Principal), or why it could not be
+	// learned.
 	Principal string   `json:"principal,omitempty"`
 	Warnings  []string `json:"warnings"`
 	// Rule is the store's secrets rule, when it has one: patterns only.

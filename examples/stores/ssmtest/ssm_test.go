@@ -195,7 +195,7 @@ func TestUsedEnv(t *testing.T) {
 	srv := ssmtest.Start(t, ssmtest.Options{Parameters: params()})
 	srv.SetEnv(t)
 	st := newStore(t, srv.Settings(t, ssmtest.BuildModule(t)), nil)
-	got := strings.Join(st.(secret.EnvUser).UsedEnv(), " ")
+	got := strings.Join(secret.DescriptionOf(st).UsedEnv(), " ")
 	for _, want := range []string{ssmtest.KeyIDEnv, ssmtest.SecretEnv, ssmtest.SessionEnv} {
 		if !strings.Contains(got, want) {
 			t.Errorf("UsedEnv() = %s, lacks %s", got, want)
