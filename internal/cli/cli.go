@@ -139,6 +139,7 @@ exec returns its command's code (126 cannot run it, 127 no such command).`,
 	hideGlobals(version, pf)
 	hideGlobals(module, pf, "log-level")
 	root.AddCommand(a.resolveCmd(), a.execCmd(), a.checkCmd(), version, module, a.serveCmd(), a.csiProviderCmd())
+	root.AddCommand(a.serviceCmd(pf)) // Windows service install/uninstall/start/stop (service.go)
 	setupCompletion(root)
 	internalErrors(root)
 	return root
