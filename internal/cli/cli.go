@@ -171,7 +171,7 @@ func (a *app) setup(cmd *cobra.Command, _ []string) error {
 	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
 		return fail(ExitUsage, fmt.Errorf("--log-level %q: use debug, info, warn or error", a.logLevel))
 	}
-	a.log = slog.New(slog.NewTextHandler(a.io.Err, &slog.HandlerOptions{Level: level}))
+	a.log = slog.New(teeLog(cmd.Context(), slog.NewTextHandler(a.io.Err, &slog.HandlerOptions{Level: level})))
 	if f := cmd.Flags().Lookup("server"); f != nil && !f.Changed && cmd.Flags().Changed("config") {
 		a.server = "" // an explicit --config wins over LATCHKEY_SERVER; only --server wins over it
 	}
