@@ -340,3 +340,23 @@ func verbs(p fs.FileMode) string {
 	}
 	return v[0] + ", " + v[1] + " and " + v[2]
 }
+
+// OwnerTrusted reports whether s's owner is agent (the account latchkey
+// runs as) or one of the SIDs that can take any file anyway (SYSTEM,
+// Administrators, TrustedInstaller): the Windows form of "owned by the
+// agent's uid", which the compilation cache requires, since an owner may
+// always rewrite the DACL.
+func (s Security) OwnerTrusted(agent string) bool {
+	if s.Owner == "" {
+		return false
+	}
+	if agent != "" && s.Owner == agent {
+		return true
+	}
+	for _, t := range trustedAlways {
+		if t != SIDOwnerRights && s.Owner == t {
+			return true
+		}
+	}
+	return false
+}

@@ -175,3 +175,20 @@ func TestBroad(t *testing.T) {
 		}
 	}
 }
+
+func TestOwnerTrusted(t *testing.T) {
+	for _, tc := range []struct {
+		owner string
+		want  bool
+	}{
+		{agent, true}, {SIDSystem, true}, {SIDAdministrators, true}, {SIDTrustedInstaller, true},
+		{alice, false}, {SIDUsers, false}, {SIDEveryone, false}, {SIDOwnerRights, false}, {"", false},
+	} {
+		if got := (Security{Owner: tc.owner}).OwnerTrusted(agent); got != tc.want {
+			t.Errorf("OwnerTrusted with owner %q = %v, want %v", tc.owner, got, tc.want)
+		}
+	}
+	if (Security{Owner: ""}).OwnerTrusted("") {
+		t.Error("an unknown owner with an unknown agent is trusted")
+	}
+}

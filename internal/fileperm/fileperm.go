@@ -51,3 +51,9 @@ func Who(fi fs.FileInfo, mask fs.FileMode) string {
 // Unread returns, on Windows, why fi's ACL was not read (then [Loose] is
 // true for every mask and [Who] says why); nil when it was, and on Unix.
 func Unread(fi fs.FileInfo) error { return unread(fi) }
+
+// CheckOwner returns an error, on Windows, when fi's owner is neither the
+// account latchkey runs as nor SYSTEM, Administrators or
+// TrustedInstaller (see [Security.OwnerTrusted]); fi must come from
+// [Stat] or [File]. On Unix it returns nil: callers compare the uid.
+func CheckOwner(fi fs.FileInfo) error { return checkOwner(fi) }

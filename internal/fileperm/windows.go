@@ -188,3 +188,20 @@ func unread(fi fs.FileInfo) error {
 	_, err := grants(fi)
 	return err
 }
+
+func checkOwner(fi fs.FileInfo) error {
+	ai, ok := fi.(*aclInfo)
+	if !ok || ai.err != nil {
+		_, err := grants(fi)
+		return err
+	}
+	agent := agentSID()
+	if ai.sec.OwnerTrusted(agent) {
+		return nil
+	}
+	who := ai.sec.Owner
+	if n := accountName(who); n != "" {
+		who = n + " (" + who + ")"
+	}
+	return fmt.Errorf("owned by %s, not by the agent's account %s, SYSTEM or Administrators: the owner can change its ACL", who, agent)
+}
