@@ -61,13 +61,10 @@ func serviceInstall(cmd *cobra.Command, name, account, start, config string) err
 	if err != nil {
 		return fail(ExitUsage, err)
 	}
-	// The program runs as the service: whoever can replace it can.
-	if fi, err := fileperm.Stat(exe); err != nil || fileperm.Loose(fi, 0o022) {
-		why := "could not be checked"
-		if err == nil {
-			why = "has " + fileperm.Who(fi, 0o022)
-		}
-		return fail(ExitConfig, fmt.Errorf("%s %s: whoever can replace it would run as the service; install it in a directory only administrators can write, such as C:\\Program Files\\latchkey", exe, why))
+	// The program runs as the service: whoever can replace it (write it,
+	// or own it and so rewrite its ACL) can run code as the service.
+	if why := replaceable(exe); why != "" {
+		return fail(ExitConfig, fmt.Errorf("%s %s: whoever can replace it would run as the service; install it where only administrators can write, such as C:\\Program Files\\latchkey", exe, why))
 	}
 	errOut := cmd.ErrOrStderr()
 	if _, err := os.Stat(config); err != nil {
@@ -135,6 +132,22 @@ func serviceInstall(cmd *cobra.Command, name, account, start, config string) err
 	}
 	fmt.Fprintf(out, "start it with: latchkey service start --name %s\n", name)
 	return nil
+}
+
+// replaceable says why others than administrators could replace the
+// program at exe, or "".
+func replaceable(exe string) string {
+	fi, err := fileperm.Stat(exe)
+	if err != nil {
+		return fmt.Sprintf("could not be checked (%v)", err)
+	}
+	if fileperm.Loose(fi, 0o022) {
+		return "has " + fileperm.Who(fi, 0o022)
+	}
+	if err := fileperm.CheckOwner(fi); err != nil {
+		return "is " + err.Error()
+	}
+	return ""
 }
 
 func accountLabel(a string) string {

@@ -113,6 +113,7 @@ var wellKnown = map[string]struct {
 	"S-1-5-32-555":        {`BUILTIN\Remote Desktop Users`, true},
 	"S-1-5-32-568":        {`BUILTIN\IIS_IUSRS`, true},
 	"S-1-15-2-1":          {"ALL APPLICATION PACKAGES", true},
+	"S-1-5-80-0":          {`NT SERVICE\ALL SERVICES`, true},
 	"S-1-15-2-2":          {"ALL RESTRICTED APPLICATION PACKAGES", true},
 	SIDSystem:             {`NT AUTHORITY\SYSTEM`, false},
 	SIDAdministrators:     {`BUILTIN\Administrators`, false},
@@ -158,8 +159,8 @@ type Grant struct {
 }
 
 // Grants evaluates s for every principal other than the file's owner,
-// agent (the account latchkey runs as, "" if unknown) and the always
-// trusted SIDs (SYSTEM, Administrators, TrustedInstaller, OWNER RIGHTS),
+// agents (the account latchkey runs as and, for a service, the service's
+// own SID) and the always trusted SIDs (SYSTEM, Administrators, TrustedInstaller, OWNER RIGHTS),
 // and returns what each may do, in DACL order of first appearance.
 //
 // It evaluates as Windows' access check does, in order — the first entry
@@ -173,9 +174,9 @@ type Grant struct {
 // Inherit-only entries do not apply to the file and are skipped. A null
 // DACL gives Everyone everything; an owner that is a broad SID gives that
 // SID everything (the owner may rewrite the DACL).
-func (s Security) Grants(agent string) []Grant {
+func (s Security) Grants(agents ...string) []Grant {
 	trusted := func(sid string) bool {
-		if sid == s.Owner || (agent != "" && sid == agent) {
+		if sid == s.Owner || isAgent(sid, agents) {
 			return true
 		}
 		for _, t := range trustedAlways {
@@ -341,20 +342,34 @@ func verbs(p fs.FileMode) string {
 	return v[0] + ", " + v[1] + " and " + v[2]
 }
 
-// OwnerTrusted reports whether s's owner is agent (the account latchkey
-// runs as) or one of the SIDs that can take any file anyway (SYSTEM,
+// OwnerTrusted reports whether s's owner is one of agents (the account
+// latchkey runs as, the service's SID) or one of the SIDs that can take any file anyway (SYSTEM,
 // Administrators, TrustedInstaller): the Windows form of "owned by the
 // agent's uid", which the compilation cache requires, since an owner may
 // always rewrite the DACL.
-func (s Security) OwnerTrusted(agent string) bool {
+func (s Security) OwnerTrusted(agents ...string) bool {
 	if s.Owner == "" {
 		return false
 	}
-	if agent != "" && s.Owner == agent {
+	if isAgent(s.Owner, agents) {
 		return true
 	}
 	for _, t := range trustedAlways {
 		if t != SIDOwnerRights && s.Owner == t {
+			return true
+		}
+	}
+	return false
+}
+
+// isAgent reports whether sid is one of agents (never a broad SID: a
+// caller passing one would trust everyone).
+func isAgent(sid string, agents []string) bool {
+	if sid == "" || Broad(sid) {
+		return false
+	}
+	for _, a := range agents {
+		if a == sid {
 			return true
 		}
 	}

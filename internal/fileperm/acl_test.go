@@ -192,3 +192,23 @@ func TestOwnerTrusted(t *testing.T) {
 		t.Error("an unknown owner with an unknown agent is trusted")
 	}
 }
+
+// TestAgents: the service's own SID is trusted beside its account, but a
+// broad SID passed as an agent is not (that would trust everyone).
+func TestAgents(t *testing.T) {
+	const account = "S-1-5-19" // LocalService
+	sec := Security{Owner: owner, DACL: []ACE{allow(agent, fileAllAccess), allow(account, fileAllAccess)}}
+	if m := Mode(sec.Grants(account, agent)); m != 0 {
+		t.Errorf("account and service SID: mode %#o, want 0", m)
+	}
+	if m := Mode(sec.Grants(account)); m != 0o070 {
+		t.Errorf("service SID not passed: mode %#o, want 0o070", m)
+	}
+	open := Security{Owner: owner, DACL: []ACE{allow(SIDEveryone, fileReadData), allow("S-1-5-80-0", fileReadData)}}
+	if m := Mode(open.Grants(SIDEveryone, "S-1-5-80-0")); m != 0o004 {
+		t.Errorf("broad SIDs as agents: mode %#o, want 0o004", m)
+	}
+	if (Security{Owner: SIDUsers}).OwnerTrusted(SIDUsers) {
+		t.Error("a broad owner passed as an agent is trusted")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -131,13 +132,25 @@ func convertACE(ace *windows.ACCESS_ALLOWED_ACE) (ACE, bool) {
 	return a, true
 }
 
-// agentSID is the user SID of latchkey's own process token.
-var agentSID = sync.OnceValue(func() string {
-	u, err := windows.GetCurrentProcessToken().GetTokenUser()
-	if err != nil {
-		return ""
+// agentSIDs are the user SID of latchkey's own process token and, when it
+// runs as a service with a service SID, that SID (NT SERVICE\NAME:
+// S-1-5-80- and five more numbers; not S-1-5-80-0, ALL SERVICES), which
+// ACLs may name instead of the account.
+var agentSIDs = sync.OnceValue(func() []string {
+	tok := windows.GetCurrentProcessToken()
+	var out []string
+	if u, err := tok.GetTokenUser(); err == nil {
+		out = append(out, u.User.Sid.String())
 	}
-	return u.User.Sid.String()
+	if g, err := tok.GetTokenGroups(); err == nil {
+		for _, sa := range g.AllGroups() {
+			sid := sa.Sid.String()
+			if sa.Attributes&windows.SE_GROUP_ENABLED != 0 && strings.HasPrefix(sid, "S-1-5-80-") && strings.Count(sid, "-") == 7 {
+				out = append(out, sid)
+			}
+		}
+	}
+	return out
 })
 
 func grants(fi fs.FileInfo) ([]Grant, error) {
@@ -148,7 +161,7 @@ func grants(fi fs.FileInfo) ([]Grant, error) {
 	if ai.err != nil {
 		return nil, fmt.Errorf("an ACL latchkey could not read (%w)", ai.err)
 	}
-	return ai.sec.Grants(agentSID()), nil
+	return ai.sec.Grants(agentSIDs()...), nil
 }
 
 func loose(fi fs.FileInfo, mask fs.FileMode) bool {
@@ -195,13 +208,13 @@ func checkOwner(fi fs.FileInfo) error {
 		_, err := grants(fi)
 		return err
 	}
-	agent := agentSID()
-	if ai.sec.OwnerTrusted(agent) {
+	agents := agentSIDs()
+	if ai.sec.OwnerTrusted(agents...) {
 		return nil
 	}
 	who := ai.sec.Owner
 	if n := accountName(who); n != "" {
 		who = n + " (" + who + ")"
 	}
-	return fmt.Errorf("owned by %s, not by the agent's account %s, SYSTEM or Administrators: the owner can change its ACL", who, agent)
+	return fmt.Errorf("owned by %s, not by the agent's account (%s), SYSTEM or Administrators: the owner can change its ACL", who, strings.Join(agents, ", "))
 }
