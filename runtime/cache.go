@@ -35,7 +35,7 @@ func NewCache(dir string) (*Cache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compilation cache %s: %w", dir, err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := fileperm.MkdirPrivate(dir); err != nil {
 		return nil, fmt.Errorf("compilation cache %s: %w (set the wasm store's cache_dir to a directory the agent may create and write, e.g. under systemd CacheDirectory=latchkey with XDG_CACHE_HOME=/var/cache/latchkey, or no_cache: true)", dir, err)
 	}
 	st, err := fileperm.Stat(dir)

@@ -212,3 +212,19 @@ func TestAgents(t *testing.T) {
 		t.Error("a broad owner passed as an agent is trusted")
 	}
 }
+
+func TestPrivateSDDL(t *testing.T) {
+	tests := []struct {
+		agents []string
+		want   string
+	}{
+		{nil, "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"},
+		{[]string{agent}, "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;" + agent + ")"},
+		{[]string{SIDSystem, "", SIDEveryone, SIDUsers, "S-1-5-80-0"}, "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"}, // never a broad SID
+	}
+	for _, tc := range tests {
+		if got := privateSDDL(tc.agents); got != tc.want {
+			t.Errorf("privateSDDL(%q) = %s, want %s", tc.agents, got, tc.want)
+		}
+	}
+}

@@ -57,3 +57,25 @@ func Unread(fi fs.FileInfo) error { return unread(fi) }
 // TrustedInstaller (see [Security.OwnerTrusted]); fi must come from
 // [Stat] or [File]. On Unix it returns nil: callers compare the uid.
 func CheckOwner(fi fs.FileInfo) error { return checkOwner(fi) }
+
+// MkdirPrivate creates dir and any missing parents as os.MkdirAll(dir,
+// 0o700) does on Unix; on Windows, where a mode does not apply, each
+// directory it creates gets a protected DACL (nothing inherited) giving
+// full control to latchkey's account, SYSTEM and Administrators only,
+// inherited by what is created inside: without it a new directory
+// inherits its parent's ACL, under C:\ one that lets every user modify
+// it. Existing directories keep their ACL (and are checked by [Loose]).
+func MkdirPrivate(dir string) error { return mkdirPrivate(dir) }
+
+// privateSDDL is the descriptor MkdirPrivate gives a directory on
+// Windows: protected, full control for the agent's SIDs, SYSTEM and
+// Administrators, inherited by files and subdirectories.
+func privateSDDL(agents []string) string {
+	s := "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"
+	for _, a := range agents {
+		if a != "" && !Broad(a) && a != SIDSystem && a != SIDAdministrators {
+			s += "(A;OICI;FA;;;" + a + ")"
+		}
+	}
+	return s
+}

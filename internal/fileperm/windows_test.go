@@ -82,3 +82,36 @@ func TestWindowsACL(t *testing.T) {
 	dacl, _, _ := sd.DACL()
 	_ = windows.SetNamedSecurityInfo(p, windows.SE_FILE_OBJECT, windows.DACL_SECURITY_INFORMATION|windows.PROTECTED_DACL_SECURITY_INFORMATION, nil, nil, dacl, nil)
 }
+
+// TestMkdirPrivate: directories MkdirPrivate creates pass the cache check
+// whatever their parent lets others do.
+func TestMkdirPrivate(t *testing.T) {
+	base := t.TempDir()
+	sd, err := windows.SecurityDescriptorFromString("D:(A;OICI;FA;;;WD)") // a parent open to everyone
+	if err != nil {
+		t.Fatal(err)
+	}
+	dacl, _, err := sd.DACL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := windows.SetNamedSecurityInfo(base, windows.SE_FILE_OBJECT, windows.DACL_SECURITY_INFORMATION, nil, nil, dacl, nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(base, "a", "b")
+	if err := MkdirPrivate(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{filepath.Join(base, "a"), dir} {
+		fi, err := Stat(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if Loose(fi, 0o077) || CheckOwner(fi) != nil {
+			t.Errorf("%s: %s; owner: %v", d, Who(fi, 0o077), CheckOwner(fi))
+		}
+	}
+	if fi, _ := Stat(base); !Loose(fi, 0o077) {
+		t.Errorf("the open parent is not loose: %s", Who(fi, 0o077))
+	}
+}

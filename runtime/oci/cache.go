@@ -34,7 +34,7 @@ func OpenCache(dir string) (*Cache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("module cache %s: %w", dir, err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := fileperm.MkdirPrivate(dir); err != nil {
 		return nil, fmt.Errorf("module cache: %w", err)
 	}
 	st, err := fileperm.Stat(dir)
