@@ -5,6 +5,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,7 +161,7 @@ func accountLabel(a string) string {
 // prepareDataDir creates %ProgramData%\latchkey, when it does not exist,
 // with a protected ACL that lets the service's account write its log
 // there. An existing directory keeps its ACL.
-func prepareDataDir(account string, out interface{ Write([]byte) (int, error) }) error {
+func prepareDataDir(account string, out io.Writer) error {
 	dir := filepath.Join(programData(), "latchkey")
 	if _, err := os.Stat(dir); err == nil {
 		fmt.Fprintf(out, "  %s exists: its ACL is kept (the account must be able to write latchkey.log there)\n", dir)
