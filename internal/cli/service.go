@@ -170,6 +170,15 @@ func dataDirSDDL(accountSID string) string {
 	return s
 }
 
+// icaclsLine is the command that gives dir the ACL install would have.
+func icaclsLine(dir, account string) string {
+	line := fmt.Sprintf(`icacls "%s" /inheritance:r /grant:r "SYSTEM:(OI)(CI)F" "Administrators:(OI)(CI)F"`, dir)
+	if account != "LocalSystem" {
+		line += fmt.Sprintf(` "%s:(OI)(CI)M"`, account)
+	}
+	return line + " /T"
+}
+
 func (a *app) serviceCmd(globals *pflag.FlagSet) *cobra.Command {
 	var name, account, start string
 	cmd := &cobra.Command{

@@ -265,3 +265,14 @@ func TestServiceCommandElsewhere(t *testing.T) {
 		t.Errorf("service --help: exit %d\n%s", code, out.String())
 	}
 }
+
+func TestIcaclsLine(t *testing.T) {
+	got := icaclsLine(`C:\ProgramData\latchkey`, `NT SERVICE\latchkey`)
+	want := `icacls "C:\ProgramData\latchkey" /inheritance:r /grant:r "SYSTEM:(OI)(CI)F" "Administrators:(OI)(CI)F" "NT SERVICE\latchkey:(OI)(CI)M" /T`
+	if got != want {
+		t.Errorf("icaclsLine = %s\nwant         %s", got, want)
+	}
+	if got := icaclsLine(`C:\x`, "LocalSystem"); strings.Contains(got, "LocalSystem") {
+		t.Errorf("LocalSystem is SYSTEM, no entry of its own: %s", got)
+	}
+}

@@ -165,6 +165,12 @@ func prepareDataDir(account string, out io.Writer) error {
 	dir := filepath.Join(programData(), "latchkey")
 	if _, err := os.Stat(dir); err == nil {
 		fmt.Fprintf(out, "  %s exists: its ACL is kept (the account must be able to write latchkey.log there)\n", dir)
+		if fi, err := fileperm.Stat(dir); err == nil && fileperm.Loose(fi, 0o077) {
+			// What is created inside inherits this ACL: token files
+			// there would draw warnings, the caches be refused.
+			return fmt.Errorf("%s has %s, which the files in it inherit; to keep it to SYSTEM, Administrators and the service:\n  %s",
+				dir, fileperm.Who(fi, 0o077), icaclsLine(dir, accountLabel(account)))
+		}
 		return nil
 	}
 	sid := ""
