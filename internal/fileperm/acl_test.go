@@ -84,6 +84,12 @@ func TestGrants(t *testing.T) {
 		{name: "owned by BUILTIN\\Users", sec: Security{Owner: SIDUsers, DACL: []ACE{allow(SIDSystem, fileAllAccess)}}, want: 0o007},
 		{name: "owned by alice: the owner is trusted", sec: Security{Owner: alice, DACL: []ACE{allow(alice, fileAllAccess)}}},
 		{name: "ACEs for the agent account do not count", sec: Security{Owner: SIDAdministrators, DACL: []ACE{allow(agent, fileAllAccess)}}},
+		{name: "WRITE_DAC denied, WRITE_OWNER still allowed",
+			sec: Security{Owner: owner, DACL: []ACE{deny(SIDEveryone, writeDAC), allow(SIDEveryone, genericAll)}}, want: 0o007},
+		{name: "every right the rule reads denied first, GENERIC_ALL after",
+			sec: Security{Owner: owner, DACL: []ACE{deny(SIDEveryone, readRights|writeRights|fileExecute|takeover), allow(SIDEveryone, genericAll), allow(alice, genericAll)}}},
+		{name: "Domain Users deny does not cover a user",
+			sec: Security{Owner: owner, DACL: []ACE{deny("S-1-5-21-1004336348-1177238915-682003330-513", fileAllAccess), allow(alice, fileReadData)}}, want: 0o040},
 		{name: "several principals",
 			sec: Security{Owner: owner, DACL: []ACE{allow(alice, fileGenericRead), allow(SIDUsers, fileGenericWrite), allow(SIDEveryone, fileExecute)}}, want: 0o043},
 	}
