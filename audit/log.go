@@ -105,6 +105,9 @@ func openFile(path string) (*os.File, error) {
 	}
 	if fileperm.Loose(st, 0o002) {
 		f.Close()
+		if who := fileperm.Who(st, 0o002); who != "" { // Windows: the ACL
+			return nil, fmt.Errorf("audit log %s has %s, so its records could be forged: remove that access (docs/windows.md)", path, who)
+		}
 		return nil, fmt.Errorf("audit log %s: anyone may write to it (mode %v), so its records could be forged: chmod o-w it", path, st.Mode().Perm())
 	}
 	return f, nil

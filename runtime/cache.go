@@ -35,10 +35,10 @@ func NewCache(dir string) (*Cache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compilation cache %s: %w", dir, err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := fileperm.MkdirPrivate(dir); err != nil {
 		return nil, fmt.Errorf("compilation cache %s: %w (set the wasm store's cache_dir to a directory the agent may create and write, e.g. under systemd CacheDirectory=latchkey with XDG_CACHE_HOME=/var/cache/latchkey, or no_cache: true)", dir, err)
 	}
-	st, err := os.Stat(dir)
+	st, err := fileperm.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("compilation cache: %w", err)
 	}
@@ -46,6 +46,9 @@ func NewCache(dir string) (*Cache, error) {
 		return nil, fmt.Errorf("compilation cache %s is not a directory", dir)
 	}
 	if fileperm.Loose(st, 0o077) {
+		if who := fileperm.Who(st, 0o077); who != "" { // Windows: the ACL
+			return nil, fmt.Errorf("compilation cache %s has %s: other users could plant native code in it; remove their access (docs/windows.md) or choose another directory", dir, who)
+		}
 		return nil, fmt.Errorf("compilation cache %s has mode %o: other users could plant native code in it; run chmod 700 on it or choose another directory", dir, st.Mode().Perm())
 	}
 	if err := checkOwner(st); err != nil {

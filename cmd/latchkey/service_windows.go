@@ -12,34 +12,45 @@ import (
 
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc"
+	"golang.org/x/sys/windows/svc/eventlog"
 
 	"github.com/latchkey/latchkey/internal/cli"
+	"github.com/latchkey/latchkey/internal/winevent"
 )
 
-// serviceName is the name the service is installed under (docs/windows.md
-// gives the sc.exe lines).
-const serviceName = "latchkey"
+// defaultServiceName is the name the service is installed under when its
+// command line does not start with cli.ServiceNameArg.
+const defaultServiceName = "latchkey"
 
 // runService runs latchkey under the Windows service manager when it was
 // started by it, and reports false otherwise. The command line is the
-// service's (sc.exe create … binPath= "latchkey.exe serve --config …").
-// Stop and shutdown cancel the command, as SIGTERM does; paramchange
-// (sc.exe control latchkey paramchange) reloads the config, as SIGHUP
-// does. Output goes to %ProgramData%\latchkey\latchkey.log, in a directory
-// only SYSTEM and Administrators may open.
+// service's (latchkey service install, or sc.exe create … binPath=
+// "latchkey.exe serve --config …"); a leading --service-name=NAME, which
+// install adds for a name other than latchkey, is taken off and names the
+// event log source. Stop and shutdown cancel the command, as SIGTERM does;
+// paramchange (sc.exe control latchkey paramchange) reloads the config, as
+// SIGHUP does. Output goes to %ProgramData%\latchkey\latchkey.log, in a
+// directory only SYSTEM and Administrators may open unless install
+// created it for the service's account; warnings and errors also go to
+// the Application event log.
 func runService(args []string) (int, bool) {
 	isSvc, err := svc.IsWindowsService()
 	if err != nil || !isSvc {
 		return 0, false
 	}
-	h := &handler{args: args}
-	if err := svc.Run(serviceName, h); err != nil {
+	name := defaultServiceName
+	if len(args) > 0 && strings.HasPrefix(args[0], cli.ServiceNameArg) {
+		name, args = strings.TrimPrefix(args[0], cli.ServiceNameArg), args[1:]
+	}
+	h := &handler{name: name, args: args}
+	if err := svc.Run(name, h); err != nil {
 		return cli.ExitInternal, true
 	}
 	return h.code, true
 }
 
 type handler struct {
+	name string
 	args []string
 	code int
 }
@@ -47,14 +58,29 @@ type handler struct {
 // Execute implements svc.Handler.
 func (h *handler) Execute(_ []string, req <-chan svc.ChangeRequest, status chan<- svc.Status) (bool, uint32) {
 	status <- svc.Status{State: svc.StartPending}
+	// The event log source is registered by latchkey service install;
+	// without it Windows still records the events, with a note that the
+	// source is unknown.
+	elog, elogErr := eventlog.Open(h.name)
+	if elogErr == nil {
+		defer elog.Close()
+	}
 	logf, err := openServiceLog()
 	if err != nil {
+		if elogErr == nil {
+			_ = elog.Error(winevent.ErrorID, fmt.Sprintf("latchkey service %s cannot open its log file: %v", h.name, err))
+		}
 		h.code = cli.ExitInternal
 		return true, 1
 	}
 	defer logf.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	if elogErr == nil {
+		ctx = cli.WithLogHandler(ctx, winevent.NewHandler(elog))
+	} else {
+		fmt.Fprintf(logf, "latchkey: the event log source %s cannot be opened (%v): warnings and errors go to this file only\n", h.name, elogErr)
+	}
 	reloads := make(chan struct{}, 1)
 	done := make(chan int, 1)
 	go func() {

@@ -139,6 +139,7 @@ exec returns its command's code (126 cannot run it, 127 no such command).`,
 	hideGlobals(version, pf)
 	hideGlobals(module, pf, "log-level")
 	root.AddCommand(a.resolveCmd(), a.execCmd(), a.checkCmd(), version, module, a.serveCmd(), a.csiProviderCmd())
+	root.AddCommand(a.serviceCmd(pf)) // Windows service install/uninstall/start/stop (service.go)
 	setupCompletion(root)
 	internalErrors(root)
 	return root
@@ -170,7 +171,7 @@ func (a *app) setup(cmd *cobra.Command, _ []string) error {
 	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
 		return fail(ExitUsage, fmt.Errorf("--log-level %q: use debug, info, warn or error", a.logLevel))
 	}
-	a.log = slog.New(slog.NewTextHandler(a.io.Err, &slog.HandlerOptions{Level: level}))
+	a.log = slog.New(teeLog(cmd.Context(), slog.NewTextHandler(a.io.Err, &slog.HandlerOptions{Level: level})))
 	if f := cmd.Flags().Lookup("server"); f != nil && !f.Changed && cmd.Flags().Changed("config") {
 		a.server = "" // an explicit --config wins over LATCHKEY_SERVER; only --server wins over it
 	}

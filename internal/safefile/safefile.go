@@ -15,8 +15,8 @@
 //
 // The functions are safe for concurrent use. On systems other than unix
 // (Windows) the same checks are made with Stat after the open, there is no
-// O_NONBLOCK or O_NOFOLLOW, and [Exposed] reports nothing, since mode bits
-// do not describe an ACL.
+// O_NONBLOCK or O_NOFOLLOW, and [Exposed] reads the file's ACL from the
+// open handle (internal/fileperm) instead of mode bits.
 package safefile
 
 import (
@@ -25,6 +25,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+
+	"github.com/latchkey/latchkey/internal/fileperm"
 )
 
 // Errors the problems wrap, for errors.Is.
@@ -96,7 +98,7 @@ func open(path string, flag int, perm fs.FileMode, o Options) (*os.File, fs.File
 	if err != nil {
 		return nil, nil, openError(path, err, o)
 	}
-	fi, err := f.Stat()
+	fi, err := fileperm.File(f) // fstat, and on Windows the handle's ACL for Exposed
 	if err != nil {
 		f.Close()
 		return nil, nil, err
@@ -174,7 +176,12 @@ func notRegular(path string, m fs.FileMode) error {
 // owner may write it (g+w, o+w: they could put in a token or key of their
 // own). Group read is allowed, so that a file can be shared with the
 // agent's group (0640). The fix is always chmod 0600 (0640 for a group).
-// On Windows it returns "".
+//
+// On Windows the same rule is read from the file's ACL (internal/fileperm):
+// read for a broad SID (Everyone, Authenticated Users, BUILTIN\Users,
+// Anonymous, Guests …) or write for any SID but the owner, the agent's
+// account, SYSTEM, Administrators and TrustedInstaller; fi must come from
+// this package's Open or ReadFile.
 func Exposed(fi fs.FileInfo) string {
 	return exposed(fi)
 }
@@ -187,6 +194,24 @@ func exposedMode(perm fs.FileMode) string {
 		return fmt.Sprintf("mode %#o: every user of the machine can read it; chmod 0600 it (0640 to share it with the agent's group)", perm)
 	case perm&0o022 != 0:
 		return fmt.Sprintf("mode %#o: others than its owner can write it, and so replace it with one of their own; chmod 0600 it (0640 to share it with the agent's group)", perm)
+	}
+	return ""
+}
+
+// exposedACL words Exposed's finding on Windows, where who (from
+// fileperm.Who) names the SIDs and what the ACL lets them do, or says why
+// the ACL could not be read (unread).
+func exposedACL(who string, unread, read, write bool) string {
+	const fix = "; remove that access (docs/windows.md gives the icacls line)"
+	switch {
+	case unread:
+		return who + ", so nothing says who else can read or write it" + fix
+	case read && write:
+		return who + ": every user of the machine can read it and others than its owner can write it" + fix
+	case read:
+		return who + ": every user of the machine can read it" + fix
+	case write:
+		return who + ": others than its owner can write it, and so replace it with one of their own" + fix
 	}
 	return ""
 }

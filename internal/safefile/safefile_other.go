@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+
+	"github.com/latchkey/latchkey/internal/fileperm"
 )
 
 // Without O_NONBLOCK and O_NOFOLLOW, Open relies on the Stat after the
@@ -32,5 +34,16 @@ func openError(path string, err error, o Options) error {
 	return err
 }
 
-// Mode bits do not describe a Windows ACL: nothing to report.
-func exposed(fs.FileInfo) string { return "" }
+// exposed applies the rule of Exposed to what internal/fileperm reads: on
+// Windows the ACL, as group (named SIDs) and other (broad SIDs) bits.
+func exposed(fi fs.FileInfo) string {
+	read, write := fileperm.Loose(fi, 0o004), fileperm.Loose(fi, 0o022)
+	if !read && !write {
+		return ""
+	}
+	who := fileperm.Who(fi, 0o026)
+	if who == "" { // not Windows: the mode is the access check
+		return exposedMode(fi.Mode().Perm())
+	}
+	return exposedACL(who, fileperm.Unread(fi) != nil, read, write)
+}

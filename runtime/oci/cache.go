@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/latchkey/latchkey/internal/fileperm"
 )
 
 // Cache is a content-addressed store of pulled artifacts under a
@@ -32,17 +34,20 @@ func OpenCache(dir string) (*Cache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("module cache %s: %w", dir, err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := fileperm.MkdirPrivate(dir); err != nil {
 		return nil, fmt.Errorf("module cache: %w", err)
 	}
-	st, err := os.Stat(dir)
+	st, err := fileperm.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("module cache: %w", err)
 	}
 	if !st.IsDir() {
 		return nil, fmt.Errorf("module cache %s is not a directory", dir)
 	}
-	if st.Mode().Perm()&0o077 != 0 {
+	if fileperm.Loose(st, 0o077) {
+		if who := fileperm.Who(st, 0o077); who != "" { // Windows: the ACL
+			return nil, fmt.Errorf("module cache %s has %s: other users could read or replace what it holds; remove their access (docs/windows.md) or choose another cache_dir", dir, who)
+		}
 		return nil, fmt.Errorf("module cache %s has mode %o: other users could read or replace what it holds; run chmod 700 on it or choose another cache_dir", dir, st.Mode().Perm())
 	}
 	for _, sub := range []string{"blobs/sha256", "pulls", "tags"} {
