@@ -21,6 +21,9 @@
 // exported methods whose receiver is an exported type; exported fields
 // (named or embedded) of exported struct types; exported methods of
 // exported interface types (those are API an implementer must provide).
+// An exported alias (type A = pkg.T) counts as a type, with the exported
+// fields and methods of the type it names wherever that type is declared:
+// an alias of an internal type makes its members public.
 //
 // The public share is the number of lines (every line, comments and blank
 // lines included) in public packages' files over the lines of all files
@@ -93,10 +96,21 @@ type report struct {
 	// exported holds, per public package's import path, the distinct
 	// exported identifiers ("Name", "Type.Method", "Type.Field") and
 	// their kind.
-	exported    map[string]map[string]string
+	exported map[string]map[string]string
+	// members holds, per package (public or not), the exported methods
+	// and fields of its types, as exported does; aliases reach them.
+	members     map[string]map[string]string
+	aliases     []alias
 	publicLines int
 	allLines    int
 	funcs       []funcLen
+}
+
+// alias is an exported type alias of a public package: its members are
+// those of the type it names, which may sit in an internal package.
+type alias struct {
+	pkg, name         string
+	targetPkg, target string
 }
 
 // funcLen is one function declaration and its length in lines.
@@ -147,7 +161,8 @@ func (r *report) print(w io.Writer, top int) {
 	fmt.Fprintf(w, "exported identifiers in public packages: %d (%d top-level, %d methods, %d fields)\n",
 		r.exportedCount(), k[kindTopLevel], k[kindMethod], k[kindField])
 	fmt.Fprintln(w, "  (rule: exported top-level funcs, types, vars, consts; exported methods of exported types,")
-	fmt.Fprintln(w, "   interface methods included; exported fields of exported struct types; each once per package;")
+	fmt.Fprintln(w, "   interface methods included; exported fields of exported struct types; an alias brings the")
+	fmt.Fprintln(w, "   members of the type it names, internal or not; each once per package;")
 	fmt.Fprintln(w, "   public = no \"internal\" path element and not package main; no _test.go files)")
 	pkgs := make([]string, 0, len(r.exported))
 	for p := range r.exported {
@@ -196,7 +211,7 @@ func measure(root string) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &report{module: mod, exported: map[string]map[string]string{}}
+	r := &report{module: mod, exported: map[string]map[string]string{}, members: map[string]map[string]string{}}
 	fset := token.NewFileSet()
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -230,7 +245,23 @@ func measure(root string) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.resolveAliases()
 	return r, nil
+}
+
+// resolveAliases counts, for every exported alias of a public package,
+// the exported members of the type it names: an alias of an internal
+// type makes that type's fields and methods public. An alias of an alias
+// is followed as far as the aliases resolved before it.
+func (r *report) resolveAliases() {
+	for _, a := range r.aliases {
+		prefix := a.target + "."
+		for id, kind := range r.members[a.targetPkg] {
+			if m, ok := strings.CutPrefix(id, prefix); ok {
+				r.exported[a.pkg][a.name+"."+m] = kind
+			}
+		}
+	}
 }
 
 // add counts one parsed file of the package importPath.
@@ -247,6 +278,20 @@ func (r *report) add(fset *token.FileSet, importPath string, f *ast.File, lines 
 	if public && ids == nil {
 		ids = map[string]string{}
 		r.exported[importPath] = ids
+	}
+	members := r.members[importPath]
+	if members == nil {
+		members = map[string]string{}
+		r.members[importPath] = members
+	}
+	imports := map[string]string{} // the file's import names
+	for _, im := range f.Imports {
+		p := strings.Trim(im.Path.Value, `"`)
+		name := path.Base(p)
+		if im.Name != nil {
+			name = im.Name.Name
+		}
+		imports[name] = p
 	}
 	for _, decl := range f.Decls {
 		switch d := decl.(type) {
@@ -266,6 +311,9 @@ func (r *report) add(fset *token.FileSet, importPath string, f *ast.File, lines 
 					lines: end.Line - start.Line + 1,
 				})
 			}
+			if recv != "" && d.Name.IsExported() {
+				members[name] = kindMethod
+			}
 			if public && d.Name.IsExported() && (recv == "" || ast.IsExported(recv)) {
 				kind := kindTopLevel
 				if recv != "" {
@@ -274,27 +322,52 @@ func (r *report) add(fset *token.FileSet, importPath string, f *ast.File, lines 
 				ids[name] = kind
 			}
 		case *ast.GenDecl:
-			if !public {
-				continue
-			}
 			for _, spec := range d.Specs {
 				switch s := spec.(type) {
 				case *ast.ValueSpec:
+					if !public {
+						continue
+					}
 					for _, n := range s.Names {
 						if n.IsExported() {
 							ids[n.Name] = kindTopLevel
 						}
 					}
 				case *ast.TypeSpec:
-					if !s.Name.IsExported() {
+					addMembers(members, s.Name.Name, s.Type)
+					if !public || !s.Name.IsExported() {
 						continue
 					}
 					ids[s.Name.Name] = kindTopLevel
 					addMembers(ids, s.Name.Name, s.Type)
+					if s.Assign.IsValid() {
+						if a, ok := aliasOf(importPath, s, imports); ok {
+							r.aliases = append(r.aliases, a)
+						}
+					}
 				}
 			}
 		}
 	}
+}
+
+// aliasOf reads the type an alias declaration names: T of this package or
+// pkg.T of an imported one.
+func aliasOf(importPath string, s *ast.TypeSpec, imports map[string]string) (alias, bool) {
+	a := alias{pkg: importPath, name: s.Name.Name}
+	switch t := s.Type.(type) {
+	case *ast.Ident:
+		a.targetPkg, a.target = importPath, t.Name
+	case *ast.SelectorExpr:
+		x, ok := t.X.(*ast.Ident)
+		if !ok || imports[x.Name] == "" {
+			return alias{}, false
+		}
+		a.targetPkg, a.target = imports[x.Name], t.Sel.Name
+	default:
+		return alias{}, false
+	}
+	return a, true
 }
 
 // addMembers counts the exported fields of a struct type and the exported

@@ -9,10 +9,10 @@ import (
 	"testing"
 )
 
-// testdata/mod is a module whose counts are known: pub is public (10
-// exported names, 58 lines over three files, one of them twice under
-// build tags), pub/pubtest a public test fake (one name, 14 lines),
-// internal/priv internal (11 lines), cmd/tool a main package (5 lines);
+// testdata/mod is a module whose counts are known: pub is public (13
+// exported names, three of them through an alias of an internal type; 58
+// lines over four files, one of them twice under build tags), pub/pubtest a public test fake (one name, 14 lines),
+// internal/priv internal (20 lines), cmd/tool a main package (5 lines);
 // test files, testdata, examples/, guest-sdk/ and the nested module must
 // not count.
 func TestMeasure(t *testing.T) {
@@ -31,20 +31,20 @@ func TestMeasure(t *testing.T) {
 		sort.Strings(got[pkg])
 	}
 	want := map[string][]string{
-		"example.com/mod/pub":         {"Answer", "Exported", "I", "I.Do", "Long", "OS", "T", "T.Method", "T.Name", "T.Reader"},
+		"example.com/mod/pub":         {"Answer", "Exported", "I", "I.Do", "Long", "OS", "Opts", "Opts.Do", "Opts.Exported", "T", "T.Method", "T.Name", "T.Reader"},
 		"example.com/mod/pub/pubtest": {"Fake"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("exported identifiers:\n got %v\nwant %v", got, want)
 	}
-	if n := r.exportedCount(); n != 11 {
-		t.Errorf("exportedCount = %d, want 11", n)
+	if n := r.exportedCount(); n != 14 {
+		t.Errorf("exportedCount = %d, want 14", n)
 	}
-	if k := r.byKind(); k[kindTopLevel] != 7 || k[kindMethod] != 2 || k[kindField] != 2 {
-		t.Errorf("byKind = %v, want 7 top-level, 2 methods, 2 fields", k)
+	if k := r.byKind(); k[kindTopLevel] != 8 || k[kindMethod] != 3 || k[kindField] != 3 {
+		t.Errorf("byKind = %v, want 8 top-level, 3 methods, 3 fields", k)
 	}
-	if r.publicLines != 63 || r.allLines != 79 {
-		t.Errorf("lines: public %d of %d, want 63 of 79", r.publicLines, r.allLines)
+	if r.publicLines != 72 || r.allLines != 97 {
+		t.Errorf("lines: public %d of %d, want 72 of 97", r.publicLines, r.allLines)
 	}
 	wantFuncs := []funcLen{
 		{pos: "internal/priv/priv.go:6", name: "Medium", lines: 6},
@@ -63,8 +63,8 @@ func TestMeasure(t *testing.T) {
 	var out bytes.Buffer
 	r.print(&out, 2)
 	for _, line := range []string{
-		"exported identifiers in public packages: 11 (7 top-level, 2 methods, 2 fields)",
-		"public share of code: 79.7 % (63 of 79 lines in non-test files)",
+		"exported identifiers in public packages: 14 (8 top-level, 3 methods, 3 fields)",
+		"public share of code: 74.2 % (72 of 97 lines in non-test files)",
 		"     6 internal/priv/priv.go:6 Medium",
 	} {
 		if !strings.Contains(out.String(), line) {
@@ -125,7 +125,8 @@ func TestParseDeps(t *testing.T) {
 }
 
 // TestListDeps runs go list on the testdata module: pub's test build
-// compiles pub, its test variant and the test main, and no cloud SDK.
+// compiles pub, the internal package it imports, its test variant and the
+// test main, and no cloud SDK.
 func TestListDeps(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go not on PATH")
@@ -134,7 +135,7 @@ func TestListDeps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"example.com/mod/pub", "example.com/mod/pub [example.com/mod/pub.test]", "example.com/mod/pub.test"}
+	want := []string{"example.com/mod/internal/priv", "example.com/mod/pub", "example.com/mod/pub [example.com/mod/pub.test]", "example.com/mod/pub.test"}
 	got := append([]string(nil), d.nonStd...)
 	sort.Strings(got)
 	if !reflect.DeepEqual(got, want) {

@@ -9,3 +9,12 @@ func Medium() {
 	_ = 3
 	_ = 4
 }
+
+type Options struct {
+	Exported int
+	hidden   int
+}
+
+func (Options) Do() {}
+
+func (Options) unexported() {}
