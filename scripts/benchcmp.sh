@@ -22,7 +22,9 @@
 #     GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 so that the count does not
 #     depend on the scheduler), which a loaded machine does not disturb:
 #     IRUNS runs each (default 5), their minimum and maximum, and NEW/OLD
-#     of the minima.
+#     of the minima, with the GC as it is (GOGC=100) and off (GOGC=off:
+#     the GC's timing moves the count by several %, so that only this one
+#     shows a difference of a few %).
 #
 # Without PKG BENCH pairs it compares the cached resolve path
 # (./cache BenchmarkResolve/cached: three cache hits through the resolver)
@@ -174,20 +176,23 @@ if ! command -v valgrind >/dev/null; then
   exit 0
 fi
 echo "== whole process, instructions executed (valgrind callgrind, GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1; $ireps runs each)"
-echo "   (a Go process's count varies by a few % from run to run: map hash seeds, GC timing; min is the comparison)"
-printf '%-34s %12s %12s %12s %12s %9s\n' case "old min" "new min" "old max" "new max" "new/old"
-# instr SIDE K: "MIN MAX" of the instructions of $ireps runs of case K.
+echo "   (with the GC on, a Go process's count varies by several % from run to run as collections fall"
+echo "   differently; with GOGC=off it varies by under 1 %, and is the work the code does; min is compared)"
+printf '%-44s %12s %12s %12s %12s %9s\n' case "old min" "new min" "old max" "new max" "new/old"
+# instr GOGC SIDE K: "MIN MAX" of the instructions of $ireps runs of case K.
 instr() {
-  local side=$1 k=$2 n
+  local gogc=$1 side=$2 k=$3
   for ((j = 0; j < ireps; j++)); do
     # shellcheck disable=SC2086
-    GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+    GOGC=$gogc GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
       "$tmp/bin/$side-latchkey" ${cases[k]} 2>&1 >/dev/null | awk '/Collected :/ {print $NF}'
   done | sort -n | awk 'NR==1 {min=$1} {max=$1} END {print min, max}'
 }
-for k in "${!cases[@]}"; do
-  read -r omin omax < <(instr old "$k")
-  read -r nmin nmax < <(instr new "$k")
-  awk -v c="${names[k]}" -v a="$omin" -v b="$nmin" -v x="$omax" -v y="$nmax" \
-    'BEGIN {printf "%-34s %12d %12d %12d %12d %8.3fx\n", c, a, b, x, y, b/a}'
+for gogc in 100 off; do
+  for k in "${!cases[@]}"; do
+    read -r omin omax < <(instr "$gogc" old "$k")
+    read -r nmin nmax < <(instr "$gogc" new "$k")
+    awk -v c="${names[k]} (GOGC=$gogc)" -v a="$omin" -v b="$nmin" -v x="$omax" -v y="$nmax" \
+      'BEGIN {printf "%-44s %12d %12d %12d %12d %8.3fx\n", c, a, b, x, y, b/a}'
+  done
 done
