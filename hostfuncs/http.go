@@ -43,7 +43,8 @@ import (
 //     certificate to present to a host (see [CertificateFunc]). The
 //     functions are called concurrently for different calls.
 //
-// [Credentials.Install] sets Hook, Redact, Rejected and ClientCertificate.
+// [Credentials.Install] sets Hook and Redact, and for brokered credentials
+// Rejected and ClientCertificate.
 type HTTPOptions = egress.Options
 
 // RequestHook may rewrite a request just before the host sends it, or refuse
