@@ -1,5 +1,7 @@
 package hostfuncs
 
+import "github.com/latchkey/latchkey/internal/egress"
+
 // ModuleName is the import module name of ABI version 1. The version is part
 // of the name so that a guest built for another ABI fails at link time.
 const ModuleName = "latchkey_v1"
@@ -18,16 +20,17 @@ const VersionExport = "latchkey_version"
 const MaxVersion = 256
 
 // Status codes that host functions return to guests (negative i32). They are
-// part of the ABI; see guest-sdk/ABI.md.
+// part of the ABI; see guest-sdk/ABI.md. Those the HTTP client returns are
+// internal/egress's, under the same names.
 const (
-	StatusMemory     int32 = -1 // a pointer/length pair lies outside linear memory
-	StatusArgument   int32 = -2 // unknown kind/part/code, malformed method, URL or header
-	StatusTooLarge   int32 = -3 // a request, response, result or header block exceeds its cap
-	StatusNotAllowed int32 = -4 // the network policy refused the request
-	StatusLimit      int32 = -5 // the call's budget (requests per call) is spent
-	StatusNetwork    int32 = -6 // the request failed: connection, TLS, time-out
-	StatusState      int32 = -7 // out of order: no call in progress, no response, result already set
-	StatusCredential int32 = -8 // a credential placeholder was refused (unknown, unbound host, not allowed there)
+	StatusMemory     int32 = -1                      // a pointer/length pair lies outside linear memory
+	StatusArgument   int32 = egress.StatusArgument   // -2: unknown kind/part/code, malformed method, URL or header
+	StatusTooLarge   int32 = egress.StatusTooLarge   // -3: a request, response, result or header block exceeds its cap
+	StatusNotAllowed int32 = egress.StatusNotAllowed // -4: the network policy refused the request
+	StatusLimit      int32 = egress.StatusLimit      // -5: the call's budget (requests per call) is spent
+	StatusNetwork    int32 = egress.StatusNetwork    // -6: the request failed: connection, TLS, time-out
+	StatusState      int32 = -7                      // out of order: no call in progress, no response, result already set
+	StatusCredential int32 = egress.StatusCredential // -8: a credential placeholder was refused (unknown, unbound host, not allowed there)
 )
 
 // Input kinds of input_read.

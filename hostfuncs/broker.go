@@ -12,9 +12,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"sync"
 
+	"github.com/latchkey/latchkey/internal/egress"
 	"github.com/latchkey/latchkey/internal/redact"
 	"github.com/latchkey/latchkey/secret"
 )
@@ -130,7 +130,7 @@ func (c *Credentials) rebuild() {
 
 // sourceValue asks cr's source for the value of one hop, learns it for
 // redaction and records it in hs for [Credentials.rejected].
-func (c *Credentials) sourceValue(ctx context.Context, hs *hopState, cr *credential, u *url.URL) ([]byte, error) {
+func (c *Credentials) sourceValue(ctx context.Context, hs *egress.Hop, cr *credential, u *url.URL) ([]byte, error) {
 	v, err := cr.source.Value(ctx)
 	if err != nil {
 		return nil, c.refuse(u, "credential %q: %s", cr.name, c.scrubError(err))
@@ -141,7 +141,7 @@ func (c *Credentials) sourceValue(ctx context.Context, hs *hopState, cr *credent
 	}
 	c.learn(cr.name, b)
 	if hs != nil {
-		hs.used = append(hs.used, usedValue{cr: cr, value: v})
+		hs.Used = append(hs.Used, usedValue{cr: cr, value: v})
 	}
 	if cr.encoding == "base64" {
 		b = []byte(base64.StdEncoding.EncodeToString(b))
@@ -161,6 +161,9 @@ type usedValue struct {
 	value secret.Value
 }
 
+// Rejected tells the value's source that a bound server refused it.
+func (uv usedValue) Rejected() bool { return uv.cr.source.Rejected(uv.value) }
+
 // hop is the [RequestHook] [Credentials.Install] sets: [Credentials.Hook]
 // (placeholders, a [Source] asked for a brokered value, bindings), then
 // every [Signer] bound to the hop signs it and a [CertificateFunc]'s
@@ -170,15 +173,15 @@ func (c *Credentials) hop(ctx context.Context, req *http.Request) error {
 	if err := c.Hook(ctx, req); err != nil {
 		return err
 	}
-	hs := hopFrom(ctx)
+	hs := egress.HopFrom(ctx)
 	for _, cr := range c.brokered {
 		if !cr.boundTo(req.URL) {
 			continue
 		}
 		switch {
 		case cr.cert != nil:
-			if hs != nil && !slices.Contains(hs.creds, cr.name) {
-				hs.creds = append(hs.creds, cr.name) // presented on the connection
+			if hs != nil && !slices.Contains(hs.Creds, cr.name) {
+				hs.Creds = append(hs.Creds, cr.name) // presented on the connection
 			}
 		case cr.signer != nil:
 			if err := c.sign(ctx, hs, cr, req); err != nil {
@@ -194,7 +197,7 @@ func (c *Credentials) hop(ctx context.Context, req *http.Request) error {
 // session token of its choosing.
 var signedHeaders = []string{"Authorization", "X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-Sha256"}
 
-func (c *Credentials) sign(ctx context.Context, hs *hopState, cr *credential, req *http.Request) error {
+func (c *Credentials) sign(ctx context.Context, hs *egress.Hop, cr *credential, req *http.Request) error {
 	var body []byte
 	if req.GetBody != nil && req.ContentLength != 0 {
 		rc, err := req.GetBody()
@@ -216,8 +219,8 @@ func (c *Credentials) sign(ctx context.Context, hs *hopState, cr *credential, re
 	for _, v := range sent {
 		c.learn(cr.name, v.Reveal())
 	}
-	if hs != nil && !slices.Contains(hs.creds, cr.name) {
-		hs.creds = append(hs.creds, cr.name)
+	if hs != nil && !slices.Contains(hs.Creds, cr.name) {
+		hs.Creds = append(hs.Creds, cr.name)
 	}
 	return nil
 }
@@ -225,13 +228,13 @@ func (c *Credentials) sign(ctx context.Context, hs *hopState, cr *credential, re
 // rejected is [HTTPOptions].Rejected: it tells the sources whose values
 // the hop carried that a bound server refused them.
 func (c *Credentials) rejected(ctx context.Context, status int) bool {
-	hs := hopFrom(ctx)
+	hs := egress.HopFrom(ctx)
 	if hs == nil {
 		return false
 	}
 	retry := false
-	for _, uv := range hs.used {
-		if uv.cr.source.Rejected(uv.value) {
+	for _, uv := range hs.Used {
+		if uv.Rejected() {
 			retry = true
 		}
 	}
@@ -262,12 +265,12 @@ func (c *Credentials) clientCertificate(ctx context.Context, host, port string) 
 // a guest, wrote s. It returns the names of the credentials used. The
 // result holds values: the caller sends it and drops it.
 func (c *Credentials) Expand(ctx context.Context, u *url.URL, s string) (string, []string, error) {
-	hs := &hopState{}
+	hs := &egress.Hop{}
 	out, err := c.substitute(ctx, hs, s, u, func(*credential, string) error { return nil })
 	if err != nil {
 		return "", nil, err
 	}
-	return out, hs.creds, nil
+	return out, hs.Creds, nil
 }
 
 // Brokered reports whether the credentials include any that the host
@@ -295,49 +298,6 @@ func checkBrokered(cr Credential) (kinds int, err error) {
 	return kinds, nil
 }
 
-// dialTLS is the transport's DialTLSContext when client certificates are
-// configured: it presents the certificate bound to the address, if any,
-// and checks the server as the default configuration would.
-func (cl *Client) dialTLS(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		host, port, err := net.SplitHostPort(addr)
-		if err != nil {
-			return nil, err
-		}
-		cert, name, err := cl.opts.ClientCertificate(ctx, strings.ToLower(strings.Trim(host, "[]")), port)
-		if err != nil {
-			return nil, &Refusal{Status: StatusCredential, Reason: fmt.Sprintf("connection to %s: %v", addr, err)}
-		}
-		cfg := &tls.Config{}
-		if cl.opts.TLSConfig != nil {
-			cfg = cl.opts.TLSConfig.Clone()
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = strings.Trim(host, "[]")
-		}
-		if len(cfg.NextProtos) == 0 {
-			cfg.NextProtos = []string{"h2", "http/1.1"}
-		}
-		if cert != nil {
-			cfg.Certificates = nil
-			cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
-		}
-		raw, err := dial(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		conn := tls.Client(raw, cfg)
-		if err := conn.HandshakeContext(ctx); err != nil {
-			raw.Close()
-			if name != "" {
-				return nil, fmt.Errorf("TLS handshake with %s presenting credential %q: %w", addr, name, err)
-			}
-			return nil, err
-		}
-		return conn, nil
-	}
-}
-
 // installBrokered sets o's hooks for brokered credentials.
 func (c *Credentials) installBrokered(o *HTTPOptions) {
 	prevRejected := o.Rejected
@@ -354,54 +314,4 @@ func (c *Credentials) installBrokered(o *HTTPOptions) {
 			return c.clientCertificate(ctx, host, port)
 		}
 	}
-}
-
-type retryKey struct{}
-
-func retried(ctx context.Context) bool { return ctx.Value(retryKey{}) != nil }
-
-// renew asks the brokered credentials a 401 or 403 answer concerns
-// whether one more attempt is worth it; when it is, and the call's budget
-// allows it, the answer is recorded, drained and closed.
-func (cl *Client) renew(ctx context.Context, c *Call, method string, u *url.URL, resp *http.Response, creds []string) bool {
-	if !cl.opts.Rejected(ctx, resp.StatusCode) {
-		return false
-	}
-	if c.requests >= c.budget() {
-		return false // the guest gets the refusal as it came
-	}
-	c.noteOutbound(ctx, method, u, resp.StatusCode, creds, "")
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	c.requests++
-	return true
-}
-
-// Transport returns a RoundTripper for the requests the host makes itself
-// on a store's behalf (a login exchange, an OAuth2 token request): each
-// goes out under the client's network policy (allow list, https unless
-// allowed, dial checks, client certificates), with no hook, no redaction
-// and no redirect followed, since nothing of it reaches a guest. Its
-// answers are capped at the client's MaxResponseBody. It is safe for
-// concurrent use.
-func (cl *Client) Transport() http.RoundTripper { return hostTransport{cl} }
-
-type hostTransport struct{ cl *Client }
-
-func (t hostTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if r := t.cl.checkURL(req.URL); r != nil {
-		if req.Body != nil {
-			req.Body.Close()
-		}
-		return nil, r
-	}
-	resp, err := t.cl.transport.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.LimitReader(resp.Body, orDefault(t.cl.opts.MaxResponseBody, DefaultMaxResponseBody)), resp.Body}
-	return resp, nil
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/latchkey/latchkey/secret"
+
+	"github.com/latchkey/latchkey/internal/egress"
 )
 
 // fixedSource is a Source with one value, as a login exchange is between
@@ -36,11 +38,11 @@ func BenchmarkBrokeredHop(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			hs := &hopState{}
-			ctx := context.WithValue(context.Background(), hopKey{}, hs)
+			hs := &egress.Hop{}
+			ctx := egress.WithHop(context.Background(), hs)
 			req, _ := http.NewRequest("GET", "https://vault.example.com/v1/secret/data/app", nil)
 			for b.Loop() {
-				hs.creds, hs.used = hs.creds[:0], hs.used[:0]
+				hs.Creds, hs.Used = hs.Creds[:0], hs.Used[:0]
 				req.Header = http.Header{"X-Vault-Token": {"{{latchkey.credential:tok}}"}}
 				if err := c.Hook(ctx, req); err != nil {
 					b.Fatal(err)

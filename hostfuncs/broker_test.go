@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/latchkey/latchkey/secret"
+
+	"github.com/latchkey/latchkey/internal/egress"
 )
 
 // rotatingSource is a Source whose value the test sets; Rejected moves
@@ -71,7 +73,7 @@ func brokerServer(t *testing.T, accept *atomic.Value, hits *atomic.Int32) (*http
 	return srv, strings.TrimPrefix(srv.URL, "http://")
 }
 
-func brokerClient(t *testing.T, creds []Credential, hosts ...string) *Client {
+func brokerClient(t *testing.T, creds []Credential, hosts ...string) *egress.Client {
 	t.Helper()
 	c, err := NewCredentials(creds)
 	if err != nil {
@@ -79,7 +81,7 @@ func brokerClient(t *testing.T, creds []Credential, hosts ...string) *Client {
 	}
 	opts := HTTPOptions{AllowedHosts: hosts, AllowHTTP: hosts, AllowPrivateNetworks: true}
 	c.Install(&opts)
-	cl, err := NewClient(opts)
+	cl, err := egress.NewClient(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,14 +99,14 @@ func TestBrokeredSource(t *testing.T) {
 	srv, host := brokerServer(t, &accept, &hits)
 	src := &rotatingSource{values: []string{"first-Pl4nted-value", "second-Pl4nted-value", "third-Pl4nted-value"}}
 	cl := brokerClient(t, []Credential{{Name: "tok", Source: src, Hosts: []string{"http://" + host}}}, host)
-	do := func(header string) (*response, int32, *Call) {
+	do := func(header string) (*egress.Response, int32, *Call) {
 		c := &Call{Module: "m", HTTP: cl}
-		r, st := cl.do(context.Background(), c, "GET", srv.URL+"/x", header, nil)
+		r, st := doOn(cl, context.Background(), c, "GET", srv.URL+"/x", header, nil)
 		return r, st, c
 	}
 	r, st, _ := do("X-Token: {{latchkey.credential:tok}}")
-	if st != 200 || string(r.body) != "[REDACTED:tok]||" {
-		t.Fatalf("status %d body %q", st, r.body)
+	if st != 200 || string(r.Body) != "[REDACTED:tok]||" {
+		t.Fatalf("status %d body %q", st, r.Body)
 	}
 	accept.Store("second-Pl4nted-value")
 	hits.Store(0)
@@ -117,8 +119,8 @@ func TestBrokeredSource(t *testing.T) {
 	// cannot know it; a server could echo it), is still redacted.
 	accept.Store("")
 	r, _, _ = do("X-Token: first-Pl4nted-value")
-	if strings.Contains(string(r.body), "first-Pl4nted") {
-		t.Errorf("an earlier value came back unredacted: %q", r.body)
+	if strings.Contains(string(r.Body), "first-Pl4nted") {
+		t.Errorf("an earlier value came back unredacted: %q", r.Body)
 	}
 	accept.Store("never-accepted-value")
 	hits.Store(0)
@@ -148,16 +150,16 @@ func TestBrokeredSigner(t *testing.T) {
 	sg := &headerSigner{}
 	cl := brokerClient(t, []Credential{{Name: "aws", Signer: sg, Hosts: []string{"http://" + bhost}}}, bhost, ohost)
 	c := &Call{Module: "m", HTTP: cl}
-	r, st := cl.do(context.Background(), c, "POST", bound.URL+"/", "Authorization: guest-chosen\nX-Amz-Security-Token: guest-token-value", []byte("abc"))
-	if st != 200 || string(r.body) != "|Signed len=3|[REDACTED:aws]" || sg.calls.Load() != 1 {
-		t.Fatalf("bound: status %d body %q, %d signatures", st, r.body, sg.calls.Load())
+	r, st := doOn(cl, context.Background(), c, "POST", bound.URL+"/", "Authorization: guest-chosen\nX-Amz-Security-Token: guest-token-value", []byte("abc"))
+	if st != 200 || string(r.Body) != "|Signed len=3|[REDACTED:aws]" || sg.calls.Load() != 1 {
+		t.Fatalf("bound: status %d body %q, %d signatures", st, r.Body, sg.calls.Load())
 	}
-	r, st = cl.do(context.Background(), &Call{Module: "m", HTTP: cl}, "GET", other.URL+"/", "Authorization: guest-chosen", nil)
-	if st != 200 || string(r.body) != "|guest-chosen|" || sg.calls.Load() != 1 {
-		t.Fatalf("unbound: status %d body %q, %d signatures", st, r.body, sg.calls.Load())
+	r, st = doOn(cl, context.Background(), &Call{Module: "m", HTTP: cl}, "GET", other.URL+"/", "Authorization: guest-chosen", nil)
+	if st != 200 || string(r.Body) != "|guest-chosen|" || sg.calls.Load() != 1 {
+		t.Fatalf("unbound: status %d body %q, %d signatures", st, r.Body, sg.calls.Load())
 	}
 	c = &Call{Module: "m", HTTP: cl}
-	if _, st = cl.do(context.Background(), c, "GET", bound.URL+"/", "X-Token: {{latchkey.credential:aws}}", nil); st != StatusCredential ||
+	if _, st = doOn(cl, context.Background(), c, "GET", bound.URL+"/", "X-Token: {{latchkey.credential:aws}}", nil); st != StatusCredential ||
 		!strings.Contains(c.Refusal(), "not sent through a placeholder") {
 		t.Errorf("a placeholder naming a signer: status %d, refusal %q", st, c.Refusal())
 	}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+
+	"github.com/latchkey/latchkey/internal/egress"
+	"github.com/latchkey/latchkey/internal/redact"
 )
 
 // Input is what a guest call is asked: the store's config and the secret.
@@ -44,11 +47,12 @@ type Call struct {
 	Input Input
 	// Limits caps the result and the log of the call.
 	Limits CallLimits
-	// HTTP is the store's client; nil refuses every request.
-	HTTP *Client
+	// HTTP is the store's client (internal/egress, built by the runtime
+	// from the store's [HTTPOptions]); nil refuses every request.
+	HTTP *egress.Client
 	// Logger receives the guest's log records and the host's refusals; nil
 	// discards them. When HTTP redacts responses, every record is redacted
-	// the same way before it reaches Logger (see [RedactHandler]).
+	// the same way before it reaches Logger (internal/redact.LogHandler).
 	Logger *slog.Logger
 	// VersionCall says the call serves [VersionExport]: its result is a
 	// version string (at most [MaxVersion] bytes), and version_set is out
@@ -65,7 +69,7 @@ type Call struct {
 	fault      error
 	refusal    string
 	requests   int
-	resp       *response
+	resp       *egress.Response
 	logged     int
 	dropped    int
 	refusals   int // refusals so far
@@ -135,8 +139,8 @@ func (c *Call) logger() *slog.Logger {
 	switch {
 	case c.Logger == nil:
 		c.log = slog.New(slog.DiscardHandler)
-	case c.HTTP != nil && c.HTTP.opts.Redact != nil:
-		c.log = slog.New(RedactHandler(c.Logger.Handler(), c.HTTP.opts.Redact))
+	case c.HTTP != nil && c.HTTP.Redact() != nil:
+		c.log = slog.New(redact.LogHandler(c.Logger.Handler(), c.HTTP.Redact()))
 	default:
 		c.log = c.Logger
 	}
@@ -145,10 +149,10 @@ func (c *Call) logger() *slog.Logger {
 
 // scrub passes host-built text through the client's redactor.
 func (c *Call) scrub(s string) string {
-	if c.HTTP == nil || c.HTTP.opts.Redact == nil || s == "" {
+	if c.HTTP == nil || c.HTTP.Redact() == nil || s == "" {
 		return s
 	}
-	return string(c.HTTP.opts.Redact([]byte(s)))
+	return string(c.HTTP.Redact()([]byte(s)))
 }
 
 // Finish ends the call's accounting: it logs how many refusals went

@@ -31,9 +31,7 @@ import (
 // in a request header value, or in a request body where the credential
 // allows it (see [Credential].BodyPaths), and the host writes the value in
 // its place on the way out. See guest-sdk/ABI.md.
-const PlaceholderPrefix = "{{latchkey.credential:"
-
-const placeholderSuffix = "}}"
+const PlaceholderPrefix = egress.PlaceholderPrefix
 
 // MinCredentialLen is the shortest credential value accepted: shorter
 // values could not be redacted from responses without mangling them.
@@ -112,7 +110,7 @@ func NewCredentials(creds []Credential) (*Credentials, error) {
 		bad := func(format string, args ...any) {
 			errs = append(errs, fmt.Errorf("credential %q: %s", cr.Name, fmt.Sprintf(format, args...)))
 		}
-		if !validCredentialName(cr.Name) {
+		if !egress.ValidCredentialName(cr.Name) {
 			bad("the name must be 1 to 64 letters, digits, '_' or '-'")
 			continue
 		}
@@ -165,19 +163,6 @@ func NewCredentials(creds []Credential) (*Credentials, error) {
 	// text, the one matched whole names it (rebuild sorts).
 	c.rebuild()
 	return c, nil
-}
-
-func validCredentialName(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 func parseBoundHost(s string) (boundHost, error) {
@@ -240,17 +225,17 @@ func (c *Credentials) Names() []string {
 // so a redirect to an unbound host is refused, not sent the value.
 func (c *Credentials) Hook(ctx context.Context, req *http.Request) error {
 	u := req.URL
-	hs := hopFrom(ctx)
-	if placeholderIn(u.Path) || placeholderIn(u.RawQuery) || placeholderIn(unescape(u.RawQuery)) || placeholderIn(unescape(u.EscapedPath())) {
+	hs := egress.HopFrom(ctx)
+	if egress.ContainsPlaceholder(u.Path) || egress.ContainsPlaceholder(u.RawQuery) || egress.ContainsPlaceholder(egress.Unescape(u.RawQuery)) || egress.ContainsPlaceholder(egress.Unescape(u.EscapedPath())) {
 		return c.refuse(u, "credential placeholders are substituted in header values and allowed bodies only, never in the URL")
 	}
 	for name, vs := range req.Header {
 		for i, v := range vs {
-			if !placeholderIn(v) {
+			if !egress.ContainsPlaceholder(v) {
 				continue
 			}
 			out, err := c.substitute(ctx, hs, v, u, func(cr *credential, value string) error {
-				if !validValue(value) {
+				if !egress.ValidHeaderValue(value) {
 					return c.refuse(u, "credential %q cannot be sent in header %s: its encoded value holds control characters", cr.name, name)
 				}
 				return nil
@@ -292,18 +277,9 @@ func (c *Credentials) Hook(ctx context.Context, req *http.Request) error {
 	return nil
 }
 
-func placeholderIn(s string) bool { return strings.Contains(s, PlaceholderPrefix) }
-
-func unescape(s string) string {
-	if u, err := url.QueryUnescape(s); err == nil {
-		return u
-	}
-	return s
-}
-
 // substitute replaces every placeholder in s for a hop to u; check vets
 // each (credential, encoded value) before it is used.
-func (c *Credentials) substitute(ctx context.Context, hs *hopState, s string, u *url.URL, check func(*credential, string) error) (string, error) {
+func (c *Credentials) substitute(ctx context.Context, hs *egress.Hop, s string, u *url.URL, check func(*credential, string) error) (string, error) {
 	var b strings.Builder
 	for {
 		i := strings.Index(s, PlaceholderPrefix)
@@ -313,17 +289,17 @@ func (c *Credentials) substitute(ctx context.Context, hs *hopState, s string, u 
 		}
 		b.WriteString(s[:i])
 		rest := s[i+len(PlaceholderPrefix):]
-		end := strings.Index(rest, placeholderSuffix)
+		end := strings.Index(rest, egress.PlaceholderSuffix)
 		if end < 0 || end > 72 {
-			return "", c.refuse(u, "malformed credential placeholder: want %sNAME%s", PlaceholderPrefix, placeholderSuffix)
+			return "", c.refuse(u, "malformed credential placeholder: want %sNAME%s", PlaceholderPrefix, egress.PlaceholderSuffix)
 		}
 		name, filter, _ := strings.Cut(rest[:end], "|")
 		cr := c.byName[name]
 		switch {
-		case cr == nil && validCredentialName(name):
+		case cr == nil && egress.ValidCredentialName(name):
 			return "", c.refuse(u, "unknown credential %q (the store declares: %s)", name, strings.Join(c.Names(), ", "))
 		case cr == nil:
-			return "", c.refuse(u, "malformed credential placeholder: want %sNAME%s", PlaceholderPrefix, placeholderSuffix)
+			return "", c.refuse(u, "malformed credential placeholder: want %sNAME%s", PlaceholderPrefix, egress.PlaceholderSuffix)
 		case !cr.boundTo(u):
 			return "", c.refuse(u, "credential %q is not bound to %s", name, origin(u))
 		case cr.signer != nil || cr.cert != nil:
@@ -344,11 +320,11 @@ func (c *Credentials) substitute(ctx context.Context, hs *hopState, s string, u 
 		if err := check(cr, value); err != nil {
 			return "", err
 		}
-		if hs != nil && !slices.Contains(hs.creds, cr.name) {
-			hs.creds = append(hs.creds, cr.name)
+		if hs != nil && !slices.Contains(hs.Creds, cr.name) {
+			hs.Creds = append(hs.Creds, cr.name)
 		}
 		b.WriteString(value)
-		s = rest[end+len(placeholderSuffix):]
+		s = rest[end+len(egress.PlaceholderSuffix):]
 	}
 }
 
@@ -393,7 +369,7 @@ func origin(u *url.URL) string {
 }
 
 func (c *Credentials) refuse(u *url.URL, format string, args ...any) *Refusal {
-	return &Refusal{Status: StatusCredential, Reason: fmt.Sprintf("request to %s: ", redactURL(u)) + fmt.Sprintf(format, args...)}
+	return &Refusal{Status: StatusCredential, Reason: fmt.Sprintf("request to %s: ", egress.RedactURL(u)) + fmt.Sprintf(format, args...)}
 }
 
 // Redact returns b with every credential value replaced by

@@ -15,6 +15,8 @@ import (
 
 	"github.com/latchkey/latchkey/internal/redact"
 	"github.com/latchkey/latchkey/secret"
+
+	"github.com/latchkey/latchkey/internal/egress"
 )
 
 // Planted credential values: they must reach the bound server and appear
@@ -85,7 +87,7 @@ func TestCredentials(t *testing.T) {
 	}
 	opts := HTTPOptions{AllowedHosts: []string{a.host, b.host}, AllowHTTP: []string{a.host, b.host}, AllowPrivateNetworks: true}
 	creds.Install(&opts)
-	client, err := NewClient(opts)
+	client, err := egress.NewClient(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +154,7 @@ func TestCredentials(t *testing.T) {
 			if method == "" {
 				method = "GET"
 			}
-			resp, status := client.do(context.Background(), call, method, tc.url, tc.header, []byte(tc.body))
+			resp, status := doOn(client, context.Background(), call, method, tc.url, tc.header, []byte(tc.body))
 			if status != tc.status {
 				t.Fatalf("status %d, want %d (refusal %q)", status, tc.status, call.Refusal())
 			}
@@ -163,7 +165,7 @@ func TestCredentials(t *testing.T) {
 			}
 			var got string
 			if resp != nil {
-				got = string(resp.header) + string(resp.body)
+				got = string(resp.Header) + string(resp.Body)
 			}
 			for _, want := range tc.want {
 				if !strings.Contains(got, want) {

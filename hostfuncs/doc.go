@@ -5,7 +5,8 @@
 // asked for), set the result or a typed error, log, and make HTTP requests.
 // [Instantiate] adds the module to a wazero runtime once; the state of each
 // guest call travels in its context as a [*Call] (see [WithCall]), so one
-// runtime serves many stores, each with its own [*Client] and policy.
+// runtime serves many stores, each with its own HTTP client and policy
+// ([HTTPOptions]).
 //
 // # Hostile guests
 //
@@ -17,7 +18,9 @@
 //
 // # Network policy
 //
-// [Client] enforces, on every request and on every redirect it follows: the
+// The store's HTTP client (internal/egress, built by package runtime from
+// the store's [HTTPOptions]) enforces, on every request and on every
+// redirect it follows: the
 // allow list of scheme, host and port; https unless plain http is allowed
 // for the host; no private, loopback, link-local, CGNAT or cloud-metadata
 // address, checked on the resolved IP when the socket is dialed (so DNS
@@ -39,7 +42,7 @@
 // reads them, in every encoding internal/redact lists. A client that redacts owns
 // content negotiation (it drops the guest's Accept-Encoding, Range and the
 // like, and refuses encoded or partial responses), and every log line of a
-// call passes the same redaction ([RedactHandler]). guest-sdk/ABI.md has
+// call passes the same redaction (internal/redact.LogHandler). guest-sdk/ABI.md has
 // the syntax and the threat model.
 //
 // # Brokered credentials
@@ -52,5 +55,5 @@
 // login exchanges, OAuth2, cloud identities — live in providers/wasm, above
 // this package. A 401 or 403 to a hop that carried a source's value is
 // retried once after the source is told ([HTTPOptions].Rejected); the
-// host's own exchanges go out through [Client.Transport].
+// host's own exchanges go out through the client's Transport.
 package hostfuncs

@@ -16,6 +16,8 @@ import (
 	"github.com/latchkey/latchkey/internal/logbuf"
 	"github.com/latchkey/latchkey/internal/wasmtest"
 	"github.com/latchkey/latchkey/secret"
+
+	"github.com/latchkey/latchkey/internal/egress"
 )
 
 // echoServer is a loopback server bound to the credential that echoes the
@@ -108,7 +110,7 @@ func startEchoServer(t testing.TB) *httptest.Server {
 var bigBody = bytes.Repeat([]byte(`{"name":"item","value":"value-0001-abcdefghijklmnop"},`), 256<<10/54)
 
 // echoClient is a client for srv with the credential "tok" bound to it.
-func echoClient(t *testing.T, srv *httptest.Server, opts HTTPOptions) *Client {
+func echoClient(t *testing.T, srv *httptest.Server, opts HTTPOptions) *egress.Client {
 	t.Helper()
 	c := newEchoClient(t, srv, opts)
 	t.Cleanup(c.Close)
@@ -116,11 +118,11 @@ func echoClient(t *testing.T, srv *httptest.Server, opts HTTPOptions) *Client {
 }
 
 // echoClientB is echoClient for a benchmark; the caller closes it.
-func echoClientB(b *testing.B, srv *httptest.Server) *Client {
+func echoClientB(b *testing.B, srv *httptest.Server) *egress.Client {
 	return newEchoClient(b, srv, HTTPOptions{})
 }
 
-func newEchoClient(t testing.TB, srv *httptest.Server, opts HTTPOptions) *Client {
+func newEchoClient(t testing.TB, srv *httptest.Server, opts HTTPOptions) *egress.Client {
 	t.Helper()
 	host := strings.TrimPrefix(srv.URL, "http://")
 	opts.AllowedHosts, opts.AllowHTTP, opts.AllowPrivateNetworks = []string{host}, []string{host}, true
@@ -129,7 +131,7 @@ func newEchoClient(t testing.TB, srv *httptest.Server, opts HTTPOptions) *Client
 		t.Fatal(err)
 	}
 	creds.Install(&opts)
-	c, err := NewClient(opts)
+	c, err := egress.NewClient(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +178,7 @@ func TestHostOwnsNegotiation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs logbuf.Buffer
 			call := &Call{Module: "echo", HTTP: client, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
-			resp, status := client.do(context.Background(), call, "GET", srv.URL+tc.path,
+			resp, status := doOn(client, context.Background(), call, "GET", srv.URL+tc.path,
 				tc.header+"X-Token: {{latchkey.credential:tok}}\n", nil)
 			if status != tc.status {
 				t.Fatalf("status %d, want %d (refusal %q)", status, tc.status, call.Refusal())
@@ -186,7 +188,7 @@ func TestHostOwnsNegotiation(t *testing.T) {
 			}
 			var got string
 			if resp != nil {
-				got = string(resp.header) + string(resp.body)
+				got = string(resp.Header) + string(resp.Body)
 				if !strings.Contains(got, "[REDACTED:tok]") {
 					t.Errorf("the guest would read no redaction: %q", got)
 				}
@@ -211,12 +213,12 @@ func TestEchoEveryEncoding(t *testing.T) {
 		for _, path := range []string{"/echo", "/header"} {
 			for _, pre := range []string{"", "a", "ab"} {
 				call := &Call{Module: "echo", HTTP: client}
-				resp, status := client.do(context.Background(), call, "GET",
+				resp, status := doOn(client, context.Background(), call, "GET",
 					srv.URL+path+"?enc="+name+"&pre="+pre, "X-Token: {{latchkey.credential:tok}}\n", nil)
 				if status != 200 {
 					t.Fatalf("%s%s: status %d (%s)", name, path, status, call.Refusal())
 				}
-				got := string(resp.header) + string(resp.body)
+				got := string(resp.Header) + string(resp.Body)
 				noLeak(t, name+" "+path+" prefix "+pre, got)
 			}
 		}
@@ -233,11 +235,11 @@ func TestOutboundNotes(t *testing.T) {
 	note := &secret.FetchNote{}
 	ctx := secret.WithFetchNote(context.Background(), note)
 	call := &Call{Module: "echo", HTTP: client}
-	client.do(ctx, call, "GET", srv.URL+"/echo?q=secret-query", "X-Token: {{latchkey.credential:tok}}\n", nil)
-	client.do(ctx, call, "GET", srv.URL+"/redirect", "X-Token: {{latchkey.credential:tok}}\n", nil)
-	client.do(ctx, call, "GET", "https://elsewhere.example/x", "", nil)
+	doOn(client, ctx, call, "GET", srv.URL+"/echo?q=secret-query", "X-Token: {{latchkey.credential:tok}}\n", nil)
+	doOn(client, ctx, call, "GET", srv.URL+"/redirect", "X-Token: {{latchkey.credential:tok}}\n", nil)
+	doOn(client, ctx, call, "GET", "https://elsewhere.example/x", "", nil)
 	srv.CloseClientConnections()
-	client.do(ctx, call, "GET", srv.URL+"/malformed", "", nil) // fails: no refusal to record
+	doOn(client, ctx, call, "GET", srv.URL+"/malformed", "", nil) // fails: no refusal to record
 	got := note.Outbound()
 	want := []secret.Outbound{
 		{Method: "GET", Host: host, Path: "/echo", Status: 200, Credentials: []string{"tok"}},
@@ -251,7 +253,7 @@ func TestOutboundNotes(t *testing.T) {
 	}
 	noLeak(t, "the notes", fmt.Sprint(got))
 	// Without a note nothing is recorded, and nothing fails.
-	if _, status := client.do(context.Background(), call, "GET", srv.URL+"/echo", "", nil); status != 200 {
+	if _, status := doOn(client, context.Background(), call, "GET", srv.URL+"/echo", "", nil); status != 200 {
 		t.Errorf("without a note: status %d", status)
 	}
 }
@@ -259,7 +261,7 @@ func TestOutboundNotes(t *testing.T) {
 // TestRefusalBudget checks that refused attempts count against the
 // call's budget and that refusal log lines are capped, with a summary.
 func TestRefusalBudget(t *testing.T) {
-	client, err := NewClient(HTTPOptions{MaxRequests: 100})
+	client, err := egress.NewClient(HTTPOptions{MaxRequests: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +273,7 @@ func TestRefusalBudget(t *testing.T) {
 			statuses[StatusLimit]++
 			continue
 		}
-		_, st := client.do(context.Background(), call, "BREW", "x", "", nil)
+		_, st := doOn(client, context.Background(), call, "BREW", "x", "", nil)
 		statuses[st]++
 	}
 	call.Finish()

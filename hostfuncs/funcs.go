@@ -275,8 +275,8 @@ func httpRequest(ctx context.Context, mod api.Module, stack []uint64) {
 	var body []byte
 	for i := range 4 {
 		p, n := api.DecodeU32(stack[2*i]), api.DecodeU32(stack[2*i+1])
-		if i == 3 && c.HTTP != nil && int64(n) > c.HTTP.opts.maxRequestBody() {
-			c.refused("request body of %d bytes exceeds the limit of %d bytes", n, c.HTTP.opts.maxRequestBody())
+		if i == 3 && c.HTTP != nil && int64(n) > c.HTTP.MaxRequestBody() {
+			c.refused("request body of %d bytes exceeds the limit of %d bytes", n, c.HTTP.MaxRequestBody())
 			ret(stack, StatusTooLarge)
 			return
 		}
@@ -300,7 +300,7 @@ func httpRequest(ctx context.Context, mod api.Module, stack []uint64) {
 		ret(stack, StatusNotAllowed)
 		return
 	}
-	resp, status := c.HTTP.do(ctx, c, strs[0], strs[1], strs[2], body)
+	resp, status := c.do(ctx, strs[0], strs[1], strs[2], body)
 	if status < 0 {
 		ret(stack, status)
 		return
@@ -318,9 +318,9 @@ func httpResponseRead(ctx context.Context, mod api.Module, stack []uint64) {
 	}
 	switch part {
 	case PartHeader:
-		ret(stack, fill(mod, buf, limit, c.resp.header))
+		ret(stack, fill(mod, buf, limit, c.resp.Header))
 	case PartBody:
-		ret(stack, fill(mod, buf, limit, c.resp.body))
+		ret(stack, fill(mod, buf, limit, c.resp.Body))
 	default:
 		ret(stack, StatusArgument)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/latchkey/latchkey/internal/egress"
 )
 
 // BenchmarkRequest makes one request over loopback for a 256 KiB response
@@ -15,13 +17,13 @@ func BenchmarkRequest(b *testing.B) {
 	for _, tc := range []struct {
 		name   string
 		header string
-		client func(*httptest.Server) (*Client, error)
+		client func(*httptest.Server) (*egress.Client, error)
 	}{
-		{"no credentials", "X-Token: plain-value-of-29-bytes-xxxxx\n", func(srv *httptest.Server) (*Client, error) {
+		{"no credentials", "X-Token: plain-value-of-29-bytes-xxxxx\n", func(srv *httptest.Server) (*egress.Client, error) {
 			host := srv.Listener.Addr().String()
-			return NewClient(HTTPOptions{AllowedHosts: []string{host}, AllowHTTP: []string{host}, AllowPrivateNetworks: true})
+			return egress.NewClient(HTTPOptions{AllowedHosts: []string{host}, AllowHTTP: []string{host}, AllowPrivateNetworks: true})
 		}},
-		{"credential and redaction", "X-Token: {{latchkey.credential:tok}}\n", func(srv *httptest.Server) (*Client, error) {
+		{"credential and redaction", "X-Token: {{latchkey.credential:tok}}\n", func(srv *httptest.Server) (*egress.Client, error) {
 			return echoClientB(b, srv), nil
 		}},
 	} {
@@ -33,7 +35,7 @@ func BenchmarkRequest(b *testing.B) {
 			defer c.Close()
 			for b.Loop() {
 				call := &Call{Module: "bench", HTTP: c}
-				if _, st := c.do(context.Background(), call, "GET", srv.URL+"/big", tc.header, nil); st != 200 {
+				if _, st := doOn(c, context.Background(), call, "GET", srv.URL+"/big", tc.header, nil); st != 200 {
 					b.Fatalf("status %d: %s", st, call.Refusal())
 				}
 			}

@@ -22,6 +22,8 @@ import (
 	"github.com/latchkey/latchkey/hostfuncs"
 	"github.com/latchkey/latchkey/secret"
 
+	"github.com/latchkey/latchkey/internal/egress"
+	"github.com/latchkey/latchkey/internal/redact"
 	"github.com/latchkey/latchkey/internal/safefile"
 )
 
@@ -143,7 +145,7 @@ type Module struct {
 	limits   Limits
 	config   []byte
 	log      *slog.Logger
-	http     *hostfuncs.Client
+	http     *egress.Client
 	redact   func([]byte) []byte // nil: nothing to redact from errors
 	rt       wazero.Runtime
 	cm       wazero.CompiledModule
@@ -240,7 +242,7 @@ func LoadBytes(ctx context.Context, wasm []byte, opts Options) (*Module, error) 
 	if len(config) > limits.MaxInput {
 		return fail(fmt.Errorf("config of %d bytes exceeds the input limit of %d bytes", len(config), limits.MaxInput))
 	}
-	client, err := hostfuncs.NewClient(opts.HTTP)
+	client, err := egress.NewClient(opts.HTTP)
 	if err != nil {
 		return fail(err)
 	}
@@ -252,7 +254,7 @@ func LoadBytes(ctx context.Context, wasm []byte, opts Options) (*Module, error) 
 		// Every line the module's log gets — the host's refusals, the
 		// guest's log, its stdout and stderr — passes the credentials'
 		// redactor, whoever wrote it.
-		log = slog.New(hostfuncs.RedactHandler(log.Handler(), opts.HTTP.Redact))
+		log = slog.New(redact.LogHandler(log.Handler(), opts.HTTP.Redact))
 	}
 	m := &Module{
 		name:   opts.Name,

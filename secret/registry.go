@@ -102,6 +102,12 @@ type Type struct {
 	// the store's secrets.allow rule (env's "allow"): the agent config moves
 	// it there.
 	SecretsAlias string
+	// NamesAreARNs says a secret may be named by the backend's own ARN
+	// (aws: "arn:aws:secretsmanager:…"). Where such a store did not report
+	// the ARN of what it read ([VersionDetail].ID), the agent's Secrets
+	// Manager endpoint answers with the ARN the caller asked for rather
+	// than one of its own making.
+	NamesAreARNs bool
 }
 
 // Protection is what a store type tells the protection layer about its

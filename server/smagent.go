@@ -81,14 +81,16 @@ func (s *Server) serveSecretsManager(w http.ResponseWriter, r *http.Request, g *
 		return
 	}
 	field := res.Fields[0] // the workflow's one field
-	writeJSON(w, http.StatusOK, secretValueOutput(field, step.Store, step.StoreType, id, versionID, stage, time.Now()))
+	t, _ := secret.LookupType(step.StoreType)
+	writeJSON(w, http.StatusOK, secretValueOutput(field, step.Store, t.NamesAreARNs, id, versionID, stage, time.Now()))
 }
 
 // secretValueOutput is GetSecretValue's answer for field, fetched from store
 // as id (with versionID or stage, as asked) at now: what the store said
 // about the version where it said it (the aws store says everything), else
-// what can be told from the request.
-func secretValueOutput(field resolver.Resolved, store, storeType, id, versionID, stage string, now time.Time) api.SecretValueOutput {
+// what can be told from the request. arnNames is the store type's
+// [secret.Type].NamesAreARNs.
+func secretValueOutput(field resolver.Resolved, store string, arnNames bool, id, versionID, stage string, now time.Time) api.SecretValueOutput {
 	d := field.Detail
 	out := api.SecretValueOutput{Name: d.Name, ARN: d.ID, VersionId: versionID, VersionStages: d.Stages}
 	if out.Name == "" {
@@ -99,7 +101,7 @@ func secretValueOutput(field resolver.Resolved, store, storeType, id, versionID,
 	}
 	switch {
 	case out.ARN != "":
-	case storeType == "aws" && strings.HasPrefix(id, "arn:"):
+	case arnNames && strings.HasPrefix(id, "arn:"):
 		out.ARN = id
 	default:
 		out.ARN = "arn:latchkey:secretsmanager::" + store + ":secret:" + id

@@ -31,6 +31,10 @@ func TestSecretValueOutput(t *testing.T) {
 		{"aws text", resolver.Resolved{Value: secret.StringValue("\xff"), Version: "v1", Detail: secret.VersionDetail{Name: "n", ID: "arn:x", Stored: secret.StoredText}},
 			"aws", "n", "", "",
 			api.SecretValueOutput{ARN: "arn:x", Name: "n", VersionId: "v1", VersionStages: []string{"AWSCURRENT"}, CreatedDate: float64(now.Unix())}, false},
+		{"aws asked by ARN, the answer without one", resolver.Resolved{Value: secret.StringValue("x"), Version: "v1"}, "aws", fullARN, "", "",
+			api.SecretValueOutput{ARN: fullARN, Name: fullARN, VersionId: "v1", VersionStages: []string{"AWSCURRENT"}, CreatedDate: float64(now.Unix())}, false},
+		{"a type whose names are not ARNs, asked by an arn: name", resolver.Resolved{Value: secret.StringValue("x")}, "env", "arn:x", "", "",
+			api.SecretValueOutput{ARN: "arn:latchkey:secretsmanager::s:secret:arn:x", Name: "arn:x", VersionStages: []string{"AWSCURRENT"}, CreatedDate: float64(now.Unix())}, false},
 		{"env, nothing said", resolver.Resolved{Value: secret.StringValue("plain")}, "env", "DB", "", "",
 			api.SecretValueOutput{ARN: "arn:latchkey:secretsmanager::s:secret:DB", Name: "DB", VersionStages: []string{"AWSCURRENT"}, CreatedDate: float64(now.Unix())}, false},
 		{"gcp by version, stages unknown", resolver.Resolved{Value: secret.NewValue([]byte{0, 1, 0xff}), Version: "3"}, "gcp", "db", "3", "",
@@ -40,7 +44,8 @@ func TestSecretValueOutput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := secretValueOutput(tc.field, "s", tc.storeType, tc.id, tc.vid, tc.stg, now)
+			typ, _ := secret.LookupType(tc.storeType) // as the endpoint does: an unknown type states no fact
+			got := secretValueOutput(tc.field, "s", typ.NamesAreARNs, tc.id, tc.vid, tc.stg, now)
 			if got.ARN != tc.want.ARN || got.Name != tc.want.Name || got.VersionId != tc.want.VersionId ||
 				!slices.Equal(got.VersionStages, tc.want.VersionStages) || got.VersionStages == nil || got.CreatedDate != tc.want.CreatedDate {
 				t.Errorf("got %+v\nwant %+v", got, tc.want)
@@ -49,5 +54,16 @@ func TestSecretValueOutput(t *testing.T) {
 				t.Errorf("binary %v: SecretBinary %v, SecretString set %v", tc.binary, got.SecretBinary != nil, got.SecretString != nil)
 			}
 		})
+	}
+}
+
+// TestNamesAreARNsIsRegistered: the endpoint's ARN fallback depends on the
+// fact the aws type registers, not on its name; env states no such fact.
+func TestNamesAreARNsIsRegistered(t *testing.T) {
+	for typ, want := range map[string]bool{"aws": true, "env": false} {
+		got, ok := secret.LookupType(typ)
+		if !ok || got.NamesAreARNs != want {
+			t.Errorf("store type %q: registered %v, NamesAreARNs %v; want registered, %v", typ, ok, got.NamesAreARNs, want)
+		}
 	}
 }

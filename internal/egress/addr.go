@@ -45,7 +45,7 @@ var (
 )
 
 // MetadataAddresses returns the cloud-metadata addresses the host refuses
-// unless hostfuncs.HTTPOptions.AllowMetadata lists them. IPv4 addresses embedded
+// unless [Options].AllowMetadata lists them. IPv4 addresses embedded
 // in IPv6 ones (mapped, NAT64, 6to4) count as the address they reach.
 func MetadataAddresses() []netip.Prefix { return append([]netip.Prefix(nil), metadataAddrs...) }
 

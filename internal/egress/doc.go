@@ -1,8 +1,18 @@
-// Package egress is the network policy of a guest's HTTP requests: which
-// addresses a connection may reach (cloud-metadata, private, loopback,
-// reserved and the IPv4 addresses embedded in IPv6 ones) and the host
-// rules of an allow list. The host module's client (hostfuncs.Client)
-// applies it on every hop and on every connection it dials.
+// Package egress is the HTTP client of a guest's requests and its network
+// policy: [Client] makes every request a guest asks the host module for
+// (hostfuncs' http_request) and every exchange the host makes on a
+// store's behalf ([Client.Transport]), under a store's [Options]. It
+// checks each hop's scheme, host and port against the allow list
+// ([HostRule]) and the metadata host names, each dialled address against
+// the refused ranges ([Refused]: cloud-metadata, private, loopback,
+// reserved, and the IPv4 addresses embedded in IPv6 ones) so that DNS
+// rebinding cannot bypass it, follows redirects itself re-checking every
+// hop, refuses a request still holding a credential placeholder the hook
+// did not substitute, and caps bodies, headers, requests and time.
+//
+// The host module's public face — the policy types (hostfuncs.HTTPOptions
+// is [Options]), the ABI's statuses, credentials — stays in package
+// hostfuncs, which reports each call's requests through a [Recorder].
 //
 // It imports nothing of the project above it.
 package egress

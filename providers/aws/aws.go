@@ -31,7 +31,7 @@ func init() {
 		// calls per second per account and region, combined: 1,000/s and
 		// a burst of 200 keep one agent at 12 % of it. The SDK retries.
 		Rate: 1000, Burst: 200, ClientRetries: true,
-	}})
+	}, NamesAreARNs: true})
 }
 
 func factory(ctx context.Context, spec secret.Spec) (secret.Store, error) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/hostfuncs"
+	"github.com/latchkey/latchkey/internal/egress"
 	lkruntime "github.com/latchkey/latchkey/runtime"
 	"github.com/latchkey/latchkey/secret"
 
@@ -161,14 +162,14 @@ func brokered(ctx context.Context, store, name string, d credentialSettings, dep
 // exchangeClient builds the client of the host's own exchanges (logins,
 // token requests) under the store's network policy, without the guest's
 // hooks: nothing it reads reaches the guest.
-func exchangeClient(store string, opts lkruntime.Options) (*hostfuncs.Client, error) {
+func exchangeClient(store string, opts lkruntime.Options) (*egress.Client, error) {
 	p, err := prepare(store, opts)
 	if err != nil {
 		return nil, err
 	}
 	h := p.HTTP
 	h.Hook, h.Redact, h.Rejected = nil, nil, nil
-	c, err := hostfuncs.NewClient(h)
+	c, err := egress.NewClient(h)
 	if err != nil {
 		return nil, &secret.ConfigError{Store: store, Key: "allowed_hosts", Msg: err.Error()}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/hostfuncs"
+	"github.com/latchkey/latchkey/internal/egress"
 	"github.com/latchkey/latchkey/secret"
 )
 
@@ -48,7 +49,7 @@ func TestLoginAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := hostfuncs.NewClient(hostfuncs.HTTPOptions{AllowedHosts: []string{host}, AllowHTTP: []string{host}, AllowPrivateNetworks: true})
+	cl, err := egress.NewClient(hostfuncs.HTTPOptions{AllowedHosts: []string{host}, AllowHTTP: []string{host}, AllowPrivateNetworks: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +134,7 @@ func TestLoginRenewal(t *testing.T) {
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	creds, _ := hostfuncs.NewCredentials(nil)
-	cl, _ := hostfuncs.NewClient(hostfuncs.HTTPOptions{AllowedHosts: []string{host}, AllowHTTP: []string{host}, AllowPrivateNetworks: true})
+	cl, _ := egress.NewClient(hostfuncs.HTTPOptions{AllowedHosts: []string{host}, AllowHTTP: []string{host}, AllowPrivateNetworks: true})
 	t.Cleanup(cl.Close)
 	deps := &atomic.Pointer[brokerDeps]{}
 	deps.Store(&brokerDeps{transport: cl.Transport(), creds: creds})

@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/hostfuncs"
+	"github.com/latchkey/latchkey/internal/egress"
 	lkruntime "github.com/latchkey/latchkey/runtime"
 	"github.com/latchkey/latchkey/secret"
 
@@ -59,8 +60,8 @@ type Store struct {
 	mod   *lkruntime.Module
 	opts  lkruntime.Options
 	creds []credentialInfo
-	src   *source           // nil for a module given as a path to New or as bytes
-	exch  *hostfuncs.Client // the host's own exchanges, when credentials are brokered
+	src   *source        // nil for a module given as a path to New or as bytes
+	exch  *egress.Client // the host's own exchanges, when credentials are brokered
 }
 
 type settings struct {
@@ -149,7 +150,7 @@ func fromSpecTuned(ctx context.Context, spec secret.Spec, cache *lkruntime.Cache
 	if creds != nil {
 		creds.Install(&opts.HTTP)
 	}
-	var exch *hostfuncs.Client
+	var exch *egress.Client
 	if creds != nil && creds.Brokered() {
 		if exch, err = exchangeClient(spec.Name, opts); err != nil {
 			return nil, err

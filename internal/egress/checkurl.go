@@ -1,4 +1,4 @@
-package hostfuncs
+package egress
 
 import "net/url"
 

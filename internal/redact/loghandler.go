@@ -1,18 +1,18 @@
-package hostfuncs
+package redact
 
 import (
 	"context"
 	"log/slog"
 )
 
-// RedactHandler returns a handler that passes every record to next with
+// LogHandler returns a handler that passes every record to next with
 // redact applied to its message and to every attribute's text (groups
 // included; a value that is not a string, a number, a boolean, a time or
-// a duration is rendered as its text first). The host's call logging
-// goes through it, so that what a server or a guest sent cannot carry a
+// a duration is rendered as its text first). The host module's call
+// logging (hostfuncs) and a Wasm module's logger (runtime) go through it, so that what a server or a guest sent cannot carry a
 // credential into a log line. Its methods may be called concurrently when
 // next's may.
-func RedactHandler(next slog.Handler, redact func([]byte) []byte) slog.Handler {
+func LogHandler(next slog.Handler, redact func([]byte) []byte) slog.Handler {
 	return &redactHandler{next: next, redact: redact}
 }
 

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package pub
+
+func OS() string { return "other" }

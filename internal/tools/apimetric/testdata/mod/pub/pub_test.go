@@ -1,0 +1,14 @@
+package pub
+
+func ExportedInTest() {}
+
+func veryLongTestHelper() {
+	_ = 1
+	_ = 2
+	_ = 3
+	_ = 4
+	_ = 5
+	_ = 6
+	_ = 7
+	_ = 8
+}
