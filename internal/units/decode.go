@@ -49,8 +49,14 @@ func (e *DecodeError) Error() string { return fmt.Sprintf("setting %q: %s", e.Ke
 //     bare number is refused, as it would not say its unit. The tag
 //     `units:"positive"` also refuses zero and negative durations, and the
 //     tag `eg:"15m or 1h"` gives the example the message suggests.
+//     `units:"seconds"` also reads a whole number of seconds (30, "30") as
+//     [ParseDurationOrSeconds] does, refusing negative durations, and
+//     `units:"off"` reads "off" as -1 (the feature turned off).
 //   - a byte count into an integer field tagged `units:"size"`, written as
 //     [ParseSize] reads it (4096, "64MiB"); negative sizes are refused.
+//   - a bool or a whole number from a string too ("true", "30") when its
+//     field is tagged `units:"str"`, as environment variables and --set
+//     give every value ([Bool], [Int]).
 //   - a type with an UnmarshalJSON method (json.RawMessage, [Duration],
 //     [Size]) from the value encoded as JSON; one with only UnmarshalText
 //     from a string.
@@ -104,6 +110,9 @@ type opts struct {
 	secret   bool
 	positive bool
 	size     bool
+	seconds  bool // a duration may be a bare number of seconds
+	off      bool // a duration may be "off", read as -1
+	str      bool // a bool or a number may be written as a string
 	eg       string
 }
 
@@ -151,6 +160,12 @@ func fieldsOf(t reflect.Type) *fieldSet {
 					o.positive = true
 				case "size":
 					o.size = true
+				case "seconds":
+					o.seconds = true
+				case "off":
+					o.off = true
+				case "str":
+					o.str = true
 				}
 			}
 			fs.byName[name] = field{name: name, index: idx, opts: o}
@@ -267,6 +282,20 @@ func (d *decoder) value(key string, raw any, v reflect.Value, o opts) {
 		return
 	}
 	rv := reflect.ValueOf(raw)
+	if str, ok := raw.(string); ok && o.str {
+		switch k := t.Kind(); {
+		case k == reflect.Bool:
+			if b, ok := Bool(str); ok {
+				v.SetBool(b)
+				return
+			}
+		case isInt(k):
+			if n, ok := Int(str); ok && !v.OverflowInt(int64(n)) {
+				v.SetInt(int64(n))
+				return
+			}
+		}
+	}
 	switch k := t.Kind(); {
 	case k == reflect.String:
 		s, ok := raw.(string)
@@ -318,10 +347,17 @@ func (d *decoder) value(key string, raw any, v reflect.Value, o opts) {
 		}
 		d.object(key, rv, v, o.secret)
 	case k == reflect.Pointer:
-		if v.IsNil() {
-			v.Set(reflect.New(t.Elem()))
+		// A pointer is set only when its value decodes: nil keeps
+		// meaning "not set" for a value that was refused.
+		e := reflect.New(t.Elem())
+		if !v.IsNil() {
+			e.Elem().Set(v.Elem())
 		}
-		d.value(key, raw, v.Elem(), o)
+		before := len(d.errs)
+		d.value(key, raw, e.Elem(), o)
+		if len(d.errs) == before {
+			v.Set(e)
+		}
 	case k == reflect.Interface && t.NumMethod() == 0:
 		v.Set(rv)
 	default:
@@ -344,7 +380,15 @@ func (d *decoder) duration(key string, raw any, v reflect.Value, o opts) {
 		d.bad(key, fmt.Sprintf("must be %s (write e.g. %s), not a %s", what, eg, jsonKind(raw)))
 		return
 	}
-	dur, err := ParseDuration(raw)
+	if s, ok := raw.(string); ok && o.off && strings.EqualFold(s, "off") {
+		v.SetInt(-1)
+		return
+	}
+	parse := ParseDuration
+	if o.seconds {
+		parse = ParseDurationOrSeconds
+	}
+	dur, err := parse(raw)
 	if err == nil && (!o.positive || dur > 0) {
 		v.SetInt(int64(dur))
 		return

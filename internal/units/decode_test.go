@@ -42,6 +42,9 @@ type decodeTarget struct {
 	Hidden   time.Duration    `json:"hidden" secret:"true"`
 	APIKey   Size             `json:"api_key"`
 	Creds    map[string]inner `json:"credentials"`
+	Secs     *time.Duration   `json:"secs" units:"seconds,off"`
+	Flag     bool             `json:"flag" units:"str"`
+	Num      *int             `json:"num" units:"str"`
 	Skip     string           `json:"-"`
 	private  string
 }
@@ -70,6 +73,14 @@ func TestDecode(t *testing.T) {
 			}},
 		{name: "absent and null keep defaults", src: map[string]any{"name": nil},
 			want: func(d decodeTarget) bool { return d.Name == "default" && d.Count == 7 }},
+		{name: "seconds, off and strings", src: map[string]any{"secs": "30", "flag": "true", "num": "12"},
+			want: func(d decodeTarget) bool { return *d.Secs == 30*time.Second && d.Flag && *d.Num == 12 }},
+		{name: "off", src: map[string]any{"secs": "OFF"}, want: func(d decodeTarget) bool { return *d.Secs == -1 }},
+		{name: "bare seconds", src: map[string]any{"secs": 90}, want: func(d decodeTarget) bool { return *d.Secs == 90*time.Second }},
+		{name: "negative seconds", src: map[string]any{"secs": -5}, errs: []string{`secs: "-5" is not a duration`}},
+		{name: "off only where tagged", src: map[string]any{"wait": "off"}, errs: []string{`wait: "off" is not a duration`}},
+		{name: "strings only where tagged", src: map[string]any{"on": "true", "flag": "maybe", "num": "012"},
+			errs: []string{"flag: must be a bool, not a string", "num: must be a int, not a string", "on: must be a bool, not a string"}},
 		{name: "unknown key with suggestion", src: map[string]any{"nmae": "x"}, errs: []string{`nmae: unknown key`, `nmae: did you mean "name"?`}},
 		{name: "unknown nested key", src: map[string]any{"inner": map[string]any{"dpeth": 1}}, errs: []string{`inner.dpeth: did you mean "depth"?`}},
 		{name: "json-", src: map[string]any{"Skip": "x", "private": "y"}, errs: []string{"Skip: unknown key", "private: unknown key"}},
@@ -171,6 +182,18 @@ func TestDecodeNeverQuotesASecret(t *testing.T) {
 	}
 }
 
+// TestDecodeSetsAPointerOnlyWhenItsValueDecodes: a refused value leaves
+// a pointer nil ("not set"), not pointing at a zero.
+func TestDecodeSetsAPointerOnlyWhenItsValueDecodes(t *testing.T) {
+	var d decodeTarget
+	if err := Decode(map[string]any{"num": "x", "secs": "soon", "opt": map[string]any{"depth": "deep"}}, &d); err == nil {
+		t.Fatal("no error")
+	}
+	if d.Num != nil || d.Secs != nil || d.Opt != nil {
+		t.Errorf("refused values set pointers: %v %v %v", d.Num, d.Secs, d.Opt)
+	}
+}
+
 func TestDecodePanicsOnABadDestination(t *testing.T) {
 	for _, dst := range []any{nil, decodeTarget{}, new(int), (*decodeTarget)(nil)} {
 		func() {
@@ -186,7 +209,7 @@ func TestDecodePanicsOnABadDestination(t *testing.T) {
 
 func TestFields(t *testing.T) {
 	got := Fields(decodeTarget{})
-	if !reflect.DeepEqual(got[:4], []string{"any", "api_key", "count", "credentials"}) || len(got) != 21 ||
+	if !reflect.DeepEqual(got[:4], []string{"any", "api_key", "count", "credentials"}) || len(got) != 24 ||
 		!slices.Contains(got, "shared") || slices.Contains(got, "Skip") || slices.Contains(got, "private") {
 		t.Errorf("Fields: %v", got)
 	}
