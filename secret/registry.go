@@ -40,7 +40,7 @@ func (s Spec) Decode(dst any) error {
 		de := e.(*units.DecodeError)
 		msg := de.Msg
 		if de.Known != nil {
-			word := de.Key[strings.LastIndexByte(de.Key, '.')+1:]
+			word := de.Path[len(de.Path)-1]
 			msg = fmt.Sprintf("unknown setting for a store of type %q%s (known: %s)", s.Type, didYouMean(word, de.Known), strings.Join(de.Known, ", "))
 		}
 		errs = append(errs, &ConfigError{Store: s.Name, Key: de.Key, Msg: msg})

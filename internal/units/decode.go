@@ -21,6 +21,9 @@ type DecodeError struct {
 	// Key is the setting's path, its JSON names joined with dots
 	// ("limits.memory"); an entry of a map adds its key.
 	Key string
+	// Path is Key's parts, for a caller that dispatches on them: a key
+	// of a map may hold a dot itself.
+	Path []string
 	// Msg says what is wrong and what to write. It quotes the value only
 	// when the setting is not a secret (see [Decode]).
 	Msg string
@@ -79,7 +82,7 @@ func Decode(src map[string]any, dst any) error {
 		panic(fmt.Sprintf("units.Decode: dst is a %T, not a pointer to a struct", dst))
 	}
 	var d decoder
-	d.object("", reflect.ValueOf(src), v.Elem(), false)
+	d.object(nil, reflect.ValueOf(src), v.Elem(), false)
 	slices.SortStableFunc(d.errs, func(a, b *DecodeError) int { return cmp.Compare(a.Key, b.Key) })
 	errs := make([]error, len(d.errs))
 	for i, e := range d.errs {
@@ -190,31 +193,30 @@ func secretName(name string) bool {
 	return false
 }
 
-func (d *decoder) bad(key string, msg string) {
-	d.errs = append(d.errs, &DecodeError{Key: key, Msg: msg})
+func (d *decoder) bad(key path, msg string) {
+	d.errs = append(d.errs, &DecodeError{Key: strings.Join(key, "."), Path: key, Msg: msg})
 }
 
-func join(prefix, name string) string {
-	if prefix == "" {
-		return name
-	}
-	return prefix + "." + name
-}
+// path is a setting's place: the keys from the section down to it.
+type path []string
+
+// add returns p with one more key, sharing nothing with p.
+func (p path) add(k string) path { return append(slices.Clip(p), k) }
 
 // object decodes the map src into the struct v; key is src's path.
-func (d *decoder) object(key string, src reflect.Value, v reflect.Value, secret bool) {
+func (d *decoder) object(key path, src reflect.Value, v reflect.Value, secret bool) {
 	fs := fieldsOf(v.Type())
 	iter := src.MapRange()
 	for iter.Next() {
 		k := iter.Key().String()
 		f, ok := fs.byName[k]
 		if !ok {
-			d.errs = append(d.errs, &DecodeError{Key: join(key, k), Msg: UnknownKey(k, fs.names), Known: fs.names})
+			d.errs = append(d.errs, &DecodeError{Key: strings.Join(key.add(k), "."), Path: key.add(k), Msg: UnknownKey(k, fs.names), Known: fs.names})
 			continue
 		}
 		o := f.opts
 		o.secret = o.secret || secret
-		d.value(join(key, k), iter.Value().Interface(), fieldByIndex(v, f.index), o)
+		d.value(key.add(k), iter.Value().Interface(), fieldByIndex(v, f.index), o)
 	}
 }
 
@@ -241,7 +243,7 @@ var (
 )
 
 // value decodes raw into v.
-func (d *decoder) value(key string, raw any, v reflect.Value, o opts) {
+func (d *decoder) value(key path, raw any, v reflect.Value, o opts) {
 	if raw == nil {
 		return // null leaves the default, as in encoding/json
 	}
@@ -337,7 +339,7 @@ func (d *decoder) value(key string, raw any, v reflect.Value, o opts) {
 			if old := v.MapIndex(iter.Key().Convert(t.Key())); old.IsValid() {
 				e.Set(old)
 			}
-			d.value(join(key, iter.Key().String()), iter.Value().Interface(), e, o)
+			d.value(key.add(iter.Key().String()), iter.Value().Interface(), e, o)
 			v.SetMapIndex(iter.Key().Convert(t.Key()), e)
 		}
 	case k == reflect.Struct:
@@ -365,7 +367,7 @@ func (d *decoder) value(key string, raw any, v reflect.Value, o opts) {
 	}
 }
 
-func (d *decoder) duration(key string, raw any, v reflect.Value, o opts) {
+func (d *decoder) duration(key path, raw any, v reflect.Value, o opts) {
 	what := "a duration"
 	if o.positive {
 		what = "a positive duration"
@@ -402,7 +404,7 @@ func (d *decoder) duration(key string, raw any, v reflect.Value, o opts) {
 
 // refuse reports an error of a value's own parser, or, for a secret, that
 // the value is not valid: a parser's message may quote the value.
-func (d *decoder) refuse(key string, o opts, msg string) {
+func (d *decoder) refuse(key path, o opts, msg string) {
 	if o.secret {
 		msg = errSecretUnreadable
 	}
@@ -411,7 +413,7 @@ func (d *decoder) refuse(key string, o opts, msg string) {
 
 // typeError is encoding/json's message, "must be a string, not a number",
 // with a hint for the YAML number that was meant as a string.
-func (d *decoder) typeError(key, want string, raw any) {
+func (d *decoder) typeError(key path, want string, raw any) {
 	got := jsonKind(raw)
 	msg := fmt.Sprintf("must be a %s, not a %s", want, got)
 	if want == "string" && got == "number" {
@@ -423,7 +425,7 @@ func (d *decoder) typeError(key, want string, raw any) {
 
 // number sets the numeric field v from raw, refusing fractions for
 // integers and values beyond the field's range.
-func (d *decoder) number(key string, raw any, v reflect.Value) {
+func (d *decoder) number(key path, raw any, v reflect.Value) {
 	want := v.Kind().String()
 	rv := reflect.ValueOf(raw)
 	var f float64

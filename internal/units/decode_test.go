@@ -271,3 +271,17 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodePath: Path keeps a key that holds a dot in one piece, so that
+// a caller dispatching on it is not fooled by "tokens.a" written as a key.
+func TestDecodePath(t *testing.T) {
+	err := Decode(map[string]any{"inner.depth": 1, "credentials": map[string]any{"a.b": map[string]any{"depth": "x"}}}, &decodeTarget{})
+	var got [][]string
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		got = append(got, e.(*DecodeError).Path)
+	}
+	want := [][]string{{"credentials", "a.b", "depth"}, {"inner.depth"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("paths %q, want %q", got, want)
+	}
+}
