@@ -22,14 +22,32 @@ type Spec struct {
 	Logger *slog.Logger
 }
 
-// Decode copies s.Settings into dst, a pointer to a struct with json tags,
-// strictly, as units.Decode (internal/units) does: time.Duration fields
-// read "15m", integer fields tagged `units:"size"` read "64MiB", and a
-// value is quoted in a message only when the setting is not a secret.
-// Every unknown setting (with the closest known one, when one is a typo
-// away), every value of the wrong type and every malformed one is a
-// [*ConfigError] naming the store and the setting, joined, so that a typo
-// fails loudly and all of them are reported at once.
+// Decode copies s.Settings into dst, a pointer to a struct whose json tags
+// name the settings, strictly: every unknown setting (with the closest
+// known one, when one is a typo away), every value of the wrong type and
+// every malformed one is a [*ConfigError] naming the store and the
+// setting, joined, so that a typo fails loudly and all of them are
+// reported at once. A setting that is absent or null leaves its field as
+// it is, so dst may hold defaults. The native providers decode straight
+// into their Options this way.
+//
+// Besides the JSON kinds (numbers into any integer or float field, checked
+// for range and fractions), Decode reads a time.Duration from a string
+// such as "15m" (a bare number is refused for want of a unit) and a byte
+// size from 4096 or "64MiB" into an integer field tagged `units:"size"`.
+// Tags shape the rest:
+//
+//	units:"positive"   a duration must be more than zero
+//	units:"seconds"    a duration may be a bare number of seconds
+//	units:"off"        a duration may be "off", read as -1
+//	units:"str"        a bool or whole number may be a string ("true", "30")
+//	eg:"15m or 1h"     the example a bad duration's message suggests
+//	secret:"true"      never quote the value in a message
+//
+// A message quotes the value it refuses only when the setting is not a
+// secret: not tagged secret:"true", its name holding none of "secret",
+// "password", "token", "key" or "credential", and not inside such a
+// setting.
 func (s Spec) Decode(dst any) error {
 	err := units.Decode(s.Settings, dst)
 	if err == nil {
