@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 )
 
 // DecodeError is one problem [Decode] found with one setting. Decode
@@ -235,10 +236,13 @@ func fieldByIndex(v reflect.Value, index []int) reflect.Value {
 }
 
 var (
-	durationType         = reflect.TypeFor[time.Duration]()
-	jsonUnmarshalerType  = reflect.TypeFor[json.Unmarshaler]()
-	textUnmarshalerType  = reflect.TypeFor[encoding.TextUnmarshaler]()
-	errSecretUnreadable  = "is not a valid value (it is not quoted here, as the setting may hold a secret)"
+	durationType        = reflect.TypeFor[time.Duration]()
+	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+const (
+	secretUnreadable     = "is not a valid value (it is not quoted here, as the setting may hold a secret)"
 	maxQuotedValueLength = 64
 )
 
@@ -405,8 +409,11 @@ func (d *decoder) duration(key path, raw any, v reflect.Value, o opts) {
 // refuse reports an error of a value's own parser, or, for a secret, that
 // the value is not valid: a parser's message may quote the value.
 func (d *decoder) refuse(key path, o opts, msg string) {
-	if o.secret {
-		msg = errSecretUnreadable
+	switch {
+	case o.secret:
+		msg = secretUnreadable
+	case strings.ContainsFunc(msg, unicode.IsControl):
+		msg = strconv.Quote(msg) // a parser's message may hold the value as given
 	}
 	d.bad(key, msg)
 }

@@ -3,6 +3,7 @@ package units
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"slices"
@@ -16,37 +17,51 @@ type inner struct {
 	Tags  map[string]string `json:"tags"`
 }
 
+// textish is a value with a parser of its own, whose error quotes the
+// value as given.
+type textish string
+
+func (t *textish) UnmarshalText(b []byte) error {
+	if !strings.HasPrefix(string(b), "ok") {
+		return fmt.Errorf("%s is not ok", b)
+	}
+	*t = textish(b)
+	return nil
+}
+
 type embedded struct {
 	Shared string `json:"shared"`
 }
 
 type decodeTarget struct {
 	embedded
-	Name     string           `json:"name"`
-	Count    int              `json:"count"`
-	Small    int8             `json:"small"`
-	Port     uint16           `json:"port"`
-	Ratio    float64          `json:"ratio"`
-	On       bool             `json:"on"`
-	Wait     time.Duration    `json:"wait"`
-	Delay    time.Duration    `json:"delay" units:"positive" eg:"500ms or 2s"`
-	Limit    int64            `json:"limit" units:"size"`
-	Max      int32            `json:"max" units:"size"`
-	List     []string         `json:"list"`
-	Inner    inner            `json:"inner"`
-	Opt      *inner           `json:"opt"`
-	Raw      json.RawMessage  `json:"raw"`
-	Any      any              `json:"any"`
-	Legacy   Duration         `json:"legacy"`
-	Password string           `json:"password"`
-	Hidden   time.Duration    `json:"hidden" secret:"true"`
-	APIKey   Size             `json:"api_key"`
-	Creds    map[string]inner `json:"credentials"`
-	Secs     *time.Duration   `json:"secs" units:"seconds,off"`
-	Flag     bool             `json:"flag" units:"str"`
-	Num      *int             `json:"num" units:"str"`
-	Skip     string           `json:"-"`
-	private  string
+	Name      string           `json:"name"`
+	Count     int              `json:"count"`
+	Small     int8             `json:"small"`
+	Port      uint16           `json:"port"`
+	Ratio     float64          `json:"ratio"`
+	On        bool             `json:"on"`
+	Wait      time.Duration    `json:"wait"`
+	Delay     time.Duration    `json:"delay" units:"positive" eg:"500ms or 2s"`
+	Limit     int64            `json:"limit" units:"size"`
+	Max       int32            `json:"max" units:"size"`
+	List      []string         `json:"list"`
+	Inner     inner            `json:"inner"`
+	Opt       *inner           `json:"opt"`
+	Raw       json.RawMessage  `json:"raw"`
+	Any       any              `json:"any"`
+	Legacy    Duration         `json:"legacy"`
+	Password  string           `json:"password"`
+	Hidden    time.Duration    `json:"hidden" secret:"true"`
+	APIKey    Size             `json:"api_key"`
+	Creds     map[string]inner `json:"credentials"`
+	Secs      *time.Duration   `json:"secs" units:"seconds,off"`
+	Flag      bool             `json:"flag" units:"str"`
+	Num       *int             `json:"num" units:"str"`
+	Text      textish          `json:"text"`
+	TextToken textish          `json:"text_token"`
+	Skip      string           `json:"-"`
+	private   string
 }
 
 // TestDecode checks what Decode accepts and, for each way a settings map
@@ -101,6 +116,9 @@ func TestDecode(t *testing.T) {
 		{name: "NaN", src: map[string]any{"count": math.NaN(), "port": math.Inf(1)}, errs: []string{"count: must be a int", "port: must be a uint16"}},
 		{name: "control characters quoted", src: map[string]any{"wait": "1\x00m\nlevel=ERROR"}, errs: []string{`wait: "1\x00m\nlevel=ERROR" is not a duration`}},
 		{name: "long value shortened", src: map[string]any{"wait": strings.Repeat("é", 100)}, errs: []string{`wait: "` + strings.Repeat("é", 32) + `"…`}},
+		{name: "a parser's message", src: map[string]any{"text": "bad"}, errs: []string{"text: bad is not ok"}},
+		{name: "a parser's message with a newline", src: map[string]any{"text": "x\nlevel=ERROR msg=forged"}, errs: []string{`text: "x\nlevel=ERROR msg=forged is not ok"`}},
+		{name: "a parser's message for a secret", src: map[string]any{"text_token": "hunter2"}, errs: []string{"text_token: is not a valid value (it is not quoted here"}},
 		{name: "every problem at once", src: map[string]any{"count": "x", "bogus": 1, "wait": "soon"}, errs: []string{"bogus: unknown key", "count: must be a int", `wait: "soon" is not a duration`}},
 	}
 	for _, tc := range tests {
@@ -209,7 +227,7 @@ func TestDecodePanicsOnABadDestination(t *testing.T) {
 
 func TestFields(t *testing.T) {
 	got := Fields(decodeTarget{})
-	if !reflect.DeepEqual(got[:4], []string{"any", "api_key", "count", "credentials"}) || len(got) != 24 ||
+	if !reflect.DeepEqual(got[:4], []string{"any", "api_key", "count", "credentials"}) || len(got) != 26 ||
 		!slices.Contains(got, "shared") || slices.Contains(got, "Skip") || slices.Contains(got, "private") {
 		t.Errorf("Fields: %v", got)
 	}
@@ -224,7 +242,7 @@ func FuzzDecode(f *testing.F) {
 	for _, s := range []string{
 		`{"name":"x","count":3,"wait":"15m","limit":"64MiB"}`,
 		`{"inner":{"depth":1e400,"tags":{"a":[1]}},"opt":null}`,
-		`{"password":{"x":1},"hidden":"S3CR3TVALUE","api_key":"S3CR3TVALUE"}`,
+		`{"password":{"x":1},"hidden":"S3CR3TVALUE","api_key":"S3CR3TVALUE","text_token":"S3CR3TVALUE"}`,
 		`{"credentials":{"db":{"depth":"S3CR3TVALUE","x":"S3CR3TVALUE"}}}`,
 		`{"small":-129,"port":65536,"max":"3GiB","delay":"0s","list":[null,"a"]}`,
 	} {
@@ -242,7 +260,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		// Plant mark as the value of every secret setting; it must not
 		// come back.
-		for _, k := range []string{"password", "hidden", "api_key"} {
+		for _, k := range []string{"password", "hidden", "api_key", "text_token"} {
 			if _, ok := src[k]; ok {
 				src[k] = mark
 			}
@@ -252,7 +270,7 @@ func FuzzDecode(f *testing.F) {
 				c[k] = map[string]any{"depth": mark, "tags": mark, "bad": mark}
 			}
 		}
-		secretKeys := map[string]bool{"password": true, "hidden": true, "api_key": true, "credentials": true}
+		secretKeys := map[string]bool{"password": true, "hidden": true, "api_key": true, "text_token": true, "credentials": true}
 		for k, v := range src {
 			b, _ := json.Marshal(v)
 			if strings.Contains(k, mark) || !secretKeys[k] && strings.Contains(string(b), mark) {
