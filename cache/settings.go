@@ -85,9 +85,11 @@ func ParseSettings(raw any) (Settings, error) {
 			errs = append(errs, &SettingError{Key: de.Key, Msg: msg})
 		}
 	}
-	for _, k := range s.outOfRange() {
-		errs = append(errs, &SettingError{Key: k, Msg: settingMsgs[k]})
-		s.unset(k) // the Settings hold only what could be read
+	for _, c := range s.ranges() {
+		if c.bad {
+			errs = append(errs, &SettingError{Key: c.key, Msg: settingMsgs[c.key]})
+			c.unset() // the Settings hold only what could be read
+		}
 	}
 	slices.SortStableFunc(errs, func(a, b *SettingError) int { return strings.Compare(a.Key, b.Key) })
 	out := make([]error, len(errs))
@@ -101,48 +103,31 @@ func ParseSettings(raw any) (Settings, error) {
 // *[SettingError] per setting out of range.
 func (s Settings) Validate() error {
 	var errs []error
-	for _, k := range s.outOfRange() {
-		errs = append(errs, &SettingError{Key: k, Msg: settingMsgs[k]})
+	for _, c := range s.ranges() {
+		if c.bad {
+			errs = append(errs, &SettingError{Key: c.key, Msg: settingMsgs[c.key]})
+		}
 	}
 	return errors.Join(errs...)
 }
 
-// outOfRange returns the keys of the settings s sets out of their range;
-// "off" is -1.
-func (s Settings) outOfRange() []string {
-	var keys []string
-	check := func(key string, bad bool) {
-		if bad {
-			keys = append(keys, key)
-		}
-	}
-	check("ttl", s.TTL != nil && (*s.TTL < time.Second || *s.TTL > MaxTTL))
-	check("error_backoff", s.ErrorBackoff != nil && *s.ErrorBackoff <= 0)
-	check("max_stale", s.MaxStale != nil && *s.MaxStale < -1)
-	check("negative_ttl", s.NegativeTTL != nil && *s.NegativeTTL < -1)
-	check("refresh_ahead", s.RefreshAhead != nil && *s.RefreshAhead < -1)
-	check("max_entries", s.MaxEntries != nil && (*s.MaxEntries < 1 || *s.MaxEntries > 10_000_000))
-	check("max_bytes", s.MaxBytes != nil && *s.MaxBytes < 1)
-	return keys
+// rangeCheck is one setting's range check, and how to unset it.
+type rangeCheck struct {
+	key   string
+	bad   bool
+	unset func()
 }
 
-// unset clears the setting key.
-func (s *Settings) unset(key string) {
-	switch key {
-	case "ttl":
-		s.TTL = nil
-	case "error_backoff":
-		s.ErrorBackoff = nil
-	case "max_stale":
-		s.MaxStale = nil
-	case "negative_ttl":
-		s.NegativeTTL = nil
-	case "refresh_ahead":
-		s.RefreshAhead = nil
-	case "max_entries":
-		s.MaxEntries = nil
-	case "max_bytes":
-		s.MaxBytes = nil
+// ranges checks each setting s sets against its range; "off" is -1.
+func (s *Settings) ranges() []rangeCheck {
+	return []rangeCheck{
+		{"ttl", s.TTL != nil && (*s.TTL < time.Second || *s.TTL > MaxTTL), func() { s.TTL = nil }},
+		{"error_backoff", s.ErrorBackoff != nil && *s.ErrorBackoff <= 0, func() { s.ErrorBackoff = nil }},
+		{"max_stale", s.MaxStale != nil && *s.MaxStale < -1, func() { s.MaxStale = nil }},
+		{"negative_ttl", s.NegativeTTL != nil && *s.NegativeTTL < -1, func() { s.NegativeTTL = nil }},
+		{"refresh_ahead", s.RefreshAhead != nil && *s.RefreshAhead < -1, func() { s.RefreshAhead = nil }},
+		{"max_entries", s.MaxEntries != nil && (*s.MaxEntries < 1 || *s.MaxEntries > 10_000_000), func() { s.MaxEntries = nil }},
+		{"max_bytes", s.MaxBytes != nil && *s.MaxBytes < 1, func() { s.MaxBytes = nil }},
 	}
 }
 
