@@ -47,7 +47,10 @@ func (e *DecodeError) Error() string { return fmt.Sprintf("setting %q: %s", e.Ke
 //
 // Fields are named by their json tags as encoding/json names them (a
 // field without a tag by its Go name, `json:"-"` never), and the fields
-// of embedded structs are promoted. Besides the JSON kinds, Decode reads:
+// of embedded structs (not pointers to them) are promoted, an outer field
+// winning over a promoted one of the same name. Keys match exactly:
+// encoding/json also matches them ignoring case, which a strict reading
+// does not want. Besides the JSON kinds, Decode reads:
 //
 //   - a [time.Duration] from a string such as "15m" ([ParseDuration]); a
 //     bare number is refused, as it would not say its unit. The tag
@@ -76,7 +79,8 @@ func (e *DecodeError) Error() string { return fmt.Sprintf("setting %q: %s", e.Ke
 // and files ("secret_access_key_env") are never quoted either.
 //
 // Decode panics if dst is not a non-nil pointer to a struct: that is the
-// caller's bug, not the config's.
+// caller's bug, not the config's. It is safe for concurrent use (each
+// struct type's fields are looked up once and cached).
 func Decode(src map[string]any, dst any) error {
 	v := reflect.ValueOf(dst)
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
