@@ -3,7 +3,8 @@ package audit
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/latchkey/latchkey/internal/units"
 )
@@ -22,10 +23,10 @@ const Stderr = "stderr"
 // --audit-log is given); `latchkey serve` writes one unless Enabled is
 // false, to stderr when File is empty.
 type Settings struct {
-	File     string
-	Required bool
+	File     string `json:"file"`
+	Required bool   `json:"required" units:"str"`
 	// Disabled is set by enabled: false.
-	Disabled bool
+	Disabled bool `json:"-"`
 }
 
 // SettingError is one bad audit setting; Key is its name inside the audit
@@ -55,34 +56,36 @@ func ParseSettings(raw any) (Settings, error) {
 	}
 	var errs []error
 	bad := func(key, msg string) { errs = append(errs, &SettingError{Key: key, Msg: msg}) }
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		switch k {
-		case "file":
-			f, ok := m[k].(string)
-			if !ok || f == "" {
-				bad(k, fmt.Sprintf("must be a file path, or %q", Stderr))
-			}
-			s.File = f
-		case "required":
-			b, ok := units.Bool(m[k])
-			if !ok {
-				bad(k, "must be true or false")
-			}
-			s.Required = b
-		case "enabled":
-			b, ok := units.Bool(m[k])
-			if !ok {
-				bad(k, "must be true or false")
-			}
-			s.Disabled = !b
-		default:
-			bad(k, units.UnknownKey(k, []string{"enabled", "file", "required"}))
+	msgs := map[string]string{"file": fmt.Sprintf("must be a file path, or %q", Stderr),
+		"required": "must be true or false", "enabled": "must be true or false"}
+	// The section is Settings' tagged fields, and enabled, which Settings
+	// keeps inverted as Disabled.
+	in := struct {
+		Settings
+		Enabled *bool `json:"enabled" units:"str"`
+	}{}
+	var problems []*units.DecodeError
+	if err := units.Decode(m, &in); err != nil {
+		for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+			problems = append(problems, e.(*units.DecodeError))
 		}
+	}
+	for k, v := range m {
+		if v == nil && msgs[k] != "" || k == "file" && v == "" { // written without a value
+			problems = append(problems, &units.DecodeError{Key: k})
+		}
+	}
+	slices.SortFunc(problems, func(a, b *units.DecodeError) int { return strings.Compare(a.Key, b.Key) })
+	for _, p := range problems {
+		if p.Known != nil {
+			bad(p.Key, p.Msg)
+		} else {
+			bad(p.Key, msgs[p.Key])
+		}
+	}
+	s = in.Settings
+	if in.Enabled != nil {
+		s.Disabled = !*in.Enabled
 	}
 	if s.Disabled && s.Required {
 		bad("required", "the audit log cannot be both required and disabled")

@@ -17,6 +17,9 @@ func TestParseSettings(t *testing.T) {
 		{"disabled", map[string]any{"enabled": false}, Settings{Disabled: true}, nil},
 		{"not a map", "stderr", Settings{}, []string{""}},
 		{"every problem", map[string]any{"file": 3, "required": "maybe", "rotate": true}, Settings{}, []string{"file", "required", "rotate"}},
+		{"empty file", map[string]any{"file": ""}, Settings{}, []string{"file"}},
+		{"keys without values", map[string]any{"file": nil, "required": nil, "enabled": nil}, Settings{}, []string{"enabled", "file", "required"}},
+		{"nested map where a bool goes", map[string]any{"enabled": map[string]any{"x": 1}}, Settings{}, []string{"enabled"}},
 		{"required and disabled", map[string]any{"enabled": false, "required": true}, Settings{Disabled: true, Required: true}, []string{"required"}},
 	}
 	for _, tc := range tests {

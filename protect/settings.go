@@ -1,11 +1,8 @@
 package protect
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey/secret"
@@ -17,39 +14,39 @@ import (
 // field is not a default: start from [Defaults] and change what you need.
 type Settings struct {
 	// Disabled turns protection off: the store is used as is.
-	Disabled bool
+	Disabled bool `json:"-"`
 	// Rate is the sustained number of calls per second sent to the store
 	// (fetches and their retries); Burst is how many may go at once above
 	// it after a quiet spell (the token bucket's size).
-	Rate  float64
-	Burst int
+	Rate  float64 `json:"rate"`
+	Burst int     `json:"burst"`
 	// ProbeRate and ProbeBurst limit version probes (CurrentVersion) on a
 	// bucket of their own: GCP's GetSecretVersion falls under a quota 150
 	// times smaller than AccessSecretVersion's.
-	ProbeRate  float64
-	ProbeBurst int
+	ProbeRate  float64 `json:"probe_rate"`
+	ProbeBurst int     `json:"probe_burst"`
 	// MaxInFlight bounds the calls to the store at any one time.
-	MaxInFlight int
+	MaxInFlight int `json:"max_in_flight"`
 	// Retry says how a failed call is tried again: at most Max more times,
 	// after a delay drawn uniformly from [0, min(MaxDelay, BaseDelay·2ⁿ)]
 	// ("full jitter"), or after the store's Retry-After when longer.
-	Retry Retry
+	Retry Retry `json:"retry"`
 	// Breaker opens after Threshold consecutive unavailable answers and
 	// fails every call fast for CoolOff; Threshold 0 turns it off.
-	Breaker Breaker
+	Breaker Breaker `json:"breaker"`
 }
 
 // Retry is the retry part of [Settings].
 type Retry struct {
-	Max       int
-	BaseDelay time.Duration
-	MaxDelay  time.Duration
+	Max       int           `json:"max"`
+	BaseDelay time.Duration `json:"base_delay" eg:"200ms or 30s"`
+	MaxDelay  time.Duration `json:"max_delay" eg:"200ms or 30s"`
 }
 
 // Breaker is the circuit-breaker part of [Settings].
 type Breaker struct {
-	Threshold int
-	CoolOff   time.Duration
+	Threshold int           `json:"threshold"`
+	CoolOff   time.Duration `json:"cool_off" eg:"200ms or 30s"`
 }
 
 // Defaults returns the protection of a store of type typ: [For] of the
@@ -112,89 +109,42 @@ func Parse(store, typ string, raw any) (Settings, error) {
 		s.Disabled = !b
 		return s, nil
 	}
-	var in struct {
-		Enabled     *bool    `json:"enabled"`
-		Rate        *float64 `json:"rate"`
-		Burst       *int     `json:"burst"`
-		ProbeRate   *float64 `json:"probe_rate"`
-		ProbeBurst  *int     `json:"probe_burst"`
-		MaxInFlight *int     `json:"max_in_flight"`
-		Retry       *struct {
-			Max       *int    `json:"max"`
-			BaseDelay *string `json:"base_delay"`
-			MaxDelay  *string `json:"max_delay"`
-		} `json:"retry"`
-		Breaker *struct {
-			Threshold *int    `json:"threshold"`
-			CoolOff   *string `json:"cool_off"`
-		} `json:"breaker"`
-	}
 	bad := func(key, msg string) error {
 		return &secret.ConfigError{Store: store, Key: "protection" + key, Msg: msg}
 	}
-	data, err := json.Marshal(raw)
-	if err != nil {
-		return s, bad("", "cannot be read: "+err.Error())
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return s, bad("", fmt.Sprintf("must be a map of settings (or true/false), not a %T", raw))
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &te):
-			return s, bad("."+te.Field, fmt.Sprintf("must be a %s, not a %s", te.Type, te.Value))
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return s, bad("."+f, "unknown setting (known: enabled, rate, burst, probe_rate, probe_burst, max_in_flight, retry.max, retry.base_delay, retry.max_delay, breaker.threshold, breaker.cool_off)")
-		}
-		return s, bad("", "must be a map of settings (or true/false): "+err.Error())
-	}
+	// The section is Settings' tagged fields over the type's defaults, and
+	// enabled, which Settings keeps inverted as Disabled.
+	in := struct {
+		Enabled *bool `json:"enabled"`
+		Settings
+	}{Settings: s}
 	var errs []error
-	duration := func(key string, p *string, dst *time.Duration) {
-		if p == nil {
-			return
+	if err := units.Decode(m, &in); err != nil {
+		for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+			de := e.(*units.DecodeError)
+			msg := de.Msg
+			if de.Known != nil {
+				msg = "unknown setting (known: enabled, rate, burst, probe_rate, probe_burst, max_in_flight, retry.max, retry.base_delay, retry.max_delay, breaker.threshold, breaker.cool_off)"
+			}
+			errs = append(errs, bad("."+de.Key, msg))
 		}
-		d, err := units.ParseDuration(*p)
-		if err != nil {
-			errs = append(errs, bad(key, fmt.Sprintf("%q is not a duration (write e.g. 200ms or 30s)", *p)))
-			return
-		}
-		*dst = d
 	}
+	probeFollows := s.ProbeRate == s.Rate && s.ProbeBurst == s.Burst
+	s = in.Settings
 	if in.Enabled != nil {
 		s.Disabled = !*in.Enabled
 	}
-	probeFollows := s.ProbeRate == s.Rate && s.ProbeBurst == s.Burst
-	if in.Rate != nil {
-		s.Rate = *in.Rate
+	// Probes follow a rate and burst the section sets, unless the type's
+	// probes have a bucket of their own or the section sets theirs.
+	if probeFollows && m["probe_rate"] == nil {
+		s.ProbeRate = s.Rate
 	}
-	if in.Burst != nil {
-		s.Burst = *in.Burst
-	}
-	if probeFollows {
-		s.ProbeRate, s.ProbeBurst = s.Rate, s.Burst
-	}
-	if in.ProbeRate != nil {
-		s.ProbeRate = *in.ProbeRate
-	}
-	if in.ProbeBurst != nil {
-		s.ProbeBurst = *in.ProbeBurst
-	}
-	if in.MaxInFlight != nil {
-		s.MaxInFlight = *in.MaxInFlight
-	}
-	if r := in.Retry; r != nil {
-		if r.Max != nil {
-			s.Retry.Max = *r.Max
-		}
-		duration(".retry.base_delay", r.BaseDelay, &s.Retry.BaseDelay)
-		duration(".retry.max_delay", r.MaxDelay, &s.Retry.MaxDelay)
-	}
-	if b := in.Breaker; b != nil {
-		if b.Threshold != nil {
-			s.Breaker.Threshold = *b.Threshold
-		}
-		duration(".breaker.cool_off", b.CoolOff, &s.Breaker.CoolOff)
+	if probeFollows && m["probe_burst"] == nil {
+		s.ProbeBurst = s.Burst
 	}
 	if err := s.validate(store); err != nil {
 		errs = append(errs, err.(interface{ Unwrap() []error }).Unwrap()...)

@@ -1,16 +1,15 @@
 package secret
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/latchkey/latchkey/internal/units"
 )
 
 // Spec is what a [Factory] receives to build one store: its name and type
@@ -23,61 +22,48 @@ type Spec struct {
 	Logger *slog.Logger
 }
 
-// Decode copies s.Settings into dst, a pointer to a struct with json tags.
-// Every unknown setting (with the closest known one, when one is a typo
-// away) and a value of the wrong type is a [*ConfigError] naming the store
-// and the setting, joined, so that a typo fails loudly and all of them are
-// reported at once.
+// Decode copies s.Settings into dst, a pointer to a struct whose json tags
+// name the settings, strictly: every unknown setting (with the closest
+// known one, when one is a typo away), every value of the wrong type and
+// every malformed one is a [*ConfigError] naming the store and the
+// setting, joined, so that a typo fails loudly and all of them are
+// reported at once. A setting that is absent or null leaves its field as
+// it is, so dst may hold defaults. The native providers decode straight
+// into their Options this way.
+//
+// Besides the JSON kinds (numbers into any integer or float field, checked
+// for range and fractions), Decode reads a time.Duration from a string
+// such as "15m" (a bare number is refused for want of a unit) and a byte
+// size from 4096 or "64MiB" into an integer field tagged `units:"size"`.
+// Tags shape the rest:
+//
+//	units:"positive"   a duration must be more than zero
+//	units:"seconds"    a duration may be a bare number of seconds
+//	units:"off"        a duration may be "off", read as -1
+//	units:"str"        a bool or whole number may be a string ("true", "30")
+//	eg:"15m or 1h"     the example a bad duration's message suggests
+//	secret:"true"      never quote the value in a message
+//
+// A message quotes the value it refuses only when the setting is not a
+// secret: not tagged secret:"true", its name holding none of "secret",
+// "password", "token", "key" or "credential", and not inside such a
+// setting.
 func (s Spec) Decode(dst any) error {
+	err := units.Decode(s.Settings, dst)
+	if err == nil {
+		return nil
+	}
 	var errs []error
-	if known := jsonFields(dst); known != nil {
-		unknown := make([]string, 0)
-		for k := range s.Settings {
-			if !contains(known, k) {
-				unknown = append(unknown, k)
-			}
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		de := e.(*units.DecodeError)
+		msg := de.Msg
+		if de.Known != nil {
+			word := de.Path[len(de.Path)-1]
+			msg = fmt.Sprintf("unknown setting for a store of type %q%s (known: %s)", s.Type, didYouMean(word, de.Known), strings.Join(de.Known, ", "))
 		}
-		sort.Strings(unknown)
-		for _, k := range unknown {
-			errs = append(errs, &ConfigError{Store: s.Name, Key: k,
-				Msg: fmt.Sprintf("unknown setting for a store of type %q%s (known: %s)", s.Type, didYouMean(k, known), strings.Join(known, ", "))})
-		}
-		if len(errs) > 0 {
-			return errors.Join(errs...)
-		}
+		errs = append(errs, &ConfigError{Store: s.Name, Key: de.Key, Msg: msg})
 	}
-	raw, err := json.Marshal(s.Settings)
-	if err != nil {
-		return &ConfigError{Store: s.Name, Msg: "settings cannot be encoded: " + err.Error()}
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			msg := fmt.Sprintf("must be a %s, not a %s", te.Type, te.Value)
-			if te.Type.Kind() == reflect.String && te.Value == "number" {
-				// YAML reads 0123…789 as a number, and a long one loses digits.
-				msg += ": quote it (\"…\") so that the config file keeps it as written, digits and all"
-			}
-			return &ConfigError{Store: s.Name, Key: te.Field, Msg: msg}
-		}
-		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return &ConfigError{Store: s.Name, Key: strings.Trim(f, `"`),
-				Msg: fmt.Sprintf("unknown setting for a store of type %q (check its spelling in docs/stores.md or docs/wasm.md)", s.Type)}
-		}
-		return &ConfigError{Store: s.Name, Msg: err.Error()}
-	}
-	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return errors.Join(errs...)
 }
 
 // Factory builds a [Store] from its [Spec]. It validates every setting and

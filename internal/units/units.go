@@ -9,8 +9,12 @@
 // are its own (docs/config.md documents them). [UnknownKey] is the one
 // message every section gives a key it does not know.
 //
-// It imports package secret (for its typo suggestions) and nothing else
-// of the project.
+// [Decode] copies a settings map into a tagged struct strictly, so that a
+// subsystem or a store type declares its settings once, as the struct it
+// uses, instead of walking the map key by key.
+//
+// It imports nothing of the project, so that package secret can decode a
+// store's settings with it.
 package units
 
 import (
@@ -21,8 +25,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/latchkey/latchkey/secret"
 )
 
 // Duration is a length of time written as Go writes one ("30s", "2m",
@@ -186,7 +188,7 @@ func Bool(v any) (bool, bool) {
 // out of a message.
 func UnknownKey(word string, known []string) string {
 	msg := "unknown key (known: " + strings.Join(known, ", ") + ")"
-	if s := secret.Suggest(word, known); s != "" {
+	if s := Suggest(word, known); s != "" {
 		msg += fmt.Sprintf(": did you mean %q?", s)
 	}
 	return msg

@@ -35,15 +35,10 @@ func init() {
 }
 
 func factory(ctx context.Context, spec secret.Spec) (secret.Store, error) {
-	var s settings
-	if err := spec.Decode(&s); err != nil {
-		return nil, err
-	}
-	opts, err := s.options(spec.Name)
+	opts, err := specOptions(spec)
 	if err != nil {
 		return nil, err
 	}
-	opts.Logger = spec.Logger
 	return New(ctx, spec.Name, opts)
 }
 

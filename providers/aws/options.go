@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"github.com/latchkey/latchkey/internal/lazy"
-	"github.com/latchkey/latchkey/internal/units"
 	"log/slog"
 	"net/url"
 	"slices"
@@ -47,58 +46,62 @@ const (
 // about to lapse.
 const CredentialExpiryWindow = time.Minute
 
-// Options configures a [Store]. Each field but the last group mirrors the
-// store's agent-config setting of the same name in snake_case; zero values
-// are the documented defaults.
+// Options configures a [Store]. Each field with a json tag is the store's
+// agent-config setting of that name, decoded straight into Options
+// (secret.Spec.Decode); zero values are the documented defaults.
 type Options struct {
 	// Region is the AWS region of the secrets; empty uses the SDK's region
 	// resolution (AWS_REGION, AWS_DEFAULT_REGION, the shared config profile).
-	Region string
+	Region string `json:"region"`
 	// AuthMethod selects the credentials; empty means AuthIAM.
-	AuthMethod AuthMethod
+	AuthMethod AuthMethod `json:"auth_method"`
 
 	// RoleARN is the role AuthAssumeRole assumes (required with it).
-	RoleARN string
+	RoleARN string `json:"role_arn"`
 	// ExternalID is passed to AssumeRole when the role's trust policy
 	// requires one.
-	ExternalID string
+	ExternalID string `json:"external_id"`
 	// SessionName names the role session, as CloudTrail shows it
 	// (default "latchkey-STORE").
-	SessionName string
+	SessionName string `json:"session_name"`
 	// Duration is the role session's lifetime, 15m to 12h (default 15m, the
 	// SDK's); the role's maximum session duration must allow it.
-	Duration time.Duration
+	Duration time.Duration `json:"duration" eg:"15m or 1h"`
 
 	// AccessKeyIDEnv, SecretAccessKeyEnv and SessionTokenEnv name the
 	// environment variables AuthAccessKeys reads (the Default…Env names by
 	// default). The session token is optional, and read by default only
 	// when the access key ID comes from the environment.
-	AccessKeyIDEnv, SecretAccessKeyEnv, SessionTokenEnv string
+	AccessKeyIDEnv     string `json:"access_key_id_env"`
+	SecretAccessKeyEnv string `json:"secret_access_key_env"`
+	SessionTokenEnv    string `json:"session_token_env"`
 	// AccessKeyIDFile and SecretAccessKeyFile name files holding the key
 	// (surrounding white space ignored), as a Kubernetes secret mounts them.
 	// They take the place of the environment variables.
-	AccessKeyIDFile, SecretAccessKeyFile string
+	AccessKeyIDFile     string `json:"access_key_id_file"`
+	SecretAccessKeyFile string `json:"secret_access_key_file"`
 	// AccessKeyID and SecretAccessKey give the key literally. They work,
 	// but [Store.Describe] warns: a key in a config file leaks with it.
-	AccessKeyID, SecretAccessKey string
+	AccessKeyID     string `json:"access_key_id" secret:"true"`
+	SecretAccessKey string `json:"secret_access_key" secret:"true"`
 
 	// Endpoint overrides the Secrets Manager endpoint (a VPC or FIPS
 	// endpoint, a test server). Empty honours AWS_ENDPOINT_URL_SECRETS_MANAGER
 	// and AWS_ENDPOINT_URL, then the SDK's regional endpoint.
-	Endpoint string
+	Endpoint string `json:"endpoint"`
 	// STSEndpoint overrides the STS endpoint used by AuthAssumeRole and by
 	// the store's Principal (`latchkey check`). Empty honours
 	// AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL.
-	STSEndpoint string
+	STSEndpoint string `json:"sts_endpoint"`
 	// MaxAttempts bounds the attempts of each call, retries included, for
 	// 5xx answers, throttling and network errors (default 3, the SDK's).
-	MaxAttempts int
+	MaxAttempts int `json:"max_attempts"`
 
 	// MaxBackoff caps the delay between retries (default 20s, the SDK's).
 	// It has no setting: it is for embedders and tests.
-	MaxBackoff time.Duration
+	MaxBackoff time.Duration `json:"-"`
 	// Logger receives debug records, never values (default: discard).
-	Logger *slog.Logger
+	Logger *slog.Logger `json:"-"`
 
 	// credentials and credentialsDesc, when set, replace the auth method's
 	// credentials (a web-identity store, webidentity.go).
@@ -106,44 +109,13 @@ type Options struct {
 	credentialsDesc string
 }
 
-// settings is the agent-config form of Options.
-type settings struct {
-	Region              string `json:"region"`
-	AuthMethod          string `json:"auth_method"`
-	RoleARN             string `json:"role_arn"`
-	ExternalID          string `json:"external_id"`
-	SessionName         string `json:"session_name"`
-	Duration            string `json:"duration"`
-	AccessKeyIDEnv      string `json:"access_key_id_env"`
-	SecretAccessKeyEnv  string `json:"secret_access_key_env"`
-	SessionTokenEnv     string `json:"session_token_env"`
-	AccessKeyIDFile     string `json:"access_key_id_file"`
-	SecretAccessKeyFile string `json:"secret_access_key_file"`
-	AccessKeyID         string `json:"access_key_id"`
-	SecretAccessKey     string `json:"secret_access_key"`
-	Endpoint            string `json:"endpoint"`
-	STSEndpoint         string `json:"sts_endpoint"`
-	MaxAttempts         int    `json:"max_attempts"`
-}
-
-// options converts settings, reporting a duration that does not parse.
-func (s settings) options(store string) (Options, error) {
-	o := Options{
-		Region: s.Region, AuthMethod: AuthMethod(s.AuthMethod),
-		RoleARN: s.RoleARN, ExternalID: s.ExternalID, SessionName: s.SessionName,
-		AccessKeyIDEnv: s.AccessKeyIDEnv, SecretAccessKeyEnv: s.SecretAccessKeyEnv, SessionTokenEnv: s.SessionTokenEnv,
-		AccessKeyIDFile: s.AccessKeyIDFile, SecretAccessKeyFile: s.SecretAccessKeyFile,
-		AccessKeyID: s.AccessKeyID, SecretAccessKey: s.SecretAccessKey,
-		Endpoint: s.Endpoint, STSEndpoint: s.STSEndpoint, MaxAttempts: s.MaxAttempts,
+// specOptions decodes the settings of spec into Options, with its logger.
+func specOptions(spec secret.Spec) (Options, error) {
+	var o Options
+	if err := spec.Decode(&o); err != nil {
+		return o, err
 	}
-	if s.Duration != "" {
-		d, err := units.ParseDuration(s.Duration)
-		if err != nil {
-			return o, &secret.ConfigError{Store: store, Key: "duration",
-				Msg: fmt.Sprintf("%q is not a duration (write e.g. 15m or 1h)", s.Duration)}
-		}
-		o.Duration = d
-	}
+	o.Logger = spec.Logger
 	return o, nil
 }
 

@@ -13,15 +13,10 @@ import (
 // rather than its secrets (providers/wasm signs a module's requests with
 // it). It does no network I/O.
 func FromSpec(ctx context.Context, spec secret.Spec) (*Store, error) {
-	var s settings
-	if err := spec.Decode(&s); err != nil {
-		return nil, err
-	}
-	opts, err := s.options(spec.Name)
+	opts, err := specOptions(spec)
 	if err != nil {
 		return nil, err
 	}
-	opts.Logger = spec.Logger
 	return New(ctx, spec.Name, opts)
 }
 

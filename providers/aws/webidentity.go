@@ -48,11 +48,7 @@ type WebIdentityStore struct {
 // be left out) that authenticates with the tokens given to Exchange. It
 // does no network I/O.
 func NewWebIdentity(ctx context.Context, spec secret.Spec, wi WebIdentity) (*WebIdentityStore, error) {
-	var s settings
-	if err := spec.Decode(&s); err != nil {
-		return nil, err
-	}
-	opts, err := s.options(spec.Name)
+	opts, err := specOptions(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +67,6 @@ func NewWebIdentity(ctx context.Context, spec secret.Spec, wi WebIdentity) (*Web
 	}
 	wi.SessionName = sessionName(wi.SessionName, spec.Name)
 	ws := &WebIdentityStore{wi: wi}
-	opts.Logger = spec.Logger
 	opts.credentials = aws.CredentialsProviderFunc(ws.retrieve)
 	opts.credentialsDesc = fmt.Sprintf("role %s assumed with a pod's service-account token (AssumeRoleWithWebIdentity, session %s)", wi.RoleARN, wi.SessionName)
 	st, err := New(ctx, spec.Name, opts)

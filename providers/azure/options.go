@@ -16,7 +16,6 @@ import (
 	"github.com/latchkey/latchkey/secret"
 
 	"github.com/latchkey/latchkey/internal/safefile"
-	"github.com/latchkey/latchkey/internal/units"
 )
 
 // AuthMethod says how a [Store] gets its access tokens.
@@ -42,150 +41,107 @@ const (
 const DefaultVaultDomain = "vault.azure.net"
 
 // Options configures a [Store] built with [New]. The zero value of each
-// field is its documented default; the "azure" store type fills Options
-// from the agent config's settings of the same (snake_case) names.
+// field is its documented default; the "azure" store type decodes the
+// agent config's settings straight into the fields with json tags.
 type Options struct {
 	// VaultName is the vault that bare secret names are read from, at
 	// https://VaultName.VaultDomain. At most one of VaultName and VaultURL.
-	VaultName string
+	VaultName string `json:"vault_name"`
 	// VaultURL is that vault's base URL instead, for a private endpoint or
 	// a custom domain: https://HOST.
-	VaultURL string
+	VaultURL string `json:"vault_url"`
 	// VaultDomain is the DNS suffix of vaults ("vault.azure.net"), with an
 	// optional port. Secret URLs must name a vault in it (or VaultURL).
-	VaultDomain string
+	VaultDomain string `json:"vault_domain"`
 
 	// AuthMethod is ManagedIdentity when empty.
-	AuthMethod AuthMethod
+	AuthMethod AuthMethod `json:"auth_method"`
 	// TenantID and ClientID identify a service principal; when empty they
 	// are read from AZURE_TENANT_ID and AZURE_CLIENT_ID. With Default,
 	// TenantID is the tenant to authenticate in.
-	TenantID string
-	ClientID string
+	TenantID string `json:"tenant_id"`
+	ClientID string `json:"client_id"`
 	// The service principal's credential is exactly one of: the name of an
 	// environment variable holding the client secret, a file holding it, a
 	// PEM or PKCS#12 file holding the certificate and its unencrypted
 	// private key, or (discouraged, see Describe) the secret itself.
-	ClientSecretEnv       string
-	ClientSecretFile      string
-	ClientCertificateFile string
-	ClientSecret          string
+	ClientSecretEnv       string `json:"client_secret_env"`
+	ClientSecretFile      string `json:"client_secret_file"`
+	ClientCertificateFile string `json:"client_certificate_file"`
+	ClientSecret          string `json:"client_secret" secret:"true"`
 	// ManagedIdentityClientID or ManagedIdentityResourceID selects a
 	// user-assigned managed identity; neither means the system-assigned one.
-	ManagedIdentityClientID   string
-	ManagedIdentityResourceID string
+	ManagedIdentityClientID   string `json:"managed_identity_client_id"`
+	ManagedIdentityResourceID string `json:"managed_identity_resource_id"`
 	// AuthorityHost is the Microsoft Entra ID host for service principals,
 	// e.g. https://login.microsoftonline.us/ (default: AZURE_AUTHORITY_HOST,
 	// or the public cloud's). A host other than Microsoft's (ADFS, Azure
 	// Stack, tests) turns off Entra instance discovery.
-	AuthorityHost string
+	AuthorityHost string `json:"authority_host"`
 
 	// DisableChallengeResourceVerification accepts a vault whose
 	// authentication challenge names a resource outside the vault's own
 	// domain, as a vault behind a custom domain does. Leave it off
 	// otherwise: the check keeps a token from going to a look-alike host.
-	DisableChallengeResourceVerification bool
+	DisableChallengeResourceVerification bool `json:"disable_challenge_resource_verification"`
 	// CAFile is a PEM file of CA certificates trusted in addition to the
 	// system pool (which Go reads from SSL_CERT_FILE / SSL_CERT_DIR too).
-	CAFile string
+	CAFile string `json:"ca_file"`
 
 	// MaxRetries bounds the retries of a failed Key Vault request: 0 means
 	// the SDK's default (3), a negative value none. RetryDelay is the base
 	// of the exponential back-off (default 800ms).
-	MaxRetries int
-	RetryDelay time.Duration
+	MaxRetries int           `json:"max_retries"`
+	RetryDelay time.Duration `json:"retry_delay" units:"positive" eg:"\"500ms\" or \"2s\""`
 	// IdentityMaxRetries, IdentityRetryDelay and IdentityTimeout bound the
 	// token requests: retries (0 means the SDK's default: 6 for IMDS with
 	// a 2s base delay, 3 elsewhere; negative means none), the base delay,
 	// and the timeout of each try (default 1m for IMDS, none elsewhere).
 	// Small values make a missing identity endpoint fail fast.
-	IdentityMaxRetries int
-	IdentityRetryDelay time.Duration
-	IdentityTimeout    time.Duration
+	IdentityMaxRetries int           `json:"identity_max_retries"`
+	IdentityRetryDelay time.Duration `json:"identity_retry_delay" units:"positive" eg:"\"500ms\" or \"2s\""`
+	IdentityTimeout    time.Duration `json:"identity_timeout" units:"positive" eg:"\"500ms\" or \"2s\""`
 
 	// Logger receives debug records (never values); nil discards them.
-	Logger *slog.Logger
+	Logger *slog.Logger `json:"-"`
 	// LookupEnv reads environment variables (ClientSecretEnv,
 	// AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_AUTHORITY_HOST); nil means
 	// os.LookupEnv. The SDK's managed identity and default credentials
 	// read the process environment themselves.
-	LookupEnv func(string) (string, bool)
+	LookupEnv func(string) (string, bool) `json:"-"`
 	// Dial, if not nil, opens the store's connections (to vaults, Entra ID
 	// and the identity endpoint) in place of a net.Dialer, and no proxy is
 	// used: for embedders that route to private endpoints themselves, and
 	// for tests.
-	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error) `json:"-"`
 
 	// workload, when set, replaces the auth method's credential (a
 	// workload-identity store, workloadidentity.go).
 	workload *swapCredential
 }
 
-// settings is the "azure" store type's settings as written in an agent
-// config. Retry counts are pointers so that an explicit 0 means "no retries".
-type settings struct {
-	VaultName                            string `json:"vault_name"`
-	VaultURL                             string `json:"vault_url"`
-	VaultDomain                          string `json:"vault_domain"`
-	AuthMethod                           string `json:"auth_method"`
-	TenantID                             string `json:"tenant_id"`
-	ClientID                             string `json:"client_id"`
-	ClientSecret                         string `json:"client_secret"`
-	ClientSecretEnv                      string `json:"client_secret_env"`
-	ClientSecretFile                     string `json:"client_secret_file"`
-	ClientCertificateFile                string `json:"client_certificate_file"`
-	ManagedIdentityClientID              string `json:"managed_identity_client_id"`
-	ManagedIdentityResourceID            string `json:"managed_identity_resource_id"`
-	AuthorityHost                        string `json:"authority_host"`
-	DisableChallengeResourceVerification bool   `json:"disable_challenge_resource_verification"`
-	CAFile                               string `json:"ca_file"`
-	MaxRetries                           *int   `json:"max_retries"`
-	RetryDelay                           string `json:"retry_delay"`
-	IdentityMaxRetries                   *int   `json:"identity_max_retries"`
-	IdentityRetryDelay                   string `json:"identity_retry_delay"`
-	IdentityTimeout                      string `json:"identity_timeout"`
-}
-
-// options converts settings to Options, reporting every malformed
-// duration and retry count.
-func (st settings) options(store string) (Options, error) {
-	o := Options{
-		VaultName: st.VaultName, VaultURL: st.VaultURL, VaultDomain: st.VaultDomain,
-		AuthMethod: AuthMethod(st.AuthMethod), TenantID: st.TenantID, ClientID: st.ClientID,
-		ClientSecret: st.ClientSecret, ClientSecretEnv: st.ClientSecretEnv, ClientSecretFile: st.ClientSecretFile,
-		ClientCertificateFile:   st.ClientCertificateFile,
-		ManagedIdentityClientID: st.ManagedIdentityClientID, ManagedIdentityResourceID: st.ManagedIdentityResourceID,
-		AuthorityHost: st.AuthorityHost, DisableChallengeResourceVerification: st.DisableChallengeResourceVerification,
-		CAFile: st.CAFile,
-	}
-	var errs []error
-	retries := func(key string, p *int, dst *int) {
+// specOptions decodes the settings of spec straight into Options, with
+// its logger. The settings spell "no retries" as 0, as people write it,
+// and refuse a negative count; Options keeps azcore's spelling (0 is the
+// SDK's default, -1 none) for embedders, so the one translation is here.
+func specOptions(spec secret.Spec) (Options, error) {
+	var o Options
+	errs := []error{spec.Decode(&o)}
+	for _, r := range []struct {
+		key string
+		n   *int
+	}{{"max_retries", &o.MaxRetries}, {"identity_max_retries", &o.IdentityMaxRetries}} {
+		if spec.Settings[r.key] == nil {
+			continue
+		}
 		switch {
-		case p == nil:
-		case *p < 0:
-			errs = append(errs, &secret.ConfigError{Store: store, Key: key, Msg: "must be 0 or more"})
-		case *p == 0:
-			*dst = -1 // azcore spells "no retries" as -1
-		default:
-			*dst = *p
+		case *r.n < 0:
+			errs = append(errs, &secret.ConfigError{Store: spec.Name, Key: r.key, Msg: "must be 0 or more"})
+		case *r.n == 0:
+			*r.n = -1 // azcore spells "no retries" as -1
 		}
 	}
-	duration := func(key, s string, dst *time.Duration) {
-		if s == "" {
-			return
-		}
-		d, err := units.ParseDuration(s)
-		if err != nil || d <= 0 {
-			errs = append(errs, &secret.ConfigError{Store: store, Key: key, Msg: fmt.Sprintf("%q is not a positive duration such as \"500ms\" or \"2s\"", s)})
-			return
-		}
-		*dst = d
-	}
-	retries("max_retries", st.MaxRetries, &o.MaxRetries)
-	retries("identity_max_retries", st.IdentityMaxRetries, &o.IdentityMaxRetries)
-	duration("retry_delay", st.RetryDelay, &o.RetryDelay)
-	duration("identity_retry_delay", st.IdentityRetryDelay, &o.IdentityRetryDelay)
-	duration("identity_timeout", st.IdentityTimeout, &o.IdentityTimeout)
+	o.Logger = spec.Logger
 	return o, errors.Join(errs...)
 }
 

@@ -13,15 +13,10 @@ import (
 // rather than its secrets (providers/wasm mints bearer tokens for a
 // module's requests with it). It does no network I/O.
 func FromSpec(_ context.Context, spec secret.Spec) (*Store, error) {
-	var st settings
-	if err := spec.Decode(&st); err != nil {
-		return nil, err
-	}
-	o, err := st.options(spec.Name)
+	o, err := specOptions(spec)
 	if err != nil {
 		return nil, err
 	}
-	o.Logger = spec.Logger
 	return New(spec.Name, o)
 }
 

@@ -33,15 +33,10 @@ func init() {
 }
 
 func factory(_ context.Context, spec secret.Spec) (secret.Store, error) {
-	var st settings
-	if err := spec.Decode(&st); err != nil {
-		return nil, err
-	}
-	o, err := st.options(spec.Name)
+	o, err := specOptions(spec)
 	if err != nil {
 		return nil, err
 	}
-	o.Logger = spec.Logger
 	return New(spec.Name, o)
 }
 

@@ -65,11 +65,7 @@ func (c *swapCredential) describe() string {
 // settings left out) that authenticates with the tokens given to Exchange.
 // It does no network I/O.
 func NewWorkloadIdentity(spec secret.Spec, app WorkloadIdentityApp) (*WorkloadIdentityStore, error) {
-	var st settings
-	if err := spec.Decode(&st); err != nil {
-		return nil, err
-	}
-	o, err := st.options(spec.Name)
+	o, err := specOptions(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +79,6 @@ func NewWorkloadIdentity(spec secret.Spec, app WorkloadIdentityApp) (*WorkloadId
 	if app.ClientID == "" {
 		return nil, &secret.ConfigError{Store: spec.Name, Key: "client_id", Msg: "required: the application whose federated credential trusts the service account"}
 	}
-	o.Logger = spec.Logger
 	sw := &swapCredential{app: app}
 	o.workload = sw
 	s, err := New(spec.Name, o)

@@ -35,13 +35,14 @@ func init() {
 	})
 }
 
-// Options configures a [Store].
+// Options configures a [Store]; the "env" store type decodes its settings
+// straight into the fields with json tags.
 type Options struct {
 	// Allow lists the variable name patterns (path.Match syntax, case
 	// sensitive) the store may read. Empty allows nothing.
-	Allow []string
+	Allow []string `json:"allow"`
 	// LookupEnv reads a variable; nil means os.LookupEnv.
-	LookupEnv func(string) (string, bool)
+	LookupEnv func(string) (string, bool) `json:"-"`
 }
 
 // Store reads allowed environment variables. It is safe for concurrent use.
@@ -52,20 +53,16 @@ type Store struct {
 	read   readSet // variables served, for usedEnv
 }
 
-type settings struct {
-	Allow []string `json:"allow"`
-}
-
 func factory(_ context.Context, spec secret.Spec) (secret.Store, error) {
-	var s settings
-	if err := spec.Decode(&s); err != nil {
+	var o Options // the settings are Options' fields with json tags
+	if err := spec.Decode(&o); err != nil {
 		return nil, err
 	}
-	if s.Allow == nil {
+	if o.Allow == nil {
 		// The resolver's rule governs the store (RequiresAllow).
 		return &Store{name: spec.Name, lookup: os.LookupEnv}, nil
 	}
-	return New(spec.Name, Options{Allow: s.Allow})
+	return New(spec.Name, o)
 }
 
 // New returns a Store named name (the name appears in errors).

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"github.com/latchkey/latchkey/internal/lazy"
-	"github.com/latchkey/latchkey/internal/units"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -48,50 +48,52 @@ const (
 
 // Config configures a [Store]. The zero value of each field is its
 // documented default; a zero Config uses Application Default Credentials
-// against the global endpoint.
+// against the global endpoint. The "gcp" store type decodes the agent
+// config's settings straight into the fields with json tags.
 type Config struct {
 	// Project is the project (ID or number) of short secret names. Empty
 	// uses the credentials' project, when they have one.
-	Project string
+	Project string `json:"project"`
 	// Location makes the store regional: short names become
 	// projects/P/locations/L/secrets/S, and the client talks to the regional
 	// endpoint secretmanager.L.rep.googleapis.com:443.
-	Location string
+	Location string `json:"location"`
 	// Auth is the authentication method; empty means AuthADC, or AuthNone
 	// when Insecure is set.
-	Auth AuthMethod
+	Auth AuthMethod `json:"auth_method"`
 	// CredentialsFile is the service-account key file of
 	// AuthServiceAccountKey, or the caller's key file of AuthImpersonate.
-	CredentialsFile string
+	CredentialsFile string `json:"credentials_file"`
 	// ImpersonateServiceAccount is the email of the service account that
 	// AuthImpersonate acts as.
-	ImpersonateServiceAccount string
+	ImpersonateServiceAccount string `json:"impersonate_service_account"`
 	// Endpoint overrides the gRPC endpoint, as host:port (a Private Service
 	// Connect endpoint, or a test server).
-	Endpoint string
+	Endpoint string `json:"endpoint"`
 	// Insecure speaks plaintext gRPC to Endpoint. It is refused unless
 	// Endpoint's host is a loopback IP address.
-	Insecure bool
+	Insecure bool `json:"insecure"`
 	// RequireChecksum fails payloads that carry no data_crc32c.
-	RequireChecksum bool
+	RequireChecksum bool `json:"require_checksum"`
 	// MaxAttempts bounds the calls made for one Get when the service is
 	// UNAVAILABLE, RESOURCE_EXHAUSTED or an attempt times out
 	// (DefaultMaxAttempts; 1 disables retries).
-	MaxAttempts int
+	MaxAttempts int `json:"max_attempts"`
 	// InitialBackoff is the pause before the first retry, doubled for each
 	// further one up to MaxBackoff, with jitter (DefaultInitialBackoff,
 	// DefaultMaxBackoff).
-	InitialBackoff, MaxBackoff time.Duration
+	InitialBackoff time.Duration `json:"initial_backoff" units:"positive" eg:"\"500ms\" or \"2s\""`
+	MaxBackoff     time.Duration `json:"max_backoff" units:"positive" eg:"\"500ms\" or \"2s\""`
 	// AttemptTimeout bounds one call (DefaultAttemptTimeout); the caller's
 	// context bounds the whole Get.
-	AttemptTimeout time.Duration
+	AttemptTimeout time.Duration `json:"attempt_timeout" units:"positive" eg:"\"500ms\" or \"2s\""`
 	// Logger receives debug records about retries, never values
 	// (default: discard).
-	Logger *slog.Logger
+	Logger *slog.Logger `json:"-"`
 	// TokenClient, when not nil, is the HTTP client AuthImpersonate uses
 	// to ask the IAM Credentials API for the impersonated account's tokens
 	// (a proxy, a test server). It has no setting.
-	TokenClient *http.Client
+	TokenClient *http.Client `json:"-"`
 
 	// federated, when set, replaces the auth method's credentials (a
 	// workload identity federation store, federation.go).
@@ -99,63 +101,24 @@ type Config struct {
 	federatedDesc string
 }
 
-// settings is the agent config form of [Config].
-type settings struct {
-	Project                   string `json:"project"`
-	Location                  string `json:"location"`
-	AuthMethod                string `json:"auth_method"`
-	CredentialsFile           string `json:"credentials_file"`
-	ImpersonateServiceAccount string `json:"impersonate_service_account"`
-	Endpoint                  string `json:"endpoint"`
-	Insecure                  bool   `json:"insecure"`
-	RequireChecksum           bool   `json:"require_checksum"`
-	MaxAttempts               *int   `json:"max_attempts"`
-	InitialBackoff            string `json:"initial_backoff"`
-	MaxBackoff                string `json:"max_backoff"`
-	AttemptTimeout            string `json:"attempt_timeout"`
-}
+// unsetAttempts marks max_attempts as not given while decoding: the
+// setting refuses 0, which Config reads as the default.
+const unsetAttempts = math.MinInt
 
-// config converts s to a Config, reporting every unparsable duration.
-func (s settings) config(store string) (Config, error) {
-	c := Config{
-		Project:                   s.Project,
-		Location:                  s.Location,
-		Auth:                      AuthMethod(s.AuthMethod),
-		CredentialsFile:           s.CredentialsFile,
-		ImpersonateServiceAccount: s.ImpersonateServiceAccount,
-		Endpoint:                  s.Endpoint,
-		Insecure:                  s.Insecure,
-		RequireChecksum:           s.RequireChecksum,
+// specConfig decodes the settings of spec straight into a Config, with its
+// logger.
+func specConfig(spec secret.Spec) (Config, error) {
+	c := Config{MaxAttempts: unsetAttempts}
+	errs := []error{spec.Decode(&c)}
+	switch {
+	case c.MaxAttempts == unsetAttempts: // absent, null or of the wrong type (reported)
+		c.MaxAttempts = 0
+	case c.MaxAttempts < 1:
+		errs = append(errs, &secret.ConfigError{Store: spec.Name, Key: "max_attempts",
+			Msg: fmt.Sprintf("is %d; it counts the first call too, so it must be at least 1", c.MaxAttempts)})
+		c.MaxAttempts = 0
 	}
-	var errs []error
-	if s.MaxAttempts != nil {
-		if *s.MaxAttempts < 1 {
-			errs = append(errs, &secret.ConfigError{Store: store, Key: "max_attempts",
-				Msg: fmt.Sprintf("is %d; it counts the first call too, so it must be at least 1", *s.MaxAttempts)})
-		} else {
-			c.MaxAttempts = *s.MaxAttempts
-		}
-	}
-	for _, d := range []struct {
-		key string
-		in  string
-		out *time.Duration
-	}{
-		{"initial_backoff", s.InitialBackoff, &c.InitialBackoff},
-		{"max_backoff", s.MaxBackoff, &c.MaxBackoff},
-		{"attempt_timeout", s.AttemptTimeout, &c.AttemptTimeout},
-	} {
-		if d.in == "" {
-			continue
-		}
-		v, err := units.ParseDuration(d.in)
-		if err != nil || v <= 0 {
-			errs = append(errs, &secret.ConfigError{Store: store, Key: d.key,
-				Msg: fmt.Sprintf("%q is not a positive duration (write e.g. \"500ms\" or \"2s\")", d.in)})
-			continue
-		}
-		*d.out = v
-	}
+	c.Logger = spec.Logger
 	return c, errors.Join(errs...)
 }
 

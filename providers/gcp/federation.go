@@ -53,11 +53,7 @@ var ErrNoExchange = errors.New("no workload identity federation token has been e
 // left out, project required) that authenticates with the tokens given
 // to Exchange. It does no network I/O.
 func NewFederated(ctx context.Context, spec secret.Spec, fed Federation) (*FederatedStore, error) {
-	var st settings
-	if err := spec.Decode(&st); err != nil {
-		return nil, err
-	}
-	cfg, err := st.config(spec.Name)
+	cfg, err := specConfig(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +69,6 @@ func NewFederated(ctx context.Context, spec secret.Spec, fed Federation) (*Feder
 			Msg: fmt.Sprintf("%q is not a workload identity pool provider (//iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/P/providers/PR)", fed.Audience)}
 	}
 	fs := &FederatedStore{fed: fed}
-	cfg.Logger = spec.Logger
 	cfg.federated = auth.NewCredentials(&auth.CredentialsOptions{TokenProvider: fs})
 	cfg.federatedDesc = "workload identity federation of a pod's service-account token (" + fed.Audience + ")"
 	if fed.ImpersonateServiceAccount != "" {

@@ -34,17 +34,12 @@ func init() {
 }
 
 func factory(ctx context.Context, spec secret.Spec) (secret.Store, error) {
-	var s settings
-	if err := spec.Decode(&s); err != nil {
-		return nil, err
-	}
-	cfg, err := s.config(spec.Name)
+	cfg, err := specConfig(spec)
 	if err != nil {
 		// Report the other settings' problems too.
 		_, verr := cfg.normalize(spec.Name)
 		return nil, errors.Join(err, verr)
 	}
-	cfg.Logger = spec.Logger
 	return New(ctx, spec.Name, cfg)
 }
 

@@ -14,16 +14,11 @@ import (
 // rather than its secrets (providers/wasm mints bearer tokens for a
 // module's requests with it). It does no network I/O.
 func FromSpec(ctx context.Context, spec secret.Spec) (*Store, error) {
-	var s settings
-	if err := spec.Decode(&s); err != nil {
-		return nil, err
-	}
-	cfg, err := s.config(spec.Name)
+	cfg, err := specConfig(spec)
 	if err != nil {
 		_, verr := cfg.normalize(spec.Name)
 		return nil, errors.Join(err, verr)
 	}
-	cfg.Logger = spec.Logger
 	return New(ctx, spec.Name, cfg)
 }
 

@@ -6,7 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,27 +56,27 @@ type Settings struct {
 	// Agent–compatible endpoint reads ("" is the default store).
 	SecretsManagerStore string `json:"secretsmanager_store"`
 	// GracePeriod bounds how long SIGTERM waits for in-flight requests.
-	GracePeriod time.Duration `json:"grace_period"`
+	GracePeriod time.Duration `json:"grace_period" units:"positive"`
 	// MaxBodyBytes caps a request body; MaxHeaderBytes the request headers.
-	MaxBodyBytes   int64 `json:"max_body_bytes"`
-	MaxHeaderBytes int   `json:"max_header_bytes"`
+	MaxBodyBytes   int64 `json:"max_body_bytes" units:"size"`
+	MaxHeaderBytes int   `json:"max_header_bytes" units:"size"`
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound a
 	// connection's phases (slow clients).
-	ReadHeaderTimeout time.Duration `json:"read_header_timeout"`
-	ReadTimeout       time.Duration `json:"read_timeout"`
-	WriteTimeout      time.Duration `json:"write_timeout"`
-	IdleTimeout       time.Duration `json:"idle_timeout"`
+	ReadHeaderTimeout time.Duration `json:"read_header_timeout" units:"positive"`
+	ReadTimeout       time.Duration `json:"read_timeout" units:"positive"`
+	WriteTimeout      time.Duration `json:"write_timeout" units:"positive"`
+	IdleTimeout       time.Duration `json:"idle_timeout" units:"positive"`
 	// MaxConnections caps the authorized callers' connections served at once
 	// per listener (peers not yet authenticated have a pool of their own;
 	// docs/serve.md).
-	MaxConnections int `json:"max_connections"`
+	MaxConnections int `json:"max_connections" units:"str"`
 }
 
 // TokenSource says where one token's value is read from: exactly one of a
 // file (its content, trailing newline trimmed) or an environment variable.
 type TokenSource struct {
-	File string
-	Env  string
+	File string `json:"file"`
+	Env  string `json:"env"`
 }
 
 // DefaultTokenName names the token that `serve.token_file` or
@@ -102,156 +102,159 @@ func (e *SettingError) Error() string {
 	return fmt.Sprintf("serve setting %q: %s", e.Key, e.Msg)
 }
 
-// keys are the section's keys: Settings' tags and the token shorthands,
-// sorted.
-var keys = func() []string {
-	keys := []string{"token_env", "token_file"}
-	t := reflect.TypeFor[Settings]()
-	for i := range t.NumField() {
-		keys = append(keys, t.Field(i).Tag.Get("json"))
-	}
-	sort.Strings(keys)
-	return keys
-}()
-
-// section reads one serve section, gathering its problems.
+// section is the serve section as written: Settings' tagged fields, the
+// token shorthands, and socket_mode as given, since permission bits are
+// read from a number or from a string of octal digits ([fileMode]).
 type section struct {
-	m    map[string]any
-	errs []error
+	Settings
+	SocketMode any    `json:"socket_mode"`
+	TokenFile  string `json:"token_file"`
+	TokenEnv   string `json:"token_env"`
 }
 
-func (p *section) bad(key, format string, args ...any) {
+// keys are the section's keys: Settings' tags and the token shorthands,
+// sorted.
+var keys = units.Fields(section{})
+
+// msgs is what each key says of a value it cannot take, whether the value
+// does not decode, is missing or is out of range.
+var msgs = map[string]string{
+	"socket":               "must be a non-empty string",
+	"tcp":                  "must be a non-empty string",
+	"secretsmanager_store": "must be a non-empty string",
+	"token_file":           "must be a non-empty string",
+	"token_env":            "must be a non-empty string",
+	"socket_mode":          "must be permission bits such as 0660 (in JSON the string \"0660\") that grant nothing to others: the socket's mode is its access check",
+	"allow_non_loopback":   "must be true or false",
+	"tokens":               "must map token names to {file: PATH} or {env: VARIABLE}",
+	"grace_period":         durationMsg,
+	"read_header_timeout":  durationMsg,
+	"read_timeout":         durationMsg,
+	"write_timeout":        durationMsg,
+	"idle_timeout":         durationMsg,
+	"max_body_bytes":       sizeMsg(1024, MaxBodyBytes),
+	"max_header_bytes":     sizeMsg(1024, 1<<20),
+	"max_connections":      "must be a whole number from 1 to 65536",
+}
+
+const durationMsg = "must be a positive duration such as 10s or 2m"
+
+func sizeMsg(lo, hi int64) string {
+	return fmt.Sprintf("must be a size from %d to %d bytes (a number, or with KiB or MiB)", lo, hi)
+}
+
+// parser reads one serve section, gathering its problems in the order of
+// the section's keys (as the docs list them), each check after the
+// problems decoding found with its key.
+type parser struct {
+	m      map[string]any
+	failed map[string][]*units.DecodeError // by key; a token's by "tokens.NAME"
+	errs   []error
+}
+
+func (p *parser) bad(key, format string, args ...any) {
 	p.errs = append(p.errs, &SettingError{Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 
+// check reports key's decoding problems, or a key written without a value
+// (null, or "" for a string), with key's message; it reports whether key
+// is set to a value that decoded.
+func (p *parser) check(key string) bool {
+	v, set := p.m[key]
+	switch {
+	case !set:
+		return false
+	case len(p.failed[key]) > 0 || v == nil || v == "":
+		p.bad(key, "%s", msgs[key])
+		return false
+	}
+	return true
+}
+
 // ParseSettings decodes the serve section as the config file, environment
-// or overrides gave it (a map of decoded values) and checks it. Every
-// problem is reported, joined, as a *[SettingError]; the Settings hold
-// what could be read. Whether SecretsManagerStore and the callers' tokens
-// are declared is for the config loader to check: it sees every section.
+// or overrides gave it (a map of decoded values), strictly (units.Decode),
+// and checks it. Every problem is reported, joined, as a *[SettingError];
+// the Settings hold what could be read. Whether SecretsManagerStore and
+// the callers' tokens are declared is for the config loader to check: it
+// sees every section.
 func ParseSettings(raw any) (Settings, error) {
-	var s Settings
 	m, ok := raw.(map[string]any)
 	if !ok {
-		return s, &SettingError{Msg: "must be a map of settings (socket, tcp, tokens, …)"}
+		return Settings{}, &SettingError{Msg: "must be a map of settings (socket, tcp, tokens, …)"}
 	}
-	p := &section{m: m}
-	for _, k := range sortedKeys(m) {
-		if i := sort.SearchStrings(keys, k); i == len(keys) || keys[i] != k {
-			p.bad(k, "%s", units.UnknownKey(k, keys))
+	var in section
+	p := &parser{m: m, failed: map[string][]*units.DecodeError{}}
+	if err := units.Decode(m, &in); err != nil {
+		for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+			de := e.(*units.DecodeError)
+			switch top := de.Path[0]; {
+			case de.Known != nil && len(de.Path) == 1:
+				p.bad(de.Key, "%s", de.Msg) // unknown keys come first
+			case top == "tokens" && len(de.Path) > 1:
+				p.failed["tokens."+de.Path[1]] = append(p.failed["tokens."+de.Path[1]], de)
+			default:
+				p.failed[top] = append(p.failed[top], de)
+			}
 		}
 	}
-	s.Socket = p.str("socket")
-	if v, ok := m["socket_mode"]; ok {
-		mode, okMode := fileMode(v)
+	s := in.Settings
+	p.check("socket")
+	if _, set := m["socket_mode"]; set {
+		mode, okMode := fileMode(in.SocketMode)
 		if !okMode || mode == 0 || mode&^0o777 != 0 || mode&0o007 != 0 {
-			p.bad("socket_mode", "must be permission bits such as 0660 (in JSON the string \"0660\") that grant nothing to others: the socket's mode is its access check")
+			p.bad("socket_mode", "%s", msgs["socket_mode"])
 		}
 		s.SocketMode = mode
 	}
-	s.TCP = p.str("tcp")
-	if v, ok := m["allow_non_loopback"]; ok {
-		b, isBool := v.(bool)
-		if !isBool {
-			p.bad("allow_non_loopback", "must be true or false")
-		}
-		s.AllowNonLoopback = b
-	}
+	p.check("tcp")
+	p.check("allow_non_loopback")
 	if s.TCP != "" {
 		if err := checkTCP(s.TCP, s.AllowNonLoopback); err != nil {
 			p.bad("tcp", "%v", err)
 		}
 	}
-	s.Tokens = p.tokens()
+	s.Tokens = p.tokens(in)
 	if s.TCP != "" && len(s.Tokens) == 0 {
 		p.bad("tcp", "TCP needs a token: set serve.token_file or serve.token_env (or serve.tokens), since any local process can connect to a TCP port")
 	}
-	s.SecretsManagerStore = p.str("secretsmanager_store")
-	for _, d := range []struct {
-		key string
-		dst *time.Duration
-	}{{"grace_period", &s.GracePeriod}, {"read_header_timeout", &s.ReadHeaderTimeout}, {"read_timeout", &s.ReadTimeout},
-		{"write_timeout", &s.WriteTimeout}, {"idle_timeout", &s.IdleTimeout}} {
-		*d.dst = p.duration(d.key)
+	p.check("secretsmanager_store")
+	for _, k := range []string{"grace_period", "read_header_timeout", "read_timeout", "write_timeout", "idle_timeout"} {
+		p.check(k)
 	}
-	s.MaxBodyBytes = p.size("max_body_bytes", 1024, MaxBodyBytes)
-	s.MaxHeaderBytes = int(p.size("max_header_bytes", 1024, 1<<20))
-	if v, ok := m["max_connections"]; ok {
-		n, isInt := units.Int(v)
-		if !isInt || n < 1 || n > 65536 {
-			p.bad("max_connections", "must be a whole number from 1 to 65536")
+	for _, r := range []struct {
+		key     string
+		n, l, h int64
+	}{{"max_body_bytes", s.MaxBodyBytes, 1024, MaxBodyBytes}, {"max_header_bytes", int64(s.MaxHeaderBytes), 1024, 1 << 20},
+		{"max_connections", int64(s.MaxConnections), 1, 65536}} {
+		if p.check(r.key) && (r.n < r.l || r.n > r.h) {
+			p.bad(r.key, "%s", msgs[r.key])
 		}
-		s.MaxConnections = n
 	}
 	return s, errors.Join(p.errs...)
 }
 
-// str reads a non-empty string ("" when unset).
-func (p *section) str(key string) string {
-	v, ok := p.m[key]
-	if !ok {
-		return ""
-	}
-	s, isStr := v.(string)
-	if !isStr || s == "" {
-		p.bad(key, "must be a non-empty string")
-	}
-	return s
-}
-
-// duration reads a positive duration (0 when unset).
-func (p *section) duration(key string) time.Duration {
-	v, ok := p.m[key]
-	if !ok {
-		return 0
-	}
-	d, err := units.ParseDuration(v)
-	if err != nil || d <= 0 {
-		p.bad(key, "must be a positive duration such as 10s or 2m")
-	}
-	return d
-}
-
-// size reads a size from lo to hi bytes (0 when unset).
-func (p *section) size(key string, lo, hi int64) int64 {
-	v, ok := p.m[key]
-	if !ok {
-		return 0
-	}
-	n, err := units.ParseSize(v)
-	if err != nil || n < lo || n > hi {
-		p.bad(key, "must be a size from %d to %d bytes (a number, or with KiB or MiB)", lo, hi)
-	}
-	return n
-}
-
-// tokens reads token_file, token_env and tokens.
-func (p *section) tokens() map[string]TokenSource {
+// tokens checks token_file, token_env and tokens, and returns the tokens
+// they declare.
+func (p *parser) tokens(in section) map[string]TokenSource {
 	out := map[string]TokenSource{}
-	file, hasFile := p.m["token_file"].(string)
-	env, hasEnv := p.m["token_env"].(string)
-	for _, k := range []string{"token_file", "token_env"} {
-		if v, ok := p.m[k]; ok {
-			if s, isStr := v.(string); !isStr || s == "" {
-				p.bad(k, "must be a non-empty string")
-			}
-		}
-	}
+	_, hasFile := p.m["token_file"].(string)
+	_, hasEnv := p.m["token_env"].(string)
+	p.check("token_file")
+	p.check("token_env")
 	switch {
 	case hasFile && hasEnv:
 		p.bad("token_file", "give token_file or token_env, not both")
-	case hasFile && file != "":
-		out[DefaultTokenName] = TokenSource{File: file}
-	case hasEnv && env != "":
-		out[DefaultTokenName] = TokenSource{Env: env}
+	case in.TokenFile != "":
+		out[DefaultTokenName] = TokenSource{File: in.TokenFile}
+	case in.TokenEnv != "":
+		out[DefaultTokenName] = TokenSource{Env: in.TokenEnv}
 	}
-	v, ok := p.m["tokens"]
-	if !ok {
+	if _, set := p.m["tokens"]; !set {
 		return out
 	}
-	tm, isMap := v.(map[string]any)
+	tm, isMap := p.m["tokens"].(map[string]any)
 	if !isMap {
-		p.bad("tokens", "must map token names to {file: PATH} or {env: VARIABLE}")
+		p.bad("tokens", "%s", msgs["tokens"])
 		return out
 	}
 	for _, name := range sortedKeys(tm) {
@@ -260,39 +263,37 @@ func (p *section) tokens() map[string]TokenSource {
 			p.bad(key, "token %q is also declared by token_file or token_env", name)
 			continue
 		}
-		if ts, ok := p.token(key, tm[name]); ok {
-			out[name] = ts
+		entry, isMap := tm[name].(map[string]any)
+		if !isMap {
+			p.bad(key, "must be {file: PATH} or {env: VARIABLE}")
+			continue
 		}
+		// The entry's problems, in the order of its keys.
+		var problems []*SettingError
+		for _, de := range p.failed[key] {
+			msg := "must be a non-empty string"
+			if de.Known != nil {
+				msg = de.Msg
+			}
+			problems = append(problems, &SettingError{Key: de.Key, Msg: msg})
+		}
+		for _, k := range []string{"env", "file"} {
+			if v, set := entry[k]; set && (v == nil || v == "") {
+				problems = append(problems, &SettingError{Key: key + "." + k, Msg: "must be a non-empty string"})
+			}
+		}
+		slices.SortStableFunc(problems, func(a, b *SettingError) int { return strings.Compare(a.Key, b.Key) })
+		for _, e := range problems {
+			p.errs = append(p.errs, e)
+		}
+		ts := in.Tokens[name]
+		if (ts.File == "") == (ts.Env == "") {
+			p.bad(key, "give exactly one of file or env")
+			continue
+		}
+		out[name] = ts
 	}
 	return out
-}
-
-// token reads one entry of tokens: {file: PATH} or {env: VARIABLE}.
-func (p *section) token(key string, v any) (TokenSource, bool) {
-	var ts TokenSource
-	src, isMap := v.(map[string]any)
-	if !isMap {
-		p.bad(key, "must be {file: PATH} or {env: VARIABLE}")
-		return ts, false
-	}
-	for _, k := range sortedKeys(src) {
-		s, isStr := src[k].(string)
-		switch {
-		case k != "file" && k != "env":
-			p.bad(key+"."+k, "%s", units.UnknownKey(k, []string{"env", "file"}))
-		case !isStr || s == "":
-			p.bad(key+"."+k, "must be a non-empty string")
-		case k == "file":
-			ts.File = s
-		default:
-			ts.Env = s
-		}
-	}
-	if (ts.File == "") == (ts.Env == "") {
-		p.bad(key, "give exactly one of file or env")
-		return ts, false
-	}
-	return ts, true
 }
 
 // checkTCP refuses an address that is not host:port, or whose host is not
