@@ -97,11 +97,12 @@ func (s *Store) SecretKey(req secret.Request) string {
 	return req.Name + "\x00" + req.Version
 }
 
-// CurrentVersion asks the wrapped store, uncached. It returns an error
-// wrapping [errors.ErrUnsupported] when the store is not a [secret.Versioner].
-func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (string, error) {
+// CurrentVersion asks the wrapped store, uncached, and returns what its
+// probe learned. It returns an error wrapping [errors.ErrUnsupported] when
+// the store is not a [secret.Versioner].
+func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (secret.FetchInfo, error) {
 	if s.ver == nil {
-		return "", fmt.Errorf("store %q cannot report versions: %w", s.set.name, errors.ErrUnsupported)
+		return secret.FetchInfo{}, fmt.Errorf("store %q cannot report versions: %w", s.set.name, errors.ErrUnsupported)
 	}
 	return s.ver.CurrentVersion(ctx, req)
 }
@@ -111,21 +112,24 @@ func (s *Store) Unwrap() secret.Store { return s.up }
 
 // Get answers from the cache when it holds a fresh entry for req's key,
 // and otherwise asks the store once for all concurrent callers. The Value
-// it returns is the caller's own copy.
-func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+// it returns is the caller's own copy. The Result says how the cache
+// answered ([secret.FetchInfo.Cache]) and carries the version and detail
+// kept with the value; the caller that made the store call (not one that
+// joined it) also gets its upstream calls and outbound requests, so that
+// each is reported once.
+func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
 	if err := ctx.Err(); err != nil {
-		return secret.Value{}, fmt.Errorf("store %q: %w", s.set.name, err)
+		return secret.Result{}, fmt.Errorf("store %q: %w", s.set.name, err)
 	}
 	key := s.SecretKey(req)
-	note := secret.NoteFrom(ctx)
 	if refreshRequested(ctx) {
 		s.c.bypasses.Add(1)
-		return s.fill(ctx, key, req, true, note)
+		return s.fill(ctx, key, req, true)
 	}
-	if v, ok, err := s.lookup(key, note, true); ok {
-		return v, err
+	if r, ok, err := s.lookup(key, true); ok {
+		return r, err
 	}
-	return s.fill(ctx, key, req, false, note)
+	return s.fill(ctx, key, req, false)
 }
 
 // Lookup answers req from a fresh entry, without calling the store or
@@ -133,26 +137,26 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 // path, for a caller (the resolver) that saves a goroutine per hit. A
 // remembered not-found, a bypass (WithRefresh) and a closed cache are
 // not answered.
-func (s *Store) Lookup(ctx context.Context, req secret.Request) (secret.Value, bool) {
+func (s *Store) Lookup(ctx context.Context, req secret.Request) (secret.Result, bool) {
 	if ctx.Err() != nil || refreshRequested(ctx) {
-		return secret.Value{}, false
+		return secret.Result{}, false
 	}
-	v, ok, _ := s.lookup(s.SecretKey(req), secret.NoteFrom(ctx), false)
-	return v, ok
+	r, ok, _ := s.lookup(s.SecretKey(req), false)
+	return r, ok
 }
 
 // lookup answers from a fresh entry for key, counting the hit and starting
 // a refresh-ahead when the entry is near its end; negative entries answer
 // only when negOK.
-func (s *Store) lookup(key string, note *secret.FetchNote, negOK bool) (secret.Value, bool, error) {
+func (s *Store) lookup(key string, negOK bool) (secret.Result, bool, error) {
 	now := s.set.now()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		if negOK {
-			return secret.Value{}, true, s.closedError()
+			return secret.Result{}, true, s.closedError()
 		}
-		return secret.Value{}, false, nil
+		return secret.Result{}, false, nil
 	}
 	e := s.entries[key]
 	if e != nil && !e.negative && !now.Before(e.expires) && now.Before(e.retryAt) &&
@@ -163,28 +167,18 @@ func (s *Store) lookup(key string, note *secret.FetchNote, negOK bool) (secret.V
 		version, detail := e.version, e.detail
 		s.mu.Unlock()
 		s.c.stale.Add(1)
-		if note != nil {
-			note.SetCache(secret.CacheStale)
-			if version != "" {
-				note.SetVersion(version)
-			}
-			note.SetDetail(detail)
-		}
-		return v, true, nil
+		return answer(v, secret.CacheStale, version, detail), true, nil
 	}
 	if e == nil || !now.Before(e.expires) || e.negative && !negOK {
 		s.mu.Unlock()
-		return secret.Value{}, false, nil
+		return secret.Result{}, false, nil
 	}
 	s.lru.MoveToFront(e.elem)
 	if e.negative {
 		err := e.negErr
 		s.mu.Unlock()
 		s.c.negative.Add(1)
-		if note != nil {
-			note.SetCache(secret.CacheNegative)
-		}
-		return secret.Value{}, true, err
+		return secret.Result{FetchInfo: secret.FetchInfo{Cache: secret.CacheNegative}}, true, err
 	}
 	v := secret.NewValue(e.buf) // copied under the lock: buf is zeroed when dropped
 	version, detail := e.version, e.detail
@@ -198,14 +192,17 @@ func (s *Store) lookup(key string, note *secret.FetchNote, negOK bool) (secret.V
 		s.refreshAhead(key, r)
 	}
 	s.c.hits.Add(1)
-	if note != nil {
-		note.SetCache(secret.CacheHit)
-		if version != "" {
-			note.SetVersion(version)
-		}
-		note.SetDetail(detail)
+	return answer(v, secret.CacheHit, version, detail), true, nil
+}
+
+// answer is a Result from the cache: v, with the version and detail kept
+// with it.
+func answer(v secret.Value, status secret.CacheStatus, version string, detail secret.VersionDetail) secret.Result {
+	r := secret.Result{Value: v, FetchInfo: secret.FetchInfo{Cache: status, Detail: detail}}
+	if version != "" {
+		r.SetVersion(version)
 	}
-	return v, true, nil
+	return r
 }
 
 func (s *Store) closedError() error {
