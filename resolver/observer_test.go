@@ -96,6 +96,10 @@ func TestObserverSeesEveryFetchOnceAndTheResolution(t *testing.T) {
 	if last.Kind != "not_found" {
 		t.Errorf("kind = %q, want not_found", last.Kind)
 	}
+	// What the store learned reaches the observer beside the error.
+	if last.Info == nil || last.Info.Upstream != 1 || last.Info.Version() != "v-nope" {
+		t.Errorf("a failed fetch's info = %+v, want the store's call and version", last.Info)
+	}
 	if got := rec.resolved[len(rec.resolved)-1]; len(got.Failed) != 1 || got.Failed[0] != "x" || got.Kind != "not_found" {
 		t.Errorf("failed resolution event = %+v", got)
 	}

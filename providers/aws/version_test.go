@@ -74,7 +74,9 @@ func TestCurrentVersionDenied(t *testing.T) {
 	mustContain(t, err, "DescribeSecret", "plain")
 }
 
-func TestFetchNoteCountsAttempts(t *testing.T) {
+// TestResultCountsAttempts: a fetch's and a probe's results count the
+// SDK's attempts, retries included, also beside an error.
+func TestResultCountsAttempts(t *testing.T) {
 	e := start(t)
 	st := build(t, e.settings("max_attempts", 3))
 	e.srv.FailNext("plain", 1, awstest.InternalServiceError)

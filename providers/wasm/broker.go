@@ -441,7 +441,8 @@ func seconds(v any, ok bool) (time.Duration, bool) {
 // golang.org/x/oauth2/clientcredentials: it keeps the token until shortly
 // before its expiry (the library's Valid), and lets one caller ask for a
 // new one while the others wait. Each request goes out in the context of
-// the fetch that needed it, so that it is audited in that fetch's note.
+// the guest call that needed it, so that it is audited with that fetch
+// (hostfuncs.AddOutbound).
 type oauth2Source struct {
 	exchanger
 	s  oauth2Settings

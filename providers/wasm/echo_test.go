@@ -119,11 +119,10 @@ func assertNoEncodingInGuest(t *testing.T, st *Store) {
 	}
 }
 
-// TestOutboundInFetchNote checks that a fetch through a real module
-// records its requests into the resolver's note: method, host, path
-// without the query, status and the credentials substituted, never a
-// value.
-func TestOutboundInFetchNote(t *testing.T) {
+// TestOutboundInResult checks that a fetch through a real module returns
+// its requests in its Result: method, host, path without the query,
+// status and the credentials substituted, never a value.
+func TestOutboundInResult(t *testing.T) {
 	srv, host := startReflector(t)
 	bound := &echoServer{host: host}
 	st := probeStore(t, srv.URL, bound, bound, map[string]any{"X-Token": "{{latchkey.credential:tok}}"}, nil)
