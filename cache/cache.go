@@ -50,9 +50,9 @@ type entry struct {
 	negative   bool
 	negErr     error
 	expires    time.Time
-	retryAt    time.Time // after a stale answer: until then, answer stale without asking
-	version    string    // from the store, when known
-	detail     secret.VersionDetail
+	retryAt    time.Time             // after a stale answer: until then, answer stale without asking
+	version    string                // from the store, when known
+	detail     *secret.VersionDetail // shared with every answer; never modified
 	elem       *list.Element
 	refreshing bool
 }
@@ -117,7 +117,7 @@ func (s *Store) Unwrap() secret.Store { return s.up }
 // kept with the value; the caller that made the store call (not one that
 // joined it) also gets its upstream calls and outbound requests, so that
 // each is reported once.
-func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
+func (s *Store) Get(ctx context.Context, req secret.Request) (res secret.Result, err error) {
 	if err := ctx.Err(); err != nil {
 		return secret.Result{}, fmt.Errorf("store %q: %w", s.set.name, err)
 	}
@@ -126,8 +126,8 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Result, err
 		s.c.bypasses.Add(1)
 		return s.fill(ctx, key, req, true)
 	}
-	if r, ok, err := s.lookup(key, true); ok {
-		return r, err
+	if ok, err := s.lookup(key, true, &res); ok {
+		return res, err
 	}
 	return s.fill(ctx, key, req, false)
 }
@@ -137,26 +137,27 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Result, err
 // path, for a caller (the resolver) that saves a goroutine per hit. A
 // remembered not-found, a bypass (WithRefresh) and a closed cache are
 // not answered.
-func (s *Store) Lookup(ctx context.Context, req secret.Request) (secret.Result, bool) {
+func (s *Store) Lookup(ctx context.Context, req secret.Request) (res secret.Result, ok bool) {
 	if ctx.Err() != nil || refreshRequested(ctx) {
 		return secret.Result{}, false
 	}
-	r, ok, _ := s.lookup(s.SecretKey(req), false)
-	return r, ok
+	ok, _ = s.lookup(s.SecretKey(req), false, &res)
+	return res, ok
 }
 
-// lookup answers from a fresh entry for key, counting the hit and starting
-// a refresh-ahead when the entry is near its end; negative entries answer
-// only when negOK.
-func (s *Store) lookup(key string, negOK bool) (secret.Result, bool, error) {
+// lookup answers from a fresh entry for key into *out, counting the hit
+// and starting a refresh-ahead when the entry is near its end; negative
+// entries answer only when negOK. (An out parameter: the hit path is the
+// cache's hottest, and a Result is worth not copying twice.)
+func (s *Store) lookup(key string, negOK bool, out *secret.Result) (bool, error) {
 	now := s.set.now()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		if negOK {
-			return secret.Result{}, true, s.closedError()
+			return true, s.closedError()
 		}
-		return secret.Result{}, false, nil
+		return false, nil
 	}
 	e := s.entries[key]
 	if e != nil && !e.negative && !now.Before(e.expires) && now.Before(e.retryAt) &&
@@ -167,18 +168,20 @@ func (s *Store) lookup(key string, negOK bool) (secret.Result, bool, error) {
 		version, detail := e.version, e.detail
 		s.mu.Unlock()
 		s.c.stale.Add(1)
-		return answer(v, secret.CacheStale, version, detail), true, nil
+		*out = answer(v, secret.CacheStale, version, detail)
+		return true, nil
 	}
 	if e == nil || !now.Before(e.expires) || e.negative && !negOK {
 		s.mu.Unlock()
-		return secret.Result{}, false, nil
+		return false, nil
 	}
 	s.lru.MoveToFront(e.elem)
 	if e.negative {
 		err := e.negErr
 		s.mu.Unlock()
 		s.c.negative.Add(1)
-		return secret.Result{FetchInfo: secret.FetchInfo{Cache: secret.CacheNegative}}, true, err
+		out.Cache = secret.CacheNegative
+		return true, err
 	}
 	v := secret.NewValue(e.buf) // copied under the lock: buf is zeroed when dropped
 	version, detail := e.version, e.detail
@@ -192,12 +195,13 @@ func (s *Store) lookup(key string, negOK bool) (secret.Result, bool, error) {
 		s.refreshAhead(key, r)
 	}
 	s.c.hits.Add(1)
-	return answer(v, secret.CacheHit, version, detail), true, nil
+	*out = answer(v, secret.CacheHit, version, detail)
+	return true, nil
 }
 
 // answer is a Result from the cache: v, with the version and detail kept
 // with it.
-func answer(v secret.Value, status secret.CacheStatus, version string, detail secret.VersionDetail) secret.Result {
+func answer(v secret.Value, status secret.CacheStatus, version string, detail *secret.VersionDetail) secret.Result {
 	r := secret.Result{Value: v, FetchInfo: secret.FetchInfo{Cache: status, Detail: detail}}
 	if version != "" {
 		r.SetVersion(version)
@@ -294,7 +298,7 @@ func (s *Store) remove(e *entry) {
 
 // put keeps an answer under key, evicting the least recently used entries
 // beyond the bounds. s.mu must be held.
-func (s *Store) put(key string, req secret.Request, buf []byte, negErr error, version string, detail secret.VersionDetail, now time.Time) {
+func (s *Store) put(key string, req secret.Request, buf []byte, negErr error, version string, detail *secret.VersionDetail, now time.Time) {
 	if old := s.entries[key]; old != nil {
 		s.remove(old)
 	}

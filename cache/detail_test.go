@@ -20,7 +20,7 @@ func (s detailing) Get(ctx context.Context, req secret.Request) (secret.Result, 
 		s.mu.Lock()
 		ver := s.versions[req.Name]
 		s.mu.Unlock()
-		r.Detail = secret.VersionDetail{Name: "name-of-" + req.Name, Stages: []string{"stage-" + ver}, Stored: secret.StoredBinary}
+		r.Detail = &secret.VersionDetail{Name: "name-of-" + req.Name, Stages: []string{"stage-" + ver}, Stored: secret.StoredBinary}
 	}
 	return r, err
 }
@@ -39,6 +39,9 @@ func TestVersionDetail(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 		d := note.Detail
+		if d == nil {
+			t.Fatalf("%s: no detail", what)
+		}
 		if d.Name != "name-of-db" || !slices.Equal(d.Stages, []string{stage}) || d.Stored != secret.StoredBinary || note.Cache != status {
 			t.Errorf("%s: detail %+v, cache %q; want the store's, stage %s, cache %q", what, d, note.Cache, stage, status)
 		}

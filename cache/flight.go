@@ -26,7 +26,7 @@ type flight struct {
 	upstream int
 	outbound []secret.Outbound
 	version  string
-	detail   secret.VersionDetail
+	detail   *secret.VersionDetail
 	// versionRefused is why the store's version was refused
 	// (secret.FetchInfo.SetVersion), passed on to every waiter.
 	versionRefused error
@@ -274,7 +274,7 @@ func (s *Store) failed(f *flight, gen uint64, key string, req secret.Request, er
 			s.remove(e)
 		}
 		if current && s.set.negativeTTL > 0 {
-			s.put(key, req, nil, err, "", secret.VersionDetail{}, now)
+			s.put(key, req, nil, err, "", nil, now)
 		}
 	case errors.Is(err, secret.ErrPermissionDenied), errors.Is(err, secret.ErrNotAllowed),
 		errors.Is(err, secret.ErrInvalidConfig):

@@ -336,8 +336,8 @@ func (b *boundStore) secretID(req secret.Request) string {
 
 type fetchResult struct {
 	val  secret.Value
-	ver  string // the version the store said it answered with, if it did
-	det  secret.VersionDetail
+	ver  string                // the version the store said it answered with, if it did
+	det  *secret.VersionDetail // nil: the store said nothing
 	err  error
 	doc  *document // parsed on first key look-up
 	done bool
@@ -437,7 +437,11 @@ func (r *Resolver) run(ctx context.Context, workflow string, plan *Plan) (*Resul
 			val, err := lookup(fr, step.Ref.Key)
 			switch {
 			case err == nil:
-				res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: val, Ref: step.Ref, Secret: true, Version: fr.ver, Detail: fr.det})
+				r := Resolved{Name: step.Field, Env: step.Env, Value: val, Ref: step.Ref, Secret: true, Version: fr.ver}
+				if fr.det != nil {
+					r.Detail = *fr.det
+				}
+				res.Fields = append(res.Fields, r)
 			case errors.Is(err, secret.ErrNotFound) && step.Ref.HasDefault:
 				res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: secret.StringValue(step.Ref.Default), Ref: step.Ref, Defaulted: true})
 				st.Outcome = Defaulted
@@ -493,7 +497,7 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 		k   fetchKey
 		val secret.Value
 		ver string
-		det secret.VersionDetail
+		det *secret.VersionDetail
 		err error
 	}
 	ch := make(chan done, len(order))

@@ -27,8 +27,10 @@ type Result struct {
 // learned.
 type FetchInfo struct {
 	// Detail is what the store said about the version it answered with,
-	// beyond its ID, when it says.
-	Detail VersionDetail
+	// beyond its ID; nil when it said nothing. It is shared, not copied,
+	// by the layers that pass it on (a cache hands every hit the entry's),
+	// so it must not be modified once set.
+	Detail *VersionDetail
 	// Cache says how a cache answered ([CacheNone] when no cache answered).
 	Cache CacheStatus
 	// Upstream counts the calls made to the backing service, a retry being
@@ -92,7 +94,8 @@ type Outbound struct {
 // beyond its ID, when it says (the aws store does: GetSecretValue's answer
 // carries it). The cache keeps it with the value, and the resident agent's
 // AWS Secrets Manager Agent endpoint answers with it. Zero fields are
-// unknown. A VersionDetail is not modified once recorded.
+// unknown. A VersionDetail is not modified once recorded: a
+// [FetchInfo] holds a pointer to it that the layers above share.
 type VersionDetail struct {
 	// Name is the secret's name as the store knows it, however the
 	// request spelled it (AWS: the name, when asked by ARN).

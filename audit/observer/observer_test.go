@@ -16,7 +16,7 @@ import (
 	"github.com/latchkey/latchkey/secret"
 )
 
-// TestRecords turns events into records: the note's cache status,
+// TestRecords turns events into records: the fetch info's cache status,
 // upstream count, answered version and outbound requests (query cut off),
 // refusals however deeply joined, and never an error's message.
 func TestRecords(t *testing.T) {

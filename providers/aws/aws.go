@@ -217,11 +217,12 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Result, err
 	if out.VersionId != nil {
 		res.SetVersion(*out.VersionId)
 	}
-	res.Detail = secret.VersionDetail{Name: aws.ToString(out.Name), ID: aws.ToString(out.ARN), Stages: out.VersionStages,
+	d := &secret.VersionDetail{Name: aws.ToString(out.Name), ID: aws.ToString(out.ARN), Stages: out.VersionStages,
 		Created: aws.ToTime(out.CreatedDate), Stored: secret.StoredText}
 	if out.SecretString == nil {
-		res.Detail.Stored = secret.StoredBinary
+		d.Stored = secret.StoredBinary
 	}
+	res.Detail = d
 	switch {
 	case out.SecretString != nil:
 		res.Value = secret.StringValue(*out.SecretString)

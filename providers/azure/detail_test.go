@@ -21,6 +21,9 @@ func TestVersionDetail(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := note.Detail
+	if d == nil {
+		t.Fatal("the fetch said nothing about the version")
+	}
 	if note.Version() != v1 || d.Stored != secret.StoredText || d.Created.Before(before) || d.Created.After(after) {
 		t.Fatalf("version %q, detail %+v; want %s, text, created between %v and %v", note.Version(), d, v1, before, after)
 	}

@@ -170,10 +170,11 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Result, err
 	if resp.ID != nil {
 		res.SetVersion(resp.ID.Version())
 	}
-	res.Detail = secret.VersionDetail{Stored: secret.StoredText} // Key Vault secrets are strings
+	d := &secret.VersionDetail{Stored: secret.StoredText} // Key Vault secrets are strings
 	if resp.Attributes != nil && resp.Attributes.Created != nil {
-		res.Detail.Created = *resp.Attributes.Created
+		d.Created = *resp.Attributes.Created
 	}
+	res.Detail = d
 	res.Value = secret.StringValue(*resp.Value)
 	return res, nil
 }

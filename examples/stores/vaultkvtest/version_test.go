@@ -21,7 +21,7 @@ import (
 
 // TestCurrentVersion: the module answers version probes from KV v2
 // metadata alone (the server counts metadata and data reads), through the
-// same credential substitution, and records the call in the fetch note.
+// same credential substitution, and returns the call in its result.
 func TestCurrentVersion(t *testing.T) {
 	srv := vaultkvtest.Start(t, vaultkvtest.Options{Secrets: secrets(), DeniedMetadata: []string{"team a/api"}})
 	t.Setenv(vaultkvtest.TokenEnv, srv.Token)
@@ -67,7 +67,7 @@ func TestCurrentVersion(t *testing.T) {
 			}
 			if out := note.Outbound; int64(len(out)) != wantMeta ||
 				wantMeta == 1 && (!strings.Contains(out[0].Path, "/v1/secret/metadata/") || len(out[0].Credentials) != 1 || out[0].Credentials[0] != "vault_token") {
-				t.Fatalf("fetch note outbound = %+v, want the one metadata read with credential vault_token", out)
+				t.Fatalf("probe outbound = %+v, want the one metadata read with credential vault_token", out)
 			}
 		})
 	}
