@@ -168,7 +168,7 @@ func (s *Store) lookup(key string, negOK bool, out *secret.Result) (bool, error)
 		version, detail := e.version, e.detail
 		s.mu.Unlock()
 		s.c.stale.Add(1)
-		*out = answer(v, secret.CacheStale, version, detail)
+		answer(out, v, secret.CacheStale, version, detail)
 		return true, nil
 	}
 	if e == nil || !now.Before(e.expires) || e.negative && !negOK {
@@ -195,18 +195,18 @@ func (s *Store) lookup(key string, negOK bool, out *secret.Result) (bool, error)
 		s.refreshAhead(key, r)
 	}
 	s.c.hits.Add(1)
-	*out = answer(v, secret.CacheHit, version, detail)
+	answer(out, v, secret.CacheHit, version, detail)
 	return true, nil
 }
 
-// answer is a Result from the cache: v, with the version and detail kept
-// with it.
-func answer(v secret.Value, status secret.CacheStatus, version string, detail *secret.VersionDetail) secret.Result {
-	r := secret.Result{Value: v, FetchInfo: secret.FetchInfo{Cache: status, Detail: detail}}
+// answer makes *out, a zero Result, the cache's answer: v, with the
+// version and detail kept with it. It sets fields in place rather than
+// copying a whole Result: the hit path is the cache's hottest.
+func answer(out *secret.Result, v secret.Value, status secret.CacheStatus, version string, detail *secret.VersionDetail) {
+	out.Value, out.Cache, out.Detail = v, status, detail
 	if version != "" {
-		r.SetVersion(version)
+		out.SetVersion(version)
 	}
-	return r
 }
 
 func (s *Store) closedError() error {

@@ -90,7 +90,8 @@ func (s *Store) fill(ctx context.Context, key string, req secret.Request, bypass
 	case !joined:
 		s.c.misses.Add(1)
 	}
-	r := answer(f.val, status, f.version, f.detail)
+	var r secret.Result
+	answer(&r, f.val, status, f.version, f.detail)
 	r.VersionRefused = f.versionRefused
 	if !joined {
 		// Reported by the caller that made the store call only; the
