@@ -148,12 +148,12 @@ func (f *failing) Write(p []byte) (int, error) {
 
 type store map[string]string
 
-func (s store) Get(_ context.Context, req secret.Request) (secret.Value, error) {
+func (s store) Get(_ context.Context, req secret.Request) (secret.Result, error) {
 	v, ok := s[req.Name]
 	if !ok {
-		return secret.Value{}, secret.ErrNotFound
+		return secret.Result{}, secret.ErrNotFound
 	}
-	return secret.StringValue(v), nil
+	return secret.Result{Value: secret.StringValue(v)}, nil
 }
 
 func (store) Close() error { return nil }

@@ -107,8 +107,8 @@ func BenchmarkGetHit(b *testing.B) {
 // so that a memory measurement sees only the cache.
 type genStore struct{ size int }
 
-func (g *genStore) Get(_ context.Context, req secret.Request) (secret.Value, error) {
-	return secret.StringValue(strings.Repeat("x", g.size-min(g.size, len(req.Name))) + req.Name[:min(g.size, len(req.Name))]), nil
+func (g *genStore) Get(_ context.Context, req secret.Request) (secret.Result, error) {
+	return secret.Result{Value: secret.StringValue(strings.Repeat("x", g.size-min(g.size, len(req.Name))) + req.Name[:min(g.size, len(req.Name))])}, nil
 }
 
 func (g *genStore) Close() error { return nil }

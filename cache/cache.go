@@ -50,9 +50,9 @@ type entry struct {
 	negative   bool
 	negErr     error
 	expires    time.Time
-	retryAt    time.Time // after a stale answer: until then, answer stale without asking
-	version    string    // from the store, when known
-	detail     secret.VersionDetail
+	retryAt    time.Time             // after a stale answer: until then, answer stale without asking
+	version    string                // from the store, when known
+	detail     *secret.VersionDetail // shared with every answer; never modified
 	elem       *list.Element
 	refreshing bool
 }
@@ -95,11 +95,12 @@ func (s *Store) SecretKey(req secret.Request) string {
 	return secret.Description{Key: s.key}.SecretKey(req)
 }
 
-// CurrentVersion asks the wrapped store, uncached. It returns an error
-// wrapping [errors.ErrUnsupported] when the store is not a [secret.Versioner].
-func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (string, error) {
+// CurrentVersion asks the wrapped store, uncached, and returns what its
+// probe learned. It returns an error wrapping [errors.ErrUnsupported] when
+// the store is not a [secret.Versioner].
+func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (secret.FetchInfo, error) {
 	if s.ver == nil {
-		return "", fmt.Errorf("store %q cannot report versions: %w", s.set.name, errors.ErrUnsupported)
+		return secret.FetchInfo{}, fmt.Errorf("store %q cannot report versions: %w", s.set.name, errors.ErrUnsupported)
 	}
 	return s.ver.CurrentVersion(ctx, req)
 }
@@ -109,21 +110,24 @@ func (s *Store) Unwrap() secret.Store { return s.up }
 
 // Get answers from the cache when it holds a fresh entry for req's key,
 // and otherwise asks the store once for all concurrent callers. The Value
-// it returns is the caller's own copy.
-func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+// it returns is the caller's own copy. The Result says how the cache
+// answered ([secret.FetchInfo.Cache]) and carries the version and detail
+// kept with the value; the caller that made the store call (not one that
+// joined it) also gets its upstream calls and outbound requests, so that
+// each is reported once.
+func (s *Store) Get(ctx context.Context, req secret.Request) (res secret.Result, err error) {
 	if err := ctx.Err(); err != nil {
-		return secret.Value{}, fmt.Errorf("store %q: %w", s.set.name, err)
+		return secret.Result{}, fmt.Errorf("store %q: %w", s.set.name, err)
 	}
 	key := s.SecretKey(req)
-	note := secret.NoteFrom(ctx)
 	if refreshRequested(ctx) {
 		s.c.bypasses.Add(1)
-		return s.fill(ctx, key, req, true, note)
+		return s.fill(ctx, key, req, true)
 	}
-	if v, ok, err := s.lookup(key, note, true); ok {
-		return v, err
+	if ok, err := s.lookup(key, true, &res); ok {
+		return res, err
 	}
-	return s.fill(ctx, key, req, false, note)
+	return s.fill(ctx, key, req, false)
 }
 
 // Lookup answers req from a fresh entry, without calling the store or
@@ -131,26 +135,27 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 // path, for a caller (the resolver) that saves a goroutine per hit. A
 // remembered not-found, a bypass (WithRefresh) and a closed cache are
 // not answered.
-func (s *Store) Lookup(ctx context.Context, req secret.Request) (secret.Value, bool) {
+func (s *Store) Lookup(ctx context.Context, req secret.Request) (res secret.Result, ok bool) {
 	if ctx.Err() != nil || refreshRequested(ctx) {
-		return secret.Value{}, false
+		return secret.Result{}, false
 	}
-	v, ok, _ := s.lookup(s.SecretKey(req), secret.NoteFrom(ctx), false)
-	return v, ok
+	ok, _ = s.lookup(s.SecretKey(req), false, &res)
+	return res, ok
 }
 
-// lookup answers from a fresh entry for key, counting the hit and starting
-// a refresh-ahead when the entry is near its end; negative entries answer
-// only when negOK.
-func (s *Store) lookup(key string, note *secret.FetchNote, negOK bool) (secret.Value, bool, error) {
+// lookup answers from a fresh entry for key into *out, counting the hit
+// and starting a refresh-ahead when the entry is near its end; negative
+// entries answer only when negOK. (An out parameter: the hit path is the
+// cache's hottest, and a Result is worth not copying twice.)
+func (s *Store) lookup(key string, negOK bool, out *secret.Result) (bool, error) {
 	now := s.set.now()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		if negOK {
-			return secret.Value{}, true, s.closedError()
+			return true, s.closedError()
 		}
-		return secret.Value{}, false, nil
+		return false, nil
 	}
 	e := s.entries[key]
 	if e != nil && !e.negative && !now.Before(e.expires) && now.Before(e.retryAt) &&
@@ -161,28 +166,20 @@ func (s *Store) lookup(key string, note *secret.FetchNote, negOK bool) (secret.V
 		version, detail := e.version, e.detail
 		s.mu.Unlock()
 		s.c.stale.Add(1)
-		if note != nil {
-			note.SetCache(secret.CacheStale)
-			if version != "" {
-				note.SetVersion(version)
-			}
-			note.SetDetail(detail)
-		}
-		return v, true, nil
+		answer(out, v, secret.CacheStale, version, detail)
+		return true, nil
 	}
 	if e == nil || !now.Before(e.expires) || e.negative && !negOK {
 		s.mu.Unlock()
-		return secret.Value{}, false, nil
+		return false, nil
 	}
 	s.lru.MoveToFront(e.elem)
 	if e.negative {
 		err := e.negErr
 		s.mu.Unlock()
 		s.c.negative.Add(1)
-		if note != nil {
-			note.SetCache(secret.CacheNegative)
-		}
-		return secret.Value{}, true, err
+		out.Cache = secret.CacheNegative
+		return true, err
 	}
 	v := secret.NewValue(e.buf) // copied under the lock: buf is zeroed when dropped
 	version, detail := e.version, e.detail
@@ -196,14 +193,18 @@ func (s *Store) lookup(key string, note *secret.FetchNote, negOK bool) (secret.V
 		s.refreshAhead(key, r)
 	}
 	s.c.hits.Add(1)
-	if note != nil {
-		note.SetCache(secret.CacheHit)
-		if version != "" {
-			note.SetVersion(version)
-		}
-		note.SetDetail(detail)
+	answer(out, v, secret.CacheHit, version, detail)
+	return true, nil
+}
+
+// answer makes *out, a zero Result, the cache's answer: v, with the
+// version and detail kept with it. It sets fields in place rather than
+// copying a whole Result: the hit path is the cache's hottest.
+func answer(out *secret.Result, v secret.Value, status secret.CacheStatus, version string, detail *secret.VersionDetail) {
+	out.Value, out.Cache, out.Detail = v, status, detail
+	if version != "" {
+		out.SetVersion(version)
 	}
-	return v, true, nil
 }
 
 func (s *Store) closedError() error {
@@ -295,7 +296,7 @@ func (s *Store) remove(e *entry) {
 
 // put keeps an answer under key, evicting the least recently used entries
 // beyond the bounds. s.mu must be held.
-func (s *Store) put(key string, req secret.Request, buf []byte, negErr error, version string, detail secret.VersionDetail, now time.Time) {
+func (s *Store) put(key string, req secret.Request, buf []byte, negErr error, version string, detail *secret.VersionDetail, now time.Time) {
 	if old := s.entries[key]; old != nil {
 		s.remove(old)
 	}

@@ -45,14 +45,14 @@ func TestSingleflight(t *testing.T) {
 	const n = 64
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
-	notes := make([]*secret.FetchNote, n)
+	notes := make([]secret.FetchInfo, n)
 	for i := range n {
-		notes[i] = &secret.FetchNote{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, err := c.Get(secret.WithFetchNote(context.Background(), notes[i]), secret.Request{Name: "db"})
-			if err == nil && v.RevealString() != "s3cr3t" {
+			v, err := c.Get(context.Background(), secret.Request{Name: "db"})
+			notes[i] = v.FetchInfo
+			if err == nil && v.Value.RevealString() != "s3cr3t" {
 				err = errors.New("wrong value")
 			}
 			errs <- err
@@ -78,8 +78,8 @@ func TestSingleflight(t *testing.T) {
 	counts := map[secret.CacheStatus]int{}
 	upstream := 0
 	for _, nt := range notes {
-		counts[nt.Cache()]++
-		upstream += nt.Upstream()
+		counts[nt.Cache]++
+		upstream += nt.Upstream
 	}
 	if counts[secret.CacheMiss] != 1 || counts[secret.CacheShared] != n-1 || upstream != 1 {
 		t.Fatalf("notes: %v, upstream %d; want 1 miss, %d shared, 1 upstream call", counts, n-1, upstream)
@@ -106,7 +106,7 @@ func TestSingleflightCancel(t *testing.T) {
 	second := make(chan error, 1)
 	go func() {
 		v, err := c.Get(context.Background(), secret.Request{Name: "db"})
-		if err == nil && v.RevealString() != "s3cr3t" {
+		if err == nil && v.Value.RevealString() != "s3cr3t" {
 			err = errors.New("wrong value")
 		}
 		second <- err
@@ -152,10 +152,10 @@ func TestStaleIfError(t *testing.T) {
 	up.setFail(errors.Join(errors.New("connection refused"), secret.ErrUnavailable))
 
 	clk.Add(time.Minute + 5*time.Minute) // 5 min past the TTL
-	note := &secret.FetchNote{}
-	v, err := c.Get(secret.WithFetchNote(context.Background(), note), secret.Request{Name: "db"})
-	if err != nil || v.RevealString() != "old" || note.Cache() != secret.CacheStale {
-		t.Fatalf("within max_stale: %v %q %q; want the stale value", err, v.RevealString(), note.Cache())
+	v, err := c.Get(context.Background(), secret.Request{Name: "db"})
+	note := v.FetchInfo
+	if err != nil || v.Value.RevealString() != "old" || note.Cache != secret.CacheStale {
+		t.Fatalf("within max_stale: %v %q %q; want the stale value", err, v.Value.RevealString(), note.Cache)
 	}
 	// A store that fails fast is not asked at the request rate: for the
 	// error back-off, stale answers come without asking.
@@ -249,8 +249,7 @@ func TestNegativeCaching(t *testing.T) {
 	clk := newClock()
 	c := newCache(t, up, clk, Options{NegativeTTL: 5 * time.Second})
 	for range 10 {
-		note := &secret.FetchNote{}
-		_, err := c.Get(secret.WithFetchNote(context.Background(), note), secret.Request{Name: "gone"})
+		_, err := c.Get(context.Background(), secret.Request{Name: "gone"})
 		if !errors.Is(err, secret.ErrNotFound) || !strings.Contains(err.Error(), "gone") {
 			t.Fatalf("error %v", err)
 		}
@@ -357,7 +356,7 @@ func TestZeroedWhenDropped(t *testing.T) {
 					t.Fatalf("byte %d of the dropped entry's buffer is %q, not zero", i, b)
 				}
 			}
-			if handed.RevealString() != plant {
+			if handed.Value.RevealString() != plant {
 				t.Fatal("zeroing the entry changed a Value already handed to a caller")
 			}
 		})
@@ -376,10 +375,10 @@ func TestRefreshAhead(t *testing.T) {
 	}
 	up.set("db", "v2", "v2")
 	clk.Add(10 * time.Second) // 5 s left: a hit starts a refresh
-	note := &secret.FetchNote{}
-	v, err := c.Get(secret.WithFetchNote(context.Background(), note), secret.Request{Name: "db"})
-	if err != nil || v.RevealString() != "v1" || note.Cache() != secret.CacheHit {
-		t.Fatalf("the hit that starts a refresh: %v %q %q; want the cached value at once", err, v.RevealString(), note.Cache())
+	v, err := c.Get(context.Background(), secret.Request{Name: "db"})
+	note := v.FetchInfo
+	if err != nil || v.Value.RevealString() != "v1" || note.Cache != secret.CacheHit {
+		t.Fatalf("the hit that starts a refresh: %v %q %q; want the cached value at once", err, v.Value.RevealString(), note.Cache)
 	}
 	waitFor(t, "the refresh", func() bool { return c.Stats().Refreshes == 1 })
 	clk.Add(30 * time.Second) // past the first TTL, inside the refreshed one
@@ -411,10 +410,10 @@ func TestRefreshBypass(t *testing.T) {
 	c := newCache(t, up, newClock(), Options{})
 	get(t, c, "db")
 	up.set("db", "v2", "v2")
-	note := &secret.FetchNote{}
-	v, err := c.Get(secret.WithFetchNote(WithRefresh(context.Background()), note), secret.Request{Name: "db"})
-	if err != nil || v.RevealString() != "v2" || note.Cache() != secret.CacheRefresh || note.Upstream() != 1 {
-		t.Fatalf("bypass: %v %q %q %d", err, v.RevealString(), note.Cache(), note.Upstream())
+	v, err := c.Get(WithRefresh(context.Background()), secret.Request{Name: "db"})
+	note := v.FetchInfo
+	if err != nil || v.Value.RevealString() != "v2" || note.Cache != secret.CacheRefresh || note.Upstream != 1 {
+		t.Fatalf("bypass: %v %q %q %d", err, v.Value.RevealString(), note.Cache, note.Upstream)
 	}
 	if got := get(t, c, "db"); got != "v2" || up.calls.Load() != 2 {
 		t.Fatalf("the bypass did not replace the entry: %q, %d calls", got, up.calls.Load())
@@ -437,10 +436,10 @@ func TestVersionCheck(t *testing.T) {
 		t.Fatalf("first fetch: %d gets, %d version calls", base.calls.Load(), base.vcalls.Load())
 	}
 	clk.Add(2 * time.Minute)
-	note := &secret.FetchNote{}
-	v, err := c.Get(secret.WithFetchNote(context.Background(), note), secret.Request{Name: "db"})
-	if err != nil || v.RevealString() != "one" || base.calls.Load() != 1 || base.vcalls.Load() != 1 || note.Version() != "v1" || note.Upstream() != 1 {
-		t.Fatalf("unchanged: %v %q, %d gets, %d version calls, note version %q", err, v.RevealString(), base.calls.Load(), base.vcalls.Load(), note.Version())
+	v, err := c.Get(context.Background(), secret.Request{Name: "db"})
+	note := v.FetchInfo
+	if err != nil || v.Value.RevealString() != "one" || base.calls.Load() != 1 || base.vcalls.Load() != 1 || note.Version() != "v1" || note.Upstream != 1 {
+		t.Fatalf("unchanged: %v %q, %d gets, %d version calls, note version %q", err, v.Value.RevealString(), base.calls.Load(), base.vcalls.Load(), note.Version())
 	}
 	base.set("db", "two", "v2")
 	clk.Add(2 * time.Minute)
@@ -575,15 +574,15 @@ func TestStoreNotes(t *testing.T) {
 	clk := newClock()
 	c := newCache(t, noting{versioned{base}, 3}, clk, Options{TTL: time.Minute, RefreshAhead: -1})
 	get(t, c, "a")
-	note := &secret.FetchNote{}
-	if _, err := c.Get(secret.WithFetchNote(context.Background(), note), secret.Request{Name: "b"}); err != nil {
+	note, err := c.Get(context.Background(), secret.Request{Name: "b"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if base.vcalls.Load() != 0 {
 		t.Fatalf("%d version calls before fetches, want none", base.vcalls.Load())
 	}
-	if note.Upstream() != 3 || note.Version() != "v1" || note.Cache() != secret.CacheMiss {
-		t.Fatalf("note: %d upstream, version %q, %q; want the store's 3 attempts and its version", note.Upstream(), note.Version(), note.Cache())
+	if note.Upstream != 3 || note.Version() != "v1" || note.Cache != secret.CacheMiss {
+		t.Fatalf("note: %d upstream, version %q, %q; want the store's 3 attempts and its version", note.Upstream, note.Version(), note.Cache)
 	}
 	clk.Add(2 * time.Minute)
 	get(t, c, "b")
@@ -621,9 +620,9 @@ func TestRefreshAheadBounded(t *testing.T) {
 // hangingStore ignores its context, as a broken store might.
 type hangingStore struct{ release chan struct{} }
 
-func (h hangingStore) Get(context.Context, secret.Request) (secret.Value, error) {
+func (h hangingStore) Get(context.Context, secret.Request) (secret.Result, error) {
 	<-h.release
-	return secret.StringValue("late"), nil
+	return secret.Result{Value: secret.StringValue("late")}, nil
 }
 
 func (hangingStore) Close() error { return nil }

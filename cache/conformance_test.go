@@ -16,10 +16,10 @@ import (
 // kit can check that the cache honours a caller's deadline.
 type slowStore struct{ secret.Store }
 
-func (s slowStore) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+func (s slowStore) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
 	if req.Name == "APP_SLOW" {
 		<-ctx.Done()
-		return secret.Value{}, fmt.Errorf("slow: %w", ctx.Err())
+		return secret.Result{}, fmt.Errorf("slow: %w", ctx.Err())
 	}
 	return s.Store.Get(ctx, req)
 }

@@ -14,15 +14,15 @@ import (
 // version it answered with, as the aws store does.
 type detailing struct{ noting }
 
-func (s detailing) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
-	v, err := s.noting.Get(ctx, req)
-	if n := secret.NoteFrom(ctx); n != nil && err == nil {
+func (s detailing) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
+	r, err := s.noting.Get(ctx, req)
+	if err == nil {
 		s.mu.Lock()
 		ver := s.versions[req.Name]
 		s.mu.Unlock()
-		n.SetDetail(secret.VersionDetail{Name: "name-of-" + req.Name, Stages: []string{"stage-" + ver}, Stored: secret.StoredBinary})
+		r.Detail = &secret.VersionDetail{Name: "name-of-" + req.Name, Stages: []string{"stage-" + ver}, Stored: secret.StoredBinary}
 	}
-	return v, err
+	return r, err
 }
 
 // TestVersionDetail: what the store said about a version comes back with
@@ -34,13 +34,16 @@ func TestVersionDetail(t *testing.T) {
 	c := newCache(t, detailing{noting{versioned{base}, 0}}, clk, Options{TTL: time.Minute, MaxStale: time.Hour, RefreshAhead: -1})
 	ask := func(what, stage string, status secret.CacheStatus) {
 		t.Helper()
-		note := &secret.FetchNote{}
-		if _, err := c.Get(secret.WithFetchNote(context.Background(), note), secret.Request{Name: "db"}); err != nil {
+		note, err := c.Get(context.Background(), secret.Request{Name: "db"})
+		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
-		d := note.Detail()
-		if d.Name != "name-of-db" || !slices.Equal(d.Stages, []string{stage}) || d.Stored != secret.StoredBinary || note.Cache() != status {
-			t.Errorf("%s: detail %+v, cache %q; want the store's, stage %s, cache %q", what, d, note.Cache(), stage, status)
+		d := note.Detail
+		if d == nil {
+			t.Fatalf("%s: no detail", what)
+		}
+		if d.Name != "name-of-db" || !slices.Equal(d.Stages, []string{stage}) || d.Stored != secret.StoredBinary || note.Cache != status {
+			t.Errorf("%s: detail %+v, cache %q; want the store's, stage %s, cache %q", what, d, note.Cache, stage, status)
 		}
 	}
 	ask("miss", "stage-v1", secret.CacheMiss)
@@ -57,8 +60,7 @@ func TestVersionDetail(t *testing.T) {
 	clk.Add(2 * time.Minute)
 	ask("stale, when the store fails", "stage-v2", secret.CacheStale)
 	ask("stale, during the error back-off", "stage-v2", secret.CacheStale)
-	note := &secret.FetchNote{}
-	_, _ = c.Get(secret.WithFetchNote(context.Background(), note), secret.Request{Name: "db"})
+	note, _ := c.Get(context.Background(), secret.Request{Name: "db"})
 	if note.Version() != "v2" {
 		t.Errorf("a stale answer's version is %q, want v2 (the entry's)", note.Version())
 	}

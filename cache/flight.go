@@ -26,9 +26,9 @@ type flight struct {
 	upstream int
 	outbound []secret.Outbound
 	version  string
-	detail   secret.VersionDetail
+	detail   *secret.VersionDetail
 	// versionRefused is why the store's version was refused
-	// (secret.FetchNote.SetVersion), passed on to every waiter's note.
+	// (secret.FetchInfo.SetVersion), passed on to every waiter.
 	versionRefused error
 }
 
@@ -57,7 +57,7 @@ func (e *StaleError) Unwrap() error { return e.Err }
 
 // fill answers a miss (or a bypass) by joining the flight for key or
 // starting one.
-func (s *Store) fill(ctx context.Context, key string, req secret.Request, bypass bool, note *secret.FetchNote) (secret.Value, error) {
+func (s *Store) fill(ctx context.Context, key string, req secret.Request, bypass bool) (secret.Result, error) {
 	fkey := key
 	if bypass {
 		fkey = "refresh\x00" + key
@@ -65,7 +65,7 @@ func (s *Store) fill(ctx context.Context, key string, req secret.Request, bypass
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return secret.Value{}, s.closedError()
+		return secret.Result{}, s.closedError()
 	}
 	f, joined := s.flights[fkey]
 	if !joined {
@@ -78,7 +78,7 @@ func (s *Store) fill(ctx context.Context, key string, req secret.Request, bypass
 	case <-f.done:
 	case <-ctx.Done():
 		s.leave(fkey, f)
-		return secret.Value{}, fmt.Errorf("store %q: %w", s.set.name, ctx.Err())
+		return secret.Result{}, fmt.Errorf("store %q: %w", s.set.name, ctx.Err())
 	}
 	status := f.status
 	switch {
@@ -90,25 +90,15 @@ func (s *Store) fill(ctx context.Context, key string, req secret.Request, bypass
 	case !joined:
 		s.c.misses.Add(1)
 	}
-	if note != nil {
-		note.SetCache(status)
-		if !joined {
-			for range f.upstream {
-				note.AddUpstream()
-			}
-			for _, o := range f.outbound {
-				note.AddOutbound(o)
-			}
-		}
-		if f.version != "" {
-			note.SetVersion(f.version)
-		}
-		note.SetDetail(f.detail)
-		if f.versionRefused != nil {
-			note.RefuseVersion(f.versionRefused)
-		}
+	var r secret.Result
+	answer(&r, f.val, status, f.version, f.detail)
+	r.VersionRefused = f.versionRefused
+	if !joined {
+		// Reported by the caller that made the store call only; the
+		// flight does not touch them once done.
+		r.Upstream, r.Outbound = f.upstream, f.outbound
 	}
-	return f.val, f.err
+	return r, f.err
 }
 
 // leave is called by a waiter that gives up; the last one cancels the
@@ -132,8 +122,8 @@ func (s *Store) start(ctx context.Context, fkey, key string, req secret.Request,
 	if background {
 		fctx, cancel = context.WithTimeout(s.bg, s.set.refreshTimeout)
 	} else {
-		// The first caller's values (its FetchNote is replaced below)
-		// without its cancellation; Close still cancels it.
+		// The first caller's values without its cancellation; Close
+		// still cancels it.
 		fctx, cancel = context.WithCancel(context.WithoutCancel(ctx))
 	}
 	f := &flight{done: make(chan struct{}), cancel: cancel, background: background}
@@ -171,13 +161,14 @@ func (s *Store) run(ctx context.Context, f *flight, gen uint64, key string, req 
 	if s.ver != nil && !bypass && s.checkVersion(ctx, f, gen, key, req) {
 		return
 	}
-	var v secret.Value
+	var res secret.Result
 	var err error
-	// The version the store says it answered with (secret.FetchNote);
-	// without one, an expired entry is fetched again rather than checked.
-	f.version = s.call(ctx, f, func(ctx context.Context) { v, err = s.fetch(ctx, req) })
+	// The version the store says it answered with; without one, an
+	// expired entry is fetched again rather than checked.
+	f.version = s.call(f, func() secret.FetchInfo { res, err = s.fetch(ctx, req); return res.FetchInfo })
 	now := s.set.now()
 	if err == nil {
+		v := res.Value
 		f.val = v
 		// Keyed again: the store may have learned a better key from its
 		// answer (an AWS name's account).
@@ -204,27 +195,26 @@ func (s *Store) run(ctx context.Context, f *flight, gen uint64, key string, req 
 	s.failed(f, gen, key, req, err, bypass, now)
 }
 
-// call runs one store call under a FetchNote of its own, adds the upstream
-// calls it recorded (its retries; one when it records none) and its
-// outbound requests to the flight, and returns the version it recorded.
-func (s *Store) call(ctx context.Context, f *flight, fn func(context.Context)) string {
-	n := &secret.FetchNote{}
-	fn(secret.WithFetchNote(ctx, n))
-	up := max(n.Upstream(), 1)
+// call runs one store call, adds the upstream calls its FetchInfo counts
+// (its retries; one when it counts none) and its outbound requests to the
+// flight, and returns the version it recorded.
+func (s *Store) call(f *flight, fn func() secret.FetchInfo) string {
+	info := fn()
+	up := max(info.Upstream, 1)
 	f.upstream += up
 	s.c.upstream.Add(uint64(up))
-	f.outbound = append(f.outbound, n.Outbound()...)
-	f.detail = n.Detail()
-	if err := n.VersionRefused(); err != nil {
-		f.versionRefused = err
+	f.outbound = append(f.outbound, info.Outbound...)
+	f.detail = info.Detail
+	if info.VersionRefused != nil {
+		f.versionRefused = info.VersionRefused
 	}
-	return n.Version()
+	return info.Version()
 }
 
 // fetch calls the store, turning a panic into an error: a store bug must
 // not take the agent down. The panic value is not reported: it could hold
 // a secret.
-func (s *Store) fetch(ctx context.Context, req secret.Request) (v secret.Value, err error) {
+func (s *Store) fetch(ctx context.Context, req secret.Request) (r secret.Result, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("store %q panicked (a bug in the store; report it): %w", s.set.name, secret.ErrUnavailable)
@@ -247,9 +237,8 @@ func (s *Store) checkVersion(ctx context.Context, f *flight, gen uint64, key str
 		return false
 	}
 	s.c.versionChecks.Add(1)
-	var cur string
 	var err error
-	s.call(ctx, f, func(ctx context.Context) { cur, err = s.ver.CurrentVersion(ctx, req) })
+	cur := s.call(f, func() (info secret.FetchInfo) { info, err = s.ver.CurrentVersion(ctx, req); return info })
 	if err != nil || cur != old {
 		return false // the fetch decides, and reports any error
 	}
@@ -286,7 +275,7 @@ func (s *Store) failed(f *flight, gen uint64, key string, req secret.Request, er
 			s.remove(e)
 		}
 		if current && s.set.negativeTTL > 0 {
-			s.put(key, req, nil, err, "", secret.VersionDetail{}, now)
+			s.put(key, req, nil, err, "", nil, now)
 		}
 	case errors.Is(err, secret.ErrPermissionDenied), errors.Is(err, secret.ErrNotAllowed),
 		errors.Is(err, secret.ErrInvalidConfig):

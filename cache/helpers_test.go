@@ -35,7 +35,7 @@ func newCounting(kv ...string) *countingStore {
 	return s
 }
 
-func (s *countingStore) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+func (s *countingStore) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
 	s.calls.Add(1)
 	s.lastCtx.Store(&ctx)
 	if s.started != nil {
@@ -48,22 +48,22 @@ func (s *countingStore) Get(ctx context.Context, req secret.Request) (secret.Val
 		select {
 		case <-gate:
 		case <-ctx.Done():
-			return secret.Value{}, fmt.Errorf("counting: %q: %w", req.Name, ctx.Err())
+			return secret.Result{}, fmt.Errorf("counting: %q: %w", req.Name, ctx.Err())
 		}
 	}
 	if req.Name == "panic" {
 		panic("planted-panic-value")
 	}
 	if fail != nil {
-		return secret.Value{}, fmt.Errorf("counting: %q: %w", req.Name, fail)
+		return secret.Result{}, fmt.Errorf("counting: %q: %w", req.Name, fail)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.data[req.Name]
 	if !ok || req.Version != "" && req.Version != s.versions[req.Name] {
-		return secret.Value{}, fmt.Errorf("counting: %q: %w", req.Name, secret.ErrNotFound)
+		return secret.Result{}, fmt.Errorf("counting: %q: %w", req.Name, secret.ErrNotFound)
 	}
-	return secret.StringValue(v), nil
+	return secret.Result{Value: secret.StringValue(v)}, nil
 }
 
 func (s *countingStore) set(name, value, version string) {
@@ -84,18 +84,20 @@ func (s *countingStore) Close() error { s.closed.Store(true); return nil }
 // versioned adds secret.Versioner to a countingStore.
 type versioned struct{ *countingStore }
 
-func (s versioned) CurrentVersion(ctx context.Context, req secret.Request) (string, error) {
+func (s versioned) CurrentVersion(ctx context.Context, req secret.Request) (secret.FetchInfo, error) {
+	var info secret.FetchInfo
 	s.vcalls.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail != nil {
-		return "", s.fail
+		return info, s.fail
 	}
 	v, ok := s.versions[req.Name]
 	if !ok {
-		return "", fmt.Errorf("counting: %q: %w", req.Name, secret.ErrNotFound)
+		return info, fmt.Errorf("counting: %q: %w", req.Name, secret.ErrNotFound)
 	}
-	return v, nil
+	info.SetVersion(v)
+	return info, nil
 }
 
 // keyed adds a Description.Key that folds letter case, so that "DB" and
@@ -155,7 +157,7 @@ func get(t *testing.T, c *Store, name string) string {
 	if err != nil {
 		t.Fatalf("Get(%q): %v", name, err)
 	}
-	return v.RevealString()
+	return v.Value.RevealString()
 }
 
 // waitFor polls cond for up to 5 s: background work (refresh-ahead) has
@@ -171,24 +173,20 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// noting is a Versioner that, like the cloud stores, records into the
-// FetchNote the version it answered with and each attempt it made.
+// noting is a Versioner that, like the cloud stores, returns in its
+// Result the version it answered with and each attempt it made.
 type noting struct {
 	versioned
 	attempts int
 }
 
-func (s noting) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
-	v, err := s.countingStore.Get(ctx, req)
-	if n := secret.NoteFrom(ctx); n != nil {
-		for range s.attempts {
-			n.AddUpstream()
-		}
-		if err == nil {
-			s.mu.Lock()
-			n.SetVersion(s.versions[req.Name])
-			s.mu.Unlock()
-		}
+func (s noting) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
+	r, err := s.countingStore.Get(ctx, req)
+	r.Upstream += s.attempts
+	if err == nil {
+		s.mu.Lock()
+		r.SetVersion(s.versions[req.Name])
+		s.mu.Unlock()
 	}
-	return v, err
+	return r, err
 }

@@ -169,11 +169,11 @@ type closeBoth struct {
 
 func (c closeBoth) Unwrap() secret.Store { return c.Store }
 
-func (c closeBoth) CurrentVersion(ctx context.Context, req secret.Request) (string, error) {
+func (c closeBoth) CurrentVersion(ctx context.Context, req secret.Request) (secret.FetchInfo, error) {
 	if v, ok := c.Store.(secret.Versioner); ok {
 		return v.CurrentVersion(ctx, req)
 	}
-	return "", errors.ErrUnsupported
+	return secret.FetchInfo{}, errors.ErrUnsupported
 }
 
 func (c closeBoth) Close() error { return errors.Join(c.Store.Close(), c.owner.Close()) }

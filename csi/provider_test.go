@@ -23,15 +23,15 @@ type memStore struct {
 	gets int
 }
 
-func (m *memStore) Get(_ context.Context, req secret.Request) (secret.Value, error) {
+func (m *memStore) Get(_ context.Context, req secret.Request) (secret.Result, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.gets++
 	v, ok := m.vals[req.Name]
 	if !ok {
-		return secret.Value{}, fmt.Errorf("mem: %q: %w", req.Name, secret.ErrNotFound)
+		return secret.Result{}, fmt.Errorf("mem: %q: %w", req.Name, secret.ErrNotFound)
 	}
-	return secret.StringValue(v), nil
+	return secret.Result{Value: secret.StringValue(v)}, nil
 }
 
 func (m *memStore) Close() error { return nil }

@@ -107,7 +107,7 @@ func (w *wasmPodStore) Exchange(ctx context.Context, token string) error {
 	return nil
 }
 
-func (w *wasmPodStore) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+func (w *wasmPodStore) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
 	toks, _ := ctx.Value(mountTokensKey{}).(mountTokens)
 	h, ok := toks[w.spec.Name]
 	w.mu.Lock()
@@ -117,7 +117,7 @@ func (w *wasmPodStore) Get(ctx context.Context, req secret.Request) (secret.Valu
 	}
 	w.mu.Unlock()
 	if !ok || e == nil {
-		return secret.Value{}, fmt.Errorf("store %q: %w: %w", w.spec.Name, errNoToken, secret.ErrPermissionDenied)
+		return secret.Result{}, fmt.Errorf("store %q: %w: %w", w.spec.Name, errNoToken, secret.ErrPermissionDenied)
 	}
 	return e.st.Get(ctx, req)
 }

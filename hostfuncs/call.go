@@ -7,6 +7,7 @@ import (
 
 	"github.com/latchkey/latchkey/internal/egress"
 	"github.com/latchkey/latchkey/internal/redact"
+	"github.com/latchkey/latchkey/secret"
 )
 
 // Input is what a guest call is asked: the store's config and the secret.
@@ -35,6 +36,11 @@ const (
 	// MaxRefusalLogs is how many refusals of one call are logged; the
 	// rest are counted, and [Call.Finish] logs how many.
 	MaxRefusalLogs = 8
+	// MaxOutbound is how many requests one call records ([Call.Outbound]),
+	// well above any sensible request budget: a guest given a huge budget
+	// cannot make the host hold a record per refused attempt. The rest are
+	// counted, and [Call.Finish] logs how many.
+	MaxOutbound = 1024
 )
 
 // Call is the state of one guest call: its input, its limits, the store's
@@ -75,6 +81,8 @@ type Call struct {
 	refusals   int // refusals so far
 	suppressed int // refusals not logged, past MaxRefusalLogs
 	log        *slog.Logger
+	outbound   []secret.Outbound
+	unrecorded int // requests past MaxOutbound
 }
 
 type callKey struct{}
@@ -88,6 +96,33 @@ func WithCall(ctx context.Context, c *Call) context.Context {
 func callFrom(ctx context.Context) *Call {
 	c, _ := ctx.Value(callKey{}).(*Call)
 	return c
+}
+
+// Outbound returns the requests made for the call, in order, refused
+// ones included: the guest's hops, and the exchanges of brokered
+// credentials recorded with [AddOutbound]; at most [MaxOutbound]. Read it
+// once the guest function returned; the runtime reports it with the
+// call's result.
+func (c *Call) Outbound() []secret.Outbound { return c.outbound }
+
+func (c *Call) addOutbound(o secret.Outbound) {
+	if len(c.outbound) >= MaxOutbound {
+		c.unrecorded++
+		return
+	}
+	c.outbound = append(c.outbound, o)
+}
+
+// AddOutbound records o as a request made for the guest call ctx serves
+// ([WithCall]), so that it is reported with the call's result: a brokered
+// credential's implementation calls it for the exchanges it makes during
+// a hop (a login, a token request). It does nothing when ctx serves no
+// call. It must be called from the goroutine running the call's hop, as
+// every use of a [Call] is.
+func AddOutbound(ctx context.Context, o secret.Outbound) {
+	if c := callFrom(ctx); c != nil {
+		c.addOutbound(o)
+	}
 }
 
 // Result returns the bytes the guest set with result_set, if it did.
@@ -156,11 +191,16 @@ func (c *Call) scrub(s string) string {
 }
 
 // Finish ends the call's accounting: it logs how many refusals went
-// unlogged past [MaxRefusalLogs]. Call it once the guest function returned.
+// unlogged past [MaxRefusalLogs], and how many requests went unrecorded
+// past [MaxOutbound]. Call it once the guest function returned.
 func (c *Call) Finish() {
 	if n := c.suppressed; n > 0 {
 		c.logger().Warn("further refusals of the host's network policy in this call were not logged",
 			"suppressed", n, "store", c.Module)
+	}
+	if n := c.unrecorded; n > 0 {
+		c.logger().Warn("further requests of this call were not recorded for the audit trail",
+			"unrecorded", n, "recorded", MaxOutbound, "store", c.Module)
 	}
 }
 

@@ -225,22 +225,22 @@ func TestEchoEveryEncoding(t *testing.T) {
 	}
 }
 
-// TestOutboundNotes checks that each hop is recorded into the fetch's
-// note with the credentials substituted, refusals included, and nothing
-// when the context carries no note.
+// TestOutboundNotes checks that each hop is recorded into the call's
+// outbound list with the credentials substituted, refusals included; that
+// each call's list is its own; and that AddOutbound records a brokered
+// exchange into the call its context serves, and nothing without one.
 func TestOutboundNotes(t *testing.T) {
 	srv := startEchoServer(t)
 	client := echoClient(t, srv, HTTPOptions{})
 	host := strings.TrimPrefix(srv.URL, "http://")
-	note := &secret.FetchNote{}
-	ctx := secret.WithFetchNote(context.Background(), note)
+	ctx := context.Background()
 	call := &Call{Module: "echo", HTTP: client}
 	doOn(client, ctx, call, "GET", srv.URL+"/echo?q=secret-query", "X-Token: {{latchkey.credential:tok}}\n", nil)
 	doOn(client, ctx, call, "GET", srv.URL+"/redirect", "X-Token: {{latchkey.credential:tok}}\n", nil)
 	doOn(client, ctx, call, "GET", "https://elsewhere.example/x", "", nil)
 	srv.CloseClientConnections()
 	doOn(client, ctx, call, "GET", srv.URL+"/malformed", "", nil) // fails: no refusal to record
-	got := note.Outbound()
+	got := call.Outbound()
 	want := []secret.Outbound{
 		{Method: "GET", Host: host, Path: "/echo", Status: 200, Credentials: []string{"tok"}},
 		{Method: "GET", Host: host, Path: "/redirect", Status: 302, Credentials: []string{"tok"}},
@@ -252,9 +252,22 @@ func TestOutboundNotes(t *testing.T) {
 		t.Errorf("outbound notes:\n got %+v\nwant %+v", got, want)
 	}
 	noLeak(t, "the notes", fmt.Sprint(got))
-	// Without a note nothing is recorded, and nothing fails.
-	if _, status := doOn(client, context.Background(), call, "GET", srv.URL+"/echo", "", nil); status != 200 {
-		t.Errorf("without a note: status %d", status)
+	// Another call records into itself, not into the first, and nothing
+	// fails.
+	other := &Call{Module: "echo", HTTP: client}
+	if _, status := doOn(client, context.Background(), other, "GET", srv.URL+"/echo", "", nil); status != 200 {
+		t.Errorf("another call: status %d", status)
+	}
+	if len(call.Outbound()) != len(want) || len(other.Outbound()) != 1 || other.Outbound()[0].Path != "/echo" {
+		t.Errorf("the calls' lists mixed: %+v and %+v", call.Outbound(), other.Outbound())
+	}
+	// A brokered exchange is recorded into the call its context serves;
+	// without one, nowhere, and nothing fails.
+	login := secret.Outbound{Method: "POST", Host: "login.example", Path: "/token", Status: 200, Credentials: []string{"login"}}
+	AddOutbound(WithCall(ctx, other), login)
+	AddOutbound(ctx, login)
+	if o := other.Outbound(); len(o) != 2 || fmt.Sprint(o[1]) != fmt.Sprint(login) || len(call.Outbound()) != len(want) {
+		t.Errorf("AddOutbound: %+v, %+v", o, call.Outbound())
 	}
 }
 

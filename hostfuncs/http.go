@@ -75,19 +75,15 @@ func (c *Call) refused(format string, args ...any) {
 	c.logger().Warn("request refused by the host's network policy", "store", c.Module, "reason", c.refusal)
 }
 
-// noteOutbound records one request into the fetch's note, when the
-// context carries one; host and path are redacted (a redirect may have
-// put a credential there).
-func (c *Call) noteOutbound(ctx context.Context, method string, u *url.URL, status int, creds []string, refused string) {
-	n := secret.NoteFrom(ctx)
-	if n == nil {
-		return
-	}
+// noteOutbound records one request into the call's outbound list
+// ([Call.Outbound]); host and path are redacted (a redirect may have put a
+// credential there).
+func (c *Call) noteOutbound(_ context.Context, method string, u *url.URL, status int, creds []string, refused string) {
 	o := secret.Outbound{Method: truncate(method, 16), Status: status, Credentials: creds, Refused: refused}
 	if u != nil {
 		o.Host, o.Path = c.scrub(u.Host), c.scrub(u.Path)
 	}
-	n.AddOutbound(o)
+	c.addOutbound(o)
 }
 
 // budget returns the requests one call may make, redirects included.

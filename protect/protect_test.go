@@ -154,7 +154,7 @@ func TestRetryHonoursRetryAfter(t *testing.T) {
 			w, _ := wrap(t, st, settings(), rec, nil)
 			st.FailNext("db", 2, memstore.Throttled(tc.retryAfter))
 			v, err := w.Get(ctx(t, 20*time.Second), secret.Request{Name: "db"})
-			if err != nil || v.RevealString() != planted {
+			if err != nil || v.Value.RevealString() != planted {
 				t.Fatalf("Get after throttling: %v", err)
 			}
 			if n := st.Count(memstore.Get); n != 3 {
@@ -264,7 +264,7 @@ func TestBreaker(t *testing.T) {
 		t.Fatalf("after a failed trial: err = %v; want the breaker open again", err)
 	}
 	clk.add(31 * time.Second)
-	if v, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"}); err != nil || v.RevealString() != planted {
+	if v, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"}); err != nil || v.Value.RevealString() != planted {
 		t.Fatalf("after recovery: %v", err)
 	}
 	if _, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"}); err != nil {
@@ -348,7 +348,7 @@ func TestBreakerOneTrial(t *testing.T) {
 	if err := <-trialDone; err == nil {
 		t.Fatal("the abandoned trial succeeded")
 	}
-	if v, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"}); err != nil || v.RevealString() != planted {
+	if v, err := w.Get(ctx(t, 10*time.Second), secret.Request{Name: "db"}); err != nil || v.Value.RevealString() != planted {
 		t.Fatalf("the next trial: %v", err)
 	}
 	// It succeeded: closed for everyone, concurrently.
@@ -468,8 +468,8 @@ func fmt_(err error) string {
 
 type plainStore struct{}
 
-func (plainStore) Get(context.Context, secret.Request) (secret.Value, error) {
-	return secret.StringValue("x"), nil
+func (plainStore) Get(context.Context, secret.Request) (secret.Result, error) {
+	return secret.Result{Value: secret.StringValue("x")}, nil
 }
 func (plainStore) Close() error { return nil }
 
@@ -504,7 +504,7 @@ func TestProbeFailuresDoNotOpenTheBreaker(t *testing.T) {
 				t.Errorf("%d probes reached the store; want %d (one per probe, no retries)", n, 3*s.Breaker.Threshold)
 			}
 			v, err := w.Get(ctx(t, 5*time.Second), secret.Request{Name: "db"})
-			if err != nil || v.RevealString() != planted {
+			if err != nil || v.Value.RevealString() != planted {
 				t.Fatalf("a fetch after %d failed probes: %v; want the value (probes must not open the breaker)", 3*s.Breaker.Threshold, err)
 			}
 		})
@@ -533,7 +533,7 @@ func TestProbeNeverTakesTheTrial(t *testing.T) {
 	if n := st.Count(memstore.CurrentVersion); n != probes {
 		t.Errorf("%d probes reached the store while the breaker was not closed", n-probes)
 	}
-	if v, err := w.Get(ctx(t, time.Second), secret.Request{Name: "db"}); err != nil || v.RevealString() != planted {
+	if v, err := w.Get(ctx(t, time.Second), secret.Request{Name: "db"}); err != nil || v.Value.RevealString() != planted {
 		t.Fatalf("the trial fetch: %v", err)
 	}
 	if _, err := w.(secret.Versioner).CurrentVersion(ctx(t, time.Second), secret.Request{Name: "db"}); err != nil {

@@ -77,11 +77,11 @@ func Wrap(name string, st secret.Store, s Settings, log *slog.Logger) secret.Sto
 // implemented, no permission on metadata) would otherwise open the breaker
 // for every fetch. While the breaker is open or half-open, a probe fails
 // fast and never takes the trial call, which is a fetch's to make.
-func (p *Store) CurrentVersion(ctx context.Context, req secret.Request) (string, error) {
+func (p *Store) CurrentVersion(ctx context.Context, req secret.Request) (secret.FetchInfo, error) {
 	if p.ver == nil {
-		return "", fmt.Errorf("store %q cannot report versions: %w", p.name, errors.ErrUnsupported)
+		return secret.FetchInfo{}, fmt.Errorf("store %q cannot report versions: %w", p.name, errors.ErrUnsupported)
 	}
-	var out string
+	var out secret.FetchInfo
 	err := p.do(ctx, p.probes, "version probe", func(ctx context.Context) (err error) {
 		out, err = p.ver.CurrentVersion(ctx, req)
 		return err
@@ -90,14 +90,34 @@ func (p *Store) CurrentVersion(ctx context.Context, req secret.Request) (string,
 }
 
 // Get fetches from the store under the rate limit, the in-flight bound,
-// retries and the breaker.
-func (p *Store) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
-	var out secret.Value
-	err := p.do(ctx, p.fetches, "fetch", func(ctx context.Context) (err error) {
-		out, err = p.inner.Get(ctx, req)
+// retries and the breaker. Its Result is the last attempt's, counting the
+// upstream calls and outbound requests of every attempt (see [retried]).
+func (p *Store) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
+	var out secret.Result
+	err := p.do(ctx, p.fetches, "fetch", func(ctx context.Context) error {
+		r, err := p.inner.Get(ctx, req)
+		out = retried(out, r)
 		return err
 	})
 	return out, err
+}
+
+// retried is the Result of a fetch whose earlier attempts answered prev
+// and whose last answered last: last's value, version and detail (prev's
+// version when last says none), with the upstream calls and outbound
+// requests of both, and either's refused version.
+func retried(prev, last secret.Result) secret.Result {
+	last.Upstream += prev.Upstream
+	if len(prev.Outbound) > 0 {
+		last.Outbound = append(prev.Outbound, last.Outbound...)
+	}
+	if last.VersionRefused == nil {
+		last.VersionRefused = prev.VersionRefused
+	}
+	if last.Version() == "" && prev.Version() != "" {
+		last.SetVersion(prev.Version())
+	}
+	return last
 }
 
 // Close closes the store.

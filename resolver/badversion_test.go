@@ -15,15 +15,16 @@ import (
 // its fetches and its probes, as a compromised or buggy store would.
 type badVersionStore struct{ version string }
 
-func (s badVersionStore) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
-	if n := secret.NoteFrom(ctx); n != nil {
-		n.SetVersion(s.version)
-	}
-	return secret.StringValue("value-of-" + req.Name), nil
+func (s badVersionStore) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
+	r := secret.Result{Value: secret.StringValue("value-of-" + req.Name)}
+	r.SetVersion(s.version)
+	return r, nil
 }
 
-func (s badVersionStore) CurrentVersion(context.Context, secret.Request) (string, error) {
-	return s.version, nil
+func (s badVersionStore) CurrentVersion(context.Context, secret.Request) (secret.FetchInfo, error) {
+	var info secret.FetchInfo
+	info.SetVersion(s.version)
+	return info, nil
 }
 
 func (badVersionStore) Close() error { return nil }

@@ -16,7 +16,7 @@ import (
 // Description.Key that says so.
 type foldedStore struct{ *memStore }
 
-func (f foldedStore) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+func (f foldedStore) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
 	req.Name = strings.ToLower(req.Name)
 	return f.memStore.Get(ctx, req)
 }

@@ -20,7 +20,7 @@ import (
 // that folds case, an env variable, pool counters.
 type fullStore struct{ *memStore }
 
-func (f fullStore) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+func (f fullStore) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
 	req.Name = strings.ToLower(req.Name)
 	return f.memStore.Get(ctx, req)
 }

@@ -37,9 +37,11 @@ type FetchEvent struct {
 	// Err is nil on success. Kind classifies it ([ErrorKind]).
 	Err  error
 	Kind string
-	// Note is what the store stack recorded (cache status, upstream calls,
-	// a Wasm module's outbound requests).
-	Note *secret.FetchNote
+	// Info is what the store stack learned while answering (the version,
+	// cache status, upstream calls, a Wasm module's outbound requests),
+	// also when the fetch failed. The resolver always sets it; nil says
+	// the event carries none.
+	Info *secret.FetchInfo
 }
 
 // ResolutionEvent describes one resolution or check of a workflow.

@@ -32,16 +32,15 @@ func (r *recorder) Resolved(_ context.Context, ev resolver.ResolutionEvent) erro
 
 type noteStore struct{ vals map[string]string }
 
-func (s noteStore) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
-	if n := secret.NoteFrom(ctx); n != nil {
-		n.AddUpstream()
-		n.SetVersion("v-" + req.Name)
-	}
+func (s noteStore) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
+	r := secret.Result{FetchInfo: secret.FetchInfo{Upstream: 1}}
+	r.SetVersion("v-" + req.Name)
 	v, ok := s.vals[req.Name]
 	if !ok {
-		return secret.Value{}, secret.ErrNotFound
+		return r, secret.ErrNotFound
 	}
-	return secret.StringValue(v), nil
+	r.Value = secret.StringValue(v)
+	return r, nil
 }
 
 func (noteStore) Close() error { return nil }
@@ -74,8 +73,8 @@ func TestObserverSeesEveryFetchOnceAndTheResolution(t *testing.T) {
 	if len(ev.Fields) != 2 || ev.Keys[0] != "u" || ev.Keys[1] != "p" {
 		t.Errorf("fields %v keys %v, want [user pass] [u p]", ev.Fields, ev.Keys)
 	}
-	if ev.Note == nil || ev.Note.Upstream() != 1 {
-		t.Errorf("the store's note did not reach the observer: %+v", ev.Note)
+	if ev.Info == nil || ev.Info.Upstream != 1 {
+		t.Errorf("what the store learned did not reach the observer: %+v", ev.Info)
 	}
 	if len(rec.resolved) != 1 || rec.resolved[0].Err != nil || rec.resolved[0].Fields != 3 {
 		t.Errorf("resolution events = %+v", rec.resolved)
@@ -96,6 +95,10 @@ func TestObserverSeesEveryFetchOnceAndTheResolution(t *testing.T) {
 	last := rec.fetches[len(rec.fetches)-1]
 	if last.Kind != "not_found" {
 		t.Errorf("kind = %q, want not_found", last.Kind)
+	}
+	// What the store learned reaches the observer beside the error.
+	if last.Info == nil || last.Info.Upstream != 1 || last.Info.Version() != "v-nope" {
+		t.Errorf("a failed fetch's info = %+v, want the store's call and version", last.Info)
 	}
 	if got := rec.resolved[len(rec.resolved)-1]; len(got.Failed) != 1 || got.Failed[0] != "x" || got.Kind != "not_found" {
 		t.Errorf("failed resolution event = %+v", got)

@@ -15,9 +15,9 @@ import (
 
 type countingStore struct{ n atomic.Int64 }
 
-func (s *countingStore) Get(context.Context, secret.Request) (secret.Value, error) {
+func (s *countingStore) Get(context.Context, secret.Request) (secret.Result, error) {
 	s.n.Add(1)
-	return secret.StringValue("v"), nil
+	return secret.Result{Value: secret.StringValue("v")}, nil
 }
 
 func (s *countingStore) Close() error { return nil }

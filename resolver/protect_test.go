@@ -18,9 +18,9 @@ import (
 // downStore is always unavailable and counts its calls.
 type downStore struct{ calls atomic.Int32 }
 
-func (d *downStore) Get(context.Context, secret.Request) (secret.Value, error) {
+func (d *downStore) Get(context.Context, secret.Request) (secret.Result, error) {
 	d.calls.Add(1)
-	return secret.Value{}, fmt.Errorf("backend down: %w", secret.ErrUnavailable)
+	return secret.Result{}, fmt.Errorf("backend down: %w", secret.ErrUnavailable)
 }
 func (d *downStore) Close() error { return nil }
 
@@ -65,12 +65,12 @@ type flakyStore struct {
 	calls   atomic.Int32
 }
 
-func (f *flakyStore) Get(context.Context, secret.Request) (secret.Value, error) {
+func (f *flakyStore) Get(context.Context, secret.Request) (secret.Result, error) {
 	f.calls.Add(1)
 	if f.failing.Load() {
-		return secret.Value{}, fmt.Errorf("backend down: %w", secret.ErrUnavailable)
+		return secret.Result{}, fmt.Errorf("backend down: %w", secret.ErrUnavailable)
 	}
-	return secret.StringValue("stale-planted-v1"), nil
+	return secret.Result{Value: secret.StringValue("stale-planted-v1")}, nil
 }
 func (f *flakyStore) Close() error { return nil }
 

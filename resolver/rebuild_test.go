@@ -21,8 +21,8 @@ type rebuildStore struct {
 	value string
 }
 
-func (s *rebuildStore) Get(context.Context, secret.Request) (secret.Value, error) {
-	return secret.StringValue(s.value), nil
+func (s *rebuildStore) Get(context.Context, secret.Request) (secret.Result, error) {
+	return secret.Result{Value: secret.StringValue(s.value)}, nil
 }
 
 func (s *rebuildStore) Close() error {

@@ -328,8 +328,8 @@ func (b *boundStore) secretID(req secret.Request) string {
 
 type fetchResult struct {
 	val  secret.Value
-	ver  string // the version the store said it answered with, if it did
-	det  secret.VersionDetail
+	ver  string                // the version the store said it answered with, if it did
+	det  *secret.VersionDetail // nil: the store said nothing
 	err  error
 	doc  *document // parsed on first key look-up
 	done bool
@@ -429,7 +429,11 @@ func (r *Resolver) run(ctx context.Context, workflow string, plan *Plan) (*Resul
 			val, err := lookup(fr, step.Ref.Key)
 			switch {
 			case err == nil:
-				res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: val, Ref: step.Ref, Secret: true, Version: fr.ver, Detail: fr.det})
+				r := Resolved{Name: step.Field, Env: step.Env, Value: val, Ref: step.Ref, Secret: true, Version: fr.ver}
+				if fr.det != nil {
+					r.Detail = *fr.det
+				}
+				res.Fields = append(res.Fields, r)
 			case errors.Is(err, secret.ErrNotFound) && step.Ref.HasDefault:
 				res.Fields = append(res.Fields, Resolved{Name: step.Field, Env: step.Env, Value: secret.StringValue(step.Ref.Default), Ref: step.Ref, Defaulted: true})
 				st.Outcome = Defaulted
@@ -470,9 +474,9 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 	// resolution costs what its look-ups cost.
 	misses := order[:0:0]
 	for _, k := range order {
-		if val, note, ok := r.lookupOne(ctx, workflow, plan, k, reqs[k]); ok {
+		if res, ok := r.lookupOne(ctx, workflow, plan, k, reqs[k]); ok {
 			fr := results[k]
-			fr.val, fr.ver, fr.det, fr.done = val, note.Version(), note.Detail(), true
+			fr.val, fr.ver, fr.det, fr.done = res.Value, res.Version(), res.Detail, true
 			continue
 		}
 		misses = append(misses, k)
@@ -485,7 +489,7 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 		k   fetchKey
 		val secret.Value
 		ver string
-		det secret.VersionDetail
+		det *secret.VersionDetail
 		err error
 	}
 	ch := make(chan done, len(order))
@@ -501,20 +505,18 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 			go func(k fetchKey) {
 				defer func() { <-sem }()
 				start := time.Now()
-				note := &secret.FetchNote{}
-				fctx := secret.WithFetchNote(ctx, note)
 				req := reqs[k]
-				val, err := r.fetchOne(fctx, k.store, req)
+				res, err := r.fetchOne(ctx, k.store, req)
 				took := time.Since(start)
 				r.log.DebugContext(ctx, "fetched secret", "store", k.store, "secret", req.Name,
 					"version", req.Version, "duration", took, "ok", err == nil)
-				if bad := note.VersionRefused(); bad != nil {
+				if bad := res.VersionRefused; bad != nil {
 					r.log.WarnContext(ctx, "the store answered a version that breaks the rules; it was not used", "store", k.store, "secret", req.Name, "error", bad)
 				}
 				if r.obs != nil {
-					r.observeFetch(ctx, workflow, plan, k, req, start, took, note, err)
+					r.observeFetch(ctx, workflow, plan, k, req, start, took, res.FetchInfo, err)
 				}
-				ch <- done{k: k, val: val, ver: note.Version(), det: note.Detail(), err: err}
+				ch <- done{k: k, val: res.Value, ver: res.Version(), det: res.Detail, err: err}
 			}(k)
 		}
 	}()
@@ -558,10 +560,10 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 }
 
 // observeFetch tells the observer about one fetch and the fields it feeds.
-func (r *Resolver) observeFetch(ctx context.Context, workflow string, plan *Plan, k fetchKey, req secret.Request, start time.Time, took time.Duration, note *secret.FetchNote, err error) {
+func (r *Resolver) observeFetch(ctx context.Context, workflow string, plan *Plan, k fetchKey, req secret.Request, start time.Time, took time.Duration, info secret.FetchInfo, err error) {
 	caller, _ := secret.CallerFrom(ctx)
 	ev := FetchEvent{Caller: caller, Workflow: workflow, Store: k.store, StoreType: r.stores[k.store].typ,
-		Request: req, Start: start, Took: took, Err: err, Kind: ErrorKind(err), Note: note}
+		Request: req, Start: start, Took: took, Err: err, Kind: ErrorKind(err), Info: &info}
 	for _, s := range plan.Steps {
 		if s.Ref != nil && s.key() == k {
 			ev.Fields = append(ev.Fields, s.Field)
@@ -575,31 +577,30 @@ func (r *Resolver) observeFetch(ctx context.Context, workflow string, plan *Plan
 // value, telling the observer as a fetch would, and reports whether it
 // did. It is used only when the cache is the outermost layer of the store:
 // a layer in front of it (policy) must see every request.
-func (r *Resolver) lookupOne(ctx context.Context, workflow string, plan *Plan, k fetchKey, req secret.Request) (secret.Value, *secret.FetchNote, bool) {
+func (r *Resolver) lookupOne(ctx context.Context, workflow string, plan *Plan, k fetchKey, req secret.Request) (secret.Result, bool) {
 	b := r.stores[k.store]
 	if b.cache == nil || b.store != secret.Store(b.cache) {
-		return secret.Value{}, nil, false
+		return secret.Result{}, false
 	}
 	start := time.Now()
-	note := &secret.FetchNote{}
-	val, ok := b.cache.Lookup(secret.WithFetchNote(ctx, note), req)
+	res, ok := b.cache.Lookup(ctx, req)
 	if !ok {
-		return secret.Value{}, nil, false
+		return secret.Result{}, false
 	}
 	took := time.Since(start)
 	r.log.DebugContext(ctx, "fetched secret", "store", k.store, "secret", req.Name,
 		"version", req.Version, "duration", took, "ok", true, "cache", "hit")
 	if r.obs != nil {
-		r.observeFetch(ctx, workflow, plan, k, req, start, took, note, nil)
+		r.observeFetch(ctx, workflow, plan, k, req, start, took, res.FetchInfo, nil)
 	}
-	return val, note, true
+	return res, true
 }
 
 // fetchOne fetches req from store. (Cache hits are answered by lookupOne
 // instead: a check added here belongs there too.)
-func (r *Resolver) fetchOne(ctx context.Context, store string, req secret.Request) (v secret.Value, err error) {
+func (r *Resolver) fetchOne(ctx context.Context, store string, req secret.Request) (res secret.Result, err error) {
 	if err := ctx.Err(); err != nil {
-		return secret.Value{}, err
+		return secret.Result{}, err
 	}
 	defer func() {
 		// A store bug must not take the agent down. The panic value is not

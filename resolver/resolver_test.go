@@ -27,7 +27,7 @@ type memStore struct {
 	seen    map[secret.Request]int
 }
 
-func (m *memStore) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+func (m *memStore) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
 	m.calls.Add(1)
 	n := m.running.Add(1)
 	defer m.running.Add(-1)
@@ -50,20 +50,20 @@ func (m *memStore) Get(ctx context.Context, req secret.Request) (secret.Value, e
 		select {
 		case <-time.After(m.delay):
 		case <-ctx.Done():
-			return secret.Value{}, fmt.Errorf("mem: gave up on %q: %w", req.Name, ctx.Err())
+			return secret.Result{}, fmt.Errorf("mem: gave up on %q: %w", req.Name, ctx.Err())
 		}
 	}
 	if req.Name == "panic" {
 		panic("boom planted-panic-value")
 	}
 	if req.Name == "denied" {
-		return secret.Value{}, fmt.Errorf("mem: %q: %w", req.Name, secret.ErrPermissionDenied)
+		return secret.Result{}, fmt.Errorf("mem: %q: %w", req.Name, secret.ErrPermissionDenied)
 	}
 	v, ok := m.data[req.Name+"@"+req.Version]
 	if !ok {
-		return secret.Value{}, fmt.Errorf("mem: %q: %w", req.Name, secret.ErrNotFound)
+		return secret.Result{}, fmt.Errorf("mem: %q: %w", req.Name, secret.ErrNotFound)
 	}
-	return secret.StringValue(v), nil
+	return secret.Result{Value: secret.StringValue(v)}, nil
 }
 
 func (m *memStore) Close() error { return nil }

@@ -98,17 +98,17 @@ func (r *Resolver) probe(ctx context.Context, plan *Plan) Versions {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			v, err := p.ver.CurrentVersion(ctx, p.req)
+			info, err := p.ver.CurrentVersion(ctx, p.req)
+			v := info.Version()
 			mu.Lock()
 			defer mu.Unlock()
-			if err == nil && v != "" {
-				// A probe's answer is store output like a fetch's version:
-				// checked before anything keeps or compares it.
-				if bad := secret.CheckVersion(v); bad != nil {
-					out.Unprobed++
-					r.log.WarnContext(ctx, "version probe answered a version that breaks the rules; the secret will be fetched", "store", p.k.store, "secret", p.req.Name, "error", bad)
-					return
-				}
+			// A probe's answer is store output like a fetch's version:
+			// checked (FetchInfo.SetVersion) before anything keeps or
+			// compares it.
+			if bad := info.VersionRefused; err == nil && v == "" && bad != nil {
+				out.Unprobed++
+				r.log.WarnContext(ctx, "version probe answered a version that breaks the rules; the secret will be fetched", "store", p.k.store, "secret", p.req.Name, "error", bad)
+				return
 			}
 			if err != nil || v == "" {
 				out.Unprobed++

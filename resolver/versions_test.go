@@ -16,25 +16,29 @@ type versionedStore struct {
 	failProbesWith error
 }
 
-func (v *versionedStore) Get(_ context.Context, req secret.Request) (secret.Value, error) {
+func (v *versionedStore) Get(_ context.Context, req secret.Request) (secret.Result, error) {
 	v.gets.Add(1)
-	return secret.StringValue("value-of-" + req.Name), nil
+	return secret.Result{Value: secret.StringValue("value-of-" + req.Name)}, nil
 }
 
-func (v *versionedStore) CurrentVersion(_ context.Context, req secret.Request) (string, error) {
+func (v *versionedStore) CurrentVersion(_ context.Context, req secret.Request) (secret.FetchInfo, error) {
+	var info secret.FetchInfo
 	v.probes.Add(1)
 	if v.failProbesWith != nil {
-		return "", v.failProbesWith
+		return info, v.failProbesWith
 	}
-	return v.versions[req.Name], nil
+	if ver := v.versions[req.Name]; ver != "" {
+		info.SetVersion(ver)
+	}
+	return info, nil
 }
 
 func (v *versionedStore) Close() error { return nil }
 
 type unversionedStore struct{}
 
-func (unversionedStore) Get(context.Context, secret.Request) (secret.Value, error) {
-	return secret.StringValue("x"), nil
+func (unversionedStore) Get(context.Context, secret.Request) (secret.Result, error) {
+	return secret.Result{Value: secret.StringValue("x")}, nil
 }
 func (unversionedStore) Close() error { return nil }
 

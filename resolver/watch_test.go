@@ -32,27 +32,31 @@ func (m *mutableStore) Describe() secret.Description {
 	}}
 }
 
-func (m *mutableStore) Get(_ context.Context, req secret.Request) (secret.Value, error) {
+func (m *mutableStore) Get(_ context.Context, req secret.Request) (secret.Result, error) {
 	req.Name = strings.TrimPrefix(req.Name, "alias-")
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.gets[req.Name]++
 	v, ok := m.values[req.Name]
 	if !ok {
-		return secret.Value{}, secret.ErrNotFound
+		return secret.Result{}, secret.ErrNotFound
 	}
-	return secret.StringValue(v), nil
+	return secret.Result{Value: secret.StringValue(v)}, nil
 }
 
-func (m *mutableStore) CurrentVersion(_ context.Context, req secret.Request) (string, error) {
+func (m *mutableStore) CurrentVersion(_ context.Context, req secret.Request) (secret.FetchInfo, error) {
+	var info secret.FetchInfo
 	req.Name = strings.TrimPrefix(req.Name, "alias-")
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.probes[req.Name]++
 	if m.versions == nil {
-		return "", secret.ErrPermissionDenied
+		return info, secret.ErrPermissionDenied
 	}
-	return m.versions[req.Name], nil
+	if v := m.versions[req.Name]; v != "" {
+		info.SetVersion(v)
+	}
+	return info, nil
 }
 
 func (m *mutableStore) Close() error { return nil }

@@ -12,7 +12,7 @@
 //	})
 //	if err != nil { … }
 //	defer m.Close(ctx)
-//	v, err := m.Get(ctx, runtime.Request{Name: "db"})
+//	res, err := m.Get(ctx, runtime.Request{Name: "db"}) // res.Value, res.Version, res.Outbound
 //
 // [Inspect] reports a module's imports, exports, ABI version, size and
 // digest without running it (`latchkey module inspect`).

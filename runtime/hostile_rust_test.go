@@ -58,14 +58,13 @@ func TestRustVersionProbe(t *testing.T) {
 	if !m.CanVersion() {
 		t.Fatal("export_store!(T, versioned) exported no latchkey_version")
 	}
-	if v, err := m.Version(context.Background(), lkruntime.Request{Name: "db"}); err != nil || v != "v-db" {
-		t.Fatalf("Version = %q, %v", v, err)
+	if vr, err := m.Version(context.Background(), lkruntime.Request{Name: "db"}); err != nil || vr.Version != "v-db" {
+		t.Fatalf("Version = %q, %v", vr.Version, err)
 	}
 	for _, name := range []string{"db", "twice"} {
-		note := &secret.FetchNote{}
-		v, err := m.Get(secret.WithFetchNote(context.Background(), note), lkruntime.Request{Name: name})
-		if err != nil || v.RevealString() != "value of "+name || note.Version() != "v-"+name {
-			t.Fatalf("Get(%s) = %q, %v, version %q", name, v.RevealString(), err, note.Version())
+		v, err := m.Get(context.Background(), lkruntime.Request{Name: name})
+		if err != nil || v.Value.RevealString() != "value of "+name || v.Version != "v-"+name {
+			t.Fatalf("Get(%s) = %q, %v, version %q", name, v.Value.RevealString(), err, v.Version)
 		}
 	}
 	tests := []struct {
@@ -84,8 +83,8 @@ func TestRustVersionProbe(t *testing.T) {
 			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), `wasm module "version-rs": version "`+tc.name+`"`) || !strings.Contains(err.Error(), tc.msg) {
 				t.Fatalf("Version(%s) = %v; want %v naming the module, with %q", tc.name, err, tc.want, tc.msg)
 			}
-			if v, err := m.Version(context.Background(), lkruntime.Request{Name: "db"}); err != nil || v != "v-db" {
-				t.Fatalf("after it, Version = %q, %v", v, err)
+			if vr, err := m.Version(context.Background(), lkruntime.Request{Name: "db"}); err != nil || vr.Version != "v-db" {
+				t.Fatalf("after it, Version = %q, %v", vr.Version, err)
 			}
 		})
 	}

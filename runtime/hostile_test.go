@@ -38,8 +38,8 @@ func loadBytes(t *testing.T, name string, wasm []byte, opts lkruntime.Options) (
 func stillServes(t *testing.T, m *lkruntime.Module, req string, want string) {
 	t.Helper()
 	v, err := m.Get(context.Background(), lkruntime.Request{Name: req})
-	if err != nil || v.RevealString() != want {
-		t.Fatalf("after the hostile call, Get(%q) = %q, %v; want %q", req, v.RevealString(), err, want)
+	if err != nil || v.Value.RevealString() != want {
+		t.Fatalf("after the hostile call, Get(%q) = %q, %v; want %q", req, v.Value.RevealString(), err, want)
 	}
 }
 
@@ -201,7 +201,7 @@ func TestHostileAssembled(t *testing.T) {
 			if err != nil {
 				mustContain(t, "error", err.Error(), `"hostile-asm"`)
 			}
-			tc.check(t, v, err, m)
+			tc.check(t, v.Value, err, m)
 		})
 	}
 }
@@ -249,7 +249,7 @@ func TestWildPointers(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
-		got := v.Reveal()
+		got := v.Value.Reveal()
 		for i, c := range calls {
 			if status := int32(binary.LittleEndian.Uint32(got[4*i:])); status != c.want {
 				t.Errorf("%s: status %d, want %d", c.name, status, c.want)
@@ -444,7 +444,7 @@ func TestHostileHTTP(t *testing.T) {
 			m := load(t, behave(t), tc.opts)
 			v, err := m.Get(context.Background(), lkruntime.Request{Name: tc.req})
 			if tc.want == nil {
-				if err != nil || v.RevealString() != "net-planted-value" {
+				if err != nil || v.Value.RevealString() != "net-planted-value" {
 					t.Fatalf("Get = %v", err)
 				}
 				return
@@ -485,8 +485,8 @@ func TestConcurrentHostile(t *testing.T) {
 			}
 			want := fmt.Sprint("v", i)
 			v, err := m.Get(ctx, lkruntime.Request{Name: "value:" + want})
-			if err != nil || v.RevealString() != want {
-				t.Errorf("goroutine %d: %q, %v", i, v.RevealString(), err)
+			if err != nil || v.Value.RevealString() != want {
+				t.Errorf("goroutine %d: %q, %v", i, v.Value.RevealString(), err)
 			}
 		}()
 	}
@@ -591,13 +591,21 @@ func TestRefusalFlood(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the flooding call did not finish within its time limit: %v", err)
 			}
-			if n := binary.LittleEndian.Uint32(v.Reveal()); n != attempts {
+			if n := binary.LittleEndian.Uint32(v.Value.Reveal()); n != attempts {
 				t.Fatalf("the guest made %d attempts, want %d", n, attempts)
 			}
 			if logs.lines > hostfuncs.MaxRefusalLogs+4 {
 				t.Errorf("%d log lines for one call:\n%s", logs.lines, logs.head.String())
 			}
 			mustContain(t, "log", logs.head.String(), "store=flood", "not logged", "suppressed=")
+			// The call's outbound list is bounded too: past MaxOutbound
+			// requests are counted, not held.
+			if len(v.Outbound) == 0 || len(v.Outbound) > hostfuncs.MaxOutbound {
+				t.Errorf("%d outbound records for one call, want 1 to %d", len(v.Outbound), hostfuncs.MaxOutbound)
+			}
+			if tc.maxRequests > hostfuncs.MaxOutbound {
+				mustContain(t, "log", logs.head.String(), "unrecorded=")
+			}
 			if p := peak.Load(); p > 64<<20 {
 				t.Errorf("heap peaked at %d MiB during the flood", p>>20)
 			}

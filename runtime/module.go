@@ -350,28 +350,47 @@ func (m *Module) Warm(ctx context.Context, n int) error {
 	return nil
 }
 
+// Result is what one guest call answered. As [io.Reader.Read] returns n
+// with err, [Module.Get] and [Module.Version] return a Result beside an
+// error too: Value and Version are then empty, but Outbound still lists
+// the requests the module made (the refused ones are often why it failed).
+type Result struct {
+	// Value is the secret latchkey_get returned; empty for
+	// [Module.Version].
+	Value secret.Value
+	// Version is the version the guest recorded for the value with
+	// version_set (ABI 1.1), or the one latchkey_version returned: it
+	// passed the checks of [ErrBadVersion]. "" when the guest recorded
+	// none.
+	Version string
+	// Outbound lists the requests the module made through the host during
+	// the call, refused ones included, and the exchanges of brokered
+	// credentials they needed, in order: what an audit trail records of
+	// the call (never a query, a header value or a body).
+	Outbound []secret.Outbound
+}
+
 // Get fetches one secret through a pooled instance. Errors are [*Error]s
 // naming the module and the secret; a guest's typed error is a
 // [*GuestError] inside, and every error wraps a sentinel of package secret
 // (and ctx's error when ctx ended). The version the guest recorded for the
-// value (version_set, ABI 1.1), if any, goes to ctx's [secret.FetchNote];
-// one that holds the value or a bound credential fails the fetch with an
-// error wrapping [ErrBadVersion] (see checkVersion).
-func (m *Module) Get(ctx context.Context, req Request) (secret.Value, error) {
-	out, ver, err := m.call(ctx, req, false)
+// value (version_set, ABI 1.1), if any, is the Result's; one that holds
+// the value or a bound credential fails the fetch with an error wrapping
+// [ErrBadVersion] (see checkVersion).
+func (m *Module) Get(ctx context.Context, req Request) (Result, error) {
+	out, ver, outbound, err := m.call(ctx, req, false)
+	res := Result{Outbound: outbound}
 	if err != nil {
-		return secret.Value{}, err
+		return res, err
 	}
 	if ver != "" {
 		if err := m.checkVersion(ver, out); err != nil {
 			clear(out)
-			return secret.Value{}, m.versionError(getOp(req.Name), "version_set", err)
+			return res, m.versionError(getOp(req.Name), "version_set", err)
 		}
 	}
-	if n := secret.NoteFrom(ctx); n != nil && ver != "" {
-		n.SetVersion(ver)
-	}
-	return secret.NewValue(out), nil
+	res.Value, res.Version = secret.NewValue(out), ver
+	return res, nil
 }
 
 // CanVersion reports whether the module exports latchkey_version (ABI
@@ -390,30 +409,35 @@ var ErrNoVersion = fmt.Errorf("module does not export %s: %w", ExportVersion, er
 // fetch. A module without the export answers an error wrapping
 // [ErrNoVersion]; a missing secret is an error wrapping
 // [secret.ErrNotFound].
-func (m *Module) Version(ctx context.Context, req Request) (string, error) {
+//
+// The version is the Result's Version; its Value is empty.
+func (m *Module) Version(ctx context.Context, req Request) (Result, error) {
 	if !m.canVersion {
-		return "", &Error{Module: m.name, Op: versionOp(req.Name), Err: ErrNoVersion, Kind: secret.ErrUnavailable}
+		return Result{}, &Error{Module: m.name, Op: versionOp(req.Name), Err: ErrNoVersion, Kind: secret.ErrUnavailable}
 	}
-	out, _, err := m.call(ctx, req, true)
+	out, _, outbound, err := m.call(ctx, req, true)
+	res := Result{Outbound: outbound}
 	if err != nil {
-		return "", err
+		return res, err
 	}
 	v := string(out)
 	if err := m.checkVersion(v, nil); err != nil {
-		return "", m.versionError(versionOp(req.Name), ExportVersion, err)
+		return res, m.versionError(versionOp(req.Name), ExportVersion, err)
 	}
-	return v, nil
+	res.Version = v
+	return res, nil
 }
 
 // call runs one guest call: latchkey_get, or latchkey_version when
-// version. It returns the result and the version recorded with it.
-func (m *Module) call(ctx context.Context, req Request, version bool) ([]byte, string, error) {
+// version. It returns the result, the version recorded with it and the
+// requests made during the call (also beside an error).
+func (m *Module) call(ctx context.Context, req Request, version bool) (_ []byte, _ string, outbound []secret.Outbound, _ error) {
 	op, export := getOp(req.Name), ExportGet
 	if version {
 		op, export = versionOp(req.Name), ExportVersion
 	}
-	fail := func(kind, err error) ([]byte, string, error) {
-		return nil, "", &Error{Module: m.name, Op: op, Err: m.scrub(err), Kind: kind}
+	fail := func(kind, err error) ([]byte, string, []secret.Outbound, error) {
+		return nil, "", outbound, &Error{Module: m.name, Op: op, Err: m.scrub(err), Kind: kind}
 	}
 	if m.closed.Load() {
 		return fail(secret.ErrUnavailable, ErrClosed)
@@ -426,7 +450,7 @@ func (m *Module) call(ctx context.Context, req Request, version bool) ([]byte, s
 	}
 	in, err := m.acquire(ctx, op)
 	if err != nil {
-		return nil, "", m.scrub(err)
+		return nil, "", nil, m.scrub(err)
 	}
 	fn := in.get
 	if version {
@@ -458,6 +482,7 @@ func (m *Module) call(ctx context.Context, req Request, version bool) ([]byte, s
 	err = fn.CallWithStack(hostfuncs.WithCall(cctx, call), stack[:])
 	in.out.end()
 	call.Finish()
+	outbound = call.Outbound()
 	result, _ := call.Result()
 	if version {
 		result = nil // a version is no secret: nothing to blank out
@@ -503,7 +528,7 @@ func (m *Module) call(ctx context.Context, req Request, version bool) ([]byte, s
 	}
 	m.stats.calls.Add(1)
 	ver, _ := call.Version()
-	return out, ver, nil
+	return out, ver, outbound, nil
 }
 
 func versionOp(name string) string { return "version " + strconv.Quote(name) }

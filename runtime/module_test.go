@@ -45,8 +45,8 @@ func TestGet(t *testing.T) {
 				mustContain(t, "error", err.Error(), `"test-module"`, tc.req.Name)
 				return
 			}
-			if err != nil || v.RevealString() != tc.want {
-				t.Fatalf("Get(%+v) = %q, %v; want %q", tc.req, v.RevealString(), err, tc.want)
+			if err != nil || v.Value.RevealString() != tc.want {
+				t.Fatalf("Get(%+v) = %q, %v; want %q", tc.req, v.Value.RevealString(), err, tc.want)
 			}
 		})
 	}
@@ -94,7 +94,7 @@ func TestHTTPResponseSizes(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := pattern(tc.header) + "\n" + pattern(tc.body)
-			if got := v.Reveal(); !bytes.Equal(got, []byte(want)) {
+			if got := v.Value.Reveal(); !bytes.Equal(got, []byte(want)) {
 				t.Fatalf("got %d bytes, want %d (header %d, body %d)", len(got), len(want), tc.header, tc.body)
 			}
 		})

@@ -7,7 +7,6 @@ import (
 	"github.com/latchkey/latchkey/internal/logbuf"
 	w "github.com/latchkey/latchkey/internal/wasmtest"
 	lkruntime "github.com/latchkey/latchkey/runtime"
-	"github.com/latchkey/latchkey/secret"
 )
 
 // BenchmarkVersionCheck measures what the version check adds to a fetch:
@@ -37,8 +36,7 @@ func BenchmarkVersionCheck(b *testing.B) {
 			defer m.Close(context.Background())
 			ctx := context.Background()
 			for b.Loop() {
-				note := &secret.FetchNote{}
-				if _, err := m.Get(secret.WithFetchNote(ctx, note), lkruntime.Request{Name: "db"}); err != nil {
+				if _, err := m.Get(ctx, lkruntime.Request{Name: "db"}); err != nil {
 					b.Fatal(err)
 				}
 			}

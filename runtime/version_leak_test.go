@@ -103,16 +103,16 @@ func TestVersionCarriesNoSecret(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			note := &secret.FetchNote{}
-			v, err := m.Get(secret.WithFetchNote(context.Background(), note), lkruntime.Request{Name: "db"})
+			v, err := m.Get(context.Background(), lkruntime.Request{Name: "db"})
+			note := v
 			if tc.rule == "" { // a legitimate version
-				if err != nil || note.Version() != tc.version {
-					t.Fatalf("Get = %v, version %q; want %q", err, note.Version(), tc.version)
+				if err != nil || note.Version != tc.version {
+					t.Fatalf("Get = %v, version %q; want %q", err, note.Version, tc.version)
 				}
 				return
 			}
 			if err == nil {
-				t.Fatalf("Get = %q with version %q: the version was not refused", v.RevealString(), note.Version())
+				t.Fatalf("Get = %q with version %q: the version was not refused", v.Value.RevealString(), note.Version)
 			}
 			if !errors.Is(err, lkruntime.ErrBadVersion) || !errors.Is(err, secret.ErrBadVersion) {
 				t.Errorf("error %v does not wrap ErrBadVersion", err)
@@ -123,7 +123,7 @@ func TestVersionCarriesNoSecret(t *testing.T) {
 					t.Errorf("error %q lacks %q", msg, want)
 				}
 			}
-			if note.Version() != "" {
+			if note.Version != "" {
 				t.Errorf("the refused version was recorded")
 			}
 			for what, text := range map[string]string{"error": msg, "log": logs.String()} {
@@ -163,7 +163,7 @@ func TestVersionProbeCarriesNoCredential(t *testing.T) {
 			}
 			got, err := m2.Version(context.Background(), lkruntime.Request{Name: "db"})
 			if err == nil || !errors.Is(err, secret.ErrBadVersion) {
-				t.Fatalf("Version = %q, %v; want ErrBadVersion", got, err)
+				t.Fatalf("Version = %q, %v; want ErrBadVersion", got.Version, err)
 			}
 			if msg := err.Error(); !strings.Contains(msg, `wasm module "leaky-probe": version "db": latchkey_version`) ||
 				!strings.Contains(msg, "credential tok") || w.FindLeak([]byte(msg), []byte(leakCred)) != "" || strings.Contains(msg, v) {
@@ -211,13 +211,13 @@ func TestVersionSetForgery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			note := &secret.FetchNote{}
-			v, err := m.Get(secret.WithFetchNote(context.Background(), note), lkruntime.Request{Name: "db"})
-			if err != nil || v.RevealString() != "value" {
-				t.Fatalf("Get = %q, %v (a trap means version_set did not answer %d)", v.RevealString(), err, tc.status)
+			v, err := m.Get(context.Background(), lkruntime.Request{Name: "db"})
+			note := v
+			if err != nil || v.Value.RevealString() != "value" {
+				t.Fatalf("Get = %q, %v (a trap means version_set did not answer %d)", v.Value.RevealString(), err, tc.status)
 			}
-			if note.Version() != "" {
-				t.Fatalf("recorded version %q", note.Version())
+			if note.Version != "" {
+				t.Fatalf("recorded version %q", note.Version)
 			}
 			out := logs.String()
 			if !strings.Contains(out, "version_set refused") || !strings.Contains(out, "module=forger") || !strings.Contains(out, tc.rule) {

@@ -59,17 +59,18 @@ func TestVersionExport(t *testing.T) {
 			t.Fatalf("Inspect: VersionProbe = %v, %v; want %v", info.VersionProbe, err, want)
 		}
 	}
-	v, err := m.Version(context.Background(), lkruntime.Request{Name: "db"})
+	vr, err := m.Version(context.Background(), lkruntime.Request{Name: "db"})
+	v := vr.Version
 	if err != nil || v != "v7" {
 		t.Fatalf("Version = %q, %v; want v7", v, err)
 	}
-	note := &secret.FetchNote{}
-	val, err := m.Get(secret.WithFetchNote(context.Background(), note), lkruntime.Request{Name: "db"})
-	if err != nil || val.RevealString() != "value" {
-		t.Fatalf("Get = %q, %v", val.RevealString(), err)
+	val, err := m.Get(context.Background(), lkruntime.Request{Name: "db"})
+	note := val
+	if err != nil || val.Value.RevealString() != "value" {
+		t.Fatalf("Get = %q, %v", val.Value.RevealString(), err)
 	}
-	if note.Version() != "v7" {
-		t.Fatalf("the fetch recorded version %q, want the v7 the guest set with version_set", note.Version())
+	if note.Version != "v7" {
+		t.Fatalf("the fetch recorded version %q, want the v7 the guest set with version_set", note.Version)
 	}
 }
 
@@ -128,7 +129,8 @@ func TestHostileVersionExport(t *testing.T) {
 				t.Fatal(err)
 			}
 			start := time.Now()
-			v, err := m.Version(context.Background(), lkruntime.Request{Name: "db"})
+			vr, err := m.Version(context.Background(), lkruntime.Request{Name: "db"})
+			v := vr.Version
 			if took := time.Since(start); took > 5*time.Second {
 				t.Fatalf("Version took %v", took)
 			}
@@ -168,12 +170,12 @@ func TestVersionSetRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	note := &secret.FetchNote{}
-	if _, err := m.Get(secret.WithFetchNote(context.Background(), note), lkruntime.Request{Name: "db"}); err != nil {
+	note, err := m.Get(context.Background(), lkruntime.Request{Name: "db"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if note.Version() != "" {
-		t.Fatalf("recorded version %q after refusals", note.Version())
+	if note.Version != "" {
+		t.Fatalf("recorded version %q after refusals", note.Version)
 	}
 }
 
@@ -192,8 +194,8 @@ func TestVersionSharesTheBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, err := m.Version(context.Background(), lkruntime.Request{Name: "db"}); err != nil || v != "v1" {
-		t.Fatalf("Version = %q, %v (a trap means a request was not refused as expected)", v, err)
+	if vr, err := m.Version(context.Background(), lkruntime.Request{Name: "db"}); err != nil || vr.Version != "v1" {
+		t.Fatalf("Version = %q, %v (a trap means a request was not refused as expected)", vr.Version, err)
 	}
 }
 
@@ -224,19 +226,20 @@ func TestVersionLengthBoundary(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, err := m.Version(context.Background(), lkruntime.Request{Name: "db"})
+			vr, err := m.Version(context.Background(), lkruntime.Request{Name: "db"})
+			v := vr.Version
 			if n == 256 && (err != nil || v != long[:256]) {
 				t.Fatalf("a 256-byte version: %d bytes, %v", len(v), err)
 			}
 			if n == 257 && !errors.Is(err, lkruntime.ErrCrashed) {
 				t.Fatalf("a 257-byte version: %v, want ErrCrashed", err)
 			}
-			note := &secret.FetchNote{}
-			if _, err := m.Get(secret.WithFetchNote(context.Background(), note), lkruntime.Request{Name: "db"}); err != nil {
+			note, err := m.Get(context.Background(), lkruntime.Request{Name: "db"})
+			if err != nil {
 				t.Fatal(err)
 			}
-			if want := map[int]string{256: long[:256], 257: ""}[n]; note.Version() != want {
-				t.Fatalf("recorded a %d-byte version, want %d", len(note.Version()), len(want))
+			if want := map[int]string{256: long[:256], 257: ""}[n]; note.Version != want {
+				t.Fatalf("recorded a %d-byte version, want %d", len(note.Version), len(want))
 			}
 		})
 	}

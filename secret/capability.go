@@ -8,11 +8,15 @@ import "context"
 // cheapest metadata call, a Wasm module's optional export). Caches and
 // `--watch` use it so that an unchanged secret costs a metadata call.
 //
-// CurrentVersion returns an opaque string that changes whenever the value
-// req names changes; a missing secret is an error wrapping [ErrNotFound].
-// It may be called concurrently and must honour ctx.
+// CurrentVersion returns what the probe learned: the version, an opaque
+// string that changes whenever the value req names changes, recorded with
+// [FetchInfo.SetVersion] (so checked; [FetchInfo.Version] is "" when it was
+// refused), and the calls made to the backing service. As with Get, the
+// FetchInfo may carry what is known beside an error. A missing secret is an
+// error wrapping [ErrNotFound]. It may be called concurrently and must
+// honour ctx.
 type Versioner interface {
-	CurrentVersion(ctx context.Context, req Request) (string, error)
+	CurrentVersion(ctx context.Context, req Request) (FetchInfo, error)
 }
 
 // Unwrapper is implemented by a [Store] that wraps another: a decorator

@@ -10,8 +10,10 @@ import (
 // capability to it (keyed describes itself with a Key).
 type base struct{}
 
-func (base) Get(context.Context, Request) (Value, error) { return StringValue("x"), nil }
-func (base) Close() error                                { return nil }
+func (base) Get(context.Context, Request) (Result, error) {
+	return Result{Value: StringValue("x")}, nil
+}
+func (base) Close() error { return nil }
 
 type keyed struct{ base }
 
@@ -21,20 +23,26 @@ func (keyed) Describe() Description {
 
 type versioned struct{ base }
 
-func (versioned) CurrentVersion(context.Context, Request) (string, error) { return "base", nil }
+func (versioned) CurrentVersion(context.Context, Request) (FetchInfo, error) {
+	var f FetchInfo
+	f.SetVersion("base")
+	return f, nil
+}
 
 // decorator forwards the data path, CurrentVersion included, as protect
 // and cache do; it declares no other capability.
 type decorator struct{ inner Store }
 
-func (d decorator) Get(ctx context.Context, req Request) (Value, error) { return d.inner.Get(ctx, req) }
-func (d decorator) Close() error                                        { return d.inner.Close() }
-func (d decorator) Unwrap() Store                                       { return d.inner }
-func (d decorator) CurrentVersion(ctx context.Context, req Request) (string, error) {
+func (d decorator) Get(ctx context.Context, req Request) (Result, error) {
+	return d.inner.Get(ctx, req)
+}
+func (d decorator) Close() error  { return d.inner.Close() }
+func (d decorator) Unwrap() Store { return d.inner }
+func (d decorator) CurrentVersion(ctx context.Context, req Request) (FetchInfo, error) {
 	if v, ok := VersionerOf(d.inner); ok {
 		return v.CurrentVersion(ctx, req)
 	}
-	return "", errors.ErrUnsupported
+	return FetchInfo{}, errors.ErrUnsupported
 }
 
 // opaque wraps without Unwrap: nothing beneath it is reachable.

@@ -13,8 +13,8 @@ import (
 // plain implements the data path only.
 type plain struct{}
 
-func (plain) Get(context.Context, secret.Request) (secret.Value, error) {
-	return secret.StringValue("x"), nil
+func (plain) Get(context.Context, secret.Request) (secret.Result, error) {
+	return secret.Result{Value: secret.StringValue("x")}, nil
 }
 func (plain) Close() error { return nil }
 

@@ -19,16 +19,20 @@ type Request struct {
 
 // Store fetches secrets from one configured backend.
 //
-// Get returns the secret's raw bytes: JSON key look-ups are done by the
-// caller, never by the store. A missing secret is an error wrapping
-// [ErrNotFound], never an empty value. Get must honour ctx's deadline and
-// cancellation, and its errors must never contain the secret's value.
+// Get returns the secret's raw bytes in [Result.Value]: JSON key look-ups
+// are done by the caller, never by the store. A missing secret is an error
+// wrapping [ErrNotFound], never an empty value. Get must honour ctx's
+// deadline and cancellation, and its errors must never contain the secret's
+// value. What the fetch learned besides the value (the version, calls to
+// the backing service) travels in the Result's [FetchInfo], also beside an
+// error (see [Result]); a store that learns nothing returns
+// Result{Value: v}.
 //
 // Get may be called concurrently from many goroutines. Close releases the
 // store's clients; no Get may start after Close. Close may be called while
 // a Get that ignored its context is still running (the resolver stops
 // waiting at the caller's deadline): that Get must then fail, not crash.
 type Store interface {
-	Get(ctx context.Context, req Request) (Value, error)
+	Get(ctx context.Context, req Request) (Result, error)
 	io.Closer
 }

@@ -42,16 +42,17 @@ func TestCheckVersion(t *testing.T) {
 	}
 }
 
-// TestFetchNoteRefusesVersions: a bad version never becomes the note's
-// version, which every layer downstream (audit, SM endpoint) reads.
-func TestFetchNoteRefusesVersions(t *testing.T) {
-	n := &FetchNote{}
+// TestFetchInfoRefusesVersions: a bad version never becomes the
+// FetchInfo's version, which every layer downstream (cache, audit, SM
+// endpoint) reads.
+func TestFetchInfoRefusesVersions(t *testing.T) {
+	var n FetchInfo
 	n.SetVersion("v1")
 	n.SetVersion("v2\n{\"forged\":true}")
 	if n.Version() != "v1" {
 		t.Fatalf("Version = %q after a refused one, want v1", n.Version())
 	}
-	if err := n.VersionRefused(); !errors.Is(err, ErrBadVersion) || strings.Contains(err.Error(), "forged") {
+	if err := n.VersionRefused; !errors.Is(err, ErrBadVersion) || strings.Contains(err.Error(), "forged") {
 		t.Fatalf("VersionRefused = %v, want ErrBadVersion without the version", err)
 	}
 }

@@ -87,12 +87,12 @@ func outcome(kind string) string {
 // Fetched implements [resolver.Observer].
 func (m *metrics) Fetched(ctx context.Context, ev resolver.FetchEvent) {
 	cache, upstream := "none", 0
-	if ev.Note != nil {
-		if c := ev.Note.Cache(); c != "" {
-			cache = string(c)
+	if n := ev.Info; n != nil {
+		if n.Cache != "" {
+			cache = string(n.Cache)
 		}
-		upstream = ev.Note.Upstream()
-		if upstream == 0 && reachedStore(ev.Note.Cache()) {
+		upstream = n.Upstream
+		if upstream == 0 && reachedStore(n.Cache) {
 			upstream = 1 // the store counts none of its own
 		}
 	}

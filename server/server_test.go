@@ -39,26 +39,26 @@ type memStore struct {
 
 var memCalls sync.Map // store name → *atomic.Int64
 
-func (m *memStore) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+func (m *memStore) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
 	m.calls.Add(1)
 	if m.delay > 0 {
 		select {
 		case <-time.After(m.delay):
 		case <-ctx.Done():
-			return secret.Value{}, ctx.Err()
+			return secret.Result{}, ctx.Err()
 		}
 	}
 	if m.closed.Load() {
-		return secret.Value{}, fmt.Errorf("mem: closed while fetching: %w", secret.ErrUnavailable)
+		return secret.Result{}, fmt.Errorf("mem: closed while fetching: %w", secret.ErrUnavailable)
 	}
 	if req.Name == "denied" {
-		return secret.Value{}, fmt.Errorf("mem: %q: %w", req.Name, secret.ErrPermissionDenied)
+		return secret.Result{}, fmt.Errorf("mem: %q: %w", req.Name, secret.ErrPermissionDenied)
 	}
 	v, ok := m.values[req.Name]
 	if !ok {
-		return secret.Value{}, fmt.Errorf("mem: %q: %w", req.Name, secret.ErrNotFound)
+		return secret.Result{}, fmt.Errorf("mem: %q: %w", req.Name, secret.ErrNotFound)
 	}
-	return secret.StringValue(v), nil
+	return secret.Result{Value: secret.StringValue(v)}, nil
 }
 
 func (m *memStore) Close() error {

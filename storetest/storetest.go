@@ -116,14 +116,14 @@ func found(t *testing.T, fx *Fixture) {
 	if err != nil {
 		t.Fatalf("Get(%+v): %v", fx.Plain, err)
 	}
-	if !bytes.Equal(v.Reveal(), fx.PlainValue) {
-		t.Fatalf("Get(%+v) returned %d bytes, not the %d planted", fx.Plain, v.Len(), len(fx.PlainValue))
+	if !bytes.Equal(v.Value.Reveal(), fx.PlainValue) {
+		t.Fatalf("Get(%+v) returned %d bytes, not the %d planted", fx.Plain, v.Value.Len(), len(fx.PlainValue))
 	}
 	j, err := fx.Store.Get(ctx(t), fx.JSON)
 	if err != nil {
 		t.Fatalf("Get(%+v): %v", fx.JSON, err)
 	}
-	if !bytes.Equal(j.Reveal(), fx.JSONValue) {
+	if !bytes.Equal(j.Value.Reveal(), fx.JSONValue) {
 		t.Fatalf("Get(%+v) did not return the JSON document raw", fx.JSON)
 	}
 }
@@ -131,7 +131,10 @@ func found(t *testing.T, fx *Fixture) {
 func notFound(t *testing.T, fx *Fixture) {
 	v, err := fx.Store.Get(ctx(t), fx.Missing)
 	if err == nil {
-		t.Fatalf("Get(%+v) of a missing secret returned %d bytes and no error", fx.Missing, v.Len())
+		t.Fatalf("Get(%+v) of a missing secret returned %d bytes and no error", fx.Missing, v.Value.Len())
+	}
+	if v.Value.Len() != 0 {
+		t.Errorf("Get(%+v) of a missing secret returned %d bytes beside its error; a failed Get's Result holds no value", fx.Missing, v.Value.Len())
 	}
 	if !errors.Is(err, secret.ErrNotFound) {
 		t.Fatalf("Get(%+v) error does not wrap secret.ErrNotFound: %v", fx.Missing, err)
@@ -207,8 +210,8 @@ func binary(t *testing.T, fx *Fixture) {
 	if err != nil {
 		t.Fatalf("Get(%+v): %v", fx.Binary, err)
 	}
-	if !bytes.Equal(v.Reveal(), fx.BinaryValue) {
-		t.Fatalf("binary secret came back altered (%d bytes, want %d)", v.Len(), len(fx.BinaryValue))
+	if !bytes.Equal(v.Value.Reveal(), fx.BinaryValue) {
+		t.Fatalf("binary secret came back altered (%d bytes, want %d)", v.Value.Len(), len(fx.BinaryValue))
 	}
 }
 
@@ -261,7 +264,7 @@ func concurrent(t *testing.T, fx *Fixture) {
 				errs <- err
 				return
 			}
-			if !bytes.Equal(v.Reveal(), want) {
+			if !bytes.Equal(v.Value.Reveal(), want) {
 				errs <- fmt.Errorf("goroutine %d got the wrong value for %q", i, req.Name)
 			}
 		}()

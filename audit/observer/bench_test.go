@@ -14,8 +14,8 @@ import (
 
 type mapStore map[string]string
 
-func (m mapStore) Get(_ context.Context, req secret.Request) (secret.Value, error) {
-	return secret.StringValue(m[req.Name]), nil
+func (m mapStore) Get(_ context.Context, req secret.Request) (secret.Result, error) {
+	return secret.Result{Value: secret.StringValue(m[req.Name])}, nil
 }
 
 func (mapStore) Close() error { return nil }

@@ -35,14 +35,14 @@ func (o *Observer) Fetched(ctx context.Context, ev resolver.FetchEvent) {
 	if ev.Err != nil {
 		rec.Outcome = audit.OutcomeError
 	}
-	if n := ev.Note; n != nil {
-		if c := n.Cache(); c != secret.CacheNone {
-			rec.Cache = string(c)
+	if n := ev.Info; n != nil {
+		if n.Cache != secret.CacheNone {
+			rec.Cache = string(n.Cache)
 		}
-		up := n.Upstream()
+		up := n.Upstream
 		rec.Upstream = &up
 		rec.AnsweredVersion = n.Version()
-		for _, ob := range n.Outbound() {
+		for _, ob := range n.Outbound {
 			rec.Outbound = append(rec.Outbound, audit.OutboundOf(ob))
 		}
 	}

@@ -16,24 +16,21 @@ import (
 	"github.com/latchkey/latchkey/secret"
 )
 
-// TestRecords turns events into records: the note's cache status,
+// TestRecords turns events into records: the fetch info's cache status,
 // upstream count, answered version and outbound requests (query cut off),
 // refusals however deeply joined, and never an error's message.
 func TestRecords(t *testing.T) {
 	var buf bytes.Buffer
 	o := observer.New(audit.New(&buf, audit.Options{}))
-	note := &secret.FetchNote{}
-	note.SetCache(secret.CacheMiss)
-	note.AddUpstream()
-	note.AddUpstream()
+	note := &secret.FetchInfo{Cache: secret.CacheMiss, Upstream: 2,
+		Outbound: []secret.Outbound{{Method: "GET", Host: "vault:8200", Path: "/v1/kv/db?token=pl4nted-query", Status: 200, Credentials: []string{"vault_token"}}}}
 	note.SetVersion("v7")
-	note.AddOutbound(secret.Outbound{Method: "GET", Host: "vault:8200", Path: "/v1/kv/db?token=pl4nted-query", Status: 200, Credentials: []string{"vault_token"}})
 	ctx := audit.WithRequest(context.Background(), "0123456789abcdef")
 	caller := secret.Caller{Kind: secret.CallerUnix, UID: 1001, GID: 1001, PID: 42, Exe: "/usr/bin/etl"}
 	start := time.Now()
 	o.Fetched(ctx, resolver.FetchEvent{Caller: caller, Workflow: "w", Store: "v", StoreType: "wasm",
 		Request: secret.Request{Name: "db", Version: "7"}, Fields: []string{"u", "p"}, Keys: []string{"user", "pass"},
-		Start: start, Took: 1500 * time.Microsecond, Err: fmt.Errorf("module said pl4nted-message: %w", secret.ErrNotFound), Kind: "not_found", Note: note})
+		Start: start, Took: 1500 * time.Microsecond, Err: fmt.Errorf("module said pl4nted-message: %w", secret.ErrNotFound), Kind: "not_found", Info: note})
 	refusal := &policy.Refusal{Field: "a", Origin: "stores.v.secrets", Store: "v", Secret: "db/admin", Deny: &policy.Entry{Name: "db/admin*"}}
 	planErr := fmt.Errorf("workflow %q: %w", "w", errors.Join(errors.New("other problem"), fmt.Errorf("f: %w", refusal)))
 	if err := o.Resolved(ctx, resolver.ResolutionEvent{Caller: caller, Workflow: "w", Fields: 2, Start: start, Took: time.Millisecond,

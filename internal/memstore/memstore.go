@@ -103,19 +103,23 @@ func (s *Store) Count(m Method) int {
 
 // Get returns the version of req.Name that req.Version names (its current
 // one when empty).
-func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
 	v, _, err := s.lookup(ctx, Get, req)
 	if err != nil {
-		return secret.Value{}, err
+		return secret.Result{}, err
 	}
-	return secret.StringValue(v), nil
+	return secret.Result{Value: secret.StringValue(v)}, nil
 }
 
 // CurrentVersion returns the version of req.Name that req.Version names
 // (its current one when empty), without its value.
-func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (string, error) {
+func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (secret.FetchInfo, error) {
+	var info secret.FetchInfo
 	_, ver, err := s.lookup(ctx, CurrentVersion, req)
-	return ver, err
+	if err == nil {
+		info.SetVersion(ver)
+	}
+	return info, err
 }
 
 // Close marks the store closed: every later call fails.

@@ -56,15 +56,16 @@ func TestVersions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			req := secret.Request{Name: "db", Version: tc.version}
 			v, err := st.Get(ctx, req)
-			ver, verr := st.CurrentVersion(ctx, req)
+			info, verr := st.CurrentVersion(ctx, req)
+			ver := info.Version()
 			if tc.err != nil {
 				if !errors.Is(err, tc.err) || !errors.Is(verr, tc.err) {
 					t.Fatalf("Get: %v, CurrentVersion: %v; want %v", err, verr, tc.err)
 				}
 				return
 			}
-			if err != nil || verr != nil || v.RevealString() != tc.want || ver != tc.wantVersion {
-				t.Fatalf("got %d bytes, %q, %v, %v; want %q at %q", v.Len(), ver, err, verr, tc.want, tc.wantVersion)
+			if err != nil || verr != nil || v.Value.RevealString() != tc.want || ver != tc.wantVersion {
+				t.Fatalf("got %d bytes, %q, %v, %v; want %q at %q", v.Value.Len(), ver, err, verr, tc.want, tc.wantVersion)
 			}
 		})
 	}

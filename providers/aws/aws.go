@@ -176,19 +176,19 @@ func New(ctx context.Context, name string, opts Options) (*Store, error) {
 // partial ARN in the store's region. req.Version selects the version by
 // the rule of [SelectVersion]. SecretString and SecretBinary are both
 // returned as they are stored.
-func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
 	if s.closed.Load() {
-		return secret.Value{}, fmt.Errorf("aws store %q: used after Close: %w", s.name, secret.ErrUnavailable)
+		return secret.Result{}, fmt.Errorf("aws store %q: used after Close: %w", s.name, secret.ErrUnavailable)
 	}
 	if err := ctx.Err(); err != nil {
-		return secret.Value{}, fmt.Errorf("aws store %q: secret %q: %w", s.name, req.Name, err)
+		return secret.Result{}, fmt.Errorf("aws store %q: secret %q: %w", s.name, req.Name, err)
 	}
 	t, err := parseTarget(req.Name, req.Version)
 	if err != nil {
-		return secret.Value{}, badRequest(s.name, req.Name, "", err.Error())
+		return secret.Result{}, badRequest(s.name, req.Name, "", err.Error())
 	}
 	if t.region != "" && t.region != s.region {
-		return secret.Value{}, badRequest(s.name, req.Name, "", fmt.Sprintf(
+		return secret.Result{}, badRequest(s.name, req.Name, "", fmt.Sprintf(
 			"the ARN is in region %s but the store reads region %s; use a store configured with region: %s", t.region, s.region, t.region))
 	}
 	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(t.secretID)}
@@ -198,33 +198,35 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 	if t.stage != "" {
 		in.VersionStage = aws.String(t.stage)
 	}
-	out, err := s.client.GetSecretValue(ctx, in)
+	actx, attempts := countAttempts(ctx)
+	out, err := s.client.GetSecretValue(actx, in)
+	res := secret.Result{FetchInfo: secret.FetchInfo{Upstream: attempts.n}}
 	if err != nil {
 		err = s.classify(ctx, t, err)
 		s.log.DebugContext(ctx, "GetSecretValue failed", "secret", t.secretID, "version", t.describe(), "error", err)
-		return secret.Value{}, err
+		return res, err
 	}
 	if out.ARN != nil && out.Name != nil {
 		s.keys.learn(t.secretID, *out.ARN, *out.Name)
 	}
-	if n := secret.NoteFrom(ctx); n != nil {
-		if out.VersionId != nil {
-			n.SetVersion(*out.VersionId)
-		}
-		d := secret.VersionDetail{Name: aws.ToString(out.Name), ID: aws.ToString(out.ARN), Stages: out.VersionStages,
-			Created: aws.ToTime(out.CreatedDate), Stored: secret.StoredText}
-		if out.SecretString == nil {
-			d.Stored = secret.StoredBinary
-		}
-		n.SetDetail(d)
+	if out.VersionId != nil {
+		res.SetVersion(*out.VersionId)
 	}
+	d := &secret.VersionDetail{Name: aws.ToString(out.Name), ID: aws.ToString(out.ARN), Stages: out.VersionStages,
+		Created: aws.ToTime(out.CreatedDate), Stored: secret.StoredText}
+	if out.SecretString == nil {
+		d.Stored = secret.StoredBinary
+	}
+	res.Detail = d
 	switch {
 	case out.SecretString != nil:
-		return secret.StringValue(*out.SecretString), nil
+		res.Value = secret.StringValue(*out.SecretString)
+		return res, nil
 	case out.SecretBinary != nil:
-		return secret.NewValue(out.SecretBinary), nil
+		res.Value = secret.NewValue(out.SecretBinary)
+		return res, nil
 	}
-	return secret.Value{}, unavailable(s.name, t.secretID,
+	return res, unavailable(s.name, t.secretID,
 		errors.New("GetSecretValue answered with neither SecretString nor SecretBinary"))
 }
 

@@ -172,8 +172,8 @@ func TestAuthMethods(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Get: %v", err)
 			}
-			if v.RevealString() != jsonValue {
-				t.Fatalf("Get returned %d bytes, not the planted value", v.Len())
+			if v.Value.RevealString() != jsonValue {
+				t.Fatalf("Get returned %d bytes, not the planted value", v.Value.Len())
 			}
 			var assumes int
 			var issued string
@@ -268,7 +268,7 @@ func TestEndpointFromEnvironment(t *testing.T) {
 				t.Setenv(v, e.srv.URL)
 			}
 			st := build(t, tc.settings(e))
-			if v, err := st.Get(ctx(t), secret.Request{Name: "plain"}); err != nil || v.RevealString() != plainValue {
+			if v, err := st.Get(ctx(t), secret.Request{Name: "plain"}); err != nil || v.Value.RevealString() != plainValue {
 				t.Fatalf("Get through the environment's endpoint: %v", err)
 			}
 		})
@@ -307,7 +307,7 @@ func TestNamesAndVersions(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Get(%+v): %v", tc.req, err)
 			}
-			if v.RevealString() != tc.want {
+			if v.Value.RevealString() != tc.want {
 				t.Errorf("Get(%+v) returned the wrong version", tc.req)
 			}
 			calls := e.srv.Calls()
@@ -493,7 +493,7 @@ func TestRetrySucceeds(t *testing.T) {
 	e.srv.FailNext("plain", 1, awstest.InternalServiceError)
 	st := build(t, e.settings("max_attempts", 3))
 	v, err := st.Get(ctx(t), secret.Request{Name: "plain"})
-	if err != nil || v.RevealString() != plainValue {
+	if err != nil || v.Value.RevealString() != plainValue {
 		t.Fatalf("Get after one 500: %v", err)
 	}
 	var statuses []int

@@ -90,7 +90,7 @@ func TestCachedSpellings(t *testing.T) {
 		{Name: "svc/db", Version: "AWSCURRENT"}, {Name: arn, Version: "stage:AWSCURRENT"},
 	} {
 		v, err := c.Get(ctx(t), req)
-		if err != nil || v.RevealString() != "planted-db-password" {
+		if err != nil || v.Value.RevealString() != "planted-db-password" {
 			t.Fatalf("Get(%+v): %v", req, err)
 		}
 	}
@@ -208,10 +208,10 @@ func TestCacheWhenDown(t *testing.T) {
 
 	e.srv.FailNext("svc/db", 1000, awstest.InternalServiceError)
 	advance(time.Minute + 5*time.Minute) // 5 min past the renewed TTL
-	note := &secret.FetchNote{}
-	v, err := c.Get(secret.WithFetchNote(ctx(t), note), req)
-	if err != nil || v.RevealString() != "planted-db-password" || note.Cache() != secret.CacheStale {
-		t.Fatalf("down, within max_stale: %v, status %q", err, note.Cache())
+	v, err := c.Get(ctx(t), req)
+	note := v.FetchInfo
+	if err != nil || v.Value.RevealString() != "planted-db-password" || note.Cache != secret.CacheStale {
+		t.Fatalf("down, within max_stale: %v, status %q", err, note.Cache)
 	}
 	advance(6 * time.Minute) // 11 min past
 	_, err = c.Get(ctx(t), req)

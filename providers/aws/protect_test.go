@@ -71,7 +71,7 @@ func TestProtectRetries(t *testing.T) {
 	t.Run("ThrottlingException", func(t *testing.T) {
 		srv, w := protectedStore(t)
 		srv.FailNext("db", 2, awstest.ThrottlingException)
-		if v, err := w.Get(ctx(t), secret.Request{Name: "db"}); err != nil || v.RevealString() != protectPlanted {
+		if v, err := w.Get(ctx(t), secret.Request{Name: "db"}); err != nil || v.Value.RevealString() != protectPlanted {
 			t.Fatalf("Get after throttling: %v", err)
 		}
 		if n := srv.Count("GetSecretValue"); n != 3 {

@@ -20,29 +20,33 @@ import (
 // version holds it. The identity needs secretsmanager:DescribeSecret on the
 // secret; without it the error wraps [secret.ErrPermissionDenied] and a
 // caller falls back to fetching.
-func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (string, error) {
+func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (secret.FetchInfo, error) {
+	var info secret.FetchInfo
 	if s.closed.Load() {
-		return "", fmt.Errorf("aws store %q: used after Close: %w", s.name, secret.ErrUnavailable)
+		return info, fmt.Errorf("aws store %q: used after Close: %w", s.name, secret.ErrUnavailable)
 	}
 	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("aws store %q: secret %q: %w", s.name, req.Name, err)
+		return info, fmt.Errorf("aws store %q: secret %q: %w", s.name, req.Name, err)
 	}
 	t, err := parseTarget(req.Name, req.Version)
 	if err != nil {
-		return "", badRequest(s.name, req.Name, "", err.Error())
+		return info, badRequest(s.name, req.Name, "", err.Error())
 	}
 	if t.region != "" && t.region != s.region {
-		return "", badRequest(s.name, req.Name, "", fmt.Sprintf(
+		return info, badRequest(s.name, req.Name, "", fmt.Sprintf(
 			"the ARN is in region %s but the store reads region %s; use a store configured with region: %s", t.region, s.region, t.region))
 	}
 	if t.id != "" {
-		return t.id, nil
+		info.SetVersion(t.id)
+		return info, nil
 	}
-	out, err := s.client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(t.secretID)})
+	actx, attempts := countAttempts(ctx)
+	out, err := s.client.DescribeSecret(actx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(t.secretID)})
+	info.Upstream = attempts.n
 	if err != nil {
 		err = s.classify(ctx, t, err)
 		s.log.DebugContext(ctx, "DescribeSecret failed", "secret", t.secretID, "error", err)
-		return "", err
+		return info, err
 	}
 	stage := t.stage
 	if stage == "" {
@@ -55,24 +59,37 @@ func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (string,
 	sort.Strings(ids) // a label is on one version; sorted for a stable answer all the same
 	for _, id := range ids {
 		if slices.Contains(out.VersionIdsToStages[id], stage) {
-			if n := secret.NoteFrom(ctx); n != nil {
-				n.SetVersion(id)
-			}
-			return id, nil
+			info.SetVersion(id)
+			return info, nil
 		}
 	}
-	return "", notFound(s.name, t.secretID, s.region, t.describe(),
+	return info, notFound(s.name, t.secretID, s.region, t.describe(),
 		"no version of the secret holds staging label "+stage)
 }
 
+// attempts counts the attempts the SDK makes for one call, retries
+// included, for the call's [secret.FetchInfo.Upstream].
+type attempts struct{ n int }
+
+type attemptsKey struct{}
+
+// countAttempts returns a copy of ctx under which noteAttempts counts the
+// SDK's attempts into the returned counter: the SDK hands its middleware
+// nothing but the context. The SDK makes a call's attempts one after the
+// other on the caller's goroutine, so the counter needs no lock.
+func countAttempts(ctx context.Context) (context.Context, *attempts) {
+	a := &attempts{}
+	return context.WithValue(ctx, attemptsKey{}, a), a
+}
+
 // noteAttempts counts every attempt the SDK makes (retries included) into
-// the fetch's [secret.FetchNote], when the context carries one. It runs in
-// the finalize step after the retryer, so once per attempt.
+// the call's counter (countAttempts), when its context carries one. It
+// runs in the finalize step after the retryer, so once per attempt.
 func noteAttempts(stack *middleware.Stack) error {
-	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("LatchkeyFetchNote",
+	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("LatchkeyAttempts",
 		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-			if n := secret.NoteFrom(ctx); n != nil {
-				n.AddUpstream()
+			if a, ok := ctx.Value(attemptsKey{}).(*attempts); ok {
+				a.n++
 			}
 			return next.HandleFinalize(ctx, in)
 		}), middleware.After)

@@ -16,7 +16,8 @@ func TestCurrentVersion(t *testing.T) {
 	st := build(t, e.settings())
 	first := e.srv.PutString("rotating", "v1-planted-0001")
 
-	got, err := st.CurrentVersion(ctx(t), secret.Request{Name: "rotating"})
+	gotInfo, err := st.CurrentVersion(ctx(t), secret.Request{Name: "rotating"})
+	got := gotInfo.Version()
 	if err != nil || got != first {
 		t.Fatalf("CurrentVersion = %q, %v; want %q", got, err, first)
 	}
@@ -43,7 +44,8 @@ func TestCurrentVersion(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			before := e.srv.Count("DescribeSecret")
-			got, err := st.CurrentVersion(ctx(t), tc.req)
+			gotInfo, err := st.CurrentVersion(ctx(t), tc.req)
+			got := gotInfo.Version()
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
 					t.Fatalf("err = %v; want %v", err, tc.wantErr)
@@ -72,24 +74,31 @@ func TestCurrentVersionDenied(t *testing.T) {
 	mustContain(t, err, "DescribeSecret", "plain")
 }
 
-func TestFetchNoteCountsAttempts(t *testing.T) {
+// TestResultCountsAttempts: a fetch's and a probe's results count the
+// SDK's attempts, retries included, also beside an error.
+func TestResultCountsAttempts(t *testing.T) {
 	e := start(t)
 	st := build(t, e.settings("max_attempts", 3))
 	e.srv.FailNext("plain", 1, awstest.InternalServiceError)
-	note := &secret.FetchNote{}
-	if _, err := st.Get(secret.WithFetchNote(ctx(t), note), secret.Request{Name: "plain"}); err != nil {
+	note, err := st.Get(ctx(t), secret.Request{Name: "plain"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if note.Upstream() != 2 {
-		t.Errorf("note counts %d upstream calls; want 2 (one failure, one retry)", note.Upstream())
+	if note.Upstream != 2 {
+		t.Errorf("note counts %d upstream calls; want 2 (one failure, one retry)", note.Upstream)
 	}
 	if note.Version() == "" {
 		t.Error("note has no version")
 	}
-	note = &secret.FetchNote{}
-	v, err := st.CurrentVersion(secret.WithFetchNote(ctx(t), note), secret.Request{Name: "plain"})
-	if err != nil || note.Upstream() != 1 || note.Version() != v {
-		t.Errorf("probe: version %q err %v, note upstream %d version %q; want 1 call and the version", v, err, note.Upstream(), note.Version())
+	probe, err := st.CurrentVersion(ctx(t), secret.Request{Name: "plain"})
+	if err != nil || probe.Upstream != 1 || probe.Version() != note.Version() {
+		t.Errorf("probe: version %q err %v, upstream %d; want 1 call and the version %q", probe.Version(), err, probe.Upstream, note.Version())
+	}
+	// A fetch that fails still says how many calls it made.
+	e.srv.FailNext("plain", 3, awstest.InternalServiceError)
+	failed, err := st.Get(ctx(t), secret.Request{Name: "plain"})
+	if err == nil || failed.Upstream != 3 || failed.Value.Len() != 0 {
+		t.Errorf("failed fetch: %v, %d upstream calls, %d bytes; want an error beside 3 calls and no value", err, failed.Upstream, failed.Value.Len())
 	}
 }
 

@@ -62,7 +62,7 @@ func TestWebIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := st.Get(ctx, secret.Request{Name: "db"})
-	if err != nil || v.RevealString() != "pa55" {
+	if err != nil || v.Value.RevealString() != "pa55" {
 		t.Fatalf("Get: %v", err)
 	}
 	calls := srv.Calls()

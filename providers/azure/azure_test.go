@@ -168,8 +168,8 @@ func TestNamesAndVersions(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Get(%+v): %v", tc.req, err)
 			}
-			if v.RevealString() != tc.want {
-				t.Fatalf("Get(%+v) returned the wrong value (%d bytes)", tc.req, v.Len())
+			if v.Value.RevealString() != tc.want {
+				t.Fatalf("Get(%+v) returned the wrong value (%d bytes)", tc.req, v.Value.Len())
 			}
 		})
 	}
@@ -217,7 +217,7 @@ func TestBadNames(t *testing.T) {
 	}
 	// A URL to another vault of the domain is fetched with a client of its own.
 	v, err := noVault.Get(ctx(t), secret.Request{Name: host + "/secrets/plain"})
-	if err != nil || v.RevealString() != plainValue {
+	if err != nil || v.Value.RevealString() != plainValue {
 		t.Fatalf("URL-only store: %v", err)
 	}
 }
@@ -396,7 +396,7 @@ func TestUnreachable(t *testing.T) {
 		st := newStore(t, spOptions(srv))
 		srv.FailNext(2)
 		v, err := st.Get(ctx(t), secret.Request{Name: "plain"})
-		if err != nil || v.RevealString() != plainValue {
+		if err != nil || v.Value.RevealString() != plainValue {
 			t.Fatalf("a 503 was not retried: %v", err)
 		}
 	})
@@ -519,7 +519,7 @@ func TestClientCertificate(t *testing.T) {
 	o.ClientSecretFile, o.ClientCertificateFile = "", cert
 	st := newStore(t, o)
 	v, err := st.Get(ctx(t), secret.Request{Name: "plain"})
-	if err != nil || v.RevealString() != plainValue {
+	if err != nil || v.Value.RevealString() != plainValue {
 		t.Fatalf("certificate credential: %v", err)
 	}
 }
@@ -540,7 +540,7 @@ func TestDefaultCredential(t *testing.T) {
 	o.LookupEnv = nil // read AZURE_AUTHORITY_HOST from the environment
 	st := newStore(t, o)
 	v, err := st.Get(ctx(t), secret.Request{Name: "plain"})
-	if err != nil || v.RevealString() != plainValue {
+	if err != nil || v.Value.RevealString() != plainValue {
 		t.Fatalf("default credential: %v", err)
 	}
 }

@@ -16,11 +16,14 @@ func TestVersionDetail(t *testing.T) {
 	v1 := srv.SetSecret("dated", "v1-planted-value-dd01")
 	after := time.Now()
 	st := newStore(t, spOptions(srv))
-	note := &secret.FetchNote{}
-	if _, err := st.Get(secret.WithFetchNote(ctx(t), note), secret.Request{Name: "dated"}); err != nil {
+	note, err := st.Get(ctx(t), secret.Request{Name: "dated"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	d := note.Detail()
+	d := note.Detail
+	if d == nil {
+		t.Fatal("the fetch said nothing about the version")
+	}
 	if note.Version() != v1 || d.Stored != secret.StoredText || d.Created.Before(before) || d.Created.After(after) {
 		t.Fatalf("version %q, detail %+v; want %s, text, created between %v and %v", note.Version(), d, v1, before, after)
 	}

@@ -50,7 +50,7 @@ func TestCachedSpellings(t *testing.T) {
 	before := srv.Stats()
 	for _, req := range []secret.Request{{Name: "plain"}, {Name: host + "/secrets/plain"}, {Name: host + "/secrets/plain/"}} {
 		v, err := c.Get(ctx(t), req)
-		if err != nil || v.RevealString() != plainValue {
+		if err != nil || v.Value.RevealString() != plainValue {
 			t.Fatalf("Get(%+v): %v", req, err)
 		}
 	}

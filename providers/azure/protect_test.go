@@ -85,7 +85,7 @@ func TestProtectHonoursRetryAfter(t *testing.T) {
 			start := time.Now()
 			v, err := w.Get(c, secret.Request{Name: "db"})
 			took := time.Since(start)
-			if err != nil || v.RevealString() != planted {
+			if err != nil || v.Value.RevealString() != planted {
 				t.Fatalf("Get after throttling: %v", err)
 			}
 			if n := srv.Stats().SecretGets - before; n != 3 {

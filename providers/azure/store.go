@@ -139,38 +139,39 @@ func (s *Store) client(vault string) (*azsecrets.Client, error) {
 // the package documentation for its kinds); a malformed
 // name wraps [secret.ErrInvalidConfig], a URL outside the vault domain
 // [secret.ErrNotAllowed], and a canceled or expired ctx its error.
-func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
 	if err := ctx.Err(); err != nil {
-		return secret.Value{}, fmt.Errorf("azure store %q: secret %q: %w", s.name, req.Name, err)
+		return secret.Result{}, fmt.Errorf("azure store %q: secret %q: %w", s.name, req.Name, err)
 	}
 	t, err := s.resolve(req)
 	if err != nil {
-		return secret.Value{}, err
+		return secret.Result{}, err
 	}
 	c, err := s.client(t.vault)
 	if err != nil {
-		return secret.Value{}, fmt.Errorf("azure store %q: vault %s: %w", s.name, t.vault, errors.Join(secret.ErrInvalidConfig, err))
+		return secret.Result{}, fmt.Errorf("azure store %q: vault %s: %w", s.name, t.vault, errors.Join(secret.ErrInvalidConfig, err))
 	}
 	cctx, tokenErrs := withTokenErrors(ctx)
+	cctx, tries := countAttempts(cctx)
 	resp, err := c.GetSecret(cctx, t.name, t.version, nil)
+	res := secret.Result{FetchInfo: secret.FetchInfo{Upstream: tries.n}}
 	if err != nil {
-		return secret.Value{}, s.classify(ctx, t, tokenErrs.or(err))
+		return res, s.classify(ctx, t, tokenErrs.or(err))
 	}
 	if resp.Value == nil {
-		return secret.Value{}, fmt.Errorf("azure store %q: vault %s: secret %q: the vault returned no value: %w", s.name, t.vault, t.name, secret.ErrUnavailable)
+		return res, fmt.Errorf("azure store %q: vault %s: secret %q: the vault returned no value: %w", s.name, t.vault, t.name, secret.ErrUnavailable)
 	}
 	s.log.Debug("azure: secret fetched", "vault", t.vault, "secret", t.name, "version", resp.ID.Version())
-	if n := secret.NoteFrom(ctx); n != nil {
-		if resp.ID != nil {
-			n.SetVersion(resp.ID.Version())
-		}
-		d := secret.VersionDetail{Stored: secret.StoredText} // Key Vault secrets are strings
-		if resp.Attributes != nil && resp.Attributes.Created != nil {
-			d.Created = *resp.Attributes.Created
-		}
-		n.SetDetail(d)
+	if resp.ID != nil {
+		res.SetVersion(resp.ID.Version())
 	}
-	return secret.StringValue(*resp.Value), nil
+	d := &secret.VersionDetail{Stored: secret.StoredText} // Key Vault secrets are strings
+	if resp.Attributes != nil && resp.Attributes.Created != nil {
+		d.Created = *resp.Attributes.Created
+	}
+	res.Detail = d
+	res.Value = secret.StringValue(*resp.Value)
+	return res, nil
 }
 
 // classify turns an SDK error into a [*secret.StoreError], or a wrapped

@@ -24,45 +24,62 @@ import (
 // So on Azure a version probe saves no transaction; `--watch` and caches
 // gain only that an unchanged secret is recognised by its version rather
 // than by comparing values.
-func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (string, error) {
+func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (secret.FetchInfo, error) {
+	var info secret.FetchInfo
 	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("azure store %q: secret %q: %w", s.name, req.Name, err)
+		return info, fmt.Errorf("azure store %q: secret %q: %w", s.name, req.Name, err)
 	}
 	t, err := s.resolve(req)
 	if err != nil {
-		return "", err
+		return info, err
 	}
 	if t.version != "" {
-		return t.version, nil
+		info.SetVersion(t.version)
+		return info, nil
 	}
 	c, err := s.client(t.vault)
 	if err != nil {
-		return "", fmt.Errorf("azure store %q: vault %s: %w", s.name, t.vault, errors.Join(secret.ErrInvalidConfig, err))
+		return info, fmt.Errorf("azure store %q: vault %s: %w", s.name, t.vault, errors.Join(secret.ErrInvalidConfig, err))
 	}
 	cctx, tokenErrs := withTokenErrors(ctx)
+	cctx, tries := countAttempts(cctx)
 	resp, err := c.GetSecret(cctx, t.name, "", nil)
 	resp.Value = nil
+	info.Upstream = tries.n
 	if err != nil {
-		return "", s.classify(ctx, t, tokenErrs.or(err))
+		return info, s.classify(ctx, t, tokenErrs.or(err))
 	}
 	if resp.ID == nil || resp.ID.Version() == "" {
-		return "", fmt.Errorf("azure store %q: vault %s: secret %q: the vault's answer names no version: %w", s.name, t.vault, t.name, secret.ErrUnavailable)
+		return info, fmt.Errorf("azure store %q: vault %s: secret %q: the vault's answer names no version: %w", s.name, t.vault, t.name, secret.ErrUnavailable)
 	}
-	v := resp.ID.Version()
-	if n := secret.NoteFrom(ctx); n != nil {
-		n.SetVersion(v)
-	}
-	return v, nil
+	info.SetVersion(resp.ID.Version())
+	return info, nil
+}
+
+// attempts counts the attempts the SDK sends to the vault for one call,
+// its retries included, for the call's [secret.FetchInfo.Upstream].
+type attempts struct{ n int }
+
+type attemptsKey struct{}
+
+// countAttempts returns a copy of ctx under which notePolicy counts the
+// SDK's attempts into the returned counter: a pipeline policy is handed
+// nothing but the request and its context. The SDK's retry policy makes
+// the attempts one after the other on the caller's goroutine, so the
+// counter needs no lock.
+func countAttempts(ctx context.Context) (context.Context, *attempts) {
+	a := &attempts{}
+	return context.WithValue(ctx, attemptsKey{}, a), a
 }
 
 // notePolicy counts each attempt the SDK sends to the vault (its retries
-// included) into the fetch's [secret.FetchNote], when the request's
+// included) into the call's counter (countAttempts), when the request's
 // context carries one. It is a per-retry policy, so it runs once per try.
 type notePolicy struct{}
 
 func (notePolicy) Do(req *policy.Request) (*http.Response, error) {
-	if n := secret.NoteFrom(req.Raw().Context()); n != nil {
-		n.AddUpstream()
+	if a, ok := req.Raw().Context().Value(attemptsKey{}).(*attempts); ok {
+		a.n++
 	}
 	return req.Next()
 }

@@ -13,7 +13,8 @@ func TestCurrentVersion(t *testing.T) {
 	v1 := srv.SetSecret("rotating", "v1-planted-value-aa01")
 	st := newStore(t, spOptions(srv))
 
-	got, err := st.CurrentVersion(ctx(t), secret.Request{Name: "rotating"})
+	gotInfo, err := st.CurrentVersion(ctx(t), secret.Request{Name: "rotating"})
+	got := gotInfo.Version()
 	if err != nil || got != v1 {
 		t.Fatalf("CurrentVersion = %q, %v; want %q", got, err, v1)
 	}
@@ -34,8 +35,9 @@ func TestCurrentVersion(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			before := srv.Stats().SecretGets
-			note := &secret.FetchNote{}
-			got, err := st.CurrentVersion(secret.WithFetchNote(ctx(t), note), tc.req)
+			gotInfo, err := st.CurrentVersion(ctx(t), tc.req)
+			got := gotInfo.Version()
+			note := gotInfo
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
 					t.Fatalf("err = %v; want %v", err, tc.wantErr)
@@ -46,8 +48,8 @@ func TestCurrentVersion(t *testing.T) {
 			if n := srv.Stats().SecretGets - before; n != tc.gets {
 				t.Errorf("%d Key Vault transactions; want %d", n, tc.gets)
 			}
-			if tc.gets > 0 && note.Upstream() < tc.gets {
-				t.Errorf("note counts %d upstream calls; want at least %d", note.Upstream(), tc.gets)
+			if tc.gets > 0 && note.Upstream < tc.gets {
+				t.Errorf("note counts %d upstream calls; want at least %d", note.Upstream, tc.gets)
 			}
 		})
 	}

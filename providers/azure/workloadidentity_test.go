@@ -55,7 +55,7 @@ func TestWorkloadIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := st.Get(ctx, secret.Request{Name: "db"})
-	if err != nil || v.RevealString() != "pa55" {
+	if err != nil || v.Value.RevealString() != "pa55" {
 		t.Fatalf("Get: %v", err)
 	}
 	if !strings.Contains(st.Describe().Summary, "workload identity") {

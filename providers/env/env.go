@@ -88,19 +88,19 @@ func New(name string, opts Options) (*Store, error) {
 }
 
 // Get returns the variable req.Name.
-func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
 	if err := ctx.Err(); err != nil {
-		return secret.Value{}, fmt.Errorf("env store %q: %w", s.name, err)
+		return secret.Result{}, fmt.Errorf("env store %q: %w", s.name, err)
 	}
 	if req.Version != "" {
-		return secret.Value{}, fmt.Errorf("env store %q: variable %q: environment variables have no versions (drop version=): %w",
+		return secret.Result{}, fmt.Errorf("env store %q: variable %q: environment variables have no versions (drop version=): %w",
 			s.name, req.Name, secret.ErrInvalidConfig)
 	}
 	if req.Name == "" || strings.ContainsAny(req.Name, "=\x00") {
-		return secret.Value{}, fmt.Errorf("env store %q: %q is not a valid variable name: %w", s.name, req.Name, secret.ErrInvalidConfig)
+		return secret.Result{}, fmt.Errorf("env store %q: %q is not a valid variable name: %w", s.name, req.Name, secret.ErrInvalidConfig)
 	}
 	if s.allow != nil && !s.allowed(req.Name) {
-		return secret.Value{}, fmt.Errorf("env store %q: variable %q is not in the store's allow list (%s); add it to \"allow\" if workflows may read it: %w",
+		return secret.Result{}, fmt.Errorf("env store %q: variable %q is not in the store's allow list (%s); add it to \"allow\" if workflows may read it: %w",
 			s.name, req.Name, strings.Join(s.allow, ", "), secret.ErrNotAllowed)
 	}
 	v, ok := s.lookup(req.Name)
@@ -108,9 +108,9 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, erro
 		s.read.add(req.Name)
 	}
 	if !ok {
-		return secret.Value{}, fmt.Errorf("env store %q: variable %q is not set in the agent's environment: %w", s.name, req.Name, secret.ErrNotFound)
+		return secret.Result{}, fmt.Errorf("env store %q: variable %q is not set in the agent's environment: %w", s.name, req.Name, secret.ErrNotFound)
 	}
-	return secret.StringValue(v), nil
+	return secret.Result{Value: secret.StringValue(v)}, nil
 }
 
 func (s *Store) allowed(name string) bool {

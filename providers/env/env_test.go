@@ -64,7 +64,7 @@ func TestRefusals(t *testing.T) {
 		})
 	}
 	v, err := st.Get(context.Background(), secret.Request{Name: "APP_EMPTY"})
-	if err != nil || v.Len() != 0 {
+	if err != nil || v.Value.Len() != 0 {
 		t.Fatalf("a variable set to empty is the empty value: %v", err)
 	}
 }

@@ -18,7 +18,7 @@ type counting struct {
 	n atomic.Int64
 }
 
-func (c *counting) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+func (c *counting) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
 	c.n.Add(1)
 	return c.Store.Get(ctx, req)
 }

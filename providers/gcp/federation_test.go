@@ -68,7 +68,7 @@ func TestFederation(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := st.Get(ctx, secret.Request{Name: "db"})
-	if err != nil || v.RevealString() != "pa55" {
+	if err != nil || v.Value.RevealString() != "pa55" {
 		t.Fatalf("Get: %v", err)
 	}
 	if _, err := st.Get(ctx, secret.Request{Name: "other"}); !errors.Is(err, secret.ErrPermissionDenied) {

@@ -113,35 +113,35 @@ func New(ctx context.Context, name string, cfg Config) (*Store, error) {
 
 // Get returns the payload of the secret version req names (see the package
 // documentation for the forms of a name), after checking its CRC32C.
-func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
+func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
 	if err := ctx.Err(); err != nil {
-		return secret.Value{}, fmt.Errorf("gcp store %q: secret %q: %w", s.name, req.Name, err)
+		return secret.Result{}, fmt.Errorf("gcp store %q: secret %q: %w", s.name, req.Name, err)
 	}
 	n, err := s.versionName(ctx, req)
 	if err != nil {
-		return secret.Value{}, err
+		return secret.Result{}, err
 	}
 	resp, attempts, err := s.access(ctx, n.String())
+	res := secret.Result{FetchInfo: secret.FetchInfo{Upstream: attempts}}
 	if err != nil {
-		return secret.Value{}, s.classify(ctx, n, false, attempts, err)
+		return res, s.classify(ctx, n, false, attempts, err)
 	}
 	payload := resp.GetPayload()
 	resource := resp.GetName()
 	if resource == "" {
 		resource = n.String()
 	}
-	if note := secret.NoteFrom(ctx); note != nil {
-		note.SetVersion(resource)
-	}
+	res.SetVersion(resource)
 	if payload.DataCrc32C == nil {
 		if s.cfg.RequireChecksum {
-			return secret.Value{}, badChecksum(s.name, resource, true)
+			return res, badChecksum(s.name, resource, true)
 		}
 		s.log.Debug("payload has no checksum to verify", "secret", resource)
 	} else if int64(crc32.Checksum(payload.GetData(), s.castagnoli)) != payload.GetDataCrc32C() {
-		return secret.Value{}, badChecksum(s.name, resource, false)
+		return res, badChecksum(s.name, resource, false)
 	}
-	return secret.NewValue(payload.GetData()), nil
+	res.Value = secret.NewValue(payload.GetData())
+	return res, nil
 }
 
 // versionName parses req and fills in the project of a short name.
@@ -212,7 +212,7 @@ func (s *Store) access(ctx context.Context, name string) (*secretmanagerpb.Acces
 // call makes one Secret Manager call with the store's credentials, each
 // attempt under attempt_timeout, retrying while the service is unavailable
 // with jittered exponential back-off. It returns the number of attempts
-// and counts each into the fetch's note.
+// (the call's [secret.FetchInfo.Upstream]).
 func (s *Store) call(ctx context.Context, name string, do func(context.Context) error) (int, error) {
 	if s.id.adc != nil {
 		if _, err := s.id.adc.get(ctx); err != nil {
@@ -224,13 +224,9 @@ func (s *Store) call(ctx context.Context, name string, do func(context.Context) 
 			ctx = metadata.AppendToOutgoingContext(ctx, "x-goog-user-project", qp)
 		}
 	}
-	note := secret.NoteFrom(ctx)
 	backoff := s.cfg.InitialBackoff
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, s.cfg.AttemptTimeout)
-		if note != nil {
-			note.AddUpstream()
-		}
 		err := do(actx)
 		cancel()
 		if err == nil {

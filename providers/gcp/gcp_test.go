@@ -174,8 +174,8 @@ func TestNameForms(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Get(%+v): %v", tc.req, err)
 			}
-			if !bytes.Equal(v.Reveal(), tc.want) {
-				t.Errorf("Get(%+v) returned %d bytes, not the planted %d", tc.req, v.Len(), len(tc.want))
+			if !bytes.Equal(v.Value.Reveal(), tc.want) {
+				t.Errorf("Get(%+v) returned %d bytes, not the planted %d", tc.req, v.Value.Len(), len(tc.want))
 			}
 			reqs := srv.Requests()
 			if len(reqs) != before+1 || reqs[len(reqs)-1] != tc.sent {
@@ -191,7 +191,7 @@ func TestRegionalStore(t *testing.T) {
 	settings["location"] = "europe-west1"
 	st := build(t, settings)
 	v, err := st.Get(ctx(t), secret.Request{Name: "regional"})
-	if err != nil || v.RevealString() != "regional-planted-value" {
+	if err != nil || v.Value.RevealString() != "regional-planted-value" {
 		t.Fatalf("short name in a regional store: %v", err)
 	}
 	if got := srv.Requests(); got[0] != "projects/demo-project/locations/europe-west1/secrets/regional/versions/latest" {
@@ -316,7 +316,7 @@ func TestErrors(t *testing.T) {
 			before := len(srv.Requests())
 			v, err := st.Get(ctx(t), tc.req)
 			if err == nil {
-				t.Fatalf("Get(%+v) returned %d bytes and no error", tc.req, v.Len())
+				t.Fatalf("Get(%+v) returned %d bytes and no error", tc.req, v.Value.Len())
 			}
 			if !errors.Is(err, tc.sentinel) {
 				t.Errorf("Get(%+v) = %v, want it to wrap %v", tc.req, err, tc.sentinel)
@@ -340,7 +340,7 @@ func TestErrors(t *testing.T) {
 func TestChecksumMissing(t *testing.T) {
 	srv := gcptest.Start(t, gcptest.Options{Secrets: seed()})
 	v, err := build(t, srv.Settings(project)).Get(ctx(t), secret.Request{Name: "nosum"})
-	if err != nil || v.RevealString() != "nosum-planted-value" {
+	if err != nil || v.Value.RevealString() != "nosum-planted-value" {
 		t.Fatalf("a payload without checksum is accepted by default: %v", err)
 	}
 	settings := srv.Settings(project)
@@ -379,7 +379,7 @@ func TestRetries(t *testing.T) {
 				t.Errorf("made %d calls, want %d", got, tc.calls)
 			}
 			if !tc.wantErr {
-				if err != nil || !bytes.Equal(v.Reveal(), plainV2) {
+				if err != nil || !bytes.Equal(v.Value.Reveal(), plainV2) {
 					t.Fatalf("want the value after retries, got %v", err)
 				}
 				return
@@ -470,7 +470,7 @@ func TestAuth(t *testing.T) {
 	t.Run("service account key", func(t *testing.T) {
 		// No project setting: short names take the key file's project_id.
 		v, err := keyStore(reader, "").Get(ctx(t), secret.Request{Name: "plain"})
-		if err != nil || !bytes.Equal(v.Reveal(), plainV2) {
+		if err != nil || !bytes.Equal(v.Value.Reveal(), plainV2) {
 			t.Fatalf("Get with a service account key: %v", err)
 		}
 	})
@@ -480,7 +480,7 @@ func TestAuth(t *testing.T) {
 		settings["auth_method"] = "adc"
 		st := build(t, settings)
 		v, err := st.Get(ctx(t), secret.Request{Name: "doc"})
-		if err != nil || !bytes.Equal(v.Reveal(), doc) {
+		if err != nil || !bytes.Equal(v.Value.Reveal(), doc) {
 			t.Fatalf("Get with ADC: %v", err)
 		}
 		_, err = st.Get(ctx(t), secret.Request{Name: "restricted"})

@@ -80,7 +80,7 @@ func TestProtectRetriesResourceExhausted(t *testing.T) {
 	s.Retry = protect.Retry{Max: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}
 	srv, w := protectedStore(t, s)
 	srv.FailNext(codes.ResourceExhausted, 1)
-	if v, err := w.Get(protectCtx(t), secret.Request{Name: "db"}); err != nil || v.RevealString() != protectPlanted {
+	if v, err := w.Get(protectCtx(t), secret.Request{Name: "db"}); err != nil || v.Value.RevealString() != protectPlanted {
 		t.Fatalf("Get after RESOURCE_EXHAUSTED: %v", err)
 	}
 	if n := srv.Count("AccessSecretVersion"); n != 2 {
@@ -110,7 +110,7 @@ func TestProtectProbeFailuresDoNotOpenTheBreaker(t *testing.T) {
 				t.Errorf("%d GetSecretVersion calls; want %d (one per probe, no retries)", n, 3*s.Breaker.Threshold)
 			}
 			v, err := w.Get(protectCtx(t), secret.Request{Name: "db"})
-			if err != nil || v.RevealString() != protectPlanted {
+			if err != nil || v.Value.RevealString() != protectPlanted {
 				t.Fatalf("a fetch after %d failed probes: %v; want the value (probes must not open the breaker)", 3*s.Breaker.Threshold, err)
 			}
 		})

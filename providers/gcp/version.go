@@ -21,34 +21,34 @@ import (
 // error wraps [secret.ErrPermissionDenied] and a caller falls back to
 // fetching. A disabled or destroyed version is reported as
 // a [*secret.StoreError] of Kind [secret.ErrNotFound], as a fetch of it would be.
-func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (string, error) {
+func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (secret.FetchInfo, error) {
+	var info secret.FetchInfo
 	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("gcp store %q: secret %q: %w", s.name, req.Name, err)
+		return info, fmt.Errorf("gcp store %q: secret %q: %w", s.name, req.Name, err)
 	}
 	n, err := s.versionName(ctx, req)
 	if err != nil {
-		return "", err
+		return info, err
 	}
 	var v *secretmanagerpb.SecretVersion
 	attempts, err := s.call(ctx, n.String(), func(ctx context.Context) (err error) {
 		v, err = s.client.GetSecretVersion(ctx, &secretmanagerpb.GetSecretVersionRequest{Name: n.String()})
 		return err
 	})
+	info.Upstream = attempts
 	if err != nil {
-		return "", s.classify(ctx, n, true, attempts, err)
+		return info, s.classify(ctx, n, true, attempts, err)
 	}
 	switch v.GetState() {
 	case secretmanagerpb.SecretVersion_DISABLED, secretmanagerpb.SecretVersion_DESTROYED:
-		return "", disabledVersion(s.name, v.GetName(), fmt.Errorf("the version is %s", v.GetState()))
+		return info, disabledVersion(s.name, v.GetName(), fmt.Errorf("the version is %s", v.GetState()))
 	}
 	name := v.GetName()
 	if name == "" {
 		name = n.String()
 	}
-	if note := secret.NoteFrom(ctx); note != nil {
-		note.SetVersion(name)
-	}
-	return name, nil
+	info.SetVersion(name)
+	return info, nil
 }
 
 var _ secret.Versioner = (*Store)(nil)

@@ -32,7 +32,8 @@ func TestCurrentVersion(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := st.CurrentVersion(ctx(t), tc.req)
+			gotInfo, err := st.CurrentVersion(ctx(t), tc.req)
+			got := gotInfo.Version()
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
 					t.Fatalf("err = %v; want %v", err, tc.wantErr)
@@ -50,7 +51,8 @@ func TestCurrentVersion(t *testing.T) {
 
 	before := srv.Count("GetSecretVersion")
 	srv.AddVersion(t, project, "", "plain", []byte("plain-planted-value-three"))
-	got, err := st.CurrentVersion(ctx(t), secret.Request{Name: "plain"})
+	gotInfo, err := st.CurrentVersion(ctx(t), secret.Request{Name: "plain"})
+	got := gotInfo.Version()
 	if want := "projects/" + num + "/secrets/plain/versions/3"; err != nil || got != want {
 		t.Fatalf("after AddVersion: %q, %v; want %q", got, err, want)
 	}
@@ -63,10 +65,10 @@ func TestCurrentVersionRetriesAndNote(t *testing.T) {
 	srv := gcptest.Start(t, gcptest.Options{Secrets: seed()})
 	st := build(t, fastRetries(srv.Settings(project))).(secret.Versioner)
 	srv.FailNext(codes.Unavailable, 1)
-	note := &secret.FetchNote{}
-	v, err := st.CurrentVersion(secret.WithFetchNote(ctx(t), note), secret.Request{Name: "plain"})
-	if err != nil || note.Upstream() != 2 || note.Version() != v {
-		t.Fatalf("version %q err %v; note upstream %d version %q; want 2 calls (one retry) and the version", v, err, note.Upstream(), note.Version())
+	note, err := st.CurrentVersion(ctx(t), secret.Request{Name: "plain"})
+	fetched, ferr := st.(secret.Store).Get(ctx(t), secret.Request{Name: "plain"})
+	if err != nil || ferr != nil || note.Upstream != 2 || note.Version() == "" || note.Version() != fetched.Version() {
+		t.Fatalf("err %v (fetch %v); note upstream %d version %q; want 2 calls (one retry) and the version %q", err, ferr, note.Upstream, note.Version(), fetched.Version())
 	}
 }
 

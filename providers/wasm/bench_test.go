@@ -95,7 +95,7 @@ func get(b *testing.B, st secret.Store) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	v, err := st.Get(ctx, secret.Request{Name: "db"})
-	if err != nil || v.Len() != len("bench-planted-value") {
+	if err != nil || v.Value.Len() != len("bench-planted-value") {
 		b.Fatalf("Get: %v", err)
 	}
 }
@@ -320,8 +320,8 @@ func minimalGuest(b *testing.B) func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		v, err := m.Get(ctx, lkruntime.Request{Name: "db"})
 		cancel()
-		if err != nil || v.Reveal()[0] != 200 {
-			b.Fatalf("Get: %v (status bytes %v)", err, v.Reveal())
+		if err != nil || v.Value.Reveal()[0] != 200 {
+			b.Fatalf("Get: %v (status bytes %v)", err, v.Value.Reveal())
 		}
 	}
 }

@@ -151,8 +151,8 @@ func (x *exchanger) fail(step string, format string, args ...any) error {
 	return &stepError{store: x.store, cred: x.name, step: step, err: fmt.Errorf(format, args...)}
 }
 
-// auditTransport records every exchange into the fetch's note as an
-// outbound request carrying the credential's name (and those of its
+// auditTransport records every exchange into the guest call it serves
+// (hostfuncs.AddOutbound) as an outbound request carrying the credential's name (and those of its
 // inputs), and holds exchanges to the credential's rate.
 type auditTransport struct {
 	x      *exchanger
@@ -171,16 +171,14 @@ func (t auditTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errors.New("the store is not ready")
 	}
 	resp, err := d.transport.RoundTrip(req)
-	if n := secret.NoteFrom(req.Context()); n != nil {
-		o := secret.Outbound{Method: req.Method, Host: req.URL.Host, Path: req.URL.Path, Credentials: append([]string{t.x.name}, t.inputs...)}
-		if resp != nil {
-			o.Status = resp.StatusCode
-		}
-		if err != nil {
-			o.Refused = "exchange failed"
-		}
-		n.AddOutbound(o)
+	o := secret.Outbound{Method: req.Method, Host: req.URL.Host, Path: req.URL.Path, Credentials: append([]string{t.x.name}, t.inputs...)}
+	if resp != nil {
+		o.Status = resp.StatusCode
 	}
+	if err != nil {
+		o.Refused = "exchange failed"
+	}
+	hostfuncs.AddOutbound(req.Context(), o)
 	return resp, err
 }
 
@@ -443,7 +441,8 @@ func seconds(v any, ok bool) (time.Duration, bool) {
 // golang.org/x/oauth2/clientcredentials: it keeps the token until shortly
 // before its expiry (the library's Valid), and lets one caller ask for a
 // new one while the others wait. Each request goes out in the context of
-// the fetch that needed it, so that it is audited in that fetch's note.
+// the guest call that needed it, so that it is audited with that fetch
+// (hostfuncs.AddOutbound).
 type oauth2Source struct {
 	exchanger
 	s  oauth2Settings

@@ -185,7 +185,7 @@ func TestLoginTokenEchoes(t *testing.T) {
 					if err != nil {
 						t.Fatalf("%s %q: %v", enc, pre, err)
 					}
-					out := v.RevealString()
+					out := v.Value.RevealString()
 					if !strings.Contains(out, "[REDACTED:tok]") || !strings.Contains(out, `"status":200`) {
 						t.Errorf("%s %q: the guest read no redaction: %s", enc, pre, out)
 					}
@@ -247,8 +247,8 @@ func TestLoginRevokedAndRefused(t *testing.T) {
 	}
 	srv.revoke()
 	v, err := st.Get(ctx, secret.Request{Name: "/echo"})
-	if err != nil || !strings.Contains(v.RevealString(), `"status":200`) {
-		t.Fatalf("after revocation: %v %s", err, v.RevealString())
+	if err != nil || !strings.Contains(v.Value.RevealString(), `"status":200`) {
+		t.Fatalf("after revocation: %v %s", err, v.Value.RevealString())
 	}
 	if n := srv.logins.Load(); n != 2 {
 		t.Fatalf("%d logins, want 2", n)
@@ -258,8 +258,8 @@ func TestLoginRevokedAndRefused(t *testing.T) {
 	srv.revoke()
 	v, err = st.Get(ctx, secret.Request{Name: "/echo"})
 	all := logs.String()
-	if err == nil && !strings.Contains(v.RevealString(), `"status":401`) {
-		t.Fatalf("a failing login went unnoticed: %s", v.RevealString())
+	if err == nil && !strings.Contains(v.Value.RevealString(), `"status":401`) {
+		t.Fatalf("a failing login went unnoticed: %s", v.Value.RevealString())
 	}
 	for _, want := range []string{`store \"probe\"`, `credential \"tok\"`, "login refused", "[REDACTED:api_key]"} {
 		if !strings.Contains(all, want) {
@@ -342,19 +342,18 @@ func TestOAuth2ClientCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	note := &secret.FetchNote{}
+	var note secret.FetchInfo
 	for i := range 100 {
-		ctx := context.Background()
-		if i == 0 {
-			ctx = secret.WithFetchNote(ctx, note)
+		v, err := st.Get(context.Background(), secret.Request{Name: "/api"})
+		if err != nil || !strings.Contains(v.Value.RevealString(), "[REDACTED:api]") {
+			t.Fatalf("fetch %d: %v %s", i, err, v.Value.RevealString())
 		}
-		v, err := st.Get(ctx, secret.Request{Name: "/api"})
-		if err != nil || !strings.Contains(v.RevealString(), "[REDACTED:api]") {
-			t.Fatalf("fetch %d: %v %s", i, err, v.RevealString())
+		if i == 0 {
+			note = v.FetchInfo
 		}
 	}
 	var audit []string
-	for _, o := range note.Outbound() {
+	for _, o := range note.Outbound {
 		audit = append(audit, fmt.Sprintf("%s %s %d %v", o.Method, o.Path, o.Status, o.Credentials))
 	}
 	if want := "POST /oauth/token 200 [api cid csec]\nGET /api 200 [api]"; strings.Join(audit, "\n") != want {
@@ -455,12 +454,12 @@ func TestClientCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	note := &secret.FetchNote{}
-	v, err := with.Get(secret.WithFetchNote(context.Background(), note), secret.Request{Name: "/who"})
-	if err != nil || !strings.Contains(v.RevealString(), "latchkey-client") {
-		t.Fatalf("with the certificate: %v %s", err, v.RevealString())
+	v, err := with.Get(context.Background(), secret.Request{Name: "/who"})
+	note := v.FetchInfo
+	if err != nil || !strings.Contains(v.Value.RevealString(), "latchkey-client") {
+		t.Fatalf("with the certificate: %v %s", err, v.Value.RevealString())
 	}
-	if o := note.Outbound(); len(o) != 1 || fmt.Sprint(o[0].Credentials) != "[client]" {
+	if o := note.Outbound; len(o) != 1 || fmt.Sprint(o[0].Credentials) != "[client]" {
 		t.Errorf("audit %+v, want the request naming credential client", o)
 	}
 	without, err := build(nil)
@@ -468,7 +467,7 @@ func TestClientCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if v, err := without.Get(context.Background(), secret.Request{Name: "/who"}); err == nil {
-		t.Fatalf("the mTLS server answered a connection without a certificate: %s", v.RevealString())
+		t.Fatalf("the mTLS server answered a connection without a certificate: %s", v.Value.RevealString())
 	}
 	block, _ := pem.Decode(keyPEM)
 	with.Module().ScanIdleMemory(func(mem []byte) {

@@ -66,8 +66,8 @@ func TestAzureToken(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	for i := range 20 {
 		v, err := st.Get(context.Background(), secret.Request{Name: "/secrets/db?api-version=7.4"})
-		if err != nil || !strings.Contains(v.RevealString(), "azure-Pl4nted-secret-value") {
-			t.Fatalf("fetch %d: %v %s", i, err, v.RevealString())
+		if err != nil || !strings.Contains(v.Value.RevealString(), "azure-Pl4nted-secret-value") {
+			t.Fatalf("fetch %d: %v %s", i, err, v.Value.RevealString())
 		}
 	}
 	if n := srv.Stats().TokenRequests; n != 1 {
@@ -152,8 +152,8 @@ func TestGCPToken(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	for i := range 5 {
 		v, err := st.Get(context.Background(), secret.Request{Name: "/v1/secret"})
-		if err != nil || !strings.Contains(v.RevealString(), "gcp-Pl4nted-value") {
-			t.Fatalf("fetch %d: %v %s", i, err, v.RevealString())
+		if err != nil || !strings.Contains(v.Value.RevealString(), "gcp-Pl4nted-value") {
+			t.Fatalf("fetch %d: %v %s", i, err, v.Value.RevealString())
 		}
 	}
 	mu.Lock()

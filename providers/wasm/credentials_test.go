@@ -129,7 +129,7 @@ func TestCredentialNeverInGuest(t *testing.T) {
 	if got := bound.received(); len(got) != 1 || got[0] != "/echo "+plantedCred {
 		t.Fatalf("the bound server did not receive the credential: %d requests", len(got))
 	}
-	out := v.RevealString()
+	out := v.Value.RevealString()
 	for _, want := range []string{`"Name":"X-Echo","Value":"[REDACTED:tok]"`, `you sent [REDACTED:tok] / [REDACTED:tok]`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the guest's view lacks %s: %s", want, out)

@@ -90,7 +90,7 @@ func TestEchoesNeverReachTheGuest(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%v %s: %v", extra, name, err)
 				}
-				out := v.RevealString()
+				out := v.Value.RevealString()
 				if !strings.Contains(out, "[REDACTED:tok]") {
 					t.Errorf("%v %s: the guest read no redaction: %s", extra, name, out)
 				}
@@ -119,19 +119,18 @@ func assertNoEncodingInGuest(t *testing.T, st *Store) {
 	}
 }
 
-// TestOutboundInFetchNote checks that a fetch through a real module
-// records its requests into the resolver's note: method, host, path
-// without the query, status and the credentials substituted, never a
-// value.
-func TestOutboundInFetchNote(t *testing.T) {
+// TestOutboundInResult checks that a fetch through a real module returns
+// its requests in its Result: method, host, path without the query,
+// status and the credentials substituted, never a value.
+func TestOutboundInResult(t *testing.T) {
 	srv, host := startReflector(t)
 	bound := &echoServer{host: host}
 	st := probeStore(t, srv.URL, bound, bound, map[string]any{"X-Token": "{{latchkey.credential:tok}}"}, nil)
-	note := &secret.FetchNote{}
-	if _, err := st.Get(secret.WithFetchNote(context.Background(), note), secret.Request{Name: "/echo?enc=raw&pre=q"}); err != nil {
+	note, err := st.Get(context.Background(), secret.Request{Name: "/echo?enc=raw&pre=q"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	got := note.Outbound()
+	got := note.Outbound
 	want := secret.Outbound{Method: "GET", Host: host, Path: "/echo", Status: 200, Credentials: []string{"tok"}}
 	if len(got) != 1 || fmt.Sprint(got[0]) != fmt.Sprint(want) {
 		t.Errorf("outbound %+v, want [%+v]", got, want)

@@ -26,7 +26,7 @@ func TestIsolationSetting(t *testing.T) {
 			}
 			defer st.Close()
 			for range 3 {
-				if v, err := st.Get(context.Background(), secret.Request{Name: "plain"}); err != nil || v.RevealString() != string(planted["plain"]) {
+				if v, err := st.Get(context.Background(), secret.Request{Name: "plain"}); err != nil || v.Value.RevealString() != string(planted["plain"]) {
 					t.Fatalf("Get = %v", err)
 				}
 			}
@@ -83,7 +83,7 @@ func TestPooledMemoryAfterAFetch(t *testing.T) {
 					defer st.Close()
 					for range 2 {
 						v, err := st.Get(context.Background(), secret.Request{Name: tc.name})
-						if err != nil || v.RevealString() != string(tc.want) {
+						if err != nil || v.Value.RevealString() != string(tc.want) {
 							t.Fatalf("Get = %v", err)
 						}
 					}

@@ -64,8 +64,8 @@ func push(t *testing.T, host, repoTag string, wasm []byte, bundle []byte) *oci.P
 func fetchOK(t *testing.T, st *Store) {
 	t.Helper()
 	v, err := st.Get(context.Background(), secret.Request{Name: "x"})
-	if err != nil || v.RevealString() != "ok" {
-		t.Fatalf("Get = %q, %v", v.RevealString(), err)
+	if err != nil || v.Value.RevealString() != "ok" {
+		t.Fatalf("Get = %q, %v", v.Value.RevealString(), err)
 	}
 }
 

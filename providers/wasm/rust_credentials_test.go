@@ -46,7 +46,7 @@ func TestRustGuestCredentials(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || v.RevealString() != string(planted["plain"]) {
+			if err != nil || v.Value.RevealString() != string(planted["plain"]) {
 				t.Fatalf("Get = %v", err)
 			}
 			if n := st.Module().ScanIdleMemory(func(mem []byte) {

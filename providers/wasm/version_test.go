@@ -38,8 +38,8 @@ func TestOldModuleIsNoVersioner(t *testing.T) {
 			get := func(want string) {
 				t.Helper()
 				v, err := c.Get(context.Background(), secret.Request{Name: "plain"})
-				if err != nil || v.RevealString() != want {
-					t.Fatalf("Get = %q, %v; want %q", v.RevealString(), err, want)
+				if err != nil || v.Value.RevealString() != want {
+					t.Fatalf("Get = %q, %v; want %q", v.Value.RevealString(), err, want)
 				}
 			}
 			get(string(planted["plain"]))

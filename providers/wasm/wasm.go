@@ -461,9 +461,21 @@ func hostListed(list []string, u *url.URL) bool {
 	return false
 }
 
-// Get fetches req through the module.
-func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Value, error) {
-	return s.mod.Get(ctx, lkruntime.Request{Name: req.Name, Version: req.Version})
+// Get fetches req through the module. The Result carries the version the
+// module recorded and the requests it made through the host, the latter
+// also beside an error.
+func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
+	r, err := s.mod.Get(ctx, lkruntime.Request{Name: req.Name, Version: req.Version})
+	return fetched(r), err
+}
+
+// fetched is the store's Result for the module's.
+func fetched(r lkruntime.Result) secret.Result {
+	res := secret.Result{Value: r.Value, FetchInfo: secret.FetchInfo{Outbound: r.Outbound}}
+	if r.Version != "" {
+		res.SetVersion(r.Version)
+	}
+	return res
 }
 
 // Shaped returns s as the store the agent uses: a [*Versioned] when the
@@ -485,8 +497,9 @@ type Versioned struct{ *Store }
 // current version of req's secret: a metadata call in the module's
 // backend, under the same network policy, credentials, request budget and
 // limits as a fetch. A missing secret wraps [secret.ErrNotFound].
-func (v *Versioned) CurrentVersion(ctx context.Context, req secret.Request) (string, error) {
-	return v.mod.Version(ctx, lkruntime.Request{Name: req.Name, Version: req.Version})
+func (v *Versioned) CurrentVersion(ctx context.Context, req secret.Request) (secret.FetchInfo, error) {
+	r, err := v.mod.Version(ctx, lkruntime.Request{Name: req.Name, Version: req.Version})
+	return fetched(r).FetchInfo, err
 }
 
 // Module returns the loaded module, for its Info and Stats.

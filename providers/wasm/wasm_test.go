@@ -118,8 +118,8 @@ func TestVersionsAndFields(t *testing.T) {
 						storetest.NoLeak(t, "error", err.Error(), planted["plain"], []byte("json-planted-pw"))
 						return
 					}
-					if err != nil || v.RevealString() != tc.want {
-						t.Fatalf("Get(%+v) = %d bytes, %v", tc.req, v.Len(), err)
+					if err != nil || v.Value.RevealString() != tc.want {
+						t.Fatalf("Get(%+v) = %d bytes, %v", tc.req, v.Value.Len(), err)
 					}
 				})
 			}
@@ -245,7 +245,7 @@ func TestDescribeAndBytes(t *testing.T) {
 	}
 	defer st.Close()
 	v, err := st.Get(context.Background(), secret.Request{Name: "plain"})
-	if err != nil || v.RevealString() != "plain-planted-value" {
+	if err != nil || v.Value.RevealString() != "plain-planted-value" {
 		t.Fatalf("Get: %v", err)
 	}
 	id := st.Describe()
@@ -273,7 +273,7 @@ func TestFactory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if v, err := st.Get(context.Background(), secret.Request{Name: "plain"}); err != nil || v.RevealString() != "plain-planted-value" {
+	if v, err := st.Get(context.Background(), secret.Request{Name: "plain"}); err != nil || v.Value.RevealString() != "plain-planted-value" {
 		t.Fatalf("Get through the registered factory: %v", err)
 	}
 }

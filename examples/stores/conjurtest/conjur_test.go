@@ -58,7 +58,7 @@ func TestConjur(t *testing.T) {
 	ctx := context.Background()
 	for i := range 100 {
 		v, err := st.Get(ctx, secret.Request{Name: "prod/db/password"})
-		if err != nil || v.RevealString() != pwV2 {
+		if err != nil || v.Value.RevealString() != pwV2 {
 			t.Fatalf("read %d: %v", i, err)
 		}
 	}
@@ -66,7 +66,7 @@ func TestConjur(t *testing.T) {
 		t.Fatalf("100 reads made %d authentications, want 1", n)
 	}
 	srv.Revoke()
-	if v, err := st.Get(ctx, secret.Request{Name: "prod/db/password", Version: "1"}); err != nil || v.RevealString() != pwV1 {
+	if v, err := st.Get(ctx, secret.Request{Name: "prod/db/password", Version: "1"}); err != nil || v.Value.RevealString() != pwV1 {
 		t.Fatalf("after revocation: %v", err)
 	}
 	if n := srv.Logins.Load(); n != 2 {

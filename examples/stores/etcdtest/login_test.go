@@ -48,12 +48,12 @@ func TestEtcdLoginExchange(t *testing.T) {
 	defer st.Close()
 	logins := 0
 	for i := range 20 {
-		note := &secret.FetchNote{}
-		v, err := st.Get(secret.WithFetchNote(context.Background(), note), secret.Request{Name: "app/db"})
-		if err != nil || !strings.Contains(v.RevealString(), pwNew) {
+		v, err := st.Get(context.Background(), secret.Request{Name: "app/db"})
+		note := v.FetchInfo
+		if err != nil || !strings.Contains(v.Value.RevealString(), pwNew) {
 			t.Fatalf("fetch %d: %v", i, err)
 		}
-		for _, o := range note.Outbound() {
+		for _, o := range note.Outbound {
 			if o.Path == "/v3/auth/authenticate" {
 				logins++
 				if strings.Join(o.Credentials, ",") != "etcd_token,etcd_password" || o.Status != 200 {

@@ -31,7 +31,8 @@ func TestEtcdVersion(t *testing.T) {
 	defer probeOnly.Close()
 	ver := func(st secret.Versioner, req secret.Request) string {
 		t.Helper()
-		v, err := st.CurrentVersion(context.Background(), req)
+		vInfo, err := st.CurrentVersion(context.Background(), req)
+		v := vInfo.Version()
 		if err != nil {
 			t.Fatalf("CurrentVersion(%+v): %v", req, err)
 		}
@@ -57,8 +58,8 @@ func TestEtcdVersion(t *testing.T) {
 	if got := ver(st, secret.Request{Name: "db"}); got != strconv.FormatInt(rev1, 10) {
 		t.Fatalf("after writes to another key, CurrentVersion = %s, want %d unchanged", got, rev1)
 	}
-	note := &secret.FetchNote{}
-	if v, err := st.Get(secret.WithFetchNote(context.Background(), note), secret.Request{Name: "db"}); err != nil || v.RevealString() != v1 {
+	note, err := st.Get(context.Background(), secret.Request{Name: "db"})
+	if err != nil || note.Value.RevealString() != v1 {
 		t.Fatalf("Get: %v", err)
 	}
 	if note.Version() != strconv.FormatInt(rev1, 10) {
@@ -93,8 +94,8 @@ func TestEtcdCacheRenews(t *testing.T) {
 	get := func(want string) {
 		t.Helper()
 		v, err := c.Get(context.Background(), secret.Request{Name: "db"})
-		if err != nil || v.RevealString() != want {
-			t.Fatalf("Get = %d bytes, %v; want %q", len(v.RevealString()), err, want)
+		if err != nil || v.Value.RevealString() != want {
+			t.Fatalf("Get = %d bytes, %v; want %q", len(v.Value.RevealString()), err, want)
 		}
 	}
 	get("etcd-cache-Pl4nted-one")

@@ -91,8 +91,8 @@ func TestGetParameter(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || v.RevealString() != tc.want {
-				t.Fatalf("got %d bytes, %v; want %q", v.Len(), err, tc.want)
+			if err != nil || v.Value.RevealString() != tc.want {
+				t.Fatalf("got %d bytes, %v; want %q", v.Value.Len(), err, tc.want)
 			}
 		})
 	}

@@ -102,7 +102,7 @@ func TestAppRoleCountedLogins(t *testing.T) {
 		if err != nil {
 			t.Fatalf("fetch %d: %v", i, err)
 		}
-		if !strings.Contains(v.RevealString(), pwV2) {
+		if !strings.Contains(v.Value.RevealString(), pwV2) {
 			t.Fatalf("fetch %d: no secret", i)
 		}
 	}
@@ -114,15 +114,15 @@ func TestAppRoleCountedLogins(t *testing.T) {
 	}
 
 	srv.RevokeLogins()
-	note := &secret.FetchNote{}
-	if _, err := st.Get(secret.WithFetchNote(ctx, note), secret.Request{Name: "app/db"}); err != nil {
+	note, err := st.Get(ctx, secret.Request{Name: "app/db"})
+	if err != nil {
 		t.Fatalf("the fetch after a revocation: %v", err)
 	}
 	if n := srv.Logins.Load(); n != 2 {
 		t.Fatalf("a revoked token made %d logins in all, want 2 (one re-login)", n)
 	}
 	var got []string
-	for _, o := range note.Outbound() {
+	for _, o := range note.Outbound {
 		got = append(got, fmt.Sprintf("%s %s %d %v", o.Method, o.Path, o.Status, o.Credentials))
 	}
 	want := []string{
@@ -143,7 +143,7 @@ func TestAppRoleCountedLogins(t *testing.T) {
 	}
 	st.Module().ScanIdleMemory(func(mem []byte) { noBrokeredLeak(t, srv, "the module's linear memory", mem) })
 	noBrokeredLeak(t, srv, "the log", []byte(logs.String()))
-	noBrokeredLeak(t, srv, "the audit note", []byte(fmt.Sprint(note.Outbound())))
+	noBrokeredLeak(t, srv, "the audit note", []byte(fmt.Sprint(note.Outbound)))
 }
 
 // TestAppRoleSingleFlight: 64 concurrent first fetches over 8 instances
@@ -182,11 +182,11 @@ func TestAppRoleRenewsBeforeExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(2100 * time.Millisecond)
-	note := &secret.FetchNote{}
-	if _, err := st.Get(secret.WithFetchNote(ctx, note), secret.Request{Name: "app/db"}); err != nil {
+	note, err := st.Get(ctx, secret.Request{Name: "app/db"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, o := range note.Outbound() {
+	for _, o := range note.Outbound {
 		if o.Status == 403 {
 			t.Errorf("the renewal came too late: %+v", o)
 		}

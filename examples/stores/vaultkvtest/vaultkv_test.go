@@ -198,8 +198,8 @@ func TestField(t *testing.T) {
 	t.Setenv(vaultkvtest.TokenEnv, srv.Token)
 	st := newStore(t, srv.Settings(t, vaultkvtest.BuildModule(t), map[string]any{"field": "password"}))
 	v, err := st.Get(context.Background(), secret.Request{Name: "app/db"})
-	if err != nil || v.RevealString() != pwV2 {
-		t.Fatalf("Get = %d bytes, %v", v.Len(), err)
+	if err != nil || v.Value.RevealString() != pwV2 {
+		t.Fatalf("Get = %d bytes, %v", v.Value.Len(), err)
 	}
 	id := st.Describe()
 	if !strings.Contains(id.Summary, "vault_token (env "+vaultkvtest.TokenEnv+" → http://"+srv.HostPort()+")") {

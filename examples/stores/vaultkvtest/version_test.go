@@ -21,7 +21,7 @@ import (
 
 // TestCurrentVersion: the module answers version probes from KV v2
 // metadata alone (the server counts metadata and data reads), through the
-// same credential substitution, and records the call in the fetch note.
+// same credential substitution, and returns the call in its result.
 func TestCurrentVersion(t *testing.T) {
 	srv := vaultkvtest.Start(t, vaultkvtest.Options{Secrets: secrets(), DeniedMetadata: []string{"team a/api"}})
 	t.Setenv(vaultkvtest.TokenEnv, srv.Token)
@@ -44,9 +44,9 @@ func TestCurrentVersion(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			data, meta := srv.DataCalls.Load(), srv.MetadataCalls.Load()
-			note := &secret.FetchNote{}
-			ctx := secret.WithFetchNote(context.Background(), note)
-			got, err := st.CurrentVersion(ctx, secret.Request{Name: tc.secret, Version: tc.version})
+			ctx := context.Background()
+			note, err := st.CurrentVersion(ctx, secret.Request{Name: tc.secret, Version: tc.version})
+			got := note.Version()
 			if tc.err != nil {
 				if !errors.Is(err, tc.err) || !strings.Contains(err.Error(), `wasm module "vault": version`) {
 					t.Fatalf("CurrentVersion = %q, %v; want %v naming the module", got, err, tc.err)
@@ -65,19 +65,20 @@ func TestCurrentVersion(t *testing.T) {
 			if m := srv.MetadataCalls.Load() - meta; m != wantMeta {
 				t.Fatalf("metadata reads = %d, want %d", m, wantMeta)
 			}
-			if out := note.Outbound(); int64(len(out)) != wantMeta ||
+			if out := note.Outbound; int64(len(out)) != wantMeta ||
 				wantMeta == 1 && (!strings.Contains(out[0].Path, "/v1/secret/metadata/") || len(out[0].Credentials) != 1 || out[0].Credentials[0] != "vault_token") {
-				t.Fatalf("fetch note outbound = %+v, want the one metadata read with credential vault_token", out)
+				t.Fatalf("probe outbound = %+v, want the one metadata read with credential vault_token", out)
 			}
 		})
 	}
-	v, err := st.CurrentVersion(context.Background(), secret.Request{Name: "app/db"})
+	vInfo, err := st.CurrentVersion(context.Background(), secret.Request{Name: "app/db"})
+	v := vInfo.Version()
 	if err != nil || v != "2" {
 		t.Fatalf("CurrentVersion = %q, %v", v, err)
 	}
 	srv.Put("app/db", map[string]any{"password": "vault-v3-pw"})
-	if v, err := st.CurrentVersion(context.Background(), secret.Request{Name: "app/db"}); err != nil || v != "3" {
-		t.Fatalf("after a put, CurrentVersion = %q, %v; want 3", v, err)
+	if v, err := st.CurrentVersion(context.Background(), secret.Request{Name: "app/db"}); err != nil || v.Version() != "3" {
+		t.Fatalf("after a put, CurrentVersion = %q, %v; want 3", v.Version(), err)
 	}
 	if !srv.ReceivedToken() {
 		t.Fatal("the server never received the token")
@@ -91,8 +92,8 @@ func TestFetchRecordsVersion(t *testing.T) {
 	t.Setenv(vaultkvtest.TokenEnv, srv.Token)
 	st := newStore(t, srv.Settings(t, vaultkvtest.BuildModule(t), nil))
 	for _, tc := range []struct{ version, want string }{{"", "2"}, {"1", "1"}} {
-		note := &secret.FetchNote{}
-		if _, err := st.Get(secret.WithFetchNote(context.Background(), note), secret.Request{Name: "app/db", Version: tc.version}); err != nil {
+		note, err := st.Get(context.Background(), secret.Request{Name: "app/db", Version: tc.version})
+		if err != nil {
 			t.Fatal(err)
 		}
 		if note.Version() != tc.want {
@@ -115,8 +116,8 @@ func TestCacheRenewsWithMetadata(t *testing.T) {
 	get := func(name, wantIn string, data, meta int64) {
 		t.Helper()
 		v, err := c.Get(context.Background(), secret.Request{Name: name})
-		if err != nil || !strings.Contains(v.RevealString(), wantIn) {
-			t.Fatalf("Get(%s) = %d bytes, %v; want it to hold %q", name, len(v.RevealString()), err, wantIn)
+		if err != nil || !strings.Contains(v.Value.RevealString(), wantIn) {
+			t.Fatalf("Get(%s) = %d bytes, %v; want it to hold %q", name, len(v.Value.RevealString()), err, wantIn)
 		}
 		if d, m := srv.DataCalls.Load(), srv.MetadataCalls.Load(); d != data || m != meta {
 			t.Fatalf("after Get(%s): data reads %d, metadata reads %d; want %d and %d", name, d, m, data, meta)
