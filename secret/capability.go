@@ -68,12 +68,17 @@ func Base(st Store) Store {
 }
 
 // VersionerOf returns st's version probe when the store at the bottom of
-// its chain ([Base]) answers version probes: the first CurrentVersion in
+// its chain ([Base]) answers version probes — it implements [Versioner]
+// and its [Description] does not say NoProbe: the first CurrentVersion in
 // the chain, so that a probe goes through st's decorators (protection's
 // probe rate, …). Decorators forward CurrentVersion whether or not the
 // store beneath can answer, so asserting st.(Versioner) cannot tell.
 func VersionerOf(st Store) (Versioner, bool) {
-	if _, ok := Base(st).(Versioner); !ok {
+	base := Base(st)
+	if _, ok := base.(Versioner); !ok {
+		return nil, false
+	}
+	if d, ok := base.(Describer); ok && d.Describe().NoProbe {
 		return nil, false
 	}
 	return As[Versioner](st)

@@ -29,6 +29,12 @@ func (versioned) CurrentVersion(context.Context, Request) (FetchInfo, error) {
 	return f, nil
 }
 
+// noProbe implements Versioner but says its backend answers no probes,
+// as a Wasm module without latchkey_version does.
+type noProbe struct{ versioned }
+
+func (noProbe) Describe() Description { return Description{NoProbe: true} }
+
 // decorator forwards the data path, CurrentVersion included, as protect
 // and cache do; it declares no other capability.
 type decorator struct{ inner Store }
@@ -61,11 +67,15 @@ func TestAs(t *testing.T) {
 		{"keyed under two decorators", decorator{decorator{keyed{}}}, true, false, keyed{}},
 		{"versioned under a decorator", decorator{versioned{}}, false, true, versioned{}},
 		{"decorator over a store without versions", decorator{base{}}, false, false, base{}},
+		{"a Versioner whose Description says NoProbe", decorator{noProbe{}}, false, false, noProbe{}},
 		{"opaque hides what is beneath", opaque{keyed{}}, false, false, opaque{keyed{}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			d, ok := As[Describer](tc.st)
+			if _, np := tc.base.(noProbe); np {
+				ok = false // described, but without a Key
+			}
 			if ok != tc.keyer {
 				t.Fatalf("As[Describer] ok = %v; want %v", ok, tc.keyer)
 			}

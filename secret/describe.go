@@ -82,6 +82,14 @@ type Description struct {
 	// module's), which the agent exports as metrics. Nil: the store has no
 	// pool.
 	Pool func() PoolStats
+
+	// NoProbe is true for a store that implements [Versioner] but whose
+	// backend cannot answer version probes (a Wasm module without the
+	// latchkey_version export): its CurrentVersion always fails with
+	// [errors.ErrUnsupported], and [VersionerOf] reports no probe, so that
+	// caches and --watch fetch instead. False: a store that implements
+	// Versioner answers probes.
+	NoProbe bool
 }
 
 // SecretKey returns d.Key(req), or, when d.Key is nil, the request as

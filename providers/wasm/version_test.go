@@ -14,8 +14,8 @@ import (
 )
 
 // TestOldModuleIsNoVersioner: a module built before ABI 1.1 (no
-// latchkey_version export, as the http-json guests) makes a store that is
-// not a secret.Versioner, so a cache in front of it fetches again when an
+// latchkey_version export, as the http-json guests) makes a store that
+// answers no version probes (secret.VersionerOf says so), so a cache in front of it fetches again when an
 // entry expires instead of asking for a version, and serves the new value.
 func TestOldModuleIsNoVersioner(t *testing.T) {
 	for _, g := range wasmstoretest.Guests() {
@@ -25,9 +25,12 @@ func TestOldModuleIsNoVersioner(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			st := raw.Shaped()
-			if _, ok := st.(secret.Versioner); ok {
-				t.Fatal("a module without latchkey_version is a secret.Versioner")
+			var st secret.Store = raw
+			if _, ok := secret.VersionerOf(st); ok {
+				t.Fatal("a module without latchkey_version answers version probes (secret.VersionerOf)")
+			}
+			if !raw.Describe().NoProbe {
+				t.Fatal("a module without latchkey_version: Description.NoProbe is false")
 			}
 			if _, err := raw.mod.Version(context.Background(), lkruntime.Request{Name: "plain"}); !errors.Is(err, errors.ErrUnsupported) {
 				t.Fatalf("Module.Version = %v, want errors.ErrUnsupported", err)
@@ -58,8 +61,8 @@ func TestOldModuleIsNoVersioner(t *testing.T) {
 }
 
 // TestVersionedShape: a module exporting latchkey_version makes a store
-// that is a secret.Versioner and still describes itself and shows its
-// module.
+// that answers version probes (secret.VersionerOf) and still describes
+// itself and shows its module.
 func TestVersionedShape(t *testing.T) {
 	get := wasmtest.Code(wasmtest.I32Const(0), wasmtest.I32Const(0), wasmtest.Call(wasmtest.FnResultSet), wasmtest.Drop, wasmtest.I32Const(0))
 	mod := wasmtest.Guest(get)
@@ -70,10 +73,10 @@ func TestVersionedShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	st := raw.Shaped()
-	v, ok := st.(secret.Versioner)
+	var st secret.Store = raw
+	v, ok := secret.VersionerOf(st)
 	if !ok {
-		t.Fatal("a module with latchkey_version is not a secret.Versioner")
+		t.Fatal("a module with latchkey_version answers no version probes (secret.VersionerOf)")
 	}
 	if _, ok := st.(secret.Describer); !ok {
 		t.Fatal("the versioned store lost Describe")

@@ -114,7 +114,7 @@ func factory(ctx context.Context, spec secret.Spec) (secret.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return st.Shaped(), nil
+	return st, nil
 }
 
 // fromSpec builds a store from its settings, with cache (nil: the one
@@ -478,27 +478,15 @@ func fetched(r lkruntime.Result) secret.Result {
 	return res
 }
 
-// Shaped returns s as the store the agent uses: a [*Versioned] when the
-// module exports latchkey_version (ABI 1.1), so that it is a
-// [secret.Versioner] exactly then, and s itself otherwise, so that caches
-// and --watch fetch instead of probing a module that cannot answer.
-func (s *Store) Shaped() secret.Store {
-	if s.mod.CanVersion() {
-		return &Versioned{s}
-	}
-	return s
-}
-
-// Versioned is a [Store] whose module exports latchkey_version: a
-// [secret.Versioner]. [Store.Shaped] makes it.
-type Versioned struct{ *Store }
-
 // CurrentVersion asks the module's latchkey_version export for the
 // current version of req's secret: a metadata call in the module's
 // backend, under the same network policy, credentials, request budget and
-// limits as a fetch. A missing secret wraps [secret.ErrNotFound].
-func (v *Versioned) CurrentVersion(ctx context.Context, req secret.Request) (secret.FetchInfo, error) {
-	r, err := v.mod.Version(ctx, lkruntime.Request{Name: req.Name, Version: req.Version})
+// limits as a fetch. A missing secret wraps [secret.ErrNotFound]. A module
+// built before ABI 1.1 has no such export: CurrentVersion then fails with
+// [errors.ErrUnsupported], and the store's Description says NoProbe, so
+// that caches and --watch fetch instead of probing.
+func (s *Store) CurrentVersion(ctx context.Context, req secret.Request) (secret.FetchInfo, error) {
+	r, err := s.mod.Version(ctx, lkruntime.Request{Name: req.Name, Version: req.Version})
 	return fetched(r).FetchInfo, err
 }
 
@@ -519,7 +507,7 @@ func (s *Store) Describe() secret.Description {
 	}
 	id := secret.Description{Summary: fmt.Sprintf("Wasm module %s (sha256 %s, %d bytes, %s instances); network: %s",
 		where, info.SHA256, info.Size, s.opts.Isolation, reach(s.opts.HTTP)),
-		UsedEnv: s.usedEnv, Pool: s.poolStats}
+		UsedEnv: s.usedEnv, Pool: s.poolStats, NoProbe: !s.mod.CanVersion()}
 	credSummary, credWarnings := describeCredentials(s.creds)
 	id.Summary += credSummary
 	id.Warnings = append(id.Warnings, credWarnings...)
@@ -568,6 +556,5 @@ func (s *Store) Close() error {
 var (
 	_ secret.Store     = (*Store)(nil)
 	_ secret.Describer = (*Store)(nil)
-	_ secret.Versioner = (*Versioned)(nil)
-	_ secret.Describer = (*Versioned)(nil)
+	_ secret.Versioner = (*Store)(nil)
 )

@@ -42,7 +42,7 @@ func prefix(t *testing.T) string {
 	return "latchkey-test/" + hex.EncodeToString(b) + "/"
 }
 
-func newStore(t *testing.T, settings map[string]any) *wasm.Versioned {
+func newStore(t *testing.T, settings map[string]any) *wasm.Store {
 	t.Helper()
 	factory, _ := secret.Lookup("wasm")
 	b, _ := json.Marshal(settings)
@@ -52,7 +52,7 @@ func newStore(t *testing.T, settings map[string]any) *wasm.Versioned {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st.(*wasm.Versioned) // the module exports latchkey_version
+	return st.(*wasm.Store) // the module exports latchkey_version
 }
 
 func resolve(t *testing.T, st secret.Store, fields map[string]string) (map[string]string, error) {

@@ -58,7 +58,7 @@ func appRoleSettings(t testing.TB, srv *vaultkvtest.Server, instances int) map[s
 	return s
 }
 
-func storeWithLogs(t testing.TB, settings map[string]any, logs *logbuf.Buffer) *wasm.Versioned {
+func storeWithLogs(t testing.TB, settings map[string]any, logs *logbuf.Buffer) *wasm.Store {
 	t.Helper()
 	factory, _ := secret.Lookup("wasm")
 	b, _ := json.Marshal(settings)
@@ -73,7 +73,7 @@ func storeWithLogs(t testing.TB, settings map[string]any, logs *logbuf.Buffer) *
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return st.(*wasm.Versioned)
+	return st.(*wasm.Store)
 }
 
 // noBrokeredLeak checks text for every value the host holds for the

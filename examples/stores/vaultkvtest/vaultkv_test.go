@@ -44,7 +44,7 @@ func secrets() map[string][]vaultkvtest.Version {
 var planted = []string{vaultkvtest.DefaultToken, pwV1, pwV2, apiK, "one-Pl4nted", "two-Pl4nted", "denied-Pl4nted"}
 
 // newStore builds the store through the registry, as the resolver does.
-func newStore(t *testing.T, settings map[string]any) *wasm.Versioned {
+func newStore(t *testing.T, settings map[string]any) *wasm.Store {
 	t.Helper()
 	factory, ok := secret.Lookup("wasm")
 	if !ok {
@@ -58,7 +58,7 @@ func newStore(t *testing.T, settings map[string]any) *wasm.Versioned {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return st.(*wasm.Versioned) // the module exports latchkey_version
+	return st.(*wasm.Store) // the module exports latchkey_version
 }
 
 func workflow(t *testing.T, fields map[string]string) resolver.Workflow {
