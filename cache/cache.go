@@ -88,10 +88,10 @@ func refreshRequested(ctx context.Context) bool {
 	return b
 }
 
-// SecretKey returns the key the cache files req under: the wrapped
+// secretKey returns the key the cache files req under: the wrapped
 // store's ([secret.Description.Key]), or the request as written when the
 // store has none.
-func (s *Store) SecretKey(req secret.Request) string {
+func (s *Store) secretKey(req secret.Request) string {
 	return secret.Description{Key: s.key}.SecretKey(req)
 }
 
@@ -119,7 +119,7 @@ func (s *Store) Get(ctx context.Context, req secret.Request) (res secret.Result,
 	if err := ctx.Err(); err != nil {
 		return secret.Result{}, fmt.Errorf("store %q: %w", s.set.name, err)
 	}
-	key := s.SecretKey(req)
+	key := s.secretKey(req)
 	if refreshRequested(ctx) {
 		s.c.bypasses.Add(1)
 		return s.fill(ctx, key, req, true)
@@ -139,7 +139,7 @@ func (s *Store) Lookup(ctx context.Context, req secret.Request) (res secret.Resu
 	if ctx.Err() != nil || refreshRequested(ctx) {
 		return secret.Result{}, false
 	}
-	ok, _ = s.lookup(s.SecretKey(req), false, &res)
+	ok, _ = s.lookup(s.secretKey(req), false, &res)
 	return res, ok
 }
 
@@ -217,16 +217,16 @@ func (s *Store) closedError() error {
 // that version only. A fetch in flight when Invalidate is called still answers
 // its callers but is not kept. It returns the number of entries dropped.
 func (s *Store) Invalidate(req secret.Request) int {
-	key := s.SecretKey(req)
-	base := s.SecretKey(secret.Request{Name: req.Name})
+	key := s.secretKey(req)
+	base := s.secretKey(secret.Request{Name: req.Name})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gen++
 	n := 0
 	for k, e := range s.entries {
-		match := k == key || s.SecretKey(e.req) == key
+		match := k == key || s.secretKey(e.req) == key
 		if req.Version == "" && !match {
-			match = s.SecretKey(secret.Request{Name: e.req.Name}) == base
+			match = s.secretKey(secret.Request{Name: e.req.Name}) == base
 		}
 		if match {
 			s.remove(e)

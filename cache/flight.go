@@ -172,7 +172,7 @@ func (s *Store) run(ctx context.Context, f *flight, gen uint64, key string, req 
 		f.val = v
 		// Keyed again: the store may have learned a better key from its
 		// answer (an AWS name's account).
-		k2 := s.SecretKey(req)
+		k2 := s.secretKey(req)
 		buf := v.Reveal()
 		s.mu.Lock()
 		if s.closed || s.gen != gen {
