@@ -11,6 +11,8 @@ import (
 
 	"github.com/latchkey/latchkey/config"
 	"github.com/latchkey/latchkey/secret"
+
+	"github.com/latchkey/latchkey/internal/units"
 )
 
 // DefaultSocketDir is where the driver looks for provider sockets
@@ -131,7 +133,7 @@ func ParseSettings(agent *config.Agent) (Settings, error) {
 	}
 	s.timeout = agent.Timeout
 	if s.Timeout != "" {
-		d, err := time.ParseDuration(s.Timeout)
+		d, err := units.ParseDuration(s.Timeout)
 		if err != nil || d <= 0 {
 			bad("timeout", "%q is not a positive duration such as 30s", s.Timeout)
 		}
