@@ -71,29 +71,7 @@ artifact's config, without pulling the module.`,
 					return err
 				}
 			} else {
-				fmt.Fprintf(out, "file:    %s\nsize:    %d bytes\nsha256:  %s\nabi:     %s\n", args[0], info.Size, info.SHA256, abiList(info.ABIVersions))
-				if info.VersionProbe {
-					fmt.Fprintln(out, "probes:  version (latchkey_version, ABI 1.1): an unchanged secret costs a probe, not a fetch")
-				} else {
-					fmt.Fprintln(out, "probes:  none: caches and --watch fetch to learn whether a secret changed")
-				}
-				fmt.Fprintln(out, "imports:")
-				for _, f := range info.Imports {
-					fmt.Fprintf(out, "  %s\n", f)
-				}
-				fmt.Fprintln(out, "exports:")
-				for _, f := range info.Exports {
-					fmt.Fprintf(out, "  %s\n", f)
-				}
-				writeCapabilities(out, info.Capabilities)
-				if len(info.Problems) == 0 {
-					fmt.Fprintln(out, "status:  loadable")
-				} else {
-					fmt.Fprintln(out, "status:  REFUSED")
-					for _, p := range info.Problems {
-						fmt.Fprintf(out, "  - %s\n", p)
-					}
-				}
+				writeInspect(out, args[0], info)
 			}
 			if len(info.Problems) > 0 {
 				return fail(ExitConfig, fmt.Errorf("module %s would be refused: %s", args[0], strings.Join(info.Problems, "; ")))
@@ -105,6 +83,35 @@ artifact's config, without pulling the module.`,
 	cmd.Flags().IntVar(&memoryMiB, "memory-mib", 0, "the memory limit to check against, as a store's limits.memory_mib (default 64)")
 	rf.add(cmd)
 	return cmd
+}
+
+// writeInspect prints module inspect's report on the module file: size,
+// digest, ABI, probes, imports, exports, capabilities, and whether this
+// host would load it and why not.
+func writeInspect(out io.Writer, file string, info *lkruntime.Info) {
+	fmt.Fprintf(out, "file:    %s\nsize:    %d bytes\nsha256:  %s\nabi:     %s\n", file, info.Size, info.SHA256, abiList(info.ABIVersions))
+	if info.VersionProbe {
+		fmt.Fprintln(out, "probes:  version (latchkey_version, ABI 1.1): an unchanged secret costs a probe, not a fetch")
+	} else {
+		fmt.Fprintln(out, "probes:  none: caches and --watch fetch to learn whether a secret changed")
+	}
+	fmt.Fprintln(out, "imports:")
+	for _, f := range info.Imports {
+		fmt.Fprintf(out, "  %s\n", f)
+	}
+	fmt.Fprintln(out, "exports:")
+	for _, f := range info.Exports {
+		fmt.Fprintf(out, "  %s\n", f)
+	}
+	writeCapabilities(out, info.Capabilities)
+	if len(info.Problems) == 0 {
+		fmt.Fprintln(out, "status:  loadable")
+	} else {
+		fmt.Fprintln(out, "status:  REFUSED")
+		for _, p := range info.Problems {
+			fmt.Fprintf(out, "  - %s\n", p)
+		}
+	}
 }
 
 func abiList(v []int) string {

@@ -121,26 +121,9 @@ module's sha256.`,
 			if err != nil {
 				return err
 			}
-			opts := oci.PushOptions{Title: filepath.Base(args[0]), Annotations: map[string]string{}}
-			for _, kv := range annotations {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok || k == "" {
-					return fail(ExitUsage, fmt.Errorf("--annotation %q: want KEY=VALUE", kv))
-				}
-				opts.Annotations[k] = v
-			}
-			if !noBundle {
-				bp, explicit := bundle, bundle != ""
-				if !explicit {
-					bp = modsig.BundlePath(args[0])
-				}
-				b, _, err := safefile.ReadFile(bp, safefile.Options{})
-				switch {
-				case err == nil:
-					opts.Bundle = b
-				case explicit || !errors.Is(err, os.ErrNotExist):
-					return fail(ExitConfig, fmt.Errorf("bundle %s: %w", bp, err))
-				}
+			opts, err := pushOptions(args[0], annotations, bundle, noBundle)
+			if err != nil {
+				return err
 			}
 			var p *oci.Pushed
 			if err := rf.with(cmd.Context(), func(ctx context.Context, c *oci.Client) (err error) {
@@ -149,14 +132,7 @@ module's sha256.`,
 			}); err != nil {
 				return fail(ExitConfig, err)
 			}
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "pushed:   %s\nmodule:   %s\nsha256:   %s\n", p.Ref.String(), p.Ref.WithDigest(p.Manifest), strings.TrimPrefix(p.Layer, "sha256:"))
-			if p.Bundle != "" {
-				fmt.Fprintf(out, "signature bundle attached: %s\n", p.Bundle)
-			} else {
-				fmt.Fprintln(out, "signature bundle: none attached (sign with cosign sign-blob --new-bundle-format --bundle FILE.sigstore.json, then push again, or cosign sign the reference)")
-			}
-			writeCapabilities(out, p.Config.Capabilities)
+			writePushed(cmd.OutOrStdout(), p)
 			return nil
 		},
 	}
@@ -165,6 +141,48 @@ module's sha256.`,
 	cmd.Flags().BoolVar(&noBundle, "no-bundle", false, "attach no bundle even if FILE.sigstore.json exists")
 	cmd.Flags().StringArrayVar(&annotations, "annotation", nil, "KEY=VALUE manifest annotation (repeatable)")
 	return cmd
+}
+
+// pushOptions are module push's options for the module file: its title,
+// the --annotation KEY=VALUE pairs, and the Sigstore bundle (bundle, or
+// the file's default bundle path when it exists; none with noBundle). An
+// explicit bundle that cannot be read is an error.
+func pushOptions(file string, annotations []string, bundle string, noBundle bool) (oci.PushOptions, error) {
+	opts := oci.PushOptions{Title: filepath.Base(file), Annotations: map[string]string{}}
+	for _, kv := range annotations {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return opts, fail(ExitUsage, fmt.Errorf("--annotation %q: want KEY=VALUE", kv))
+		}
+		opts.Annotations[k] = v
+	}
+	if noBundle {
+		return opts, nil
+	}
+	bp, explicit := bundle, bundle != ""
+	if !explicit {
+		bp = modsig.BundlePath(file)
+	}
+	b, _, err := safefile.ReadFile(bp, safefile.Options{})
+	switch {
+	case err == nil:
+		opts.Bundle = b
+	case explicit || !errors.Is(err, os.ErrNotExist):
+		return opts, fail(ExitConfig, fmt.Errorf("bundle %s: %w", bp, err))
+	}
+	return opts, nil
+}
+
+// writePushed prints what module push pushed: the reference, pinned by
+// digest, the module's sha256, the bundle attached, and the capabilities.
+func writePushed(out io.Writer, p *oci.Pushed) {
+	fmt.Fprintf(out, "pushed:   %s\nmodule:   %s\nsha256:   %s\n", p.Ref.String(), p.Ref.WithDigest(p.Manifest), strings.TrimPrefix(p.Layer, "sha256:"))
+	if p.Bundle != "" {
+		fmt.Fprintf(out, "signature bundle attached: %s\n", p.Bundle)
+	} else {
+		fmt.Fprintln(out, "signature bundle: none attached (sign with cosign sign-blob --new-bundle-format --bundle FILE.sigstore.json, then push again, or cosign sign the reference)")
+	}
+	writeCapabilities(out, p.Config.Capabilities)
 }
 
 func (a *app) modulePullCmd() *cobra.Command {
