@@ -69,21 +69,11 @@ its own, with its code. See docs/rotation.md.`,
 			if err != nil {
 				return err
 			}
-			interval, err := wf.interval(cmd)
+			interval, action, err := execWatchSettings(cmd, &wf, onChange, grace)
 			if err != nil {
 				return err
 			}
-			if interval == 0 && (cmd.Flags().Changed("on-change") || cmd.Flags().Changed("grace")) {
-				return fail(ExitUsage, errors.New("--on-change and --grace act on changes that only --watch looks for: add --watch"))
-			}
 			if interval > 0 {
-				action, err := parseChangeAction(onChange)
-				if err != nil {
-					return err
-				}
-				if grace <= 0 {
-					return fail(ExitUsage, fmt.Errorf("--grace=%s: must be positive", grace))
-				}
 				return a.execWatch(cmd.Context(), execWatch{args: args, namer: namer, cleanEnv: cleanEnv, keepEnv: keepStoreEnv, mask: doMask,
 					interval: interval, action: action, grace: grace})
 			}
@@ -101,6 +91,30 @@ its own, with its code. See docs/rotation.md.`,
 	ef.register(cmd)
 	a.serverFlags(cmd)
 	return cmd
+}
+
+// execWatchSettings reads exec's --watch interval (0: no watch) and, with
+// one, what --on-change says to do and checks --grace; without one, it
+// refuses --on-change and --grace, which would do nothing.
+func execWatchSettings(cmd *cobra.Command, wf *watchFlags, onChange string, grace time.Duration) (time.Duration, changeAction, error) {
+	interval, err := wf.interval(cmd)
+	if err != nil {
+		return 0, changeAction{}, err
+	}
+	if interval == 0 {
+		if cmd.Flags().Changed("on-change") || cmd.Flags().Changed("grace") {
+			return 0, changeAction{}, fail(ExitUsage, errors.New("--on-change and --grace act on changes that only --watch looks for: add --watch"))
+		}
+		return 0, changeAction{}, nil
+	}
+	action, err := parseChangeAction(onChange)
+	if err != nil {
+		return 0, changeAction{}, err
+	}
+	if grace <= 0 {
+		return 0, changeAction{}, fail(ExitUsage, fmt.Errorf("--grace=%s: must be positive", grace))
+	}
+	return interval, action, nil
 }
 
 // execOnce resolves the workflow once and runs the command args with its

@@ -58,32 +58,7 @@ the umask) inside DIR only; a symbolic link is never followed.`,
 			}); err != nil {
 				return err
 			}
-			bi := readBuildInfo()
-			o.Writer = fmt.Sprintf("%s (commit %s)", bi.version, bi.commit)
-			var (
-				res *scaffold.Result
-				err error
-			)
-			if updateSDK {
-				if o.Name != "" {
-					return fail(ExitUsage, errors.New("--name does not apply to --update-sdk, which changes only the SDK copy"))
-				}
-				res, err = scaffold.UpdateSDK(args[0], o)
-			} else {
-				res, err = scaffold.Init(args[0], o)
-			}
-			if err != nil {
-				if errors.Is(err, scaffold.ErrUsage) {
-					return fail(ExitUsage, fmt.Errorf("module init: %w", err))
-				}
-				return fail(ExitInternal, err)
-			}
-			if updateSDK {
-				writeSDKUpdated(cmd.OutOrStdout(), res, o.Writer)
-			} else {
-				writeInitDone(cmd.OutOrStdout(), res, o.Writer)
-			}
-			return nil
+			return moduleInit(cmd.OutOrStdout(), args[0], o, updateSDK)
 		},
 	}
 	f := cmd.Flags()
@@ -93,6 +68,38 @@ the umask) inside DIR only; a symbolic link is never followed.`,
 	f.BoolVar(&updateSDK, "update-sdk", false, "replace DIR's copy of the guest SDK with this latchkey's, and nothing else")
 	_ = cmd.RegisterFlagCompletionFunc("lang", completeValues(scaffold.LangGo, scaffold.LangRust))
 	return cmd
+}
+
+// moduleInit writes a new project into dir, or with updateSDK replaces
+// dir's SDK copy, as o says, and reports what it did on out. The options'
+// Writer is set here, to this latchkey's version and commit.
+func moduleInit(out io.Writer, dir string, o scaffold.Options, updateSDK bool) error {
+	bi := readBuildInfo()
+	o.Writer = fmt.Sprintf("%s (commit %s)", bi.version, bi.commit)
+	var (
+		res *scaffold.Result
+		err error
+	)
+	if updateSDK {
+		if o.Name != "" {
+			return fail(ExitUsage, errors.New("--name does not apply to --update-sdk, which changes only the SDK copy"))
+		}
+		res, err = scaffold.UpdateSDK(dir, o)
+	} else {
+		res, err = scaffold.Init(dir, o)
+	}
+	if err != nil {
+		if errors.Is(err, scaffold.ErrUsage) {
+			return fail(ExitUsage, fmt.Errorf("module init: %w", err))
+		}
+		return fail(ExitInternal, err)
+	}
+	if updateSDK {
+		writeSDKUpdated(out, res, o.Writer)
+	} else {
+		writeInitDone(out, res, o.Writer)
+	}
+	return nil
 }
 
 // writeSDKUpdated tells what module init --update-sdk replaced, with the
