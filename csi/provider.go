@@ -287,16 +287,22 @@ func (p *Provider) mount(ctx context.Context, req *v1alpha1.MountRequest) (*v1al
 	caller := secret.Caller{Kind: secret.CallerPod, UID: -1, GID: -1, PID: -1,
 		Namespace: params.Namespace, ServiceAccount: params.ServiceAccount, Pod: params.Pod}
 	ctx = secret.WithCaller(ctx, caller)
-	entry, allowed, err := p.matchCaller(caller, params)
-	if err != nil {
+	// The maps are made here and filled by the checks, so that they stay
+	// on mount's stack.
+	entry := ""
+	var allowed map[string]bool // nil: every store
+	if p.callers != nil {
+		allowed = map[string]bool{}
+		if entry, err = p.matchCaller(allowed, caller, params); err != nil {
+			return nil, params, err
+		}
+	}
+	used := map[string]bool{}
+	if err := p.checkStores(used, params, caller, entry, allowed); err != nil {
 		return nil, params, err
 	}
-	used, err := p.usedStores(params, caller, entry, allowed)
-	if err != nil {
-		return nil, params, err
-	}
-	tokens, err := p.podTokens(params, used)
-	if err != nil {
+	tokens := map[string]string{}
+	if err := p.podTokens(tokens, params, used); err != nil {
 		return nil, params, err
 	}
 	key := identityKey(params, entry)
@@ -333,30 +339,24 @@ func (p *Provider) mount(ctx context.Context, req *v1alpha1.MountRequest) (*v1al
 	return resp, params, nil
 }
 
-// matchCaller finds the callers entry naming the pod's service account and
-// the stores it may use (nil: every store, when there is no callers
-// section).
-func (p *Provider) matchCaller(caller secret.Caller, params *Params) (entry string, allowed map[string]bool, err error) {
-	if p.callers == nil {
-		return "", nil, nil
-	}
+// matchCaller finds the callers entry naming the pod's service account,
+// returns its name, and adds the stores it may use to allowed.
+func (p *Provider) matchCaller(allowed map[string]bool, caller secret.Caller, params *Params) (entry string, err error) {
 	rule, err := p.callers.Match(caller)
 	if err != nil {
-		return "", nil, fail(CodeNotAllowed, fmt.Errorf("%w (callers.NAME.service_accounts: [%s/%s])", err, params.Namespace, params.ServiceAccount))
+		return "", fail(CodeNotAllowed, fmt.Errorf("%w (callers.NAME.service_accounts: [%s/%s])", err, params.Namespace, params.ServiceAccount))
 	}
-	allowed = map[string]bool{}
 	for _, s := range rule.Stores() {
 		allowed[s] = true
 	}
-	return rule.Name(), allowed, nil
+	return rule.Name(), nil
 }
 
-// usedStores returns the stores the objects use, each checked before
-// anything is read: declared, in the class's stores, allowed to the
-// caller, and readable for a pod. Of several problems it returns the first
-// with the most telling code ([firstCode]).
-func (p *Provider) usedStores(params *Params, caller secret.Caller, entry string, allowed map[string]bool) (map[string]bool, error) {
-	used := map[string]bool{}
+// checkStores checks every store the objects use before anything is read
+// (declared, in the class's stores, in allowed unless it is nil, readable
+// for a pod) and adds each to used. Of several problems it returns the
+// first with the most telling code ([firstCode]).
+func (p *Provider) checkStores(used map[string]bool, params *Params, caller secret.Caller, entry string, allowed map[string]bool) error {
 	var errs []error
 	for i, o := range params.Objects {
 		st := p.storeOf(o.ref.Store)
@@ -381,10 +381,7 @@ func (p *Provider) usedStores(params *Params, caller secret.Caller, entry string
 			used[st] = true
 		}
 	}
-	if err := firstCode(errs); err != nil {
-		return nil, err
-	}
-	return used, nil
+	return firstCode(errs)
 }
 
 // storeOf returns the store an object whose ref names the store named
@@ -403,11 +400,10 @@ func (p *Provider) storeOf(named string) string {
 	return st
 }
 
-// podTokens returns, for each used store read with the pod's identity, the
-// pod's token for that store's audience, checked and bound to its service
-// account.
-func (p *Provider) podTokens(params *Params, used map[string]bool) (map[string]string, error) {
-	tokens := map[string]string{}
+// podTokens adds to tokens, for each used store read with the pod's
+// identity, the pod's token for that store's audience, checked and bound
+// to its service account.
+func (p *Provider) podTokens(tokens map[string]string, params *Params, used map[string]bool) error {
 	now := time.Now()
 	for _, st := range sortedKeys(used) {
 		if p.mode(st) != IdentityPod {
@@ -415,11 +411,11 @@ func (p *Provider) podTokens(params *Params, used map[string]bool) (map[string]s
 		}
 		tok, err := checkToken(params, st, p.set.Stores[st].Audience, now)
 		if err != nil {
-			return nil, fail(CodeIdentityRefused, err)
+			return fail(CodeIdentityRefused, err)
 		}
 		tokens[st] = tok
 	}
-	return tokens, nil
+	return nil
 }
 
 // exchangeTokens exchanges each pod token for the store's credentials on
