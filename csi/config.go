@@ -106,98 +106,122 @@ var podTypes = map[string]bool{"aws": true, "azure": true, "gcp": true, "wasm": 
 // ParseSettings decodes and checks agent's csi: section against its
 // stores. Every problem is reported, joined, naming the key.
 func ParseSettings(agent *config.Agent) (Settings, error) {
-	var s Settings
-	if agent.CSI != nil {
-		b, err := json.Marshal(agent.CSI)
-		if err != nil {
-			return s, fmt.Errorf("csi: %w", err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&s); err != nil {
-			return s, fmt.Errorf("csi: %v (known keys: socket_dir, hmac_key_file, max_identities, timeout, stores; in stores.NAME: identity, audience, role_arn, session_name, sts_endpoint, tenant_id, client_id, workload_identity_provider, impersonate_service_account, token_url, credential, hosts): %w",
-				err, secret.ErrInvalidConfig)
-		}
+	s, err := decodeSettings(agent.CSI)
+	if err != nil {
+		return s, err
 	}
-	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("csi.%s: %s: %w", key, fmt.Sprintf(format, args...), secret.ErrInvalidConfig))
-	}
+	var p csiProblems
 	if s.SocketDir == "" {
 		s.SocketDir = DefaultSocketDir
 	}
 	if s.MaxIdentities == 0 {
 		s.MaxIdentities = DefaultMaxIdentities
 	} else if s.MaxIdentities < 1 || s.MaxIdentities > 100000 {
-		bad("max_identities", "%d is outside 1 to 100000", s.MaxIdentities)
+		p.bad("max_identities", "%d is outside 1 to 100000", s.MaxIdentities)
 	}
 	s.timeout = agent.Timeout
 	if s.Timeout != "" {
 		d, err := units.ParseDuration(s.Timeout)
 		if err != nil || d <= 0 {
-			bad("timeout", "%q is not a positive duration such as 30s", s.Timeout)
+			p.bad("timeout", "%q is not a positive duration such as 30s", s.Timeout)
 		}
 		s.timeout = d
 	}
-	names := make([]string, 0, len(s.Stores))
-	for n := range s.Stores {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range sortedKeys(s.Stores) {
 		si := s.Stores[n]
 		key := "stores." + n
 		sc, ok := agent.Stores[n]
 		if !ok {
-			bad(key, "no store %q is declared in stores", n)
+			p.bad(key, "no store %q is declared in stores", n)
 			continue
 		}
-		switch si.Identity {
-		case "":
-			si.Identity = IdentityPod
-		case IdentityPod, IdentityNode:
-		default:
-			bad(key+".identity", "%q is neither pod nor node", si.Identity)
-		}
-		if si.Identity == IdentityPod && !podTypes[sc.Type] {
-			bad(key+".identity", "a store of type %s cannot yet authenticate as the pod (pod identity: %s); write identity: node to read it with the agent's own identity, for every pod", sc.Type, strings.Join(sortedTrue(podTypes), ", "))
-		}
-		if sc.Type == "env" {
-			bad(key, "an env store is refused in a mount: it would hand the agent's own environment to pods")
-		}
-		if si.Identity == IdentityNode && (si.Audience != "" || si.RoleARN != "" || si.STSEndpoint != "" || si.SessionName != "" || si.TenantID != "" || si.ClientID != "") {
-			bad(key, "audience, role_arn, session_name, sts_endpoint, tenant_id and client_id apply to identity: pod only")
-		}
-		if sc.Type != "aws" && (si.RoleARN != "" || si.STSEndpoint != "" || si.SessionName != "") {
-			bad(key, "role_arn, session_name and sts_endpoint apply to aws stores only")
-		}
-		if sc.Type != "azure" && (si.TenantID != "" || si.ClientID != "") {
-			bad(key, "tenant_id and client_id apply to azure stores only")
-		}
-		if sc.Type != "gcp" && (si.WorkloadIdentityProvider != "" || si.ImpersonateServiceAccount != "" || si.TokenURL != "") {
-			bad(key, "workload_identity_provider, impersonate_service_account and token_url apply to gcp stores only")
-		}
-		if sc.Type != "wasm" && (si.Credential != "" || len(si.Hosts) > 0) {
-			bad(key, "credential and hosts apply to wasm stores only")
-		}
-		if sc.Type == "wasm" && si.Identity == IdentityPod {
-			if si.Credential == "" || len(si.Hosts) == 0 || si.Audience == "" {
-				bad(key, "a wasm store read as the pod needs credential (the name its module's placeholder uses), hosts (where the host may send the token) and audience (e.g. vault)")
-			}
-		}
-		if sc.Type == "gcp" && si.Identity == IdentityPod {
-			if si.WorkloadIdentityProvider == "" {
-				bad(key+".workload_identity_provider", "required for a gcp store read as the pod: //iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/P/providers/PR")
-			} else if si.Audience == "" {
-				si.Audience = "https:" + si.WorkloadIdentityProvider
-			}
-		}
-		if si.Audience == "" {
-			si.Audience = defaultAudience[sc.Type]
-		}
+		p.storeIdentity(key, sc.Type, &si)
 		s.Stores[n] = si
 	}
-	return s, errors.Join(errs...)
+	return s, errors.Join(p...)
+}
+
+// decodeSettings decodes the csi: section raw (nil: none) strictly into
+// Settings.
+func decodeSettings(raw map[string]any) (Settings, error) {
+	var s Settings
+	if raw == nil {
+		return s, nil
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return s, fmt.Errorf("csi: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return s, fmt.Errorf("csi: %v (known keys: socket_dir, hmac_key_file, max_identities, timeout, stores; in stores.NAME: identity, audience, role_arn, session_name, sts_endpoint, tenant_id, client_id, workload_identity_provider, impersonate_service_account, token_url, credential, hosts): %w",
+			err, secret.ErrInvalidConfig)
+	}
+	return s, nil
+}
+
+// csiProblems gathers ParseSettings' errors in the order it finds them.
+type csiProblems []error
+
+// bad records a problem with the setting csi.<key>.
+func (p *csiProblems) bad(key, format string, args ...any) {
+	*p = append(*p, fmt.Errorf("csi.%s: %s: %w", key, fmt.Sprintf(format, args...), secret.ErrInvalidConfig))
+}
+
+// storeIdentity checks how mounts authenticate to a store of type typ
+// (si, at csi.<key>) and fills in its defaults: identity pod, and the
+// audience of the store's type (for gcp, its workload identity provider).
+func (p *csiProblems) storeIdentity(key, typ string, si *StoreIdentity) {
+	switch si.Identity {
+	case "":
+		si.Identity = IdentityPod
+	case IdentityPod, IdentityNode:
+	default:
+		p.bad(key+".identity", "%q is neither pod nor node", si.Identity)
+	}
+	if si.Identity == IdentityPod && !podTypes[typ] {
+		p.bad(key+".identity", "a store of type %s cannot yet authenticate as the pod (pod identity: %s); write identity: node to read it with the agent's own identity, for every pod", typ, strings.Join(sortedTrue(podTypes), ", "))
+	}
+	if typ == "env" {
+		p.bad(key, "an env store is refused in a mount: it would hand the agent's own environment to pods")
+	}
+	p.storeKeys(key, typ, si)
+	if typ == "wasm" && si.Identity == IdentityPod {
+		if si.Credential == "" || len(si.Hosts) == 0 || si.Audience == "" {
+			p.bad(key, "a wasm store read as the pod needs credential (the name its module's placeholder uses), hosts (where the host may send the token) and audience (e.g. vault)")
+		}
+	}
+	if typ == "gcp" && si.Identity == IdentityPod {
+		if si.WorkloadIdentityProvider == "" {
+			p.bad(key+".workload_identity_provider", "required for a gcp store read as the pod: //iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/P/providers/PR")
+		} else if si.Audience == "" {
+			si.Audience = "https:" + si.WorkloadIdentityProvider
+		}
+	}
+	if si.Audience == "" {
+		si.Audience = defaultAudience[typ]
+	}
+}
+
+// storeKeys records each key of si that does not apply to its identity or
+// to a store of type typ.
+func (p *csiProblems) storeKeys(key, typ string, si *StoreIdentity) {
+	if si.Identity == IdentityNode && (si.Audience != "" || si.RoleARN != "" || si.STSEndpoint != "" || si.SessionName != "" || si.TenantID != "" || si.ClientID != "") {
+		p.bad(key, "audience, role_arn, session_name, sts_endpoint, tenant_id and client_id apply to identity: pod only")
+	}
+	if typ != "aws" && (si.RoleARN != "" || si.STSEndpoint != "" || si.SessionName != "") {
+		p.bad(key, "role_arn, session_name and sts_endpoint apply to aws stores only")
+	}
+	if typ != "azure" && (si.TenantID != "" || si.ClientID != "") {
+		p.bad(key, "tenant_id and client_id apply to azure stores only")
+	}
+	if typ != "gcp" && (si.WorkloadIdentityProvider != "" || si.ImpersonateServiceAccount != "" || si.TokenURL != "") {
+		p.bad(key, "workload_identity_provider, impersonate_service_account and token_url apply to gcp stores only")
+	}
+	if typ != "wasm" && (si.Credential != "" || len(si.Hosts) > 0) {
+		p.bad(key, "credential and hosts apply to wasm stores only")
+	}
 }
 
 // Warnings returns what `latchkey check` and the provider's start-up log

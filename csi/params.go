@@ -197,99 +197,126 @@ func (c *objectMemo) objects(raw string, defMode int32) ([]Object, []error) {
 // parseObjects reads the objects parameter: a YAML list of {ref, path,
 // mode}.
 func parseObjects(raw string, defMode int32) ([]Object, []error) {
-	var errs []error
-	bad := func(param, format string, args ...any) {
-		errs = append(errs, &ParamError{param, fmt.Sprintf(format, args...)})
-	}
+	op := &objectsParse{paths: map[string]int{}}
 	var list []map[string]yaml.Node
 	if err := yaml.Unmarshal([]byte(raw), &list); err != nil {
-		bad("objects", "must be a YAML list of {ref, path, mode}: %v", err)
-		return nil, errs
+		op.bad("objects", "must be a YAML list of {ref, path, mode}: %v", err)
+		return nil, op.errs
 	}
 	if len(list) == 0 {
-		bad("objects", "the list is empty: name at least one object")
+		op.bad("objects", "the list is empty: name at least one object")
 	}
 	if len(list) > MaxObjects {
-		bad("objects", "%d objects is more than %d", len(list), MaxObjects)
-		return nil, errs
+		op.bad("objects", "%d objects is more than %d", len(list), MaxObjects)
+		return nil, op.errs
 	}
 	var out []Object
-	paths := map[string]int{}
 	for i, m := range list {
-		key := fmt.Sprintf("objects[%d]", i)
-		o := Object{Mode: defMode}
-		ok := true
-		for _, k := range sortedKeys(m) {
-			n := m[k]
-			switch k {
-			case "ref":
-				if n.Kind != yaml.ScalarNode || n.Value == "" {
-					bad(key+".ref", `must be a reference string, e.g. "secret://aws/prod/db#password"`)
-					ok = false
-					continue
-				}
-				o.Ref = n.Value
-			case "path":
-				if n.Kind != yaml.ScalarNode {
-					bad(key+".path", "must be a relative file path")
-					ok = false
-					continue
-				}
-				o.Path = n.Value
-			case "mode":
-				mode, err := parseMode(n)
-				if err != nil {
-					bad(key+".mode", "%v", err)
-					ok = false
-					continue
-				}
-				o.Mode = mode
-			default:
-				bad(key+"."+k, "unknown key (known: ref, path, mode)")
-				ok = false
-			}
-		}
-		if o.Ref == "" {
-			if _, had := m["ref"]; !had {
-				bad(key+".ref", "missing: every object needs a ref")
-			}
-			continue
-		}
-		r, err := secret.ParseRef(o.Ref)
-		if err != nil {
-			bad(key+".ref", "%v", err)
-			continue
-		}
-		o.ref = r
-		if o.Path == "" {
-			bad(key+".path", "missing: the file to write the secret to, e.g. db-password")
-			continue
-		}
-		if err := ValidatePath(o.Path); err != nil {
-			bad(key+".path", "%v", err)
-			continue
-		}
-		if prev, dup := paths[o.Path]; dup {
-			bad(key+".path", "%q is also the path of objects[%d]", o.Path, prev)
-			continue
-		}
-		paths[o.Path] = i
-		if ok {
+		o, ok := op.decode(i, m, defMode)
+		if op.check(i, m, &o) && ok {
 			out = append(out, o)
 		}
 	}
-	// A file cannot also be a directory of another file.
-	sorted := make([]string, 0, len(paths))
-	for p := range paths {
+	op.checkNesting()
+	return out, op.errs
+}
+
+// objectsParse is one run of parseObjects: the problems found, in order,
+// and the index of the object that claimed each path.
+type objectsParse struct {
+	errs  []error
+	paths map[string]int
+}
+
+// bad records a problem with param.
+func (op *objectsParse) bad(param, format string, args ...any) {
+	op.errs = append(op.errs, &ParamError{param, fmt.Sprintf(format, args...)})
+}
+
+// decode reads the keys of objects[i], in key order; ok is false when one
+// of them is wrong or unknown.
+func (op *objectsParse) decode(i int, m map[string]yaml.Node, defMode int32) (o Object, ok bool) {
+	key := fmt.Sprintf("objects[%d]", i)
+	o, ok = Object{Mode: defMode}, true
+	for _, k := range sortedKeys(m) {
+		n := m[k]
+		switch k {
+		case "ref":
+			if n.Kind != yaml.ScalarNode || n.Value == "" {
+				op.bad(key+".ref", `must be a reference string, e.g. "secret://aws/prod/db#password"`)
+				ok = false
+				continue
+			}
+			o.Ref = n.Value
+		case "path":
+			if n.Kind != yaml.ScalarNode {
+				op.bad(key+".path", "must be a relative file path")
+				ok = false
+				continue
+			}
+			o.Path = n.Value
+		case "mode":
+			mode, err := parseMode(n)
+			if err != nil {
+				op.bad(key+".mode", "%v", err)
+				ok = false
+				continue
+			}
+			o.Mode = mode
+		default:
+			op.bad(key+"."+k, "unknown key (known: ref, path, mode)")
+			ok = false
+		}
+	}
+	return o, ok
+}
+
+// check parses the ref of objects[i] (m as written, o as decoded) into
+// o.ref and checks its path, claiming the path for it. It reports whether
+// both hold; a missing ref that was written wrong is not reported twice.
+func (op *objectsParse) check(i int, m map[string]yaml.Node, o *Object) bool {
+	key := fmt.Sprintf("objects[%d]", i)
+	if o.Ref == "" {
+		if _, had := m["ref"]; !had {
+			op.bad(key+".ref", "missing: every object needs a ref")
+		}
+		return false
+	}
+	r, err := secret.ParseRef(o.Ref)
+	if err != nil {
+		op.bad(key+".ref", "%v", err)
+		return false
+	}
+	o.ref = r
+	if o.Path == "" {
+		op.bad(key+".path", "missing: the file to write the secret to, e.g. db-password")
+		return false
+	}
+	if err := ValidatePath(o.Path); err != nil {
+		op.bad(key+".path", "%v", err)
+		return false
+	}
+	if prev, dup := op.paths[o.Path]; dup {
+		op.bad(key+".path", "%q is also the path of objects[%d]", o.Path, prev)
+		return false
+	}
+	op.paths[o.Path] = i
+	return true
+}
+
+// checkNesting records each path that lies inside another object's path:
+// a file cannot also be a directory of another file.
+func (op *objectsParse) checkNesting() {
+	sorted := make([]string, 0, len(op.paths))
+	for p := range op.paths {
 		sorted = append(sorted, p)
 	}
 	sort.Strings(sorted)
 	for i := 1; i < len(sorted); i++ {
 		if strings.HasPrefix(sorted[i], sorted[i-1]+"/") {
-			bad(fmt.Sprintf("objects[%d].path", paths[sorted[i]]), "%q is inside %q, which is a file", sorted[i], sorted[i-1])
+			op.bad(fmt.Sprintf("objects[%d].path", op.paths[sorted[i]]), "%q is inside %q, which is a file", sorted[i], sorted[i-1])
 		}
 	}
-	return out, errs
 }
 
 // parseMode reads a mode written as YAML octal (0400, 0o400) or decimal

@@ -266,6 +266,11 @@ func (p *Provider) MountError(ctx context.Context, req *v1alpha1.MountRequest) (
 	return "", nil
 }
 
+// mount answers one Mount: it parses the request's parameters, matches
+// the pod against the callers section, checks every store the objects use,
+// checks the pod's tokens, resolves the objects with the identity the pod
+// maps to, and builds the files. It returns the parameters whenever they
+// parse, for the audit log.
 func (p *Provider) mount(ctx context.Context, req *v1alpha1.MountRequest) (*v1alpha1.MountResponse, *Params, error) {
 	if p.closed.Load() {
 		return nil, nil, fail(CodeUnavailable, errClosed)
@@ -282,32 +287,79 @@ func (p *Provider) mount(ctx context.Context, req *v1alpha1.MountRequest) (*v1al
 	caller := secret.Caller{Kind: secret.CallerPod, UID: -1, GID: -1, PID: -1,
 		Namespace: params.Namespace, ServiceAccount: params.ServiceAccount, Pod: params.Pod}
 	ctx = secret.WithCaller(ctx, caller)
+	// The maps are made here and filled by the checks, so that they stay
+	// on mount's stack.
 	entry := ""
 	var allowed map[string]bool // nil: every store
 	if p.callers != nil {
-		rule, err := p.callers.Match(caller)
-		if err != nil {
-			return nil, params, fail(CodeNotAllowed, fmt.Errorf("%w (callers.NAME.service_accounts: [%s/%s])", err, params.Namespace, params.ServiceAccount))
-		}
-		entry = rule.Name()
 		allowed = map[string]bool{}
-		for _, s := range rule.Stores() {
-			allowed[s] = true
+		if entry, err = p.matchCaller(allowed, caller, params); err != nil {
+			return nil, params, err
 		}
 	}
-	// Which stores the objects use, each checked before anything is read.
 	used := map[string]bool{}
+	if err := p.checkStores(used, params, caller, entry, allowed); err != nil {
+		return nil, params, err
+	}
+	tokens := map[string]string{}
+	if err := p.podTokens(tokens, params, used); err != nil {
+		return nil, params, err
+	}
+	key := identityKey(params, entry)
+	id, err := p.ids.acquire(ctx, key, func(ctx context.Context) (*identity, error) { return p.buildIdentity(ctx, key, params, entry) })
+	if err != nil {
+		return nil, params, fail(codeOf(err, CodeInternal), err)
+	}
+	defer p.ids.release(id)
+	mt, err := exchangeTokens(ctx, id, tokens)
+	if err != nil {
+		return nil, params, err
+	}
+	ctx = context.WithValue(ctx, mountTokensKey{}, mt)
+	wf := resolver.Workflow{Name: "csi:" + params.Namespace + "/" + params.Class}
+	for _, o := range params.Objects {
+		wf.Fields = append(wf.Fields, resolver.Field{Name: o.Path, Source: secret.Source{Ref: &o.ref}, Where: "objects " + o.Path})
+	}
+	res, err := id.res.Resolve(ctx, wf)
+	if err != nil {
+		return nil, params, fail(codeOf(err, CodeInternal), err)
+	}
+	if len(req.GetCurrentObjectVersion()) > 0 {
+		// A republish: an object whose store now reports another version
+		// than the one just answered is fetched again; unchanged objects
+		// cost this probe (and the cache's answer).
+		if res, err = p.recheck(ctx, id.res, wf, res); err != nil {
+			return nil, params, fail(codeOf(err, CodeInternal), err)
+		}
+	}
+	resp, err := p.mountResponse(ctx, params, res)
+	if err != nil {
+		return nil, params, err
+	}
+	return resp, params, nil
+}
+
+// matchCaller finds the callers entry naming the pod's service account,
+// returns its name, and adds the stores it may use to allowed.
+func (p *Provider) matchCaller(allowed map[string]bool, caller secret.Caller, params *Params) (entry string, err error) {
+	rule, err := p.callers.Match(caller)
+	if err != nil {
+		return "", fail(CodeNotAllowed, fmt.Errorf("%w (callers.NAME.service_accounts: [%s/%s])", err, params.Namespace, params.ServiceAccount))
+	}
+	for _, s := range rule.Stores() {
+		allowed[s] = true
+	}
+	return rule.Name(), nil
+}
+
+// checkStores checks every store the objects use before anything is read
+// (declared, in the class's stores, in allowed unless it is nil, readable
+// for a pod) and adds each to used. Of several problems it returns the
+// first with the most telling code ([firstCode]).
+func (p *Provider) checkStores(used map[string]bool, params *Params, caller secret.Caller, entry string, allowed map[string]bool) error {
 	var errs []error
 	for i, o := range params.Objects {
-		st := o.ref.Store
-		if st == "" {
-			st = p.agent.DefaultStore
-			if st == "" && len(p.agent.Stores) == 1 {
-				for n := range p.agent.Stores {
-					st = n
-				}
-			}
-		}
+		st := p.storeOf(o.ref.Store)
 		where := fmt.Sprintf("objects[%d] (%s)", i, o.Path)
 		sc, ok := p.agent.Stores[st]
 		switch {
@@ -329,11 +381,29 @@ func (p *Provider) mount(ctx context.Context, req *v1alpha1.MountRequest) (*v1al
 			used[st] = true
 		}
 	}
-	if err := firstCode(errs); err != nil {
-		return nil, params, err
+	return firstCode(errs)
+}
+
+// storeOf returns the store an object whose ref names the store named
+// reads: that one, else the agent's default store, else the only store
+// declared, else "".
+func (p *Provider) storeOf(named string) string {
+	if named != "" {
+		return named
 	}
-	// The pod's tokens, checked and bound to its service account.
-	tokens := map[string]string{}
+	st := p.agent.DefaultStore
+	if st == "" && len(p.agent.Stores) == 1 {
+		for n := range p.agent.Stores {
+			st = n
+		}
+	}
+	return st
+}
+
+// podTokens adds to tokens, for each used store read with the pod's
+// identity, the pod's token for that store's audience, checked and bound
+// to its service account.
+func (p *Provider) podTokens(tokens map[string]string, params *Params, used map[string]bool) error {
 	now := time.Now()
 	for _, st := range sortedKeys(used) {
 		if p.mode(st) != IdentityPod {
@@ -341,40 +411,30 @@ func (p *Provider) mount(ctx context.Context, req *v1alpha1.MountRequest) (*v1al
 		}
 		tok, err := checkToken(params, st, p.set.Stores[st].Audience, now)
 		if err != nil {
-			return nil, params, fail(CodeIdentityRefused, err)
+			return fail(CodeIdentityRefused, err)
 		}
 		tokens[st] = tok
 	}
-	key := identityKey(params, entry)
-	id, err := p.ids.acquire(ctx, key, func(ctx context.Context) (*identity, error) { return p.buildIdentity(ctx, key, params, entry) })
-	if err != nil {
-		return nil, params, fail(codeOf(err, CodeInternal), err)
-	}
-	defer p.ids.release(id)
+	return nil
+}
+
+// exchangeTokens exchanges each pod token for the store's credentials on
+// id, in store order, and returns their digests for the mount's context.
+func exchangeTokens(ctx context.Context, id *identity, tokens map[string]string) (mountTokens, error) {
 	mt := mountTokens{}
 	for _, st := range sortedKeys(tokens) {
 		if err := id.exchange(ctx, st, tokens[st]); err != nil {
-			return nil, params, fail(codeOf(err, CodeIdentityRefused), err)
+			return nil, fail(codeOf(err, CodeIdentityRefused), err)
 		}
 		mt[st] = sha256.Sum256([]byte(tokens[st]))
 	}
-	ctx = context.WithValue(ctx, mountTokensKey{}, mt)
-	wf := resolver.Workflow{Name: "csi:" + params.Namespace + "/" + params.Class}
-	for _, o := range params.Objects {
-		wf.Fields = append(wf.Fields, resolver.Field{Name: o.Path, Source: secret.Source{Ref: &o.ref}, Where: "objects " + o.Path})
-	}
-	res, err := id.res.Resolve(ctx, wf)
-	if err != nil {
-		return nil, params, fail(codeOf(err, CodeInternal), err)
-	}
-	if len(req.GetCurrentObjectVersion()) > 0 {
-		// A republish: an object whose store now reports another version
-		// than the one just answered is fetched again; unchanged objects
-		// cost this probe (and the cache's answer).
-		if res, err = p.recheck(ctx, id.res, wf, res); err != nil {
-			return nil, params, fail(codeOf(err, CodeInternal), err)
-		}
-	}
+	return mt, nil
+}
+
+// mountResponse builds the files and object versions of a resolution,
+// refusing one the driver could not receive and warning about one that a
+// Kubernetes Secret could not hold.
+func (p *Provider) mountResponse(ctx context.Context, params *Params, res *resolver.Result) (*v1alpha1.MountResponse, error) {
 	resp := &v1alpha1.MountResponse{}
 	for i, o := range params.Objects {
 		f := res.Fields[i]
@@ -383,13 +443,13 @@ func (p *Provider) mount(ctx context.Context, req *v1alpha1.MountRequest) (*v1al
 	}
 	size := proto.Size(resp)
 	if size > MaxResponseBytes-4096 {
-		return nil, params, fail(CodeTooLarge, fmt.Errorf("the class's %d files hold %d bytes, more than the driver receives (4 MiB): split the class", len(resp.Files), size))
+		return nil, fail(CodeTooLarge, fmt.Errorf("the class's %d files hold %d bytes, more than the driver receives (4 MiB): split the class", len(resp.Files), size))
 	}
 	if size > WarnResponseBytes {
 		p.log.WarnContext(ctx, "mount is larger than a Kubernetes Secret holds (1 MiB): syncing this class to a Secret will fail",
 			"namespace", params.Namespace, "class", params.Class, "bytes", size)
 	}
-	return resp, params, nil
+	return resp, nil
 }
 
 // recheck probes each secret of wf and fetches again those whose store

@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -104,102 +105,129 @@ func (e *CallerRefusal) Unwrap() error { return secret.ErrNotAllowed }
 func CompileCallers(specs []CallerSpec, stores map[string]*secret.Naming) (*Callers, error) {
 	c := &Callers{rules: map[string]*CallerRule{}, uids: map[int]string{}, gids: map[int]string{}, tokens: map[string]string{},
 		sids: map[string]string{}, names: map[string]string{}, sas: map[string]string{}}
-	var errs []error
-	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), secret.ErrInvalidConfig))
-	}
-	declared := make([]string, 0, len(stores))
-	for s := range stores {
-		declared = append(declared, s)
-	}
-	sort.Strings(declared)
+	var p callerProblems
+	declared := slices.Sorted(maps.Keys(stores))
 	for _, sp := range specs {
 		key := "callers." + sp.Name
 		if _, dup := c.rules[sp.Name]; dup {
-			bad("%s: defined twice", key)
+			p.bad("%s: defined twice", key)
 			continue
 		}
 		if len(sp.UIDs)+len(sp.GIDs)+len(sp.Tokens)+len(sp.Accounts)+len(sp.ServiceAccounts) == 0 {
-			bad("%s: matches no caller: give uids, gids, accounts, tokens or service_accounts", key)
+			p.bad("%s: matches no caller: give uids, gids, accounts, tokens or service_accounts", key)
 		}
 		if len(sp.Stores) == 0 {
-			bad("%s.stores: names no store, so the caller could use nothing: list the stores it may use", key)
+			p.bad("%s.stores: names no store, so the caller could use nothing: list the stores it may use", key)
 		}
-		taken := func(field, id, prev string) {
-			bad("%s.%s: %s is already matched by callers.%s: a caller must be matched by one entry only", key, field, id, prev)
-		}
-		for _, u := range sp.UIDs {
-			if u < 0 {
-				bad("%s.uids: %d is not a uid", key, u)
-			} else if prev, dup := claim(c.uids, u, sp.Name); dup {
-				taken("uids", fmt.Sprintf("uid %d", u), prev)
-			}
-		}
-		for _, g := range sp.GIDs {
-			if g < 0 {
-				bad("%s.gids: %d is not a gid", key, g)
-			} else if prev, dup := claim(c.gids, g, sp.Name); dup {
-				taken("gids", fmt.Sprintf("gid %d", g), prev)
-			}
-		}
-		for _, t := range sp.Tokens {
-			if t == "" {
-				bad("%s.tokens: empty token name", key)
-			} else if prev, dup := claim(c.tokens, t, sp.Name); dup {
-				taken("tokens", fmt.Sprintf("token %q", t), prev)
-			}
-		}
-		for _, a := range sp.Accounts {
-			if sid, ok := ParseSID(a); ok {
-				if prev, dup := claim(c.sids, sid, sp.Name); dup {
-					taken("accounts", "account "+sid, prev)
-				}
-			} else if ValidAccountName(a) {
-				if prev, dup := claim(c.names, strings.ToLower(a), sp.Name); dup {
-					taken("accounts", fmt.Sprintf("account %q", a), prev)
-				}
-			} else {
-				bad("%s.accounts: %q is neither a SID (S-1-5-…) nor an account name (NAME, DOMAIN\\NAME or NAME@DOMAIN)", key, a)
-			}
-		}
-		for _, sa := range sp.ServiceAccounts {
-			ns, name, ok := strings.Cut(sa, "/")
-			if !ok || !validK8sName(ns) || (name != "*" && !validK8sName(name)) {
-				bad("%s.service_accounts: %q is not NAMESPACE/NAME or NAMESPACE/* (Kubernetes names: lower-case letters, digits, '-' and '.')", key, sa)
-			} else if prev, dup := claim(c.sas, sa, sp.Name); dup {
-				taken("service_accounts", fmt.Sprintf("service account %q", sa), prev)
-			}
-		}
-		rule := &CallerRule{name: sp.Name, stores: map[string]*Rule{}}
-		for _, st := range sortedStores(sp.Stores) {
-			n, ok := stores[st]
-			if !ok {
-				bad("%s.stores.%s: no store %q is declared (declared: %s)", key, st, st, strings.Join(declared, ", "))
-				continue
-			}
-			spec := sp.Stores[st]
-			if spec == nil {
-				rule.stores[st] = nil
-				continue
-			}
-			if spec.Origin == "" {
-				spec.Origin = key + ".stores." + st
-			}
-			r, err := Compile(*spec, st, n)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			rule.stores[st] = r
-		}
-		c.rules[sp.Name] = rule
+		c.claimIDs(&p, key, sp)
+		c.claimAccounts(&p, key, sp)
+		c.rules[sp.Name] = compileCallerStores(&p, key, sp, stores, declared)
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(p...); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
+// callerProblems gathers CompileCallers' errors in the order it finds them.
+type callerProblems []error
+
+// bad records a problem, marked as [secret.ErrInvalidConfig].
+func (p *callerProblems) bad(format string, args ...any) {
+	*p = append(*p, fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), secret.ErrInvalidConfig))
+}
+
+// taken records that id, listed in the entry's field, is already matched
+// by the entry prev.
+func (p *callerProblems) taken(key, field, id, prev string) {
+	p.bad("%s.%s: %s is already matched by callers.%s: a caller must be matched by one entry only", key, field, id, prev)
+}
+
+// claimIDs checks the entry's uids, gids and token names and claims each
+// for it, recording one that is malformed or that another entry claimed.
+func (c *Callers) claimIDs(p *callerProblems, key string, sp CallerSpec) {
+	for _, u := range sp.UIDs {
+		if u < 0 {
+			p.bad("%s.uids: %d is not a uid", key, u)
+		} else if prev, dup := claim(c.uids, u, sp.Name); dup {
+			p.taken(key, "uids", fmt.Sprintf("uid %d", u), prev)
+		}
+	}
+	for _, g := range sp.GIDs {
+		if g < 0 {
+			p.bad("%s.gids: %d is not a gid", key, g)
+		} else if prev, dup := claim(c.gids, g, sp.Name); dup {
+			p.taken(key, "gids", fmt.Sprintf("gid %d", g), prev)
+		}
+	}
+	for _, t := range sp.Tokens {
+		if t == "" {
+			p.bad("%s.tokens: empty token name", key)
+		} else if prev, dup := claim(c.tokens, t, sp.Name); dup {
+			p.taken(key, "tokens", fmt.Sprintf("token %q", t), prev)
+		}
+	}
+}
+
+// claimAccounts checks the entry's Windows accounts (SIDs, or names not
+// yet looked up, compared without case) and Kubernetes service accounts
+// and claims each for it, recording one that is malformed or that another
+// entry claimed.
+func (c *Callers) claimAccounts(p *callerProblems, key string, sp CallerSpec) {
+	for _, a := range sp.Accounts {
+		if sid, ok := ParseSID(a); ok {
+			if prev, dup := claim(c.sids, sid, sp.Name); dup {
+				p.taken(key, "accounts", "account "+sid, prev)
+			}
+		} else if ValidAccountName(a) {
+			if prev, dup := claim(c.names, strings.ToLower(a), sp.Name); dup {
+				p.taken(key, "accounts", fmt.Sprintf("account %q", a), prev)
+			}
+		} else {
+			p.bad("%s.accounts: %q is neither a SID (S-1-5-…) nor an account name (NAME, DOMAIN\\NAME or NAME@DOMAIN)", key, a)
+		}
+	}
+	for _, sa := range sp.ServiceAccounts {
+		ns, name, ok := strings.Cut(sa, "/")
+		if !ok || !validK8sName(ns) || (name != "*" && !validK8sName(name)) {
+			p.bad("%s.service_accounts: %q is not NAMESPACE/NAME or NAMESPACE/* (Kubernetes names: lower-case letters, digits, '-' and '.')", key, sa)
+		} else if prev, dup := claim(c.sas, sa, sp.Name); dup {
+			p.taken(key, "service_accounts", fmt.Sprintf("service account %q", sa), prev)
+		}
+	}
+}
+
+// compileCallerStores compiles the entry's rule for each store it names
+// (nil: the store's own rule only), in store order, recording a store that
+// is not declared (declared lists those that are, sorted) and every error
+// of a rule. A rule without an origin gets callers.NAME.stores.STORE.
+func compileCallerStores(p *callerProblems, key string, sp CallerSpec, stores map[string]*secret.Naming, declared []string) *CallerRule {
+	rule := &CallerRule{name: sp.Name, stores: map[string]*Rule{}}
+	for _, st := range sortedStores(sp.Stores) {
+		n, ok := stores[st]
+		if !ok {
+			p.bad("%s.stores.%s: no store %q is declared (declared: %s)", key, st, st, strings.Join(declared, ", "))
+			continue
+		}
+		spec := sp.Stores[st]
+		if spec == nil {
+			rule.stores[st] = nil
+			continue
+		}
+		if spec.Origin == "" {
+			spec.Origin = key + ".stores." + st
+		}
+		r, err := Compile(*spec, st, n)
+		if err != nil {
+			*p = append(*p, err)
+			continue
+		}
+		rule.stores[st] = r
+	}
+	return rule
+}
+
+// sortedStores returns the names of the stores m has rules for, sorted.
 func sortedStores(m map[string]*Spec) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {

@@ -83,77 +83,97 @@ func Compile(spec Spec, store string, n *secret.Naming) (*Rule, error) {
 	if r.subject == nil {
 		r.subject = exactSubject
 	}
-	readPattern := naming.Pattern
-	if readPattern == nil {
-		readPattern = func(p secret.Pattern) (secret.Pattern, error) { return p, nil }
-	}
-	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, &secret.ConfigError{Store: store, Key: key, Msg: fmt.Sprintf(format, args...)})
+	c := &ruleCompiler{store: store, origin: spec.Origin, readPattern: naming.Pattern}
+	if c.readPattern == nil {
+		c.readPattern = func(p secret.Pattern) (secret.Pattern, error) { return p, nil }
 	}
 	if len(spec.Allow) == 0 && len(spec.Deny) == 0 {
-		bad(spec.Origin, "has neither allow nor deny patterns: list what workflows may read, e.g. allow: [\"app/*\"]")
+		c.bad(spec.Origin, "has neither allow nor deny patterns: list what workflows may read, e.g. allow: [\"app/*\"]")
 	}
-	compile := func(list string, entries []Entry) []pattern {
-		var out []pattern
-		for i, e := range entries {
-			key := fmt.Sprintf("%s.%s[%d]", spec.Origin, list, i)
-			if err := checkGlob(e.Name); err != nil {
-				bad(key, "pattern %q %v", e.Name, err)
-				continue
-			}
-			vok := true
-			for _, v := range e.Versions {
-				if err := checkGlob(v); err != nil {
-					bad(key+".versions", "version pattern %q %v", v, err)
-					vok = false
-				}
-			}
-			if !vok {
-				continue
-			}
-			p, err := readPattern(secret.Pattern{Name: e.Name, Versions: append([]string(nil), e.Versions...)})
-			if err != nil {
-				bad(key, "pattern %q: %v", e.Name, err)
-				continue
-			}
-			out = append(out, pattern{Pattern: p, written: e})
-		}
-		return out
-	}
-	r.allow = compile("allow", spec.Allow)
-	r.deny = compile("deny", spec.Deny)
-	for _, list := range []struct {
-		name string
-		ps   []pattern
-		deny bool
-	}{{"allow", r.allow, false}, {"deny", r.deny, true}} {
-		for i, p := range list.ps {
-			for j, q := range list.ps {
-				if i == j || !patternCovers(q, p, list.deny) {
-					continue
-				}
-				// Of two equal patterns report only the later one.
-				if patternCovers(p, q, list.deny) && j > i {
-					continue
-				}
-				bad(spec.Origin+"."+list.name, "%s %s is already covered by %s %s: remove one", list.name, p.written, list.name, q.written)
-				break
-			}
-		}
-	}
-	for _, a := range r.allow {
-		for _, d := range r.deny {
-			if patternCovers(d, a, true) {
-				bad(spec.Origin, "allow %s can never match: deny %s refuses everything it names (deny wins); remove the allow or narrow the deny", a.written, d.written)
-				break
-			}
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	r.allow = c.patterns("allow", spec.Allow)
+	r.deny = c.patterns("deny", spec.Deny)
+	c.checkCovered("allow", r.allow, false)
+	c.checkCovered("deny", r.deny, true)
+	c.checkUnreachable(r.allow, r.deny)
+	if err := errors.Join(c.errs...); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// ruleCompiler is one run of Compile: the rule's store and origin, how the
+// store reads a pattern, and the problems found so far, in order.
+type ruleCompiler struct {
+	store, origin string
+	readPattern   func(secret.Pattern) (secret.Pattern, error)
+	errs          []error
+}
+
+// bad records a problem with the setting key.
+func (c *ruleCompiler) bad(key, format string, args ...any) {
+	c.errs = append(c.errs, &secret.ConfigError{Store: c.store, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// patterns checks the globs of the entries of one list ("allow" or
+// "deny") and reads each through the store's naming, leaving out every
+// entry with a problem.
+func (c *ruleCompiler) patterns(list string, entries []Entry) []pattern {
+	var out []pattern
+	for i, e := range entries {
+		key := fmt.Sprintf("%s.%s[%d]", c.origin, list, i)
+		if err := checkGlob(e.Name); err != nil {
+			c.bad(key, "pattern %q %v", e.Name, err)
+			continue
+		}
+		vok := true
+		for _, v := range e.Versions {
+			if err := checkGlob(v); err != nil {
+				c.bad(key+".versions", "version pattern %q %v", v, err)
+				vok = false
+			}
+		}
+		if !vok {
+			continue
+		}
+		p, err := c.readPattern(secret.Pattern{Name: e.Name, Versions: append([]string(nil), e.Versions...)})
+		if err != nil {
+			c.bad(key, "pattern %q: %v", e.Name, err)
+			continue
+		}
+		out = append(out, pattern{Pattern: p, written: e})
+	}
+	return out
+}
+
+// checkCovered records each pattern of a list that another pattern of the
+// same list already covers; of two equal patterns, only the later one.
+func (c *ruleCompiler) checkCovered(list string, ps []pattern, deny bool) {
+	for i, p := range ps {
+		for j, q := range ps {
+			if i == j || !patternCovers(q, p, deny) {
+				continue
+			}
+			// Of two equal patterns report only the later one.
+			if patternCovers(p, q, deny) && j > i {
+				continue
+			}
+			c.bad(c.origin+"."+list, "%s %s is already covered by %s %s: remove one", list, p.written, list, q.written)
+			break
+		}
+	}
+}
+
+// checkUnreachable records each allow pattern that a deny pattern covers,
+// since deny wins and the allow could never match.
+func (c *ruleCompiler) checkUnreachable(allow, deny []pattern) {
+	for _, a := range allow {
+		for _, d := range deny {
+			if patternCovers(d, a, true) {
+				c.bad(c.origin, "allow %s can never match: deny %s refuses everything it names (deny wins); remove the allow or narrow the deny", a.written, d.written)
+				break
+			}
+		}
+	}
 }
 
 // patternCovers reports whether every request b matches, a matches too.

@@ -80,57 +80,63 @@ func (r *Resolver) Plan(wf Workflow) (*Plan, error) {
 			p.Steps = append(p.Steps, step)
 			continue
 		}
-		ref := f.Source.Ref
-		step.Ref = ref
-		step.Store = ref.Store
-		if step.Store == "" {
-			step.Store = r.defaultStore
-		}
-		if step.Store == "" {
-			errs = append(errs, fmt.Errorf("%s: field %q names no store and no default_store is configured (declared: %s)",
-				where, f.Name, list(r.StoreNames())))
+		if err := r.planRef(&step, where, f.Source.Ref); err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		b, ok := r.stores[step.Store]
-		if rule := r.withheld[step.Store]; !ok && rule != "" {
-			req := ref.Request("")
-			errs = append(errs, fmt.Errorf("%s: field %q: %w", where, f.Name, &policy.Refusal{Field: f.Name, Origin: rule,
-				Store: step.Store, Secret: req.Name, Version: req.Version, Why: "it does not list this store"}))
-			continue
-		}
-		if !ok {
-			errs = append(errs, fmt.Errorf("%s: field %q uses store %q, which the agent config does not declare (declared: %s)",
-				where, f.Name, step.Store, list(r.StoreNames())))
-			continue
-		}
-		step.StoreType = b.typ
-		step.Request = ref.Request(b.document)
-		if step.Request.Name == "" {
-			errs = append(errs, fmt.Errorf("%s: field %q names no secret, and store %q has no \"secret\" document setting",
-				where, f.Name, step.Store))
-			continue
-		}
-		if err := checkRules(step.Request, b.rule, b.caller); err != nil {
-			var ref *policy.Refusal
-			if errors.As(err, &ref) {
-				ref.Field = f.Name
-			}
-			errs = append(errs, fmt.Errorf("%s: field %q: %w", where, f.Name, err))
-			continue
-		}
-		if b.desc.Check != nil {
-			if err := b.desc.Check(step.Request); err != nil {
-				errs = append(errs, fmt.Errorf("%s: field %q: %w", where, f.Name, err))
-				continue
-			}
-		}
-		step.id = b.secretID(step.Request)
 		p.Steps = append(p.Steps, step)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("workflow %q: %w", wf.Name, err)
 	}
 	return p, nil
+}
+
+// planRef fills in the step of the field step.Field (at where) that reads
+// ref: the store it resolves to, the request, and the secret's identity.
+// It returns the field's problem: no store, a store not declared or
+// withheld from the caller, no secret, a refusal of the rules, or a
+// request the store can never serve.
+func (r *Resolver) planRef(step *Step, where string, ref *secret.Ref) error {
+	step.Ref = ref
+	step.Store = ref.Store
+	if step.Store == "" {
+		step.Store = r.defaultStore
+	}
+	if step.Store == "" {
+		return fmt.Errorf("%s: field %q names no store and no default_store is configured (declared: %s)",
+			where, step.Field, list(r.StoreNames()))
+	}
+	b, ok := r.stores[step.Store]
+	if rule := r.withheld[step.Store]; !ok && rule != "" {
+		req := ref.Request("")
+		return fmt.Errorf("%s: field %q: %w", where, step.Field, &policy.Refusal{Field: step.Field, Origin: rule,
+			Store: step.Store, Secret: req.Name, Version: req.Version, Why: "it does not list this store"})
+	}
+	if !ok {
+		return fmt.Errorf("%s: field %q uses store %q, which the agent config does not declare (declared: %s)",
+			where, step.Field, step.Store, list(r.StoreNames()))
+	}
+	step.StoreType = b.typ
+	step.Request = ref.Request(b.document)
+	if step.Request.Name == "" {
+		return fmt.Errorf("%s: field %q names no secret, and store %q has no \"secret\" document setting",
+			where, step.Field, step.Store)
+	}
+	if err := checkRules(step.Request, b.rule, b.caller); err != nil {
+		var ref *policy.Refusal
+		if errors.As(err, &ref) {
+			ref.Field = step.Field
+		}
+		return fmt.Errorf("%s: field %q: %w", where, step.Field, err)
+	}
+	if b.desc.Check != nil {
+		if err := b.desc.Check(step.Request); err != nil {
+			return fmt.Errorf("%s: field %q: %w", where, step.Field, err)
+		}
+	}
+	step.id = b.secretID(step.Request)
+	return nil
 }
 
 // checkRules returns the first refusal of the rules that are set.

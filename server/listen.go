@@ -160,24 +160,37 @@ func (l *listener) accept() (net.Conn, error) {
 	if uc, ok := c.(*net.UnixConn); ok {
 		wc.caller = peerCaller(uc)
 		if l.trusts != nil && l.trusts(wc.caller) {
-			for {
-				l.mu.Lock()
-				if l.trustedN < l.max {
-					l.trustedN++
-					wc.trusted.Store(true)
-					l.mu.Unlock()
-					return wc, nil
-				}
-				l.mu.Unlock()
-				select {
-				case <-l.freed:
-				case <-l.done:
-					_ = c.Close()
-					return nil, net.ErrClosed
-				}
-			}
+			return l.admitTrusted(wc)
 		}
 	}
+	return l.admitUntrusted(wc)
+}
+
+// admitTrusted waits for a free slot of the trusted pool and marks wc
+// trusted, or closes wc when the listener closes first.
+func (l *listener) admitTrusted(wc *conn) (net.Conn, error) {
+	for {
+		l.mu.Lock()
+		if l.trustedN < l.max {
+			l.trustedN++
+			wc.trusted.Store(true)
+			l.mu.Unlock()
+			return wc, nil
+		}
+		l.mu.Unlock()
+		select {
+		case <-l.freed:
+		case <-l.done:
+			_ = wc.Conn.Close()
+			return nil, net.ErrClosed
+		}
+	}
+}
+
+// admitUntrusted puts wc in the untrusted pool for at most l.life,
+// evicting the oldest connections when the pool is full. A unix peer whose
+// uid already holds its share is closed at once instead (nil, nil).
+func (l *listener) admitUntrusted(wc *conn) (net.Conn, error) {
 	l.mu.Lock()
 	if l.transport == overUnix && wc.caller.Kind == secret.CallerUnix {
 		// Per uid; a Windows pipe's client is known only after its first
@@ -192,7 +205,7 @@ func (l *listener) accept() (net.Conn, error) {
 			// Closed before it costs a goroutine: the uid's own
 			// connections are what it has to wait for.
 			l.mu.Unlock()
-			_ = c.Close()
+			_ = wc.Conn.Close()
 			return nil, nil
 		}
 	}

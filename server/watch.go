@@ -178,77 +178,118 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, g *generatio
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, err.Error())
 		return
 	}
-	since := q.Get("since")
-	rr := gr.resolver
-	// A token stands for one caller's view of one workflow.
-	owner, wfd := watchOwner(r.Context(), gr.entry), workflowDigest(wf)
-	check := func(prev *resolver.Snapshot) (*resolver.Result, *resolver.Snapshot, error) {
-		ctx, cancel := withTimeout(r.Context(), g)
-		defer cancel()
-		return rr.Watch(ctx, wf, prev)
+	p := &watchPoll{
+		s: s, w: w, r: r, g: g, rr: gr.resolver, wf: wf, since: q.Get("since"),
+		// A token stands for one caller's view of one workflow.
+		owner: watchOwner(r.Context(), gr.entry), wfd: workflowDigest(wf),
 	}
-	answer := func(res *resolver.Result, tok string) {
-		writeJSON(w, http.StatusOK, api.WatchResponse{Changed: true, Token: tok, ResolveResponse: resolveResponse(wf.Name, res, g.res.UsedEnv())})
+	snap, done := p.start()
+	if done {
+		return
 	}
-	snap, known := s.watch.get(owner, wfd, since)
+	p.poll(snap, interval, wait)
+}
+
+// watchPoll is one long poll of POST /v1/watch: the request, the caller's
+// resolver, the workflow and the token the client holds (since). It
+// belongs to the request's goroutine.
+type watchPoll struct {
+	s  *Server
+	w  http.ResponseWriter
+	r  *http.Request
+	g  *generation
+	rr *resolver.Resolver
+	wf resolver.Workflow
+
+	since      string
+	owner, wfd string // watchOwner and workflowDigest: whose view of what
+}
+
+// start finds the snapshot to poll from: the one since stands for, once
+// the caller is checked to still be allowed the workflow; otherwise a
+// fresh resolution, answered at once (done) unless its values are those
+// since stands for.
+func (p *watchPoll) start() (snap *resolver.Snapshot, done bool) {
+	snap, known := p.s.watch.get(p.owner, p.wfd, p.since)
 	if known {
 		// The token says nothing about what this caller may read now.
-		if _, err := rr.Plan(wf); err != nil {
-			_, err = rr.Resolve(r.Context(), wf) // tells the audit log
-			resolutionError(w, err)
-			return
+		if _, err := p.rr.Plan(p.wf); err != nil {
+			_, err = p.rr.Resolve(p.r.Context(), p.wf) // tells the audit log
+			resolutionError(p.w, err)
+			return nil, true
 		}
-	} else {
-		res, next, err := check(nil)
-		if err != nil {
-			resolutionError(w, err)
-			return
-		}
-		tok := s.watch.token(owner, wfd, res)
-		s.watch.put(owner, wfd, tok, next)
-		if tok != since {
-			answer(res, tok)
-			return
-		}
-		snap = next
+		return snap, false
 	}
+	res, next, err := p.check(nil)
+	if err != nil {
+		resolutionError(p.w, err)
+		return nil, true
+	}
+	if p.changed(res, next) {
+		return nil, true
+	}
+	return next, false
+}
+
+// poll re-checks the workflow from snap every interval until its values
+// differ from those since stands for (answered Changed true), a check
+// fails for good (answered as a resolution error), the client goes away,
+// or the next check would pass wait (answered Changed false).
+func (p *watchPoll) poll(snap *resolver.Snapshot, interval, wait time.Duration) {
 	deadline := time.Now().Add(wait)
 	t := time.NewTimer(interval)
 	defer t.Stop()
 	for {
 		if time.Now().Add(interval).After(deadline) {
-			writeJSON(w, http.StatusOK, api.WatchResponse{Token: since, ResolveResponse: api.ResolveResponse{Workflow: wf.Name, Fields: []api.ResolvedField{}}})
+			writeJSON(p.w, http.StatusOK, api.WatchResponse{Token: p.since, ResolveResponse: api.ResolveResponse{Workflow: p.wf.Name, Fields: []api.ResolvedField{}}})
 			return
 		}
 		select {
-		case <-r.Context().Done():
+		case <-p.r.Context().Done():
 			return
 		case <-t.C:
 		}
 		t.Reset(interval)
-		res, next, err := check(snap)
+		res, next, err := p.check(snap)
 		var rerr *resolver.Error
 		switch {
 		case err != nil && !errors.As(err, &rerr):
 			// Refused or unplannable: it would be every time.
-			resolutionError(w, err)
+			resolutionError(p.w, err)
 			return
 		case err != nil:
 			// A store failing now is not a change: the client keeps what it
 			// has and asks again.
-			s.log.Warn("watch: re-checking a workflow failed", "workflow", wf.Name, "error", err)
+			p.s.log.Warn("watch: re-checking a workflow failed", "workflow", p.wf.Name, "error", err)
 			continue
 		case res == nil:
 			snap = next
-			s.watch.put(owner, wfd, since, next) // the next poll starts from these versions
+			p.s.watch.put(p.owner, p.wfd, p.since, next) // the next poll starts from these versions
 			continue
 		}
-		tok := s.watch.token(owner, wfd, res)
-		s.watch.put(owner, wfd, tok, next)
-		if tok != since {
-			answer(res, tok)
+		if p.changed(res, next) {
 			return
 		}
 		snap = next
 	}
+}
+
+// check runs one [resolver.Resolver.Watch] from prev under the agent's
+// request timeout.
+func (p *watchPoll) check(prev *resolver.Snapshot) (*resolver.Result, *resolver.Snapshot, error) {
+	ctx, cancel := withTimeout(p.r.Context(), p.g)
+	defer cancel()
+	return p.rr.Watch(ctx, p.wf, prev)
+}
+
+// changed remembers next under the token of res's values and, when that
+// token is not since, answers with res and the token (Changed true).
+func (p *watchPoll) changed(res *resolver.Result, next *resolver.Snapshot) bool {
+	tok := p.s.watch.token(p.owner, p.wfd, res)
+	p.s.watch.put(p.owner, p.wfd, tok, next)
+	if tok == p.since {
+		return false
+	}
+	writeJSON(p.w, http.StatusOK, api.WatchResponse{Changed: true, Token: tok, ResolveResponse: resolveResponse(p.wf.Name, res, p.g.res.UsedEnv())})
+	return true
 }

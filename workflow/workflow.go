@@ -197,6 +197,9 @@ func split(err error) []error {
 	return []error{err}
 }
 
+// decodeField decodes one field's value: a literal or secret:// reference
+// written as a string, or a map (see fieldKeys). Every problem of a map is
+// reported, joined.
 func decodeField(name string, n *node) (resolver.Field, error) {
 	f := resolver.Field{Name: name}
 	if strings.TrimSpace(name) == "" {
@@ -212,80 +215,105 @@ func decodeField(name string, n *node) (resolver.Field, error) {
 		f.Source = src
 		return f, err
 	}
-	str := func(k string) (string, bool, error) {
-		v, ok := n.vals[k]
-		if !ok {
-			return "", false, nil
-		}
-		if v.scalar == nil {
-			return "", true, fmt.Errorf("%q must be a string", k)
-		}
-		return *v.scalar, true, nil
+	m := &fieldMap{n: n}
+	m.checkKeys()
+	f.Env, _ = m.get("env")
+	f.Source = m.source()
+	return f, errors.Join(m.errs...)
+}
+
+// fieldMap is a field written as a map while decodeField reads it, with
+// the problems found so far, in order.
+type fieldMap struct {
+	n    *node
+	errs []error
+}
+
+// get returns the string at key k and whether k is there, recording a
+// problem when its value is not a string.
+func (m *fieldMap) get(k string) (string, bool) {
+	v, ok := m.n.vals[k]
+	if !ok {
+		return "", false
 	}
-	var errs []error
-	get := func(k string) (string, bool) {
-		s, ok, err := str(k)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		return s, ok
+	if v.scalar == nil {
+		m.errs = append(m.errs, fmt.Errorf("%q must be a string", k))
+		return "", true
 	}
-	for _, k := range n.keys {
+	return *v.scalar, true
+}
+
+// checkKeys records every key that is not one of fieldKeys.
+func (m *fieldMap) checkKeys() {
+	for _, k := range m.n.keys {
 		if !knownFieldKeys[k] {
-			errs = append(errs, fmt.Errorf("unknown key %q (known: %s)%s", k, fieldKeys, didYouMean(k, strings.Split(fieldKeys, ", ")...)))
+			m.errs = append(m.errs, fmt.Errorf("unknown key %q (known: %s)%s", k, fieldKeys, didYouMean(k, strings.Split(fieldKeys, ", ")...)))
 		}
 	}
-	f.Env, _ = get("env")
-	refStr, hasRef := get("ref")
-	lit, hasLit := get("literal")
-	var r secret.Ref
+}
+
+// source reads where the field's value comes from: exactly one of ref,
+// literal, or the parts of a reference. It returns the zero Source when
+// the map says none or several.
+func (m *fieldMap) source() secret.Source {
+	refStr, hasRef := m.get("ref")
+	lit, hasLit := m.get("literal")
 	var hasParts bool
 	for _, k := range []string{"store", "secret", "key", "version", "optional", "default"} {
-		if _, ok := n.vals[k]; ok {
+		if _, ok := m.n.vals[k]; ok {
 			hasParts = true
 		}
 	}
 	switch {
 	case hasRef && (hasLit || hasParts), hasLit && hasParts:
-		errs = append(errs, errors.New(`use one of "ref", "literal", or the parts (store, secret, key…), not several`))
+		m.errs = append(m.errs, errors.New(`use one of "ref", "literal", or the parts (store, secret, key…), not several`))
 	case hasLit:
-		f.Source = secret.Source{Literal: lit}
+		return secret.Source{Literal: lit}
 	case hasRef:
-		var err error
-		if r, err = secret.ParseRef(refStr); err != nil {
-			errs = append(errs, err)
+		r, err := secret.ParseRef(refStr)
+		if err != nil {
+			m.errs = append(m.errs, err)
 		}
-		f.Source = secret.Source{Ref: &r}
+		return secret.Source{Ref: &r}
 	case hasParts:
-		r.Store, _ = get("store")
-		r.Name, _ = get("secret")
-		r.Version, _ = get("version")
-		if key, ok := get("key"); ok {
-			if key == "" || strings.Contains(key, "..") || strings.HasPrefix(key, ".") || strings.HasSuffix(key, ".") {
-				errs = append(errs, fmt.Errorf("key %q: empty segment (separate nested keys with single dots)", key))
-			}
-			r.Key = strings.Split(key, ".")
-		}
-		if d, ok := get("default"); ok {
-			r.HasDefault, r.Default = true, d
-		}
-		if o, ok := get("optional"); ok {
-			b, err := strconv.ParseBool(o)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("optional must be true or false, not %q", o))
-			}
-			r.Optional = b
-		}
-		if len(errs) == 0 {
-			if err := r.Validate(); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		f.Source = secret.Source{Ref: &r}
-	case len(errs) == 0:
-		errs = append(errs, errors.New("empty map: give ref, literal, or secret/key"))
+		r := m.refFromParts()
+		return secret.Source{Ref: &r}
+	case len(m.errs) == 0:
+		m.errs = append(m.errs, errors.New("empty map: give ref, literal, or secret/key"))
 	}
-	return f, errors.Join(errs...)
+	return secret.Source{}
+}
+
+// refFromParts builds a reference from store, secret, key (dotted for a
+// nested key), version, default and optional, and validates it when no
+// problem was found before.
+func (m *fieldMap) refFromParts() secret.Ref {
+	var r secret.Ref
+	r.Store, _ = m.get("store")
+	r.Name, _ = m.get("secret")
+	r.Version, _ = m.get("version")
+	if key, ok := m.get("key"); ok {
+		if key == "" || strings.Contains(key, "..") || strings.HasPrefix(key, ".") || strings.HasSuffix(key, ".") {
+			m.errs = append(m.errs, fmt.Errorf("key %q: empty segment (separate nested keys with single dots)", key))
+		}
+		r.Key = strings.Split(key, ".")
+	}
+	if d, ok := m.get("default"); ok {
+		r.HasDefault, r.Default = true, d
+	}
+	if o, ok := m.get("optional"); ok {
+		b, err := strconv.ParseBool(o)
+		if err != nil {
+			m.errs = append(m.errs, fmt.Errorf("optional must be true or false, not %q", o))
+		}
+		r.Optional = b
+	}
+	if len(m.errs) == 0 {
+		if err := r.Validate(); err != nil {
+			m.errs = append(m.errs, err)
+		}
+	}
+	return r
 }
 
 func parseYAML(data []byte) (*node, error) {
@@ -353,76 +381,8 @@ func parseJSON(data []byte) (*node, error) {
 			newlines = append(newlines, i)
 		}
 	}
-	lineAt := func(off int64) int {
-		i := min(int(off), len(data))
-		for i < len(data) && strings.IndexByte(" \t\r\n,:", data[i]) >= 0 {
-			i++ // the decoder's offset is just past the previous token
-		}
-		line, _ := slices.BinarySearch(newlines, i)
-		return line + 1
-	}
-	var walk func(depth int) (*node, error)
-	walk = func(depth int) (*node, error) {
-		if depth > 16 {
-			return nil, fmt.Errorf("line %d: nested too deep", lineAt(dec.InputOffset()))
-		}
-		off := dec.InputOffset()
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, jsonErr(err, lineAt)
-		}
-		n := &node{line: lineAt(off)}
-		switch t := tok.(type) {
-		case json.Delim:
-			switch t {
-			case '{':
-				n.vals = map[string]*node{}
-				for dec.More() {
-					koff := dec.InputOffset()
-					kt, err := dec.Token()
-					if err != nil {
-						return nil, jsonErr(err, lineAt)
-					}
-					k := kt.(string)
-					if _, dup := n.vals[k]; dup {
-						return nil, fmt.Errorf("line %d: key %q is defined twice", lineAt(koff), k)
-					}
-					v, err := walk(depth + 1)
-					if err != nil {
-						return nil, err
-					}
-					v.line = lineAt(koff)
-					n.keys = append(n.keys, k)
-					n.vals[k] = v
-				}
-				if _, err := dec.Token(); err != nil {
-					return nil, jsonErr(err, lineAt)
-				}
-			case '[':
-				n.isList = true
-				for dec.More() {
-					if _, err := walk(depth + 1); err != nil {
-						return nil, err
-					}
-				}
-				if _, err := dec.Token(); err != nil {
-					return nil, jsonErr(err, lineAt)
-				}
-			}
-		case nil:
-			n.isNull = true
-		case string:
-			n.scalar = &t
-		case json.Number:
-			s := t.String()
-			n.scalar = &s
-		case bool:
-			s := strconv.FormatBool(t)
-			n.scalar = &s
-		}
-		return n, nil
-	}
-	root, err := walk(0)
+	jw := &jsonWalker{dec: dec, data: data, newlines: newlines}
+	root, err := jw.walk(0)
 	if err != nil {
 		return nil, err
 	}
@@ -430,6 +390,104 @@ func parseJSON(data []byte) (*node, error) {
 		return nil, errors.New("trailing data after the JSON document")
 	}
 	return root, nil
+}
+
+// jsonWalker reads one JSON document's tokens into nodes, with the offsets
+// of its newlines to give each node its line.
+type jsonWalker struct {
+	dec      *json.Decoder
+	data     []byte
+	newlines []int
+}
+
+// lineAt returns the line of the token the decoder's offset off leads to.
+func (jw *jsonWalker) lineAt(off int64) int {
+	i := min(int(off), len(jw.data))
+	for i < len(jw.data) && strings.IndexByte(" \t\r\n,:", jw.data[i]) >= 0 {
+		i++ // the decoder's offset is just past the previous token
+	}
+	line, _ := slices.BinarySearch(jw.newlines, i)
+	return line + 1
+}
+
+// walk reads the next value, depth levels deep, into a node.
+func (jw *jsonWalker) walk(depth int) (*node, error) {
+	if depth > 16 {
+		return nil, fmt.Errorf("line %d: nested too deep", jw.lineAt(jw.dec.InputOffset()))
+	}
+	off := jw.dec.InputOffset()
+	tok, err := jw.dec.Token()
+	if err != nil {
+		return nil, jsonErr(err, jw.lineAt)
+	}
+	n := &node{line: jw.lineAt(off)}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			if err := jw.object(n, depth); err != nil {
+				return nil, err
+			}
+		case '[':
+			if err := jw.list(n, depth); err != nil {
+				return nil, err
+			}
+		}
+	case nil:
+		n.isNull = true
+	case string:
+		n.scalar = &t
+	case json.Number:
+		s := t.String()
+		n.scalar = &s
+	case bool:
+		s := strconv.FormatBool(t)
+		n.scalar = &s
+	}
+	return n, nil
+}
+
+// object reads the members of an object whose '{' was just read into n,
+// and its closing '}'. A key given twice is an error.
+func (jw *jsonWalker) object(n *node, depth int) error {
+	n.vals = map[string]*node{}
+	for jw.dec.More() {
+		koff := jw.dec.InputOffset()
+		kt, err := jw.dec.Token()
+		if err != nil {
+			return jsonErr(err, jw.lineAt)
+		}
+		k := kt.(string)
+		if _, dup := n.vals[k]; dup {
+			return fmt.Errorf("line %d: key %q is defined twice", jw.lineAt(koff), k)
+		}
+		v, err := jw.walk(depth + 1)
+		if err != nil {
+			return err
+		}
+		v.line = jw.lineAt(koff)
+		n.keys = append(n.keys, k)
+		n.vals[k] = v
+	}
+	if _, err := jw.dec.Token(); err != nil {
+		return jsonErr(err, jw.lineAt)
+	}
+	return nil
+}
+
+// list reads, and checks, the elements of an array whose '[' was just
+// read, and its closing ']'; n only records that it is a list.
+func (jw *jsonWalker) list(n *node, depth int) error {
+	n.isList = true
+	for jw.dec.More() {
+		if _, err := jw.walk(depth + 1); err != nil {
+			return err
+		}
+	}
+	if _, err := jw.dec.Token(); err != nil {
+		return jsonErr(err, jw.lineAt)
+	}
+	return nil
 }
 
 func jsonErr(err error, lineAt func(int64) int) error {

@@ -104,40 +104,10 @@ func run(ctx context.Context, args []string, out io.Writer, log *slog.Logger) er
 // resolveWith is the embedding itself: build the store from cfg, resolve a
 // workflow under a deadline, close everything.
 func resolveWith(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) error {
-	host := strings.TrimPrefix(cfg.StoreURL, "http://")
-	host, _, _ = strings.Cut(host, "/")
-
-	// The module's own config (JSON). Its Authorization header holds a
-	// placeholder; the host writes the token only on requests to host.
-	moduleConfig, err := json.Marshal(map[string]any{
-		"store_url": cfg.StoreURL,
-		"header":    map[string]string{"Authorization": "Bearer {{latchkey.credential:store_token}}"},
-	})
+	opts, err := storeOptions(cfg, log)
 	if err != nil {
 		return err
 	}
-	creds, err := hostfuncs.NewCredentials([]hostfuncs.Credential{
-		{Name: "store_token", Value: cfg.Token, Hosts: []string{"http://" + host}},
-	})
-	if err != nil {
-		return err
-	}
-	opts := lkruntime.Options{
-		SHA256: cfg.SHA256,
-		Config: moduleConfig,
-		HTTP: hostfuncs.HTTPOptions{
-			// NewFromBytes adds the host of config.store_url to the allow
-			// list; the demo store is plain http on loopback, which the
-			// policy refuses unless told otherwise.
-			AllowHTTP:     []string{host},
-			AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
-		},
-		Limits:   lkruntime.Limits{MaxInstances: 2, CallTimeout: 5 * time.Second},
-		CacheDir: cfg.CacheDir,
-		NoCache:  cfg.CacheDir == "",
-		Logger:   log,
-	}
-	creds.Install(&opts.HTTP)
 	store, err := wasm.NewFromBytes(ctx, cfg.StoreName, cfg.Module, opts)
 	if err != nil {
 		return err
@@ -180,6 +150,47 @@ func resolveWith(ctx context.Context, cfg Config, out io.Writer, log *slog.Logge
 		fmt.Fprintf(out, "resolved %s: %d bytes\n", f.Name, f.Value.Len())
 	}
 	return nil
+}
+
+// storeOptions are the options of cfg's store: the module's pin and own
+// config, the token it may use (on requests to the store's host only, so
+// the module never holds it), the network it may reach, and its limits.
+func storeOptions(cfg Config, log *slog.Logger) (lkruntime.Options, error) {
+	host := strings.TrimPrefix(cfg.StoreURL, "http://")
+	host, _, _ = strings.Cut(host, "/")
+
+	// The module's own config (JSON). Its Authorization header holds a
+	// placeholder; the host writes the token only on requests to host.
+	moduleConfig, err := json.Marshal(map[string]any{
+		"store_url": cfg.StoreURL,
+		"header":    map[string]string{"Authorization": "Bearer {{latchkey.credential:store_token}}"},
+	})
+	if err != nil {
+		return lkruntime.Options{}, err
+	}
+	creds, err := hostfuncs.NewCredentials([]hostfuncs.Credential{
+		{Name: "store_token", Value: cfg.Token, Hosts: []string{"http://" + host}},
+	})
+	if err != nil {
+		return lkruntime.Options{}, err
+	}
+	opts := lkruntime.Options{
+		SHA256: cfg.SHA256,
+		Config: moduleConfig,
+		HTTP: hostfuncs.HTTPOptions{
+			// NewFromBytes adds the host of config.store_url to the allow
+			// list; the demo store is plain http on loopback, which the
+			// policy refuses unless told otherwise.
+			AllowHTTP:     []string{host},
+			AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
+		},
+		Limits:   lkruntime.Limits{MaxInstances: 2, CallTimeout: 5 * time.Second},
+		CacheDir: cfg.CacheDir,
+		NoCache:  cfg.CacheDir == "",
+		Logger:   log,
+	}
+	creds.Install(&opts.HTTP)
+	return opts, nil
 }
 
 // loadModule reads the module at path, or builds examples/stores/http-json

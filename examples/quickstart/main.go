@@ -73,45 +73,101 @@ func run(ctx context.Context, keep string, stdout, stderr io.Writer) (int, error
 	if err != nil {
 		return 0, err
 	}
-	dir := keep
+	dir, cleanup, err := workDir(keep)
+	if err != nil {
+		return 0, err
+	}
+	defer cleanup()
+	module, sum, err := buildModule(ctx, root, dir, stderr)
+	if err != nil {
+		return 0, err
+	}
+	addr, stopStore, err := startStore(stderr)
+	if err != nil {
+		return 0, err
+	}
+	defer stopStore()
+	agent, workflow, err := writeConfigs(dir, module, sum, addr, stderr)
+	if err != nil {
+		return 0, err
+	}
+	// The agent's own credential for the store, as an operator would export it.
+	if err := os.Setenv("QUICKSTART_STORE_TOKEN", storeToken); err != nil {
+		return 0, err
+	}
+	stdio := cli.IO{In: strings.NewReader(""), Out: stderr, Err: stderr}
+	fmt.Fprintf(stderr, "\nquickstart: which store each field comes from (no values): latchkey check -c %s -w %s\n", agent, workflow)
+	if code := cli.Main(ctx, []string{"check", "-c", agent, "-w", workflow}, stdio); code != 0 {
+		return code, nil
+	}
+	fmt.Fprintf(stderr, "\nquickstart: latchkey resolve -c %s -w %s\n", agent, workflow)
+	stdio.Out = stdout
+	code := cli.Main(ctx, []string{"resolve", "-c", agent, "-w", workflow}, stdio)
+	if keep != "" {
+		fmt.Fprintf(stderr, "quickstart: kept %s and %s (the demo store they name stopped with the quickstart)\n", agent, workflow)
+	}
+	return code, nil
+}
+
+// workDir returns the absolute path of keep (created if missing), or of a
+// new temporary directory that cleanup removes.
+func workDir(keep string) (dir string, cleanup func(), err error) {
+	cleanup = func() {}
+	dir = keep
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "latchkey-quickstart-"); err != nil {
-			return 0, err
+			return "", nil, err
 		}
-		defer os.RemoveAll(dir)
+		tmp := dir
+		cleanup = func() { os.RemoveAll(tmp) }
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
-		return 0, err
+		return "", nil, err
 	}
 	if dir, err = filepath.Abs(dir); err != nil {
-		return 0, err
+		cleanup()
+		return "", nil, err
 	}
+	return dir, cleanup, nil
+}
 
+// buildModule builds examples/stores/http-json to dir/http-json.wasm and
+// returns its path and sha256, the store's pin.
+func buildModule(ctx context.Context, root, dir string, stderr io.Writer) (string, [32]byte, error) {
 	fmt.Fprintln(stderr, "quickstart: building examples/stores/http-json to WebAssembly (the first run also compiles it for this machine; later runs use the cache)…")
 	module := filepath.Join(dir, "http-json.wasm")
 	build := exec.CommandContext(ctx, "go", "build", "-buildmode=c-shared", "-trimpath", "-o", module, ".")
 	build.Dir = filepath.Join(root, "examples", "stores", "http-json")
 	build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOWORK=off")
 	if out, err := build.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("building the module: %v\n%s", err, out)
+		return "", [32]byte{}, fmt.Errorf("building the module: %v\n%s", err, out)
 	}
 	wasm, err := os.ReadFile(module)
 	if err != nil {
-		return 0, err
+		return "", [32]byte{}, err
 	}
-	sum := sha256.Sum256(wasm)
+	return module, sha256.Sum256(wasm), nil
+}
 
+// startStore starts the demo secret store (serveSecrets) on loopback and
+// returns its address and the function that stops it.
+func startStore(stderr io.Writer) (addr string, stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, err
+		return "", nil, err
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(serveSecrets), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
-	defer srv.Close()
-	addr := ln.Addr().String()
+	addr = ln.Addr().String()
 	fmt.Fprintf(stderr, "quickstart: secret store listening on http://%s\n", addr)
+	return addr, func() { srv.Close() }, nil
+}
 
-	agent := filepath.Join(dir, "agent.yaml")
-	workflow := filepath.Join(dir, "workflow.yaml")
+// writeConfigs writes, and prints, the agent config (the Wasm store module,
+// pinned by sum, reading the demo store at addr, and an env store) and the
+// workflow into dir, and returns their paths.
+func writeConfigs(dir, module string, sum [32]byte, addr string, stderr io.Writer) (agent, workflow string, err error) {
+	agent = filepath.Join(dir, "agent.yaml")
+	workflow = filepath.Join(dir, "workflow.yaml")
 	agentYAML := fmt.Sprintf(`# A custom store as a sandboxed Wasm module, and the agent's environment.
 default_store: custom
 stores:
@@ -143,26 +199,11 @@ fields:
 `
 	for _, f := range []struct{ path, text string }{{agent, agentYAML}, {workflow, workflowYAML}} {
 		if err := os.WriteFile(f.path, []byte(f.text), 0o600); err != nil {
-			return 0, err
+			return "", "", err
 		}
 		fmt.Fprintf(stderr, "\n--- %s\n%s", f.path, f.text)
 	}
-	// The agent's own credential for the store, as an operator would export it.
-	if err := os.Setenv("QUICKSTART_STORE_TOKEN", storeToken); err != nil {
-		return 0, err
-	}
-	stdio := cli.IO{In: strings.NewReader(""), Out: stderr, Err: stderr}
-	fmt.Fprintf(stderr, "\nquickstart: which store each field comes from (no values): latchkey check -c %s -w %s\n", agent, workflow)
-	if code := cli.Main(ctx, []string{"check", "-c", agent, "-w", workflow}, stdio); code != 0 {
-		return code, nil
-	}
-	fmt.Fprintf(stderr, "\nquickstart: latchkey resolve -c %s -w %s\n", agent, workflow)
-	stdio.Out = stdout
-	code := cli.Main(ctx, []string{"resolve", "-c", agent, "-w", workflow}, stdio)
-	if keep != "" {
-		fmt.Fprintf(stderr, "quickstart: kept %s and %s (the demo store they name stopped with the quickstart)\n", agent, workflow)
-	}
-	return code, nil
+	return agent, workflow, nil
 }
 
 // serveSecrets is the demo store: GET /secrets/db with the bearer token.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/latchkey/latchkey/internal/mask"
+	"github.com/latchkey/latchkey/resolver"
 )
 
 func (a *app) execCmd() *cobra.Command {
@@ -67,47 +69,15 @@ its own, with its code. See docs/rotation.md.`,
 			if err != nil {
 				return err
 			}
-			interval, err := wf.interval(cmd)
+			interval, action, err := execWatchSettings(cmd, &wf, onChange, grace)
 			if err != nil {
 				return err
 			}
-			if interval == 0 && (cmd.Flags().Changed("on-change") || cmd.Flags().Changed("grace")) {
-				return fail(ExitUsage, errors.New("--on-change and --grace act on changes that only --watch looks for: add --watch"))
-			}
 			if interval > 0 {
-				action, err := parseChangeAction(onChange)
-				if err != nil {
-					return err
-				}
-				if grace <= 0 {
-					return fail(ExitUsage, fmt.Errorf("--grace=%s: must be positive", grace))
-				}
 				return a.execWatch(cmd.Context(), execWatch{args: args, namer: namer, cleanEnv: cleanEnv, keepEnv: keepStoreEnv, mask: doMask,
 					interval: interval, action: action, grace: grace})
 			}
-			res, err := a.resolve(cmd.Context())
-			if err != nil {
-				return err
-			}
-			pairs, err := namer.pairs(res)
-			if err != nil {
-				return err
-			}
-			var env []string
-			if !cleanEnv {
-				env = os.Environ()
-				if !keepStoreEnv {
-					env = a.dropStoreEnv(env)
-				}
-			}
-			for _, p := range pairs {
-				env = append(env, p.name+"="+string(p.value))
-			}
-			var secrets [][]byte
-			for _, v := range res.Secrets() {
-				secrets = append(secrets, v.Reveal())
-			}
-			return a.runChild(args, env, doMask, secrets)
+			return a.execOnce(cmd.Context(), args, namer, cleanEnv, keepStoreEnv, doMask)
 		},
 	}
 	// Flags after COMMAND are COMMAND's: `latchkey exec -c a.yaml -w wf.yaml ls -l`.
@@ -121,6 +91,70 @@ its own, with its code. See docs/rotation.md.`,
 	ef.register(cmd)
 	a.serverFlags(cmd)
 	return cmd
+}
+
+// execWatchSettings reads exec's --watch interval (0: no watch) and, with
+// one, what --on-change says to do and checks --grace; without one, it
+// refuses --on-change and --grace, which would do nothing.
+func execWatchSettings(cmd *cobra.Command, wf *watchFlags, onChange string, grace time.Duration) (time.Duration, changeAction, error) {
+	interval, err := wf.interval(cmd)
+	if err != nil {
+		return 0, changeAction{}, err
+	}
+	if interval == 0 {
+		if cmd.Flags().Changed("on-change") || cmd.Flags().Changed("grace") {
+			return 0, changeAction{}, fail(ExitUsage, errors.New("--on-change and --grace act on changes that only --watch looks for: add --watch"))
+		}
+		return 0, changeAction{}, nil
+	}
+	action, err := parseChangeAction(onChange)
+	if err != nil {
+		return 0, changeAction{}, err
+	}
+	if grace <= 0 {
+		return 0, changeAction{}, fail(ExitUsage, fmt.Errorf("--grace=%s: must be positive", grace))
+	}
+	return interval, action, nil
+}
+
+// execOnce resolves the workflow once and runs the command args with its
+// fields in the environment (see childEnv), masking the secrets in its
+// output when doMask is set.
+func (a *app) execOnce(ctx context.Context, args []string, namer envNamer, cleanEnv, keepStoreEnv, doMask bool) error {
+	res, err := a.resolve(ctx)
+	if err != nil {
+		return err
+	}
+	env, err := a.childEnv(res, namer, cleanEnv, keepStoreEnv)
+	if err != nil {
+		return err
+	}
+	var secrets [][]byte
+	for _, v := range res.Secrets() {
+		secrets = append(secrets, v.Reveal())
+	}
+	return a.runChild(args, env, doMask, secrets)
+}
+
+// childEnv is the command's environment: latchkey's own (none with
+// cleanEnv; without the stores' variables unless keepStoreEnv), then the
+// fields of res named by namer.
+func (a *app) childEnv(res *resolver.Result, namer envNamer, cleanEnv, keepStoreEnv bool) ([]string, error) {
+	pairs, err := namer.pairs(res)
+	if err != nil {
+		return nil, err
+	}
+	var env []string
+	if !cleanEnv {
+		env = os.Environ()
+		if !keepStoreEnv {
+			env = a.dropStoreEnv(env)
+		}
+	}
+	for _, p := range pairs {
+		env = append(env, p.name+"="+string(p.value))
+	}
+	return env, nil
 }
 
 // dropStoreEnv removes from env the variables the stores of the last

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -70,29 +71,7 @@ artifact's config, without pulling the module.`,
 					return err
 				}
 			} else {
-				fmt.Fprintf(out, "file:    %s\nsize:    %d bytes\nsha256:  %s\nabi:     %s\n", args[0], info.Size, info.SHA256, abiList(info.ABIVersions))
-				if info.VersionProbe {
-					fmt.Fprintln(out, "probes:  version (latchkey_version, ABI 1.1): an unchanged secret costs a probe, not a fetch")
-				} else {
-					fmt.Fprintln(out, "probes:  none: caches and --watch fetch to learn whether a secret changed")
-				}
-				fmt.Fprintln(out, "imports:")
-				for _, f := range info.Imports {
-					fmt.Fprintf(out, "  %s\n", f)
-				}
-				fmt.Fprintln(out, "exports:")
-				for _, f := range info.Exports {
-					fmt.Fprintf(out, "  %s\n", f)
-				}
-				writeCapabilities(out, info.Capabilities)
-				if len(info.Problems) == 0 {
-					fmt.Fprintln(out, "status:  loadable")
-				} else {
-					fmt.Fprintln(out, "status:  REFUSED")
-					for _, p := range info.Problems {
-						fmt.Fprintf(out, "  - %s\n", p)
-					}
-				}
+				writeInspect(out, args[0], info)
 			}
 			if len(info.Problems) > 0 {
 				return fail(ExitConfig, fmt.Errorf("module %s would be refused: %s", args[0], strings.Join(info.Problems, "; ")))
@@ -104,6 +83,35 @@ artifact's config, without pulling the module.`,
 	cmd.Flags().IntVar(&memoryMiB, "memory-mib", 0, "the memory limit to check against, as a store's limits.memory_mib (default 64)")
 	rf.add(cmd)
 	return cmd
+}
+
+// writeInspect prints module inspect's report on the module file: size,
+// digest, ABI, probes, imports, exports, capabilities, and whether this
+// host would load it and why not.
+func writeInspect(out io.Writer, file string, info *lkruntime.Info) {
+	fmt.Fprintf(out, "file:    %s\nsize:    %d bytes\nsha256:  %s\nabi:     %s\n", file, info.Size, info.SHA256, abiList(info.ABIVersions))
+	if info.VersionProbe {
+		fmt.Fprintln(out, "probes:  version (latchkey_version, ABI 1.1): an unchanged secret costs a probe, not a fetch")
+	} else {
+		fmt.Fprintln(out, "probes:  none: caches and --watch fetch to learn whether a secret changed")
+	}
+	fmt.Fprintln(out, "imports:")
+	for _, f := range info.Imports {
+		fmt.Fprintf(out, "  %s\n", f)
+	}
+	fmt.Fprintln(out, "exports:")
+	for _, f := range info.Exports {
+		fmt.Fprintf(out, "  %s\n", f)
+	}
+	writeCapabilities(out, info.Capabilities)
+	if len(info.Problems) == 0 {
+		fmt.Fprintln(out, "status:  loadable")
+	} else {
+		fmt.Fprintln(out, "status:  REFUSED")
+		for _, p := range info.Problems {
+			fmt.Fprintf(out, "  - %s\n", p)
+		}
+	}
 }
 
 func abiList(v []int) string {
@@ -118,13 +126,7 @@ func abiList(v []int) string {
 }
 
 func (a *app) moduleRunCmd() *cobra.Command {
-	var (
-		config, name, version, key, pin             string
-		allowHosts, allowHTTP, allowNets, allowMeta []string
-		creds, credHosts, credBodyPaths, limits     []string
-		allowPrivate                                bool
-		timeout                                     time.Duration
-	)
+	var fl moduleRunFlags
 	cmd := &cobra.Command{
 		Use:   "run FILE --store-config JSON --secret NAME",
 		Short: "Resolve one secret through a module, without an agent config",
@@ -164,91 +166,124 @@ max_input_bytes, max_output_bytes, recycle_mib).`,
 			}); err != nil {
 				return err
 			}
-			if name == "" {
+			if fl.name == "" {
 				return fail(ExitUsage, errors.New("--secret NAME is required"))
 			}
-			var cfg map[string]any
-			if err := json.Unmarshal([]byte(config), &cfg); err != nil || cfg == nil {
-				return fail(ExitUsage, errors.New("--store-config must be a JSON object, e.g. '{\"store_url\": \"https://…\"}'"))
-			}
-			settings := map[string]any{"module": args[0], "config": cfg}
-			if pin != "" {
-				settings["sha256"] = pin
-			} else {
-				settings["allow_unpinned"] = true
-			}
-			for k, v := range map[string][]string{"allowed_hosts": allowHosts, "allow_http": allowHTTP,
-				"allow_networks": allowNets, "allow_metadata": allowMeta} {
-				if len(v) > 0 {
-					settings[k] = v
-				}
-			}
-			if allowPrivate {
-				settings["allow_private_networks"] = true
-			}
-			cs, err := credentialFlags(creds, credHosts, credBodyPaths)
+			settings, err := fl.settings(args[0])
 			if err != nil {
-				return fail(ExitUsage, err)
+				return err
 			}
-			if len(cs) > 0 {
-				settings["credentials"] = cs
-			}
-			ls, err := limitFlags(limits)
-			if err != nil {
-				return fail(ExitUsage, err)
-			}
-			if len(ls) > 0 {
-				settings["limits"] = ls
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			ctx, cancel := context.WithTimeout(cmd.Context(), fl.timeout)
 			defer cancel()
-			factory, ok := secret.Lookup("wasm")
-			if !ok {
-				return fail(ExitInternal, errors.New("store type wasm is not linked in"))
-			}
-			st, err := factory(ctx, secret.Spec{Name: "module", Type: "wasm", Settings: settings, Logger: a.log})
-			if err != nil {
-				return fail(ExitConfig, err)
-			}
-			defer st.Close()
-			for _, w := range secret.DescriptionOf(st).Warnings {
-				a.log.Warn(w, "module", args[0])
-			}
-			r, err := resolver.New(ctx, resolver.Config{Stores: map[string]resolver.StoreConfig{"module": {Store: st}}, Logger: a.log})
-			if err != nil {
-				return fail(ExitConfig, err)
-			}
-			defer r.Close()
-			ref := secret.Ref{Store: "module", Name: name, Version: version}
-			if key != "" {
-				ref.Key = strings.Split(key, ".")
-			}
-			res, err := r.Resolve(ctx, resolver.Workflow{Name: "module run", Fields: []resolver.Field{{Name: "value", Source: secret.Source{Ref: &ref}}}})
-			if err != nil {
-				return fail(ExitResolution, err)
-			}
-			v, _ := res.Get("value")
-			_, err = cmd.OutOrStdout().Write(append(v.Reveal(), '\n'))
-			return err
+			return a.runModule(ctx, cmd.OutOrStdout(), args[0], settings, fl.ref())
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&config, "store-config", "{}", "the store's JSON config handed to the module (its \"config\" setting)")
-	f.StringVar(&name, "secret", "", "the secret to fetch (required)")
-	f.StringVar(&version, "version", "", "the secret's version")
-	f.StringVar(&key, "key", "", "a dot-separated key inside a JSON secret")
-	f.StringVar(&pin, "sha256", "", "the module's expected sha256 (refused when it differs)")
-	f.StringArrayVar(&allowHosts, "allow-host", nil, "a further host the module may reach (repeatable)")
-	f.StringArrayVar(&allowHTTP, "allow-http", nil, "a host that may be reached over plain http (repeatable)")
-	f.StringArrayVar(&allowNets, "allow-network", nil, "a private address range the module may reach, e.g. 127.0.0.1/32 (repeatable)")
-	f.StringArrayVar(&allowMeta, "allow-metadata", nil, "a cloud-metadata address the module may reach, e.g. 169.254.169.254 (repeatable)")
-	f.BoolVar(&allowPrivate, "allow-private-networks", false, "let the module reach loopback and private addresses")
-	f.StringArrayVar(&creds, "credential", nil, "NAME=env:VARIABLE or NAME=file:PATH: a credential the host sends for the module (repeatable)")
-	f.StringArrayVar(&credHosts, "credential-host", nil, "NAME=HOST: a host the credential is bound to (repeatable)")
-	f.StringArrayVar(&credBodyPaths, "credential-body-path", nil, "NAME=/path: a URL path whose request bodies may carry the credential (repeatable)")
-	f.StringArrayVar(&limits, "limit", nil, "KEY=VALUE: one of the store's limits, e.g. timeout=5s or max_requests=4 (repeatable)")
-	f.DurationVar(&timeout, "timeout", 30*time.Second, "deadline of the whole run")
+	f.StringVar(&fl.config, "store-config", "{}", "the store's JSON config handed to the module (its \"config\" setting)")
+	f.StringVar(&fl.name, "secret", "", "the secret to fetch (required)")
+	f.StringVar(&fl.version, "version", "", "the secret's version")
+	f.StringVar(&fl.key, "key", "", "a dot-separated key inside a JSON secret")
+	f.StringVar(&fl.pin, "sha256", "", "the module's expected sha256 (refused when it differs)")
+	f.StringArrayVar(&fl.allowHosts, "allow-host", nil, "a further host the module may reach (repeatable)")
+	f.StringArrayVar(&fl.allowHTTP, "allow-http", nil, "a host that may be reached over plain http (repeatable)")
+	f.StringArrayVar(&fl.allowNets, "allow-network", nil, "a private address range the module may reach, e.g. 127.0.0.1/32 (repeatable)")
+	f.StringArrayVar(&fl.allowMeta, "allow-metadata", nil, "a cloud-metadata address the module may reach, e.g. 169.254.169.254 (repeatable)")
+	f.BoolVar(&fl.allowPrivate, "allow-private-networks", false, "let the module reach loopback and private addresses")
+	f.StringArrayVar(&fl.creds, "credential", nil, "NAME=env:VARIABLE or NAME=file:PATH: a credential the host sends for the module (repeatable)")
+	f.StringArrayVar(&fl.credHosts, "credential-host", nil, "NAME=HOST: a host the credential is bound to (repeatable)")
+	f.StringArrayVar(&fl.credBodyPaths, "credential-body-path", nil, "NAME=/path: a URL path whose request bodies may carry the credential (repeatable)")
+	f.StringArrayVar(&fl.limits, "limit", nil, "KEY=VALUE: one of the store's limits, e.g. timeout=5s or max_requests=4 (repeatable)")
+	f.DurationVar(&fl.timeout, "timeout", 30*time.Second, "deadline of the whole run")
 	return cmd
+}
+
+// moduleRunFlags are the flags of `latchkey module run`.
+type moduleRunFlags struct {
+	config, name, version, key, pin             string
+	allowHosts, allowHTTP, allowNets, allowMeta []string
+	creds, credHosts, credBodyPaths, limits     []string
+	allowPrivate                                bool
+	timeout                                     time.Duration
+}
+
+// settings builds, from the flags, the settings of a store of type wasm
+// running file: the settings an agent config would hold. A flag that does
+// not parse is a usage error.
+func (fl *moduleRunFlags) settings(file string) (map[string]any, error) {
+	var cfg map[string]any
+	if err := json.Unmarshal([]byte(fl.config), &cfg); err != nil || cfg == nil {
+		return nil, fail(ExitUsage, errors.New("--store-config must be a JSON object, e.g. '{\"store_url\": \"https://…\"}'"))
+	}
+	settings := map[string]any{"module": file, "config": cfg}
+	if fl.pin != "" {
+		settings["sha256"] = fl.pin
+	} else {
+		settings["allow_unpinned"] = true
+	}
+	for k, v := range map[string][]string{"allowed_hosts": fl.allowHosts, "allow_http": fl.allowHTTP,
+		"allow_networks": fl.allowNets, "allow_metadata": fl.allowMeta} {
+		if len(v) > 0 {
+			settings[k] = v
+		}
+	}
+	if fl.allowPrivate {
+		settings["allow_private_networks"] = true
+	}
+	cs, err := credentialFlags(fl.creds, fl.credHosts, fl.credBodyPaths)
+	if err != nil {
+		return nil, fail(ExitUsage, err)
+	}
+	if len(cs) > 0 {
+		settings["credentials"] = cs
+	}
+	ls, err := limitFlags(fl.limits)
+	if err != nil {
+		return nil, fail(ExitUsage, err)
+	}
+	if len(ls) > 0 {
+		settings["limits"] = ls
+	}
+	return settings, nil
+}
+
+// ref is the reference to the secret --secret, --version and --key name,
+// in the store "module".
+func (fl *moduleRunFlags) ref() secret.Ref {
+	ref := secret.Ref{Store: "module", Name: fl.name, Version: fl.version}
+	if fl.key != "" {
+		ref.Key = strings.Split(fl.key, ".")
+	}
+	return ref
+}
+
+// runModule builds a store of type wasm named "module" with settings,
+// logs its warnings, resolves ref through it alone and writes the value to
+// out, before the store and resolver close.
+func (a *app) runModule(ctx context.Context, out io.Writer, file string, settings map[string]any, ref secret.Ref) error {
+	factory, ok := secret.Lookup("wasm")
+	if !ok {
+		return fail(ExitInternal, errors.New("store type wasm is not linked in"))
+	}
+	st, err := factory(ctx, secret.Spec{Name: "module", Type: "wasm", Settings: settings, Logger: a.log})
+	if err != nil {
+		return fail(ExitConfig, err)
+	}
+	defer st.Close()
+	for _, w := range secret.DescriptionOf(st).Warnings {
+		a.log.Warn(w, "module", file)
+	}
+	r, err := resolver.New(ctx, resolver.Config{Stores: map[string]resolver.StoreConfig{"module": {Store: st}}, Logger: a.log})
+	if err != nil {
+		return fail(ExitConfig, err)
+	}
+	defer r.Close()
+	res, err := r.Resolve(ctx, resolver.Workflow{Name: "module run", Fields: []resolver.Field{{Name: "value", Source: secret.Source{Ref: &ref}}}})
+	if err != nil {
+		return fail(ExitResolution, err)
+	}
+	v, _ := res.Get("value")
+	_, err = out.Write(append(v.Reveal(), '\n'))
+	return err
 }
 
 // credentialFlags turns the --credential* flags into the store's

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -57,43 +58,7 @@ the umask) inside DIR only; a symbolic link is never followed.`,
 			}); err != nil {
 				return err
 			}
-			bi := readBuildInfo()
-			o.Writer = fmt.Sprintf("%s (commit %s)", bi.version, bi.commit)
-			var (
-				res *scaffold.Result
-				err error
-			)
-			if updateSDK {
-				if o.Name != "" {
-					return fail(ExitUsage, errors.New("--name does not apply to --update-sdk, which changes only the SDK copy"))
-				}
-				res, err = scaffold.UpdateSDK(args[0], o)
-			} else {
-				res, err = scaffold.Init(args[0], o)
-			}
-			if err != nil {
-				if errors.Is(err, scaffold.ErrUsage) {
-					return fail(ExitUsage, fmt.Errorf("module init: %w", err))
-				}
-				return fail(ExitInternal, err)
-			}
-			out := cmd.OutOrStdout()
-			if updateSDK {
-				fmt.Fprintf(out, "%s: replaced %s with the guest SDK of latchkey %s (%d files, sha256 %s)\n",
-					res.Dir, scaffold.SDKDir, o.Writer, len(res.Files), res.SDKDigest)
-				for _, n := range res.Notes {
-					fmt.Fprintln(out, "note:", n)
-				}
-				return nil
-			}
-			fmt.Fprintf(out, "%s: wrote a %s store %q (%d files; guest SDK of latchkey %s in %s)\nnext:\n  cd %s\n",
-				res.Dir, map[string]string{scaffold.LangGo: "Go", scaffold.LangRust: "Rust"}[res.Lang], res.Name, len(res.Files), o.Writer, scaffold.SDKDir, res.Dir)
-			if res.Lang == scaffold.LangGo {
-				fmt.Fprintln(out, "  ./build.sh        # GOOS=wasip1 GOARCH=wasm go build, then latchkey module annotate\n  go test ./...     # includes a test through latchkey module run")
-			} else {
-				fmt.Fprintln(out, "  ./build.sh        # rustc --target wasm32-wasi (Debian: apt-get install rustc libstd-rust-dev-wasm32 lld)\n  ./test.sh         # unit tests, then a test through latchkey module run")
-			}
-			return nil
+			return moduleInit(cmd.OutOrStdout(), args[0], o, updateSDK)
 		},
 	}
 	f := cmd.Flags()
@@ -103,4 +68,58 @@ the umask) inside DIR only; a symbolic link is never followed.`,
 	f.BoolVar(&updateSDK, "update-sdk", false, "replace DIR's copy of the guest SDK with this latchkey's, and nothing else")
 	_ = cmd.RegisterFlagCompletionFunc("lang", completeValues(scaffold.LangGo, scaffold.LangRust))
 	return cmd
+}
+
+// moduleInit writes a new project into dir, or with updateSDK replaces
+// dir's SDK copy, as o says, and reports what it did on out. The options'
+// Writer is set here, to this latchkey's version and commit.
+func moduleInit(out io.Writer, dir string, o scaffold.Options, updateSDK bool) error {
+	bi := readBuildInfo()
+	o.Writer = fmt.Sprintf("%s (commit %s)", bi.version, bi.commit)
+	var (
+		res *scaffold.Result
+		err error
+	)
+	if updateSDK {
+		if o.Name != "" {
+			return fail(ExitUsage, errors.New("--name does not apply to --update-sdk, which changes only the SDK copy"))
+		}
+		res, err = scaffold.UpdateSDK(dir, o)
+	} else {
+		res, err = scaffold.Init(dir, o)
+	}
+	if err != nil {
+		if errors.Is(err, scaffold.ErrUsage) {
+			return fail(ExitUsage, fmt.Errorf("module init: %w", err))
+		}
+		return fail(ExitInternal, err)
+	}
+	if updateSDK {
+		writeSDKUpdated(out, res, o.Writer)
+	} else {
+		writeInitDone(out, res, o.Writer)
+	}
+	return nil
+}
+
+// writeSDKUpdated tells what module init --update-sdk replaced, with the
+// scaffolder's notes. writer names the latchkey whose SDK it is.
+func writeSDKUpdated(out io.Writer, res *scaffold.Result, writer string) {
+	fmt.Fprintf(out, "%s: replaced %s with the guest SDK of latchkey %s (%d files, sha256 %s)\n",
+		res.Dir, scaffold.SDKDir, writer, len(res.Files), res.SDKDigest)
+	for _, n := range res.Notes {
+		fmt.Fprintln(out, "note:", n)
+	}
+}
+
+// writeInitDone tells what module init wrote and the commands that build
+// and test it. writer names the latchkey whose SDK it copied.
+func writeInitDone(out io.Writer, res *scaffold.Result, writer string) {
+	fmt.Fprintf(out, "%s: wrote a %s store %q (%d files; guest SDK of latchkey %s in %s)\nnext:\n  cd %s\n",
+		res.Dir, map[string]string{scaffold.LangGo: "Go", scaffold.LangRust: "Rust"}[res.Lang], res.Name, len(res.Files), writer, scaffold.SDKDir, res.Dir)
+	if res.Lang == scaffold.LangGo {
+		fmt.Fprintln(out, "  ./build.sh        # GOOS=wasip1 GOARCH=wasm go build, then latchkey module annotate\n  go test ./...     # includes a test through latchkey module run")
+	} else {
+		fmt.Fprintln(out, "  ./build.sh        # rustc --target wasm32-wasi (Debian: apt-get install rustc libstd-rust-dev-wasm32 lld)\n  ./test.sh         # unit tests, then a test through latchkey module run")
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/latchkey/latchkey/internal/safefile"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,26 +121,9 @@ module's sha256.`,
 			if err != nil {
 				return err
 			}
-			opts := oci.PushOptions{Title: filepath.Base(args[0]), Annotations: map[string]string{}}
-			for _, kv := range annotations {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok || k == "" {
-					return fail(ExitUsage, fmt.Errorf("--annotation %q: want KEY=VALUE", kv))
-				}
-				opts.Annotations[k] = v
-			}
-			if !noBundle {
-				bp, explicit := bundle, bundle != ""
-				if !explicit {
-					bp = modsig.BundlePath(args[0])
-				}
-				b, _, err := safefile.ReadFile(bp, safefile.Options{})
-				switch {
-				case err == nil:
-					opts.Bundle = b
-				case explicit || !errors.Is(err, os.ErrNotExist):
-					return fail(ExitConfig, fmt.Errorf("bundle %s: %w", bp, err))
-				}
+			opts, err := pushOptions(args[0], annotations, bundle, noBundle)
+			if err != nil {
+				return err
 			}
 			var p *oci.Pushed
 			if err := rf.with(cmd.Context(), func(ctx context.Context, c *oci.Client) (err error) {
@@ -148,14 +132,7 @@ module's sha256.`,
 			}); err != nil {
 				return fail(ExitConfig, err)
 			}
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "pushed:   %s\nmodule:   %s\nsha256:   %s\n", p.Ref.String(), p.Ref.WithDigest(p.Manifest), strings.TrimPrefix(p.Layer, "sha256:"))
-			if p.Bundle != "" {
-				fmt.Fprintf(out, "signature bundle attached: %s\n", p.Bundle)
-			} else {
-				fmt.Fprintln(out, "signature bundle: none attached (sign with cosign sign-blob --new-bundle-format --bundle FILE.sigstore.json, then push again, or cosign sign the reference)")
-			}
-			writeCapabilities(out, p.Config.Capabilities)
+			writePushed(cmd.OutOrStdout(), p)
 			return nil
 		},
 	}
@@ -164,6 +141,48 @@ module's sha256.`,
 	cmd.Flags().BoolVar(&noBundle, "no-bundle", false, "attach no bundle even if FILE.sigstore.json exists")
 	cmd.Flags().StringArrayVar(&annotations, "annotation", nil, "KEY=VALUE manifest annotation (repeatable)")
 	return cmd
+}
+
+// pushOptions are module push's options for the module file: its title,
+// the --annotation KEY=VALUE pairs, and the Sigstore bundle (bundle, or
+// the file's default bundle path when it exists; none with noBundle). An
+// explicit bundle that cannot be read is an error.
+func pushOptions(file string, annotations []string, bundle string, noBundle bool) (oci.PushOptions, error) {
+	opts := oci.PushOptions{Title: filepath.Base(file), Annotations: map[string]string{}}
+	for _, kv := range annotations {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return opts, fail(ExitUsage, fmt.Errorf("--annotation %q: want KEY=VALUE", kv))
+		}
+		opts.Annotations[k] = v
+	}
+	if noBundle {
+		return opts, nil
+	}
+	bp, explicit := bundle, bundle != ""
+	if !explicit {
+		bp = modsig.BundlePath(file)
+	}
+	b, _, err := safefile.ReadFile(bp, safefile.Options{})
+	switch {
+	case err == nil:
+		opts.Bundle = b
+	case explicit || !errors.Is(err, os.ErrNotExist):
+		return opts, fail(ExitConfig, fmt.Errorf("bundle %s: %w", bp, err))
+	}
+	return opts, nil
+}
+
+// writePushed prints what module push pushed: the reference, pinned by
+// digest, the module's sha256, the bundle attached, and the capabilities.
+func writePushed(out io.Writer, p *oci.Pushed) {
+	fmt.Fprintf(out, "pushed:   %s\nmodule:   %s\nsha256:   %s\n", p.Ref.String(), p.Ref.WithDigest(p.Manifest), strings.TrimPrefix(p.Layer, "sha256:"))
+	if p.Bundle != "" {
+		fmt.Fprintf(out, "signature bundle attached: %s\n", p.Bundle)
+	} else {
+		fmt.Fprintln(out, "signature bundle: none attached (sign with cosign sign-blob --new-bundle-format --bundle FILE.sigstore.json, then push again, or cosign sign the reference)")
+	}
+	writeCapabilities(out, p.Config.Capabilities)
 }
 
 func (a *app) modulePullCmd() *cobra.Command {
@@ -254,74 +273,22 @@ no signature verifies.`,
 			if err != nil {
 				return fail(ExitUsage, err)
 			}
-			var (
-				wasmBytes []byte
-				bundles   [][]byte
-				subject   modsig.Subject
-				where     string
-			)
+			var m signedModule
 			if isRefArg(args[0]) {
-				ref, err := parseCLIRef(args[0])
-				if err != nil {
-					return err
-				}
-				var art *oci.Artifact
-				if err := rf.with(cmd.Context(), func(ctx context.Context, c *oci.Client) (err error) {
-					if art, err = c.Pull(ctx, ref, normalizePin(pin)); err != nil {
-						return err
-					}
-					if art.FromCache {
-						// What is attached now, not what was when it was cached.
-						if fresh, err := c.RefreshBundles(ctx, art); err == nil {
-							art.Bundles = fresh
-						}
-					}
-					return nil
-				}); err != nil {
-					return fail(ExitConfig, err)
-				}
-				wasmBytes, bundles, where = art.Wasm, art.Bundles, art.Ref.String()
-				subject = modsig.Subject{Wasm: art.Wasm, Manifest: art.Manifest}
+				m, err = pullSignedModule(cmd.Context(), &rf, args[0], pin)
 			} else {
-				if wasmBytes, _, err = safefile.ReadFile(args[0], safefile.Options{MaxSize: maxModuleFile}); err != nil {
-					return fail(ExitConfig, fmt.Errorf("module %s: %w", args[0], err))
-				}
-				if p := normalizePin(pin); p != "" && p != oci.Digest(wasmBytes) {
-					return fail(ExitConfig, fmt.Errorf("module %s: %w: pinned %s, file has %s", args[0], lkruntime.ErrDigestMismatch, p, oci.Digest(wasmBytes)))
-				}
-				bp := bundle
-				if bp == "" {
-					bp = modsig.BundlePath(args[0])
-				}
-				b, _, err := safefile.ReadFile(bp, safefile.Options{})
-				if err != nil && !errors.Is(err, os.ErrNotExist) {
-					return fail(ExitConfig, fmt.Errorf("bundle %s: %w", bp, err))
-				}
-				if err == nil {
-					bundles = [][]byte{b}
-				}
-				where, subject = args[0], modsig.Subject{Wasm: wasmBytes}
+				m, err = readSignedModule(args[0], bundle, pin)
 			}
-			digest := oci.Digest(wasmBytes)
-			res, err := v.Verify(bundles, subject)
 			if err != nil {
-				return fail(ExitConfig, fmt.Errorf("%s (module %s): %w", where, digest, err))
+				return err
 			}
-			caps, _ := lkruntime.ParseCapabilities(wasmBytes)
-			out := cmd.OutOrStdout()
-			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"module": where, "sha256": strings.TrimPrefix(digest, "sha256:"),
-					"signer": res.Signer, "signed": res.Signed, "timestamps": res.Timestamps, "capabilities": caps, "verified": true, "offline": true})
+			digest := oci.Digest(m.wasm)
+			res, err := v.Verify(m.bundles, m.subject)
+			if err != nil {
+				return fail(ExitConfig, fmt.Errorf("%s (module %s): %w", m.where, digest, err))
 			}
-			fmt.Fprintf(out, "module:   %s\nsha256:   %s\nverified: signed by %s (the bundle signs the %s; checked offline, no transparency log lookup)\n",
-				where, strings.TrimPrefix(digest, "sha256:"), res.Signer, res.Signed)
-			for _, ts := range res.Timestamps {
-				fmt.Fprintf(out, "signed at: %s\n", ts.UTC().Format(time.RFC3339))
-			}
-			writeCapabilities(out, caps)
-			return nil
+			caps, _ := lkruntime.ParseCapabilities(m.wasm)
+			return writeVerified(cmd.OutOrStdout(), m.where, digest, res, caps, asJSON)
 		},
 	}
 	rf.add(cmd)
@@ -337,6 +304,86 @@ no signature verifies.`,
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	f.BoolVar(&rf.offline, "offline", false, "serve a reference from the cache only")
 	return cmd
+}
+
+// signedModule is a module to verify: its bytes, the bundles that may
+// sign it, what they sign, and where it came from (for messages).
+type signedModule struct {
+	wasm    []byte
+	bundles [][]byte
+	subject modsig.Subject
+	where   string
+}
+
+// pullSignedModule pulls the module arg names from its registry (checked
+// against pin, if any) with the bundles attached to it now, even when the
+// module itself comes from the cache.
+func pullSignedModule(ctx context.Context, rf *registryFlags, arg, pin string) (signedModule, error) {
+	ref, err := parseCLIRef(arg)
+	if err != nil {
+		return signedModule{}, err
+	}
+	var art *oci.Artifact
+	if err := rf.with(ctx, func(ctx context.Context, c *oci.Client) (err error) {
+		if art, err = c.Pull(ctx, ref, normalizePin(pin)); err != nil {
+			return err
+		}
+		if art.FromCache {
+			// What is attached now, not what was when it was cached.
+			if fresh, err := c.RefreshBundles(ctx, art); err == nil {
+				art.Bundles = fresh
+			}
+		}
+		return nil
+	}); err != nil {
+		return signedModule{}, fail(ExitConfig, err)
+	}
+	return signedModule{wasm: art.Wasm, bundles: art.Bundles, where: art.Ref.String(),
+		subject: modsig.Subject{Wasm: art.Wasm, Manifest: art.Manifest}}, nil
+}
+
+// readSignedModule reads the module file (checked against pin, if any) and
+// its bundle: bundle, or the file's default bundle path; a default bundle
+// that does not exist leaves no bundle, for Verify to refuse.
+func readSignedModule(file, bundle, pin string) (signedModule, error) {
+	wasmBytes, _, err := safefile.ReadFile(file, safefile.Options{MaxSize: maxModuleFile})
+	if err != nil {
+		return signedModule{}, fail(ExitConfig, fmt.Errorf("module %s: %w", file, err))
+	}
+	if p := normalizePin(pin); p != "" && p != oci.Digest(wasmBytes) {
+		return signedModule{}, fail(ExitConfig, fmt.Errorf("module %s: %w: pinned %s, file has %s", file, lkruntime.ErrDigestMismatch, p, oci.Digest(wasmBytes)))
+	}
+	bp := bundle
+	if bp == "" {
+		bp = modsig.BundlePath(file)
+	}
+	m := signedModule{wasm: wasmBytes, where: file, subject: modsig.Subject{Wasm: wasmBytes}}
+	b, _, err := safefile.ReadFile(bp, safefile.Options{})
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return signedModule{}, fail(ExitConfig, fmt.Errorf("bundle %s: %w", bp, err))
+	}
+	if err == nil {
+		m.bundles = [][]byte{b}
+	}
+	return m, nil
+}
+
+// writeVerified prints a verified module's digest, signer, signing times
+// and capabilities, as text or as JSON.
+func writeVerified(out io.Writer, where, digest string, res *modsig.Result, caps *lkruntime.Capabilities, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"module": where, "sha256": strings.TrimPrefix(digest, "sha256:"),
+			"signer": res.Signer, "signed": res.Signed, "timestamps": res.Timestamps, "capabilities": caps, "verified": true, "offline": true})
+	}
+	fmt.Fprintf(out, "module:   %s\nsha256:   %s\nverified: signed by %s (the bundle signs the %s; checked offline, no transparency log lookup)\n",
+		where, strings.TrimPrefix(digest, "sha256:"), res.Signer, res.Signed)
+	for _, ts := range res.Timestamps {
+		fmt.Fprintf(out, "signed at: %s\n", ts.UTC().Format(time.RFC3339))
+	}
+	writeCapabilities(out, caps)
+	return nil
 }
 
 // inspectRef prints what a registry says about a module before its layer

@@ -50,45 +50,13 @@ it, or the path is not a socket).`,
 					return err
 				}
 			}
-			agent, err := a.loadServeConfig()
+			srv, err := a.startServer(cmd.Context())
 			if err != nil {
-				return fail(ExitConfig, err)
-			}
-			obs, err := a.openServeAudit(agent)
-			if err != nil {
-				return fail(ExitConfig, err)
-			}
-			load := func(context.Context) (*server.Spec, error) {
-				agent, err := a.loadServeConfig()
-				if err != nil {
-					return nil, err
-				}
-				return serverSpec(agent, a.log), nil
-			}
-			srv, err := server.New(cmd.Context(), server.Config{Load: load, Logger: a.log, Observer: obs})
-			if err != nil {
-				return fail(ExitConfig, err)
-			}
-			if err := srv.Listen(); err != nil {
-				return fail(ExitConfig, err)
+				return err
 			}
 			ctx := cmd.Context()
-			hup := make(chan os.Signal, 1)
-			signal.Notify(hup, syscall.SIGHUP)
-			defer signal.Stop(hup)
-			go forwardReloads(ctx, hup) // the Windows service's paramchange
-			go func() {
-				for {
-					select {
-					case <-hup:
-						// Not waited for: a reload that hangs must not
-						// keep the next SIGHUP (and its revocations) out.
-						go a.reloadOnHUP(ctx, srv)
-					case <-ctx.Done():
-						return
-					}
-				}
-			}()
+			stop := a.reloadOnSignals(ctx, srv)
+			defer stop()
 			if err := srv.Serve(ctx); err != nil {
 				return fail(ExitConfig, err)
 			}
@@ -106,6 +74,57 @@ it, or the path is not a socket).`,
 		c.Parent().HelpFunc()(c, args)
 	})
 	return cmd
+}
+
+// startServer loads the agent config, opens the audit log, builds the
+// server (which loads the config again on every reload) and listens on
+// its sockets. Every failure is a config error (exit code 3).
+func (a *app) startServer(ctx context.Context) (*server.Server, error) {
+	agent, err := a.loadServeConfig()
+	if err != nil {
+		return nil, fail(ExitConfig, err)
+	}
+	obs, err := a.openServeAudit(agent)
+	if err != nil {
+		return nil, fail(ExitConfig, err)
+	}
+	load := func(context.Context) (*server.Spec, error) {
+		agent, err := a.loadServeConfig()
+		if err != nil {
+			return nil, err
+		}
+		return serverSpec(agent, a.log), nil
+	}
+	srv, err := server.New(ctx, server.Config{Load: load, Logger: a.log, Observer: obs})
+	if err != nil {
+		return nil, fail(ExitConfig, err)
+	}
+	if err := srv.Listen(); err != nil {
+		return nil, fail(ExitConfig, err)
+	}
+	return srv, nil
+}
+
+// reloadOnSignals reloads srv on every SIGHUP (and the Windows service's
+// paramchange) until ctx ends, each reload in a goroutine of its own. The
+// function it returns stops listening for SIGHUP.
+func (a *app) reloadOnSignals(ctx context.Context, srv *server.Server) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go forwardReloads(ctx, hup) // the Windows service's paramchange
+	go func() {
+		for {
+			select {
+			case <-hup:
+				// Not waited for: a reload that hangs must not
+				// keep the next SIGHUP (and its revocations) out.
+				go a.reloadOnHUP(ctx, srv)
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(hup) }
 }
 
 // loadServeConfig reads the agent config `latchkey serve` was given.

@@ -40,19 +40,9 @@ func programData() string {
 }
 
 func serviceInstall(cmd *cobra.Command, name, account, start, config string) error {
-	if config == "" {
-		config = filepath.Join(programData(), "latchkey", "agent.yaml")
-	}
-	config, err := filepath.Abs(config)
+	config, exe, err := installPaths(config)
 	if err != nil {
-		return fail(ExitUsage, fmt.Errorf("--config: %w", err))
-	}
-	exe, err := os.Executable()
-	if err == nil {
-		exe, err = filepath.Abs(exe)
-	}
-	if err != nil {
-		return fail(ExitConfig, fmt.Errorf("finding latchkey.exe: %w", err))
+		return err
 	}
 	spec, err := newServiceSpec(name, account, start, exe, config)
 	if err != nil {
@@ -80,6 +70,48 @@ func serviceInstall(cmd *cobra.Command, name, account, start, config string) err
 		s.Close()
 		return fail(ExitConfig, fmt.Errorf("service %q exists already: remove it first (latchkey service uninstall --name %s), or choose another --name", name, name))
 	}
+	s, err := createService(m, name, spec, bin)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := configureService(s, spec, errOut); err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "installed service %s\n  command: %s\n  account: %s\n  start:   %s\n", name, bin, accountLabel(spec.Account), start)
+	if err := prepareDataDir(spec.Account, out); err != nil {
+		fmt.Fprintf(errOut, "latchkey: warning: %v\n", err)
+	}
+	fmt.Fprintf(out, "start it with: latchkey service start --name %s\n", name)
+	return nil
+}
+
+// installPaths returns the absolute paths of the agent config (default
+// %ProgramData%\latchkey\agent.yaml) and of this program, which the
+// service runs.
+func installPaths(config string) (absConfig, exe string, err error) {
+	if config == "" {
+		config = filepath.Join(programData(), "latchkey", "agent.yaml")
+	}
+	config, err = filepath.Abs(config)
+	if err != nil {
+		return "", "", fail(ExitUsage, fmt.Errorf("--config: %w", err))
+	}
+	exe, err = os.Executable()
+	if err == nil {
+		exe, err = filepath.Abs(exe)
+	}
+	if err != nil {
+		return "", "", fail(ExitConfig, fmt.Errorf("finding latchkey.exe: %w", err))
+	}
+	return config, exe, nil
+}
+
+// createService registers the service name with the service manager m,
+// running the command line bin as spec says (account, start type). The
+// caller closes it.
+func createService(m *mgr.Mgr, name string, spec serviceSpec, bin string) (*mgr.Service, error) {
 	startType := uint32(windows.SERVICE_DEMAND_START)
 	if spec.AutoStart {
 		startType = windows.SERVICE_AUTO_START
@@ -92,10 +124,17 @@ func serviceInstall(cmd *cobra.Command, name, account, start, config string) err
 		windows.SERVICE_ALL_ACCESS, windows.SERVICE_WIN32_OWN_PROCESS, startType, windows.SERVICE_ERROR_NORMAL,
 		windows.StringToUTF16Ptr(bin), nil, nil, nil, acct, nil)
 	if err != nil {
-		return fail(ExitConfig, fmt.Errorf("creating service %q: %w", name, err))
+		return nil, fail(ExitConfig, fmt.Errorf("creating service %q: %w", name, err))
 	}
-	s := &mgr.Service{Name: name, Handle: h}
-	defer s.Close()
+	return &mgr.Service{Name: name, Handle: h}, nil
+}
+
+// configureService gives the service just created its description, its
+// own SID, its recovery actions and its event log source (an existing
+// source is kept, with a note on errOut). When a step fails it deletes
+// the service again.
+func configureService(s *mgr.Service, spec serviceSpec, errOut io.Writer) error {
+	name, h := s.Name, s.Handle
 	undo := func(what string, err error) error {
 		_ = s.Delete()
 		return fail(ExitConfig, fmt.Errorf("service %q: %s: %w; the service was removed again", name, what, err))
@@ -126,12 +165,6 @@ func serviceInstall(cmd *cobra.Command, name, account, start, config string) err
 		}
 		fmt.Fprintf(errOut, "latchkey: event log source %q exists already; kept\n", name)
 	}
-	out := cmd.OutOrStdout()
-	fmt.Fprintf(out, "installed service %s\n  command: %s\n  account: %s\n  start:   %s\n", name, bin, accountLabel(spec.Account), start)
-	if err := prepareDataDir(spec.Account, out); err != nil {
-		fmt.Fprintf(errOut, "latchkey: warning: %v\n", err)
-	}
-	fmt.Fprintf(out, "start it with: latchkey service start --name %s\n", name)
 	return nil
 }
 

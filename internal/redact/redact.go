@@ -512,79 +512,95 @@ func unescape1(s, buf []byte) ([]byte, int) {
 			}
 		}
 	case '\\':
-		switch c := s[1]; c {
-		case 'u', 'U':
-			cp, ok := hex4(s[2:])
-			if !ok {
-				return nil, 0
-			}
-			n := 6
-			if cp >= 0xd800 && cp < 0xdc00 && len(s) >= 12 && s[6] == '\\' && (s[7] == 'u' || s[7] == 'U') {
-				if lo, ok := hex4(s[8:]); ok && lo >= 0xdc00 && lo < 0xe000 {
-					cp, n = 0x10000+(cp-0xd800)<<10+(lo-0xdc00), 12
-				}
-			}
-			return utf8.AppendRune(buf, rune(cp)), n
-		case 'x', 'X':
-			if len(s) >= 4 {
-				if v, ok := hexByte(s[2], s[3]); ok {
-					return append(buf, v), 4
-				}
-			}
-		case '/', '"', '\\', '\'':
-			return append(buf, c), 2
-		case 'b':
-			return append(buf, '\b'), 2
-		case 'f':
-			return append(buf, '\f'), 2
-		case 'n':
-			return append(buf, '\n'), 2
-		case 'r':
-			return append(buf, '\r'), 2
-		case 't':
-			return append(buf, '\t'), 2
-		}
+		return unescapeBackslash(s, buf)
 	case '&':
-		end := bytes.IndexByte(s[:min(len(s), 12)], ';')
-		if end < 2 {
-			return nil, 0
-		}
-		ref := s[1:end]
-		switch string(ref) {
-		case "amp":
-			return append(buf, '&'), end + 1
-		case "lt":
-			return append(buf, '<'), end + 1
-		case "gt":
-			return append(buf, '>'), end + 1
-		case "quot":
-			return append(buf, '"'), end + 1
-		case "apos":
-			return append(buf, '\''), end + 1
-		}
-		if ref[0] != '#' || len(ref) < 2 {
-			return nil, 0
-		}
-		cp, base, digits := 0, 10, ref[1:]
-		if digits[0] == 'x' || digits[0] == 'X' {
-			base, digits = 16, digits[1:]
-		}
-		if len(digits) == 0 {
-			return nil, 0
-		}
-		for _, c := range digits {
-			d, ok := digit(c, base)
-			if !ok {
-				return nil, 0
-			}
-			cp = cp*base + d
-		}
-		if cp > utf8.MaxRune {
-			return nil, 0
-		}
-		return utf8.AppendRune(buf, rune(cp)), end + 1
+		return unescapeEntity(s, buf)
 	}
 	return nil, 0
+}
+
+// unescapeBackslash decodes the backslash escape at the start of s (at
+// least two bytes) as unescape1 does: \uXXXX (a UTF-16 surrogate pair
+// when two follow each other), \xXX, and JSON's and C's one-letter
+// escapes.
+func unescapeBackslash(s, buf []byte) ([]byte, int) {
+	switch c := s[1]; c {
+	case 'u', 'U':
+		cp, ok := hex4(s[2:])
+		if !ok {
+			return nil, 0
+		}
+		n := 6
+		if cp >= 0xd800 && cp < 0xdc00 && len(s) >= 12 && s[6] == '\\' && (s[7] == 'u' || s[7] == 'U') {
+			if lo, ok := hex4(s[8:]); ok && lo >= 0xdc00 && lo < 0xe000 {
+				cp, n = 0x10000+(cp-0xd800)<<10+(lo-0xdc00), 12
+			}
+		}
+		return utf8.AppendRune(buf, rune(cp)), n
+	case 'x', 'X':
+		if len(s) >= 4 {
+			if v, ok := hexByte(s[2], s[3]); ok {
+				return append(buf, v), 4
+			}
+		}
+	case '/', '"', '\\', '\'':
+		return append(buf, c), 2
+	case 'b':
+		return append(buf, '\b'), 2
+	case 'f':
+		return append(buf, '\f'), 2
+	case 'n':
+		return append(buf, '\n'), 2
+	case 'r':
+		return append(buf, '\r'), 2
+	case 't':
+		return append(buf, '\t'), 2
+	}
+	return nil, 0
+}
+
+// unescapeEntity decodes the HTML character reference at the start of s
+// (at least two bytes) as unescape1 does: the five named ones of XML, and
+// decimal or hexadecimal numeric ones.
+func unescapeEntity(s, buf []byte) ([]byte, int) {
+	end := bytes.IndexByte(s[:min(len(s), 12)], ';')
+	if end < 2 {
+		return nil, 0
+	}
+	ref := s[1:end]
+	switch string(ref) {
+	case "amp":
+		return append(buf, '&'), end + 1
+	case "lt":
+		return append(buf, '<'), end + 1
+	case "gt":
+		return append(buf, '>'), end + 1
+	case "quot":
+		return append(buf, '"'), end + 1
+	case "apos":
+		return append(buf, '\''), end + 1
+	}
+	if ref[0] != '#' || len(ref) < 2 {
+		return nil, 0
+	}
+	cp, base, digits := 0, 10, ref[1:]
+	if digits[0] == 'x' || digits[0] == 'X' {
+		base, digits = 16, digits[1:]
+	}
+	if len(digits) == 0 {
+		return nil, 0
+	}
+	for _, c := range digits {
+		d, ok := digit(c, base)
+		if !ok {
+			return nil, 0
+		}
+		cp = cp*base + d
+	}
+	if cp > utf8.MaxRune {
+		return nil, 0
+	}
+	return utf8.AppendRune(buf, rune(cp)), end + 1
 }
 
 func digit(c byte, base int) (int, bool) {

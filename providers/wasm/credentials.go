@@ -66,61 +66,24 @@ func credentials(ctx context.Context, store string, decl map[string]credentialSe
 	sort.Strings(names)
 	for _, name := range names {
 		d := decl[name]
-		key := "credentials." + name
-		bad := func(sub, format string, args ...any) {
-			errs = append(errs, &secret.ConfigError{Store: store, Key: key + sub, Msg: fmt.Sprintf(format, args...)})
-		}
-		sources := 0
-		for _, s := range []bool{d.Env != "", d.File != "", d.Value != "", d.Login != nil, d.OAuth2 != nil, d.TokenFile != "", d.ClientCert != nil, d.AWSSigV4 != nil, d.AzureToken != nil, d.GCPToken != nil} {
-			if s {
-				sources++
-			}
-		}
-		if sources == 1 && (d.Login != nil || d.OAuth2 != nil || d.TokenFile != "" || d.ClientCert != nil || d.AWSSigV4 != nil || d.AzureToken != nil || d.GCPToken != nil) {
-			cr, info, err := brokered(ctx, store, name, d, deps)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			creds = append(creds, cr)
-			infos = append(infos, info)
-			continue
-		}
-		if sources != 1 {
-			bad("", "give exactly one of env (an environment variable) or file (a path), or one brokered kind (login, oauth2, token_file, client_cert, aws_sigv4, azure_token, gcp_token); value (a literal) is possible but discouraged")
-			continue
-		}
-		info := credentialInfo{name: name, hosts: d.Hosts, bodyPaths: d.BodyPaths}
-		var value []byte
-		switch {
-		case d.Env != "":
-			info.source = "env " + d.Env
-			v, ok := getenv(d.Env)
-			if !ok || v == "" {
-				bad(".env", "environment variable %s is not set or empty", d.Env)
-				continue
-			}
-			value = []byte(v)
-		case d.File != "":
-			info.source = "file " + d.File
-			b, fi, err := safefile.ReadFile(d.File, safefile.Options{})
-			if err != nil {
-				bad(".file", "cannot be read: %v", err)
-				continue
-			}
-			// A trailing newline is an artefact of the file, not of the
-			// credential (echo, editors, Vault agent sinks).
-			value = bytes.TrimRight(b, "\r\n")
-			info.loose = safefile.Exposed(fi)
-			if len(value) == 0 {
-				bad(".file", "%s is empty", d.File)
-				continue
-			}
+		var (
+			cr   hostfuncs.Credential
+			info credentialInfo
+			err  error
+		)
+		switch n := d.sources(); {
+		case n == 1 && d.isBrokered():
+			cr, info, err = brokered(ctx, store, name, d, deps)
+		case n != 1:
+			err = &secret.ConfigError{Store: store, Key: "credentials." + name, Msg: "give exactly one of env (an environment variable) or file (a path), or one brokered kind (login, oauth2, token_file, client_cert, aws_sigv4, azure_token, gcp_token); value (a literal) is possible but discouraged"}
 		default:
-			info.source, info.literal = "literal value", true
-			value = []byte(d.Value)
+			cr, info, err = plainCredential(store, name, d, getenv)
 		}
-		creds = append(creds, hostfuncs.Credential{Name: name, Value: secret.NewValue(value), Hosts: d.Hosts, BodyPaths: d.BodyPaths})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		creds = append(creds, cr)
 		infos = append(infos, info)
 	}
 	if len(errs) == 0 {
@@ -131,6 +94,61 @@ func credentials(ctx context.Context, store string, decl map[string]credentialSe
 		return c, infos, nil
 	}
 	return nil, nil, errors.Join(errs...)
+}
+
+// sources is how many sources and brokered kinds d gives; one is right.
+func (d *credentialSettings) sources() int {
+	n := 0
+	for _, s := range []bool{d.Env != "", d.File != "", d.Value != "", d.Login != nil, d.OAuth2 != nil, d.TokenFile != "", d.ClientCert != nil, d.AWSSigV4 != nil, d.AzureToken != nil, d.GCPToken != nil} {
+		if s {
+			n++
+		}
+	}
+	return n
+}
+
+// isBrokered reports whether d gives a brokered kind, which the host obtains
+// or uses at run time (brokered).
+func (d *credentialSettings) isBrokered() bool {
+	return d.Login != nil || d.OAuth2 != nil || d.TokenFile != "" || d.ClientCert != nil || d.AWSSigV4 != nil || d.AzureToken != nil || d.GCPToken != nil
+}
+
+// plainCredential reads the value of a credential given by an environment
+// variable, a file (without its trailing newline; loose permissions are a
+// warning) or a literal. A variable that is unset or empty and a file that
+// cannot be read or is empty are errors naming the setting, never the value.
+func plainCredential(store, name string, d credentialSettings, getenv func(string) (string, bool)) (hostfuncs.Credential, credentialInfo, error) {
+	bad := func(sub, format string, args ...any) error {
+		return &secret.ConfigError{Store: store, Key: "credentials." + name + sub, Msg: fmt.Sprintf(format, args...)}
+	}
+	info := credentialInfo{name: name, hosts: d.Hosts, bodyPaths: d.BodyPaths}
+	var value []byte
+	switch {
+	case d.Env != "":
+		info.source = "env " + d.Env
+		v, ok := getenv(d.Env)
+		if !ok || v == "" {
+			return hostfuncs.Credential{}, info, bad(".env", "environment variable %s is not set or empty", d.Env)
+		}
+		value = []byte(v)
+	case d.File != "":
+		info.source = "file " + d.File
+		b, fi, err := safefile.ReadFile(d.File, safefile.Options{})
+		if err != nil {
+			return hostfuncs.Credential{}, info, bad(".file", "cannot be read: %v", err)
+		}
+		// A trailing newline is an artefact of the file, not of the
+		// credential (echo, editors, Vault agent sinks).
+		value = bytes.TrimRight(b, "\r\n")
+		info.loose = safefile.Exposed(fi)
+		if len(value) == 0 {
+			return hostfuncs.Credential{}, info, bad(".file", "%s is empty", d.File)
+		}
+	default:
+		info.source, info.literal = "literal value", true
+		value = []byte(d.Value)
+	}
+	return hostfuncs.Credential{Name: name, Value: secret.NewValue(value), Hosts: d.Hosts, BodyPaths: d.BodyPaths}, info, nil
 }
 
 // describe renders the credentials for Identity: names, sources and

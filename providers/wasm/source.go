@@ -71,9 +71,6 @@ type source struct {
 // It returns the bytes and the options to load them with (the pin of a
 // module named by manifest digest is the layer that manifest names).
 func fetchModule(ctx context.Context, store string, s *settings, opts lkruntime.Options, log *slog.Logger) ([]byte, lkruntime.Options, *source, error) {
-	fail := func(op string, err error) ([]byte, lkruntime.Options, *source, error) {
-		return nil, opts, nil, &lkruntime.Error{Module: store, Op: op, Err: err, Kind: secret.ErrInvalidConfig}
-	}
 	var verifier *modsig.Verifier
 	if s.Signature != nil {
 		v, err := modsig.New(s.Signature.policy())
@@ -84,85 +81,132 @@ func fetchModule(ctx context.Context, store string, s *settings, opts lkruntime.
 	}
 	src := &source{where: s.Module}
 	var (
-		wasm     []byte
-		bundles  [][]byte
-		manifest string
-		art      *oci.Artifact
-		client   *oci.Client
+		m   fetchedModule
+		err error
 	)
 	if oci.IsRef(s.Module) {
-		ref, err := oci.ParseRef(s.Module)
-		if err != nil {
-			return nil, opts, nil, &secret.ConfigError{Store: store, Key: "module", Msg: err.Error()}
-		}
-		dir, err := moduleCacheDir(s.CacheDir, opts.Cache)
-		if err != nil {
-			return fail("load", err)
-		}
-		cache, err := oci.OpenCache(dir)
-		if err != nil {
-			return fail("load", err)
-		}
-		client = &oci.Client{Cache: cache, PlainHTTP: s.Registry.PlainHTTP, DockerConfig: s.Registry.DockerConfig,
-			Offline: s.Registry.Offline, Logger: log}
-		pin := ""
-		if p := strings.TrimSpace(s.SHA256); p != "" {
-			pin = "sha256:" + strings.ToLower(strings.TrimPrefix(p, "sha256:"))
-		}
-		art, err = client.Pull(ctx, ref, pin)
-		if err != nil {
-			return fail("load", err)
-		}
-		wasm, bundles, manifest = art.Wasm, art.Bundles, art.Manifest
-		src.ref, src.fromCache = &art.Ref, art.FromCache
-		src.where = art.Ref.String()
-		src.plainHTTP = s.Registry.PlainHTTP && !ref.Loopback()
-		if ref.Pinned() {
-			// The manifest digest pins the layer digest it names, which
-			// the pull checked; the runtime checks the bytes against it.
-			opts.SHA256 = art.Layer
-			opts.AllowUnpinned = false
-		}
+		m, err = pullModule(ctx, store, s, &opts, src, log)
 	} else {
-		b, err := readModule(s.Module)
-		if err != nil {
-			return fail("load", err)
-		}
-		wasm = b
-		if verifier != nil {
-			bp := s.Signature.Bundle
-			if bp == "" {
-				bp = modsig.BundlePath(s.Module)
-			}
-			bb, _, err := safefile.ReadFile(bp, safefile.Options{})
-			switch {
-			case errors.Is(err, os.ErrNotExist):
-				// Unsigned: Verify says so.
-			case err != nil:
-				return fail("verify signature", fmt.Errorf("bundle %s: %w", bp, err))
-			default:
-				bundles = [][]byte{bb}
-			}
-		}
+		m, err = readModuleFile(store, s, verifier != nil)
+	}
+	if err != nil {
+		return nil, opts, nil, err
 	}
 	if verifier == nil {
-		return wasm, opts, src, nil
+		return m.wasm, opts, src, nil
 	}
-	res, err := verifier.Verify(bundles, modsig.Subject{Wasm: wasm, Manifest: manifest})
-	if err != nil && art != nil && art.FromCache && !s.Registry.Offline {
+	if err := verifyModule(ctx, store, s, verifier, m, src); err != nil {
+		return nil, opts, nil, err
+	}
+	return m.wasm, opts, src, nil
+}
+
+// fetchedModule is a module as fetchModule found it: its bytes, the
+// signature bundles found with it, and, when it was pulled, its manifest,
+// the artifact and the client that pulled it (to list its signatures
+// again).
+type fetchedModule struct {
+	wasm     []byte
+	bundles  [][]byte
+	manifest string
+	art      *oci.Artifact
+	client   *oci.Client
+}
+
+// moduleError is the error of a module that cannot be loaded or verified:
+// a *lkruntime.Error of kind [secret.ErrInvalidConfig].
+func moduleError(store, op string, err error) error {
+	return &lkruntime.Error{Module: store, Op: op, Err: err, Kind: secret.ErrInvalidConfig}
+}
+
+// pullModule pulls the module s.Module names from its registry (or the
+// module cache), checked against s.SHA256, and records where it came from
+// in src. A reference pinned by manifest digest pins, in opts, the layer
+// that manifest names.
+func pullModule(ctx context.Context, store string, s *settings, opts *lkruntime.Options, src *source, log *slog.Logger) (fetchedModule, error) {
+	ref, err := oci.ParseRef(s.Module)
+	if err != nil {
+		return fetchedModule{}, &secret.ConfigError{Store: store, Key: "module", Msg: err.Error()}
+	}
+	dir, err := moduleCacheDir(s.CacheDir, opts.Cache)
+	if err != nil {
+		return fetchedModule{}, moduleError(store, "load", err)
+	}
+	cache, err := oci.OpenCache(dir)
+	if err != nil {
+		return fetchedModule{}, moduleError(store, "load", err)
+	}
+	client := &oci.Client{Cache: cache, PlainHTTP: s.Registry.PlainHTTP, DockerConfig: s.Registry.DockerConfig,
+		Offline: s.Registry.Offline, Logger: log}
+	pin := ""
+	if p := strings.TrimSpace(s.SHA256); p != "" {
+		pin = "sha256:" + strings.ToLower(strings.TrimPrefix(p, "sha256:"))
+	}
+	art, err := client.Pull(ctx, ref, pin)
+	if err != nil {
+		return fetchedModule{}, moduleError(store, "load", err)
+	}
+	src.ref, src.fromCache = &art.Ref, art.FromCache
+	src.where = art.Ref.String()
+	src.plainHTTP = s.Registry.PlainHTTP && !ref.Loopback()
+	if ref.Pinned() {
+		// The manifest digest pins the layer digest it names, which
+		// the pull checked; the runtime checks the bytes against it.
+		opts.SHA256 = art.Layer
+		opts.AllowUnpinned = false
+	}
+	return fetchedModule{wasm: art.Wasm, bundles: art.Bundles, manifest: art.Manifest, art: art, client: client}, nil
+}
+
+// readModuleFile reads the module file s.Module and, when signed is set,
+// its signature bundle (s.Signature.Bundle, or the file's default bundle
+// path). A bundle that does not exist is no error: Verify refuses the
+// unsigned module.
+func readModuleFile(store string, s *settings, signed bool) (fetchedModule, error) {
+	b, err := readModule(s.Module)
+	if err != nil {
+		return fetchedModule{}, moduleError(store, "load", err)
+	}
+	m := fetchedModule{wasm: b}
+	if !signed {
+		return m, nil
+	}
+	bp := s.Signature.Bundle
+	if bp == "" {
+		bp = modsig.BundlePath(s.Module)
+	}
+	bb, _, err := safefile.ReadFile(bp, safefile.Options{})
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		// Unsigned: Verify says so.
+	case err != nil:
+		return fetchedModule{}, moduleError(store, "verify signature", fmt.Errorf("bundle %s: %w", bp, err))
+	default:
+		m.bundles = [][]byte{bb}
+	}
+	return m, nil
+}
+
+// verifyModule verifies m's signature with verifier and records who signed
+// it in src. A pulled module served from the cache whose signature does
+// not verify is checked once more against the signatures the registry
+// lists now (a key rotated since it was cached), unless s says offline.
+func verifyModule(ctx context.Context, store string, s *settings, verifier *modsig.Verifier, m fetchedModule, src *source) error {
+	res, err := verifier.Verify(m.bundles, modsig.Subject{Wasm: m.wasm, Manifest: m.manifest})
+	if err != nil && m.art != nil && m.art.FromCache && !s.Registry.Offline {
 		// A signature added since the module was cached (a rotated key):
 		// ask the registry once, then verify again.
-		if fresh, rerr := client.RefreshBundles(ctx, art); rerr == nil {
-			res, err = verifier.Verify(fresh, modsig.Subject{Wasm: wasm, Manifest: manifest})
+		if fresh, rerr := m.client.RefreshBundles(ctx, m.art); rerr == nil {
+			res, err = verifier.Verify(fresh, modsig.Subject{Wasm: m.wasm, Manifest: m.manifest})
 		} else {
 			err = fmt.Errorf("%w (and listing the registry's signatures again failed: %v)", err, rerr)
 		}
 	}
 	if err != nil {
-		return fail("verify signature", fmt.Errorf("%s (module sha256:%s): %w", src.where, strings.TrimPrefix(oci.Digest(wasm), "sha256:"), err))
+		return moduleError(store, "verify signature", fmt.Errorf("%s (module sha256:%s): %w", src.where, strings.TrimPrefix(oci.Digest(m.wasm), "sha256:"), err))
 	}
 	src.signer, src.signed, src.verifier = res.Signer, res.Signed, verifier.String()
-	return wasm, opts, src, nil
+	return nil
 }
 
 func readModule(path string) ([]byte, error) {

@@ -115,72 +115,93 @@ func New(p Policy) (*Verifier, error) {
 	v := &Verifier{}
 	var descs []string
 	for _, path := range p.Keys {
-		pemBytes, _, err := safefile.ReadFile(path, safefile.Options{})
+		kv, err := loadKey(path)
 		if err != nil {
-			return nil, fmt.Errorf("signature key: %w", err)
+			return nil, err
 		}
-		pub, err := cryptoutils.UnmarshalPEMToPublicKey(pemBytes)
-		if err != nil {
-			return nil, fmt.Errorf("signature key %s: not a PEM public key (cosign.pub): %w", path, err)
-		}
-		sv, err := signature.LoadDefaultVerifier(pub)
-		if err != nil {
-			return nil, fmt.Errorf("signature key %s: %w", path, err)
-		}
-		der, err := x509.MarshalPKIXPublicKey(pub)
-		if err != nil {
-			return nil, fmt.Errorf("signature key %s: %w", path, err)
-		}
-		sum := sha256.Sum256(der)
-		name := fmt.Sprintf("key %s (sha256:%s)", path, hex.EncodeToString(sum[:]))
-		km := root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) {
-			return root.NewExpiringKey(sv, time.Time{}, time.Time{}), nil
-		})
-		// A keyed signature needs no timestamp: the key is trusted for as
-		// long as the policy lists it.
-		kv, err := verify.NewVerifier(km, verify.WithNoObserverTimestamps())
-		if err != nil {
-			return nil, fmt.Errorf("signature key %s: %w", path, err)
-		}
-		v.keys = append(v.keys, keyVerifier{name: name, v: kv, sv: sv})
-		descs = append(descs, name)
+		v.keys = append(v.keys, kv)
+		descs = append(descs, kv.name)
 	}
 	if p.TrustedRoot != "" {
-		// Read here rather than by the library, so that a FIFO or a device
-		// at the path is refused instead of blocking (internal/safefile).
-		rootJSON, _, err := safefile.ReadFile(p.TrustedRoot, safefile.Options{MaxSize: 8 << 20})
+		keyless, id, err := loadKeyless(p)
 		if err != nil {
-			return nil, fmt.Errorf("trusted_root: %w", err)
+			return nil, err
 		}
-		tr, err := root.NewTrustedRootFromJSON(rootJSON)
-		if err != nil {
-			return nil, fmt.Errorf("trusted_root %s: %w", p.TrustedRoot, err)
-		}
-		// Offline: the bundle's own tlog entry (signed entry timestamp or
-		// inclusion proof, checked with the log's key from the root) or
-		// TSA timestamp proves when the short-lived certificate was used.
-		// A root that lists transparency logs requires an entry in one,
-		// as cosign does; SCTs when it lists CT logs.
-		opts := []verify.VerifierOption{verify.WithObserverTimestamps(1)}
-		if len(tr.RekorLogs()) > 0 {
-			opts = append(opts, verify.WithTransparencyLog(1))
-		}
-		if len(tr.CTLogs()) > 0 {
-			opts = append(opts, verify.WithSignedCertificateTimestamps(1))
-		}
-		if v.keyless, err = verify.NewVerifier(tr, opts...); err != nil {
-			return nil, fmt.Errorf("trusted_root %s: %w", p.TrustedRoot, err)
-		}
-		id, err := verify.NewShortCertificateIdentity(p.Issuer, p.IssuerRegexp, p.Identity, p.IdentityRegexp)
-		if err != nil {
-			return nil, fmt.Errorf("certificate identity: %w", err)
-		}
-		v.ident = &id
+		v.keyless, v.ident = keyless, id
 		descs = append(descs, fmt.Sprintf("certificates for %s issued by %s under trusted root %s",
 			or(p.Identity, "~"+p.IdentityRegexp), or(p.Issuer, "~"+p.IssuerRegexp), p.TrustedRoot))
 	}
 	v.desc = strings.Join(descs, "; ")
 	return v, nil
+}
+
+// loadKey reads the PEM public key at path and builds its verifiers, named
+// by the file and the key's fingerprint.
+func loadKey(path string) (keyVerifier, error) {
+	pemBytes, _, err := safefile.ReadFile(path, safefile.Options{})
+	if err != nil {
+		return keyVerifier{}, fmt.Errorf("signature key: %w", err)
+	}
+	pub, err := cryptoutils.UnmarshalPEMToPublicKey(pemBytes)
+	if err != nil {
+		return keyVerifier{}, fmt.Errorf("signature key %s: not a PEM public key (cosign.pub): %w", path, err)
+	}
+	sv, err := signature.LoadDefaultVerifier(pub)
+	if err != nil {
+		return keyVerifier{}, fmt.Errorf("signature key %s: %w", path, err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return keyVerifier{}, fmt.Errorf("signature key %s: %w", path, err)
+	}
+	sum := sha256.Sum256(der)
+	name := fmt.Sprintf("key %s (sha256:%s)", path, hex.EncodeToString(sum[:]))
+	km := root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) {
+		return root.NewExpiringKey(sv, time.Time{}, time.Time{}), nil
+	})
+	// A keyed signature needs no timestamp: the key is trusted for as
+	// long as the policy lists it.
+	kv, err := verify.NewVerifier(km, verify.WithNoObserverTimestamps())
+	if err != nil {
+		return keyVerifier{}, fmt.Errorf("signature key %s: %w", path, err)
+	}
+	return keyVerifier{name: name, v: kv, sv: sv}, nil
+}
+
+// loadKeyless reads the policy's trusted root and builds the verifier of
+// keyless signatures and the certificate identity they must carry.
+func loadKeyless(p Policy) (*verify.Verifier, *verify.CertificateIdentity, error) {
+	// Read here rather than by the library, so that a FIFO or a device
+	// at the path is refused instead of blocking (internal/safefile).
+	rootJSON, _, err := safefile.ReadFile(p.TrustedRoot, safefile.Options{MaxSize: 8 << 20})
+	if err != nil {
+		return nil, nil, fmt.Errorf("trusted_root: %w", err)
+	}
+	tr, err := root.NewTrustedRootFromJSON(rootJSON)
+	if err != nil {
+		return nil, nil, fmt.Errorf("trusted_root %s: %w", p.TrustedRoot, err)
+	}
+	// Offline: the bundle's own tlog entry (signed entry timestamp or
+	// inclusion proof, checked with the log's key from the root) or
+	// TSA timestamp proves when the short-lived certificate was used.
+	// A root that lists transparency logs requires an entry in one,
+	// as cosign does; SCTs when it lists CT logs.
+	opts := []verify.VerifierOption{verify.WithObserverTimestamps(1)}
+	if len(tr.RekorLogs()) > 0 {
+		opts = append(opts, verify.WithTransparencyLog(1))
+	}
+	if len(tr.CTLogs()) > 0 {
+		opts = append(opts, verify.WithSignedCertificateTimestamps(1))
+	}
+	keyless, err := verify.NewVerifier(tr, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("trusted_root %s: %w", p.TrustedRoot, err)
+	}
+	id, err := verify.NewShortCertificateIdentity(p.Issuer, p.IssuerRegexp, p.Identity, p.IdentityRegexp)
+	if err != nil {
+		return nil, nil, fmt.Errorf("certificate identity: %w", err)
+	}
+	return keyless, &id, nil
 }
 
 func or(a, b string) string {
