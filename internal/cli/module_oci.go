@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/latchkey/latchkey/internal/safefile"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,6 +16,8 @@ import (
 	lkruntime "github.com/latchkey/latchkey/runtime"
 	"github.com/latchkey/latchkey/runtime/modsig"
 	"github.com/latchkey/latchkey/runtime/oci"
+
+	"github.com/latchkey/latchkey/internal/safefile"
 )
 
 // registryFlags are the flags every registry subcommand shares.
