@@ -62,7 +62,8 @@ func TestDescriptionDefaults(t *testing.T) {
 			if len(keys) != 4 {
 				t.Errorf("the default key merged distinct requests: %d keys for 4", len(keys))
 			}
-			if d.SecretKey(secret.Request{Name: "db", Version: "v2"}) != d.SecretKey(secret.Request{Name: "db", Version: "v2"}) {
+			first, again := d.SecretKey(secret.Request{Name: "db", Version: "v2"}), d.SecretKey(secret.Request{Name: "db", Version: "v2"})
+			if first != again {
 				t.Error("the default key differs for equal requests")
 			}
 		})

@@ -55,13 +55,14 @@ type decodeTarget struct {
 	Hidden    time.Duration    `json:"hidden" secret:"true"`
 	APIKey    Size             `json:"api_key"`
 	Creds     map[string]inner `json:"credentials"`
-	Secs      *time.Duration   `json:"secs" units:"seconds,off"`
+	Interval  *time.Duration   `json:"secs" units:"seconds,off"`
 	Flag      bool             `json:"flag" units:"str"`
 	Num       *int             `json:"num" units:"str"`
 	Text      textish          `json:"text"`
 	TextToken textish          `json:"text_token"`
 	Skip      string           `json:"-"`
-	private   string
+	//lint:ignore U1000 an unexported field the decoder must leave alone
+	private string
 }
 
 // TestDecode checks what Decode accepts and, for each way a settings map
@@ -89,9 +90,9 @@ func TestDecode(t *testing.T) {
 		{name: "absent and null keep defaults", src: map[string]any{"name": nil},
 			want: func(d decodeTarget) bool { return d.Name == "default" && d.Count == 7 }},
 		{name: "seconds, off and strings", src: map[string]any{"secs": "30", "flag": "true", "num": "12"},
-			want: func(d decodeTarget) bool { return *d.Secs == 30*time.Second && d.Flag && *d.Num == 12 }},
-		{name: "off", src: map[string]any{"secs": "OFF"}, want: func(d decodeTarget) bool { return *d.Secs == -1 }},
-		{name: "bare seconds", src: map[string]any{"secs": 90}, want: func(d decodeTarget) bool { return *d.Secs == 90*time.Second }},
+			want: func(d decodeTarget) bool { return *d.Interval == 30*time.Second && d.Flag && *d.Num == 12 }},
+		{name: "off", src: map[string]any{"secs": "OFF"}, want: func(d decodeTarget) bool { return *d.Interval == -1 }},
+		{name: "bare seconds", src: map[string]any{"secs": 90}, want: func(d decodeTarget) bool { return *d.Interval == 90*time.Second }},
 		{name: "negative seconds", src: map[string]any{"secs": -5}, errs: []string{`secs: "-5" is not a duration`}},
 		{name: "off only where tagged", src: map[string]any{"wait": "off"}, errs: []string{`wait: "off" is not a duration`}},
 		{name: "strings only where tagged", src: map[string]any{"on": "true", "flag": "maybe", "num": "012"},
@@ -207,8 +208,8 @@ func TestDecodeSetsAPointerOnlyWhenItsValueDecodes(t *testing.T) {
 	if err := Decode(map[string]any{"num": "x", "secs": "soon", "opt": map[string]any{"depth": "deep"}}, &d); err == nil {
 		t.Fatal("no error")
 	}
-	if d.Num != nil || d.Secs != nil || d.Opt != nil {
-		t.Errorf("refused values set pointers: %v %v %v", d.Num, d.Secs, d.Opt)
+	if d.Num != nil || d.Interval != nil || d.Opt != nil {
+		t.Errorf("refused values set pointers: %v %v %v", d.Num, d.Interval, d.Opt)
 	}
 }
 
