@@ -155,6 +155,10 @@ type config struct {
 	warnings []string
 }
 
+// reportFunc records one problem with the setting key; check collects them
+// so that every problem of a configuration is reported at once.
+type reportFunc func(key, format string, args ...any)
+
 // check validates o and reports every problem at once. It reads the files
 // and variables that o names, but does no network I/O.
 func (o Options) check(store string) (*config, error) {
@@ -169,6 +173,23 @@ func (o Options) check(store string) (*config, error) {
 	}
 	env := func(name string) string { v, _ := lookup(name); return v }
 
+	c.checkVault(bad)
+	c.checkEndpoints(bad, env)
+	c.checkAuth(bad, env)
+	c.checkDurations(bad)
+	if o.DisableChallengeResourceVerification {
+		c.warnings = append(c.warnings, "disable_challenge_resource_verification is on: the store accepts any resource a vault's challenge names; keep it only for a vault behind a custom domain")
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkVault completes the vault domain and resolves vault_name or
+// vault_url to the default vault's base URL.
+func (c *config) checkVault(bad reportFunc) {
+	o := c.Options
 	if c.VaultDomain == "" {
 		c.VaultDomain = DefaultVaultDomain
 	}
@@ -192,7 +213,12 @@ func (o Options) check(store string) (*config, error) {
 		}
 		c.vault = u
 	}
+}
 
+// checkEndpoints validates authority_host (defaulting it from
+// AZURE_AUTHORITY_HOST) and that ca_file holds certificates.
+func (c *config) checkEndpoints(bad reportFunc, env func(string) string) {
+	o := c.Options
 	if o.AuthorityHost != "" {
 		if u, err := url.Parse(o.AuthorityHost); err != nil || u.Scheme != "https" || u.Host == "" {
 			bad("authority_host", "%q must be an https URL such as https://login.microsoftonline.us/", o.AuthorityHost)
@@ -205,7 +231,12 @@ func (o Options) check(store string) (*config, error) {
 			bad("ca_file", "%v", err)
 		}
 	}
+}
 
+// checkAuth validates the keys of the chosen auth_method, rejects the keys
+// of the other methods, and names the identity the store acts as.
+func (c *config) checkAuth(bad reportFunc, env func(string) string) {
+	o := c.Options
 	spOnly := map[string]string{"client_id": o.ClientID, "client_secret": o.ClientSecret, "client_secret_env": o.ClientSecretEnv,
 		"client_secret_file": o.ClientSecretFile, "client_certificate_file": o.ClientCertificateFile}
 	miOnly := map[string]string{"managed_identity_client_id": o.ManagedIdentityClientID, "managed_identity_resource_id": o.ManagedIdentityResourceID}
@@ -220,40 +251,10 @@ func (o Options) check(store string) (*config, error) {
 	case "", ManagedIdentity:
 		c.AuthMethod = ManagedIdentity
 		notFor(ManagedIdentity, spOnly)
-		if o.TenantID != "" {
-			bad("tenant_id", "does not apply to auth_method %s (a managed identity lives in its own tenant)", ManagedIdentity)
-		}
-		switch {
-		case o.ManagedIdentityClientID != "" && o.ManagedIdentityResourceID != "":
-			bad("managed_identity_resource_id", "give managed_identity_client_id or managed_identity_resource_id, not both")
-		case o.ManagedIdentityClientID != "":
-			c.identity = fmt.Sprintf("managed identity (user-assigned, client ID %s)", o.ManagedIdentityClientID)
-		case o.ManagedIdentityResourceID != "":
-			if !strings.HasPrefix(o.ManagedIdentityResourceID, "/subscriptions/") {
-				bad("managed_identity_resource_id", "%q is not an Azure resource ID (/subscriptions/…/userAssignedIdentities/NAME)", o.ManagedIdentityResourceID)
-			}
-			c.identity = fmt.Sprintf("managed identity (user-assigned, resource ID %s)", o.ManagedIdentityResourceID)
-		default:
-			c.identity = "managed identity (system-assigned)"
-		}
+		c.checkManagedIdentity(bad)
 	case ServicePrincipal:
 		notFor(ServicePrincipal, miOnly)
-		if c.TenantID == "" {
-			c.TenantID = env("AZURE_TENANT_ID")
-		}
-		if c.ClientID == "" {
-			c.ClientID = env("AZURE_CLIENT_ID")
-		}
-		if c.TenantID == "" {
-			bad("tenant_id", "is required for auth_method %s (or set AZURE_TENANT_ID)", ServicePrincipal)
-		} else if !validTenant(c.TenantID) {
-			bad("tenant_id", "%q is not a tenant ID or domain", c.TenantID)
-		}
-		if c.ClientID == "" {
-			bad("client_id", "is required for auth_method %s (or set AZURE_CLIENT_ID)", ServicePrincipal)
-		}
-		c.checkCredential(bad, env)
-		c.identity = fmt.Sprintf("service principal %s in tenant %s", c.ClientID, c.TenantID)
+		c.checkServicePrincipal(bad, env)
 	case Default:
 		notFor(Default, spOnly)
 		notFor(Default, miOnly)
@@ -267,26 +268,65 @@ func (o Options) check(store string) (*config, error) {
 	default:
 		bad("auth_method", "unknown method %q (known: %s, %s, %s)", o.AuthMethod, ManagedIdentity, ServicePrincipal, Default)
 	}
+}
 
+// checkManagedIdentity validates the managed identity keys and names the
+// system- or user-assigned identity the store acts as.
+func (c *config) checkManagedIdentity(bad reportFunc) {
+	o := c.Options
+	if o.TenantID != "" {
+		bad("tenant_id", "does not apply to auth_method %s (a managed identity lives in its own tenant)", ManagedIdentity)
+	}
+	switch {
+	case o.ManagedIdentityClientID != "" && o.ManagedIdentityResourceID != "":
+		bad("managed_identity_resource_id", "give managed_identity_client_id or managed_identity_resource_id, not both")
+	case o.ManagedIdentityClientID != "":
+		c.identity = fmt.Sprintf("managed identity (user-assigned, client ID %s)", o.ManagedIdentityClientID)
+	case o.ManagedIdentityResourceID != "":
+		if !strings.HasPrefix(o.ManagedIdentityResourceID, "/subscriptions/") {
+			bad("managed_identity_resource_id", "%q is not an Azure resource ID (/subscriptions/…/userAssignedIdentities/NAME)", o.ManagedIdentityResourceID)
+		}
+		c.identity = fmt.Sprintf("managed identity (user-assigned, resource ID %s)", o.ManagedIdentityResourceID)
+	default:
+		c.identity = "managed identity (system-assigned)"
+	}
+}
+
+// checkServicePrincipal completes tenant_id and client_id from AZURE_TENANT_ID
+// and AZURE_CLIENT_ID, validates them and reads the one credential.
+func (c *config) checkServicePrincipal(bad reportFunc, env func(string) string) {
+	if c.TenantID == "" {
+		c.TenantID = env("AZURE_TENANT_ID")
+	}
+	if c.ClientID == "" {
+		c.ClientID = env("AZURE_CLIENT_ID")
+	}
+	if c.TenantID == "" {
+		bad("tenant_id", "is required for auth_method %s (or set AZURE_TENANT_ID)", ServicePrincipal)
+	} else if !validTenant(c.TenantID) {
+		bad("tenant_id", "%q is not a tenant ID or domain", c.TenantID)
+	}
+	if c.ClientID == "" {
+		bad("client_id", "is required for auth_method %s (or set AZURE_CLIENT_ID)", ServicePrincipal)
+	}
+	c.checkCredential(bad, env)
+	c.identity = fmt.Sprintf("service principal %s in tenant %s", c.ClientID, c.TenantID)
+}
+
+// checkDurations rejects negative retry delays and timeouts.
+func (c *config) checkDurations(bad reportFunc) {
 	for _, n := range []struct {
 		key string
 		v   time.Duration
-	}{{"retry_delay", o.RetryDelay}, {"identity_retry_delay", o.IdentityRetryDelay}, {"identity_timeout", o.IdentityTimeout}} {
+	}{{"retry_delay", c.RetryDelay}, {"identity_retry_delay", c.IdentityRetryDelay}, {"identity_timeout", c.IdentityTimeout}} {
 		if n.v < 0 {
 			bad(n.key, "must not be negative")
 		}
 	}
-	if o.DisableChallengeResourceVerification {
-		c.warnings = append(c.warnings, "disable_challenge_resource_verification is on: the store accepts any resource a vault's challenge names; keep it only for a vault behind a custom domain")
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return c, nil
 }
 
 // checkCredential finds the service principal's one credential and reads it.
-func (c *config) checkCredential(bad func(key, format string, args ...any), env func(string) string) {
+func (c *config) checkCredential(bad reportFunc, env func(string) string) {
 	given := 0
 	for _, v := range []string{c.ClientSecret, c.ClientSecretEnv, c.ClientSecretFile, c.ClientCertificateFile} {
 		if v != "" {
