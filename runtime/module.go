@@ -207,45 +207,88 @@ func LoadBytes(ctx context.Context, wasm []byte, opts Options) (*Module, error) 
 	fail := func(err error) (*Module, error) {
 		return nil, &Error{Module: opts.Name, Op: "load", Err: err, Kind: secret.ErrInvalidConfig}
 	}
+	info, err := checkDigest(wasm, opts)
+	if err != nil {
+		return fail(err)
+	}
+	config, limits, err := checkOptions(wasm, opts)
+	if err != nil {
+		return fail(err)
+	}
+	client, err := egress.NewClient(opts.HTTP)
+	if err != nil {
+		return fail(err)
+	}
+	m := newModule(opts, limits, config, client)
+	cache := opts.Cache
+	if cache == nil {
+		if cache, err = openCache(opts); err != nil {
+			return fail(err)
+		}
+		m.ownCache = cache
+	}
+	info.CacheDir = cache.dir
+	m.info = info
+	if err := m.compile(ctx, wasm, cache); err != nil {
+		m.closeRuntime(ctx)
+		return fail(err)
+	}
+	return m, nil
+}
+
+// checkDigest hashes wasm and checks it against opts.SHA256, or that
+// opts allows an unpinned module. The ModuleInfo it returns carries the
+// size, the digest and whether the module is unpinned.
+func checkDigest(wasm []byte, opts Options) (ModuleInfo, error) {
 	sum := sha256.Sum256(wasm)
 	digest := hex.EncodeToString(sum[:])
 	info := ModuleInfo{Size: len(wasm), SHA256: digest}
 	if err := CheckPin(opts.SHA256); err != nil {
-		return fail(err)
+		return info, err
 	}
 	switch pin := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(opts.SHA256), "sha256:")); {
 	case pin == "" && !opts.AllowUnpinned:
-		return fail(fmt.Errorf("%w: set sha256 to %s (or allow_unpinned: true)", ErrUnpinned, digest))
+		return info, fmt.Errorf("%w: set sha256 to %s (or allow_unpinned: true)", ErrUnpinned, digest)
 	case pin == "":
 		info.Unpinned = true
 	case pin != digest:
-		return fail(fmt.Errorf("%w: pinned %s, file has %s", ErrDigestMismatch, pin, digest))
+		return info, fmt.Errorf("%w: pinned %s, file has %s", ErrDigestMismatch, pin, digest)
 	}
+	return info, nil
+}
+
+// checkOptions validates the module's JSON config, its isolation and its
+// limits (against what the module's memory declares), and returns the
+// config ("{}" when empty) and the limits with defaults filled in.
+func checkOptions(wasm []byte, opts Options) ([]byte, Limits, error) {
 	config := opts.Config
 	if len(bytes.TrimSpace(config)) == 0 {
 		config = []byte("{}")
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(config, &obj); err != nil {
-		return fail(fmt.Errorf("config is not a JSON object: %w", err))
+		return nil, Limits{}, fmt.Errorf("config is not a JSON object: %w", err)
 	}
 	if opts.Isolation != IsolationPooled && opts.Isolation != IsolationPerCall {
-		return fail(fmt.Errorf("unknown isolation %v", opts.Isolation))
+		return nil, Limits{}, fmt.Errorf("unknown isolation %v", opts.Isolation)
 	}
 	limits := opts.Limits.withDefaults()
 	if limits.MemoryPages > 65536 {
-		return fail(fmt.Errorf("memory limit of %d pages exceeds the 65536 pages of a 32-bit memory", limits.MemoryPages))
+		return nil, Limits{}, fmt.Errorf("memory limit of %d pages exceeds the 65536 pages of a 32-bit memory", limits.MemoryPages)
 	}
 	if p := memoryProblem(wasm, limits.MemoryPages); p != "" {
-		return fail(fmt.Errorf("%w: the module %s", ErrIncompatible, p))
+		return nil, Limits{}, fmt.Errorf("%w: the module %s", ErrIncompatible, p)
 	}
 	if len(config) > limits.MaxInput {
-		return fail(fmt.Errorf("config of %d bytes exceeds the input limit of %d bytes", len(config), limits.MaxInput))
+		return nil, Limits{}, fmt.Errorf("config of %d bytes exceeds the input limit of %d bytes", len(config), limits.MaxInput)
 	}
-	client, err := egress.NewClient(opts.HTTP)
-	if err != nil {
-		return fail(err)
-	}
+	return config, limits, nil
+}
+
+// newModule builds the Module's fields that need no runtime: its logger
+// (through the credentials' redactor when there is one), its egress client
+// and its instance semaphore.
+func newModule(opts Options, limits Limits, config []byte, client *egress.Client) *Module {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -256,7 +299,7 @@ func LoadBytes(ctx context.Context, wasm []byte, opts Options) (*Module, error) 
 		// redactor, whoever wrote it.
 		log = slog.New(redact.LogHandler(log.Handler(), opts.HTTP.Redact))
 	}
-	m := &Module{
+	return &Module{
 		name:   opts.Name,
 		redact: opts.HTTP.Redact,
 		limits: limits,
@@ -267,57 +310,57 @@ func LoadBytes(ctx context.Context, wasm []byte, opts Options) (*Module, error) 
 
 		isolation: opts.Isolation,
 	}
-	cache := opts.Cache
-	if cache == nil {
-		dir := opts.CacheDir
-		if dir == "" && !opts.NoCache {
-			if dir, err = DefaultCacheDir(); err != nil {
-				return fail(err)
-			}
+}
+
+// openCache opens the compilation cache that opts names when it gives no
+// shared Cache: opts.CacheDir, the default directory, or none with NoCache.
+func openCache(opts Options) (*Cache, error) {
+	dir := opts.CacheDir
+	if dir == "" && !opts.NoCache {
+		var err error
+		if dir, err = DefaultCacheDir(); err != nil {
+			return nil, err
 		}
-		if opts.NoCache {
-			dir = ""
-		}
-		if cache, err = NewCache(dir); err != nil {
-			return fail(err)
-		}
-		m.ownCache = cache
 	}
-	info.CacheDir = cache.dir
-	m.info = info
+	if opts.NoCache {
+		dir = ""
+	}
+	return NewCache(dir)
+}
+
+// compile creates m's runtime over cache, compiles wasm, and checks its
+// imports, exports and declared capabilities. The caller closes the
+// runtime when compile fails.
+func (m *Module) compile(ctx context.Context, wasm []byte, cache *Cache) error {
 	m.rt = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
 		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(limits.MemoryPages).
+		WithMemoryLimitPages(m.limits.MemoryPages).
 		WithCompilationCache(cache.c))
 	provided, err := provide(ctx, m.rt)
 	if err != nil {
-		m.closeRuntime(ctx)
-		return fail(err)
+		return err
 	}
 	if m.cm, err = m.rt.CompileModule(ctx, wasm); err != nil {
-		m.closeRuntime(ctx)
-		return fail(fmt.Errorf("%w: not a valid Wasm module: %v", ErrIncompatible, err))
+		return fmt.Errorf("%w: not a valid Wasm module: %v", ErrIncompatible, err)
 	}
 	if problems := check(m.cm, provided); len(problems) > 0 {
-		m.closeRuntime(ctx)
-		return fail(fmt.Errorf("%w: the module %s", ErrIncompatible, strings.Join(problems, "; it ")))
+		return fmt.Errorf("%w: the module %s", ErrIncompatible, strings.Join(problems, "; it "))
 	}
 	// After compiling, which checked the binary's framing: a capability
 	// problem is then about the section itself.
 	caps, err := ParseCapabilities(wasm)
 	if err == nil {
-		err = checkCapabilities(caps, config, client.CheckURL)
+		err = checkCapabilities(caps, m.config, m.http.CheckURL)
 		if err != nil {
 			err = fmt.Errorf("%w: the module %w", ErrUndeclaredPolicy, err)
 		}
 	}
 	if err != nil {
-		m.closeRuntime(ctx)
-		return fail(err)
+		return err
 	}
 	m.info.Capabilities = caps
 	_, m.canVersion = m.cm.ExportedFunctions()[ExportVersion]
-	return m, nil
+	return nil
 }
 
 // Name returns the module's name.
