@@ -179,94 +179,19 @@ func fromSpecTuned(ctx context.Context, spec secret.Spec, cache *lkruntime.Cache
 	return st, nil
 }
 
+// reportFunc records one problem with the setting key; options collects
+// them so that every problem of a store's settings is reported at once.
+type reportFunc func(key, format string, args ...any)
+
 // options checks the settings and reports every problem at once.
 func (s *settings) options(store string) (lkruntime.Options, error) {
 	var errs []error
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, &secret.ConfigError{Store: store, Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
-	duration := func(key, v string) time.Duration {
-		if v == "" {
-			return 0
-		}
-		d, err := units.ParseDuration(v)
-		if err != nil || d <= 0 {
-			bad(key, "%q is not a positive duration such as 10s or 500ms", v)
-		}
-		return d
-	}
-	nonNeg := func(key string, v int64) {
-		if v < 0 {
-			bad(key, "must not be negative")
-		}
-	}
-	l := s.Limits
-	for _, kv := range []struct {
-		key string
-		v   int64
-	}{
-		{"limits.memory_mib", int64(l.MemoryMiB)}, {"limits.instances", int64(l.Instances)},
-		{"limits.max_input_bytes", int64(l.MaxInputBytes)}, {"limits.max_output_bytes", int64(l.MaxOutputBytes)},
-		{"limits.max_log_bytes", int64(l.MaxLogBytes)}, {"limits.max_stdout_bytes", int64(l.MaxStdoutBytes)},
-		{"limits.recycle_mib", int64(l.RecycleMiB)}, {"limits.max_requests", int64(l.MaxRequests)},
-		{"limits.max_request_bytes", l.MaxRequestBytes}, {"limits.max_response_bytes", l.MaxResponseBytes},
-	} {
-		nonNeg(kv.key, kv.v)
-	}
-	if l.MemoryMiB > 4096 {
-		bad("limits.memory_mib", "must be at most 4096 (a 32-bit memory)")
-	}
-	if l.RecycleMiB > 4095 {
-		bad("limits.recycle_mib", "must be below 4096")
-	}
-	opts := lkruntime.Options{
-		Name:          store,
-		SHA256:        s.SHA256,
-		AllowUnpinned: s.AllowUnpinned,
-		Config:        s.Config,
-		CacheDir:      s.CacheDir,
-		Limits: lkruntime.Limits{
-			MemoryPages:   uint32(max(l.MemoryMiB, 0)) * 16,
-			CallTimeout:   duration("limits.timeout", l.Timeout),
-			InitTimeout:   duration("limits.init_timeout", l.InitTimeout),
-			MaxInput:      l.MaxInputBytes,
-			MaxOutput:     l.MaxOutputBytes,
-			MaxLog:        l.MaxLogBytes,
-			MaxStdout:     l.MaxStdoutBytes,
-			RecycleMemory: uint32(max(l.RecycleMiB, 0)) << 20,
-			MaxInstances:  l.Instances,
-		},
-		HTTP: hostfuncs.HTTPOptions{
-			AllowedHosts:         s.AllowedHosts,
-			AllowHTTP:            s.AllowHTTP,
-			AllowPrivateNetworks: s.AllowPrivateNetworks,
-			MaxRedirects:         l.MaxRedirects,
-			MaxRequestBody:       l.MaxRequestBytes,
-			MaxResponseBody:      l.MaxResponseBytes,
-			MaxRequests:          l.MaxRequests,
-			RequestTimeout:       duration("limits.request_timeout", l.RequestTimeout),
-		},
-	}
-	for _, n := range s.AllowNetworks {
-		p, ok := parsePrefix(n)
-		if !ok {
-			bad("allow_networks", "%q is not a CIDR such as 127.0.0.0/8 or an IP address", n)
-			continue
-		}
-		opts.HTTP.AllowNetworks = append(opts.HTTP.AllowNetworks, p)
-	}
-	for _, n := range s.AllowMetadata {
-		p, ok := parsePrefix(n)
-		if !ok {
-			bad("allow_metadata", "%q is not a CIDR or an IP address such as 169.254.169.254", n)
-			continue
-		}
-		if !coversMetadata(p) {
-			bad("allow_metadata", "%q holds no cloud-metadata address (%s); other addresses belong in allow_networks", n, metadataList())
-			continue
-		}
-		opts.HTTP.AllowMetadata = append(opts.HTTP.AllowMetadata, p)
-	}
+	s.Limits.check(bad)
+	opts := s.runtimeOptions(store, bad)
+	s.addNetworks(&opts.HTTP, bad)
 	if s.CAFile != "" {
 		pool, err := caPool(s.CAFile)
 		if err != nil {
@@ -290,6 +215,104 @@ func (s *settings) options(store string) (lkruntime.Options, error) {
 		return opts, err
 	}
 	return opts, nil
+}
+
+// check reports negative limits and memory sizes beyond a 32-bit memory.
+func (l limitSettings) check(bad reportFunc) {
+	for _, kv := range []struct {
+		key string
+		v   int64
+	}{
+		{"limits.memory_mib", int64(l.MemoryMiB)}, {"limits.instances", int64(l.Instances)},
+		{"limits.max_input_bytes", int64(l.MaxInputBytes)}, {"limits.max_output_bytes", int64(l.MaxOutputBytes)},
+		{"limits.max_log_bytes", int64(l.MaxLogBytes)}, {"limits.max_stdout_bytes", int64(l.MaxStdoutBytes)},
+		{"limits.recycle_mib", int64(l.RecycleMiB)}, {"limits.max_requests", int64(l.MaxRequests)},
+		{"limits.max_request_bytes", l.MaxRequestBytes}, {"limits.max_response_bytes", l.MaxResponseBytes},
+	} {
+		if kv.v < 0 {
+			bad(kv.key, "must not be negative")
+		}
+	}
+	if l.MemoryMiB > 4096 {
+		bad("limits.memory_mib", "must be at most 4096 (a 32-bit memory)")
+	}
+	if l.RecycleMiB > 4095 {
+		bad("limits.recycle_mib", "must be below 4096")
+	}
+}
+
+// runtimeOptions builds the runtime's options from the settings, parsing
+// the durations; the network lists, CA file and isolation are added by
+// the caller.
+func (s *settings) runtimeOptions(store string, bad reportFunc) lkruntime.Options {
+	l := s.Limits
+	return lkruntime.Options{
+		Name:          store,
+		SHA256:        s.SHA256,
+		AllowUnpinned: s.AllowUnpinned,
+		Config:        s.Config,
+		CacheDir:      s.CacheDir,
+		Limits: lkruntime.Limits{
+			MemoryPages:   uint32(max(l.MemoryMiB, 0)) * 16,
+			CallTimeout:   positiveDuration(bad, "limits.timeout", l.Timeout),
+			InitTimeout:   positiveDuration(bad, "limits.init_timeout", l.InitTimeout),
+			MaxInput:      l.MaxInputBytes,
+			MaxOutput:     l.MaxOutputBytes,
+			MaxLog:        l.MaxLogBytes,
+			MaxStdout:     l.MaxStdoutBytes,
+			RecycleMemory: uint32(max(l.RecycleMiB, 0)) << 20,
+			MaxInstances:  l.Instances,
+		},
+		HTTP: hostfuncs.HTTPOptions{
+			AllowedHosts:         s.AllowedHosts,
+			AllowHTTP:            s.AllowHTTP,
+			AllowPrivateNetworks: s.AllowPrivateNetworks,
+			MaxRedirects:         l.MaxRedirects,
+			MaxRequestBody:       l.MaxRequestBytes,
+			MaxResponseBody:      l.MaxResponseBytes,
+			MaxRequests:          l.MaxRequests,
+			RequestTimeout:       positiveDuration(bad, "limits.request_timeout", l.RequestTimeout),
+		},
+	}
+}
+
+// positiveDuration parses the setting key's value v, reporting one that
+// is not a positive duration; "" is 0, the runtime's default.
+func positiveDuration(bad reportFunc, key, v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	d, err := units.ParseDuration(v)
+	if err != nil || d <= 0 {
+		bad(key, "%q is not a positive duration such as 10s or 500ms", v)
+	}
+	return d
+}
+
+// addNetworks parses allow_networks and allow_metadata into h, reporting
+// entries that are not prefixes and metadata entries that hold no
+// cloud-metadata address.
+func (s *settings) addNetworks(h *hostfuncs.HTTPOptions, bad reportFunc) {
+	for _, n := range s.AllowNetworks {
+		p, ok := parsePrefix(n)
+		if !ok {
+			bad("allow_networks", "%q is not a CIDR such as 127.0.0.0/8 or an IP address", n)
+			continue
+		}
+		h.AllowNetworks = append(h.AllowNetworks, p)
+	}
+	for _, n := range s.AllowMetadata {
+		p, ok := parsePrefix(n)
+		if !ok {
+			bad("allow_metadata", "%q is not a CIDR or an IP address such as 169.254.169.254", n)
+			continue
+		}
+		if !coversMetadata(p) {
+			bad("allow_metadata", "%q holds no cloud-metadata address (%s); other addresses belong in allow_networks", n, metadataList())
+			continue
+		}
+		h.AllowMetadata = append(h.AllowMetadata, p)
+	}
 }
 
 // caPool returns the system's roots with the certificates of the PEM file
