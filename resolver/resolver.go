@@ -456,6 +456,20 @@ func (r *Resolver) run(ctx context.Context, workflow string, plan *Plan) (*Resul
 // at a time. It returns when all fetches end or ctx is done, whichever comes
 // first: a store that ignores ctx cannot hang the caller.
 func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) map[fetchKey]*fetchResult {
+	results, order, reqs := distinctFetches(plan)
+	order = r.answerFromCache(ctx, workflow, plan, results, order, reqs)
+	if len(order) == 0 {
+		return results
+	}
+	ch := r.startFetches(ctx, workflow, plan, order, reqs)
+	awaitFetches(ctx, ch, len(order), results)
+	return results
+}
+
+// distinctFetches lists the distinct secrets plan's steps read, in the
+// order they first appear, each with an empty result and the request of its
+// first spelling.
+func distinctFetches(plan *Plan) (map[fetchKey]*fetchResult, []fetchKey, map[fetchKey]secret.Request) {
 	results := map[fetchKey]*fetchResult{}
 	var order []fetchKey
 	reqs := map[fetchKey]secret.Request{} // the first spelling of each
@@ -470,8 +484,13 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 			order = append(order, k)
 		}
 	}
-	// Cache hits answer at once, without a goroutine each: a cached
-	// resolution costs what its look-ups cost.
+	return results, order, reqs
+}
+
+// answerFromCache fills in the results that the cache holds and returns
+// the keys it did not hold, in order. Cache hits answer at once, without a
+// goroutine each: a cached resolution costs what its look-ups cost.
+func (r *Resolver) answerFromCache(ctx context.Context, workflow string, plan *Plan, results map[fetchKey]*fetchResult, order []fetchKey, reqs map[fetchKey]secret.Request) []fetchKey {
 	misses := order[:0:0]
 	for _, k := range order {
 		if res, ok := r.lookupOne(ctx, workflow, plan, k, reqs[k]); ok {
@@ -481,65 +500,76 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 		}
 		misses = append(misses, k)
 	}
-	order = misses
-	if len(order) == 0 {
-		return results
-	}
-	type done struct {
-		k   fetchKey
-		val secret.Value
-		ver string
-		det *secret.VersionDetail
-		err error
-	}
-	ch := make(chan done, len(order))
+	return misses
+}
+
+// fetchDone is one fetch's answer, sent from its goroutine to awaitFetches.
+type fetchDone struct {
+	k   fetchKey
+	val secret.Value
+	ver string
+	det *secret.VersionDetail
+	err error
+}
+
+// startFetches fetches the secrets of order, each in its own goroutine and
+// at most r.concurrency at a time, and sends every answer on the channel it
+// returns, which has room for all of them. A fetch not started when ctx is
+// done answers ctx's error.
+func (r *Resolver) startFetches(ctx context.Context, workflow string, plan *Plan, order []fetchKey, reqs map[fetchKey]secret.Request) <-chan fetchDone {
+	ch := make(chan fetchDone, len(order))
 	sem := make(chan struct{}, r.concurrency)
 	go func() {
 		for _, k := range order {
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				ch <- done{k: k, err: ctx.Err()}
+				ch <- fetchDone{k: k, err: ctx.Err()}
 				continue
 			}
 			go func(k fetchKey) {
 				defer func() { <-sem }()
-				start := time.Now()
-				req := reqs[k]
-				res, err := r.fetchOne(ctx, k.store, req)
-				took := time.Since(start)
-				r.log.DebugContext(ctx, "fetched secret", "store", k.store, "secret", req.Name,
-					"version", req.Version, "duration", took, "ok", err == nil)
-				if bad := res.VersionRefused; bad != nil {
-					r.log.WarnContext(ctx, "the store answered a version that breaks the rules; it was not used", "store", k.store, "secret", req.Name, "error", bad)
-				}
-				if r.obs != nil {
-					r.observeFetch(ctx, workflow, plan, k, req, start, took, res.FetchInfo, err)
-				}
-				ch <- done{k: k, val: res.Value, ver: res.Version(), det: res.Detail, err: err}
+				ch <- r.fetchLogged(ctx, workflow, plan, k, reqs[k])
 			}(k)
 		}
 	}()
-	record := func(d done) {
-		fr := results[d.k]
-		fr.val, fr.ver, fr.det, fr.err, fr.done = d.val, d.ver, d.det, d.err, true
+	return ch
+}
+
+// fetchLogged fetches one secret, logs how it went and tells the observer.
+func (r *Resolver) fetchLogged(ctx context.Context, workflow string, plan *Plan, k fetchKey, req secret.Request) fetchDone {
+	start := time.Now()
+	res, err := r.fetchOne(ctx, k.store, req)
+	took := time.Since(start)
+	r.log.DebugContext(ctx, "fetched secret", "store", k.store, "secret", req.Name,
+		"version", req.Version, "duration", took, "ok", err == nil)
+	if bad := res.VersionRefused; bad != nil {
+		r.log.WarnContext(ctx, "the store answered a version that breaks the rules; it was not used", "store", k.store, "secret", req.Name, "error", bad)
 	}
-	for pending := len(order); pending > 0; pending-- {
+	if r.obs != nil {
+		r.observeFetch(ctx, workflow, plan, k, req, start, took, res.FetchInfo, err)
+	}
+	return fetchDone{k: k, val: res.Value, ver: res.Version(), det: res.Detail, err: err}
+}
+
+// awaitFetches records the pending answers from ch into results until all
+// are in or ctx is done. When ctx is done, stores that honour ctx answer
+// within moments, with errors that say more than ours would (which call,
+// which retry): they are given cancelGrace. Only stores still at work after
+// that are given up on, with ctx's error; answers already in are kept.
+func awaitFetches(ctx context.Context, ch <-chan fetchDone, pending int, results map[fetchKey]*fetchResult) {
+	for ; pending > 0; pending-- {
 		select {
 		case d := <-ch:
-			record(d)
+			recordFetch(results, d)
 		case <-ctx.Done():
-			// Stores that honour ctx answer within moments, with errors
-			// that say more than ours would (which call, which retry):
-			// give them cancelGrace. Only stores still at work after that
-			// are given up on; answers already in are kept.
 			grace := time.NewTimer(cancelGrace)
 			defer grace.Stop()
 		wait:
 			for ; pending > 0; pending-- {
 				select {
 				case d := <-ch:
-					record(d)
+					recordFetch(results, d)
 				case <-grace.C:
 					break wait
 				}
@@ -553,10 +583,15 @@ func (r *Resolver) fetchAll(ctx context.Context, workflow string, plan *Plan) ma
 					fr.err, fr.done = fmt.Errorf("%s: %w", why, ctx.Err()), true
 				}
 			}
-			return results
+			return
 		}
 	}
-	return results
+}
+
+// recordFetch stores one fetch's answer in its result.
+func recordFetch(results map[fetchKey]*fetchResult, d fetchDone) {
+	fr := results[d.k]
+	fr.val, fr.ver, fr.det, fr.err, fr.done = d.val, d.ver, d.det, d.err, true
 }
 
 // observeFetch tells the observer about one fetch and the fields it feeds.
