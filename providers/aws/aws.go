@@ -75,7 +75,25 @@ func New(ctx context.Context, name string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{name: name, opts: opts, log: log}
+	cfg, err := s.loadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := s.credentialsFor(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.creds, s.cfg = creds, cfg
+	s.newClients(cfg, creds)
+	log.Debug("aws store ready", "region", s.region, "auth_method", string(opts.AuthMethod))
+	return s, nil
+}
 
+// loadConfig loads the SDK's configuration for s.opts (region, retries,
+// the SDK's HTTP client, whose transports s keeps for Close) and sets
+// s.region, which must be known by now.
+func (s *Store) loadConfig(ctx context.Context) (aws.Config, error) {
+	opts := s.opts
 	load := []func(*config.LoadOptions) error{}
 	if opts.Region != "" {
 		load = append(load, config.WithRegion(opts.Region))
@@ -102,35 +120,29 @@ func New(ctx context.Context, name string, opts Options) (*Store, error) {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, load...)
 	if err != nil {
-		return nil, &secret.ConfigError{Store: name, Msg: "loading the AWS SDK configuration (environment, shared config files): " + err.Error()}
+		return cfg, &secret.ConfigError{Store: s.name, Msg: "loading the AWS SDK configuration (environment, shared config files): " + err.Error()}
 	}
 	s.region = cfg.Region
 	if s.region == "" {
-		return nil, &secret.ConfigError{Store: name, Key: "region",
+		return cfg, &secret.ConfigError{Store: s.name, Key: "region",
 			Msg: "not set, and the SDK found none (AWS_REGION, AWS_DEFAULT_REGION, the profile's region): set region, e.g. eu-west-1"}
 	}
+	return cfg, nil
+}
 
+// credentialsFor builds the credentials provider of s.opts.AuthMethod (or
+// takes the one a web-identity store brings) and sets s.identity to say
+// who the store acts as. Access keys are read now, so that a missing one
+// fails here naming its setting rather than on the first fetch.
+func (s *Store) credentialsFor(ctx context.Context, cfg aws.Config) (aws.CredentialsProvider, error) {
+	opts := s.opts
 	var creds aws.CredentialsProvider
 	switch opts.AuthMethod {
 	case AuthIAM:
 		creds = cfg.Credentials
 		s.identity = "default AWS credential chain (environment, shared config/profile, web identity, ECS/EC2 role)"
 	case AuthAssumeRole:
-		stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) {
-			if opts.STSEndpoint != "" {
-				o.BaseEndpoint = aws.String(opts.STSEndpoint)
-			}
-		})
-		provider := stscreds.NewAssumeRoleProvider(stsClient, opts.RoleARN, func(o *stscreds.AssumeRoleOptions) {
-			o.RoleSessionName = opts.SessionName
-			o.Duration = opts.Duration
-			if opts.ExternalID != "" {
-				o.ExternalID = aws.String(opts.ExternalID)
-			}
-		})
-		creds = aws.NewCredentialsCache(provider, func(o *aws.CredentialsCacheOptions) {
-			o.ExpiryWindow = CredentialExpiryWindow
-		})
+		creds = assumeRoleCredentials(cfg, opts)
 		s.identity = fmt.Sprintf("role %s assumed through STS (session %s", opts.RoleARN, opts.SessionName)
 		if opts.ExternalID != "" {
 			s.identity += ", external ID set"
@@ -144,17 +156,43 @@ func New(ctx context.Context, name string, opts Options) (*Store, error) {
 		// Fail now, naming the setting, rather than on the first fetch.
 		if _, err := kp.Retrieve(ctx); err != nil {
 			ke := err.(*keyError)
-			return nil, &secret.ConfigError{Store: name, Key: ke.Setting, Msg: ke.Msg}
+			return nil, &secret.ConfigError{Store: s.name, Key: ke.Setting, Msg: ke.Msg}
 		}
 		creds = kp
 		s.identity = kp.describe()
 	}
-
 	if opts.credentials != nil {
 		// A web-identity store (webidentity.go): credentials of its own.
 		creds, s.identity = opts.credentials, opts.credentialsDesc
 	}
-	s.creds, s.cfg = creds, cfg
+	return creds, nil
+}
+
+// assumeRoleCredentials assumes opts.RoleARN through STS with the default
+// credential chain of cfg, caching the role's credentials until
+// CredentialExpiryWindow before they expire.
+func assumeRoleCredentials(cfg aws.Config, opts Options) aws.CredentialsProvider {
+	stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) {
+		if opts.STSEndpoint != "" {
+			o.BaseEndpoint = aws.String(opts.STSEndpoint)
+		}
+	})
+	provider := stscreds.NewAssumeRoleProvider(stsClient, opts.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = opts.SessionName
+		o.Duration = opts.Duration
+		if opts.ExternalID != "" {
+			o.ExternalID = aws.String(opts.ExternalID)
+		}
+	})
+	return aws.NewCredentialsCache(provider, func(o *aws.CredentialsCacheOptions) {
+		o.ExpiryWindow = CredentialExpiryWindow
+	})
+}
+
+// newClients builds s's STS and Secrets Manager clients, once, over cfg
+// and creds, at the endpoints s.opts names.
+func (s *Store) newClients(cfg aws.Config, creds aws.CredentialsProvider) {
+	opts := s.opts
 	s.sts = sts.NewFromConfig(cfg, func(o *sts.Options) {
 		o.Credentials = markingProvider{creds}
 		if opts.STSEndpoint != "" {
@@ -168,8 +206,6 @@ func New(ctx context.Context, name string, opts Options) (*Store, error) {
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
 	})
-	log.Debug("aws store ready", "region", s.region, "auth_method", string(opts.AuthMethod))
-	return s, nil
 }
 
 // Get fetches the secret req.Name: a secret name or path, or a full or
