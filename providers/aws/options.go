@@ -126,6 +126,10 @@ var (
 	regionRE      = lazy.Regexp(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 )
 
+// reportFunc records one problem with the setting key; validate collects
+// them so that every problem of a store's options is reported at once.
+type reportFunc func(key, format string, args ...any)
+
 // validate fills in defaults and checks every option of the store name,
 // returning all problems joined.
 func (o *Options) validate(name string) error {
@@ -136,6 +140,20 @@ func (o *Options) validate(name string) error {
 	if o.Region != "" && !regionRE().MatchString(o.Region) {
 		bad("region", "%q is not an AWS region name (e.g. eu-west-1)", o.Region)
 	}
+	o.checkAuthMethod(bad)
+	if o.AuthMethod == AuthAssumeRole {
+		o.checkAssumeRole(name, bad)
+	}
+	if o.AuthMethod == AuthAccessKeys {
+		o.checkAccessKeys(bad)
+	}
+	o.checkClient(bad)
+	return errors.Join(errs...)
+}
+
+// checkAuthMethod defaults auth_method to iam, checks it is known, and
+// reports the keys of the other methods that are set.
+func (o *Options) checkAuthMethod(bad reportFunc) {
 	if o.AuthMethod == "" {
 		o.AuthMethod = AuthIAM
 	}
@@ -162,60 +180,68 @@ func (o *Options) validate(name string) error {
 			bad(k, "applies only to auth_method access_keys (this store uses %s)", o.AuthMethod)
 		}
 	}
+}
 
-	if o.AuthMethod == AuthAssumeRole {
-		if o.RoleARN == "" {
-			bad("role_arn", "required with auth_method assume_role: the ARN of the role to assume, e.g. arn:aws:iam::123456789012:role/latchkey")
-		} else if a, err := arn.Parse(o.RoleARN); err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
-			bad("role_arn", "%q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", o.RoleARN)
+// checkAssumeRole checks the assume_role keys and defaults session_name
+// from the store's name.
+func (o *Options) checkAssumeRole(name string, bad reportFunc) {
+	if o.RoleARN == "" {
+		bad("role_arn", "required with auth_method assume_role: the ARN of the role to assume, e.g. arn:aws:iam::123456789012:role/latchkey")
+	} else if a, err := arn.Parse(o.RoleARN); err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
+		bad("role_arn", "%q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", o.RoleARN)
+	}
+	if o.ExternalID != "" && (len(o.ExternalID) < 2 || len(o.ExternalID) > 1224 || !externalIDRE().MatchString(o.ExternalID)) {
+		bad("external_id", "must be 2 to 1224 characters of letters, digits and +=,.@:/-")
+	}
+	if o.SessionName == "" {
+		o.SessionName = defaultSessionName(name)
+	} else if !sessionNameRE().MatchString(o.SessionName) {
+		bad("session_name", "%q must be 2 to 64 characters of letters, digits and _+=,.@-", o.SessionName)
+	}
+	if o.Duration != 0 && (o.Duration < 15*time.Minute || o.Duration > 12*time.Hour) {
+		bad("duration", "%v is outside what STS allows (15m to 12h)", o.Duration)
+	}
+}
+
+// checkAccessKeys checks that the access key ID and the secret access key
+// each come from one place (the default variables when none is given) and
+// defaults session_token_env when the key comes from the environment.
+func (o *Options) checkAccessKeys(bad reportFunc) {
+	pair := []struct {
+		what, envKey, fileKey, litKey string
+		env, file, lit                *string
+		def                           string
+	}{
+		{"access key ID", "access_key_id_env", "access_key_id_file", "access_key_id",
+			&o.AccessKeyIDEnv, &o.AccessKeyIDFile, &o.AccessKeyID, DefaultAccessKeyIDEnv},
+		{"secret access key", "secret_access_key_env", "secret_access_key_file", "secret_access_key",
+			&o.SecretAccessKeyEnv, &o.SecretAccessKeyFile, &o.SecretAccessKey, DefaultSecretAccessKeyEnv},
+	}
+	for _, p := range pair {
+		set := sortedTrue(map[string]bool{p.envKey: *p.env != "", p.fileKey: *p.file != "", p.litKey: *p.lit != ""})
+		if len(set) > 1 {
+			bad(set[1], "the %s comes from one place: set only one of %s", p.what, strings.Join(set, ", "))
+			continue
 		}
-		if o.ExternalID != "" && (len(o.ExternalID) < 2 || len(o.ExternalID) > 1224 || !externalIDRE().MatchString(o.ExternalID)) {
-			bad("external_id", "must be 2 to 1224 characters of letters, digits and +=,.@:/-")
+		if *p.file == "" && *p.lit == "" && *p.env == "" {
+			*p.env = p.def
 		}
-		if o.SessionName == "" {
-			o.SessionName = defaultSessionName(name)
-		} else if !sessionNameRE().MatchString(o.SessionName) {
-			bad("session_name", "%q must be 2 to 64 characters of letters, digits and _+=,.@-", o.SessionName)
-		}
-		if o.Duration != 0 && (o.Duration < 15*time.Minute || o.Duration > 12*time.Hour) {
-			bad("duration", "%v is outside what STS allows (15m to 12h)", o.Duration)
+		if *p.env != "" && !envNameRE().MatchString(*p.env) {
+			bad(p.envKey, "%q is not an environment variable name", *p.env)
 		}
 	}
-
-	if o.AuthMethod == AuthAccessKeys {
-		pair := []struct {
-			what, envKey, fileKey, litKey string
-			env, file, lit                *string
-			def                           string
-		}{
-			{"access key ID", "access_key_id_env", "access_key_id_file", "access_key_id",
-				&o.AccessKeyIDEnv, &o.AccessKeyIDFile, &o.AccessKeyID, DefaultAccessKeyIDEnv},
-			{"secret access key", "secret_access_key_env", "secret_access_key_file", "secret_access_key",
-				&o.SecretAccessKeyEnv, &o.SecretAccessKeyFile, &o.SecretAccessKey, DefaultSecretAccessKeyEnv},
+	if o.SessionTokenEnv == "" {
+		if o.AccessKeyIDEnv != "" {
+			// A token only belongs with a key from the environment.
+			o.SessionTokenEnv = DefaultSessionTokenEnv
 		}
-		for _, p := range pair {
-			set := sortedTrue(map[string]bool{p.envKey: *p.env != "", p.fileKey: *p.file != "", p.litKey: *p.lit != ""})
-			if len(set) > 1 {
-				bad(set[1], "the %s comes from one place: set only one of %s", p.what, strings.Join(set, ", "))
-				continue
-			}
-			if *p.file == "" && *p.lit == "" && *p.env == "" {
-				*p.env = p.def
-			}
-			if *p.env != "" && !envNameRE().MatchString(*p.env) {
-				bad(p.envKey, "%q is not an environment variable name", *p.env)
-			}
-		}
-		if o.SessionTokenEnv == "" {
-			if o.AccessKeyIDEnv != "" {
-				// A token only belongs with a key from the environment.
-				o.SessionTokenEnv = DefaultSessionTokenEnv
-			}
-		} else if !envNameRE().MatchString(o.SessionTokenEnv) {
-			bad("session_token_env", "%q is not an environment variable name", o.SessionTokenEnv)
-		}
+	} else if !envNameRE().MatchString(o.SessionTokenEnv) {
+		bad("session_token_env", "%q is not an environment variable name", o.SessionTokenEnv)
 	}
+}
 
+// checkClient checks the endpoints and the retry settings.
+func (o *Options) checkClient(bad reportFunc) {
 	for _, ep := range []struct{ key, val string }{{"endpoint", o.Endpoint}, {"sts_endpoint", o.STSEndpoint}} {
 		if ep.val == "" {
 			continue
@@ -230,7 +256,6 @@ func (o *Options) validate(name string) error {
 	if o.MaxBackoff < 0 {
 		bad("max_backoff", "must not be negative")
 	}
-	return errors.Join(errs...)
 }
 
 func checkEndpoint(s string) error {
