@@ -255,11 +255,23 @@ func (d *decoder) value(key path, raw any, v reflect.Value, o opts) {
 	if raw == nil {
 		return // null leaves the default, as in encoding/json
 	}
+	if d.custom(key, raw, v, o) {
+		return
+	}
+	if str, ok := raw.(string); ok && o.str && setFromString(str, v) {
+		return
+	}
+	d.byKind(key, raw, v, o)
+}
+
+// custom decodes raw into v when v's type spells its own values —
+// durations, sizes, and types with an UnmarshalJSON or UnmarshalText
+// method — and reports whether it is such a type.
+func (d *decoder) custom(key path, raw any, v reflect.Value, o opts) bool {
 	t := v.Type()
 	switch {
 	case t == durationType:
 		d.duration(key, raw, v, o)
-		return
 	case o.size && isInt(t.Kind()):
 		n, err := ParseSize(raw)
 		switch {
@@ -270,7 +282,6 @@ func (d *decoder) value(key path, raw any, v reflect.Value, o opts) {
 		default:
 			v.SetInt(n)
 		}
-		return
 	case reflect.PointerTo(t).Implements(jsonUnmarshalerType):
 		b, err := json.Marshal(raw)
 		if err == nil {
@@ -279,33 +290,44 @@ func (d *decoder) value(key path, raw any, v reflect.Value, o opts) {
 		if err != nil {
 			d.refuse(key, o, err.Error())
 		}
-		return
 	case reflect.PointerTo(t).Implements(textUnmarshalerType):
 		s, ok := raw.(string)
 		if !ok {
 			d.typeError(key, "string", raw)
-			return
+			return true
 		}
 		if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
 			d.refuse(key, o, err.Error())
 		}
-		return
+	default:
+		return false
 	}
-	rv := reflect.ValueOf(raw)
-	if str, ok := raw.(string); ok && o.str {
-		switch k := t.Kind(); {
-		case k == reflect.Bool:
-			if b, ok := Bool(str); ok {
-				v.SetBool(b)
-				return
-			}
-		case isInt(k):
-			if n, ok := Int(str); ok && !v.OverflowInt(int64(n)) {
-				v.SetInt(int64(n))
-				return
-			}
+	return true
+}
+
+// setFromString sets a bool or integer v from str, as a value from the
+// environment or --set is written, and reports whether it did; otherwise
+// str is decoded by v's kind like any other value.
+func setFromString(str string, v reflect.Value) bool {
+	switch k := v.Kind(); {
+	case k == reflect.Bool:
+		if b, ok := Bool(str); ok {
+			v.SetBool(b)
+			return true
+		}
+	case isInt(k):
+		if n, ok := Int(str); ok && !v.OverflowInt(int64(n)) {
+			v.SetInt(int64(n))
+			return true
 		}
 	}
+	return false
+}
+
+// byKind decodes raw into v by v's kind, reporting a raw of another type.
+func (d *decoder) byKind(key path, raw any, v reflect.Value, o opts) {
+	t := v.Type()
+	rv := reflect.ValueOf(raw)
 	switch k := t.Kind(); {
 	case k == reflect.String:
 		s, ok := raw.(string)
@@ -324,32 +346,9 @@ func (d *decoder) value(key path, raw any, v reflect.Value, o opts) {
 	case isInt(k) || isUint(k) || k == reflect.Float32 || k == reflect.Float64:
 		d.number(key, raw, v)
 	case k == reflect.Slice:
-		if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
-			d.typeError(key, typeName(t), raw)
-			return
-		}
-		out := reflect.MakeSlice(t, rv.Len(), rv.Len())
-		for i := range rv.Len() {
-			d.value(key, rv.Index(i).Interface(), out.Index(i), o)
-		}
-		v.Set(out)
+		d.sliceValue(key, raw, rv, v, o)
 	case k == reflect.Map:
-		if rv.Kind() != reflect.Map || rv.Type().Key().Kind() != reflect.String || t.Key().Kind() != reflect.String {
-			d.typeError(key, "map", raw)
-			return
-		}
-		if v.IsNil() {
-			v.Set(reflect.MakeMapWithSize(t, rv.Len()))
-		}
-		iter := rv.MapRange()
-		for iter.Next() {
-			e := reflect.New(t.Elem()).Elem()
-			if old := v.MapIndex(iter.Key().Convert(t.Key())); old.IsValid() {
-				e.Set(old)
-			}
-			d.value(key.add(iter.Key().String()), iter.Value().Interface(), e, o)
-			v.SetMapIndex(iter.Key().Convert(t.Key()), e)
-		}
+		d.mapValue(key, raw, rv, v, o)
 	case k == reflect.Struct:
 		if rv.Kind() != reflect.Map || rv.Type().Key().Kind() != reflect.String {
 			d.typeError(key, "map", raw)
@@ -357,21 +356,62 @@ func (d *decoder) value(key path, raw any, v reflect.Value, o opts) {
 		}
 		d.object(key, rv, v, o.secret)
 	case k == reflect.Pointer:
-		// A pointer is set only when its value decodes: nil keeps
-		// meaning "not set" for a value that was refused.
-		e := reflect.New(t.Elem())
-		if !v.IsNil() {
-			e.Elem().Set(v.Elem())
-		}
-		before := len(d.errs)
-		d.value(key, raw, e.Elem(), o)
-		if len(d.errs) == before {
-			v.Set(e)
-		}
+		d.pointerValue(key, raw, v, o)
 	case k == reflect.Interface && t.NumMethod() == 0:
 		v.Set(rv)
 	default:
 		d.bad(key, fmt.Sprintf("has a type (%s) that settings cannot hold", t))
+	}
+}
+
+// sliceValue decodes the list rv (raw) into a new slice that replaces v.
+func (d *decoder) sliceValue(key path, raw any, rv, v reflect.Value, o opts) {
+	t := v.Type()
+	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+		d.typeError(key, typeName(t), raw)
+		return
+	}
+	out := reflect.MakeSlice(t, rv.Len(), rv.Len())
+	for i := range rv.Len() {
+		d.value(key, rv.Index(i).Interface(), out.Index(i), o)
+	}
+	v.Set(out)
+}
+
+// mapValue decodes the map rv (raw) into the string-keyed map v, merging
+// each entry into the value v already holds for its key.
+func (d *decoder) mapValue(key path, raw any, rv, v reflect.Value, o opts) {
+	t := v.Type()
+	if rv.Kind() != reflect.Map || rv.Type().Key().Kind() != reflect.String || t.Key().Kind() != reflect.String {
+		d.typeError(key, "map", raw)
+		return
+	}
+	if v.IsNil() {
+		v.Set(reflect.MakeMapWithSize(t, rv.Len()))
+	}
+	iter := rv.MapRange()
+	for iter.Next() {
+		e := reflect.New(t.Elem()).Elem()
+		if old := v.MapIndex(iter.Key().Convert(t.Key())); old.IsValid() {
+			e.Set(old)
+		}
+		d.value(key.add(iter.Key().String()), iter.Value().Interface(), e, o)
+		v.SetMapIndex(iter.Key().Convert(t.Key()), e)
+	}
+}
+
+// pointerValue decodes raw into a copy of what the pointer v points to.
+// The pointer is set only when its value decodes: nil keeps meaning
+// "not set" for a value that was refused.
+func (d *decoder) pointerValue(key path, raw any, v reflect.Value, o opts) {
+	e := reflect.New(v.Type().Elem())
+	if !v.IsNil() {
+		e.Elem().Set(v.Elem())
+	}
+	before := len(d.errs)
+	d.value(key, raw, e.Elem(), o)
+	if len(d.errs) == before {
+		v.Set(e)
 	}
 }
 
