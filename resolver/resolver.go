@@ -143,69 +143,7 @@ func buildResolver(ctx context.Context, cfg Config, reuse func(name string, sc S
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		sc := cfg.Stores[name]
-		if name == "" {
-			errs = append(errs, errors.New("a store has an empty name"))
-			continue
-		}
-		if err := secret.ValidateStoreName(name); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if reuse != nil {
-			if b := reuse(name, sc); b != nil {
-				r.stores[name] = b
-				r.took = append(r.took, name)
-				continue
-			}
-		}
-		b := &boundStore{name: name, typ: sc.Type, document: sc.Secret, store: sc.Store, cfg: sc}
-		if b.store == nil {
-			st, err := build(ctx, name, sc, r.log)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			b.store, b.owned = st, true
-		} else if b.typ == "" {
-			b.typ = fmt.Sprintf("%T", sc.Store)
-		}
-		if pr := sc.Protection; pr != nil || b.owned {
-			set := protect.Defaults(b.typ)
-			if pr != nil {
-				set = *pr
-			}
-			if err := set.Validate(name); err != nil {
-				errs = append(errs, err)
-				if b.owned {
-					_ = b.store.Close()
-				}
-				continue
-			}
-			b.store = protect.Wrap(name, b.store, set, r.log.With("store", name))
-		}
-		if sc.Cache != nil {
-			opts := *sc.Cache
-			opts.Name = name
-			if opts.Logger == nil {
-				opts.Logger = r.log.With("store", name)
-			}
-			opts.LeaveOpen = !b.owned // its owner closes it, not the cache
-			b.cache = cache.New(b.store, opts)
-			b.store, b.owned = b.cache, true
-		}
-		b.desc = secret.DescriptionOf(b.store)
-		r.stores[name] = b
-		rule, err := compileRule(name, sc, b.desc)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		b.rule = rule
-		if sc.Caller != nil {
-			if b.caller, err = policy.Compile(*sc.Caller, name, &b.desc.Naming); err != nil {
-				errs = append(errs, err)
-			}
-		}
+		errs = append(errs, r.addStore(ctx, name, cfg.Stores[name], reuse)...)
 	}
 	r.withheld = cfg.Withheld
 	if r.defaultStore == "" && len(cfg.Stores) == 1 {
@@ -221,6 +159,89 @@ func buildResolver(ctx context.Context, cfg Config, reuse func(name string, sc S
 		return nil, err
 	}
 	return r, nil
+}
+
+// addStore checks the store's name and adds the store to r, taken from
+// reuse or built with its protection, cache and rules. It returns the
+// store's problems; a store whose rules fail to compile is still added,
+// so that closeBuilt closes it.
+func (r *Resolver) addStore(ctx context.Context, name string, sc StoreConfig, reuse func(name string, sc StoreConfig) *boundStore) []error {
+	if name == "" {
+		return []error{errors.New("a store has an empty name")}
+	}
+	if err := secret.ValidateStoreName(name); err != nil {
+		return []error{err}
+	}
+	if reuse != nil {
+		if b := reuse(name, sc); b != nil {
+			r.stores[name] = b
+			r.took = append(r.took, name)
+			return nil
+		}
+	}
+	b, err := r.bindStore(ctx, name, sc)
+	if err != nil {
+		return []error{err}
+	}
+	r.stores[name] = b
+	return b.compileRules(name, sc)
+}
+
+// bindStore builds the store sc names (or takes the one it holds) and
+// wraps it in its protection and its cache, reading its description once.
+func (r *Resolver) bindStore(ctx context.Context, name string, sc StoreConfig) (*boundStore, error) {
+	b := &boundStore{name: name, typ: sc.Type, document: sc.Secret, store: sc.Store, cfg: sc}
+	if b.store == nil {
+		st, err := build(ctx, name, sc, r.log)
+		if err != nil {
+			return nil, err
+		}
+		b.store, b.owned = st, true
+	} else if b.typ == "" {
+		b.typ = fmt.Sprintf("%T", sc.Store)
+	}
+	if pr := sc.Protection; pr != nil || b.owned {
+		set := protect.Defaults(b.typ)
+		if pr != nil {
+			set = *pr
+		}
+		if err := set.Validate(name); err != nil {
+			if b.owned {
+				_ = b.store.Close()
+			}
+			return nil, err
+		}
+		b.store = protect.Wrap(name, b.store, set, r.log.With("store", name))
+	}
+	if sc.Cache != nil {
+		opts := *sc.Cache
+		opts.Name = name
+		if opts.Logger == nil {
+			opts.Logger = r.log.With("store", name)
+		}
+		opts.LeaveOpen = !b.owned // its owner closes it, not the cache
+		b.cache = cache.New(b.store, opts)
+		b.store, b.owned = b.cache, true
+	}
+	b.desc = secret.DescriptionOf(b.store)
+	return b, nil
+}
+
+// compileRules compiles the store's policy rule and its caller entry's
+// rule, returning the problems of both.
+func (b *boundStore) compileRules(name string, sc StoreConfig) []error {
+	var errs []error
+	rule, err := compileRule(name, sc, b.desc)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	b.rule = rule
+	if sc.Caller != nil {
+		if b.caller, err = policy.Compile(*sc.Caller, name, &b.desc.Naming); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
 }
 
 func build(ctx context.Context, name string, sc StoreConfig, log *slog.Logger) (secret.Store, error) {
