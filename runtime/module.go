@@ -482,14 +482,8 @@ func (m *Module) call(ctx context.Context, req Request, version bool) (_ []byte,
 	fail := func(kind, err error) ([]byte, string, []secret.Outbound, error) {
 		return nil, "", outbound, &Error{Module: m.name, Op: op, Err: m.scrub(err), Kind: kind}
 	}
-	if m.closed.Load() {
-		return fail(secret.ErrUnavailable, ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
-		return fail(secret.ErrUnavailable, err)
-	}
-	if n := len(m.config) + len(req.Name) + len(req.Key) + len(req.Version); n > m.limits.MaxInput {
-		return fail(secret.ErrInvalidConfig, fmt.Errorf("request of %d bytes exceeds the input limit of %d bytes", n, m.limits.MaxInput))
+	if kind, err := m.admit(ctx, req); err != nil {
+		return fail(kind, err)
 	}
 	in, err := m.acquire(ctx, op)
 	if err != nil {
@@ -499,21 +493,12 @@ func (m *Module) call(ctx context.Context, req Request, version bool) (_ []byte,
 	if version {
 		fn = in.ver
 	}
-	call := &hostfuncs.Call{
-		Module:      m.name,
-		Input:       hostfuncs.Input{Config: m.config, Name: req.Name, Key: req.Key, Version: req.Version},
-		Limits:      hostfuncs.CallLimits{MaxResult: m.limits.MaxOutput, MaxLog: m.limits.MaxLog},
-		HTTP:        m.http,
-		VersionCall: version,
-	}
-	// What the guest logs or prints is held until the call ends, so that
-	// the secret it returns can be blanked out of it.
-	call.Logger = in.log
-	in.out.log = in.log
+	call := m.newCall(in, req, version)
 	// The caller's deadline is often the sooner one; a context of the
 	// call's own (one more timer, and a child to register with ctx) is
 	// needed only when it is not. Either way a deadline is armed, and ctx's
-	// end is reported as such below.
+	// end is reported as such below. cctx stays live until call returns:
+	// explain reads whether its deadline passed.
 	cctx := ctx
 	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > m.limits.CallTimeout {
 		var cancel context.CancelFunc
@@ -526,6 +511,51 @@ func (m *Module) call(ctx context.Context, req Request, version bool) (_ []byte,
 	in.out.end()
 	call.Finish()
 	outbound = call.Outbound()
+	m.finishCall(ctx, in, call, err == nil, version)
+	out, ver, kind, err := m.outcome(ctx, cctx, call, err, stack[0], export)
+	if err != nil {
+		return fail(kind, err)
+	}
+	return out, ver, outbound, nil
+}
+
+// admit refuses a call before it takes an instance: the module is closed,
+// ctx is done, or the request exceeds the input limit. It returns the
+// refusal's kind and error.
+func (m *Module) admit(ctx context.Context, req Request) (kind, err error) {
+	if m.closed.Load() {
+		return secret.ErrUnavailable, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return secret.ErrUnavailable, err
+	}
+	if n := len(m.config) + len(req.Name) + len(req.Key) + len(req.Version); n > m.limits.MaxInput {
+		return secret.ErrInvalidConfig, fmt.Errorf("request of %d bytes exceeds the input limit of %d bytes", n, m.limits.MaxInput)
+	}
+	return nil, nil
+}
+
+// newCall builds the host functions' state of one call of in for req.
+func (m *Module) newCall(in *instance, req Request, version bool) *hostfuncs.Call {
+	call := &hostfuncs.Call{
+		Module:      m.name,
+		Input:       hostfuncs.Input{Config: m.config, Name: req.Name, Key: req.Key, Version: req.Version},
+		Limits:      hostfuncs.CallLimits{MaxResult: m.limits.MaxOutput, MaxLog: m.limits.MaxLog},
+		HTTP:        m.http,
+		VersionCall: version,
+	}
+	// What the guest logs or prints is held until the call ends, so that
+	// the secret it returns can be blanked out of it.
+	call.Logger = in.log
+	in.out.log = in.log
+	return call
+}
+
+// finishCall flushes the guest's held log, with the secret it returned
+// blanked out, and gives in back to the pool: healthy (the guest returned
+// without a fault) and not grown past the recycling threshold, or to be
+// discarded.
+func (m *Module) finishCall(ctx context.Context, in *instance, call *hostfuncs.Call, returned, version bool) {
 	result, _ := call.Result()
 	if version {
 		result = nil // a version is no secret: nothing to blank out
@@ -534,44 +564,48 @@ func (m *Module) call(ctx context.Context, req Request, version bool) (_ []byte,
 	if call.LogDropped() > 0 {
 		m.log.Warn("guest log over the per-call cap was dropped", "bytes", call.LogDropped())
 	}
-	healthy := err == nil && call.Fault() == nil
+	healthy := returned && call.Fault() == nil
 	if healthy && in.mod.Memory().Size() > m.limits.RecycleMemory {
 		m.log.Debug("recycling an instance whose memory grew past the threshold",
 			"bytes", in.mod.Memory().Size(), "threshold", m.limits.RecycleMemory)
 		m.stats.recycled.Add(1)
-		healthy = false
 		m.release(in, false)
 	} else {
 		m.release(in, healthy)
 	}
+}
 
+// outcome reads what a finished call produced: its result and version, or
+// the kind and error of its failure. err is what the call of export
+// returned, status the status it returned; cctx is the call's context.
+func (m *Module) outcome(ctx, cctx context.Context, call *hostfuncs.Call, err error, status uint64, export string) (_ []byte, _ string, kind, _ error) {
 	// ctx's end wins over whatever the guest made of it.
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fail(secret.ErrUnavailable, ctxErr)
+		return nil, "", secret.ErrUnavailable, ctxErr
 	}
 	if err != nil {
-		return fail(secret.ErrUnavailable, m.explain(err, cctx))
+		return nil, "", secret.ErrUnavailable, m.explain(err, cctx)
 	}
 	if f := call.Fault(); f != nil {
-		return fail(secret.ErrUnavailable, fmt.Errorf("%w: %v (instance discarded)", ErrCrashed, f))
+		return nil, "", secret.ErrUnavailable, fmt.Errorf("%w: %v (instance discarded)", ErrCrashed, f)
 	}
 	if code, msg, ok := call.GuestError(); ok {
 		ge := &GuestError{Code: code, Msg: msg}
 		if r := call.Refusal(); r != "" && !strings.Contains(msg, r) {
 			ge.Msg += " (host refused: " + r + ")"
 		}
-		return fail(codeSentinel(code), ge)
+		return nil, "", codeSentinel(code), ge
 	}
-	if status := api.DecodeI32(stack[0]); status != 0 {
-		return fail(secret.ErrUnavailable, fmt.Errorf("%s returned status %d without an error", export, status))
+	if status := api.DecodeI32(status); status != 0 {
+		return nil, "", secret.ErrUnavailable, fmt.Errorf("%s returned status %d without an error", export, status)
 	}
 	out, ok := call.Result()
 	if !ok {
-		return fail(secret.ErrUnavailable, fmt.Errorf("%s returned without setting a result or an error", export))
+		return nil, "", secret.ErrUnavailable, fmt.Errorf("%s returned without setting a result or an error", export)
 	}
 	m.stats.calls.Add(1)
 	ver, _ := call.Version()
-	return out, ver, outbound, nil
+	return out, ver, nil, nil
 }
 
 func versionOp(name string) string { return "version " + strconv.Quote(name) }
