@@ -277,6 +277,8 @@ func (l *loginSource) Rejected(value secret.Value) bool {
 // Rejected) stays kept.
 const rejectionGrace = time.Minute
 
+// login exchanges the login request's credentials for a token, once, and
+// keeps the token with its lifetime.
 func (l *loginSource) login(ctx context.Context) (secret.Value, error) {
 	d := l.deps.Load()
 	if d == nil {
@@ -286,34 +288,10 @@ func (l *loginSource) login(ctx context.Context) (secret.Value, error) {
 	if err != nil {
 		return secret.Value{}, l.fail("login", "url: %v", err)
 	}
-	var inputs []string
-	expand := func(s string) (string, error) {
-		out, names, err := d.creds.Expand(ctx, u, s)
-		inputs = append(inputs, names...)
-		return out, err
-	}
-	body, err := expand(l.s.Body)
+	req, inputs, err := l.loginRequest(ctx, d, u)
 	if err != nil {
-		return secret.Value{}, l.fail("login request", "%v", err)
+		return secret.Value{}, err
 	}
-	req, err := http.NewRequestWithContext(ctx, l.s.Method, l.s.URL, strings.NewReader(body))
-	if err != nil {
-		return secret.Value{}, l.fail("login request", "%v", err)
-	}
-	if body == "" {
-		req.Body = http.NoBody
-	}
-	for k, v := range l.s.Header {
-		ev, err := expand(v)
-		if err != nil {
-			return secret.Value{}, l.fail("login request", "header %s: %v", k, err)
-		}
-		req.Header.Set(k, ev)
-	}
-	if req.Header.Get("Content-Type") == "" && body != "" && strings.HasPrefix(strings.TrimSpace(body), "{") {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("User-Agent", "latchkey-broker/1")
 	l.logins.Add(1)
 	resp, err := auditTransport{&l.exchanger, inputs}.RoundTrip(req)
 	if err != nil {
@@ -329,39 +307,103 @@ func (l *loginSource) login(ctx context.Context) (secret.Value, error) {
 		return secret.Value{}, l.fail("login refused", "%s %s answered %d: %s", l.s.Method, redactedURL(u), resp.StatusCode,
 			shorten(string(d.creds.Redact(answer)), 200))
 	}
+	token, err := l.token(u, answer, resp.Header)
+	if err != nil {
+		return secret.Value{}, err
+	}
+	life, err := l.lifetime(u, answer, resp.Header)
+	if err != nil {
+		return secret.Value{}, err
+	}
+	v := secret.NewValue(token)
+	l.keep(v, life)
+	return v, nil
+}
+
+// loginRequest builds the login request to u, with the credentials its
+// body and headers name expanded, and returns the names of those
+// credentials, which the audit records.
+func (l *loginSource) loginRequest(ctx context.Context, d *brokerDeps, u *url.URL) (*http.Request, []string, error) {
+	var inputs []string
+	expand := func(s string) (string, error) {
+		out, names, err := d.creds.Expand(ctx, u, s)
+		inputs = append(inputs, names...)
+		return out, err
+	}
+	body, err := expand(l.s.Body)
+	if err != nil {
+		return nil, nil, l.fail("login request", "%v", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, l.s.Method, l.s.URL, strings.NewReader(body))
+	if err != nil {
+		return nil, nil, l.fail("login request", "%v", err)
+	}
+	if body == "" {
+		req.Body = http.NoBody
+	}
+	for k, v := range l.s.Header {
+		ev, err := expand(v)
+		if err != nil {
+			return nil, nil, l.fail("login request", "header %s: %v", k, err)
+		}
+		req.Header.Set(k, ev)
+	}
+	if req.Header.Get("Content-Type") == "" && body != "" && strings.HasPrefix(strings.TrimSpace(body), "{") {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("User-Agent", "latchkey-broker/1")
+	return req, inputs, nil
+}
+
+// token finds the token in the answer of u where the token setting says:
+// the whole body, a header, or a JSON path.
+func (l *loginSource) token(u *url.URL, answer []byte, header http.Header) ([]byte, error) {
 	var token []byte
 	switch {
 	case l.s.Token.Body:
 		token = bytes.TrimSpace(answer)
 	case l.s.Token.Header != "":
-		token = []byte(resp.Header.Get(l.s.Token.Header))
+		token = []byte(header.Get(l.s.Token.Header))
 	default:
 		v, ok := jsonPath(answer, l.s.Token.JSON)
 		s, isString := v.(string)
 		if !ok || !isString {
-			return secret.Value{}, l.fail("token path missing", "the answer of %s has no string at %q", redactedURL(u), l.s.Token.JSON)
+			return nil, l.fail("token path missing", "the answer of %s has no string at %q", redactedURL(u), l.s.Token.JSON)
 		}
 		token = []byte(s)
 	}
 	if len(token) < hostfuncs.MinCredentialLen {
-		return secret.Value{}, l.fail("token missing", "the answer of %s holds no token of at least %d bytes where token says", redactedURL(u), hostfuncs.MinCredentialLen)
+		return nil, l.fail("token missing", "the answer of %s holds no token of at least %d bytes where token says", redactedURL(u), hostfuncs.MinCredentialLen)
 	}
+	return token, nil
+}
+
+// lifetime finds the token's lifetime in the answer of u where the
+// lifetime setting says (a JSON path or a header), or returns the fixed
+// lifetime.
+func (l *loginSource) lifetime(u *url.URL, answer []byte, header http.Header) (time.Duration, error) {
 	life := l.fixed
 	switch {
 	case l.s.Lifetime.JSON != "":
 		v, ok := jsonPath(answer, l.s.Lifetime.JSON)
 		if life, ok = seconds(v, ok); !ok {
-			return secret.Value{}, l.fail("lifetime path missing", "the answer of %s has no number of seconds at %q", redactedURL(u), l.s.Lifetime.JSON)
+			return 0, l.fail("lifetime path missing", "the answer of %s has no number of seconds at %q", redactedURL(u), l.s.Lifetime.JSON)
 		}
 	case l.s.Lifetime.Header != "":
 		var ok bool
-		if life, ok = seconds(resp.Header.Get(l.s.Lifetime.Header), true); !ok {
-			return secret.Value{}, l.fail("lifetime header missing", "the answer of %s has no number of seconds in header %s", redactedURL(u), l.s.Lifetime.Header)
+		if life, ok = seconds(header.Get(l.s.Lifetime.Header), true); !ok {
+			return 0, l.fail("lifetime header missing", "the answer of %s has no number of seconds in header %s", redactedURL(u), l.s.Lifetime.Header)
 		}
 	}
-	v := secret.NewValue(token)
+	return life, nil
+}
+
+// keep makes v the current token, obtained now, expiring after life (never
+// when life is not positive) and renewed after two thirds of it.
+func (l *loginSource) keep(v secret.Value, life time.Duration) {
 	now := l.now()
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.cur, l.obtained, l.uses, l.keepUntil = v, now, 1, time.Time{}
 	l.afterReject, l.pending = l.pending, false
 	l.expires = now.Add(life)
@@ -372,8 +414,6 @@ func (l *loginSource) login(ctx context.Context) (secret.Value, error) {
 	if life <= 0 {
 		l.renewAt = l.expires
 	}
-	l.mu.Unlock()
-	return v, nil
 }
 
 // Logins returns how many login exchanges the source made.
