@@ -130,6 +130,10 @@ var (
 	emailRE = lazy.Regexp(`^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`)
 )
 
+// reportFunc records one problem with the setting key; normalize collects
+// them so that every problem of a store's settings is reported at once.
+type reportFunc func(key, format string, args ...any)
+
 // normalize returns c with defaults filled in, or every problem with it.
 func (c Config) normalize(store string) (Config, error) {
 	var errs []error
@@ -142,7 +146,18 @@ func (c Config) normalize(store string) (Config, error) {
 	if c.Location != "" && !locationRE().MatchString(c.Location) {
 		bad("location", "%q is not a Secret Manager location (write a region such as \"europe-west1\")", c.Location)
 	}
+	c.checkAuth(bad)
+	c.checkEndpoint(bad)
+	c.checkRetries(bad)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, errors.Join(errs...)
+}
 
+// checkAuth defaults auth_method (adc, or none with insecure) and checks
+// the keys each method needs or does not use.
+func (c *Config) checkAuth(bad reportFunc) {
 	if c.Auth == "" {
 		c.Auth = AuthADC
 		if c.Insecure {
@@ -179,7 +194,11 @@ func (c Config) normalize(store string) (Config, error) {
 			bad("impersonate_service_account", "%q is not a service account email (NAME@PROJECT.iam.gserviceaccount.com)", c.ImpersonateServiceAccount)
 		}
 	}
+}
 
+// checkEndpoint checks that endpoint is host:port, and that insecure
+// (plaintext gRPC) is used only with a loopback endpoint.
+func (c *Config) checkEndpoint(bad reportFunc) {
 	if c.Endpoint != "" {
 		host, port, err := net.SplitHostPort(c.Endpoint)
 		switch {
@@ -193,7 +212,10 @@ func (c Config) normalize(store string) (Config, error) {
 	} else if c.Insecure {
 		bad("insecure", "needs endpoint set to a loopback test server (e.g. 127.0.0.1:8085); Google's endpoints are TLS only")
 	}
+}
 
+// checkRetries checks the retry settings and fills in their defaults.
+func (c *Config) checkRetries(bad reportFunc) {
 	if c.MaxAttempts < 0 {
 		bad("max_attempts", "is %d; it must be at least 1", c.MaxAttempts)
 	}
@@ -220,10 +242,6 @@ func (c Config) normalize(store string) (Config, error) {
 	if c.AttemptTimeout == 0 {
 		c.AttemptTimeout = DefaultAttemptTimeout
 	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	return c, errors.Join(errs...)
 }
 
 // isLoopbackIP reports whether host is a literal loopback IP address. Names
