@@ -323,21 +323,8 @@ var negotiated = map[string]bool{
 // redirect.
 func (cl *Client) Do(ctx context.Context, c Recorder, method, rawURL, rawHeader string, body []byte) (*Response, int32) {
 	o := &cl.opts
-	refuse := func(u *url.URL, status int32, format string, args ...any) (*Response, int32) {
-		c.Refused(format, args...)
-		c.Outbound(ctx, method, u, 0, nil, c.LastRefusal())
-		return nil, status
-	}
-	if !allowedMethods[method] {
-		return refuse(nil, StatusArgument, "method %q is not allowed", truncate(method, 16))
-	}
-	u, err := url.Parse(rawURL)
-	if err != nil || !u.IsAbs() {
-		return refuse(nil, StatusArgument, "URL is not an absolute http(s) URL")
-	}
-	header, status := cl.parseHeader(c, rawHeader)
+	u, header, status := cl.parseRequest(ctx, c, method, rawURL, rawHeader)
 	if status < 0 {
-		c.Outbound(ctx, method, u, 0, nil, c.LastRefusal())
 		return nil, status
 	}
 	// The call's own deadline is usually the sooner one; a context of the
@@ -354,21 +341,8 @@ func (cl *Client) Do(ctx context.Context, c Recorder, method, rawURL, rawHeader 
 		maxRedirects = DefaultMaxRedirects
 	}
 	for hop := 0; ; hop++ {
-		if hop > 0 && !c.Spend(ctx, method, u) {
-			return nil, StatusLimit
-		}
-		if r := cl.checkURL(u); r != nil {
-			if hop > 0 {
-				r.Reason = "redirect to " + RedactURL(u) + ": " + r.Reason
-			}
-			return refuse(u, r.Status, "%s", r.Reason)
-		}
-		if hop > 0 && o.Redact != nil {
-			// A bound server that reflects a credential into a Location
-			// would have the host carry it to the next host in the URL.
-			if s := u.String(); string(o.Redact([]byte(s))) != s {
-				return refuse(u, StatusCredential, "redirect to %s: its URL holds a credential's value; not followed", RedactURL(u))
-			}
+		if status := cl.checkHop(ctx, c, method, u, hop); status < 0 {
+			return nil, status
 		}
 		before := c.Refusals()
 		resp, creds, status := cl.send(ctx, c, method, u, header, body)
@@ -381,17 +355,8 @@ func (cl *Client) Do(ctx context.Context, c Recorder, method, rawURL, rawHeader 
 			return nil, status
 		}
 		loc := resp.Header.Get("Location")
-		redirect := resp.StatusCode == 301 || resp.StatusCode == 302 || resp.StatusCode == 303 ||
-			resp.StatusCode == 307 || resp.StatusCode == 308
-		if !redirect || loc == "" || maxRedirects < 0 {
-			before := c.Refusals()
-			r, st := cl.readResponse(c, resp)
-			why := ""
-			if st < 0 && c.Refusals() > before {
-				why = c.LastRefusal() // the answer came, and the host refused it
-			}
-			c.Outbound(ctx, method, u, resp.StatusCode, creds, why)
-			return r, st
+		if !isRedirect(resp.StatusCode) || loc == "" || maxRedirects < 0 {
+			return cl.answer(ctx, c, method, u, resp, creds)
 		}
 		c.Outbound(ctx, method, u, resp.StatusCode, creds, "")
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -413,6 +378,74 @@ func (cl *Client) Do(ctx context.Context, c Recorder, method, rawURL, rawHeader 
 		}
 		u = next
 	}
+}
+
+// parseRequest checks the guest's method and parses its URL and header,
+// reporting a refused request to c (with its URL once that parsed).
+func (cl *Client) parseRequest(ctx context.Context, c Recorder, method, rawURL, rawHeader string) (*url.URL, http.Header, int32) {
+	if !allowedMethods[method] {
+		return nil, nil, refuse(ctx, c, method, nil, StatusArgument, "method %q is not allowed", truncate(method, 16))
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil || !u.IsAbs() {
+		return nil, nil, refuse(ctx, c, method, nil, StatusArgument, "URL is not an absolute http(s) URL")
+	}
+	header, status := cl.parseHeader(c, rawHeader)
+	if status < 0 {
+		c.Outbound(ctx, method, u, 0, nil, c.LastRefusal())
+		return nil, nil, status
+	}
+	return u, header, 0
+}
+
+// checkHop checks hop number hop of a request, to u, before it is sent: a
+// redirect must fit the call's budget and must not carry a credential's
+// value in its URL, and every hop must be allowed by the network policy.
+// It returns a negative status when the hop is refused, else 0.
+func (cl *Client) checkHop(ctx context.Context, c Recorder, method string, u *url.URL, hop int) int32 {
+	if hop > 0 && !c.Spend(ctx, method, u) {
+		return StatusLimit
+	}
+	if r := cl.checkURL(u); r != nil {
+		if hop > 0 {
+			r.Reason = "redirect to " + RedactURL(u) + ": " + r.Reason
+		}
+		return refuse(ctx, c, method, u, r.Status, "%s", r.Reason)
+	}
+	if hop > 0 && cl.opts.Redact != nil {
+		// A bound server that reflects a credential into a Location
+		// would have the host carry it to the next host in the URL.
+		if s := u.String(); string(cl.opts.Redact([]byte(s))) != s {
+			return refuse(ctx, c, method, u, StatusCredential, "redirect to %s: its URL holds a credential's value; not followed", RedactURL(u))
+		}
+	}
+	return 0
+}
+
+// answer reads resp, the request's final answer, for the guest and
+// reports the request to c.
+func (cl *Client) answer(ctx context.Context, c Recorder, method string, u *url.URL, resp *http.Response, creds []string) (*Response, int32) {
+	before := c.Refusals()
+	r, st := cl.readResponse(c, resp)
+	why := ""
+	if st < 0 && c.Refusals() > before {
+		why = c.LastRefusal() // the answer came, and the host refused it
+	}
+	c.Outbound(ctx, method, u, resp.StatusCode, creds, why)
+	return r, st
+}
+
+// refuse records a refusal on c, reports the refused request to u (nil
+// when its URL did not parse), and returns status.
+func refuse(ctx context.Context, c Recorder, method string, u *url.URL, status int32, format string, args ...any) int32 {
+	c.Refused(format, args...)
+	c.Outbound(ctx, method, u, 0, nil, c.LastRefusal())
+	return status
+}
+
+// isRedirect reports whether code is a redirect status that Do follows.
+func isRedirect(code int) bool {
+	return code == 301 || code == 302 || code == 303 || code == 307 || code == 308
 }
 
 // Hop collects what the request hook did to one hop. The hook finds it
