@@ -284,7 +284,20 @@ func (r *report) add(fset *token.FileSet, importPath string, f *ast.File, lines 
 		members = map[string]string{}
 		r.members[importPath] = members
 	}
-	imports := map[string]string{} // the file's import names
+	imports := fileImports(f)
+	for _, decl := range f.Decls {
+		switch d := decl.(type) {
+		case *ast.FuncDecl:
+			r.addFunc(fset, d, !fake, public, ids, members)
+		case *ast.GenDecl:
+			r.addGenDecl(d, importPath, public, ids, members, imports)
+		}
+	}
+}
+
+// fileImports maps the names f's imports are known by to their paths.
+func fileImports(f *ast.File) map[string]string {
+	imports := map[string]string{}
 	for _, im := range f.Imports {
 		p := strings.Trim(im.Path.Value, `"`)
 		name := path.Base(p)
@@ -293,58 +306,64 @@ func (r *report) add(fset *token.FileSet, importPath string, f *ast.File, lines 
 		}
 		imports[name] = p
 	}
-	for _, decl := range f.Decls {
-		switch d := decl.(type) {
-		case *ast.FuncDecl:
-			name := d.Name.Name
-			recv := ""
-			if d.Recv != nil && len(d.Recv.List) > 0 {
-				recv = recvType(d.Recv.List[0].Type)
-				name = recv + "." + name
+	return imports
+}
+
+// addFunc records the function d: its length when measured, an exported
+// method among members, and an exported name of a public package in ids.
+func (r *report) addFunc(fset *token.FileSet, d *ast.FuncDecl, measured, public bool, ids, members map[string]string) {
+	name := d.Name.Name
+	recv := ""
+	if d.Recv != nil && len(d.Recv.List) > 0 {
+		recv = recvType(d.Recv.List[0].Type)
+		name = recv + "." + name
+	}
+	if measured && d.Body != nil {
+		start := fset.Position(d.Pos())
+		end := fset.Position(d.End())
+		r.funcs = append(r.funcs, funcLen{
+			pos:   fmt.Sprintf("%s:%d", start.Filename, start.Line),
+			name:  name,
+			lines: end.Line - start.Line + 1,
+		})
+	}
+	if recv != "" && d.Name.IsExported() {
+		members[name] = kindMethod
+	}
+	if public && d.Name.IsExported() && (recv == "" || ast.IsExported(recv)) {
+		kind := kindTopLevel
+		if recv != "" {
+			kind = kindMethod
+		}
+		ids[name] = kind
+	}
+}
+
+// addGenDecl records the types, variables and constants of d: every type's
+// members, and in a public package the exported names and the aliases to
+// resolve once all packages are read.
+func (r *report) addGenDecl(d *ast.GenDecl, importPath string, public bool, ids, members, imports map[string]string) {
+	for _, spec := range d.Specs {
+		switch s := spec.(type) {
+		case *ast.ValueSpec:
+			if !public {
+				continue
 			}
-			if !fake && d.Body != nil {
-				start := fset.Position(d.Pos())
-				end := fset.Position(d.End())
-				r.funcs = append(r.funcs, funcLen{
-					pos:   fmt.Sprintf("%s:%d", start.Filename, start.Line),
-					name:  name,
-					lines: end.Line - start.Line + 1,
-				})
-			}
-			if recv != "" && d.Name.IsExported() {
-				members[name] = kindMethod
-			}
-			if public && d.Name.IsExported() && (recv == "" || ast.IsExported(recv)) {
-				kind := kindTopLevel
-				if recv != "" {
-					kind = kindMethod
+			for _, n := range s.Names {
+				if n.IsExported() {
+					ids[n.Name] = kindTopLevel
 				}
-				ids[name] = kind
 			}
-		case *ast.GenDecl:
-			for _, spec := range d.Specs {
-				switch s := spec.(type) {
-				case *ast.ValueSpec:
-					if !public {
-						continue
-					}
-					for _, n := range s.Names {
-						if n.IsExported() {
-							ids[n.Name] = kindTopLevel
-						}
-					}
-				case *ast.TypeSpec:
-					addMembers(members, s.Name.Name, s.Type)
-					if !public || !s.Name.IsExported() {
-						continue
-					}
-					ids[s.Name.Name] = kindTopLevel
-					addMembers(ids, s.Name.Name, s.Type)
-					if s.Assign.IsValid() {
-						if a, ok := aliasOf(importPath, s, imports); ok {
-							r.aliases = append(r.aliases, a)
-						}
-					}
+		case *ast.TypeSpec:
+			addMembers(members, s.Name.Name, s.Type)
+			if !public || !s.Name.IsExported() {
+				continue
+			}
+			ids[s.Name.Name] = kindTopLevel
+			addMembers(ids, s.Name.Name, s.Type)
+			if s.Assign.IsValid() {
+				if a, ok := aliasOf(importPath, s, imports); ok {
+					r.aliases = append(r.aliases, a)
 				}
 			}
 		}
