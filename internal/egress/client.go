@@ -480,6 +480,9 @@ func HopFrom(ctx context.Context) *Hop {
 	return h
 }
 
+// send makes one hop of a request: the request hook (which substitutes
+// credentials) runs on it, then the transport. It returns the answer, or a
+// negative status, with the credentials the hook put in.
 func (cl *Client) send(ctx context.Context, c Recorder, method string, u *url.URL, header http.Header, body []byte) (*http.Response, []string, int32) {
 	var hs *Hop
 	if cl.opts.Hook != nil {
@@ -492,12 +495,42 @@ func (cl *Client) send(ctx context.Context, c Recorder, method string, u *url.UR
 		}
 		return hs.Creds
 	}
+	req, status := cl.newRequest(ctx, c, method, u, header, body)
+	if status < 0 {
+		return nil, creds(), status
+	}
+	resp, err := cl.transport.RoundTrip(req)
+	if err == nil && cl.opts.Rejected != nil && (resp.StatusCode == 401 || resp.StatusCode == 403) && hs != nil {
+		if retried(ctx) {
+			cl.opts.Rejected(ctx, resp.StatusCode) // told, not retried again
+		} else if retry := cl.renew(ctx, c, method, u, resp, creds()); retry {
+			resp2, creds2, st := cl.send(context.WithValue(ctx, retryKey{}, true), c, method, u, header, body)
+			return resp2, creds2, st
+		}
+	}
+	if err != nil {
+		return nil, creds(), roundTripFailed(c, method, u, err)
+	}
+	if cl.opts.Redact != nil {
+		if why := undecodable(resp); why != "" {
+			resp.Body.Close()
+			c.Refused("response of %s: %s; a store with credentials reads only whole, unencoded responses, so that redaction sees what the module reads", RedactURL(u), why)
+			return nil, creds(), StatusNotAllowed
+		}
+	}
+	return resp, creds(), 0
+}
+
+// newRequest builds the request of one hop and runs the request hook on
+// it. It refuses, with a negative status, a request the hook refuses or
+// one that holds a placeholder no hook replaced.
+func (cl *Client) newRequest(ctx context.Context, c Recorder, method string, u *url.URL, header http.Header, body []byte) (*http.Request, int32) {
 	// u is parsed and checked already: the request takes it as is rather
 	// than printing and parsing it again. An empty Host sends u's.
 	req, err := http.NewRequestWithContext(ctx, method, "", bytes.NewReader(body))
 	if err != nil {
 		c.Refused("request cannot be built: %v", err)
-		return nil, nil, StatusArgument
+		return nil, StatusArgument
 	}
 	req.URL = u
 	if len(body) == 0 {
@@ -513,44 +546,31 @@ func (cl *Client) send(ctx context.Context, c Recorder, method string, u *url.UR
 			var r *Refusal
 			if errors.As(err, &r) {
 				c.Refused("%s", r.Reason)
-				return nil, creds(), r.Status
+				return nil, r.Status
 			}
 			c.Refused("request hook refused %s", RedactURL(u))
-			return nil, creds(), StatusNotAllowed
+			return nil, StatusNotAllowed
 		}
 	}
 	// An unknown placeholder is refused whether or not the store has
 	// credentials: without them no hook ran to refuse it.
 	if why := strayPlaceholder(req, body, cl.opts.Hook != nil); why != "" {
 		c.Refused("request to %s: %s", RedactURL(u), why)
-		return nil, creds(), StatusCredential
+		return nil, StatusCredential
 	}
-	resp, err := cl.transport.RoundTrip(req)
-	if err == nil && cl.opts.Rejected != nil && (resp.StatusCode == 401 || resp.StatusCode == 403) && hs != nil {
-		if retried(ctx) {
-			cl.opts.Rejected(ctx, resp.StatusCode) // told, not retried again
-		} else if retry := cl.renew(ctx, c, method, u, resp, creds()); retry {
-			resp2, creds2, st := cl.send(context.WithValue(ctx, retryKey{}, true), c, method, u, header, body)
-			return resp2, creds2, st
-		}
+	return req, 0
+}
+
+// roundTripFailed reports a request the transport did not complete: a
+// refusal of the network policy (at dial time), or a network failure.
+func roundTripFailed(c Recorder, method string, u *url.URL, err error) int32 {
+	var r *Refusal
+	if errors.As(err, &r) {
+		c.Refused("%s %s: %s", method, RedactURL(u), r.Reason)
+		return r.Status
 	}
-	if err != nil {
-		var r *Refusal
-		if errors.As(err, &r) {
-			c.Refused("%s %s: %s", method, RedactURL(u), r.Reason)
-			return nil, creds(), r.Status
-		}
-		c.Warn("guest HTTP request failed", "method", method, "url", RedactURL(u), "error", scrubErr(err, u))
-		return nil, creds(), StatusNetwork
-	}
-	if cl.opts.Redact != nil {
-		if why := undecodable(resp); why != "" {
-			resp.Body.Close()
-			c.Refused("response of %s: %s; a store with credentials reads only whole, unencoded responses, so that redaction sees what the module reads", RedactURL(u), why)
-			return nil, creds(), StatusNotAllowed
-		}
-	}
-	return resp, creds(), 0
+	c.Warn("guest HTTP request failed", "method", method, "url", RedactURL(u), "error", scrubErr(err, u))
+	return StatusNetwork
 }
 
 // undecodable says why redaction could not be trusted to see the bytes a
