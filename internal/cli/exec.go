@@ -19,16 +19,8 @@ import (
 	"github.com/latchkey/latchkey/resolver"
 )
 
-func (a *app) execCmd() *cobra.Command {
-	var cleanEnv, doMask, keepStoreEnv bool
-	var ef envFlags
-	var wf watchFlags
-	var onChange string
-	var grace time.Duration
-	cmd := &cobra.Command{
-		Use:   "exec [flags] -- COMMAND [ARGS...]",
-		Short: "Run a command with the workflow's fields as environment variables",
-		Long: `Resolve the workflow, then run COMMAND with every field as an environment
+// execLong is the help text of `latchkey exec`.
+const execLong = `Resolve the workflow, then run COMMAND with every field as an environment
 variable. Nothing is written to disk. Standard input is passed through,
 signals are forwarded, and latchkey exits with COMMAND's exit code (128+N
 when a signal N ended it).
@@ -54,7 +46,20 @@ then SIGKILL if it has not exited after --grace. --on-change=signal:HUP
 sends a signal instead and leaves it running (its environment cannot
 change: for commands that reload from elsewhere). A failed re-check is
 logged and the command keeps running. latchkey exits when COMMAND exits on
-its own, with its code. See docs/rotation.md.`,
+its own, with its code. See docs/rotation.md.`
+
+// execCmd is `latchkey exec`: run a command with the resolved fields as
+// its environment, optionally restarting it when they change.
+func (a *app) execCmd() *cobra.Command {
+	var cleanEnv, doMask, keepStoreEnv bool
+	var ef envFlags
+	var wf watchFlags
+	var onChange string
+	var grace time.Duration
+	cmd := &cobra.Command{
+		Use:   "exec [flags] -- COMMAND [ARGS...]",
+		Short: "Run a command with the workflow's fields as environment variables",
+		Long:  execLong,
 		Example: `  latchkey exec -c agent.yaml -w workflow.yaml -- ./run-sync.sh
   latchkey exec --clean-env --mask -c agent.yaml -w wf.yaml -- env
   latchkey exec --watch=1m -c agent.yaml -w wf.yaml -- ./connector`,

@@ -125,12 +125,8 @@ func abiList(v []int) string {
 	return strings.Join(s, ", ")
 }
 
-func (a *app) moduleRunCmd() *cobra.Command {
-	var fl moduleRunFlags
-	cmd := &cobra.Command{
-		Use:   "run FILE --store-config JSON --secret NAME",
-		Short: "Resolve one secret through a module, without an agent config",
-		Long: `Load FILE as a custom store with the JSON config of --store-config (the
+// moduleRunLong is the help text of `latchkey module run`.
+const moduleRunLong = `Load FILE as a custom store with the JSON config of --store-config (the
 store's "config" setting; not an agent config file), fetch one secret
 through it and print the value (or, with --key, one key of a JSON secret) on
 stdout. The host of config.store_url is allowed; --allow-host adds others.
@@ -149,7 +145,16 @@ with --credential-host NAME=HOST (repeatable; "host", "host:port",
 --limit KEY=VALUE sets one of the store's limits (memory_mib, timeout,
 init_timeout, instances, max_requests, request_timeout, max_request_bytes,
 max_response_bytes, max_redirects, max_log_bytes, max_stdout_bytes,
-max_input_bytes, max_output_bytes, recycle_mib).`,
+max_input_bytes, max_output_bytes, recycle_mib).`
+
+// moduleRunCmd is `latchkey module run`: resolve one secret through a
+// module file with the settings its flags give, without an agent config.
+func (a *app) moduleRunCmd() *cobra.Command {
+	var fl moduleRunFlags
+	cmd := &cobra.Command{
+		Use:   "run FILE --store-config JSON --secret NAME",
+		Short: "Resolve one secret through a module, without an agent config",
+		Long:  moduleRunLong,
 		Example: `  latchkey module run http-json.wasm --secret db --key password \
     --store-config '{"store_url": "https://secrets.example.com/v1/{name}"}'
 
@@ -178,6 +183,21 @@ max_input_bytes, max_output_bytes, recycle_mib).`,
 			return a.runModule(ctx, cmd.OutOrStdout(), args[0], settings, fl.ref())
 		},
 	}
+	fl.register(cmd)
+	return cmd
+}
+
+// moduleRunFlags are the flags of `latchkey module run`.
+type moduleRunFlags struct {
+	config, name, version, key, pin             string
+	allowHosts, allowHTTP, allowNets, allowMeta []string
+	creds, credHosts, credBodyPaths, limits     []string
+	allowPrivate                                bool
+	timeout                                     time.Duration
+}
+
+// register adds the flags of `latchkey module run` to cmd.
+func (fl *moduleRunFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&fl.config, "store-config", "{}", "the store's JSON config handed to the module (its \"config\" setting)")
 	f.StringVar(&fl.name, "secret", "", "the secret to fetch (required)")
@@ -194,16 +214,6 @@ max_input_bytes, max_output_bytes, recycle_mib).`,
 	f.StringArrayVar(&fl.credBodyPaths, "credential-body-path", nil, "NAME=/path: a URL path whose request bodies may carry the credential (repeatable)")
 	f.StringArrayVar(&fl.limits, "limit", nil, "KEY=VALUE: one of the store's limits, e.g. timeout=5s or max_requests=4 (repeatable)")
 	f.DurationVar(&fl.timeout, "timeout", 30*time.Second, "deadline of the whole run")
-	return cmd
-}
-
-// moduleRunFlags are the flags of `latchkey module run`.
-type moduleRunFlags struct {
-	config, name, version, key, pin             string
-	allowHosts, allowHTTP, allowNets, allowMeta []string
-	creds, credHosts, credBodyPaths, limits     []string
-	allowPrivate                                bool
-	timeout                                     time.Duration
 }
 
 // settings builds, from the flags, the settings of a store of type wasm
