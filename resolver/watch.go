@@ -56,8 +56,33 @@ func (r *Resolver) Watch(ctx context.Context, wf Workflow, prev *Snapshot) (*Res
 		_, _ = rand.Read(key)
 		return res, newSnapshot(key, vers, res), nil
 	}
-	// The fields whose secret's version moved or is unknown. A secret
-	// spelled two ways is probed, and so keyed, by its first spelling.
+	stale, refs := staleFields(plan, wf, vers, prev)
+	next := &Snapshot{key: prev.key, versions: vers, fields: prev.fields, sum: prev.sum}
+	if len(stale.Fields) == 0 {
+		return nil, next, nil
+	}
+	if len(stale.Fields) == refs {
+		// Every secret is to be fetched: that is the whole resolution.
+		return r.watchAll(cache.WithRefresh(ctx), wf, prev, vers)
+	}
+	part, err := r.Resolve(cache.WithRefresh(ctx), stale)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !changedFields(prev, stale, part) {
+		return nil, next, nil
+	}
+	// Something changed: the whole resolution, from the cache where the
+	// version did not move (the fetches above refreshed the others; a
+	// store without a cache is asked again).
+	return r.watchAll(ctx, wf, prev, vers)
+}
+
+// staleFields returns the workflow of wf's fields whose secret's version
+// moved since prev or is unknown, and how many of wf's fields name a
+// secret. A secret spelled two ways is probed, and so keyed, by its first
+// spelling.
+func staleFields(plan *Plan, wf Workflow, vers Versions, prev *Snapshot) (Workflow, int) {
 	first := map[fetchKey]string{}
 	for _, s := range plan.Steps {
 		if _, ok := first[s.key()]; s.Ref != nil && !ok {
@@ -76,38 +101,24 @@ func (r *Resolver) Watch(ctx context.Context, wf Workflow, prev *Snapshot) (*Res
 			stale.Fields = append(stale.Fields, wf.Fields[i])
 		}
 	}
-	next := &Snapshot{key: prev.key, versions: vers, fields: prev.fields, sum: prev.sum}
-	if len(stale.Fields) == 0 {
-		return nil, next, nil
-	}
-	if len(stale.Fields) == refs {
-		// Every secret is to be fetched: that is the whole resolution.
-		return r.watchAll(cache.WithRefresh(ctx), wf, prev, vers)
-	}
-	part, err := r.Resolve(cache.WithRefresh(ctx), stale)
-	if err != nil {
-		return nil, nil, err
-	}
+	return stale, refs
+}
+
+// changedFields reports whether part, the resolution of stale, holds a
+// field that differs from prev's digest of it, or that appeared or went.
+func changedFields(prev *Snapshot, stale Workflow, part *Result) bool {
 	got := make(map[string]Resolved, len(part.Fields))
 	for _, f := range part.Fields {
 		got[f.Name] = f
 	}
-	changed := false
 	for _, sf := range stale.Fields {
 		d, was := prev.fields[sf.Name]
 		f, is := got[sf.Name] // absent: an optional secret, omitted
 		if was != is || is && d != fieldDigest(prev.key, f) {
-			changed = true
-			break
+			return true
 		}
 	}
-	if !changed {
-		return nil, next, nil
-	}
-	// Something changed: the whole resolution, from the cache where the
-	// version did not move (the fetches above refreshed the others; a
-	// store without a cache is asked again).
-	return r.watchAll(ctx, wf, prev, vers)
+	return false
 }
 
 // watchAll resolves wf and compares it with prev as a whole.
