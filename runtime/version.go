@@ -117,10 +117,7 @@ func valueStrings(value []byte) [][]byte {
 				}
 			}
 		case c == '-' || c >= '0' && c <= '9':
-			j := i + 1
-			for j < len(value) && (value[j] >= '0' && value[j] <= '9' || value[j] == '.' || value[j] == 'e' || value[j] == 'E' || value[j] == '+' || value[j] == '-') {
-				j++
-			}
+			j := numberEnd(value, i)
 			out = append(out, value[i:j])
 			i = j
 		default:
@@ -128,6 +125,48 @@ func valueStrings(value []byte) [][]byte {
 		}
 	}
 	return out
+}
+
+// numberEnd returns where the number literal at value[i] ends, as
+// encoding/json's scanner reads it: an optional minus, 0 or digits, a
+// fraction only when a digit follows the point, an exponent only when a
+// digit follows its e and sign. So "1000+" and "0.00." hold the numbers
+// 1000 and 0.00, as a json.Decoder reads them before the junk. A lone
+// minus is a literal of its own (i+1), which only makes the check
+// stricter.
+func numberEnd(value []byte, i int) int {
+	digits := func(j int) int {
+		for j < len(value) && value[j] >= '0' && value[j] <= '9' {
+			j++
+		}
+		return j
+	}
+	isDigit := func(j int) bool { return j < len(value) && value[j] >= '0' && value[j] <= '9' }
+	j := i
+	if value[j] == '-' {
+		j++
+	}
+	switch {
+	case j < len(value) && value[j] == '0':
+		j++
+	case isDigit(j):
+		j = digits(j)
+	default:
+		return i + 1
+	}
+	if j < len(value) && value[j] == '.' && isDigit(j+1) {
+		j = digits(j + 1)
+	}
+	if j < len(value) && (value[j] == 'e' || value[j] == 'E') {
+		k := j + 1
+		if k < len(value) && (value[k] == '+' || value[k] == '-') {
+			k++
+		}
+		if isDigit(k) {
+			j = digits(k)
+		}
+	}
+	return j
 }
 
 // credentialNames lists the [REDACTED:NAME] labels in red, the redacted
