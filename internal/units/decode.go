@@ -78,6 +78,14 @@ func (e *DecodeError) Error() string { return fmt.Sprintf("setting %q: %s", e.Ke
 // setting. The rule errs on the side of silence: the names of variables
 // and files ("secret_access_key_env") are never quoted either.
 //
+// Why not github.com/go-viper/mapstructure (linked already, through
+// koanf): its decode hooks see the source and target types, not the
+// struct field's tags, so a byte size, "off", bare seconds and a secret
+// setting (whose value must never be quoted) would each need a named type
+// in the public Options structs, and its unknown keys come back as one
+// message without the keys known at that depth. Here the tags say it, and
+// embedders keep plain int64 and time.Duration fields.
+//
 // Decode panics if dst is not a non-nil pointer to a struct: that is the
 // caller's bug, not the config's. It is safe for concurrent use (each
 // struct type's fields are looked up once and cached).
