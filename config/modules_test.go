@@ -49,6 +49,22 @@ stores:
 		t.Fatal("an env store got the modules defaults")
 	}
 
+	// A store's own signature: null is kept, not replaced by the default:
+	// the wasm store sees the opt-out and check warns about it
+	// (providers/wasm TestSignatureNullWarns).
+	os.WriteFile(p, []byte(`
+modules:
+  signature: {key: /etc/latchkey/cosign.pub}
+stores:
+  n: {type: wasm, module: n.wasm, sha256: "`+strings.Repeat("c", 64)+`", signature: null}
+`), 0o600)
+	if a, err = Load(Options{Path: p, Environ: []string{}}); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := a.Stores["n"].Settings["signature"]; !ok || v != nil {
+		t.Fatalf("signature: null became %v (present %v); want the store's own null", v, ok)
+	}
+
 	os.WriteFile(p, []byte("modules: {signatures: {}}\nstores: {e: {type: env}}\n"), 0o600)
 	if _, err := Load(Options{Path: p, Environ: []string{}}); err == nil || !strings.Contains(err.Error(), `"modules.signatures"`) {
 		t.Fatalf("unknown modules key: %v", err)

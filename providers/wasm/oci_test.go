@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -276,4 +277,40 @@ func TestSignedModule(t *testing.T) {
 			t.Fatalf("err = %v, want a ConfigError on signature", err)
 		}
 	})
+}
+
+// TestSignatureNullWarns: a store that writes signature: null opts out of
+// verification — a top-level modules.signature included, since config
+// keeps a store's own key — so it loads an unsigned module; check must
+// then say so, naming the setting, while a store that simply has no
+// signature section gets no such warning.
+func TestSignatureNullWarns(t *testing.T) {
+	wasm := okModule(6)
+	path := filepath.Join(t.TempDir(), "store.wasm")
+	if err := os.WriteFile(path, wasm, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		settings map[string]any
+		warn     bool
+	}{
+		{"signature: null", map[string]any{"module": path, "sha256": oci.Digest(wasm), "signature": nil}, true},
+		{"no signature section", map[string]any{"module": path, "sha256": oci.Digest(wasm)}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st, err := ociStore(t, privateDir(t), tc.settings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			warned := slices.ContainsFunc(st.Describe().Warnings, func(w string) bool {
+				return strings.Contains(w, "signature: null") && strings.Contains(w, "modules.signature")
+			})
+			if warned != tc.warn {
+				t.Fatalf("warned = %v, want %v: %q", warned, tc.warn, st.Describe().Warnings)
+			}
+		})
+	}
 }

@@ -234,9 +234,12 @@ func moduleCacheDir(cacheDir string, shared *lkruntime.Cache) (string, error) {
 // describeSource says where the module came from and whose signature it
 // carries, and warns about a registry tag without a pin and plain HTTP.
 func (s *Store) describeSource() (summary string, warnings []string) {
+	if s.unsigned {
+		warnings = append(warnings, "signature: null loads the module without verifying a signature, even when a top-level modules.signature requires one for every wasm store; remove it, or give this store its own signature section")
+	}
 	src := s.src
 	if src == nil {
-		return "", nil
+		return "", warnings
 	}
 	if src.ref != nil {
 		how := "pulled from the registry"

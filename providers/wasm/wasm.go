@@ -62,6 +62,9 @@ type Store struct {
 	creds []credentialInfo
 	src   *source        // nil for a module given as a path to New or as bytes
 	exch  *egress.Client // the host's own exchanges, when credentials are brokered
+	// unsigned is set by an explicit signature: null, which turns off
+	// verification, a top-level modules.signature's included.
+	unsigned bool
 }
 
 type settings struct {
@@ -176,6 +179,9 @@ func fromSpecTuned(ctx context.Context, spec secret.Spec, cache *lkruntime.Cache
 		return nil, err
 	}
 	st.creds, st.src, st.exch = infos, src, exch
+	if v, set := spec.Settings["signature"]; set && v == nil {
+		st.unsigned = true
+	}
 	return st, nil
 }
 
