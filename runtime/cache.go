@@ -51,7 +51,7 @@ func NewCache(dir string) (*Cache, error) {
 		}
 		return nil, fmt.Errorf("compilation cache %s has mode %o: other users could plant native code in it; run chmod 700 on it or choose another directory", dir, st.Mode().Perm())
 	}
-	if err := checkOwner(st); err != nil {
+	if err := fileperm.CheckOwner(st); err != nil {
 		return nil, fmt.Errorf("compilation cache %s: %w", dir, err)
 	}
 	c, err := wazero.NewCompilationCacheWithDir(dir)

@@ -52,10 +52,11 @@ func Who(fi fs.FileInfo, mask fs.FileMode) string {
 // true for every mask and [Who] says why); nil when it was, and on Unix.
 func Unread(fi fs.FileInfo) error { return unread(fi) }
 
-// CheckOwner returns an error, on Windows, when fi's owner is neither the
-// account latchkey runs as nor SYSTEM, Administrators or
-// TrustedInstaller (see [Security.OwnerTrusted]); fi must come from
-// [Stat] or [File]. On Unix it returns nil: callers compare the uid.
+// CheckOwner returns an error when fi's owner is not latchkey's own
+// account: on Unix when its uid is not the process's; on Windows when it
+// is neither the account latchkey runs as nor SYSTEM, Administrators or
+// TrustedInstaller (see [Security.OwnerTrusted]), and then fi must come
+// from [Stat] or [File].
 func CheckOwner(fi fs.FileInfo) error { return checkOwner(fi) }
 
 // MkdirPrivate creates dir and any missing parents as os.MkdirAll(dir,

@@ -16,6 +16,5 @@ func loose(fi fs.FileInfo, mask fs.FileMode) bool { return fi.Mode().Perm()&mask
 
 func who(fs.FileInfo, fs.FileMode) string { return "" }
 func unread(fs.FileInfo) error            { return nil }
-func checkOwner(fs.FileInfo) error        { return nil }
 
 func mkdirPrivate(dir string) error { return os.MkdirAll(dir, 0o700) }

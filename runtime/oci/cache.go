@@ -23,7 +23,7 @@ type Cache struct {
 }
 
 // OpenCache returns the cache in dir, created with mode 0700 if needed. It
-// refuses a directory other users may read or write: a module planted
+// refuses a directory another user owns, or other users may read or write: a module planted
 // there would still be refused by its digest, but a record could hide a
 // newer signature, and a reader could learn which stores an agent runs.
 func OpenCache(dir string) (*Cache, error) {
@@ -49,6 +49,9 @@ func OpenCache(dir string) (*Cache, error) {
 			return nil, fmt.Errorf("module cache %s has %s: other users could read or replace what it holds; remove their access (docs/windows.md) or choose another cache_dir", dir, who)
 		}
 		return nil, fmt.Errorf("module cache %s has mode %o: other users could read or replace what it holds; run chmod 700 on it or choose another cache_dir", dir, st.Mode().Perm())
+	}
+	if err := fileperm.CheckOwner(st); err != nil {
+		return nil, fmt.Errorf("module cache %s: %w: its owner could rewrite its records; choose a cache_dir of the agent's own", dir, err)
 	}
 	for _, sub := range []string{"blobs/sha256", "pulls", "tags"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
