@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/latchkey/latchkey/secret"
+
+	"github.com/latchkey/latchkey/internal/safefile"
 )
 
 // Type is the store type this package registers.
@@ -57,6 +59,9 @@ type Store struct {
 	closed   atomic.Bool
 	keys     keyTable // what answers taught about secrets' identity (key.go)
 	cfg      aws.Config
+	// exposed warns about key files others may read or write, as found
+	// when the store was built (Describe does no I/O).
+	exposed []string
 
 	mu         sync.Mutex
 	transports []*http.Transport
@@ -84,6 +89,7 @@ func New(ctx context.Context, name string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.creds, s.cfg = creds, cfg
+	s.exposed = exposedKeyFiles(opts)
 	s.newClients(cfg, creds)
 	log.Debug("aws store ready", "region", s.region, "auth_method", string(opts.AuthMethod))
 	return s, nil
@@ -284,6 +290,7 @@ func (s *Store) Describe() secret.Description {
 		id.Warnings = append(id.Warnings, "secret_access_key is written literally in the agent config, where anyone who reads the file has it; "+
 			"read it from an environment variable (secret_access_key_env) or a mounted file (secret_access_key_file), or use auth_method iam")
 	}
+	id.Warnings = append(id.Warnings, s.exposed...)
 	for _, ep := range []struct{ key, val string }{{"endpoint", s.opts.Endpoint}, {"sts_endpoint", s.opts.STSEndpoint}} {
 		if plainRemote(ep.val) {
 			id.Warnings = append(id.Warnings, fmt.Sprintf("%s %s is plain http to a host that is not loopback: "+
@@ -291,6 +298,30 @@ func (s *Store) Describe() secret.Description {
 		}
 	}
 	return id
+}
+
+// exposedKeyFiles returns a warning for each access key file that others
+// may read or write ([safefile.Exposed], the rule every secret file
+// follows). A file that cannot be opened now says nothing here: reading it
+// fails, naming the setting, when credentials are first needed.
+func exposedKeyFiles(o Options) []string {
+	var out []string
+	for _, f := range []struct{ key, path string }{
+		{"access_key_id_file", o.AccessKeyIDFile}, {"secret_access_key_file", o.SecretAccessKeyFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		file, fi, err := safefile.Open(f.path, safefile.Options{})
+		if err != nil {
+			continue
+		}
+		file.Close()
+		if why := safefile.Exposed(fi); why != "" {
+			out = append(out, fmt.Sprintf("%s %s has %s", f.key, f.path, why))
+		}
+	}
+	return out
 }
 
 func plainRemote(endpoint string) bool {

@@ -626,12 +626,29 @@ func TestDescribe(t *testing.T) {
 	srv := awstest.Start(t)
 	srv.Isolate(t)
 	user := srv.AddUser("u")
+	// Key files: private, readable by every user, writable by others.
+	dir := t.TempDir()
+	keyFile := func(name string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		writeFile(t, p, user.AccessKeyID+"\n")
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	private, readable, writable := keyFile("private", 0o600), keyFile("readable", 0o644), keyFile("writable", 0o622)
 	tests := []struct {
 		name     string
 		settings map[string]any
 		summary  []string
 		warnings []string
 	}{
+		{"access_keys private files", map[string]any{"region": "eu-west-1", "auth_method": "access_keys",
+			"access_key_id_file": private, "secret_access_key_file": private}, []string{"file " + private}, nil},
+		{"access_keys exposed files", map[string]any{"region": "eu-west-1", "auth_method": "access_keys",
+			"access_key_id_file": readable, "secret_access_key_file": writable}, []string{"file " + readable},
+			[]string{"access_key_id_file " + readable + " has mode 0644: every user of the machine can read it",
+				"secret_access_key_file " + writable + " has mode 0622: others than its owner can write it"}},
 		{"iam", map[string]any{"region": "eu-west-1"}, []string{"eu-west-1", "default AWS credential chain"}, nil},
 		{"assume_role", map[string]any{"region": "eu-west-1", "auth_method": "assume_role",
 			"role_arn": "arn:aws:iam::123456789012:role/r", "external_id": "ext-99"},
