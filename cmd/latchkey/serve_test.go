@@ -258,6 +258,17 @@ func TestServeSameAsCLI(t *testing.T) {
 	mustFail(t, run{args: []string{"resolve", "-c", agent, "--server", "unix://" + filepath.Join(dir, "none.sock"), "-w", wf}, dir: dir}, 3, "cannot reach latchkey serve")
 	// TCP with the token in LATCHKEY_TOKEN; without one, or a wrong one, a clear error.
 	mustResolve(t, run{args: []string{"resolve", "--server", "tcp://" + srv.tcp, "-w", wf}, env: []string{"LATCHKEY_TOKEN=cli-token-0123456789abcdef"}, dir: dir}, plantedPassword)
+	// A token file every user may read still works, with a warning that
+	// names the file and its mode, never the token.
+	loose := writeFile(t, dir, "loose-token", "cli-token-0123456789abcdef\n")
+	if err := os.Chmod(loose, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = mustResolve(t, run{args: []string{"resolve", "--server", "tcp://" + srv.tcp, "--token-file", loose, "-w", wf}, dir: dir}, plantedPassword)
+	if !strings.Contains(r.stderr, "--token-file "+loose+" has mode 0644: every user of the machine can read it") {
+		t.Errorf("no warning about a world-readable --token-file:\n%s", r.stderr)
+	}
+	noLeak(t, "stderr", r.stderr, "cli-token-0123456789abcdef", plantedPassword)
 	mustFail(t, run{args: []string{"resolve", "--server", "tcp://" + srv.tcp, "-w", wf}}, 2, "TCP needs a token")
 	r = mustFail(t, run{args: []string{"resolve", "--server", "tcp://" + srv.tcp, "-w", wf}, env: []string{"LATCHKEY_TOKEN=wrong-token-0123456789"}}, 3, "not one of the agent's tokens")
 	noLeak(t, "stderr", r.stderr, "cli-token-0123456789abcdef", "wrong-token-0123456789")

@@ -35,9 +35,12 @@ func (a *app) remote() (*api.Client, string, []byte, error) {
 	}
 	token := os.Getenv("LATCHKEY_TOKEN")
 	if a.tokenFile != "" {
-		b, _, err := safefile.ReadFile(a.tokenFile, safefile.Options{})
+		b, fi, err := safefile.ReadFile(a.tokenFile, safefile.Options{})
 		if err != nil {
 			return nil, "", nil, fail(ExitConfig, fmt.Errorf("--token-file: %w", err))
+		}
+		if why := safefile.Exposed(fi); why != "" {
+			a.log.Warn("--token-file "+a.tokenFile+" has "+why, "flag", "token-file")
 		}
 		token = strings.TrimRight(string(b), "\r\n")
 	}
