@@ -1,8 +1,6 @@
 package csi
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -51,12 +49,11 @@ type Settings struct {
 	// class overrides) whose stores and caches are kept
 	// (DefaultMaxIdentities); the least recently used is closed first.
 	MaxIdentities int `json:"max_identities"`
-	// Timeout bounds one Mount (default: the agent's timeout).
-	Timeout string `json:"timeout"`
+	// Timeout bounds one Mount (0: the agent's timeout); ParseSettings
+	// fills it in.
+	Timeout time.Duration `json:"timeout" units:"positive" eg:"30s"`
 	// Stores says, per declared store, how a mount authenticates to it.
 	Stores map[string]StoreIdentity `json:"stores"`
-
-	timeout time.Duration
 }
 
 // StoreIdentity is csi.stores.NAME: how a mount authenticates to one store.
@@ -119,13 +116,8 @@ func ParseSettings(agent *config.Agent) (Settings, error) {
 	} else if s.MaxIdentities < 1 || s.MaxIdentities > 100000 {
 		p.bad("max_identities", "%d is outside 1 to 100000", s.MaxIdentities)
 	}
-	s.timeout = agent.Timeout
-	if s.Timeout != "" {
-		d, err := units.ParseDuration(s.Timeout)
-		if err != nil || d <= 0 {
-			p.bad("timeout", "%q is not a positive duration such as 30s", s.Timeout)
-		}
-		s.timeout = d
+	if s.Timeout == 0 {
+		s.Timeout = agent.Timeout
 	}
 	for _, n := range sortedKeys(s.Stores) {
 		si := s.Stores[n]
@@ -142,23 +134,20 @@ func ParseSettings(agent *config.Agent) (Settings, error) {
 }
 
 // decodeSettings decodes the csi: section raw (nil: none) strictly into
-// Settings.
+// Settings: every unknown key (with the closest known one), wrong type
+// and bad duration is reported, each naming its key under csi.
 func decodeSettings(raw map[string]any) (Settings, error) {
 	var s Settings
-	if raw == nil {
+	err := units.Decode(raw, &s)
+	if err == nil {
 		return s, nil
 	}
-	b, err := json.Marshal(raw)
-	if err != nil {
-		return s, fmt.Errorf("csi: %w", err)
+	var p csiProblems
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		d := e.(*units.DecodeError)
+		p.bad(d.Key, "%s", d.Msg)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
-		return s, fmt.Errorf("csi: %v (known keys: socket_dir, hmac_key_file, max_identities, timeout, stores; in stores.NAME: identity, audience, role_arn, session_name, sts_endpoint, tenant_id, client_id, workload_identity_provider, impersonate_service_account, token_url, credential, hosts): %w",
-			err, secret.ErrInvalidConfig)
-	}
-	return s, nil
+	return s, errors.Join(p...)
 }
 
 // csiProblems gathers ParseSettings' errors in the order it finds them.

@@ -279,9 +279,9 @@ func (p *Provider) mount(ctx context.Context, req *v1alpha1.MountRequest) (*v1al
 	if err != nil {
 		return nil, params, fail(CodeBadParameters, err)
 	}
-	if p.set.timeout > 0 {
+	if p.set.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.set.timeout)
+		ctx, cancel = context.WithTimeout(ctx, p.set.Timeout)
 		defer cancel()
 	}
 	caller := secret.Caller{Kind: secret.CallerPod, UID: -1, GID: -1, PID: -1,

@@ -172,7 +172,12 @@ func TestMountRefusals(t *testing.T) {
 func TestParseSettings(t *testing.T) {
 	tests := []struct{ name, csi, err string }{
 		{"node store without callers is fine to declare", `{stores: {mem: {identity: node}}}`, ""},
-		{"unknown key", `{socket: /x}`, "unknown field"},
+		{"unknown key", `{socket: /x}`, "csi.socket: unknown key (known: hmac_key_file, max_identities, socket_dir, stores, timeout)"},
+		{"nested unknown key", `{stores: {mem: {identty: node}}}`, `csi.stores.mem.identty: unknown key (known: audience, client_id, credential, hosts, identity, impersonate_service_account, role_arn, session_name, sts_endpoint, tenant_id, token_url, workload_identity_provider): did you mean "identity"?`},
+		{"bad timeout", `{timeout: soon}`, `csi.timeout: "soon" is not a positive duration (write e.g. 30s)`},
+		{"zero timeout", `{timeout: 0s}`, "csi.timeout"},
+		{"wrong type", `{max_identities: many}`, "csi.max_identities"},
+		{"secret value is not quoted", `{hmac_key_file: [s3cr3t-value]}`, "csi.hmac_key_file"},
 		{"undeclared store", `{stores: {nope: {identity: node}}}`, "no store"},
 		{"pod identity on a type without it", `{stores: {mem: {identity: pod}}}`, "cannot yet authenticate as the pod"},
 		{"env", `{stores: {app: {identity: node}}}`, "env store is refused"},
@@ -202,6 +207,12 @@ func TestParseSettings(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Fatalf("err %v, want %q", err, tc.err)
+			}
+			if testing.Verbose() {
+				t.Log(err)
+			}
+			if strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("the error quotes a secret setting's value: %v", err)
 			}
 		})
 	}

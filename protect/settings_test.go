@@ -66,7 +66,7 @@ func TestParse(t *testing.T) {
 			}
 		}},
 		{name: "unknown key", typ: "aws", raw: map[string]any{"rate_limit": 5}, errs: []string{`setting "protection.rate_limit"`, "unknown setting"}},
-		{name: "wrong type", typ: "aws", raw: map[string]any{"burst": "many"}, errs: []string{`protection.burst`, "must be a int"}},
+		{name: "wrong type", typ: "aws", raw: map[string]any{"burst": "many"}, errs: []string{`protection.burst`, "must be a whole number"}},
 		{name: "bad duration", typ: "aws", raw: map[string]any{"breaker": map[string]any{"cool_off": "soon"}}, errs: []string{"protection.breaker.cool_off", `"soon" is not a duration`}},
 		{name: "every range problem at once", typ: "aws", raw: map[string]any{"rate": 0, "burst": 0, "max_in_flight": 0,
 			"retry": map[string]any{"max": 11, "base_delay": "2s", "max_delay": "1s"}, "breaker": map[string]any{"threshold": 2, "cool_off": "1ms"}},

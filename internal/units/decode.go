@@ -301,7 +301,7 @@ func (d *decoder) custom(key path, raw any, v reflect.Value, o opts) bool {
 	case reflect.PointerTo(t).Implements(textUnmarshalerType):
 		s, ok := raw.(string)
 		if !ok {
-			d.typeError(key, "string", raw)
+			d.typeError(key, t, raw)
 			return true
 		}
 		if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
@@ -340,14 +340,14 @@ func (d *decoder) byKind(key path, raw any, v reflect.Value, o opts) {
 	case k == reflect.String:
 		s, ok := raw.(string)
 		if !ok {
-			d.typeError(key, "string", raw)
+			d.typeError(key, t, raw)
 			return
 		}
 		v.SetString(s)
 	case k == reflect.Bool:
 		b, ok := raw.(bool)
 		if !ok {
-			d.typeError(key, "bool", raw)
+			d.typeError(key, t, raw)
 			return
 		}
 		v.SetBool(b)
@@ -359,7 +359,7 @@ func (d *decoder) byKind(key path, raw any, v reflect.Value, o opts) {
 		d.mapValue(key, raw, rv, v, o)
 	case k == reflect.Struct:
 		if rv.Kind() != reflect.Map || rv.Type().Key().Kind() != reflect.String {
-			d.typeError(key, "map", raw)
+			d.typeError(key, t, raw)
 			return
 		}
 		d.object(key, rv, v, o.secret)
@@ -376,7 +376,7 @@ func (d *decoder) byKind(key path, raw any, v reflect.Value, o opts) {
 func (d *decoder) sliceValue(key path, raw any, rv, v reflect.Value, o opts) {
 	t := v.Type()
 	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
-		d.typeError(key, typeName(t), raw)
+		d.typeError(key, t, raw)
 		return
 	}
 	out := reflect.MakeSlice(t, rv.Len(), rv.Len())
@@ -391,7 +391,7 @@ func (d *decoder) sliceValue(key path, raw any, rv, v reflect.Value, o opts) {
 func (d *decoder) mapValue(key path, raw any, rv, v reflect.Value, o opts) {
 	t := v.Type()
 	if rv.Kind() != reflect.Map || rv.Type().Key().Kind() != reflect.String || t.Key().Kind() != reflect.String {
-		d.typeError(key, "map", raw)
+		d.typeError(key, t, raw)
 		return
 	}
 	if v.IsNil() {
@@ -435,7 +435,7 @@ func (d *decoder) duration(key path, raw any, v reflect.Value, o opts) {
 	switch raw.(type) {
 	case string, int, int64, float64, uint64, int32, uint32, float32:
 	default:
-		d.bad(key, fmt.Sprintf("must be %s (write e.g. %s), not a %s", what, eg, jsonKind(raw)))
+		d.bad(key, fmt.Sprintf("must be %s (write e.g. %s), not %s", what, eg, jsonKind(raw)))
 		return
 	}
 	if s, ok := raw.(string); ok && o.off && strings.EqualFold(s, "off") {
@@ -470,12 +470,13 @@ func (d *decoder) refuse(key path, o opts, msg string) {
 	d.bad(key, msg)
 }
 
-// typeError is encoding/json's message, "must be a string, not a number",
-// with a hint for the YAML number that was meant as a string.
-func (d *decoder) typeError(key path, want string, raw any) {
+// typeError says that a setting of type want cannot be raw's kind of
+// value, in a config author's words rather than Go's: "must be a whole
+// number, not a string".
+func (d *decoder) typeError(key path, want reflect.Type, raw any) {
 	got := jsonKind(raw)
-	msg := fmt.Sprintf("must be a %s, not a %s", want, got)
-	if want == "string" && got == "number" {
+	msg := fmt.Sprintf("must be %s, not %s", typeName(want), got)
+	if want.Kind() == reflect.String && got == "a number" {
 		// YAML reads 0123…789 as a number, and a long one loses digits.
 		msg += ": quote it (\"…\") so that the config file keeps it as written, digits and all"
 	}
@@ -485,7 +486,7 @@ func (d *decoder) typeError(key path, want string, raw any) {
 // number sets the numeric field v from raw, refusing fractions for
 // integers and values beyond the field's range.
 func (d *decoder) number(key path, raw any, v reflect.Value) {
-	want := v.Kind().String()
+	want := typeName(v.Type())
 	rv := reflect.ValueOf(raw)
 	var f float64
 	var i int64
@@ -503,51 +504,51 @@ func (d *decoder) number(key path, raw any, v reflect.Value) {
 		f = rv.Float()
 		exact = false
 	default:
-		d.typeError(key, want, raw)
+		d.typeError(key, v.Type(), raw)
 		return
 	}
 	switch k := v.Kind(); {
 	case k == reflect.Float32 || k == reflect.Float64:
 		if v.OverflowFloat(f) {
-			d.bad(key, fmt.Sprintf("must be a %s, not a number beyond its range", want))
+			d.bad(key, fmt.Sprintf("must be %s, not a number beyond its range", want))
 			return
 		}
 		v.SetFloat(f)
 	case isInt(k):
 		if !exact {
 			if f != f || f != float64(int64(f)) || f >= 1<<63 || f < -(1<<63) {
-				d.bad(key, fmt.Sprintf("must be a %s, not a number with a fraction or beyond its range", want))
+				d.bad(key, fmt.Sprintf("must be %s, not a number with a fraction or beyond its range", want))
 				return
 			}
 			i = int64(f)
 		} else if unsigned {
 			if u > 1<<63-1 {
-				d.bad(key, fmt.Sprintf("must be a %s, not a number beyond its range", want))
+				d.bad(key, fmt.Sprintf("must be %s, not a number beyond its range", want))
 				return
 			}
 			i = int64(u)
 		}
 		if v.OverflowInt(i) {
-			d.bad(key, fmt.Sprintf("must be a %s, not a number beyond its range", want))
+			d.bad(key, fmt.Sprintf("must be %s, not a number beyond its range", want))
 			return
 		}
 		v.SetInt(i)
 	default: // unsigned
 		if !exact {
 			if f != f || f < 0 || f >= 1<<64 || f != float64(uint64(f)) {
-				d.bad(key, fmt.Sprintf("must be a %s, not a negative number, one with a fraction or beyond its range", want))
+				d.bad(key, fmt.Sprintf("must be %s, not a negative number, one with a fraction or beyond its range", want))
 				return
 			}
 			u = uint64(f)
 		} else if !unsigned {
 			if i < 0 {
-				d.bad(key, fmt.Sprintf("must be a %s, not a negative number", want))
+				d.bad(key, fmt.Sprintf("must be %s, not a negative number", want))
 				return
 			}
 			u = uint64(i)
 		}
 		if v.OverflowUint(u) {
-			d.bad(key, fmt.Sprintf("must be a %s, not a number beyond its range", want))
+			d.bad(key, fmt.Sprintf("must be %s, not a number beyond its range", want))
 			return
 		}
 		v.SetUint(u)
@@ -563,30 +564,75 @@ func isUint(k reflect.Kind) bool { return k >= reflect.Uint && k <= reflect.Uint
 func jsonKind(raw any) string {
 	switch rv := reflect.ValueOf(raw); {
 	case rv.Kind() == reflect.String:
-		return "string"
+		return "a string"
 	case rv.Kind() == reflect.Bool:
-		return "bool"
+		return "a boolean"
 	case isInt(rv.Kind()) || isUint(rv.Kind()) || rv.Kind() == reflect.Float32 || rv.Kind() == reflect.Float64:
-		return "number"
+		return "a number"
 	case rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array:
-		return "array"
+		return "a list"
 	case rv.Kind() == reflect.Map || rv.Kind() == reflect.Struct:
-		return "object"
+		return "a map"
 	}
-	return fmt.Sprintf("%T", raw)
+	return fmt.Sprintf("a %T", raw)
 }
 
-// typeName names t as a message does: a named string type is a "string".
+// typeName names the values a setting of type t holds as a config author
+// thinks of them, with its article: "a whole number from 0 to 65535", "a
+// list of strings", "a map" (Go's "uint16", "[]string", "struct").
 func typeName(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Slice:
-		return "[]" + typeName(t.Elem())
-	case reflect.Map, reflect.Struct:
-		return "map"
-	case reflect.Pointer:
-		return typeName(t.Elem())
+	if t.Kind() == reflect.Slice {
+		return "a list of " + plural(t.Elem())
 	}
-	return t.Kind().String()
+	return "a " + noun(t)
+}
+
+// noun names one value of type t, without an article.
+func noun(t reflect.Type) string {
+	switch k := t.Kind(); {
+	case k == reflect.Pointer:
+		return noun(t.Elem())
+	case k == reflect.String:
+		return "string"
+	case k == reflect.Bool:
+		return "boolean (true or false)"
+	case k == reflect.Float32 || k == reflect.Float64:
+		return "number"
+	case k == reflect.Int || k == reflect.Int64:
+		return "whole number"
+	case isInt(k):
+		bits := t.Bits()
+		return fmt.Sprintf("whole number from %d to %d", -(int64(1) << (bits - 1)), int64(1)<<(bits-1)-1)
+	case k == reflect.Uint || k == reflect.Uint64 || k == reflect.Uintptr:
+		return "whole number of 0 or more"
+	case isUint(k):
+		return fmt.Sprintf("whole number from 0 to %d", uint64(1)<<t.Bits()-1)
+	case k == reflect.Slice:
+		return "list of " + plural(t.Elem())
+	case k == reflect.Map || k == reflect.Struct:
+		return "map"
+	}
+	return t.String()
+}
+
+// plural names values of type t: "strings", "whole numbers", "lists of
+// strings".
+func plural(t reflect.Type) string {
+	n := noun(t)
+	if t.Kind() == reflect.Bool {
+		return "booleans"
+	}
+	first, rest, _ := strings.Cut(n, " ")
+	switch first {
+	case "whole":
+		return "whole numbers" + strings.TrimPrefix(n, "whole number")
+	case "list", "map", "string", "number":
+		if rest != "" {
+			return first + "s " + rest
+		}
+		return first + "s"
+	}
+	return n
 }
 
 // quote quotes s as Go does, so that control characters cannot forge a

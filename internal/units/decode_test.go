@@ -96,31 +96,31 @@ func TestDecode(t *testing.T) {
 		{name: "negative seconds", src: map[string]any{"secs": -5}, errs: []string{`secs: "-5" is not a duration`}},
 		{name: "off only where tagged", src: map[string]any{"wait": "off"}, errs: []string{`wait: "off" is not a duration`}},
 		{name: "strings only where tagged", src: map[string]any{"on": "true", "flag": "maybe", "num": "012"},
-			errs: []string{"flag: must be a bool, not a string", "num: must be a int, not a string", "on: must be a bool, not a string"}},
+			errs: []string{"flag: must be a boolean (true or false), not a string", "num: must be a whole number, not a string", "on: must be a boolean (true or false), not a string"}},
 		{name: "unknown key with suggestion", src: map[string]any{"nmae": "x"}, errs: []string{`nmae: unknown key`, `nmae: did you mean "name"?`}},
 		{name: "unknown nested key", src: map[string]any{"inner": map[string]any{"dpeth": 1}}, errs: []string{`inner.dpeth: did you mean "depth"?`}},
 		{name: "json-", src: map[string]any{"Skip": "x", "private": "y"}, errs: []string{"Skip: unknown key", "private: unknown key"}},
-		{name: "string for an int", src: map[string]any{"count": "3"}, errs: []string{"count: must be a int, not a string"}},
+		{name: "string for an int", src: map[string]any{"count": "3"}, errs: []string{"count: must be a whole number, not a string"}},
 		{name: "number for a string", src: map[string]any{"name": 1234567890123456789}, errs: []string{"name: must be a string, not a number: quote it"}},
-		{name: "bool for a list", src: map[string]any{"list": true}, errs: []string{"list: must be a []string, not a bool"}},
+		{name: "bool for a list", src: map[string]any{"list": true}, errs: []string{"list: must be a list of strings, not a boolean"}},
 		{name: "number in a list", src: map[string]any{"list": []any{"a", 2}}, errs: []string{"list: must be a string, not a number"}},
 		{name: "map where a scalar goes", src: map[string]any{"name": map[string]any{"a": 1}, "count": []any{1}, "wait": map[string]any{}},
-			errs: []string{"count: must be a int, not a array", "name: must be a string, not a object", "wait: must be a duration (write e.g. 15m), not a object"}},
+			errs: []string{"count: must be a whole number, not a list", "name: must be a string, not a map", "wait: must be a duration (write e.g. 15m), not a map"}},
 		{name: "scalar where a map goes", src: map[string]any{"inner": "x", "credentials": 3}, errs: []string{"credentials: must be a map, not a number", "inner: must be a map, not a string"}},
 		{name: "duration without unit", src: map[string]any{"wait": 30, "delay": "30"}, errs: []string{`delay: "30" is not a positive duration (write e.g. 500ms or 2s)`, `wait: "30" is not a duration (write e.g. 15m)`}},
 		{name: "duration not positive", src: map[string]any{"delay": "-1s"}, errs: []string{`delay: "-1s" is not a positive duration`}},
 		{name: "negative size", src: map[string]any{"limit": -1, "max": "-1KiB"}, errs: []string{"limit: not a size", "max: not a size"}},
 		{name: "size beyond the field", src: map[string]any{"max": "4GiB"}, errs: []string{"max: must be a size of at most 2147483647 bytes"}},
 		{name: "huge numbers", src: map[string]any{"count": 1e300, "small": 200, "port": -1, "ratio": math.MaxFloat64},
-			errs: []string{"count: must be a int, not a number with a fraction or beyond its range", "port: must be a uint16, not a negative number", "small: must be a int8, not a number beyond its range"}},
-		{name: "fraction", src: map[string]any{"count": 2.5}, errs: []string{"count: must be a int, not a number with a fraction"}},
-		{name: "NaN", src: map[string]any{"count": math.NaN(), "port": math.Inf(1)}, errs: []string{"count: must be a int", "port: must be a uint16"}},
+			errs: []string{"count: must be a whole number, not a number with a fraction or beyond its range", "port: must be a whole number from 0 to 65535, not a negative number", "small: must be a whole number from -128 to 127, not a number beyond its range"}},
+		{name: "fraction", src: map[string]any{"count": 2.5}, errs: []string{"count: must be a whole number, not a number with a fraction"}},
+		{name: "NaN", src: map[string]any{"count": math.NaN(), "port": math.Inf(1)}, errs: []string{"count: must be a whole number", "port: must be a whole number from 0 to 65535"}},
 		{name: "control characters quoted", src: map[string]any{"wait": "1\x00m\nlevel=ERROR"}, errs: []string{`wait: "1\x00m\nlevel=ERROR" is not a duration`}},
 		{name: "long value shortened", src: map[string]any{"wait": strings.Repeat("é", 100)}, errs: []string{`wait: "` + strings.Repeat("é", 32) + `"…`}},
 		{name: "a parser's message", src: map[string]any{"text": "bad"}, errs: []string{"text: bad is not ok"}},
 		{name: "a parser's message with a newline", src: map[string]any{"text": "x\nlevel=ERROR msg=forged"}, errs: []string{`text: "x\nlevel=ERROR msg=forged is not ok"`}},
 		{name: "a parser's message for a secret", src: map[string]any{"text_token": "hunter2"}, errs: []string{"text_token: is not a valid value (it is not quoted here"}},
-		{name: "every problem at once", src: map[string]any{"count": "x", "bogus": 1, "wait": "soon"}, errs: []string{"bogus: unknown key", "count: must be a int", `wait: "soon" is not a duration`}},
+		{name: "every problem at once", src: map[string]any{"count": "x", "bogus": 1, "wait": "soon"}, errs: []string{"bogus: unknown key", "count: must be a whole number", `wait: "soon" is not a duration`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -302,5 +302,35 @@ func TestDecodePath(t *testing.T) {
 	want := [][]string{{"credentials", "a.b", "depth"}, {"inner.depth"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("paths %q, want %q", got, want)
+	}
+}
+
+// TestTypeName: a type error names the setting's values as a config author
+// writes them, never as Go spells the type.
+func TestTypeName(t *testing.T) {
+	tests := []struct {
+		v    any
+		want string
+	}{
+		{"", "a string"},
+		{true, "a boolean (true or false)"},
+		{int64(0), "a whole number"},
+		{int16(0), "a whole number from -32768 to 32767"},
+		{uint(0), "a whole number of 0 or more"},
+		{uint8(0), "a whole number from 0 to 255"},
+		{float32(0), "a number"},
+		{new(int), "a whole number"},
+		{[]string{}, "a list of strings"},
+		{[]bool{}, "a list of booleans"},
+		{[]uint8{}, "a list of whole numbers from 0 to 255"},
+		{[][]string{}, "a list of lists of strings"},
+		{[]map[string]any{}, "a list of maps"},
+		{map[string]int{}, "a map"},
+		{inner{}, "a map"},
+	}
+	for _, tc := range tests {
+		if got := typeName(reflect.TypeOf(tc.v)); got != tc.want {
+			t.Errorf("typeName(%T) = %q, want %q", tc.v, got, tc.want)
+		}
 	}
 }

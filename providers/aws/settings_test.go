@@ -32,7 +32,7 @@ func TestSettingsAreOptions(t *testing.T) {
 	}{
 		{"duration without unit", map[string]any{"duration": 900}, "duration", `"900" is not a duration (write e.g. 15m or 1h)`},
 		{"secret given as a number", map[string]any{"secret_access_key": 98765432109876543}, "secret_access_key", "must be a string, not a number"},
-		{"secret given as a list", map[string]any{"secret_access_key": []any{"wJalrXUtnFEMI/K7MDENG"}}, "secret_access_key", "must be a string, not a array"},
+		{"secret given as a list", map[string]any{"secret_access_key": []any{"wJalrXUtnFEMI/K7MDENG"}}, "secret_access_key", "must be a string, not a list"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -52,7 +52,7 @@ func TestConfigErrors(t *testing.T) {
 		msg      string
 	}{
 		{"misspelt setting", map[string]any{"vault_nmae": "x"}, []string{"vault_nmae"}, "unknown setting"},
-		{"wrong type", map[string]any{"max_retries": "3"}, []string{"max_retries"}, "must be a int"},
+		{"wrong type", map[string]any{"max_retries": "3"}, []string{"max_retries"}, "must be a whole number"},
 		{"name and URL", map[string]any{"vault_name": "myvault", "vault_url": "https://myvault.vault.azure.net"}, []string{"vault_url"}, "not both"},
 		{"bad vault name", map[string]any{"vault_name": "my_vault"}, []string{"vault_name"}, "not a Key Vault name"},
 		{"vault name too short", map[string]any{"vault_name": "kv"}, []string{"vault_name"}, "not a Key Vault name"},

@@ -34,11 +34,11 @@ func TestSettingsAreOptions(t *testing.T) {
 		{name: "null retries keep the default", settings: map[string]any{"max_retries": nil},
 			check: func(o Options) bool { return o.MaxRetries == 0 }},
 		{name: "wrong type is reported once", settings: map[string]any{"max_retries": "3"},
-			errs: []string{`setting "max_retries": must be a int, not a string`}},
+			errs: []string{`setting "max_retries": must be a whole number, not a string`}},
 		{name: "negative retries and a zero delay", settings: map[string]any{"max_retries": -1, "retry_delay": "0s"},
 			errs: []string{`setting "max_retries": must be 0 or more`, `setting "retry_delay": "0s" is not a positive duration (write e.g. "500ms" or "2s")`}},
 		{name: "secret of the wrong type is not quoted", settings: map[string]any{"client_secret": map[string]any{"v": "Zx8Q~s3cr3t"}},
-			errs: []string{`setting "client_secret": must be a string, not a object`}},
+			errs: []string{`setting "client_secret": must be a string, not a map`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,7 +21,7 @@ func TestSettingsAreOptions(t *testing.T) {
 		t.Fatalf("factory: %v", err)
 	}
 	_, err = factory(context.Background(), secret.Spec{Name: "e", Type: "env", Settings: map[string]any{"allow": "APP_*"}})
-	if err == nil || !strings.Contains(err.Error(), `setting "allow": must be a []string, not a string`) {
+	if err == nil || !strings.Contains(err.Error(), `setting "allow": must be a list of strings, not a string`) {
 		t.Fatalf("allow as a string: %v", err)
 	}
 }

@@ -33,7 +33,7 @@ func TestSettingsAreConfig(t *testing.T) {
 				return c.MaxAttempts == 2 && c.InitialBackoff == time.Millisecond && c.Auth == AuthNone
 			}},
 		{name: "zero", settings: map[string]any{"max_attempts": 0}, errs: []string{`setting "max_attempts": is 0; it counts the first call too`}},
-		{name: "wrong type is reported once", settings: map[string]any{"max_attempts": "2"}, errs: []string{`setting "max_attempts": must be a int, not a string`}},
+		{name: "wrong type is reported once", settings: map[string]any{"max_attempts": "2"}, errs: []string{`setting "max_attempts": must be a whole number, not a string`}},
 		{name: "duration without unit", settings: map[string]any{"attempt_timeout": 30}, errs: []string{`setting "attempt_timeout": "30" is not a positive duration (write e.g. "500ms" or "2s")`}},
 	}
 	for _, tc := range tests {
