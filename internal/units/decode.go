@@ -251,6 +251,7 @@ var (
 	durationType        = reflect.TypeFor[time.Duration]()
 	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+	stringType          = reflect.TypeFor[string]()
 )
 
 const (
@@ -301,7 +302,7 @@ func (d *decoder) custom(key path, raw any, v reflect.Value, o opts) bool {
 	case reflect.PointerTo(t).Implements(textUnmarshalerType):
 		s, ok := raw.(string)
 		if !ok {
-			d.typeError(key, t, raw)
+			d.typeError(key, stringType, raw) // whatever t holds, it is written as text
 			return true
 		}
 		if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"reflect"
 	"slices"
 	"strings"
@@ -60,6 +61,7 @@ type decodeTarget struct {
 	Num       *int             `json:"num" units:"str"`
 	Text      textish          `json:"text"`
 	TextToken textish          `json:"text_token"`
+	Prefix    netip.Prefix     `json:"prefix"`
 	Skip      string           `json:"-"`
 	//lint:ignore U1000 an unexported field the decoder must leave alone
 	private string
@@ -117,6 +119,7 @@ func TestDecode(t *testing.T) {
 		{name: "NaN", src: map[string]any{"count": math.NaN(), "port": math.Inf(1)}, errs: []string{"count: must be a whole number", "port: must be a whole number from 0 to 65535"}},
 		{name: "control characters quoted", src: map[string]any{"wait": "1\x00m\nlevel=ERROR"}, errs: []string{`wait: "1\x00m\nlevel=ERROR" is not a duration`}},
 		{name: "long value shortened", src: map[string]any{"wait": strings.Repeat("é", 100)}, errs: []string{`wait: "` + strings.Repeat("é", 32) + `"…`}},
+		{name: "text for a struct", src: map[string]any{"prefix": 24}, errs: []string{"prefix: must be a string, not a number"}},
 		{name: "a parser's message", src: map[string]any{"text": "bad"}, errs: []string{"text: bad is not ok"}},
 		{name: "a parser's message with a newline", src: map[string]any{"text": "x\nlevel=ERROR msg=forged"}, errs: []string{`text: "x\nlevel=ERROR msg=forged is not ok"`}},
 		{name: "a parser's message for a secret", src: map[string]any{"text_token": "hunter2"}, errs: []string{"text_token: is not a valid value (it is not quoted here"}},
@@ -228,7 +231,7 @@ func TestDecodePanicsOnABadDestination(t *testing.T) {
 
 func TestFields(t *testing.T) {
 	got := Fields(decodeTarget{})
-	if !reflect.DeepEqual(got[:4], []string{"any", "api_key", "count", "credentials"}) || len(got) != 26 ||
+	if !reflect.DeepEqual(got[:4], []string{"any", "api_key", "count", "credentials"}) || len(got) != 27 ||
 		!slices.Contains(got, "shared") || slices.Contains(got, "Skip") || slices.Contains(got, "private") {
 		t.Errorf("Fields: %v", got)
 	}
