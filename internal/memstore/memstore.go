@@ -102,13 +102,15 @@ func (s *Store) Count(m Method) int {
 }
 
 // Get returns the version of req.Name that req.Version names (its current
-// one when empty).
+// one when empty), reporting that version as the clouds' stores do.
 func (s *Store) Get(ctx context.Context, req secret.Request) (secret.Result, error) {
-	v, _, err := s.lookup(ctx, Get, req)
+	v, ver, err := s.lookup(ctx, Get, req)
 	if err != nil {
 		return secret.Result{}, err
 	}
-	return secret.Result{Value: secret.StringValue(v)}, nil
+	res := secret.Result{Value: secret.StringValue(v)}
+	res.SetVersion(ver)
+	return res, nil
 }
 
 // CurrentVersion returns the version of req.Name that req.Version names

@@ -67,6 +67,9 @@ func TestVersions(t *testing.T) {
 			if err != nil || verr != nil || v.Value.RevealString() != tc.want || ver != tc.wantVersion {
 				t.Fatalf("got %d bytes, %q, %v, %v; want %q at %q", v.Value.Len(), ver, err, verr, tc.want, tc.wantVersion)
 			}
+			if got := v.Version(); got != tc.wantVersion {
+				t.Errorf("Get reported version %q, want %q (the one it answered with)", got, tc.wantVersion)
+			}
 		})
 	}
 }
