@@ -3,8 +3,9 @@ package fileperm
 import (
 	"fmt"
 	"io/fs"
-	"regexp"
 	"strings"
+
+	"github.com/latchkey/latchkey/internal/lazy"
 )
 
 // This file is the Windows rule, written over a portable copy of a
@@ -128,7 +129,9 @@ var wellKnown = map[string]struct {
 // domainBroad matches the domain (or local machine) accounts that stand
 // for everyone: Guest (-501), Domain Users or, off a domain, None (-513),
 // Domain Guests (-514), Domain Computers (-515).
-var domainBroad = regexp.MustCompile(`^S-1-5-21-\d+-\d+-\d+-(501|513|514|515)$`)
+// It is compiled on first use: Broad is called only on Windows, and
+// package initialisation runs in every process.
+var domainBroad = lazy.Regexp(`^S-1-5-21-\d+-\d+-\d+-(501|513|514|515)$`)
 
 // Broad reports whether sid stands for every user of the machine or of a
 // domain, or for a kind of logon anyone can have: Everyone,
@@ -136,7 +139,7 @@ var domainBroad = regexp.MustCompile(`^S-1-5-21-\d+-\d+-\d+-(501|513|514|515)$`)
 // Access for these is the Unix "others" class; access for any other SID
 // that is not trusted is the "group" class.
 func Broad(sid string) bool {
-	return wellKnown[sid].broad || domainBroad.MatchString(sid)
+	return wellKnown[sid].broad || domainBroad().MatchString(sid)
 }
 
 // trustedAlways are the SIDs that can read any file on the machine anyway,

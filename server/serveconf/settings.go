@@ -112,10 +112,6 @@ type section struct {
 	TokenEnv   string `json:"token_env"`
 }
 
-// keys are the section's keys: Settings' tags and the token shorthands,
-// sorted.
-var keys = units.Fields(section{})
-
 // msgs is what each key says of a value it cannot take, whether the value
 // does not decode, is missing or is out of range.
 var msgs = map[string]string{

@@ -7,10 +7,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
 	"time"
 
 	yamlv3 "gopkg.in/yaml.v3"
+
+	"github.com/latchkey/latchkey/internal/units"
 )
 
 func TestParseSettings(t *testing.T) {
@@ -102,7 +103,7 @@ func TestServeKeys(t *testing.T) {
 	want := "allow_non_loopback, grace_period, idle_timeout, max_body_bytes, max_connections, " +
 		"max_header_bytes, read_header_timeout, read_timeout, secretsmanager_store, socket, " +
 		"socket_mode, tcp, token_env, token_file, tokens, write_timeout"
-	if got := strings.Join(keys, ", "); got != want {
+	if got := strings.Join(units.Fields(section{}), ", "); got != want {
 		t.Fatalf("serve keys:\n got %s\nwant %s", got, want)
 	}
 }
