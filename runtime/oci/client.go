@@ -347,7 +347,9 @@ func checkManifest(b []byte) (*ocispec.Manifest, error) {
 		return nil, fmt.Errorf("%w: layers %q, want exactly one %s", ErrMediaType, got, LayerMediaType)
 	}
 	for _, d := range []ocispec.Descriptor{m.Config, m.Layers[0]} {
-		if d.Digest.Algorithm() != digest.SHA256 || d.Digest.Validate() != nil {
+		// Validate first: Algorithm panics on a digest without a colon,
+		// and the manifest is the registry's to write.
+		if d.Digest.Validate() != nil || d.Digest.Algorithm() != digest.SHA256 {
 			return nil, fmt.Errorf("%w: descriptor digest %q is not sha256", ErrMediaType, d.Digest)
 		}
 	}

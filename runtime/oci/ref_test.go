@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -109,4 +110,37 @@ func FuzzCheckManifest(f *testing.F) {
 			t.Fatalf("accepted %s", b)
 		}
 	})
+}
+
+// TestCheckManifestDigests: a registry's manifest whose config or layer
+// digest is missing, has no algorithm or is not sha256 is refused as a
+// media-type error naming the digest; none of them panics (a digest
+// without a colon made go-digest's Algorithm panic; FuzzCheckManifest
+// found it).
+func TestCheckManifestDigests(t *testing.T) {
+	good := "sha256:" + strings.Repeat("1", 64)
+	manifest := func(config, layer string) []byte {
+		return []byte(`{"schemaVersion":2,"config":{"mediaType":"` + ConfigMediaType + `",` + config + `"size":2},` +
+			`"layers":[{"mediaType":"` + LayerMediaType + `",` + layer + `"size":8}]}`)
+	}
+	tests := []struct{ name, config, layer string }{
+		{"layer without digest", `"digest":"` + good + `",`, ``},
+		{"config without digest", ``, `"digest":"` + good + `",`},
+		{"empty digest", `"digest":"",`, `"digest":"` + good + `",`},
+		{"no algorithm", `"digest":"` + good + `",`, `"digest":"` + strings.Repeat("1", 64) + `",`},
+		{"colon only", `"digest":":",`, `"digest":"` + good + `",`},
+		{"sha512", `"digest":"` + good + `",`, `"digest":"sha512:` + strings.Repeat("1", 128) + `",`},
+		{"short sha256", `"digest":"sha256:1234",`, `"digest":"` + good + `",`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := checkManifest(manifest(tc.config, tc.layer))
+			if !errors.Is(err, ErrMediaType) || !strings.Contains(err.Error(), "is not sha256") {
+				t.Fatalf("err %v, want a refusal of the digest", err)
+			}
+		})
+	}
+	if _, err := checkManifest(manifest(`"digest":"`+good+`",`, `"digest":"`+good+`",`)); err != nil {
+		t.Fatalf("a well-formed manifest: %v", err)
+	}
 }
