@@ -384,14 +384,24 @@ func (r Ref) String() string {
 }
 
 // escape writes s percent-encoding '%', '#', '?', spaces, control
-// characters, invalid UTF-8 bytes and any byte in extra.
+// characters, invalid UTF-8 bytes and any byte in extra; and, of other
+// characters, those [unicode.IsPrint] refuses: spaces such as U+00A0
+// (which [ParseRef] would take for whitespace after the reference),
+// format characters such as bidi overrides (which would reorder a log
+// line), unassigned and private-use code points.
 func escape(b *strings.Builder, s, extra string) {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c >= utf8.RuneSelf {
 			r, n := utf8.DecodeRuneInString(s[i:])
 			if r != utf8.RuneError || n > 1 {
-				b.WriteString(s[i : i+n])
+				if unicode.IsPrint(r) {
+					b.WriteString(s[i : i+n])
+				} else {
+					for _, x := range []byte(s[i : i+n]) {
+						fmt.Fprintf(b, "%%%02X", x)
+					}
+				}
 				i += n
 				continue
 			}

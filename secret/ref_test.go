@@ -188,3 +188,31 @@ func FuzzRefString(f *testing.F) {
 		}
 	})
 }
+
+// TestRefStringEscapesInvisible: a name holding a non-ASCII space or an
+// invisible format character is written percent-encoded, so that the
+// canonical form parses back (a trailing U+00A0 written raw read as
+// whitespace after the reference; FuzzParseRef found it) and a bidi
+// override cannot reorder the log line a reference is printed in. Printable
+// non-ASCII names stay as written.
+func TestRefStringEscapesInvisible(t *testing.T) {
+	tests := []struct{ name, want string }{
+		{"db\u00a0", "secret://s/db%C2%A0"},
+		{"a\u202ecod.exe", "secret://s/a%E2%80%AEcod.exe"},
+		{"line\u2028sep", "secret://s/line%E2%80%A8sep"},
+		{"zero\u200bwidth", "secret://s/zero%E2%80%8Bwidth"},
+		{"private\ue000", "secret://s/private%EE%80%80"},
+		{"café/日本", "secret://s/café/日本"},
+	}
+	for _, tc := range tests {
+		r := Ref{Store: "s", Name: tc.name}
+		got := r.String()
+		if got != tc.want {
+			t.Errorf("String of %q = %q, want %q", tc.name, got, tc.want)
+		}
+		back, err := ParseRef(got)
+		if err != nil || back.Name != tc.name {
+			t.Errorf("ParseRef(%q) = %q, %v; want the name %q", got, back.Name, err, tc.name)
+		}
+	}
+}
