@@ -86,3 +86,46 @@ func TestHostileRegistry(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileManifestDigests: a registry (or a proxy in front of one)
+// that serves, for an unpinned tag, a manifest whose layer digest is
+// missing or malformed, with a Docker-Content-Digest matching its own
+// bytes, gets the pull refused as a media-type error: before cbfd973 a
+// missing digest panicked the client (go-digest's Algorithm).
+func TestHostileManifestDigests(t *testing.T) {
+	reg := ocitest.Start(t)
+	ctx := context.Background()
+	c := newClient(t, cacheDir(t))
+	p, err := c.Push(ctx, mustRef(t, "oci://"+reg.Host+"/stores/digests:v1"), module(t, 32), oci.PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, _ := url.Parse("http://" + reg.Host)
+	for _, tc := range []struct{ name, replacement string }{
+		{"no digest", ``}, {"empty", `"digest":"",`}, {"no colon", `"digest":"sha256",`}, {"md5", `"digest":"md5:abc",`},
+	} {
+		replacement := tc.replacement
+		t.Run(tc.name, func(t *testing.T) {
+			proxy := httputil.NewSingleHostReverseProxy(target)
+			proxy.ModifyResponse = func(r *http.Response) error {
+				if !strings.Contains(r.Request.URL.Path, "/manifests/") || r.Request.Method != http.MethodGet {
+					return nil
+				}
+				b, _ := io.ReadAll(r.Body)
+				b = bytes.Replace(b, []byte(`"digest":"`+p.Layer+`",`), []byte(replacement), 1)
+				r.Body = io.NopCloser(bytes.NewReader(b))
+				r.ContentLength = int64(len(b))
+				r.Header.Set("Content-Length", strconv.Itoa(len(b)))
+				r.Header.Set("Docker-Content-Digest", oci.Digest(b))
+				return nil
+			}
+			srv := httptest.NewServer(proxy)
+			defer srv.Close()
+			host := strings.TrimPrefix(srv.URL, "http://")
+			_, err := newClient(t, cacheDir(t)).Pull(ctx, mustRef(t, "oci://"+host+"/stores/digests:v1"), "")
+			if !errors.Is(err, oci.ErrMediaType) {
+				t.Fatalf("err = %v, want ErrMediaType", err)
+			}
+		})
+	}
+}
