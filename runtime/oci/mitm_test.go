@@ -122,9 +122,13 @@ func TestHostileManifestDigests(t *testing.T) {
 			srv := httptest.NewServer(proxy)
 			defer srv.Close()
 			host := strings.TrimPrefix(srv.URL, "http://")
-			_, err := newClient(t, cacheDir(t)).Pull(ctx, mustRef(t, "oci://"+host+"/stores/digests:v1"), "")
+			dir := cacheDir(t)
+			_, err := newClient(t, dir).Pull(ctx, mustRef(t, "oci://"+host+"/stores/digests:v1"), "")
 			if !errors.Is(err, oci.ErrMediaType) {
 				t.Fatalf("err = %v, want ErrMediaType", err)
+			}
+			if cache, _ := oci.OpenCache(dir); cache.Has(p.Layer) || cache.Has(p.Manifest) {
+				t.Fatal("a refused artifact was cached")
 			}
 		})
 	}
