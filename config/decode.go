@@ -3,7 +3,8 @@ package config
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/knadh/koanf/v2"
@@ -112,7 +113,7 @@ func fromKoanf(k *koanf.Koanf, path string, origins map[string]string) (*Agent, 
 	if len(stores) == 0 {
 		l.errs = append(l.errs, fmt.Errorf("%s: no stores declared: add a \"stores\" map, e.g. stores: {app: {type: env, allow: [\"APP_*\"]}}", l.where))
 	}
-	for _, name := range sortedKeys(stores) {
+	for _, name := range slices.Sorted(maps.Keys(stores)) {
 		l.store(a, name, stores[name], modules, topCache)
 	}
 	l.sections(raw, a, stores)
@@ -126,7 +127,7 @@ func fromKoanf(k *koanf.Koanf, path string, origins map[string]string) (*Agent, 
 // csi) and checks the names they give against the declared stores (when
 // the stores section could be read: otherwise that is the problem).
 func (l *loader) sections(raw map[string]any, a *Agent, stores map[string]any) {
-	declared := sortedKeys(stores)
+	declared := slices.Sorted(maps.Keys(stores))
 	isDeclared := func(name string) bool {
 		_, ok := stores[name]
 		return ok || stores == nil
@@ -166,9 +167,9 @@ func (l *loader) sections(raw map[string]any, a *Agent, stores map[string]any) {
 // topLevel checks the top-level keys and reads default_store, concurrency
 // and timeout.
 func (l *loader) topLevel(raw map[string]any, a *Agent) {
-	for _, key := range sortedKeys(raw) {
+	for _, key := range slices.Sorted(maps.Keys(raw)) {
 		if !topKeys[key] {
-			l.bad(key, "%s", units.UnknownKey(key, sortedKeys(topKeys)))
+			l.bad(key, "%s", units.UnknownKey(key, slices.Sorted(maps.Keys(topKeys))))
 		}
 	}
 	if v, ok := raw["default_store"]; ok {
@@ -201,9 +202,9 @@ func (l *loader) modules(raw map[string]any) map[string]any {
 	if raw["modules"] != nil && !ok {
 		l.bad("modules", "must be a map with signature and registry sections, the defaults of every wasm store")
 	}
-	for _, k := range sortedKeys(modules) {
+	for _, k := range slices.Sorted(maps.Keys(modules)) {
 		if !moduleKeys[k] {
-			l.bad("modules."+k, "%s", units.UnknownKey(k, sortedKeys(moduleKeys)))
+			l.bad("modules."+k, "%s", units.UnknownKey(k, slices.Sorted(maps.Keys(moduleKeys))))
 		}
 	}
 	return modules
@@ -332,7 +333,7 @@ func (l *loader) checkCallers(a *Agent) {
 	for _, c := range a.Callers {
 		for _, tok := range c.Tokens {
 			if _, ok := a.Serve.Tokens[tok]; !ok {
-				l.bad("callers."+c.Name+".tokens", "no token %q is declared in serve.tokens (declared: %s)", tok, strings.Join(sortedKeys(a.Serve.Tokens), ", "))
+				l.bad("callers."+c.Name+".tokens", "no token %q is declared in serve.tokens (declared: %s)", tok, strings.Join(slices.Sorted(maps.Keys(a.Serve.Tokens)), ", "))
 			}
 		}
 	}
@@ -353,14 +354,5 @@ func cloneCallers(specs []policy.CallerSpec) []policy.CallerSpec {
 			out[i].Stores[k] = v
 		}
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

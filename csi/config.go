@@ -3,7 +3,8 @@ package csi
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -119,7 +120,7 @@ func ParseSettings(agent *config.Agent) (Settings, error) {
 	if s.Timeout == 0 {
 		s.Timeout = agent.Timeout
 	}
-	for _, n := range sortedKeys(s.Stores) {
+	for _, n := range slices.Sorted(maps.Keys(s.Stores)) {
 		si := s.Stores[n]
 		key := "stores." + n
 		sc, ok := agent.Stores[n]
@@ -170,7 +171,7 @@ func (p *csiProblems) storeIdentity(key, typ string, si *StoreIdentity) {
 		p.bad(key+".identity", "%q is neither pod nor node", si.Identity)
 	}
 	if si.Identity == IdentityPod && !podTypes[typ] {
-		p.bad(key+".identity", "a store of type %s cannot yet authenticate as the pod (pod identity: %s); write identity: node to read it with the agent's own identity, for every pod", typ, strings.Join(sortedTrue(podTypes), ", "))
+		p.bad(key+".identity", "a store of type %s cannot yet authenticate as the pod (pod identity: %s); write identity: node to read it with the agent's own identity, for every pod", typ, strings.Join(slices.Sorted(maps.Keys(podTypes)), ", "))
 	}
 	if typ == "env" {
 		p.bad(key, "an env store is refused in a mount: it would hand the agent's own environment to pods")
@@ -217,7 +218,7 @@ func (p *csiProblems) storeKeys(key, typ string, si *StoreIdentity) {
 // say about s: every store read with the node's identity.
 func (s Settings) Warnings() []string {
 	var out []string
-	for _, n := range sortedKeys(s.Stores) {
+	for _, n := range slices.Sorted(maps.Keys(s.Stores)) {
 		if w := s.NodeWarning(n); w != "" {
 			out = append(out, w)
 		}
@@ -232,24 +233,4 @@ func (s Settings) NodeWarning(store string) string {
 		return ""
 	}
 	return fmt.Sprintf("csi.stores.%s uses identity: node: every pod that may mount it reads it with the agent's own credentials, so it gives no namespace isolation; only the callers rules (service_accounts) decide who reads what", store)
-}
-
-func sortedTrue(m map[string]bool) []string {
-	var out []string
-	for k, v := range m {
-		if v {
-			out = append(out, k)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -120,7 +121,7 @@ func parseParams(attributes, permission string, memo *objectMemo) (*Params, erro
 	bad := func(param, format string, args ...any) {
 		errs = append(errs, &ParamError{param, fmt.Sprintf(format, args...)})
 	}
-	for _, k := range sortedKeys(attrs) {
+	for _, k := range slices.Sorted(maps.Keys(attrs)) {
 		switch {
 		case k == "objects", k == "stores", k == "roleArn", k == "clientID", k == attrClassName, strings.HasPrefix(k, driverPrefix):
 		default:
@@ -238,7 +239,7 @@ func (op *objectsParse) bad(param, format string, args ...any) {
 func (op *objectsParse) decode(i int, m map[string]yaml.Node, defMode int32) (o Object, ok bool) {
 	key := fmt.Sprintf("objects[%d]", i)
 	o, ok = Object{Mode: defMode}, true
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		n := m[k]
 		switch k {
 		case "ref":

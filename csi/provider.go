@@ -8,8 +8,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/latchkey/latchkey/internal/safefile"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,8 @@ import (
 	"github.com/latchkey/latchkey/providers/gcp"
 	"github.com/latchkey/latchkey/resolver"
 	"github.com/latchkey/latchkey/secret"
+
+	"github.com/latchkey/latchkey/internal/safefile"
 )
 
 // Codes of MountResponse.error.code: the driver's error_type metric label.
@@ -131,7 +134,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	p.hmacKey = key
 	// Node-identity stores: one stack (store, protection, cache) for
 	// every pod, built once.
-	for _, name := range sortedKeys(cfg.Settings.Stores) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Settings.Stores)) {
 		if cfg.Settings.Stores[name].Identity != IdentityNode {
 			continue
 		}
@@ -405,7 +408,7 @@ func (p *Provider) storeOf(named string) string {
 // to its service account.
 func (p *Provider) podTokens(tokens map[string]string, params *Params, used map[string]bool) error {
 	now := time.Now()
-	for _, st := range sortedKeys(used) {
+	for _, st := range slices.Sorted(maps.Keys(used)) {
 		if p.mode(st) != IdentityPod {
 			continue
 		}
@@ -422,7 +425,7 @@ func (p *Provider) podTokens(tokens map[string]string, params *Params, used map[
 // id, in store order, and returns their digests for the mount's context.
 func exchangeTokens(ctx context.Context, id *identity, tokens map[string]string) (mountTokens, error) {
 	mt := mountTokens{}
-	for _, st := range sortedKeys(tokens) {
+	for _, st := range slices.Sorted(maps.Keys(tokens)) {
 		if err := id.exchange(ctx, st, tokens[st]); err != nil {
 			return nil, fail(codeOf(err, CodeIdentityRefused), err)
 		}

@@ -3,6 +3,8 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -55,7 +57,7 @@ func (p *problems) rule(key string, v any) *Spec {
 		return nil
 	}
 	spec := &Spec{Origin: key}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		switch k {
 		case "allow":
 			spec.Allow = p.entries(key+".allow", m[k])
@@ -95,7 +97,7 @@ func (p *problems) entries(key string, v any) []Entry {
 // problem.
 func (p *problems) entry(key string, m map[string]any) (e Entry, ok bool) {
 	before := len(*p)
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		switch k {
 		case "name":
 			s, isStr := m[k].(string)
@@ -185,7 +187,7 @@ func ParseCallers(raw any, stores []string) ([]CallerSpec, error) {
 	declared := append([]string(nil), stores...)
 	sort.Strings(declared)
 	var out []CallerSpec
-	for _, name := range sortedKeys(m) {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
 		if sp, ok := p.caller(name, m[name], declared); ok {
 			out = append(out, sp)
 		}
@@ -203,7 +205,7 @@ func (p *problems) caller(name string, v any, stores []string) (sp CallerSpec, o
 		return sp, false
 	}
 	sp = CallerSpec{Name: name, Stores: map[string]*Spec{}}
-	for _, k := range sortedKeys(cm) {
+	for _, k := range slices.Sorted(maps.Keys(cm)) {
 		at, v := key+"."+k, cm[k]
 		switch k {
 		case "uids":
@@ -233,7 +235,7 @@ func (p *problems) callerStores(key string, v any, stores []string, out map[stri
 		p.bad(key, "must be a map of store names to rules ({} for the store's own rule)")
 		return
 	}
-	for _, st := range sortedKeys(sm) {
+	for _, st := range slices.Sorted(maps.Keys(sm)) {
 		sk := key + "." + st
 		if i := sort.SearchStrings(stores, st); i == len(stores) || stores[i] != st {
 			p.bad(sk, "no store %q is declared (declared: %v)", st, stores)
@@ -282,14 +284,5 @@ func (p *problems) ids(key string, v any) []int {
 		}
 		out = append(out, n)
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

@@ -3,11 +3,11 @@ package serveconf
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -253,7 +253,7 @@ func (p *parser) tokens(in section) map[string]TokenSource {
 		p.bad("tokens", "%s", msgs["tokens"])
 		return out
 	}
-	for _, name := range sortedKeys(tm) {
+	for _, name := range slices.Sorted(maps.Keys(tm)) {
 		key := "tokens." + name
 		if _, dup := out[name]; dup {
 			p.bad(key, "token %q is also declared by token_file or token_env", name)
@@ -328,13 +328,4 @@ func fileMode(v any) (os.FileMode, bool) {
 	}
 	n, ok := units.Int(v)
 	return os.FileMode(n), ok && n >= 0
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
