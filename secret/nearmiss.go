@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/latchkey/latchkey/internal/units"
 )
 
 // NearMissError reports a workflow string that reads like a reference but is
@@ -207,7 +209,7 @@ func disguisedPrefix(s string) *NearMissError {
 	}
 	if colon := bytesIndexByte(text, ':'); colon > 0 && colon+1 < len(text) && text[colon+1] != ' ' && colon <= len("literal")+1 {
 		for _, p := range [...]string{"secret", "literal"} {
-			if d := osaDistance(text[:colon], p); d <= 1 {
+			if d := units.Distance(text[:colon], p); d <= 1 {
 				return found(colon+1, fmt.Sprintf("one typo away from %q", p+":"))
 			}
 		}
@@ -345,34 +347,4 @@ func prefixDistance(text []byte, want string) (n, dist int) {
 		prev2, prev, cur = prev, cur, prev2
 	}
 	return n, dist
-}
-
-// osaDistance is the optimal string alignment distance of a and b, with
-// three rolling rows (on the stack for short b).
-func osaDistance[T string | []byte](a T, b string) int {
-	var buf [3][32]int
-	var prev2, prev, cur []int
-	if len(b) < len(buf[0]) {
-		prev2, prev, cur = buf[0][:len(b)+1], buf[1][:len(b)+1], buf[2][:len(b)+1]
-	} else {
-		prev2, prev, cur = make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
-	}
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }

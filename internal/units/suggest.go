@@ -11,7 +11,7 @@ func Suggest(word string, candidates []string) string {
 	best, bestDist := "", 3
 	lw := strings.ToLower(word)
 	for _, c := range candidates {
-		d := distance(lw, strings.ToLower(c))
+		d := Distance(lw, strings.ToLower(c))
 		// Short words need a closer match: "ttl" is not a typo of "tls".
 		if limit := min(2, max(1, len(c)/3)); d <= limit && d < bestDist {
 			best, bestDist = c, d
@@ -20,11 +20,19 @@ func Suggest(word string, candidates []string) string {
 	return best
 }
 
-// distance is the optimal string alignment distance of a and b. Package
-// secret keeps a generic copy for its near-miss scan over []byte values,
-// which must not be copied into strings.
-func distance(a, b string) int {
-	prev2, prev, cur := make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
+// Distance is the optimal string alignment distance of a and b: the
+// characters added, dropped, changed or two swapped (bytes, not runes) to
+// turn one into the other. It takes a []byte as well, so that a caller
+// scanning a secret value need not copy it into a string, and keeps its
+// three rolling rows on the stack when b is short.
+func Distance[T string | []byte](a T, b string) int {
+	var buf [3][32]int
+	var prev2, prev, cur []int
+	if len(b) < len(buf[0]) {
+		prev2, prev, cur = buf[0][:len(b)+1], buf[1][:len(b)+1], buf[2][:len(b)+1]
+	} else {
+		prev2, prev, cur = make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
+	}
 	for j := range prev {
 		prev[j] = j
 	}

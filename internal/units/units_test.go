@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -114,4 +115,25 @@ func FuzzParseSize(f *testing.F) {
 			t.Fatalf("ParseSize(%q) = %d does not read back: %d %v", s, n, m, err)
 		}
 	})
+}
+
+func TestDistance(t *testing.T) {
+	long := strings.Repeat("abcdefgh", 5) // past the stack rows
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"abc", "", 3}, {"", "abc", 3},
+		{"secret", "secret", 0}, {"secert", "secret", 1}, {"scret", "secret", 1},
+		{"secrets", "secret", 1}, {"sekret", "secret", 1}, {"ltieral", "literal", 1},
+		{"tls", "ttl", 2}, {long, long, 0}, {long[1:], long, 1}, {long + "x", long, 1},
+	}
+	for _, tc := range tests {
+		if got := Distance(tc.a, tc.b); got != tc.want {
+			t.Errorf("Distance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+		if got := Distance([]byte(tc.a), tc.b); got != tc.want {
+			t.Errorf("Distance([]byte(%q), %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
 }
