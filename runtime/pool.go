@@ -34,16 +34,10 @@ type stats struct {
 	created, crashed, recycled, calls atomic.Int64
 }
 
-// Stats counts what a module's pool did.
-type Stats struct {
-	Created  int64 // instances started
-	Crashed  int64 // calls that trapped, exited or timed out (instance discarded)
-	Recycled int64 // instances discarded because their memory grew
-	Calls    int64 // successful calls
-	Idle     int   // instances waiting for a call
-	// IdleMemory is the linear memory of the idle instances, in bytes.
-	IdleMemory uint64
-}
+// Stats counts what a module's pool did. It is the shape a store reports
+// in its description ([secret.Description.Pool]), so a store built on a
+// Module hands its Stats on as they are.
+type Stats = secret.PoolStats
 
 // Stats returns the pool's counters.
 func (m *Module) Stats() Stats {

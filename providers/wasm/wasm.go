@@ -536,7 +536,7 @@ func (s *Store) Describe() secret.Description {
 	}
 	id := secret.Description{Summary: fmt.Sprintf("Wasm module %s (sha256 %s, %d bytes, %s instances); network: %s",
 		where, info.SHA256, info.Size, s.opts.Isolation, reach(s.opts.HTTP)),
-		UsedEnv: s.usedEnv, Pool: s.poolStats, NoProbe: !s.mod.CanVersion()}
+		UsedEnv: s.usedEnv, Pool: s.mod.Stats, NoProbe: !s.mod.CanVersion()}
 	credSummary, credWarnings := describeCredentials(s.creds)
 	id.Summary += credSummary
 	id.Warnings = append(id.Warnings, credWarnings...)
@@ -559,13 +559,6 @@ func (s *Store) Describe() secret.Description {
 	return id
 }
 
-// poolStats is the store's [secret.Description.Pool]: the counters of the
-// module's instance pool.
-func (s *Store) poolStats() secret.PoolStats {
-	st := s.mod.Stats()
-	return secret.PoolStats{Created: st.Created, Crashed: st.Crashed, Recycled: st.Recycled,
-		Calls: st.Calls, Idle: st.Idle, IdleMemory: st.IdleMemory}
-}
 
 func reach(o hostfuncs.HTTPOptions) string {
 	if len(o.AllowedHosts) == 0 {
