@@ -559,7 +559,6 @@ func (s *Store) Describe() secret.Description {
 	return id
 }
 
-
 func reach(o hostfuncs.HTTPOptions) string {
 	if len(o.AllowedHosts) == 0 {
 		return "none"
